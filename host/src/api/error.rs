@@ -1,0 +1,129 @@
+//! The one error type of the HTTP API. Every failure becomes `{"error": {"code", "message"}}`
+//! with the status the contract gives it; only faults of the server itself are 500.
+
+use crate::domain::auth::Denied;
+use crate::domain::FieldError;
+use crate::store::StoreError;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A request that conflicts with the state, e.g. `no_active_policy`.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{0}")]
+    TooLarge(String),
+    /// The plugin refused or failed; the message names the plugin id and the cause.
+    #[error("{0}")]
+    Plugin(String),
+    /// No capacity now; the client should retry after a second.
+    #[error("{0}")]
+    Busy(String),
+    #[error("{0}")]
+    Timeout(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `no_active_policy`, `conflict`, `payload_too_large`, `plugin_failed`, `busy`, `timeout`,
+    /// `internal`.
+    pub code: String,
+    /// A sentence for people; for bad input it names the field.
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Plugin(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict { code, .. } => code,
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::Plugin(_) => "plugin_failed",
+            ApiError::Busy(_) => "busy",
+            ApiError::Timeout(_) => "timeout",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                // The detail may carry paths or database internals: log it, don't send it.
+                tracing::error!(%detail, "internal error");
+                "internal server error; the event is in the server log".to_string()
+            }
+            other => other.to_string(),
+        };
+        let body = ErrorBody { error: ErrorDetail { code: self.code().into(), message } };
+        let mut resp = (status, axum::Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        resp
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(e: Denied) -> Self {
+        ApiError::Forbidden(e.0)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            StoreError::Invalid(f) => f.into(),
+            StoreError::Conflict(m) => ApiError::Conflict { code: "conflict", message: m },
+            StoreError::Db(m) | StoreError::Corrupt(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

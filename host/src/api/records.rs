@@ -1,0 +1,302 @@
+//! Routes of the ASN records: agencies, positions, employees, period records and daily reports.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Caller, JsonBody, PageQuery, Q, P};
+use super::{AppState, Errors};
+use crate::domain::date::Date;
+use crate::domain::nip::Nip;
+use crate::domain::period::Period;
+use crate::domain::records::*;
+use crate::domain::{validate_id, FieldError};
+use crate::store::{ActivityQuery, Page};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_agencies))
+        .routes(routes!(put_agency, get_agency))
+        .routes(routes!(list_positions))
+        .routes(routes!(put_position, get_position))
+        .routes(routes!(list_employees))
+        .routes(routes!(put_employee, get_employee))
+        .routes(routes!(list_periods))
+        .routes(routes!(put_period, get_period))
+        .routes(routes!(add_activities, list_activities))
+}
+
+fn nip(s: &str) -> ApiResult<Nip> {
+    Nip::parse(s).map_err(|m| ApiError::BadRequest(format!("nip: {m}")))
+}
+
+fn period(s: &str) -> ApiResult<Period> {
+    Period::parse(s).map_err(|m| ApiError::BadRequest(format!("period: {m}")))
+}
+
+fn region_id(region: &str) -> ApiResult<()> {
+    validate_id("region", region).map_err(|_| ApiError::NotFound(format!("region `{}` not found", region.chars().take(64).collect::<String>())))
+}
+
+/// List agencies of a region.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/agencies", tag = "records",
+    params(("region" = String, Path), PageQuery),
+    responses((status = 200, body = Page<Agency>), Errors), security(("bearer" = [])))]
+async fn list_agencies(State(st): State<AppState>, c: Caller, P(region): P<String>, Q(q): Q<PageQuery>) -> ApiResult<Json<Page<Agency>>> {
+    region_id(&region)?;
+    c.scope.require_region(&region)?;
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    Ok(Json(st.store.run(move |s| s.agencies(&region, cursor.as_deref(), limit)).await?))
+}
+
+/// Create or update an agency (OPD).
+#[utoipa::path(put, path = "/api/v1/regions/{region}/agencies/{agency}", tag = "records",
+    params(("region" = String, Path), ("agency" = String, Path)), request_body = AgencyInput,
+    responses((status = 200, body = Agency), Errors), security(("bearer" = [])))]
+async fn put_agency(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, agency)): P<(String, String)>,
+    JsonBody(input): JsonBody<AgencyInput>,
+) -> ApiResult<Json<Agency>> {
+    region_id(&region)?;
+    validate_id("agency", &agency)?;
+    c.scope.require_region_admin(&region)?;
+    input.validate()?;
+    Ok(Json(st.store.run(move |s| s.upsert_agency(&region, &agency, input)).await?))
+}
+
+/// Read an agency.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/agencies/{agency}", tag = "records",
+    params(("region" = String, Path), ("agency" = String, Path)),
+    responses((status = 200, body = Agency), Errors), security(("bearer" = [])))]
+async fn get_agency(State(st): State<AppState>, c: Caller, P((region, agency)): P<(String, String)>) -> ApiResult<Json<Agency>> {
+    region_id(&region)?;
+    c.scope.require_region(&region)?;
+    validate_id("agency", &agency)?;
+    Ok(Json(st.store.run(move |s| s.agency(&region, &agency)).await?))
+}
+
+/// List positions with their holders and vacancies (filter `agency`).
+#[utoipa::path(get, path = "/api/v1/regions/{region}/positions", tag = "records",
+    params(("region" = String, Path), PageQuery),
+    responses((status = 200, body = Page<PositionView>), Errors), security(("bearer" = [])))]
+async fn list_positions(State(st): State<AppState>, c: Caller, P(region): P<String>, Q(q): Q<PageQuery>) -> ApiResult<Json<Page<PositionView>>> {
+    region_id(&region)?;
+    let agency = c.scope.agency_filter(&region, q.agency.as_deref())?;
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    Ok(Json(st.store.run(move |s| s.positions(&region, agency.as_deref(), cursor.as_deref(), limit)).await?))
+}
+
+/// Create or update a position (jabatan) with its competence standard and capacity.
+#[utoipa::path(put, path = "/api/v1/regions/{region}/positions/{id}", tag = "records",
+    params(("region" = String, Path), ("id" = String, Path)), request_body = PositionInput,
+    responses((status = 200, body = Position), Errors), security(("bearer" = [])))]
+async fn put_position(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, id)): P<(String, String)>,
+    JsonBody(input): JsonBody<PositionInput>,
+) -> ApiResult<Json<Position>> {
+    region_id(&region)?;
+    validate_id("id", &id)?;
+    input.validate()?;
+    c.scope.require_agency(&region, &input.agency)?;
+    let (r, i) = (region.clone(), id.clone());
+    if let Ok(old) = st.store.run(move |s| s.position(&r, &i)).await {
+        c.scope.require_agency(&region, &old.position.agency)?;
+    }
+    Ok(Json(st.store.run(move |s| s.upsert_position(&region, &id, input)).await?))
+}
+
+/// Read a position with its current holders and vacancies.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/positions/{id}", tag = "records",
+    params(("region" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = PositionView), Errors), security(("bearer" = [])))]
+async fn get_position(State(st): State<AppState>, c: Caller, P((region, id)): P<(String, String)>) -> ApiResult<Json<PositionView>> {
+    region_id(&region)?;
+    c.scope.require_region(&region)?;
+    validate_id("id", &id)?;
+    let view = st.store.run(move |s| s.position(&region, &id)).await?;
+    c.scope.require_agency(&view.position.region, &view.position.agency)?;
+    Ok(Json(view))
+}
+
+/// List employees (filter `agency`; an agency token sees its own agency).
+#[utoipa::path(get, path = "/api/v1/regions/{region}/employees", tag = "records",
+    params(("region" = String, Path), PageQuery),
+    responses((status = 200, body = Page<Employee>), Errors), security(("bearer" = [])))]
+async fn list_employees(State(st): State<AppState>, c: Caller, P(region): P<String>, Q(q): Q<PageQuery>) -> ApiResult<Json<Page<Employee>>> {
+    region_id(&region)?;
+    let agency = c.scope.agency_filter(&region, q.agency.as_deref())?;
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    Ok(Json(st.store.run(move |s| s.employees(&region, agency.as_deref(), cursor.as_deref(), limit)).await?))
+}
+
+/// Create or update an employee; a new position moves the old one into the history.
+#[utoipa::path(put, path = "/api/v1/regions/{region}/employees/{nip}", tag = "records",
+    params(("region" = String, Path), ("nip" = String, Path, description = "18-digit NIP")), request_body = EmployeeInput,
+    responses((status = 200, body = Employee), Errors), security(("bearer" = [])))]
+async fn put_employee(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip_s)): P<(String, String)>,
+    JsonBody(input): JsonBody<EmployeeInput>,
+) -> ApiResult<Json<Employee>> {
+    region_id(&region)?;
+    let nip = nip(&nip_s)?;
+    input.validate()?;
+    c.scope.require_agency(&region, &input.agency)?;
+    let (r, n) = (region.clone(), nip.to_string());
+    if let Ok(old) = st.store.run(move |s| s.employee(&r, &n)).await {
+        c.scope.require_agency(&region, &old.agency)?;
+    }
+    Ok(Json(st.store.run(move |s| s.upsert_employee(&region, nip.as_str(), input)).await?))
+}
+
+/// The employee the caller may read, or 403/404.
+async fn readable_employee(st: &AppState, c: &Caller, region: &str, nip_s: &str) -> ApiResult<Employee> {
+    region_id(region)?;
+    let nip = nip(nip_s)?;
+    c.scope.require_region(region)?;
+    let r = region.to_string();
+    let emp = st.store.run(move |s| s.employee(&r, nip.as_str())).await?;
+    c.scope.require_employee_read(region, &emp.agency, &emp.nip)?;
+    Ok(emp)
+}
+
+/// Read an employee with the position history.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}", tag = "records",
+    params(("region" = String, Path), ("nip" = String, Path)),
+    responses((status = 200, body = Employee), Errors), security(("bearer" = [])))]
+async fn get_employee(State(st): State<AppState>, c: Caller, P((region, nip_s)): P<(String, String)>) -> ApiResult<Json<Employee>> {
+    Ok(Json(readable_employee(&st, &c, &region, &nip_s).await?))
+}
+
+/// Create or replace the employee's record for a period (SKP, behaviour, innovations, …).
+#[utoipa::path(put, path = "/api/v1/regions/{region}/employees/{nip}/periods/{period}", tag = "records",
+    params(("region" = String, Path), ("nip" = String, Path), ("period" = String, Path, description = "YYYY, YYYY-Qn or YYYY-MM")),
+    request_body = PeriodInput,
+    responses((status = 200, body = PeriodRecord), Errors), security(("bearer" = [])))]
+async fn put_period(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip_s, period_s)): P<(String, String, String)>,
+    JsonBody(input): JsonBody<PeriodInput>,
+) -> ApiResult<Json<PeriodRecord>> {
+    region_id(&region)?;
+    let nip = nip(&nip_s)?;
+    let p = period(&period_s)?;
+    input.validate(p.days())?;
+    c.scope.require_region(&region)?;
+    let r = region.clone();
+    let n = nip.to_string();
+    let emp = st.store.run(move |s| s.employee(&r, &n)).await?;
+    c.scope.require_agency(&region, &emp.agency)?;
+    Ok(Json(st.store.run(move |s| s.put_period(&region, nip.as_str(), p, input)).await?))
+}
+
+/// Read one period record.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/periods/{period}", tag = "records",
+    params(("region" = String, Path), ("nip" = String, Path), ("period" = String, Path)),
+    responses((status = 200, body = PeriodRecord), Errors), security(("bearer" = [])))]
+async fn get_period(State(st): State<AppState>, c: Caller, P((region, nip_s, period_s)): P<(String, String, String)>) -> ApiResult<Json<PeriodRecord>> {
+    let p = period(&period_s)?;
+    let emp = readable_employee(&st, &c, &region, &nip_s).await?;
+    Ok(Json(st.store.run(move |s| s.period(&region, &emp.nip, p)).await?))
+}
+
+/// List the employee's period records.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/periods", tag = "records",
+    params(("region" = String, Path), ("nip" = String, Path), PageQuery),
+    responses((status = 200, body = Page<PeriodRecord>), Errors), security(("bearer" = [])))]
+async fn list_periods(State(st): State<AppState>, c: Caller, P((region, nip_s)): P<(String, String)>, Q(q): Q<PageQuery>) -> ApiResult<Json<Page<PeriodRecord>>> {
+    let emp = readable_employee(&st, &c, &region, &nip_s).await?;
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    Ok(Json(st.store.run(move |s| s.periods(&region, &emp.nip, cursor.as_deref(), limit)).await?))
+}
+
+/// One report or a list of them (documents the body; the handler parses it by its first byte).
+#[allow(dead_code)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    Many(Vec<ActivityInput>),
+    One(ActivityInput),
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct Added {
+    pub items: Vec<Activity>,
+}
+
+/// The most reports one request may add.
+const MAX_ACTIVITIES: usize = 10_000;
+
+/// Add daily activity reports (one object or a list), all or none.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/employees/{nip}/activities", tag = "records",
+    params(("region" = String, Path), ("nip" = String, Path)), request_body = OneOrMany,
+    responses((status = 201, body = Added), Errors), security(("bearer" = [])))]
+async fn add_activities(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip_s)): P<(String, String)>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Added>)> {
+    let emp = readable_employee(&st, &c, &region, &nip_s).await?;
+    // Untagged enums lose the field path; try the list first for a precise message.
+    let items: Vec<ActivityInput> = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => super::extract::parse_json(&body)?,
+        _ => vec![super::extract::parse_json(&body)?],
+    };
+    if items.is_empty() || items.len() > MAX_ACTIVITIES {
+        return Err(FieldError::new("body", format!("send 1–{MAX_ACTIVITIES} reports")).into());
+    }
+    for (i, a) in items.iter().enumerate() {
+        a.validate(&format!("[{i}]"))?;
+    }
+    let added = st.store.run(move |s| s.add_activities(&region, &emp.nip, items)).await?;
+    Ok((StatusCode::CREATED, Json(Added { items: added })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityParams {
+    /// First date, inclusive.
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// Last date, inclusive.
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+/// List activity reports by date (`from`, `to` inclusive).
+#[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/activities", tag = "records",
+    params(("region" = String, Path), ("nip" = String, Path), ActivityParams),
+    responses((status = 200, body = Page<Activity>), Errors), security(("bearer" = [])))]
+async fn list_activities(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip_s)): P<(String, String)>,
+    Q(q): Q<ActivityParams>,
+) -> ApiResult<Json<Page<Activity>>> {
+    let emp = readable_employee(&st, &c, &region, &nip_s).await?;
+    let date = |f: &str, v: &Option<String>| -> ApiResult<Option<Date>> {
+        v.as_deref().map(|s| s.parse::<Date>().map_err(|e| ApiError::BadRequest(format!("{f}: {e}")))).transpose()
+    };
+    let pq = PageQuery { limit: q.limit, cursor: q.cursor.clone(), agency: None };
+    let query = ActivityQuery {
+        from: date("from", &q.from)?,
+        to: date("to", &q.to)?,
+        cursor: pq.cursor()?.map(str::to_string),
+        limit: pq.limit()?,
+    };
+    Ok(Json(st.store.run(move |s| s.activities(&region, &emp.nip, &query)).await?))
+}
+

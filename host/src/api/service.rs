@@ -1,0 +1,58 @@
+//! Liveness, readiness and the audit trail.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Caller, PageQuery, Q};
+use super::{AppState, Errors};
+use crate::domain::auth::Role;
+use crate::store::{AuditEvent, Page};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use std::sync::atomic::Ordering;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready)).routes(routes!(audit))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    pub status: String,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health", tag = "service", responses((status = 200, body = Status)))]
+async fn health() -> Json<Status> {
+    Json(Status { status: "ok".into() })
+}
+
+/// Readiness: the database is open and the stored plugins are loaded.
+#[utoipa::path(get, path = "/ready", tag = "service",
+    responses((status = 200, body = Status), (status = 503, body = Status)))]
+async fn ready(State(st): State<AppState>) -> (StatusCode, Json<Status>) {
+    if !st.ready.load(Ordering::Acquire) {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(Status { status: "starting".into() }));
+    }
+    match st.store.run(|s| s.regions()).await {
+        Ok(_) => (StatusCode::OK, Json(Status { status: "ready".into() })),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Status { status: "database unavailable".into() }))
+        }
+    }
+}
+
+/// Who uploaded, activated, issued or revoked what, and when (admin; a region admin sees its region).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "service", params(PageQuery),
+    responses((status = 200, body = Page<AuditEvent>), Errors), security(("bearer" = [])))]
+async fn audit(State(st): State<AppState>, c: Caller, Q(q): Q<PageQuery>) -> ApiResult<Json<Page<AuditEvent>>> {
+    let region = match c.scope.role {
+        Role::Admin => None,
+        Role::RegionAdmin => c.scope.region.clone(),
+        _ => return Err(ApiError::Forbidden("the audit trail is for admins and region admins".into())),
+    };
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    Ok(Json(st.store.run(move |s| s.audit(region.as_deref(), cursor.as_deref(), limit)).await?))
+}

@@ -1,0 +1,118 @@
+//! Issuing, listing and revoking bearer tokens.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Caller, JsonBody, P};
+use super::{AppState, Errors};
+use crate::domain::auth::{Role, Scope};
+use crate::domain::nip::Nip;
+use crate::domain::{validate_id, FieldError};
+use crate::store::{IssuedToken, TokenRecord};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(issue, list)).routes(routes!(revoke))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueInput {
+    pub role: Role,
+    /// Required for every role but `admin`.
+    pub region: Option<String>,
+    /// Required for `agency`.
+    pub agency: Option<String>,
+    /// Required for `employee`.
+    pub nip: Option<String>,
+    pub label: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenList {
+    pub items: Vec<TokenRecord>,
+}
+
+/// Checks that the scope names exactly what its role needs and that it exists.
+async fn scope_of(st: &AppState, input: IssueInput) -> ApiResult<(Scope, Option<String>)> {
+    let need = |ok: bool, field: &str, msg: &str| -> ApiResult<()> {
+        if ok {
+            Ok(())
+        } else {
+            Err(FieldError::new(field, msg).into())
+        }
+    };
+    let IssueInput { role, region, agency, nip, label } = input;
+    if let Some(l) = &label {
+        need(l.chars().count() <= 200, "label", "at most 200 characters")?;
+    }
+    match role {
+        Role::Admin => need(region.is_none() && agency.is_none() && nip.is_none(), "role", "an admin token has no region, agency or nip")?,
+        _ => need(region.is_some(), "region", "required for this role")?,
+    }
+    need(role == Role::Agency || agency.is_none(), "agency", "only an agency token has an agency")?;
+    need(role == Role::Agency || role == Role::Admin || agency.is_none(), "agency", "not allowed for this role")?;
+    need(role != Role::Agency || agency.is_some(), "agency", "required for an agency token")?;
+    need(role == Role::Employee || nip.is_none(), "nip", "only an employee token has a nip")?;
+    need(role != Role::Employee || nip.is_some(), "nip", "required for an employee token")?;
+    if let Some(r) = region.clone() {
+        validate_id("region", &r)?;
+        st.store.run(move |s| s.require_region(&r)).await.map_err(|_| FieldError::new("region", "no such region"))?;
+    }
+    if let (Some(r), Some(a)) = (region.clone(), agency.clone()) {
+        validate_id("agency", &a)?;
+        st.store.run(move |s| s.agency(&r, &a)).await.map_err(|_| FieldError::new("agency", "no such agency in the region"))?;
+    }
+    if let (Some(r), Some(n)) = (region.clone(), nip.clone()) {
+        Nip::parse(&n).map_err(|m| FieldError::new("nip", m))?;
+        st.store.run(move |s| s.employee(&r, &n)).await.map_err(|_| FieldError::new("nip", "no such employee in the region"))?;
+    }
+    Ok((Scope { role, region, agency, nip }, label))
+}
+
+/// Issue a token; the secret is shown only in this answer.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = IssueInput,
+    responses((status = 201, body = IssuedToken), Errors), security(("bearer" = [])))]
+async fn issue(State(st): State<AppState>, c: Caller, JsonBody(input): JsonBody<IssueInput>) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
+    if !matches!(c.scope.role, Role::Admin | Role::RegionAdmin) {
+        return Err(ApiError::Forbidden("only admins and region admins issue tokens".into()));
+    }
+    let (scope, label) = scope_of(&st, input).await?;
+    c.scope.may_issue(&scope)?;
+    let actor = c.token_id.clone();
+    let issued = st.store.run(move |s| s.issue_token(scope, label, Some(&actor))).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+/// List tokens (never their secrets); a region admin sees its region's.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, body = TokenList), Errors), security(("bearer" = [])))]
+async fn list(State(st): State<AppState>, c: Caller) -> ApiResult<Json<TokenList>> {
+    let region = match c.scope.role {
+        Role::Admin => None,
+        Role::RegionAdmin => c.scope.region.clone(),
+        _ => return Err(ApiError::Forbidden("only admins and region admins list tokens".into())),
+    };
+    let items = st.store.run(move |s| s.tokens(region.as_deref())).await?;
+    Ok(Json(TokenList { items }))
+}
+
+/// Revoke a token.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+    responses((status = 204), Errors), security(("bearer" = [])))]
+async fn revoke(State(st): State<AppState>, c: Caller, P(id): P<String>) -> ApiResult<StatusCode> {
+    if id.len() > 64 {
+        return Err(ApiError::NotFound("token not found".into()));
+    }
+    let i = id.clone();
+    let target = st.store.run(move |s| s.token(&i)).await?;
+    if !c.scope.is_admin() {
+        c.scope.may_issue(&target.scope)?;
+    }
+    let actor = c.token_id.clone();
+    st.store.run(move |s| s.revoke_token(&id, Some(&actor))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

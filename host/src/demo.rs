@@ -1,0 +1,340 @@
+//! The demo dataset: three regions with agencies, positions, 240 employees each, a year of
+//! period records and daily reports. Seeded, so every start produces the same data and the
+//! README's examples stay true. It goes through the same validation as the API.
+
+use crate::api::AppState;
+use crate::domain::date::{weekdays_between, Date};
+use crate::domain::nip::Nip;
+use crate::domain::period::Period;
+use crate::domain::records::*;
+use crate::store::{Result, Store};
+use std::collections::BTreeMap;
+
+/// The demo's appraisal year: the last complete one.
+pub const DEMO_YEAR: i32 = 2025;
+/// Employees per region.
+pub const EMPLOYEES_PER_REGION: usize = 240;
+
+/// SplitMix64: tiny, seeded, good enough for believable spread.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1) as u64) as i64
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+    /// Roughly normal (Irwin–Hall of 4).
+    fn normal(&mut self, mean: f64, sd: f64) -> f64 {
+        let s: f64 = (0..4).map(|_| self.unit()).sum::<f64>() - 2.0;
+        mean + sd * s * (3.0f64).sqrt()
+    }
+}
+
+fn agencies(region: &str) -> Vec<(&'static str, &'static str, &'static str)> {
+    // (id, name, technical competency)
+    match region {
+        "jambi" => vec![
+            ("dinas-pendidikan", "Dinas Pendidikan Provinsi Jambi", "teknis.pendidikan"),
+            ("dinas-kesehatan", "Dinas Kesehatan Provinsi Jambi", "teknis.kesehatan"),
+            ("diskominfo", "Dinas Komunikasi dan Informatika Provinsi Jambi", "teknis.informatika"),
+        ],
+        "jakarta" => vec![
+            ("dinas-pendidikan", "Dinas Pendidikan Provinsi DKI Jakarta", "teknis.pendidikan"),
+            ("dinas-kesehatan", "Dinas Kesehatan Provinsi DKI Jakarta", "teknis.kesehatan"),
+            ("diskominfotik", "Dinas Komunikasi, Informatika dan Statistik", "teknis.informatika"),
+            ("dukcapil", "Dinas Kependudukan dan Pencatatan Sipil", "teknis.kependudukan"),
+        ],
+        _ => vec![
+            ("kantor-camat", "Kantor Camat Tenayan Raya", "teknis.pemerintahan"),
+            ("kelurahan-rejosari", "Kantor Lurah Rejosari", "teknis.pemerintahan"),
+            ("kelurahan-bencah-lesung", "Kantor Lurah Bencah Lesung", "teknis.pemerintahan"),
+            ("puskesmas-rejosari", "UPT Puskesmas Rejosari", "teknis.kesehatan"),
+        ],
+    }
+}
+
+/// (suffix, title, kind, level, capacity, required managerial competencies with levels)
+const POSITIONS: [(&str, &str, PositionKind, u8, u32, &[(&str, u8)]); 7] = [
+    ("kepala", "Kepala", PositionKind::Struktural, 5, 1, &[("integritas", 4), ("pengambilan_keputusan", 4), ("komunikasi", 4)]),
+    ("kepala-bidang", "Kepala Bidang", PositionKind::Struktural, 4, 3, &[("integritas", 4), ("kerja_sama", 3), ("pengambilan_keputusan", 3)]),
+    ("kepala-seksi", "Kepala Seksi", PositionKind::Struktural, 3, 6, &[("integritas", 3), ("kerja_sama", 3), ("orientasi_hasil", 3)]),
+    ("analis-ahli-muda", "Analis Kebijakan Ahli Muda", PositionKind::Fungsional, 3, 10, &[("integritas", 3), ("komunikasi", 3)]),
+    ("pranata-ahli-pertama", "Pranata Ahli Pertama", PositionKind::Fungsional, 2, 18, &[("integritas", 3), ("orientasi_hasil", 2)]),
+    ("pengelola-layanan", "Pengelola Layanan", PositionKind::Pelaksana, 2, 16, &[("pelayanan_publik", 3), ("kerja_sama", 2)]),
+    ("pengadministrasi", "Pengadministrasi Umum", PositionKind::Pelaksana, 1, 20, &[("integritas", 2), ("kerja_sama", 2)]),
+];
+
+const NAMES: [&str; 24] = [
+    "Ahmad", "Siti", "Budi", "Dewi", "Rahmat", "Nurul", "Agus", "Rina", "Hendra", "Fitri", "Joko", "Lestari",
+    "Yusuf", "Ayu", "Irfan", "Wulan", "Dedi", "Putri", "Fajar", "Indah", "Taufik", "Maya", "Arif", "Sri",
+];
+const SURNAMES: [&str; 16] = [
+    "Saputra", "Lubis", "Siregar", "Nasution", "Hidayat", "Pratama", "Wijaya", "Harahap", "Kurniawan", "Santoso",
+    "Rahman", "Simanjuntak", "Putra", "Handayani", "Sari", "Hasibuan",
+];
+const ACTIVITIES: [&str; 8] = [
+    "Menyusun laporan kegiatan",
+    "Melayani permohonan masyarakat",
+    "Rapat koordinasi bidang",
+    "Verifikasi berkas administrasi",
+    "Memutakhirkan data layanan",
+    "Menyusun rencana kerja",
+    "Monitoring dan evaluasi program",
+    "Pendampingan teknis unit kerja",
+];
+const VALUES: [&str; 7] = ["berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif"];
+
+fn ratings(rng: &mut Rng, mean: f64) -> Ratings {
+    let mut v = [0u8; 7];
+    for x in &mut v {
+        *x = rng.normal(mean, 0.6).round().clamp(1.0, 5.0) as u8;
+    }
+    Ratings {
+        berorientasi_pelayanan: v[0],
+        akuntabel: v[1],
+        kompeten: v[2],
+        harmonis: v[3],
+        loyal: v[4],
+        adaptif: v[5],
+        kolaboratif: v[6],
+    }
+}
+
+fn nip(rng: &mut Rng, seq: usize) -> String {
+    loop {
+        let by = rng.range(1966, 1998) as i32;
+        let bm = rng.range(1, 12) as u32;
+        let bd = rng.range(1, 28) as u32;
+        let ay = (by + rng.range(22, 32) as i32).min(2024);
+        let am = rng.range(1, 12) as u32;
+        let sex = rng.range(1, 2);
+        let s = format!("{by:04}{bm:02}{bd:02}{ay:04}{am:02}{sex}{:03}", seq % 1000);
+        if Nip::parse(&s).is_ok() {
+            return s;
+        }
+    }
+}
+
+/// Loads the demo into an empty store (a no-op when the region already has agencies).
+pub fn load_records(store: &Store) -> Result<bool> {
+    if !store.agencies("jambi", None, 1)?.items.is_empty() {
+        return Ok(false);
+    }
+    for (ri, (region, _)) in REGIONS.iter().enumerate() {
+        load_region(store, region, 0x6B69_6E65_726A_6100 + ri as u64)?;
+    }
+    Ok(true)
+}
+
+fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
+    let mut rng = Rng(seed);
+    let agencies = agencies(region);
+    let mut slots: Vec<(String, String, BTreeMap<String, u8>, u32)> = Vec::new();
+    for (aid, name, tech) in &agencies {
+        let input = AgencyInput { name: name.to_string() };
+        input.validate()?;
+        store.upsert_agency(region, aid, input)?;
+        for (suffix, title, kind, level, cap, req) in POSITIONS {
+            let mut required: BTreeMap<String, u8> = req.iter().map(|(c, l)| (c.to_string(), *l)).collect();
+            if kind != PositionKind::Pelaksana || level > 1 {
+                required.insert(tech.to_string(), level.clamp(2, 4));
+            }
+            let input = PositionInput {
+                title: format!("{title} {name}").chars().take(120).collect(),
+                agency: aid.to_string(),
+                kind,
+                level,
+                required: required.clone(),
+                capacity: cap,
+            };
+            input.validate()?;
+            let id = format!("{aid}-{suffix}");
+            store.upsert_position(region, &id, input)?;
+            slots.push((id, aid.to_string(), required, cap));
+        }
+    }
+    // Fill seats, leaving vacancies: walk positions round-robin until the quota is met.
+    let mut holders: Vec<(String, String, BTreeMap<String, u8>)> = Vec::new();
+    let mut filled = vec![0u32; slots.len()];
+    let mut i = 0;
+    while holders.len() < EMPLOYEES_PER_REGION {
+        let k = i % slots.len();
+        i += 1;
+        let (id, agency, req, cap) = &slots[k];
+        // Keep about one seat in six free so rotations have somewhere to go.
+        if filled[k] < cap.saturating_sub(cap / 6).max(if *cap == 1 { 1 } else { 0 }) {
+            filled[k] += 1;
+            holders.push((id.clone(), agency.clone(), req.clone()));
+        }
+        if i > 100_000 {
+            break;
+        }
+    }
+    let year = Period::Year(DEMO_YEAR);
+    let working = weekdays_between(year.start(), year.end());
+    for (n, (position, agency, req)) in holders.into_iter().enumerate() {
+        let nip = nip(&mut rng, n + 1);
+        let name = format!("{} {}", rng.pick(&NAMES), rng.pick(&SURNAMES));
+        // Tenure from a few months to nine years, so every rotation rule has someone.
+        let since = Date::from_days(Date::new(2025, 12, 31).map(|d| d.to_days()).unwrap_or(0) - rng.range(60, 3300));
+        let mut competencies: BTreeMap<String, u8> = req
+            .iter()
+            .map(|(c, l)| (c.clone(), (i64::from(*l) + rng.range(-1, 1)).clamp(1, 5) as u8))
+            .collect();
+        if rng.chance(0.2) {
+            // Missing competencies show up as gaps in the job-person match.
+            if let Some(k) = competencies.keys().next().cloned() {
+                competencies.remove(&k);
+            }
+        }
+        competencies.insert("komunikasi".into(), rng.range(2, 5) as u8);
+        let potential = match rng.below(10) {
+            0..=2 => Some(Potential::Tinggi),
+            3..=6 => Some(Potential::Menengah),
+            7..=8 => Some(Potential::Rendah),
+            _ => None,
+        };
+        let mut input = EmployeeInput {
+            name,
+            agency: agency.clone(),
+            position_id: position.clone(),
+            position_since: since,
+            competencies,
+            potential,
+            declined_rotation: rng.chance(0.08),
+        };
+        input.validate()?;
+        if rng.chance(0.25) && since.year > 2018 {
+            // An earlier position in the same agency, so the history is not empty.
+            let mut first = input.clone();
+            first.position_id = format!("{agency}-pengadministrasi");
+            first.position_since = Date::from_days(since.to_days() - rng.range(400, 1500));
+            if first.position_id != position {
+                store.upsert_employee(region, &nip, first)?;
+            }
+        }
+        input.position_since = since;
+        store.upsert_employee(region, &nip, input)?;
+        period_and_reports(store, region, &nip, &mut rng, year, working)?;
+    }
+    Ok(())
+}
+
+fn period_and_reports(store: &Store, region: &str, nip: &str, rng: &mut Rng, year: Period, working: u32) -> Result<()> {
+    // About 4% have no period record and 3% no supervisor ratings: the appraisal skips them.
+    if rng.chance(0.04) {
+        return Ok(());
+    }
+    // One performance factor drives results, behaviour and diligence, as in real teams.
+    let perf = match rng.below(20) {
+        0 => rng.normal(0.65, 0.08),     // poor
+        1..=3 => rng.normal(1.15, 0.05), // excellent
+        _ => rng.normal(0.98, 0.08),
+    };
+    let mut indicators = Vec::new();
+    let n_ind = rng.range(2, 4);
+    for k in 0..n_ind {
+        let lower = k == n_ind - 1 && rng.chance(0.3);
+        let target = rng.range(4, 48) as f64;
+        let ratio = (perf + rng.normal(0.0, 0.05)).max(0.1);
+        let realization = if lower { target * (2.0 - ratio).max(0.1) } else { target * ratio };
+        let realization = (realization * 10.0).round() / 10.0;
+        indicators.push(Indicator {
+            id: format!("iki-{}", k + 1),
+            name: format!("Indikator kinerja {}", k + 1),
+            kind: if k == 0 || rng.chance(0.5) { IndicatorKind::Utama } else { IndicatorKind::Tambahan },
+            direction: if lower { Direction::LowerIsBetter } else { Direction::HigherIsBetter },
+            unit: if lower { "hari".into() } else { rng.pick(&["dokumen", "kegiatan", "laporan", "layanan"]).to_string() },
+            target,
+            realization: if rng.chance(0.03) { None } else { Some(realization) },
+            weight: rng.range(1, 3) as f64,
+        });
+    }
+    let mean = (3.9 + (perf - 1.0) * 4.0).clamp(1.5, 4.9);
+    let supervisor = if rng.chance(0.03) { None } else { Some(ratings(rng, mean)) };
+    let peers = if region == "tenayan-raya" || rng.chance(0.2) {
+        (0..rng.range(1, 3)).map(|_| ratings(rng, mean)).collect()
+    } else {
+        Vec::new()
+    };
+    let self_rating = if rng.chance(0.7) {
+        let m = (mean + rng.normal(0.4, 0.4)).min(5.0);
+        Some(ratings(rng, m))
+    } else {
+        None
+    };
+    let innovations = if perf > 1.05 && rng.chance(0.7) || rng.chance(0.05) {
+        vec![Innovation { title: "Inovasi layanan daring".into(), date: Date { year: DEMO_YEAR, month: rng.range(1, 12) as u32, day: 15 } }]
+    } else {
+        Vec::new()
+    };
+    let mut process = BTreeMap::new();
+    if region == "jambi" && rng.chance(0.85) {
+        process.insert("inovasi".to_string(), (rng.normal(perf * 80.0, 8.0)).clamp(0.0, 100.0).round());
+        process.insert("keterlibatan_masyarakat".to_string(), (rng.normal(perf * 78.0, 8.0)).clamp(0.0, 100.0).round());
+    }
+    let budget = (region == "jakarta" && rng.chance(0.8)).then(|| {
+        let planned = rng.range(200, 3000) as f64 * 1_000_000.0;
+        Budget { planned, realized: (planned * (perf * 0.9).clamp(0.3, 1.05)).round() }
+    });
+    let public_feedback = (region == "tenayan-raya" && rng.chance(0.8)).then(|| PublicFeedback {
+        ikm: ((rng.normal(2.9 + (perf - 1.0) * 2.0, 0.3)).clamp(1.0, 4.0) * 100.0).round() / 100.0,
+        respondents: if rng.chance(0.05) { 0 } else { rng.range(30, 400) as u32 },
+    });
+    let working_days = rng.chance(0.5).then_some(working - 15);
+    let input = PeriodInput {
+        indicators,
+        behavior: Behavior { supervisor, peers, self_rating },
+        innovations,
+        process,
+        budget,
+        public_feedback,
+        working_days,
+    };
+    input.validate(year.days())?;
+    store.put_period(region, nip, year, input)?;
+    // Reports on a share of the weekdays that follows diligence.
+    let q = (0.72 + (perf - 0.9) * 0.8 + rng.normal(0.0, 0.06)).clamp(0.4, 1.0);
+    let mut reports = Vec::new();
+    let (a, b) = (year.start().to_days(), year.end().to_days());
+    for d in a..=b {
+        let date = Date::from_days(d);
+        if date.is_weekday() && rng.unit() < q {
+            reports.push(ActivityInput {
+                date,
+                description: rng.pick(&ACTIVITIES).to_string(),
+                minutes: rng.range(60, 480) as u32,
+            });
+        }
+    }
+    store.add_activities(region, nip, reports)?;
+    Ok(())
+}
+
+/// Loads the demo records (when the store is empty).
+pub async fn load(state: &AppState) -> anyhow::Result<()> {
+    let loaded = state.store.run(load_records).await?;
+    if loaded {
+        tracing::info!("loaded the demo dataset");
+    }
+    let _ = VALUES;
+    Ok(())
+}

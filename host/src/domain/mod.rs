@@ -1,0 +1,90 @@
+//! Types and validation of the ASN records and of who may do what. No I/O here: the store and
+//! the API both build on these rules, so they are written once.
+
+pub mod auth;
+pub mod date;
+pub mod nip;
+pub mod period;
+pub mod records;
+
+/// A client mistake in one named field; the API turns it into a 400 whose message names it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
+pub(crate) fn check(ok: bool, field: &str, message: impl Into<String>) -> Result<(), FieldError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(field, message))
+    }
+}
+
+/// Ids of agencies, positions and plugins appear in store keys and URLs; a narrow alphabet
+/// rules out path traversal and key-separator confusion at the door.
+pub fn validate_id(field: &str, id: &str) -> Result<(), FieldError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    check(
+        ok,
+        field,
+        format!(
+            "`{}` is not a valid id: use 1–64 lowercase letters, digits, `-` or `_`, starting with a letter or digit",
+            id.chars().take(70).collect::<String>()
+        ),
+    )
+}
+
+/// Keys inside records (competency names like `teknis.pendidikan`, indicator ids) may also use dots.
+pub fn validate_key(field: &str, key: &str) -> Result<(), FieldError> {
+    let ok = !key.is_empty()
+        && key.len() <= 64
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    check(ok, field, "must be 1–64 letters, digits, `-`, `_` or `.`")
+}
+
+/// Now as RFC 3339 UTC with seconds, the one timestamp format of the API.
+pub fn now_rfc3339() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let d = date::Date::from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!("{d}T{:02}:{:02}:{:02}.{:03}Z", s / 3600, s / 60 % 60, s % 60, now.subsec_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        for good in ["dinas-pendidikan", "guru_ahli_muda", "a", "9x"] {
+            assert!(validate_id("id", good).is_ok(), "{good}");
+        }
+        for bad in ["", "../etc", "A", "a/b", "-x", "a.b", &"x".repeat(65), "a%2f"] {
+            assert!(validate_id("id", bad).is_err(), "{bad}");
+        }
+        assert!(validate_key("k", "teknis.pendidikan").is_ok());
+        assert!(validate_key("k", "a/b").is_err());
+    }
+
+    #[test]
+    fn timestamp_shape() {
+        let t = now_rfc3339();
+        assert_eq!(t.len(), 24, "{t}");
+        assert!(t.ends_with('Z'));
+    }
+}

@@ -1,0 +1,11 @@
+//! Kinerja: performance management of Indonesian civil servants (ASN), region by region.
+//!
+//! Data flows one way: [`api`] → [`domain`] → [`store`] (redb) and the plugin runtime
+//! (`kinerja-runtime`, wasmtime). [`server`] wires them together for the `kinerja` binary.
+
+pub mod api;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod server;
+pub mod store;

@@ -1,0 +1,79 @@
+//! Starting and stopping the server: open the store, make the first admin token, load the
+//! demo when asked, serve until told to stop, and close the database cleanly.
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::store::Store;
+use anyhow::Context;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Everything up to the point of accepting connections; split from [`serve`] so callers learn
+/// the bound address before serving.
+pub struct Prepared {
+    pub state: AppState,
+    pub listener: tokio::net::TcpListener,
+    pub addr: SocketAddr,
+}
+
+pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
+    let data_dir = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&data_dir))
+        .await?
+        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let store = Arc::new(store);
+    let dir = config.data_dir.clone();
+    if let Some(path) = store.run(move |s| s.bootstrap_admin(&dir)).await? {
+        tracing::info!(path = %path.display(), "created the first admin token; read it from this file");
+    }
+    let state = AppState {
+        store,
+        config: Arc::new(config.clone()),
+        touched: Arc::new(Mutex::new(Default::default())),
+        ready: Arc::new(AtomicBool::new(false)),
+    };
+    if config.demo {
+        crate::demo::load(&state).await.context("loading the demo data")?;
+    }
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    Ok(Prepared { state, listener, addr })
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(p: Prepared, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    p.state.ready.store(true, Ordering::Release);
+    let app = api::app(p.state.clone());
+    tracing::info!(addr = %p.addr, "serving");
+    axum::serve(p.listener, app).with_graceful_shutdown(shutdown).await?;
+    p.state.ready.store(false, Ordering::Release);
+    tracing::info!("stopped accepting requests; closing the database");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,56 @@
+//! The audit trail: who (token id) uploaded, activated, issued or revoked what, and when.
+//! Events are written in the same transaction as the change they describe, so neither exists
+//! without the other.
+
+use super::tables::AUDIT;
+use super::{next_seq, page_json, to_json, Page, Result, Store};
+use crate::domain::now_rfc3339;
+use redb::ReadableDatabase;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEvent {
+    pub seq: u64,
+    pub at: String,
+    /// The token id that acted; null for the server itself (bootstrap, demo).
+    pub actor: Option<String>,
+    /// e.g. `token.issue`, `token.revoke`, `plugin.upload`, `policy.activate`, `policy.deactivate`.
+    pub action: String,
+    pub region: Option<String>,
+    pub subject: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+pub(crate) fn record(
+    tx: &redb::WriteTransaction,
+    actor: Option<&str>,
+    action: &str,
+    region: Option<&str>,
+    subject: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
+    let seq = next_seq(tx, "audit")?;
+    let ev = AuditEvent {
+        seq,
+        at: now_rfc3339(),
+        actor: actor.map(str::to_string),
+        action: action.into(),
+        region: region.map(str::to_string),
+        subject: subject.into(),
+        detail,
+    };
+    tx.open_table(AUDIT)?.insert(format!("{seq:016}").as_str(), to_json(&ev)?.as_slice())?;
+    Ok(())
+}
+
+impl Store {
+    /// Events oldest first; `region` limits them to one region (a region admin's view).
+    pub fn audit(&self, region: Option<&str>, cursor: Option<&str>, limit: usize) -> Result<Page<AuditEvent>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(AUDIT)?;
+        // Audit keys have no prefix; page over the whole table.
+        page_json(&t, "", cursor, limit, |e: &AuditEvent| region.is_none_or(|r| e.region.as_deref() == Some(r)))
+    }
+}

@@ -1,0 +1,225 @@
+//! The record store: the only module that touches redb. Every operation is one short
+//! transaction, synchronous; async callers go through [`Store::run`], which moves the work to a
+//! blocking thread so that disk waits never stall the async workers.
+
+mod audit;
+mod decisions;
+mod plugins;
+mod records;
+pub mod tables;
+mod tokens;
+
+pub use audit::AuditEvent;
+pub use decisions::{Decision, StoredAppraisal};
+pub use plugins::{Activation, PluginMeta, PluginUpload};
+pub use records::{ActivityQuery, Page};
+pub use tokens::{IssuedToken, TokenRecord};
+
+use crate::domain::records::{Region, REGIONS};
+use crate::domain::FieldError;
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use serde::{de::DeserializeOwned, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tables::JsonTable;
+
+/// Why a store operation failed. Only `Db` and `Corrupt` are the server's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Db(String),
+    #[error("stored record is unreadable: {0}")]
+    Corrupt(String),
+}
+
+macro_rules! db_err {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.to_string())
+            }
+        }
+    )*};
+}
+db_err!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database file's name inside the data dir.
+pub const DB_FILE: &str = "kinerja.redb";
+
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) `DATA_DIR/kinerja.redb`, creates every table and the three regions, so
+    /// that readers never meet a missing table.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Db(format!("cannot create data dir {}: {e}", data_dir.display())))?;
+        let path = data_dir.join(DB_FILE);
+        let db = Database::create(&path)?;
+        let store = Store { db, path };
+        store.init()?;
+        Ok(store)
+    }
+
+    fn init(&self) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            use tables::*;
+            for t in [
+                REGIONS, AGENCIES, POSITIONS, EMPLOYEES, PERIODS, ACTIVITIES, TOKENS, AUDIT, PLUGINS,
+                PLUGIN_BYTES, PLUGIN_REGIONS, POLICIES, POLICY_HISTORY, DECISIONS, ORG_PREDIKAT, INPUTS,
+            ] {
+                tx.open_table(t)?;
+            }
+            tx.open_table(TOKEN_BY_HASH)?;
+            tx.open_table(COUNTERS)?;
+            tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
+            let mut regions = tx.open_table(REGIONS)?;
+            for (id, name) in REGIONS_LIST {
+                if regions.get(id)?.is_none() {
+                    let r = Region { id: id.to_string(), name: name.to_string() };
+                    regions.insert(id, to_json(&r)?.as_slice())?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs `f` on a blocking thread: redb calls block on disk and must stay off async workers.
+    pub async fn run<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+    {
+        let store = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| StoreError::Db(format!("store task failed: {e}")))?
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Size of the database file, for metrics.
+    pub fn file_size(&self) -> u64 {
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn regions(&self) -> Result<Vec<Region>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(tables::REGIONS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (_, v) = row?;
+            out.push(from_json(v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// 404 for a region that does not exist, before anything else is looked at.
+    pub fn require_region(&self, region: &str) -> Result<()> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(tables::REGIONS)?;
+        if t.get(region)?.is_some() {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!("region `{region}`")))
+        }
+    }
+
+    /// Row counts per table, for the readiness check and metrics.
+    pub fn count(&self, table: JsonTable) -> Result<u64> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(table)?.len()?)
+    }
+}
+
+const REGIONS_LIST: [(&str, &str); 3] = REGIONS;
+
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Db(format!("cannot encode record: {e}")))
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
+    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn get_json<T: DeserializeOwned>(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<T>> {
+    match t.get(key)? {
+        Some(v) => Ok(Some(from_json(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// The exclusive upper bound of all keys starting with `prefix` (which ends in `/`): `0` sorts
+/// right after `/`.
+pub(crate) fn prefix_end(prefix: &str) -> String {
+    let mut end = prefix.to_string();
+    end.pop();
+    end.push('0');
+    end
+}
+
+/// Reads one page of JSON rows under `prefix`, after `cursor` (the last key suffix of the
+/// previous page), answering the items and the next cursor.
+pub(crate) fn page_json<T: DeserializeOwned>(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    prefix: &str,
+    cursor: Option<&str>,
+    limit: usize,
+    mut keep: impl FnMut(&T) -> bool,
+) -> Result<Page<T>> {
+    let end = prefix_end(prefix);
+    let start = match cursor {
+        Some(c) => format!("{prefix}{c}\u{0}"),
+        None => prefix.to_string(),
+    };
+    let mut items = Vec::new();
+    let mut next = None;
+    let mut last_key = None;
+    for row in t.range::<&str>(start.as_str()..end.as_str())? {
+        let (k, v) = row?;
+        let item: T = from_json(v.value())?;
+        if !keep(&item) {
+            continue;
+        }
+        if items.len() == limit {
+            next = last_key.take();
+            break;
+        }
+        last_key = Some(k.value()[prefix.len()..].to_string());
+        items.push(item);
+    }
+    Ok(Page { items, next })
+}
+
+/// Takes the next value of a named counter inside a write transaction.
+pub(crate) fn next_seq(tx: &redb::WriteTransaction, name: &str) -> Result<u64> {
+    let mut t = tx.open_table(tables::COUNTERS)?;
+    let n = t.get(name)?.map(|v| v.value()).unwrap_or(0) + 1;
+    t.insert(name, n)?;
+    Ok(n)
+}

@@ -1,0 +1,342 @@
+//! Agencies, positions, employees, period records and activity reports.
+
+use super::tables::*;
+use super::{from_json, get_json, page_json, prefix_end, to_json, Result, Store, StoreError};
+use crate::domain::date::Date;
+use crate::domain::period::Period;
+use crate::domain::records::*;
+use crate::domain::{now_rfc3339, FieldError};
+use redb::{ReadableDatabase, ReadableTable};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// One page of a list: `next` is the cursor of the following page, null on the last.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ActivityQuery {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub cursor: Option<String>,
+    pub limit: usize,
+}
+
+fn key2(a: &str, b: &str) -> String {
+    format!("{a}/{b}")
+}
+
+impl Store {
+    pub fn upsert_agency(&self, region: &str, id: &str, input: AgencyInput) -> Result<Agency> {
+        self.require_region(region)?;
+        let agency = Agency {
+            region: region.into(),
+            id: id.into(),
+            name: input.name.trim().into(),
+            updated_at: now_rfc3339(),
+        };
+        let tx = self.db.begin_write()?;
+        tx.open_table(AGENCIES)?.insert(key2(region, id).as_str(), to_json(&agency)?.as_slice())?;
+        tx.commit()?;
+        Ok(agency)
+    }
+
+    pub fn agency(&self, region: &str, id: &str) -> Result<Agency> {
+        self.require_region(region)?;
+        let tx = self.db.begin_read()?;
+        get_json(&tx.open_table(AGENCIES)?, &key2(region, id))?
+            .ok_or_else(|| StoreError::NotFound(format!("agency `{id}` in region `{region}`")))
+    }
+
+    pub fn agencies(&self, region: &str, cursor: Option<&str>, limit: usize) -> Result<Page<Agency>> {
+        self.require_region(region)?;
+        let tx = self.db.begin_read()?;
+        page_json(&tx.open_table(AGENCIES)?, &format!("{region}/"), cursor, limit, |_| true)
+    }
+
+    fn agency_exists(tx: &redb::WriteTransaction, region: &str, agency: &str) -> Result<bool> {
+        Ok(tx.open_table(AGENCIES)?.get(key2(region, agency).as_str())?.is_some())
+    }
+
+    pub fn upsert_position(&self, region: &str, id: &str, input: PositionInput) -> Result<Position> {
+        self.require_region(region)?;
+        let tx = self.db.begin_write()?;
+        if !Self::agency_exists(&tx, region, &input.agency)? {
+            return Err(FieldError::new("agency", format!("agency `{}` does not exist in region `{region}`", input.agency)).into());
+        }
+        let pos = Position {
+            region: region.into(),
+            id: id.into(),
+            title: input.title.trim().into(),
+            agency: input.agency,
+            kind: input.kind,
+            level: input.level,
+            required: input.required,
+            capacity: input.capacity,
+            updated_at: now_rfc3339(),
+        };
+        tx.open_table(POSITIONS)?.insert(key2(region, id).as_str(), to_json(&pos)?.as_slice())?;
+        tx.commit()?;
+        Ok(pos)
+    }
+
+    /// Current holders per position id, from one scan of the region's employees.
+    fn holders(&self, tx: &redb::ReadTransaction, region: &str) -> Result<BTreeMap<String, Vec<String>>> {
+        let t = tx.open_table(EMPLOYEES)?;
+        let prefix = format!("{region}/");
+        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in t.range::<&str>(prefix.as_str()..prefix_end(&prefix).as_str())? {
+            let (_, v) = row?;
+            let e: Employee = from_json(v.value())?;
+            map.entry(e.position_id).or_default().push(e.nip);
+        }
+        Ok(map)
+    }
+
+    fn view(p: Position, holders: &BTreeMap<String, Vec<String>>) -> PositionView {
+        let h = holders.get(&p.id).cloned().unwrap_or_default();
+        let vacancies = p.capacity.saturating_sub(h.len() as u32);
+        PositionView { position: p, holders: h, vacancies }
+    }
+
+    pub fn position(&self, region: &str, id: &str) -> Result<PositionView> {
+        self.require_region(region)?;
+        let tx = self.db.begin_read()?;
+        let p: Position = get_json(&tx.open_table(POSITIONS)?, &key2(region, id))?
+            .ok_or_else(|| StoreError::NotFound(format!("position `{id}` in region `{region}`")))?;
+        let holders = self.holders(&tx, region)?;
+        Ok(Self::view(p, &holders))
+    }
+
+    pub fn positions(
+        &self,
+        region: &str,
+        agency: Option<&str>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<PositionView>> {
+        self.require_region(region)?;
+        let tx = self.db.begin_read()?;
+        let page: Page<Position> = page_json(&tx.open_table(POSITIONS)?, &format!("{region}/"), cursor, limit, |p: &Position| {
+            agency.is_none_or(|a| p.agency == a)
+        })?;
+        let holders = self.holders(&tx, region)?;
+        Ok(Page { items: page.items.into_iter().map(|p| Self::view(p, &holders)).collect(), next: page.next })
+    }
+
+    /// All positions of a region (or an agency), with vacancies, for the rotate hook.
+    pub fn all_positions(&self, region: &str, agency: Option<&str>) -> Result<Vec<PositionView>> {
+        Ok(self.positions(region, agency, None, usize::MAX)?.items)
+    }
+
+    /// Upserts an employee. A change of position moves the old one into the history, so that
+    /// tenure always counts from the start of the current position.
+    pub fn upsert_employee(&self, region: &str, nip: &str, input: EmployeeInput) -> Result<Employee> {
+        self.require_region(region)?;
+        let tx = self.db.begin_write()?;
+        if !Self::agency_exists(&tx, region, &input.agency)? {
+            return Err(FieldError::new("agency", format!("agency `{}` does not exist in region `{region}`", input.agency)).into());
+        }
+        let pos: Position = get_json(&tx.open_table(POSITIONS)?, &key2(region, &input.position_id))?.ok_or_else(|| {
+            FieldError::new("position_id", format!("position `{}` does not exist in region `{region}`", input.position_id))
+        })?;
+        if pos.agency != input.agency {
+            return Err(FieldError::new(
+                "position_id",
+                format!("position `{}` belongs to agency `{}`, not `{}`", pos.id, pos.agency, input.agency),
+            )
+            .into());
+        }
+        let key = key2(region, nip);
+        let mut table = tx.open_table(EMPLOYEES)?;
+        let old: Option<Employee> = get_json(&table, &key)?;
+        let mut history = Vec::new();
+        if let Some(old) = old {
+            history = old.history;
+            if old.position_id != input.position_id {
+                if input.position_since <= old.position_since {
+                    return Err(FieldError::new(
+                        "position_since",
+                        format!(
+                            "a new position must start after the current one (`{}` since {})",
+                            old.position_id, old.position_since
+                        ),
+                    )
+                    .into());
+                }
+                history.push(PositionSpell {
+                    position_id: old.position_id,
+                    agency: old.agency,
+                    from: old.position_since,
+                    until: input.position_since,
+                });
+            }
+        }
+        let emp = Employee {
+            region: region.into(),
+            nip: nip.into(),
+            name: input.name.trim().into(),
+            agency: input.agency,
+            position_id: input.position_id,
+            position_since: input.position_since,
+            competencies: input.competencies,
+            potential: input.potential,
+            declined_rotation: input.declined_rotation,
+            history,
+            updated_at: now_rfc3339(),
+        };
+        table.insert(key.as_str(), to_json(&emp)?.as_slice())?;
+        drop(table);
+        tx.commit()?;
+        Ok(emp)
+    }
+
+    pub fn employee(&self, region: &str, nip: &str) -> Result<Employee> {
+        self.require_region(region)?;
+        let tx = self.db.begin_read()?;
+        get_json(&tx.open_table(EMPLOYEES)?, &key2(region, nip))?
+            .ok_or_else(|| StoreError::NotFound(format!("employee `{nip}` in region `{region}`")))
+    }
+
+    pub fn employees(&self, region: &str, agency: Option<&str>, cursor: Option<&str>, limit: usize) -> Result<Page<Employee>> {
+        self.require_region(region)?;
+        let tx = self.db.begin_read()?;
+        page_json(&tx.open_table(EMPLOYEES)?, &format!("{region}/"), cursor, limit, |e: &Employee| {
+            agency.is_none_or(|a| e.agency == a)
+        })
+    }
+
+    pub fn put_period(&self, region: &str, nip: &str, period: Period, input: PeriodInput) -> Result<PeriodRecord> {
+        self.require_region(region)?;
+        let tx = self.db.begin_write()?;
+        if tx.open_table(EMPLOYEES)?.get(key2(region, nip).as_str())?.is_none() {
+            return Err(StoreError::NotFound(format!("employee `{nip}` in region `{region}`")));
+        }
+        let rec = PeriodRecord {
+            region: region.into(),
+            nip: nip.into(),
+            period: period.to_string(),
+            start: period.start(),
+            end: period.end(),
+            data: input,
+            updated_at: now_rfc3339(),
+        };
+        let key = format!("{region}/{nip}/{period}");
+        tx.open_table(PERIODS)?.insert(key.as_str(), to_json(&rec)?.as_slice())?;
+        tx.commit()?;
+        Ok(rec)
+    }
+
+    pub fn period(&self, region: &str, nip: &str, period: Period) -> Result<PeriodRecord> {
+        self.employee(region, nip)?;
+        let tx = self.db.begin_read()?;
+        get_json(&tx.open_table(PERIODS)?, &format!("{region}/{nip}/{period}"))?
+            .ok_or_else(|| StoreError::NotFound(format!("period `{period}` of employee `{nip}`")))
+    }
+
+    /// The period record if there is one; `None` is an answer, not an error, for appraisals.
+    pub fn period_opt(&self, region: &str, nip: &str, period: Period) -> Result<Option<PeriodRecord>> {
+        let tx = self.db.begin_read()?;
+        get_json(&tx.open_table(PERIODS)?, &format!("{region}/{nip}/{period}"))
+    }
+
+    pub fn periods(&self, region: &str, nip: &str, cursor: Option<&str>, limit: usize) -> Result<Page<PeriodRecord>> {
+        self.employee(region, nip)?;
+        let tx = self.db.begin_read()?;
+        page_json(&tx.open_table(PERIODS)?, &format!("{region}/{nip}/"), cursor, limit, |_| true)
+    }
+
+    /// Adds reports all at once or not at all.
+    pub fn add_activities(&self, region: &str, nip: &str, inputs: Vec<ActivityInput>) -> Result<Vec<Activity>> {
+        self.require_region(region)?;
+        let tx = self.db.begin_write()?;
+        if tx.open_table(EMPLOYEES)?.get(key2(region, nip).as_str())?.is_none() {
+            return Err(StoreError::NotFound(format!("employee `{nip}` in region `{region}`")));
+        }
+        let created_at = now_rfc3339();
+        let mut out = Vec::with_capacity(inputs.len());
+        {
+            let mut t = tx.open_table(ACTIVITIES)?;
+            let mut counters = tx.open_table(COUNTERS)?;
+            let mut seq = counters.get("activity")?.map(|v| v.value()).unwrap_or(0);
+            for a in inputs {
+                seq += 1;
+                let act = Activity {
+                    id: seq,
+                    date: a.date,
+                    description: a.description,
+                    minutes: a.minutes,
+                    created_at: created_at.clone(),
+                };
+                let key = format!("{region}/{nip}/{}/{seq:016}", a.date);
+                t.insert(key.as_str(), to_json(&act)?.as_slice())?;
+                out.push(act);
+            }
+            counters.insert("activity", seq)?;
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub fn activities(&self, region: &str, nip: &str, q: &ActivityQuery) -> Result<Page<Activity>> {
+        self.employee(region, nip)?;
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(ACTIVITIES)?;
+        let prefix = format!("{region}/{nip}/");
+        // Keys are `date/seq`, so the date bounds are key bounds; the cursor (the last key
+        // suffix of the previous page) moves the start past what was already sent.
+        let mut start = match q.from {
+            Some(d) => format!("{prefix}{d}"),
+            None => prefix.clone(),
+        };
+        if let Some(c) = &q.cursor {
+            start = start.max(format!("{prefix}{c}\u{0}"));
+        }
+        let end = match q.to {
+            Some(d) => format!("{prefix}{d}0"),
+            None => prefix_end(&prefix),
+        };
+        let mut items = Vec::new();
+        let mut next = None;
+        let mut last = None;
+        if start < end {
+            for row in t.range::<&str>(start.as_str()..end.as_str())? {
+                let (k, v) = row?;
+                if items.len() == q.limit {
+                    next = last.take();
+                    break;
+                }
+                last = Some(k.value()[prefix.len()..].to_string());
+                items.push(from_json(v.value())?);
+            }
+        }
+        Ok(Page { items, next })
+    }
+
+    /// Distinct Monday–Friday dates in `[start, end]` with at least one report.
+    pub fn days_reported(&self, region: &str, nip: &str, start: Date, end: Date) -> Result<u32> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(ACTIVITIES)?;
+        let prefix = format!("{region}/{nip}/");
+        let lo = format!("{prefix}{start}");
+        let hi = format!("{prefix}{end}0");
+        let mut last: Option<String> = None;
+        let mut n = 0;
+        for row in t.range::<&str>(lo.as_str()..hi.as_str())? {
+            let (k, _) = row?;
+            let date = &k.value()[prefix.len()..prefix.len() + 10];
+            if last.as_deref() == Some(date) {
+                continue;
+            }
+            last = Some(date.to_string());
+            if date.parse::<Date>().is_ok_and(|d| d.is_weekday()) {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,50 @@
+//! Every redb table of Kinerja in one place, so the on-disk layout can be read at a glance.
+//! Keys are `/`-joined ids (ids cannot contain `/`, see `domain::validate_id`), values are JSON,
+//! which keeps records readable with any redb tool and lets fields be added compatibly.
+
+use redb::TableDefinition;
+
+pub type JsonTable = TableDefinition<'static, &'static str, &'static [u8]>;
+
+/// `region` → Region.
+pub const REGIONS: JsonTable = TableDefinition::new("regions");
+/// `region/agency` → Agency.
+pub const AGENCIES: JsonTable = TableDefinition::new("agencies");
+/// `region/position` → Position.
+pub const POSITIONS: JsonTable = TableDefinition::new("positions");
+/// `region/nip` → Employee (with its position history).
+pub const EMPLOYEES: JsonTable = TableDefinition::new("employees");
+/// `region/nip/period` → PeriodInput.
+pub const PERIODS: JsonTable = TableDefinition::new("periods");
+/// `region/nip/YYYY-MM-DD/seq` → Activity; the date in the key makes range reads by date cheap.
+pub const ACTIVITIES: JsonTable = TableDefinition::new("activities");
+/// token id → TokenRecord (hash only, never the secret).
+pub const TOKENS: JsonTable = TableDefinition::new("tokens");
+/// sha256(secret) hex → token id, to find a token without scanning.
+pub const TOKEN_BY_HASH: TableDefinition<'static, &'static str, &'static str> =
+    TableDefinition::new("token_by_hash");
+/// zero-padded sequence → AuditEvent.
+pub const AUDIT: JsonTable = TableDefinition::new("audit");
+/// counter name → next value.
+pub const COUNTERS: TableDefinition<'static, &'static str, u64> = TableDefinition::new("counters");
+/// sha256 → PluginMeta (one row per region that uploaded it lives in PLUGIN_REGIONS).
+pub const PLUGINS: JsonTable = TableDefinition::new("plugins");
+/// sha256 → the module's bytes.
+pub const PLUGIN_BYTES: JsonTable = TableDefinition::new("plugin_bytes");
+/// `region/sha256` → PluginUpload (who uploaded it to that region and when).
+pub const PLUGIN_REGIONS: JsonTable = TableDefinition::new("plugin_regions");
+/// `region/hook` → Activation currently in force.
+pub const POLICIES: JsonTable = TableDefinition::new("policies");
+/// `region/seq` → Activation or deactivation, the history a rollback chooses from.
+pub const POLICY_HISTORY: JsonTable = TableDefinition::new("policy_history");
+/// decision id → Decision.
+pub const DECISIONS: JsonTable = TableDefinition::new("decisions");
+/// `region/nip/period-end/decision id` → decision id, for an employee's results newest first
+/// and the latest predikat as of a date.
+pub const APPRAISALS_BY_EMPLOYEE: TableDefinition<'static, &'static str, &'static str> =
+    TableDefinition::new("appraisals_by_employee");
+/// `region/agency/period` → organisational predikat.
+pub const ORG_PREDIKAT: JsonTable = TableDefinition::new("org_predikat");
+/// sha256 → the exact request bytes a plugin was given, shared by the decisions of one call,
+/// so a replay can feed the module the very same input.
+pub const INPUTS: JsonTable = TableDefinition::new("inputs");

@@ -1,0 +1,186 @@
+//! Bearer tokens. Only a SHA-256 of each secret is stored; a leaked database does not leak
+//! working tokens, and the lookup compares hashes in constant time.
+
+use super::tables::{TOKENS, TOKEN_BY_HASH};
+use super::{audit, get_json, to_json, Result, Store, StoreError};
+use crate::domain::auth::{Role, Scope};
+use crate::domain::now_rfc3339;
+use rand::RngCore;
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use subtle::ConstantTimeEq;
+use utoipa::ToSchema;
+
+/// A token as listed: never the secret, never its hash.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenRecord {
+    pub id: String,
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub label: Option<String>,
+    pub created_at: String,
+    pub created_by: Option<String>,
+    pub last_used: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredToken {
+    #[serde(flatten)]
+    token: TokenRecord,
+    hash: String,
+}
+
+/// The one moment the secret exists outside the client: the answer to an issue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IssuedToken {
+    pub id: String,
+    pub token: String,
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// File the bootstrap admin token is written to, mode 0600.
+pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+
+impl Store {
+    pub fn issue_token(&self, scope: Scope, label: Option<String>, actor: Option<&str>) -> Result<IssuedToken> {
+        let id = format!("tok_{}", random_hex(8));
+        let secret = format!("knj_{}", random_hex(32));
+        let rec = StoredToken {
+            token: TokenRecord {
+                id: id.clone(),
+                scope: scope.clone(),
+                label,
+                created_at: now_rfc3339(),
+                created_by: actor.map(str::to_string),
+                last_used: None,
+            },
+            hash: hash(&secret),
+        };
+        let tx = self.db.begin_write()?;
+        tx.open_table(TOKENS)?.insert(id.as_str(), to_json(&rec)?.as_slice())?;
+        tx.open_table(TOKEN_BY_HASH)?.insert(rec.hash.as_str(), id.as_str())?;
+        audit::record(
+            &tx,
+            actor,
+            "token.issue",
+            scope.region.as_deref(),
+            &id,
+            serde_json::to_value(&scope).unwrap_or_default(),
+        )?;
+        tx.commit()?;
+        Ok(IssuedToken { id, token: secret })
+    }
+
+    /// The token a secret belongs to, or `None`.
+    pub fn authenticate(&self, secret: &str) -> Result<Option<TokenRecord>> {
+        let h = hash(secret);
+        let tx = self.db.begin_read()?;
+        let id = match tx.open_table(TOKEN_BY_HASH)?.get(h.as_str())? {
+            Some(id) => id.value().to_string(),
+            None => return Ok(None),
+        };
+        let stored: Option<StoredToken> = get_json(&tx.open_table(TOKENS)?, &id)?;
+        Ok(stored.and_then(|s| {
+            let same: bool = s.hash.as_bytes().ct_eq(h.as_bytes()).into();
+            same.then_some(s.token)
+        }))
+    }
+
+    pub fn touch_token(&self, id: &str) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(TOKENS)?;
+            let stored: Option<StoredToken> = get_json(&t, id)?;
+            if let Some(mut s) = stored {
+                s.token.last_used = Some(now_rfc3339());
+                t.insert(id, to_json(&s)?.as_slice())?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn token(&self, id: &str) -> Result<TokenRecord> {
+        let tx = self.db.begin_read()?;
+        let stored: Option<StoredToken> = get_json(&tx.open_table(TOKENS)?, id)?;
+        stored.map(|s| s.token).ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))
+    }
+
+    /// All tokens, or those of one region.
+    pub fn tokens(&self, region: Option<&str>) -> Result<Vec<TokenRecord>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(TOKENS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (_, v) = row?;
+            let s: StoredToken = super::from_json(v.value())?;
+            if region.is_none_or(|r| s.token.scope.region.as_deref() == Some(r)) {
+                out.push(s.token);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn revoke_token(&self, id: &str, actor: Option<&str>) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(TOKENS)?;
+            let stored: StoredToken =
+                get_json(&t, id)?.ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))?;
+            t.remove(id)?;
+            tx.open_table(TOKEN_BY_HASH)?.remove(stored.hash.as_str())?;
+            audit::record(&tx, actor, "token.revoke", stored.token.scope.region.as_deref(), id, serde_json::Value::Null)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// On the first start (no tokens at all) creates an admin token and writes it to
+    /// `DATA_DIR/admin.token` with mode 0600. Returns the file's path when it made one.
+    pub fn bootstrap_admin(&self, data_dir: &Path) -> Result<Option<std::path::PathBuf>> {
+        let empty = {
+            let tx = self.db.begin_read()?;
+            tx.open_table(TOKENS)?.is_empty()?
+        };
+        if !empty {
+            return Ok(None);
+        }
+        let scope = Scope { role: Role::Admin, region: None, agency: None, nip: None };
+        let issued = self.issue_token(scope, Some("bootstrap admin".into()), None)?;
+        let path = data_dir.join(ADMIN_TOKEN_FILE);
+        write_secret_file(&path, &issued.token)
+            .map_err(|e| StoreError::Db(format!("cannot write {}: {e}", path.display())))?;
+        Ok(Some(path))
+    }
+}
+
+/// Creates the file with mode 0600 from the start, so the secret is never world-readable.
+fn write_secret_file(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    writeln!(f, "{secret}")?;
+    f.sync_all()
+}
