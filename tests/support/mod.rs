@@ -1,1 +1,229 @@
+//! Test support: a real Kinerja server on a free port with a temporary data dir, and a small
+//! blocking HTTP client. The server runs in its own thread and Tokio runtime, so stopping it
+//! waits for every database task and closes the redb file, as a real shutdown does.
 
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use serde_json::json;
+
+pub struct TestServer {
+    pub base: String,
+    pub admin: String,
+    dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// A fresh server on an empty data dir.
+    pub fn start() -> TestServer {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().to_path_buf();
+        let mut s = Self::start_in(&dir, |_| {});
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// A server on `dir`, with `tweak` applied to its configuration.
+    pub fn start_in(dir: &Path, tweak: impl FnOnce(&mut kinerja::config::Config)) -> TestServer {
+        let mut config = kinerja::config::Config::for_data_dir(dir);
+        tweak(&mut config);
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let prepared = match kinerja::server::prepare(config).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let _ = addr_tx.send(Err(format!("{e:#}")));
+                        return;
+                    }
+                };
+                let _ = addr_tx.send(Ok(prepared.addr));
+                let stop = async {
+                    let _ = stop_rx.await;
+                };
+                if let Err(e) = kinerja::server::serve(prepared, stop).await {
+                    eprintln!("server error: {e:#}");
+                }
+            });
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("server did not start")
+            .unwrap_or_else(|e| panic!("server failed to start: {e}"));
+        let admin = std::fs::read_to_string(dir.join("admin.token"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        TestServer { base: format!("http://{addr}"), admin, dir: dir.to_path_buf(), _tmp: None, stop: Some(stop_tx), thread: Some(thread) }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Graceful stop: in-flight requests finish and the database closes.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().expect("server thread panicked");
+        }
+    }
+
+    /// Stops and starts again on the same data dir.
+    pub fn restart(mut self) -> TestServer {
+        self.stop();
+        let tmp = self._tmp.take();
+        let mut s = Self::start_in(&self.dir, |_| {});
+        s.admin = self.admin.clone();
+        s._tmp = tmp;
+        s
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base, &self.admin)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A response: status and JSON body (Null when empty or not JSON).
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    /// The error message, for asserting that it names the field.
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or("")
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    token: Option<String>,
+    http: reqwest::blocking::Client,
+}
+
+impl Client {
+    pub fn new(base: &str, token: &str) -> Client {
+        Client {
+            base: base.to_string(),
+            token: Some(token.to_string()),
+            http: reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().expect("client"),
+        }
+    }
+
+    pub fn with_token(&self, token: &str) -> Client {
+        Client { token: Some(token.to_string()), ..self.clone() }
+    }
+
+    pub fn anonymous(&self) -> Client {
+        Client { token: None, ..self.clone() }
+    }
+
+    fn send(&self, rb: reqwest::blocking::RequestBuilder) -> Resp {
+        let rb = match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        };
+        let r = rb.send().expect("request failed");
+        let status = r.status().as_u16();
+        let text = r.text().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, body, text }
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+    }
+    pub fn delete(&self, path: &str) -> Resp {
+        self.send(self.http.delete(format!("{}{path}", self.base)))
+    }
+    pub fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.http.put(format!("{}{path}", self.base)).json(body))
+    }
+    pub fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
+    }
+    pub fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
+        self.send(self.http.post(format!("{}{path}", self.base)).header("content-type", content_type).body(body))
+    }
+    pub fn put_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
+        self.send(self.http.put(format!("{}{path}", self.base)).header("content-type", content_type).body(body))
+    }
+
+    /// Issues a token and answers its secret.
+    pub fn issue(&self, scope: Value) -> String {
+        let r = self.post("/api/v1/tokens", &scope);
+        assert_eq!(r.status, 201, "issue {scope}: {}", r.text);
+        r.body["token"].as_str().expect("token").to_string()
+    }
+}
+
+/// A small fixture: one agency with two positions in `region`.
+pub fn seed_agency(c: &Client, region: &str, agency: &str) {
+    let r = c.put(&format!("/api/v1/regions/{region}/agencies/{agency}"), &json!({"name": format!("Dinas {agency}")}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    for (id, level, cap) in [("staf", 1, 5), ("analis", 3, 2)] {
+        let r = c.put(
+            &format!("/api/v1/regions/{region}/positions/{agency}-{id}"),
+            &json!({"title": id, "agency": agency, "kind": "fungsional", "level": level,
+                    "required": {"integritas": 3, "teknis.layanan": 2}, "capacity": cap}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+}
+
+pub fn employee_body(agency: &str, position: &str, since: &str) -> Value {
+    json!({"name": "Siti Rahma", "agency": agency, "position_id": format!("{agency}-{position}"),
+           "position_since": since, "competencies": {"integritas": 4, "teknis.layanan": 2},
+           "potential": "tinggi", "declined_rotation": false})
+}
+
+pub fn ratings(v: u8) -> Value {
+    json!({"berorientasi_pelayanan": v, "akuntabel": v, "kompeten": v, "harmonis": v,
+           "loyal": v, "adaptif": v, "kolaboratif": v})
+}
+
+pub fn period_body() -> Value {
+    json!({
+        "indicators": [
+            {"id": "iki-1", "name": "Laporan", "kind": "utama", "direction": "higher_is_better",
+             "unit": "dokumen", "target": 12, "realization": 11, "weight": 2},
+            {"id": "iki-2", "name": "Waktu layanan", "kind": "tambahan", "direction": "lower_is_better",
+             "unit": "hari", "target": 5, "realization": 4}
+        ],
+        "behavior": {"supervisor": {"berorientasi_pelayanan": 4, "akuntabel": 4, "kompeten": 5, "harmonis": 4,
+                                    "loyal": 4, "adaptif": 3, "kolaboratif": 4},
+                     "peers": [ratings(4)], "self": ratings(5)},
+        "innovations": [{"title": "Layanan daring", "date": "2026-05-02"}],
+        "process": {"inovasi": 85, "keterlibatan_masyarakat": 70},
+        "budget": {"planned": 1500000000.0, "realized": 1320000000.0},
+        "public_feedback": {"ikm": 3.41, "respondents": 220},
+        "working_days": 246
+    })
+}
+
+pub const NIP: &str = "198503122010011001";
+pub const NIP2: &str = "199001012015012002";

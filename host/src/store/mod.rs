@@ -177,6 +177,10 @@ pub(crate) fn get_json<T: DeserializeOwned>(
 /// The exclusive upper bound of all keys starting with `prefix` (which ends in `/`): `0` sorts
 /// right after `/`.
 pub(crate) fn prefix_end(prefix: &str) -> String {
+    if prefix.is_empty() {
+        // Keys are ASCII; DEL sorts after all of them.
+        return "\u{7f}".to_string();
+    }
     let mut end = prefix.to_string();
     end.pop();
     end.push('0');

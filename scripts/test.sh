@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of Kinerja on a fresh machine: installs what it needs, builds the Wasm
+# plugins, checks formatting, lints, and runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> toolchain: wasm32-wasip1 target"
+rustup target add wasm32-wasip1 >/dev/null
+
+echo "==> building the plugins (wasm32-wasip1, profile plugin)"
+./scripts/build-plugins.sh
+
+echo "==> rustfmt"
+cargo fmt --all --check
+
+echo "==> tests"
+cargo test --workspace --all-targets
+
+echo "==> clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+echo "==> all tests passed"
