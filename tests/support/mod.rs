@@ -227,3 +227,43 @@ pub fn period_body() -> Value {
 
 pub const NIP: &str = "198503122010011001";
 pub const NIP2: &str = "199001012015012002";
+
+/// The build output folder of the Wasm plugins (scripts/build-plugins.sh).
+pub fn wasm_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip1/plugin")
+}
+
+/// A built plugin's bytes; fails with the command that builds it.
+pub fn wasm(name: &str) -> Vec<u8> {
+    let path = wasm_dir().join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; build the plugins first with scripts/build-plugins.sh", path.display()))
+}
+
+impl Client {
+    /// Uploads a module to a region and answers its id.
+    pub fn upload(&self, region: &str, bytes: Vec<u8>) -> String {
+        let r = self.post_raw(&format!("/api/v1/regions/{region}/plugins"), "application/wasm", bytes);
+        assert!(r.status == 201 || r.status == 200, "upload: {}", r.text);
+        r.body["id"].as_str().expect("id").to_string()
+    }
+
+    pub fn activate(&self, region: &str, hook: &str, plugin: &str, config: Value) {
+        let r = self.put(&format!("/api/v1/regions/{region}/policies/{hook}"), &json!({"plugin": plugin, "config": config}));
+        assert_eq!(r.status, 200, "activate: {}", r.text);
+    }
+}
+
+/// An agency with employees that have period records (and one without), for evaluations.
+pub fn seed_people(c: &Client, region: &str, agency: &str) -> Vec<String> {
+    seed_agency(c, region, agency);
+    let nips: Vec<String> = ["198503122010011001", "199001012015012002", "198707072012121003"].iter().map(|s| s.to_string()).collect();
+    for n in &nips {
+        let r = c.put(&format!("/api/v1/regions/{region}/employees/{n}"), &employee_body(agency, "staf", "2021-03-01"));
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    for n in &nips[..2] {
+        let r = c.put(&format!("/api/v1/regions/{region}/employees/{n}/periods/2026"), &period_body());
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    nips
+}

@@ -1,0 +1,127 @@
+//! End to end over HTTP: the three regions' real plugins, activated by the demo, appraise and
+//! rotate the demo employees; and Jambi's worked example computed through the whole stack.
+
+use kinerja_tests::*;
+
+const PREDIKAT: [&str; 5] = ["sangat_baik", "baik", "butuh_perbaikan", "kurang", "sangat_kurang"];
+
+fn demo_server() -> TestServer {
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    TestServer::start_in(&dir, |cfg| {
+        cfg.demo = true;
+        cfg.demo_plugins = wasm_dir();
+    })
+}
+
+#[test]
+fn demo_regions_appraise_and_rotate() {
+    let s = demo_server();
+    let c = s.client();
+    for (region, agency) in [("jambi", "dinas-pendidikan"), ("jakarta", "dinas-kesehatan"), ("tenayan-raya", "kelurahan-rejosari")] {
+        let base = format!("/api/v1/regions/{region}");
+        let pol = c.get(&format!("{base}/policies"));
+        assert!(pol.body["active"]["appraise"]["plugin"].is_string(), "{region}: {}", pol.text);
+        assert!(pol.body["active"]["rotate"]["plugin"].is_string(), "{region}");
+
+        let ap = c.post(&format!("{base}/appraisals"), &json!({"period": "2025", "agency": agency}));
+        assert_eq!(ap.status, 200, "{region}: {}", ap.text);
+        let results = ap.body["results"].as_array().unwrap();
+        assert!(results.len() >= 40, "{region}: {} results", results.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for r in results {
+            let p = r["predikat"].as_str().unwrap();
+            assert!(PREDIKAT.contains(&p), "{region}: {r}");
+            seen.insert(p.to_string());
+            assert!(r["explanation"].as_str().is_some_and(|e| !e.is_empty()));
+            assert!(!r["components"].as_array().unwrap().is_empty());
+            if region == "jakarta" {
+                assert!(r["tpp_percent"].is_number(), "the demo config sets a TPP table: {r}");
+            }
+        }
+        assert!(seen.len() >= 2, "{region}: a realistic spread of predikat, got {seen:?}");
+        for sk in ap.body["skipped"].as_array().unwrap() {
+            assert!(["no period record", "no supervisor ratings"].contains(&sk["reason"].as_str().unwrap()));
+        }
+        let did = results[0]["decision_id"].as_str().unwrap();
+        let d = c.get(&format!("/api/v1/decisions/{did}"));
+        assert_eq!(d.body["output"]["predikat"], results[0]["predikat"]);
+        assert_eq!(d.body["plugin"], pol.body["active"]["appraise"]["plugin"]);
+
+        let rot = c.post(&format!("{base}/rotations"), &json!({"as_of": "2026-01-31", "agency": agency}));
+        assert_eq!(rot.status, 200, "{region}: {}", rot.text);
+        let employees = c.get(&format!("{base}/employees?agency={agency}&limit=1000")).body["items"].as_array().unwrap().len();
+        let talent = rot.body["talent"].as_array().unwrap();
+        assert_eq!(talent.len(), employees, "{region}: one talent entry per employee");
+        assert!(talent.iter().any(|t| t["box"].is_number()), "{region}: appraised employees get a box");
+        let moves = rot.body["moves"].as_array().unwrap();
+        for m in moves {
+            assert!(["rotation", "promotion"].contains(&m["kind"].as_str().unwrap()));
+            assert!(["ready", "needs_training"].contains(&m["readiness"].as_str().unwrap()));
+            assert_ne!(m["from"], m["to"]);
+        }
+        let mut nips: Vec<&str> = moves.iter().map(|m| m["nip"].as_str().unwrap()).collect();
+        let sorted = { let mut v = nips.clone(); v.sort(); v };
+        assert_eq!(nips, sorted, "moves sorted by NIP");
+        nips.dedup();
+        assert_eq!(nips.len(), moves.len(), "each employee moves at most once");
+        let rd = c.get(&format!("/api/v1/decisions/{}", rot.body["decision_id"].as_str().unwrap()));
+        assert_eq!(rd.body["hook"], "rotate");
+        eprintln!("{region}: {} results, {} moves, {} flags", results.len(), moves.len(), rot.body["flags"].as_array().unwrap().len());
+    }
+}
+
+#[test]
+fn jambi_worked_example_through_the_whole_stack() {
+    let s = demo_server();
+    let c = s.client();
+    let base = "/api/v1/regions/jambi";
+    let nip = "198001012005011001";
+    let r = c.put(&format!("{base}/employees/{nip}"), &json!({"name": "Contoh", "agency": "diskominfo", "position_id": "diskominfo-pengadministrasi", "position_since": "2021-03-01"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = c.put(&format!("{base}/employees/{nip}/periods/2026"), &json!({
+        "indicators": [
+            {"id": "iki-1", "name": "Laporan", "kind": "utama", "direction": "higher_is_better", "unit": "dokumen", "target": 12, "realization": 11, "weight": 2},
+            {"id": "iki-2", "name": "Hari layanan", "kind": "tambahan", "direction": "lower_is_better", "unit": "hari", "target": 5, "realization": 4, "weight": 1}
+        ],
+        "behavior": {"supervisor": {"berorientasi_pelayanan": 4, "akuntabel": 4, "kompeten": 5, "harmonis": 4, "loyal": 4, "adaptif": 3, "kolaboratif": 4}},
+        "process": {"inovasi": 85, "keterlibatan_masyarakat": 70},
+        "working_days": 246
+    }));
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Reports on the first 230 weekdays of 2026, two on some days and one on a Saturday
+    // (neither may count twice or at all).
+    let mut reports = Vec::new();
+    let mut day = 0;
+    let mut weekdays = 0;
+    while weekdays < 230 {
+        let date = chrono_like(2026, day);
+        day += 1;
+        if date.1 {
+            weekdays += 1;
+            reports.push(json!({"date": date.0, "description": "Kerja", "minutes": 60}));
+            if weekdays % 10 == 0 {
+                reports.push(json!({"date": date.0, "description": "Kerja lagi", "minutes": 30}));
+            }
+        } else if reports.len() < 20 {
+            reports.push(json!({"date": date.0, "description": "Lembur", "minutes": 30}));
+        }
+    }
+    assert_eq!(c.post(&format!("{base}/employees/{nip}/activities"), &json!(reports)).status, 201);
+    let ap = c.post(&format!("{base}/appraisals"), &json!({"period": "2026", "nips": [nip]}));
+    assert_eq!(ap.status, 200, "{}", ap.text);
+    let r = &ap.body["results"][0];
+    assert_eq!(r["hasil_kerja"], "sesuai", "{r}");
+    assert_eq!(r["perilaku_kerja"], "sesuai");
+    assert_eq!(r["predikat"], "baik");
+    assert!((r["score"].as_f64().unwrap() - 89.83).abs() < 1e-9, "{r}");
+    assert_eq!(r["recommendations"], json!([]));
+    let reporting = r["components"].as_array().unwrap().iter().find(|c| c["name"] == "reporting").cloned().unwrap_or_default();
+    assert!((reporting["value"].as_f64().unwrap_or(0.0) - 230.0 / 246.0).abs() < 1e-9, "q = 230/246 from the host's count: {reporting}");
+}
+
+/// (YYYY-MM-DD, is Monday–Friday) of day `n` (0-based) of `year`, without a date crate.
+fn chrono_like(year: i32, n: i64) -> (String, bool) {
+    let start = kinerja::domain::date::Date::new(year, 1, 1).unwrap().to_days();
+    let d = kinerja::domain::date::Date::from_days(start + n);
+    (d.to_string(), d.is_weekday())
+}
