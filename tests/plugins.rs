@@ -105,7 +105,7 @@ fn upload_validation_names_the_reason() {
     let s = TestServer::start();
     let c = s.client();
     let cases: Vec<(Vec<u8>, &str)> = vec![
-        (b"hello, not wasm".to_vec(), "wasm"),
+        (b"hello, not wasm".to_vec(), "webassembly"),
         (vec![0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00], "component"),
         (vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], "hook"),
         (forbidden_import_module(), "env.system"),

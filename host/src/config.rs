@@ -24,6 +24,30 @@ pub struct Config {
     /// Longest a request may take, in seconds.
     #[arg(long = "request-timeout", env = "KINERJA_REQUEST_TIMEOUT", default_value = "60", value_parser = parse_secs)]
     pub request_timeout: Duration,
+    /// Fuel (about one unit per Wasm instruction) a plugin call may burn.
+    #[arg(long, env = "KINERJA_PLUGIN_FUEL", default_value_t = kinerja_runtime::Limits::default().fuel)]
+    pub plugin_fuel: u64,
+    /// Wall time a plugin call may take, in milliseconds.
+    #[arg(long, env = "KINERJA_PLUGIN_WALL_MS", default_value_t = kinerja_runtime::Limits::default().wall_time.as_millis() as u64)]
+    pub plugin_wall_ms: u64,
+    /// Linear memory a plugin instance may grow to, in MiB.
+    #[arg(long, env = "KINERJA_PLUGIN_MEMORY_MIB", default_value_t = kinerja_runtime::Limits::default().memory_bytes / (1024 * 1024))]
+    pub plugin_memory_mib: usize,
+    /// Largest stdout (the response) of a plugin call, in bytes.
+    #[arg(long, env = "KINERJA_PLUGIN_STDOUT", default_value_t = kinerja_runtime::Limits::default().stdout_bytes)]
+    pub plugin_stdout: usize,
+    /// Largest stderr (the log) of a plugin call, in bytes.
+    #[arg(long, env = "KINERJA_PLUGIN_STDERR", default_value_t = kinerja_runtime::Limits::default().stderr_bytes)]
+    pub plugin_stderr: usize,
+    /// Largest module accepted at upload, in bytes.
+    #[arg(long, env = "KINERJA_PLUGIN_MODULE_BYTES", default_value_t = kinerja_runtime::Limits::default().module_bytes)]
+    pub plugin_module_bytes: usize,
+    /// Plugin calls in flight at once, server-wide; more get 503.
+    #[arg(long, env = "KINERJA_PLUGIN_MAX_IN_FLIGHT", default_value_t = 32)]
+    pub plugin_max_in_flight: usize,
+    /// Appraisal cases per plugin call.
+    #[arg(long, env = "KINERJA_BATCH_SIZE", default_value_t = 500)]
+    pub batch_size: usize,
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
@@ -45,6 +69,26 @@ impl Config {
             demo_plugins: PathBuf::from("target/wasm32-wasip1/plugin"),
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
+            plugin_fuel: kinerja_runtime::Limits::default().fuel,
+            plugin_wall_ms: kinerja_runtime::Limits::default().wall_time.as_millis() as u64,
+            plugin_memory_mib: kinerja_runtime::Limits::default().memory_bytes / (1024 * 1024),
+            plugin_stdout: kinerja_runtime::Limits::default().stdout_bytes,
+            plugin_stderr: kinerja_runtime::Limits::default().stderr_bytes,
+            plugin_module_bytes: kinerja_runtime::Limits::default().module_bytes,
+            plugin_max_in_flight: 32,
+            batch_size: 500,
+        }
+    }
+
+    /// The runtime's limits from these settings.
+    pub fn limits(&self) -> kinerja_runtime::Limits {
+        kinerja_runtime::Limits {
+            fuel: self.plugin_fuel,
+            wall_time: Duration::from_millis(self.plugin_wall_ms.max(1)),
+            memory_bytes: self.plugin_memory_mib.max(1) * 1024 * 1024,
+            stdout_bytes: self.plugin_stdout,
+            stderr_bytes: self.plugin_stderr,
+            module_bytes: self.plugin_module_bytes,
         }
     }
 }

@@ -100,7 +100,6 @@ const ACTIVITIES: [&str; 8] = [
     "Monitoring dan evaluasi program",
     "Pendampingan teknis unit kerja",
 ];
-const VALUES: [&str; 7] = ["berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif"];
 
 fn ratings(rng: &mut Rng, mean: f64) -> Ratings {
     let mut v = [0u8; 7];
@@ -335,6 +334,51 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     if loaded {
         tracing::info!("loaded the demo dataset");
     }
-    let _ = VALUES;
+    activate_plugins(state).await
+}
+
+/// Uploads the three regions' built plugins and activates both hooks where nothing is active
+/// yet, so a new user can call appraisals and rotations at once.
+async fn activate_plugins(state: &AppState) -> anyhow::Result<()> {
+    for (region, _) in REGIONS {
+        let file = state.config.demo_plugins.join(format!("kinerja_plugin_{}.wasm", region.replace('-', "_")));
+        let bytes = match std::fs::read(&file) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(file = %file.display(), error = %e, "demo plugin not found; build it with scripts/build-plugins.sh");
+                continue;
+            }
+        };
+        let rt = state.runtime();
+        let info = tokio::task::spawn_blocking(move || rt.load(&bytes).map(|i| (i, bytes))).await??;
+        let (info, bytes) = info;
+        let meta = crate::store::PluginMeta {
+            id: info.id.clone(),
+            size: info.size as u64,
+            hooks: info.hooks.iter().map(|h| h.as_str().to_string()).collect(),
+        };
+        let id = info.id.clone();
+        state
+            .store
+            .run(move |s| {
+                s.put_plugin(region, meta, &bytes, None)?;
+                for hook in ["appraise", "rotate"] {
+                    if s.active_policy(region, hook)?.is_none() {
+                        s.activate(region, hook, &id, serde_json::json!(demo_config(region)), None)?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        tracing::info!(region, plugin = %info.id, "demo plugin active");
+    }
     Ok(())
+}
+
+/// Jakarta's demo config carries an example TPP table (the figures are an example, not regulation).
+fn demo_config(region: &str) -> serde_json::Value {
+    match region {
+        "jakarta" => serde_json::json!({"tpp_percent": {"sangat_baik": 110, "baik": 100, "butuh_perbaikan": 80, "kurang": 60, "sangat_kurang": 40}}),
+        _ => serde_json::json!({}),
+    }
 }

@@ -7,5 +7,7 @@ pub mod api;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod policy;
 pub mod server;
 pub mod store;
+pub mod telemetry;

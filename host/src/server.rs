@@ -3,7 +3,9 @@
 
 use crate::api::{self, AppState};
 use crate::config::Config;
+use crate::policy::{Policy, PolicyConfig};
 use crate::store::Store;
+use kinerja_runtime::{Runtime, RuntimeConfig};
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -19,6 +21,7 @@ pub struct Prepared {
 }
 
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
+    let _ = crate::telemetry::handle();
     let data_dir = config.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&data_dir))
         .await?
@@ -28,11 +31,27 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     if let Some(path) = store.run(move |s| s.bootstrap_admin(&dir)).await? {
         tracing::info!(path = %path.display(), "created the first admin token; read it from this file");
     }
+    let runtime = Arc::new(
+        Runtime::new(RuntimeConfig {
+            limits: config.limits(),
+            max_in_flight: config.plugin_max_in_flight,
+            cache_dir: config.data_dir.join("cache"),
+        })
+        .context("starting the plugin runtime")?,
+    );
+    load_stored_plugins(&store, &runtime).await?;
+    let parallel = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let policy = Arc::new(Policy {
+        store: Arc::clone(&store),
+        runtime,
+        config: PolicyConfig { batch_size: config.batch_size.max(1), parallel_calls: parallel },
+    });
     let state = AppState {
         store,
         config: Arc::new(config.clone()),
         touched: Arc::new(Mutex::new(Default::default())),
         ready: Arc::new(AtomicBool::new(false)),
+        policy,
     };
     if config.demo {
         crate::demo::load(&state).await.context("loading the demo data")?;
@@ -42,6 +61,25 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     Ok(Prepared { state, listener, addr })
+}
+
+/// Loads every stored module into the runtime (from the compiled cache when it can), so the
+/// first call after a restart does not wait for a compile.
+async fn load_stored_plugins(store: &Arc<Store>, runtime: &Arc<Runtime>) -> anyhow::Result<()> {
+    let modules = store.run(|s| s.all_plugin_bytes()).await?;
+    let rt = Arc::clone(runtime);
+    let n = modules.len();
+    tokio::task::spawn_blocking(move || {
+        for (id, bytes) in modules {
+            if let Err(e) = rt.load(&bytes) {
+                // A module the runtime no longer accepts must not keep the server down.
+                tracing::error!(plugin = %id, error = %e, "a stored plugin failed to load");
+            }
+        }
+    })
+    .await?;
+    tracing::info!(modules = n, "stored plugins loaded");
+    Ok(())
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.

@@ -3,11 +3,14 @@
 
 pub mod error;
 pub mod extract;
+mod plugins;
 mod records;
 mod service;
 mod tokens;
 
 use crate::config::Config;
+use crate::policy::Policy;
+use kinerja_runtime::Runtime;
 use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
@@ -33,6 +36,13 @@ pub struct AppState {
     pub touched: Arc<Mutex<HashMap<String, Instant>>>,
     /// Set once the database is open and the stored plugins are loaded.
     pub ready: Arc<AtomicBool>,
+    pub policy: Arc<Policy>,
+}
+
+impl AppState {
+    pub fn runtime(&self) -> Arc<Runtime> {
+        Arc::clone(&self.policy.runtime)
+    }
 }
 
 /// The error answers every API route may give, for the OpenAPI document.
@@ -85,21 +95,24 @@ impl Modify for BearerAuth {
 )]
 struct ApiDoc;
 
-fn routes() -> OpenApiRouter<AppState> {
+fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(service::router())
         .merge(tokens::router())
         .merge(records::router())
+        .merge(plugins::router(upload_limit))
 }
 
 /// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    routes(0).split_for_parts().1
 }
 
 /// The whole application: routes, body limits, timeouts and request tracing.
 pub fn app(state: AppState) -> Router {
-    let (router, doc) = routes().split_for_parts();
+    // One byte over the module limit, so the runtime can say "too large" in its own words.
+    let upload_limit = state.config.plugin_module_bytes.saturating_add(1);
+    let (router, doc) = routes(upload_limit).split_for_parts();
     let doc = Arc::new(doc);
     let timeout = state.config.request_timeout;
     router
@@ -115,6 +128,7 @@ pub fn app(state: AppState) -> Router {
             (StatusCode::METHOD_NOT_ALLOWED, axum::Json(serde_json::json!({"error": {"code": "method_not_allowed", "message": "this route does not take that method"}})))
         })
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(move |req: Request, next: Next| async move {
             match tokio::time::timeout(timeout, next.run(req)).await {
                 Ok(resp) => resp,
@@ -132,4 +146,21 @@ pub fn app(state: AppState) -> Router {
                 }),
         )
         .with_state(state)
+}
+
+/// Counts requests by route template (never the raw path: ids would explode the label set),
+/// method and status, and their latency.
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!(crate::telemetry::HTTP_REQUESTS, "route" => route.clone(), "method" => method, "status" => status).increment(1);
+    metrics::histogram!(crate::telemetry::HTTP_DURATION, "route" => route).record(start.elapsed().as_secs_f64());
+    resp
 }

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready)).routes(routes!(audit))
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready)).routes(routes!(audit)).routes(routes!(metrics_text))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -55,4 +55,16 @@ async fn audit(State(st): State<AppState>, c: Caller, Q(q): Q<PageQuery>) -> Api
     };
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(st.store.run(move |s| s.audit(region.as_deref(), cursor.as_deref(), limit)).await?))
+}
+
+/// Prometheus metrics in the text format: requests, latencies, plugin calls, fuel, limit hits,
+/// calls in flight and the database size.
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, content_type = "text/plain", body = String)))]
+async fn metrics_text(State(st): State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    metrics::gauge!(crate::telemetry::DB_SIZE).set(st.store.file_size() as f64);
+    metrics::gauge!(crate::telemetry::PLUGIN_IN_FLIGHT).set(st.runtime().in_flight() as f64);
+    let body = crate::telemetry::handle().map(|h| h.render()).unwrap_or_default();
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

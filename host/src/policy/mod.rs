@@ -1,0 +1,399 @@
+//! Evaluation: assemble cases from the records, run the region's active plugin through the
+//! runtime, check what it answered and store the decisions. The API calls this; this calls the
+//! store and the runtime, never the other way round.
+
+pub mod cases;
+pub mod output;
+
+use crate::domain::date::Date;
+use crate::domain::now_rfc3339;
+use crate::domain::period::Period;
+use crate::domain::records::Employee;
+use crate::store::{Activation, Decision, Store, StoreError};
+use crate::telemetry;
+use cases::{AppraiseRequest, Case, RotateRequest};
+use futures::StreamExt;
+use kinerja_runtime::{CallError, CallOutput, Hook, Runtime};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+/// Why an evaluation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("region `{region}` has no active {hook} policy; activate a plugin first")]
+    NoActivePolicy { region: String, hook: String },
+    /// The plugin refused or failed: the message names the plugin and the cause.
+    #[error("{0}")]
+    Plugin(String),
+    #[error("{0}")]
+    Busy(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Settings of evaluation.
+#[derive(Debug, Clone)]
+pub struct PolicyConfig {
+    /// Cases per plugin call.
+    pub batch_size: usize,
+    /// Plugin calls of one request run at once.
+    pub parallel_calls: usize,
+}
+
+pub struct Policy {
+    pub store: Arc<Store>,
+    pub runtime: Arc<Runtime>,
+    pub config: PolicyConfig,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Skipped {
+    pub nip: String,
+    pub reason: String,
+}
+
+/// A whole appraisal request's answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Appraisal {
+    pub plugin: String,
+    /// The plugin's results, each with its `decision_id` (absent in a dry run).
+    #[schema(value_type = Vec<Object>)]
+    pub results: Vec<Value>,
+    pub skipped: Vec<Skipped>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+}
+
+/// One finished plugin call and what it was given.
+struct Call {
+    input: Vec<u8>,
+    input_sha: String,
+    out: CallOutput,
+    value: Value,
+}
+
+fn sha_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// Plugin logs as text, bounded for storage and display.
+fn logs(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).chars().take(64 * 1024).collect()
+}
+
+impl From<CallError> for PolicyError {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Busy => PolicyError::Busy("every plugin slot is busy; retry shortly".into()),
+            CallError::Internal(m) => PolicyError::Internal(m),
+            other => PolicyError::Plugin(other.to_string()),
+        }
+    }
+}
+
+impl Policy {
+    /// Runs one call on a blocking thread (the WASI adapter blocks), checks its output and
+    /// counts it in the metrics.
+    async fn call(&self, region: &str, plugin: &str, hook: Hook, input: Vec<u8>) -> Result<Call, PolicyError> {
+        let rt = Arc::clone(&self.runtime);
+        let id = plugin.to_string();
+        let bytes = input.clone();
+        let res = tokio::task::spawn_blocking(move || rt.call(&id, hook, &bytes))
+            .await
+            .map_err(|e| PolicyError::Internal(format!("plugin task failed: {e}")))?;
+        let outcome = |o: &str| {
+            metrics::counter!(telemetry::PLUGIN_CALLS, "region" => region.to_string(), "hook" => hook.as_str(), "outcome" => o.to_string()).increment(1);
+        };
+        let out = match res {
+            Ok(out) => out,
+            Err(e) => {
+                match (&e, e.limit()) {
+                    (_, Some(limit)) => {
+                        metrics::counter!(telemetry::PLUGIN_LIMIT_HITS, "region" => region.to_string(), "limit" => limit.to_string()).increment(1);
+                        outcome("limit");
+                    }
+                    (CallError::Busy, _) => outcome("busy"),
+                    _ => outcome("error"),
+                }
+                tracing::warn!(region, plugin, hook = hook.as_str(), error = %e, "plugin call failed");
+                return Err(e.into());
+            }
+        };
+        metrics::histogram!(telemetry::PLUGIN_FUEL, "hook" => hook.as_str()).record(out.fuel_used as f64);
+        metrics::histogram!(telemetry::PLUGIN_DURATION, "hook" => hook.as_str()).record(out.duration.as_secs_f64());
+        let value = match output::check(plugin, hook.as_str(), &out.stdout) {
+            Ok(v) => v,
+            Err(m) => {
+                outcome("invalid_output");
+                let log = logs(&out.stderr);
+                let msg = if log.trim().is_empty() { m } else { format!("{m} (plugin log: {})", log.trim().chars().take(300).collect::<String>()) };
+                return Err(PolicyError::Plugin(msg));
+            }
+        };
+        outcome("ok");
+        Ok(Call { input_sha: sha_hex(&input), input, out, value })
+    }
+
+    pub async fn active(&self, region: &str, hook: &str) -> Result<Activation, PolicyError> {
+        let (r, h) = (region.to_string(), hook.to_string());
+        self.store.run(move |s| s.active_policy(&r, &h)).await?.ok_or_else(|| PolicyError::NoActivePolicy {
+            region: region.into(),
+            hook: hook.into(),
+        })
+    }
+
+    /// The cases of the given employees, in their order, and those skipped with the reason.
+    pub async fn appraisal_cases(&self, region: &str, period: Period, employees: Vec<Employee>) -> Result<(Vec<Case>, Vec<Skipped>), PolicyError> {
+        let r = region.to_string();
+        Ok(self
+            .store
+            .run(move |s| {
+                let mut out = Vec::with_capacity(employees.len());
+                let mut skipped = Vec::new();
+                for e in employees {
+                    let rec = s.period_opt(&r, &e.nip, period)?;
+                    let reported = match &rec {
+                        Some(_) => s.days_reported(&r, &e.nip, period.start(), period.end())?,
+                        None => 0,
+                    };
+                    match cases::case(&e, period, rec.as_ref(), reported) {
+                        Ok(c) => out.push(c),
+                        Err(reason) => skipped.push(Skipped { nip: e.nip, reason: reason.into() }),
+                    }
+                }
+                Ok((out, skipped))
+            })
+            .await?)
+    }
+
+    /// Runs the appraise hook of `plugin` over `cases` in batches, in parallel.
+    async fn run_appraise(&self, region: &str, plugin: &str, config: &Value, cases: &[Case]) -> Result<Vec<Call>, PolicyError> {
+        let batches: Vec<Vec<u8>> = cases
+            .chunks(self.config.batch_size.max(1))
+            .map(|chunk| {
+                serde_json::to_vec(&AppraiseRequest { abi: 1, hook: "appraise", region, config, cases: chunk })
+                    .map_err(|e| PolicyError::Internal(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        let calls: Vec<Result<Call, PolicyError>> = futures::stream::iter(batches)
+            .map(|input| self.call(region, plugin, Hook::Appraise, input))
+            .buffered(self.config.parallel_calls.max(1))
+            .collect()
+            .await;
+        let calls: Vec<Call> = calls.into_iter().collect::<Result<_, _>>()?;
+        // One result per case, same order: anything else is the plugin's fault.
+        let mut offset = 0;
+        for call in &calls {
+            let n = cases.len().min(offset + self.config.batch_size.max(1)) - offset;
+            let results = call.value["results"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+            if results.len() != n {
+                return Err(PolicyError::Plugin(format!(
+                    "plugin {} answered {} results for {n} cases",
+                    &plugin[..plugin.len().min(12)],
+                    results.len()
+                )));
+            }
+            for (i, r) in results.iter().enumerate() {
+                let want = &cases[offset + i].employee.nip;
+                if r["nip"].as_str() != Some(want.as_str()) {
+                    return Err(PolicyError::Plugin(format!(
+                        "plugin {} answered result {} for nip {} where {want} was asked",
+                        &plugin[..plugin.len().min(12)],
+                        offset + i,
+                        r["nip"]
+                    )));
+                }
+            }
+            offset += n;
+        }
+        Ok(calls)
+    }
+
+    /// Appraises with the active plugin and stores every result as a decision, all together.
+    pub async fn appraise(&self, region: &str, period: Period, employees: Vec<Employee>, actor: &str) -> Result<Appraisal, PolicyError> {
+        let act = self.active(region, "appraise").await?;
+        let plugin = act.plugin.clone().unwrap_or_default();
+        let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
+        let calls = self.run_appraise(region, &plugin, &act.config, &cases).await?;
+        let mut decisions = Vec::with_capacity(cases.len());
+        let mut inputs = Vec::with_capacity(calls.len());
+        let at = now_rfc3339();
+        let mut k = 0;
+        for call in &calls {
+            let results = call.value["results"].as_array().cloned().unwrap_or_default();
+            let output_sha = sha_hex(&call.out.stdout);
+            for (i, r) in results.into_iter().enumerate() {
+                decisions.push(Decision {
+                    id: String::new(),
+                    region: region.into(),
+                    hook: "appraise".into(),
+                    plugin: plugin.clone(),
+                    input_sha256: call.input_sha.clone(),
+                    output_sha256: output_sha.clone(),
+                    output: r,
+                    case_index: Some(i),
+                    nip: Some(cases[k].employee.nip.clone()),
+                    period: Some(period.to_string()),
+                    period_end: Some(period.end().to_string()),
+                    as_of: None,
+                    fuel: call.out.fuel_used,
+                    duration_ms: ms(call.out.duration),
+                    logs: logs(&call.out.stderr),
+                    at: at.clone(),
+                    by: Some(actor.into()),
+                });
+                k += 1;
+            }
+            inputs.push((call.input_sha.clone(), call.input.clone()));
+        }
+        let decisions = self
+            .store
+            .run(move |s| {
+                let mut d = decisions;
+                s.put_decisions(&mut d, &inputs)?;
+                Ok(d)
+            })
+            .await?;
+        let results = decisions
+            .into_iter()
+            .map(|d| {
+                let mut r = d.output;
+                if let Some(o) = r.as_object_mut() {
+                    o.insert("decision_id".into(), Value::String(d.id));
+                }
+                r
+            })
+            .collect();
+        Ok(Appraisal { plugin, results, skipped, logs: None, fuel: None, duration_ms: None })
+    }
+
+    /// Runs any uploaded module's appraise over the selection; stores nothing.
+    pub async fn dry_run_appraise(&self, region: &str, plugin: &str, config: &Value, period: Period, employees: Vec<Employee>) -> Result<Appraisal, PolicyError> {
+        let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
+        let calls = self.run_appraise(region, plugin, config, &cases).await?;
+        let mut results = Vec::new();
+        let (mut fuel, mut dur, mut log) = (0u64, 0.0, String::new());
+        for c in calls {
+            results.extend(c.value["results"].as_array().cloned().unwrap_or_default());
+            fuel += c.out.fuel_used;
+            dur += ms(c.out.duration);
+            log.push_str(&logs(&c.out.stderr));
+        }
+        Ok(Appraisal { plugin: plugin.into(), results, skipped, logs: Some(log), fuel: Some(fuel), duration_ms: Some(dur) })
+    }
+
+    /// The rotate request of a scope: its employees and target positions.
+    pub async fn rotate_input(&self, region: &str, as_of: Date, agency: Option<String>, config: &Value) -> Result<Vec<u8>, PolicyError> {
+        let r = region.to_string();
+        let config = config.clone();
+        let bytes = self
+            .store
+            .run(move |s| {
+                let emps = s.employees(&r, agency.as_deref(), None, usize::MAX)?.items;
+                let as_of_s = as_of.to_string();
+                let mut employees = Vec::with_capacity(emps.len());
+                for e in &emps {
+                    let p = s.latest_predikat(&r, &e.nip, &as_of_s)?;
+                    employees.push(cases::rotate_employee(e, p));
+                }
+                let all = s.all_positions(&r, None)?;
+                let positions = cases::rotate_positions(&all, agency.as_deref(), &employees);
+                let req = RotateRequest { abi: 1, hook: "rotate", region: &r, config: &config, as_of, employees, positions };
+                serde_json::to_vec(&req).map_err(|e| StoreError::Db(e.to_string()))
+            })
+            .await?;
+        Ok(bytes)
+    }
+
+    /// Recommends rotations with the active plugin and stores the decision.
+    pub async fn rotate(&self, region: &str, as_of: Date, agency: Option<String>, actor: &str) -> Result<Value, PolicyError> {
+        let act = self.active(region, "rotate").await?;
+        let plugin = act.plugin.clone().unwrap_or_default();
+        let input = self.rotate_input(region, as_of, agency, &act.config).await?;
+        let call = self.call(region, &plugin, Hook::Rotate, input).await?;
+        let mut d = vec![Decision {
+            id: String::new(),
+            region: region.into(),
+            hook: "rotate".into(),
+            plugin: plugin.clone(),
+            input_sha256: call.input_sha.clone(),
+            output_sha256: sha_hex(&call.out.stdout),
+            output: call.value.clone(),
+            case_index: None,
+            nip: None,
+            period: None,
+            period_end: None,
+            as_of: Some(as_of.to_string()),
+            fuel: call.out.fuel_used,
+            duration_ms: ms(call.out.duration),
+            logs: logs(&call.out.stderr),
+            at: now_rfc3339(),
+            by: Some(actor.into()),
+        }];
+        let inputs = vec![(call.input_sha.clone(), call.input)];
+        let d = self
+            .store
+            .run(move |s| {
+                s.put_decisions(&mut d, &inputs)?;
+                Ok(d)
+            })
+            .await?;
+        let mut out = call.value;
+        if let (Some(o), Some(first)) = (out.as_object_mut(), d.first()) {
+            o.insert("decision_id".into(), Value::String(first.id.clone()));
+            o.insert("plugin".into(), Value::String(plugin));
+        }
+        Ok(out)
+    }
+
+    /// Runs any uploaded module's rotate; stores nothing.
+    pub async fn dry_run_rotate(&self, region: &str, plugin: &str, config: &Value, as_of: Date, agency: Option<String>) -> Result<Value, PolicyError> {
+        let input = self.rotate_input(region, as_of, agency, config).await?;
+        let call = self.call(region, plugin, Hook::Rotate, input).await?;
+        let mut out = call.value;
+        if let Some(o) = out.as_object_mut() {
+            o.insert("logs".into(), Value::String(logs(&call.out.stderr)));
+            o.insert("fuel".into(), Value::from(call.out.fuel_used));
+            o.insert("duration_ms".into(), Value::from(ms(call.out.duration)));
+        }
+        Ok(out)
+    }
+
+    /// Re-runs a decision's module on the very same input bytes.
+    pub async fn replay(&self, decision: &Decision) -> Result<Value, PolicyError> {
+        let sha = decision.input_sha256.clone();
+        let input = self.store.run(move |s| s.decision_input(&sha)).await?;
+        let hook: Hook = decision.hook.parse().map_err(|_| PolicyError::Internal(format!("unknown hook {}", decision.hook)))?;
+        let rt = Arc::clone(&self.runtime);
+        let id = decision.plugin.clone();
+        let out = tokio::task::spawn_blocking(move || rt.call(&id, hook, &input))
+            .await
+            .map_err(|e| PolicyError::Internal(e.to_string()))??;
+        let replay_sha = sha_hex(&out.stdout);
+        Ok(serde_json::json!({
+            "identical": replay_sha == decision.output_sha256,
+            "decision_id": decision.id,
+            "plugin": decision.plugin,
+            "input_sha256": decision.input_sha256,
+            "output_sha256": decision.output_sha256,
+            "replay_output_sha256": replay_sha,
+            "fuel": out.fuel_used,
+            "duration_ms": ms(out.duration),
+        }))
+    }
+}

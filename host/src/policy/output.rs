@@ -1,0 +1,73 @@
+//! Checking what a plugin wrote: UTF-8, JSON, a deliberate refusal, and the hook's response
+//! schema from `schemas/plugin/`. Each failure is a sentence naming the plugin and the cause.
+
+use jsonschema::Validator;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+const APPRAISE_SCHEMA: &str = include_str!("../../../schemas/plugin/appraise.response.json");
+const ROTATE_SCHEMA: &str = include_str!("../../../schemas/plugin/rotate.response.json");
+
+fn compile(src: &str) -> Option<Validator> {
+    let schema: Value = serde_json::from_str(src).ok()?;
+    match jsonschema::validator_for(&schema) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::error!(error = %e, "a bundled response schema does not compile");
+            None
+        }
+    }
+}
+
+fn validator(hook: &str) -> Option<&'static Validator> {
+    static APPRAISE: OnceLock<Option<Validator>> = OnceLock::new();
+    static ROTATE: OnceLock<Option<Validator>> = OnceLock::new();
+    match hook {
+        "appraise" => APPRAISE.get_or_init(|| compile(APPRAISE_SCHEMA)).as_ref(),
+        _ => ROTATE.get_or_init(|| compile(ROTATE_SCHEMA)).as_ref(),
+    }
+}
+
+/// Parses and validates a response; `Err` is the message for the client.
+pub fn check(plugin: &str, hook: &str, stdout: &[u8]) -> Result<Value, String> {
+    let short = &plugin[..plugin.len().min(12)];
+    let text = std::str::from_utf8(stdout)
+        .map_err(|e| format!("plugin {short} wrote stdout that is not UTF-8 (invalid byte at offset {})", e.valid_up_to()))?;
+    if text.trim().is_empty() {
+        return Err(format!("plugin {short} wrote nothing to stdout"));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("plugin {short} wrote invalid JSON: {e}"))?;
+    if let Some(err) = value.get("error") {
+        let msg = err.get("message").and_then(Value::as_str).unwrap_or("no message given");
+        return Err(format!("plugin {short} refused: {}", msg.chars().take(500).collect::<String>()));
+    }
+    let v = validator(hook).ok_or_else(|| format!("the {hook} response schema is unavailable on this server"))?;
+    let problems: Vec<String> = v
+        .iter_errors(&value)
+        .take(3)
+        .map(|e| {
+            let at = e.instance_path.to_string();
+            format!("at `{}`: {e}", if at.is_empty() { "/" } else { &at })
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(format!("plugin {short} response breaks the {hook} response schema {}", problems.join("; ")));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_named() {
+        assert!(check("abc", "appraise", b"\xff\xfe").unwrap_err().contains("not UTF-8"));
+        assert!(check("abc", "appraise", b"{nope").unwrap_err().contains("invalid JSON"));
+        assert!(check("abc", "appraise", br#"{"error":{"message":"no"}}"#).unwrap_err().contains("refused: no"));
+        assert!(check("abc", "appraise", br#"{"results":"x"}"#).unwrap_err().contains("schema"));
+        assert!(check("abc", "rotate", br#"{"talent":[],"moves":[],"flags":[]}"#).is_ok());
+        let ok = br#"{"results":[{"nip":"1","hasil_kerja":"sesuai","perilaku_kerja":"sesuai","predikat":"baik","score":90.0,"components":[],"recommendations":[],"explanation":"x"}]}"#;
+        assert!(check("abc", "appraise", ok).is_ok());
+    }
+}
