@@ -6,6 +6,7 @@
 pub mod api;
 pub mod config;
 pub mod demo;
+pub mod devkit;
 pub mod domain;
 pub mod policy;
 pub mod server;

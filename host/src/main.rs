@@ -18,6 +18,22 @@ enum Command {
     Serve(Config),
     /// Print the OpenAPI document.
     Openapi,
+    /// Run and test plugins locally, in the server's sandbox and limits.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Run one hook of a module on a request; print the response, logs, fuel and time.
+    Run {
+        module: std::path::PathBuf,
+        /// `appraise` or `rotate`.
+        hook: String,
+        request: std::path::PathBuf,
+    },
+    /// Run every NAME.request.json in a folder against NAME.expected.json.
+    Test { module: std::path::PathBuf, dir: std::path::PathBuf },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,6 +56,14 @@ fn main() -> anyhow::Result<()> {
             drop(rt);
             tracing::info!("database closed; bye");
             Ok(())
+        }
+        Command::Plugin(cmd) => {
+            let limits = kinerja_runtime::Limits::default();
+            let ok = match cmd {
+                PluginCommand::Run { module, hook, request } => kinerja::devkit::run(&module, &hook, &request, limits)?,
+                PluginCommand::Test { module, dir } => kinerja::devkit::test(&module, &dir, limits)?,
+            };
+            std::process::exit(if ok { 0 } else { 1 });
         }
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&kinerja::api::openapi())?);
