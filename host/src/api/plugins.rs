@@ -339,8 +339,7 @@ async fn dry_run(State(st): State<AppState>, c: Caller, P((region, id)): P<(Stri
             let period = input.period.as_deref().ok_or_else(|| ApiError::BadRequest("period: required for appraise".into()))?;
             let period = Period::parse(period).map_err(|m| ApiError::BadRequest(format!("period: {m}")))?;
             let emps = select(&st, &c, &region, input.nips, input.agency).await?;
-            let out = st.policy.dry_run_appraise(&region, &id, &config, period, emps).await?;
-            Ok(Json(serde_json::to_value(out).map_err(|e| ApiError::Internal(e.to_string()))?))
+            Ok(Json(st.policy.dry_run_appraise(&region, &id, &config, period, emps).await?))
         }
         kinerja_runtime::Hook::Rotate => {
             let as_of = input.as_of.ok_or_else(|| ApiError::BadRequest("as_of: required for rotate".into()))?;

@@ -63,16 +63,10 @@ pub struct Skipped {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Appraisal {
     pub plugin: String,
-    /// The plugin's results, each with its `decision_id` (absent in a dry run).
+    /// The plugin's results, each with its `decision_id`.
     #[schema(value_type = Vec<Object>)]
     pub results: Vec<Value>,
     pub skipped: Vec<Skipped>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub logs: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fuel: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<f64>,
 }
 
 /// One finished plugin call and what it was given.
@@ -279,22 +273,40 @@ impl Policy {
                 r
             })
             .collect();
-        Ok(Appraisal { plugin, results, skipped, logs: None, fuel: None, duration_ms: None })
+        Ok(Appraisal { plugin, results, skipped })
     }
 
-    /// Runs any uploaded module's appraise over the selection; stores nothing.
-    pub async fn dry_run_appraise(&self, region: &str, plugin: &str, config: &Value, period: Period, employees: Vec<Employee>) -> Result<Appraisal, PolicyError> {
+    /// Runs any uploaded module's appraise over the selection; stores nothing. Answers the
+    /// plugin's own response (results of all batches joined, its extra fields kept) with the
+    /// skipped employees, logs, fuel and time.
+    pub async fn dry_run_appraise(&self, region: &str, plugin: &str, config: &Value, period: Period, employees: Vec<Employee>) -> Result<Value, PolicyError> {
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
         let calls = self.run_appraise(region, plugin, config, &cases).await?;
+        let mut response = serde_json::Map::new();
         let mut results = Vec::new();
         let (mut fuel, mut dur, mut log) = (0u64, 0.0, String::new());
         for c in calls {
-            results.extend(c.value["results"].as_array().cloned().unwrap_or_default());
+            if let Value::Object(o) = c.value {
+                for (k, v) in o {
+                    match (k.as_str(), v) {
+                        ("results", Value::Array(r)) => results.extend(r),
+                        (_, v) => {
+                            response.entry(k).or_insert(v);
+                        }
+                    }
+                }
+            }
             fuel += c.out.fuel_used;
             dur += ms(c.out.duration);
             log.push_str(&logs(&c.out.stderr));
         }
-        Ok(Appraisal { plugin: plugin.into(), results, skipped, logs: Some(log), fuel: Some(fuel), duration_ms: Some(dur) })
+        response.insert("plugin".into(), Value::String(plugin.into()));
+        response.insert("results".into(), Value::Array(results));
+        response.insert("skipped".into(), serde_json::to_value(skipped).unwrap_or_default());
+        response.insert("logs".into(), Value::String(log));
+        response.insert("fuel".into(), Value::from(fuel));
+        response.insert("duration_ms".into(), Value::from(dur));
+        Ok(Value::Object(response))
     }
 
     /// The rotate request of a scope: its employees and target positions.

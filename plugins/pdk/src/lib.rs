@@ -1,1 +1,53 @@
+//! # kinerja-pdk: writing Kinerja policy plugins in Rust
+//!
+//! A Kinerja policy plugin is a WASI preview 1 module that reads one JSON request on stdin and
+//! writes one JSON response on stdout (ABI 1, `shared/design/plugin-contract.md`). This crate
+//! gives a plugin author:
+//!
+//! - [`types`]: serde types for every ABI 1 document (re-exported at the root);
+//! - [`io`]: [`run_hook`] and the export macros, so a plugin is a pure function plus one line;
+//! - [`rules`], [`dates`], [`talent`], [`assignment`], [`rotation`]: the shared rules of
+//!   `region-policies.md` as pure, tested functions (rounding, capaian, predikat matrix,
+//!   recommendations, tenure, JPM, nine-box, optimal assignment);
+//! - [`conformance`]: checks of an answer against the project's test vectors.
+//!
+//! With the `schema` feature every document type also implements `schemars::JsonSchema`; the
+//! committed schemas in `schemas/plugin/` are generated from these types.
+//!
+//! ## A plugin in a few lines
+//!
+//! ```no_run
+//! use kinerja_pdk::{AppraiseRequest, AppraiseResponse};
+//!
+//! pub fn appraise(req: &AppraiseRequest) -> Result<AppraiseResponse, String> {
+//!     # let _ = req;
+//!     // … apply the region's policy to each case …
+//!     Ok(AppraiseResponse { results: Vec::new() })
+//! }
+//!
+//! // Exports `appraise` (wasm32 only) reading stdin and writing stdout or a refusal.
+//! kinerja_pdk::export_hooks!(appraise = appraise);
+//! ```
+//!
+//! Build the crate as a `cdylib` for `wasm32-wasip1`: the module then exports the hook(s) as
+//! `() -> ()` functions and `memory`, and imports only `wasi_snapshot_preview1`. (Rust's
+//! cdylib does not export `_initialize`: wasm-ld wraps each export with the module's
+//! constructor and destructor calls instead, and the contract calls `_initialize` only when it
+//! is present.)
+//!
+//! Every export is gated on `target_arch = "wasm32"`, so the same crate also builds natively as
+//! an `rlib` whose pure `appraise`/`rotate` functions tests and benchmarks call directly.
 
+pub mod assignment;
+pub mod conformance;
+pub mod dates;
+pub mod io;
+pub mod rotation;
+pub mod rules;
+pub mod talent;
+pub mod types;
+
+pub use io::{
+    check_envelope, handle_json, parse_request, read_request, run_hook, write_error, write_response,
+};
+pub use types::*;
