@@ -76,10 +76,10 @@ const POSITIONS: [(&str, &str, PositionKind, u8, u32, &[(&str, u8)]); 7] = [
     ("kepala", "Kepala", PositionKind::Struktural, 5, 1, &[("integritas", 4), ("pengambilan_keputusan", 4), ("komunikasi", 4)]),
     ("kepala-bidang", "Kepala Bidang", PositionKind::Struktural, 4, 3, &[("integritas", 4), ("kerja_sama", 3), ("pengambilan_keputusan", 3)]),
     ("kepala-seksi", "Kepala Seksi", PositionKind::Struktural, 3, 6, &[("integritas", 3), ("kerja_sama", 3), ("orientasi_hasil", 3)]),
-    ("analis-ahli-muda", "Analis Kebijakan Ahli Muda", PositionKind::Fungsional, 3, 10, &[("integritas", 3), ("komunikasi", 3)]),
-    ("pranata-ahli-pertama", "Pranata Ahli Pertama", PositionKind::Fungsional, 2, 18, &[("integritas", 3), ("orientasi_hasil", 2)]),
-    ("pengelola-layanan", "Pengelola Layanan", PositionKind::Pelaksana, 2, 16, &[("pelayanan_publik", 3), ("kerja_sama", 2)]),
-    ("pengadministrasi", "Pengadministrasi Umum", PositionKind::Pelaksana, 1, 20, &[("integritas", 2), ("kerja_sama", 2)]),
+    ("analis-ahli-muda", "Analis Kebijakan Ahli Muda", PositionKind::Fungsional, 3, 12, &[("integritas", 3), ("komunikasi", 3)]),
+    ("pranata-ahli-pertama", "Pranata Ahli Pertama", PositionKind::Fungsional, 2, 24, &[("integritas", 3), ("orientasi_hasil", 2)]),
+    ("pengelola-layanan", "Pengelola Layanan", PositionKind::Pelaksana, 2, 24, &[("pelayanan_publik", 3), ("kerja_sama", 2)]),
+    ("pengadministrasi", "Pengadministrasi Umum", PositionKind::Pelaksana, 1, 30, &[("integritas", 2), ("kerja_sama", 2)]),
 ];
 
 const NAMES: [&str; 24] = [
@@ -178,8 +178,8 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
         let k = i % slots.len();
         i += 1;
         let (id, agency, req, cap) = &slots[k];
-        // Keep about one seat in six free so rotations have somewhere to go.
-        if filled[k] < cap.saturating_sub(cap / 6).max(if *cap == 1 { 1 } else { 0 }) {
+        // Keep about one seat in eight free so rotations have somewhere to go.
+        if filled[k] < cap.saturating_sub(cap / 8).max(if *cap == 1 { 1 } else { 0 }) {
             filled[k] += 1;
             holders.push((id.clone(), agency.clone(), req.clone()));
         }
