@@ -116,9 +116,9 @@ impl ArtifactCache {
 
     /// Writes the compiled module for `id` atomically (temp file + rename).
     pub(crate) fn store(&self, id: &str, module: &Module) -> Result<(), UploadError> {
-        let payload = module
-            .serialize()
-            .map_err(|e| UploadError::Cache(format!("cannot serialize the compiled module: {e:#}")))?;
+        let payload = module.serialize().map_err(|e| {
+            UploadError::Cache(format!("cannot serialize the compiled module: {e:#}"))
+        })?;
         let path = self.path(id);
         let temp = self.dir.join(format!(
             ".{id}-{}.{}.{}.tmp",
@@ -168,6 +168,9 @@ mod tests {
         assert_eq!(verified_payload(&corrupt), None);
 
         assert_eq!(verified_payload(&file[..HEADER_LEN - 1]), None);
-        assert_eq!(verified_payload(b"\x7fELF not ours at all, long enough to pass the header length"), None);
+        assert_eq!(
+            verified_payload(b"\x7fELF not ours at all, long enough to pass the header length"),
+            None
+        );
     }
 }

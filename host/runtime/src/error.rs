@@ -31,7 +31,9 @@ pub enum UploadError {
     #[error("the module is {size} bytes, over the upload limit of {limit} bytes")]
     TooLarge { size: usize, limit: usize },
     /// Missing the `\0asm` magic number.
-    #[error("the upload is not a WebAssembly module (it does not start with the \\0asm magic number)")]
+    #[error(
+        "the upload is not a WebAssembly module (it does not start with the \\0asm magic number)"
+    )]
     NotWasm,
     /// A component-model binary rather than a core module.
     #[error("the upload is a WebAssembly component; ABI 1 plugins must be core modules built for WASI preview 1 (wasm32-wasip1)")]

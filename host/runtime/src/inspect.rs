@@ -96,9 +96,10 @@ pub(crate) fn entries(module: &Module) -> Result<Entries, UploadError> {
                 })
             }
         }
-        module.get_export_index(name).map(Some).ok_or_else(|| {
-            UploadError::Invalid(format!("the export `{name}` cannot be resolved"))
-        })
+        module
+            .get_export_index(name)
+            .map(Some)
+            .ok_or_else(|| UploadError::Invalid(format!("the export `{name}` cannot be resolved")))
     };
 
     let appraise = unit_func(Hook::Appraise.as_str())?;

@@ -461,11 +461,16 @@ impl Runtime {
     /// wall-time limit plus a tick): async callers use `spawn_blocking`. The
     /// calling thread needs [`MAX_WASM_STACK`] of stack to spare.
     pub fn call(&self, id: &str, hook: Hook, stdin: &[u8]) -> Result<CallOutput, CallError> {
-        let span = tracing::info_span!("plugin_call", plugin = %id, %hook, request_bytes = stdin.len());
+        let span =
+            tracing::info_span!("plugin_call", plugin = %id, %hook, request_bytes = stdin.len());
         let _enter = span.enter();
 
         let Some(_slot) = InFlightGuard::acquire(&self.in_flight, self.max_in_flight) else {
-            tracing::warn!(outcome = "busy", max_in_flight = self.max_in_flight, "plugin call refused: at capacity");
+            tracing::warn!(
+                outcome = "busy",
+                max_in_flight = self.max_in_flight,
+                "plugin call refused: at capacity"
+            );
             return Err(CallError::Busy);
         };
         let Some(plugin) = self.plugin(id) else {
@@ -587,12 +592,7 @@ fn build_engine(limits: &Limits, max_in_flight: usize) -> Result<Engine, Runtime
         .total_gc_heaps(instances)
         .max_memories_per_module(1)
         .max_tables_per_module(1)
-        .max_memory_size(pool_memory)
-        // Keep the first MiB of each memory slot resident and reset it with a
-        // memset instead of madvise: most plugins live in about that much
-        // (shadow stack plus a small heap), so reuse costs no page faults.
-        .linear_memory_keep_resident(1 << 20)
-        .table_keep_resident(64 << 10);
+        .max_memory_size(pool_memory);
 
     let mut config = Config::new();
     config
@@ -615,9 +615,9 @@ fn build_engine(limits: &Limits, max_in_flight: usize) -> Result<Engine, Runtime
     Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))
 }
 
-/// WASI preview 1 for every plugin, with the calls that could block the host
-/// thread shadowed: epoch interruption cannot stop a host call, and with a
-/// fixed clock an absolute deadline might never arrive.
+/// WASI preview 1 for every plugin, with the calls that could hold the host
+/// thread shadowed: epoch interruption cannot stop a host call (and with a
+/// fixed clock an absolute sleep deadline might never arrive).
 fn build_linker(engine: &Engine) -> Result<Linker<CallState>, RuntimeError> {
     let mut linker: Linker<CallState> = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut CallState| &mut state.wasi)
@@ -634,6 +634,12 @@ fn build_linker(engine: &Engine) -> Result<Linker<CallState>, RuntimeError> {
             |_subscriptions: i32, _events: i32, _count: i32, _nevents: i32| -> i32 { ERRNO_NOTSUP },
         )
         .map_err(|e| RuntimeError::Engine(format!("cannot shadow poll_oneoff: {e:#}")))?;
+    // `random_get` generates in place instead of byte by byte, so a large
+    // request cannot hold the thread inside a host call (see
+    // `call::random_get`).
+    linker
+        .func_wrap(WASI_MODULE, "random_get", call::random_get)
+        .map_err(|e| RuntimeError::Engine(format!("cannot shadow random_get: {e:#}")))?;
     linker.allow_shadowing(false);
     Ok(linker)
 }

@@ -12,10 +12,20 @@ use support::*;
 
 fn assert_limit(id: &str, err: &CallError, kind: LimitKind, value: &str) {
     let msg = err.to_string();
-    assert_eq!(err.limit(), Some(kind), "expected the {kind} limit, got: {msg}");
+    assert_eq!(
+        err.limit(),
+        Some(kind),
+        "expected the {kind} limit, got: {msg}"
+    );
     assert!(msg.contains(id), "message names the plugin id: {msg}");
-    assert!(msg.contains(kind.as_str()), "message names the limit: {msg}");
-    assert!(msg.contains(value), "message gives the configured value {value}: {msg}");
+    assert!(
+        msg.contains(kind.as_str()),
+        "message names the limit: {msg}"
+    );
+    assert!(
+        msg.contains(value),
+        "message gives the configured value {value}: {msg}"
+    );
     assert_eq!(err.plugin(), Some(id));
 }
 
@@ -63,7 +73,9 @@ fn command_plugin_gets_argv_with_the_hook() {
     let info = rt.load(&plugin("command")).expect("load");
     assert_eq!(info.hooks, vec![Hook::Appraise, Hook::Rotate]);
     for hook in Hook::ALL {
-        let out = rt.call(&info.id, hook, &request(hook, "cmd")).expect("call");
+        let out = rt
+            .call(&info.id, hook, &request(hook, "cmd"))
+            .expect("call");
         let v = json_of(&out);
         assert_eq!(v["argv"], serde_json::json!(["plugin", hook.as_str()]));
         assert_eq!(v["hook"], hook.as_str());
@@ -95,7 +107,10 @@ fn state_does_not_survive_between_calls() {
     let (rt, _dir) = runtime();
     let id = rt.load(&simple()).expect("load").id;
     for _ in 0..3 {
-        let v = json_of(&rt.call(&id, Hook::Appraise, &appraise_request("s")).expect("call"));
+        let v = json_of(
+            &rt.call(&id, Hook::Appraise, &appraise_request("s"))
+                .expect("call"),
+        );
         assert_eq!(v["call_count"], 1, "a fresh instance per call");
     }
     // The same with a hand-written module: a global counter and a memory
@@ -146,7 +161,13 @@ fn initialize_runs_before_the_hook() {
     let err = rt
         .call(&info.id, Hook::Rotate, b"{}")
         .expect_err("rotate is not offered");
-    assert!(matches!(err, CallError::HookMissing { hook: Hook::Rotate, .. }));
+    assert!(matches!(
+        err,
+        CallError::HookMissing {
+            hook: Hook::Rotate,
+            ..
+        }
+    ));
     assert!(err.to_string().contains(&info.id));
     assert!(err.to_string().contains("rotate"));
 }
@@ -168,14 +189,18 @@ fn proc_exit_zero_from_a_reactor_is_success() {
             unreachable))
     "#);
     let id = rt.load(&module).expect("load").id;
-    let out = rt.call(&id, Hook::Appraise, b"{}").expect("exit 0 is success");
+    let out = rt
+        .call(&id, Hook::Appraise, b"{}")
+        .expect("exit 0 is success");
     assert_eq!(out.stdout, br#"{"results":[]}"#);
 }
 
 #[test]
 fn unknown_plugin_is_not_loaded() {
     let (rt, _dir) = runtime();
-    let err = rt.call("deadbeef", Hook::Appraise, b"{}").expect_err("not loaded");
+    let err = rt
+        .call("deadbeef", Hook::Appraise, b"{}")
+        .expect_err("not loaded");
     assert!(matches!(err, CallError::NotLoaded { .. }));
     assert_eq!(err.to_string(), "plugin deadbeef is not loaded");
     let id = rt.load(&simple()).expect("load").id;
@@ -208,8 +233,14 @@ fn infinite_loop_hits_the_wall_time_limit() {
     let (id, err, took) = expect_failure(&rt, &plugin("loop"), Hook::Appraise);
     assert_limit(&id, &err, LimitKind::WallTime, "300 ms");
     eprintln!("time to stop: wall time (300 ms, loop): {took:?}");
-    assert!(took >= Duration::from_millis(300), "never stopped early: {took:?}");
-    assert!(took < Duration::from_millis(1500), "stopped promptly: {took:?}");
+    assert!(
+        took >= Duration::from_millis(300),
+        "never stopped early: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(1500),
+        "stopped promptly: {took:?}"
+    );
     assert_serves(&rt);
 }
 
@@ -244,7 +275,10 @@ fn initial_memory_over_the_limit_is_refused_at_upload() {
     let (rt, _dir) = runtime_with(limits, 2);
     let module = wat(r#"(module (memory (export "memory") 2) (func (export "appraise")))"#);
     let err = rt.load(&module).expect_err("initial memory over the limit");
-    assert!(matches!(err, kinerja_runtime::UploadError::Invalid(_)), "{err}");
+    assert!(
+        matches!(err, kinerja_runtime::UploadError::Invalid(_)),
+        "{err}"
+    );
     eprintln!("initial memory over the limit: {err}");
     let fits = wat(r#"(module (memory (export "memory") 1) (func (export "appraise")))"#);
     let id = rt.load(&fits).expect("one page fits").id;
@@ -290,10 +324,14 @@ fn output_exactly_at_the_limit_is_accepted() {
         ))
     };
     let at = rt.load(&module("exactly14bytes")).expect("load").id;
-    let out = rt.call(&at, Hook::Appraise, b"{}").expect("exactly at the limit");
+    let out = rt
+        .call(&at, Hook::Appraise, b"{}")
+        .expect("exactly at the limit");
     assert_eq!(out.stdout.len(), 14);
     let over = rt.load(&module("fifteen-bytes!!")).expect("load").id;
-    let err = rt.call(&over, Hook::Appraise, b"{}").expect_err("one byte over");
+    let err = rt
+        .call(&over, Hook::Appraise, b"{}")
+        .expect_err("one byte over");
     assert_limit(&over, &err, LimitKind::Stdout, "14 bytes");
 }
 
@@ -312,7 +350,12 @@ fn huge_stderr_hits_the_stderr_limit() {
 fn panic_is_a_trap_with_the_log() {
     let (rt, _dir) = runtime();
     let (id, err, took) = expect_failure(&rt, &plugin("trap"), Hook::Appraise);
-    let CallError::Trap { message, stderr, plugin } = &err else {
+    let CallError::Trap {
+        message,
+        stderr,
+        plugin,
+    } = &err
+    else {
         panic!("expected a trap, got {err}");
     };
     assert_eq!(plugin, &id);
@@ -338,7 +381,10 @@ fn raw_traps_are_reported() {
         panic!("expected a trap, got {err}");
     };
     assert!(message.contains("out of bounds memory access"), "{message}");
-    assert!(message.contains("boom"), "backtrace names the function: {message}");
+    assert!(
+        message.contains("boom"),
+        "backtrace names the function: {message}"
+    );
     assert!(err.to_string().contains(&id));
     assert_serves(&rt);
 }
@@ -381,7 +427,10 @@ fn sleeping_fails_at_once_instead_of_blocking() {
     let log = String::from_utf8_lossy(err.stderr().unwrap_or_default()).into_owned();
     // std's sleep asserts that the poll succeeded (or was interrupted) and
     // panics on the refusal; with panic=abort that ends in a trap.
-    assert!(log.contains("panicked"), "std panics on the refused poll: {log}");
+    assert!(
+        log.contains("panicked"),
+        "std panics on the refused poll: {log}"
+    );
     assert!(took < Duration::from_millis(500), "did not sleep: {took:?}");
     eprintln!("time to stop: sleep (1 h requested): {took:?}");
     assert_serves(&rt);
@@ -401,10 +450,11 @@ fn bad_responses_pass_through_for_the_host_to_judge() {
             serde_json::from_slice::<Value>(s).ok() == Some(serde_json::json!({"results": "nope"}))
         }),
         ("refusal", |s| {
-            serde_json::from_slice::<Value>(s)
-                .ok()
-                .and_then(|v| v["error"]["message"].as_str().map(|m| m.starts_with("refused:")))
-                == Some(true)
+            serde_json::from_slice::<Value>(s).ok().and_then(|v| {
+                v["error"]["message"]
+                    .as_str()
+                    .map(|m| m.starts_with("refused:"))
+            }) == Some(true)
         }),
     ];
     for (name, check) in cases {
@@ -412,7 +462,11 @@ fn bad_responses_pass_through_for_the_host_to_judge() {
         let out = rt
             .call(&id, Hook::Appraise, &appraise_request("x"))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(check(&out.stdout), "{name}: unexpected stdout {:?}", out.stdout);
+        assert!(
+            check(&out.stdout),
+            "{name}: unexpected stdout {:?}",
+            out.stdout
+        );
     }
     assert_serves(&rt);
 }
@@ -437,20 +491,29 @@ fn sandbox_escape_finds_nothing() {
         "udp_bind",
     ] {
         let outcome = s[key].as_str().unwrap_or_default();
-        assert!(outcome.starts_with("error"), "{key} must fail, got {outcome:?}");
+        assert!(
+            outcome.starts_with("error"),
+            "{key} must fail, got {outcome:?}"
+        );
     }
     assert_eq!(s["preopen_fd3_errno"], 8, "no preopened directory (EBADF)");
     assert_eq!(s["env_vars"], serde_json::json!([]));
     assert_eq!(s["env_home"], Value::Null);
     assert_eq!(s["sleep_errno"], 58, "poll_oneoff answers ENOTSUP at once");
     assert_eq!(s["sleep_elapsed_ns"], 0, "the monotonic clock is fixed");
-    assert_eq!(s["wall_clock_ns"], 946_684_800_000_000_000u64, "fixed wall clock");
+    assert_eq!(
+        s["wall_clock_ns"], 946_684_800_000_000_000u64,
+        "fixed wall clock"
+    );
     assert_eq!(s["random_errno"], 0);
     assert_eq!(v["results"].as_array().map(Vec::len), Some(2));
     assert_eq!(v["argv"], serde_json::json!(["plugin", "appraise"]));
 
     // Seeded random: the same bytes on every call.
-    let again = json_of(&rt.call(&id, Hook::Appraise, &appraise_request("sandbox")).expect("again"));
+    let again = json_of(
+        &rt.call(&id, Hook::Appraise, &appraise_request("sandbox"))
+            .expect("again"),
+    );
     assert_eq!(again["sandbox"]["random_hex"], s["random_hex"]);
     assert_ne!(s["random_hex"], "00000000000000000000000000000000");
 }
@@ -469,4 +532,42 @@ fn fuel_is_reported_and_bounded() {
     assert!(out.fuel_used > 0 && out.fuel_used < 5_000_000);
     let (id, err, _) = expect_failure(&rt, &plugin("slow"), Hook::Appraise);
     assert_limit(&id, &err, LimitKind::Fuel, "5000000 fuel units");
+}
+
+#[test]
+fn random_get_is_bounded_and_checked() {
+    let (rt, _dir) = runtime();
+    let module = wat(r#"
+        (module
+          (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 32)
+          (func (export "appraise")
+            ;; errno of a buffer running past the end of memory (2 MiB)
+            (i32.store8 (i32.const 100) (call $random_get (i32.const 0x1FFFF0) (i32.const 64)))
+            ;; errno of the largest allowed request (1 MiB)
+            (i32.store8 (i32.const 101) (call $random_get (i32.const 0x100000) (i32.const 0x100000)))
+            (i32.store (i32.const 0) (i32.const 100))
+            (i32.store (i32.const 4) (i32.const 2))
+            (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+          (func (export "rotate")
+            (drop (call $random_get (i32.const 0) (i32.const 0x100001)))))
+    "#);
+    let id = rt.load(&module).expect("load").id;
+    let out = rt.call(&id, Hook::Appraise, b"{}").expect("call");
+    assert_eq!(
+        out.stdout,
+        [21, 0],
+        "EFAULT out of bounds, success for 1 MiB"
+    );
+    eprintln!("random_get of 1 MiB: call took {:?}", out.duration);
+    let err = rt.call(&id, Hook::Rotate, b"{}").expect_err("over 1 MiB");
+    let CallError::Trap { message, .. } = &err else {
+        panic!("expected a trap, got {err}");
+    };
+    assert!(
+        message.contains("random_get asked for 1048577 bytes"),
+        "{message}"
+    );
+    assert_serves(&rt);
 }

@@ -20,7 +20,10 @@ fn over_capacity_calls_get_busy_and_none_hang() {
     let single = rt
         .call(&id, Hook::Appraise, &appraise_request("one"))
         .expect("slow call");
-    eprintln!("one slow call: {:?}, {} fuel", single.duration, single.fuel_used);
+    eprintln!(
+        "one slow call: {:?}, {} fuel",
+        single.duration, single.fuel_used
+    );
 
     let threads = 10;
     let barrier = Arc::new(Barrier::new(threads));
@@ -74,7 +77,11 @@ fn concurrent_calls_are_isolated() {
                 let mut calls = 0;
                 for n in 0..25 {
                     let marker = format!("thread{t}-call{n}");
-                    let hook = if n % 2 == 0 { Hook::Appraise } else { Hook::Rotate };
+                    let hook = if n % 2 == 0 {
+                        Hook::Appraise
+                    } else {
+                        Hook::Rotate
+                    };
                     // Every fifth call on some threads is a memory hog, failing
                     // next to good calls without disturbing them.
                     if t % 4 == 0 && n % 5 == 0 {
@@ -106,10 +113,7 @@ fn concurrent_calls_are_isolated() {
             })
         })
         .collect();
-    let total: usize = handles
-        .into_iter()
-        .map(|h| h.join().expect("thread"))
-        .sum();
+    let total: usize = handles.into_iter().map(|h| h.join().expect("thread")).sum();
     let elapsed = started.elapsed();
     eprintln!(
         "{total} good calls from 8 threads in {elapsed:?} ({:?} per call)",

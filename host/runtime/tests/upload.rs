@@ -30,10 +30,17 @@ fn hooks_are_read_from_exports() {
     assert_eq!(info.source, LoadSource::Compiled);
 
     let info = rt.load(&plugin("command")).expect("command");
-    assert_eq!(info.hooks, vec![Hook::Appraise, Hook::Rotate], "only _start offers both");
+    assert_eq!(
+        info.hooks,
+        vec![Hook::Appraise, Hook::Rotate],
+        "only _start offers both"
+    );
 
     let rotate_only = wat(r#"(module (func (export "rotate")))"#);
-    assert_eq!(rt.load(&rotate_only).expect("rotate only").hooks, vec![Hook::Rotate]);
+    assert_eq!(
+        rt.load(&rotate_only).expect("rotate only").hooks,
+        vec![Hook::Rotate]
+    );
 
     // A hook export wins for its hook; `_start` serves the other.
     let mixed = wat(r#"(module (func (export "appraise")) (func (export "_start")))"#);
@@ -43,7 +50,10 @@ fn hooks_are_read_from_exports() {
     );
 
     // Loading again is a no-op.
-    assert_eq!(rt.load(&simple()).expect("again").source, LoadSource::Loaded);
+    assert_eq!(
+        rt.load(&simple()).expect("again").source,
+        LoadSource::Loaded
+    );
     assert_eq!(rt.compiled_count(), 4);
 }
 
@@ -62,17 +72,27 @@ fn oversized_upload_is_refused_first() {
         format!("the module is {size} bytes, over the upload limit of 1000 bytes")
     );
     // Size is checked before anything else, even for non-Wasm bytes.
-    assert!(matches!(rt.load(&noise(1001, 1)), Err(UploadError::TooLarge { .. })));
+    assert!(matches!(
+        rt.load(&noise(1001, 1)),
+        Err(UploadError::TooLarge { .. })
+    ));
 }
 
 #[test]
 fn non_wasm_is_refused() {
     let (rt, _dir) = runtime();
-    for bytes in [noise(4096, 7), b"hello world".to_vec(), Vec::new(), b"\0as".to_vec()] {
+    for bytes in [
+        noise(4096, 7),
+        b"hello world".to_vec(),
+        Vec::new(),
+        b"\0as".to_vec(),
+    ] {
         let err = rt.load(&bytes).expect_err("not wasm");
         assert!(matches!(err, UploadError::NotWasm), "{err}");
     }
-    assert!(UploadError::NotWasm.to_string().contains("not a WebAssembly module"));
+    assert!(UploadError::NotWasm
+        .to_string()
+        .contains("not a WebAssembly module"));
 }
 
 #[test]
@@ -99,12 +119,16 @@ fn imports_outside_wasi_are_forbidden() {
         "{err}"
     );
     assert!(
-        err.to_string().contains("import env.system is outside wasi_snapshot_preview1"),
+        err.to_string()
+            .contains("import env.system is outside wasi_snapshot_preview1"),
         "{err}"
     );
     // Memory imports count too.
     let memory = wat(r#"(module (import "env" "memory" (memory 1)) (func (export "appraise")))"#);
-    assert!(matches!(rt.load(&memory), Err(UploadError::ForbiddenImport { .. })));
+    assert!(matches!(
+        rt.load(&memory),
+        Err(UploadError::ForbiddenImport { .. })
+    ));
     // An unknown name inside wasi_snapshot_preview1 fails at link time.
     let unknown = wat(r#"
         (module
@@ -114,7 +138,12 @@ fn imports_outside_wasi_are_forbidden() {
     assert!(matches!(err, UploadError::Invalid(_)), "{err}");
     assert!(err.to_string().contains("not_a_wasi_call"), "{err}");
     // A refused module is neither registered nor cached.
-    assert_eq!(std::fs::read_dir(rt.cache_dir()).expect("cache dir").count(), 0);
+    assert_eq!(
+        std::fs::read_dir(rt.cache_dir())
+            .expect("cache dir")
+            .count(),
+        0
+    );
 }
 
 #[test]
@@ -132,10 +161,22 @@ fn modules_without_hooks_are_refused() {
 fn hooks_of_the_wrong_type_are_refused() {
     let (rt, _dir) = runtime();
     let cases = [
-        (r#"(module (func (export "appraise") (param i32)))"#, "appraise"),
-        (r#"(module (func (export "rotate") (result i32) i32.const 0))"#, "rotate"),
-        (r#"(module (global (export "appraise") i32 (i32.const 0)))"#, "appraise"),
-        (r#"(module (func (export "_start") (result i32) i32.const 0))"#, "_start"),
+        (
+            r#"(module (func (export "appraise") (param i32)))"#,
+            "appraise",
+        ),
+        (
+            r#"(module (func (export "rotate") (result i32) i32.const 0))"#,
+            "rotate",
+        ),
+        (
+            r#"(module (global (export "appraise") i32 (i32.const 0)))"#,
+            "appraise",
+        ),
+        (
+            r#"(module (func (export "_start") (result i32) i32.const 0))"#,
+            "_start",
+        ),
         (
             r#"(module (func (export "appraise")) (func (export "_initialize") (param i32)))"#,
             "_initialize",
@@ -165,7 +206,10 @@ fn invalid_modules_are_refused() {
     let threads = wat(r#"(module (memory 1 1 shared) (func (export "appraise")))"#);
     assert!(matches!(rt.load(&threads), Err(UploadError::Invalid(_))));
     // A truncated header.
-    assert!(matches!(rt.load(b"\0asm\x01"), Err(UploadError::Invalid(_))));
+    assert!(matches!(
+        rt.load(b"\0asm\x01"),
+        Err(UploadError::Invalid(_))
+    ));
 }
 
 fn config(dir: &std::path::Path) -> RuntimeConfig {
@@ -187,8 +231,15 @@ fn restart_loads_from_the_cache_without_compiling() {
         assert_eq!(rt.compiled_count(), 1);
         let path = rt.cache_path(&info.id);
         assert!(path.exists(), "artifact written to {}", path.display());
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        assert!(name.starts_with(&info.id) && name.ends_with(".cwasm"), "{name}");
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            name.starts_with(&info.id) && name.ends_with(".cwasm"),
+            "{name}"
+        );
         let out = rt.call(&info.id, Hook::Appraise, &request).expect("call");
         (info.id, out.stdout)
     };
@@ -200,7 +251,9 @@ fn restart_loads_from_the_cache_without_compiling() {
     assert_eq!(info.id, id);
     assert_eq!(info.hooks, vec![Hook::Appraise, Hook::Rotate]);
     assert_eq!(rt.compiled_count(), 0, "a restart must not recompile");
-    let out = rt.call(&id, Hook::Appraise, &request).expect("call after restart");
+    let out = rt
+        .call(&id, Hook::Appraise, &request)
+        .expect("call after restart");
     assert_eq!(out.stdout, first_output);
     // No temporary files left behind.
     let names: Vec<String> = std::fs::read_dir(rt.cache_dir())
@@ -300,7 +353,10 @@ fn invalid_configuration_is_refused() {
     ];
     for cfg in bad {
         let err = Runtime::new(cfg).expect_err("invalid");
-        assert!(matches!(err, kinerja_runtime::RuntimeError::Config(_)), "{err}");
+        assert!(
+            matches!(err, kinerja_runtime::RuntimeError::Config(_)),
+            "{err}"
+        );
     }
 }
 
