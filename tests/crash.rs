@@ -193,3 +193,43 @@ fn sigkill_during_uploads_and_activations() {
     child.kill().ok();
     child.wait().ok();
 }
+
+#[test]
+fn sigterm_finishes_requests_in_flight_and_closes_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = spawn(dir.path());
+    let token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap().trim().to_string();
+    let c = Client::new(&base, &token);
+    seed_agency(&c, "jambi", "disdik");
+    assert_eq!(c.put(&format!("/api/v1/regions/jambi/employees/{NIP}"), &employee_body("disdik", "staf", "2021-03-01")).status, 200);
+    // A request is in flight (headers and half its body sent) when SIGTERM arrives; it still
+    // gets its answer, and the server exits 0 afterwards.
+    use std::io::{Read, Write};
+    let body = serde_json::to_vec(&json!([{"date": "2026-03-02", "description": "in flight", "minutes": 30}])).unwrap();
+    let host = base.trim_start_matches("http://").to_string();
+    let mut sock = std::net::TcpStream::connect(&host).unwrap();
+    write!(
+        sock,
+        "POST /api/v1/regions/jambi/employees/{NIP}/activities HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let half = body.len() / 2;
+    sock.write_all(&body[..half]).unwrap();
+    sock.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(200));
+    sock.write_all(&body[half..]).unwrap();
+    let mut resp = String::new();
+    sock.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 201"), "the request in flight was answered: {resp}");
+    let exit = child.wait().expect("wait");
+    assert!(exit.success(), "a graceful stop exits 0: {exit:?}");
+    let (mut again, base2) = spawn(dir.path());
+    let items = Client::new(&base2, &token).get(&format!("/api/v1/regions/jambi/employees/{NIP}/activities")).body["items"].clone();
+    assert_eq!(items[0]["description"], "in flight", "stored before the database closed");
+    again.kill().ok();
+    again.wait().ok();
+}

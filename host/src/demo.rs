@@ -71,8 +71,11 @@ fn agencies(region: &str) -> Vec<(&'static str, &'static str, &'static str)> {
     }
 }
 
-/// (suffix, title, kind, level, capacity, required managerial competencies with levels)
-const POSITIONS: [(&str, &str, PositionKind, u8, u32, &[(&str, u8)]); 7] = [
+/// A position template: (suffix, title, kind, level, capacity, required managerial
+/// competencies with levels).
+type Template = (&'static str, &'static str, PositionKind, u8, u32, &'static [(&'static str, u8)]);
+
+const POSITIONS: [Template; 7] = [
     ("kepala", "Kepala", PositionKind::Struktural, 5, 1, &[("integritas", 4), ("pengambilan_keputusan", 4), ("komunikasi", 4)]),
     ("kepala-bidang", "Kepala Bidang", PositionKind::Struktural, 4, 3, &[("integritas", 4), ("kerja_sama", 3), ("pengambilan_keputusan", 3)]),
     ("kepala-seksi", "Kepala Seksi", PositionKind::Struktural, 3, 6, &[("integritas", 3), ("kerja_sama", 3), ("orientasi_hasil", 3)]),
