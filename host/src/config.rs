@@ -84,7 +84,7 @@ impl Config {
     pub fn limits(&self) -> kinerja_runtime::Limits {
         kinerja_runtime::Limits {
             fuel: self.plugin_fuel,
-            wall_time: Duration::from_millis(self.plugin_wall_ms.max(1)),
+            wall_time: Duration::from_millis(self.plugin_wall_ms.max(10)),
             memory_bytes: self.plugin_memory_mib.max(1) * 1024 * 1024,
             stdout_bytes: self.plugin_stdout,
             stderr_bytes: self.plugin_stderr,

@@ -264,12 +264,11 @@ pub(crate) fn run(
         .fuel
         .saturating_sub(store.get_fuel().unwrap_or_default());
     let memory_hit = store.data().limiter.memory_hit;
-    // Dropping the store returns the instance to the pool and releases the
-    // WASI context's clones of the pipes.
+    // Dropping the store returns the instance to the pool.
     drop(store);
     let duration = started.elapsed();
-    let stdout = take_pipe(stdout);
-    let stderr = take_pipe(stderr);
+    let stdout = take_pipe(&stdout);
+    let stderr = take_pipe(&stderr);
 
     classify(
         &plugin.id,
@@ -310,14 +309,10 @@ fn execute(store: &mut Store<CallState>, plugin: &Plugin, entry: Entry) -> wasmt
     }
 }
 
-fn take_pipe(pipe: MemoryOutputPipe) -> Vec<u8> {
-    // The store (the only other holder) is gone, so this is the last
-    // reference and the buffer is taken without a copy; copy otherwise.
-    let fallback = pipe.clone();
-    match pipe.try_into_inner() {
-        Some(buf) => buf.to_vec(),
-        None => fallback.contents().to_vec(),
-    }
+fn take_pipe(pipe: &MemoryOutputPipe) -> Vec<u8> {
+    // One copy of at most the limit + 1 bytes; always correct, whoever else
+    // still holds the pipe.
+    pipe.contents().into()
 }
 
 struct Captured {

@@ -42,6 +42,7 @@ use wasmtime::{
     WasmBacktraceDetails,
 };
 
+pub use crate::call::{FIXED_MONOTONIC_CLOCK, FIXED_WALL_CLOCK, MAX_RANDOM_BYTES};
 pub use crate::error::{CallError, LimitKind, RuntimeError, UnknownHook, UploadError};
 
 use crate::cache::ArtifactCache;
@@ -280,11 +281,10 @@ impl Ticker {
         let (stop, rx) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("kinerja-epoch-ticker".into())
-            .spawn(move || loop {
-                match rx.recv_timeout(EPOCH_TICK) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => engine.increment_epoch(),
-                    // Sender dropped (runtime dropped) or an explicit stop.
-                    _ => break,
+            .spawn(move || {
+                // Tick until the sender is dropped (runtime dropped).
+                while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(EPOCH_TICK) {
+                    engine.increment_epoch();
                 }
             })
             .map_err(|e| RuntimeError::Engine(format!("cannot start the epoch ticker: {e}")))?;
@@ -521,6 +521,12 @@ impl Drop for Runtime {
         drop(self.ticker.take());
     }
 }
+
+// The host shares one runtime across threads and tasks.
+const _: fn() = || {
+    fn check<T: Send + Sync>() {}
+    check::<Runtime>();
+};
 
 /// One slot of the `max_in_flight` bound, released on drop (also when a call
 /// panics or returns early).

@@ -441,7 +441,8 @@ fn bad_responses_pass_through_for_the_host_to_judge() {
     // The runtime does not parse stdout; the host validates UTF-8, JSON,
     // the response schema and refusals. These calls therefore succeed here.
     let (rt, _dir) = runtime();
-    let cases: [(&str, fn(&[u8]) -> bool); 4] = [
+    type Check = fn(&[u8]) -> bool;
+    let cases: [(&str, Check); 4] = [
         ("invalid-utf8", |s| std::str::from_utf8(s).is_err()),
         ("invalid-json", |s| {
             std::str::from_utf8(s).is_ok() && serde_json::from_slice::<Value>(s).is_err()
