@@ -46,7 +46,7 @@ pub struct Config {
     #[arg(long, env = "KINERJA_PLUGIN_MAX_IN_FLIGHT", default_value_t = 32)]
     pub plugin_max_in_flight: usize,
     /// Appraisal cases per plugin call.
-    #[arg(long, env = "KINERJA_BATCH_SIZE", default_value_t = 500)]
+    #[arg(long, env = "KINERJA_BATCH_SIZE", default_value_t = 200)]
     pub batch_size: usize,
 }
 
@@ -76,7 +76,7 @@ impl Config {
             plugin_stderr: kinerja_runtime::Limits::default().stderr_bytes,
             plugin_module_bytes: kinerja_runtime::Limits::default().module_bytes,
             plugin_max_in_flight: 32,
-            batch_size: 500,
+            batch_size: 200,
         }
     }
 
