@@ -16,6 +16,12 @@ cargo fmt --all --check
 echo "==> tests"
 cargo test --workspace --all-targets
 
+echo "==> conformance: the region plugins and the C, Zig, AssemblyScript and JavaScript examples"
+./examples/plugins/test.sh
+
+echo "==> schemathesis against /openapi.json"
+./scripts/schemathesis.sh
+
 echo "==> clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 

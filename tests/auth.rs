@@ -10,74 +10,227 @@ fn tokens_and_roles() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(s.dir().join("admin.token")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(s.dir().join("admin.token"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     seed_agency(&admin, "jambi", "disdik");
     seed_agency(&admin, "jambi", "dinkes");
     seed_agency(&admin, "jakarta", "disdik");
-    assert_eq!(admin.put(&format!("/api/v1/regions/jambi/employees/{NIP}"), &employee_body("disdik", "staf", "2021-03-01")).status, 200);
-    assert_eq!(admin.put(&format!("/api/v1/regions/jambi/employees/{NIP2}"), &employee_body("dinkes", "staf", "2021-03-01")).status, 200);
+    assert_eq!(
+        admin
+            .put(
+                &format!("/api/v1/regions/jambi/employees/{NIP}"),
+                &employee_body("disdik", "staf", "2021-03-01")
+            )
+            .status,
+        200
+    );
+    assert_eq!(
+        admin
+            .put(
+                &format!("/api/v1/regions/jambi/employees/{NIP2}"),
+                &employee_body("dinkes", "staf", "2021-03-01")
+            )
+            .status,
+        200
+    );
 
     // 401: none, malformed, unknown.
     let anon = admin.anonymous();
-    for r in [anon.get("/api/v1/regions/jambi/agencies"), admin.with_token("knj_nope").get("/api/v1/regions/jambi/agencies")] {
+    for r in [
+        anon.get("/api/v1/regions/jambi/agencies"),
+        admin
+            .with_token("knj_nope")
+            .get("/api/v1/regions/jambi/agencies"),
+    ] {
         assert_eq!(r.status, 401, "{}", r.text);
         assert_eq!(r.body["error"]["code"], "unauthorized");
     }
 
-    let ra = admin.with_token(&admin.issue(json!({"role": "region_admin", "region": "jambi", "label": "BKD Jambi"})));
-    let ag = admin.with_token(&ra.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
-    let em = admin.with_token(&ra.issue(json!({"role": "employee", "region": "jambi", "nip": NIP})));
+    let ra = admin.with_token(
+        &admin.issue(json!({"role": "region_admin", "region": "jambi", "label": "BKD Jambi"})),
+    );
+    let ag = admin
+        .with_token(&ra.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
+    let em =
+        admin.with_token(&ra.issue(json!({"role": "employee", "region": "jambi", "nip": NIP})));
 
     // Region admin: its region yes, another no; cannot issue outside its powers.
     assert_eq!(ra.get("/api/v1/regions/jambi/employees").status, 200);
     assert_eq!(ra.get("/api/v1/regions/jakarta/employees").status, 403);
-    assert_eq!(ra.put("/api/v1/regions/jakarta/agencies/x", &json!({"name": "x"})).status, 403);
-    assert_eq!(ra.post("/api/v1/tokens", &json!({"role": "admin"})).status, 403);
-    assert_eq!(ra.post("/api/v1/tokens", &json!({"role": "agency", "region": "jakarta", "agency": "disdik"})).status, 403);
-    assert_eq!(ra.post("/api/v1/tokens", &json!({"role": "agency", "region": "jambi"})).status, 400, "agency is required");
+    assert_eq!(
+        ra.put("/api/v1/regions/jakarta/agencies/x", &json!({"name": "x"}))
+            .status,
+        403
+    );
+    assert_eq!(
+        ra.post("/api/v1/tokens", &json!({"role": "admin"})).status,
+        403
+    );
+    assert_eq!(
+        ra.post(
+            "/api/v1/tokens",
+            &json!({"role": "agency", "region": "jakarta", "agency": "disdik"})
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        ra.post(
+            "/api/v1/tokens",
+            &json!({"role": "agency", "region": "jambi"})
+        )
+        .status,
+        400,
+        "agency is required"
+    );
 
     // Agency: its own agency only; the list is implied to its agency.
     let list = ag.get("/api/v1/regions/jambi/employees");
     assert_eq!(list.status, 200);
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(list.body["items"][0]["nip"], NIP);
-    assert_eq!(ag.get("/api/v1/regions/jambi/employees?agency=dinkes").status, 403);
-    assert_eq!(ag.get(&format!("/api/v1/regions/jambi/employees/{NIP2}")).status, 403);
-    assert_eq!(ag.put(&format!("/api/v1/regions/jambi/employees/{NIP2}/periods/2026"), &period_body()).status, 403);
-    assert_eq!(ag.put(&format!("/api/v1/regions/jambi/employees/{NIP}/periods/2026"), &period_body()).status, 200);
-    assert_eq!(ag.put(&format!("/api/v1/regions/jambi/employees/{NIP2}"), &employee_body("disdik", "staf", "2021-03-01")).status, 403, "cannot take another agency's employee");
+    assert_eq!(
+        ag.get("/api/v1/regions/jambi/employees?agency=dinkes")
+            .status,
+        403
+    );
+    assert_eq!(
+        ag.get(&format!("/api/v1/regions/jambi/employees/{NIP2}"))
+            .status,
+        403
+    );
+    assert_eq!(
+        ag.put(
+            &format!("/api/v1/regions/jambi/employees/{NIP2}/periods/2026"),
+            &period_body()
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        ag.put(
+            &format!("/api/v1/regions/jambi/employees/{NIP}/periods/2026"),
+            &period_body()
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        ag.put(
+            &format!("/api/v1/regions/jambi/employees/{NIP2}"),
+            &employee_body("disdik", "staf", "2021-03-01")
+        )
+        .status,
+        403,
+        "cannot take another agency's employee"
+    );
     assert_eq!(ag.get("/api/v1/regions/jakarta/employees").status, 403);
-    assert_eq!(ag.put("/api/v1/regions/jambi/agencies/disdik", &json!({"name": "x"})).status, 403);
+    assert_eq!(
+        ag.put(
+            "/api/v1/regions/jambi/agencies/disdik",
+            &json!({"name": "x"})
+        )
+        .status,
+        403
+    );
     assert_eq!(ag.get("/api/v1/tokens").status, 403);
-    assert_eq!(ag.post("/api/v1/tokens", &json!({"role": "employee", "region": "jambi", "nip": NIP})).status, 403);
+    assert_eq!(
+        ag.post(
+            "/api/v1/tokens",
+            &json!({"role": "employee", "region": "jambi", "nip": NIP})
+        )
+        .status,
+        403
+    );
 
     // Employee: its own records, its own reports, nothing else.
-    assert_eq!(em.get(&format!("/api/v1/regions/jambi/employees/{NIP}")).status, 200);
-    assert_eq!(em.get(&format!("/api/v1/regions/jambi/employees/{NIP}/periods/2026")).status, 200);
-    assert_eq!(em.post(&format!("/api/v1/regions/jambi/employees/{NIP}/activities"), &json!({"date": "2026-03-02", "description": "x", "minutes": 60})).status, 201);
-    assert_eq!(em.get(&format!("/api/v1/regions/jambi/employees/{NIP2}")).status, 403);
-    assert_eq!(em.post(&format!("/api/v1/regions/jambi/employees/{NIP2}/activities"), &json!({"date": "2026-03-02", "description": "x", "minutes": 60})).status, 403);
+    assert_eq!(
+        em.get(&format!("/api/v1/regions/jambi/employees/{NIP}"))
+            .status,
+        200
+    );
+    assert_eq!(
+        em.get(&format!(
+            "/api/v1/regions/jambi/employees/{NIP}/periods/2026"
+        ))
+        .status,
+        200
+    );
+    assert_eq!(
+        em.post(
+            &format!("/api/v1/regions/jambi/employees/{NIP}/activities"),
+            &json!({"date": "2026-03-02", "description": "x", "minutes": 60})
+        )
+        .status,
+        201
+    );
+    assert_eq!(
+        em.get(&format!("/api/v1/regions/jambi/employees/{NIP2}"))
+            .status,
+        403
+    );
+    assert_eq!(
+        em.post(
+            &format!("/api/v1/regions/jambi/employees/{NIP2}/activities"),
+            &json!({"date": "2026-03-02", "description": "x", "minutes": 60})
+        )
+        .status,
+        403
+    );
     assert_eq!(em.get("/api/v1/regions/jambi/employees").status, 403);
-    assert_eq!(em.put(&format!("/api/v1/regions/jambi/employees/{NIP}/periods/2026"), &period_body()).status, 403);
+    assert_eq!(
+        em.put(
+            &format!("/api/v1/regions/jambi/employees/{NIP}/periods/2026"),
+            &period_body()
+        )
+        .status,
+        403
+    );
 
     // Listing never shows secrets; the audit names who issued what.
     let toks = admin.get("/api/v1/tokens");
     assert_eq!(toks.body["items"].as_array().unwrap().len(), 4);
     assert!(!toks.text.contains("knj_"), "no secrets in the list");
     assert!(!toks.text.contains("hash"), "no hashes in the list");
-    assert_eq!(ra.get("/api/v1/tokens").body["items"].as_array().unwrap().len(), 3, "region admin sees its region's");
+    assert_eq!(
+        ra.get("/api/v1/tokens").body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "region admin sees its region's"
+    );
     let audit = admin.get("/api/v1/audit");
-    let issues = audit.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "token.issue").count();
+    let issues = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "token.issue")
+        .count();
     assert_eq!(issues, 4);
     assert_eq!(ag.get("/api/v1/audit").status, 403);
 
     // Revocation takes effect at once.
-    let id = toks.body["items"].as_array().unwrap().iter().find(|t| t["role"] == "employee").unwrap()["id"].as_str().unwrap().to_string();
+    let id = toks.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["role"] == "employee")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(ag.delete(&format!("/api/v1/tokens/{id}")).status, 403);
     assert_eq!(ra.delete(&format!("/api/v1/tokens/{id}")).status, 204);
-    assert_eq!(em.get(&format!("/api/v1/regions/jambi/employees/{NIP}")).status, 401);
+    assert_eq!(
+        em.get(&format!("/api/v1/regions/jambi/employees/{NIP}"))
+            .status,
+        401
+    );
     assert_eq!(admin.delete(&format!("/api/v1/tokens/{id}")).status, 404);
 }
 
@@ -87,7 +240,13 @@ fn openapi_lists_every_route() {
     let doc = s.client().anonymous().get("/openapi.json");
     assert_eq!(doc.status, 200);
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3."));
-    for p in ["/api/v1/tokens", "/api/v1/regions/{region}/employees/{nip}/periods/{period}", "/api/v1/regions/{region}/employees/{nip}/activities", "/health", "/ready"] {
+    for p in [
+        "/api/v1/tokens",
+        "/api/v1/regions/{region}/employees/{nip}/periods/{period}",
+        "/api/v1/regions/{region}/employees/{nip}/activities",
+        "/health",
+        "/ready",
+    ] {
         assert!(doc.body["paths"].get(p).is_some(), "missing {p}");
     }
 }

@@ -20,15 +20,26 @@ fn a_burst_beyond_capacity_gets_503_never_a_hang() {
             let c = c.clone();
             let nip = nips[i % 2].clone();
             std::thread::spawn(move || {
-                let r = c.post(&format!("{R}/appraisals"), &json!({"period": "2026", "nips": [nip]}));
-                (r.status, r.body["error"]["code"].as_str().map(str::to_string), r.message().to_string())
+                let r = c.post(
+                    &format!("{R}/appraisals"),
+                    &json!({"period": "2026", "nips": [nip]}),
+                );
+                (
+                    r.status,
+                    r.body["error"]["code"].as_str().map(str::to_string),
+                    r.message().to_string(),
+                )
             })
         })
         .collect();
-    let results: Vec<(u16, Option<String>, String)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let results: Vec<(u16, Option<String>, String)> =
+        handles.into_iter().map(|h| h.join().unwrap()).collect();
     let took = t.elapsed();
     let ok = results.iter().filter(|r| r.0 == 200).count();
-    let busy = results.iter().filter(|r| r.0 == 503 && r.1.as_deref() == Some("busy")).count();
+    let busy = results
+        .iter()
+        .filter(|r| r.0 == 503 && r.1.as_deref() == Some("busy"))
+        .count();
     eprintln!("50 concurrent slow calls, 4 slots: {ok} answered, {busy} got 503, in {took:?}");
     assert_eq!(ok + busy, 50, "only 200 or 503: {results:?}");
     assert!(ok >= 1 && busy >= 1, "{results:?}");
@@ -36,7 +47,11 @@ fn a_burst_beyond_capacity_gets_503_never_a_hang() {
     assert_eq!(c.anonymous().get("/health").status, 200);
     let good = c.upload("jambi", wasm("kinerja_test_simple"));
     c.activate("jambi", "appraise", &good, json!({}));
-    assert_eq!(c.post(&format!("{R}/appraisals"), &json!({"period": "2026"})).status, 200);
+    assert_eq!(
+        c.post(&format!("{R}/appraisals"), &json!({"period": "2026"}))
+            .status,
+        200
+    );
 }
 
 #[test]
@@ -46,17 +61,38 @@ fn plugins_reach_nothing_outside_the_sandbox() {
     seed_people(&c, "jambi", "disdik");
     std::env::set_var("KINERJA_SECRET_FOR_TEST", "leak-me");
     let id = c.upload("jambi", wasm("sandbox-escape"));
-    let run = || c.post(&format!("{R}/plugins/{id}/dry-run"), &json!({"hook": "appraise", "period": "2026"}));
+    let run = || {
+        c.post(
+            &format!("{R}/plugins/{id}/dry-run"),
+            &json!({"hook": "appraise", "period": "2026"}),
+        )
+    };
     let r = run();
     assert_eq!(r.status, 200, "{}", r.text);
     let sb = &r.body["sandbox"];
-    for k in ["open_etc_passwd", "read_dir_root", "read_dir_cwd", "create_tmp_file", "tcp_connect", "tcp_listen", "udp_bind"] {
-        assert!(sb[k].as_str().is_some_and(|v| v.starts_with("error")), "{k}: {}", sb[k]);
+    for k in [
+        "open_etc_passwd",
+        "read_dir_root",
+        "read_dir_cwd",
+        "create_tmp_file",
+        "tcp_connect",
+        "tcp_listen",
+        "udp_bind",
+    ] {
+        assert!(
+            sb[k].as_str().is_some_and(|v| v.starts_with("error")),
+            "{k}: {}",
+            sb[k]
+        );
     }
     assert_eq!(sb["env_vars"], json!([]));
     assert_eq!(sb["env_home"], json!(null));
     assert_ne!(sb["preopen_fd3_errno"], json!(0), "no preopened directory");
-    assert_ne!(sb["sleep_errno"], json!(0), "sleep is refused, not blocking");
+    assert_ne!(
+        sb["sleep_errno"],
+        json!(0),
+        "sleep is refused, not blocking"
+    );
     assert!(!r.text.contains("leak-me"));
     // Clocks and random are fixed: the same request gives the same answer.
     let again = run();
@@ -71,20 +107,45 @@ fn metrics_count_requests_plugin_calls_and_limit_hits() {
     seed_people(&c, "jambi", "disdik");
     let lp = c.upload("jambi", wasm("loop"));
     c.activate("jambi", "appraise", &lp, json!({}));
-    assert_eq!(c.post(&format!("{R}/appraisals"), &json!({"period": "2026"})).status, 422);
+    assert_eq!(
+        c.post(&format!("{R}/appraisals"), &json!({"period": "2026"}))
+            .status,
+        422
+    );
     let good = c.upload("jambi", wasm("kinerja_test_simple"));
     c.activate("jambi", "appraise", &good, json!({}));
-    assert_eq!(c.post(&format!("{R}/appraisals"), &json!({"period": "2026"})).status, 200);
+    assert_eq!(
+        c.post(&format!("{R}/appraisals"), &json!({"period": "2026"}))
+            .status,
+        200
+    );
     let m = c.anonymous().get("/metrics");
     assert_eq!(m.status, 200);
     let text = m.text;
     let has = |needle: &str| text.lines().any(|l| l.starts_with(needle));
-    assert!(has("kinerja_plugin_limit_hits_total{"), "limit hits counted:\n{text}");
-    assert!(text.lines().any(|l| l.starts_with("kinerja_plugin_limit_hits_total") && l.contains("limit=\"fuel\"") || l.contains("limit=\"wall time\"")));
-    assert!(has("kinerja_plugin_calls_total{") && text.contains("outcome=\"ok\"") && text.contains("outcome=\"limit\""));
-    assert!(has("kinerja_http_requests_total{") && text.contains("route=\"/api/v1/regions/{region}/appraisals\""));
+    assert!(
+        has("kinerja_plugin_limit_hits_total{"),
+        "limit hits counted:\n{text}"
+    );
+    assert!(text
+        .lines()
+        .any(
+            |l| l.starts_with("kinerja_plugin_limit_hits_total") && l.contains("limit=\"fuel\"")
+                || l.contains("limit=\"wall time\"")
+        ));
+    assert!(
+        has("kinerja_plugin_calls_total{")
+            && text.contains("outcome=\"ok\"")
+            && text.contains("outcome=\"limit\"")
+    );
+    assert!(
+        has("kinerja_http_requests_total{")
+            && text.contains("route=\"/api/v1/regions/{region}/appraisals\"")
+    );
     assert!(has("kinerja_http_request_duration_seconds_bucket"));
-    assert!(has("kinerja_plugin_fuel_bucket") && has("kinerja_plugin_call_duration_seconds_bucket"));
+    assert!(
+        has("kinerja_plugin_fuel_bucket") && has("kinerja_plugin_call_duration_seconds_bucket")
+    );
     assert!(has("kinerja_plugin_calls_in_flight") && has("kinerja_database_size_bytes"));
     assert_eq!(c.anonymous().get("/ready").status, 200);
 }

@@ -9,9 +9,14 @@ const R: &str = "/api/v1/regions/jambi";
 fn forbidden_import_module() -> Vec<u8> {
     let mut m = vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     m.extend([0x01, 0x04, 0x01, 0x60, 0x00, 0x00]); // type 0: () -> ()
-    m.extend([0x02, 0x0e, 0x01, 0x03, b'e', b'n', b'v', 0x06, b's', b'y', b's', b't', b'e', b'm', 0x00, 0x00]);
+    m.extend([
+        0x02, 0x0e, 0x01, 0x03, b'e', b'n', b'v', 0x06, b's', b'y', b's', b't', b'e', b'm', 0x00,
+        0x00,
+    ]);
     m.extend([0x03, 0x02, 0x01, 0x00]); // one function of type 0
-    m.extend([0x07, 0x0c, 0x01, 0x08, b'a', b'p', b'p', b'r', b'a', b'i', b's', b'e', 0x00, 0x01]);
+    m.extend([
+        0x07, 0x0c, 0x01, 0x08, b'a', b'p', b'p', b'r', b'a', b'i', b's', b'e', 0x00, 0x01,
+    ]);
     m.extend([0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]);
     m
 }
@@ -23,8 +28,16 @@ fn upload_activate_appraise_and_read_the_decision() {
     let nips = seed_people(&c, "jambi", "disdik");
 
     // No policy yet: 409 with the code the contract names.
-    let r = c.post(&format!("{R}/appraisals"), &json!({"period": "2026", "agency": "disdik"}));
-    assert_eq!((r.status, r.body["error"]["code"].as_str()), (409, Some("no_active_policy")), "{}", r.text);
+    let r = c.post(
+        &format!("{R}/appraisals"),
+        &json!({"period": "2026", "agency": "disdik"}),
+    );
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (409, Some("no_active_policy")),
+        "{}",
+        r.text
+    );
 
     let bytes = wasm("kinerja_test_simple");
     let up = c.post_raw(&format!("{R}/plugins"), "application/wasm", bytes.clone());
@@ -34,7 +47,11 @@ fn upload_activate_appraise_and_read_the_decision() {
     assert_eq!(up.body["hooks"], json!(["appraise", "rotate"]));
     assert_eq!(up.body["size"], bytes.len());
     let again = c.post_raw(&format!("{R}/plugins"), "application/wasm", bytes);
-    assert_eq!((again.status, again.body["id"].as_str()), (200, Some(id.as_str())), "same bytes, same id");
+    assert_eq!(
+        (again.status, again.body["id"].as_str()),
+        (200, Some(id.as_str())),
+        "same bytes, same id"
+    );
     let list = c.get(&format!("{R}/plugins"));
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
     assert!(list.body["items"][0]["uploaded_by"].is_string());
@@ -42,15 +59,24 @@ fn upload_activate_appraise_and_read_the_decision() {
     c.activate("jambi", "appraise", &id, json!({"marker": "v1"}));
     let pol = c.get(&format!("{R}/policies"));
     assert_eq!(pol.body["active"]["appraise"]["plugin"], id.as_str());
-    assert_eq!(pol.body["active"]["appraise"]["config"], json!({"marker": "v1"}));
+    assert_eq!(
+        pol.body["active"]["appraise"]["config"],
+        json!({"marker": "v1"})
+    );
 
-    let ap = c.post(&format!("{R}/appraisals"), &json!({"period": "2026", "agency": "disdik"}));
+    let ap = c.post(
+        &format!("{R}/appraisals"),
+        &json!({"period": "2026", "agency": "disdik"}),
+    );
     assert_eq!(ap.status, 200, "{}", ap.text);
     assert_eq!(ap.body["plugin"], id.as_str());
     let results = ap.body["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
     assert_eq!(results[0]["nip"], nips[0].as_str(), "cases by NIP");
-    assert_eq!(ap.body["skipped"], json!([{"nip": nips[2], "reason": "no period record"}]));
+    assert_eq!(
+        ap.body["skipped"],
+        json!([{"nip": nips[2], "reason": "no period record"}])
+    );
 
     let did = results[0]["decision_id"].as_str().unwrap();
     let d = c.get(&format!("/api/v1/decisions/{did}"));
@@ -67,36 +93,79 @@ fn upload_activate_appraise_and_read_the_decision() {
     assert_eq!(mine.body["items"][0]["id"], did);
 
     let rp = c.post(&format!("/api/v1/decisions/{did}/replay"), &json!({}));
-    assert_eq!((rp.status, &rp.body["identical"]), (200, &json!(true)), "{}", rp.text);
+    assert_eq!(
+        (rp.status, &rp.body["identical"]),
+        (200, &json!(true)),
+        "{}",
+        rp.text
+    );
 
     // Selected NIPs keep their order; an unknown one is 404.
-    let sel = c.post(&format!("{R}/appraisals"), &json!({"period": "2026", "nips": [nips[1], nips[0]]}));
+    let sel = c.post(
+        &format!("{R}/appraisals"),
+        &json!({"period": "2026", "nips": [nips[1], nips[0]]}),
+    );
     assert_eq!(sel.body["results"][0]["nip"], nips[1].as_str());
-    assert_eq!(c.post(&format!("{R}/appraisals"), &json!({"period": "2026", "nips": ["197001011995031009"]})).status, 404);
-    assert_eq!(c.post(&format!("{R}/appraisals"), &json!({"period": "2026-Q9"})).status, 400);
+    assert_eq!(
+        c.post(
+            &format!("{R}/appraisals"),
+            &json!({"period": "2026", "nips": ["197001011995031009"]})
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        c.post(&format!("{R}/appraisals"), &json!({"period": "2026-Q9"}))
+            .status,
+        400
+    );
 
     // Rotate through the same plugin, stored as a decision.
     c.activate("jambi", "rotate", &id, json!({}));
-    let rot = c.post(&format!("{R}/rotations"), &json!({"as_of": "2026-12-31", "agency": "disdik"}));
+    let rot = c.post(
+        &format!("{R}/rotations"),
+        &json!({"as_of": "2026-12-31", "agency": "disdik"}),
+    );
     assert_eq!(rot.status, 200, "{}", rot.text);
-    let rd = c.get(&format!("/api/v1/decisions/{}", rot.body["decision_id"].as_str().unwrap()));
+    let rd = c.get(&format!(
+        "/api/v1/decisions/{}",
+        rot.body["decision_id"].as_str().unwrap()
+    ));
     assert_eq!(rd.body["hook"], "rotate");
 
     // Dry run: nothing stored, logs, fuel and time shown.
-    let before = c.get(&format!("{R}/employees/{}/appraisals", nips[0])).body["items"].as_array().unwrap().len();
-    let dry = c.post(&format!("{R}/plugins/{id}/dry-run"), &json!({"hook": "appraise", "period": "2026", "nips": [nips[0]]}));
+    let before = c.get(&format!("{R}/employees/{}/appraisals", nips[0])).body["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    let dry = c.post(
+        &format!("{R}/plugins/{id}/dry-run"),
+        &json!({"hook": "appraise", "period": "2026", "nips": [nips[0]]}),
+    );
     assert_eq!(dry.status, 200, "{}", dry.text);
     assert!(dry.body["fuel"].as_u64().unwrap() > 0);
     assert!(dry.body["logs"].is_string());
     assert!(dry.body["results"][0].get("decision_id").is_none());
-    let after = c.get(&format!("{R}/employees/{}/appraisals", nips[0])).body["items"].as_array().unwrap().len();
+    let after = c.get(&format!("{R}/employees/{}/appraisals", nips[0])).body["items"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(before, after, "a dry run stores nothing");
-    let dry_rot = c.post(&format!("{R}/plugins/{id}/dry-run"), &json!({"hook": "rotate", "as_of": "2026-12-31"}));
+    let dry_rot = c.post(
+        &format!("{R}/plugins/{id}/dry-run"),
+        &json!({"hook": "rotate", "as_of": "2026-12-31"}),
+    );
     assert_eq!(dry_rot.status, 200, "{}", dry_rot.text);
 
     // Same input, same module: byte-identical output.
-    let a = c.post(&format!("{R}/plugins/{id}/dry-run"), &json!({"hook": "appraise", "period": "2026"}));
-    let b = c.post(&format!("{R}/plugins/{id}/dry-run"), &json!({"hook": "appraise", "period": "2026"}));
+    let a = c.post(
+        &format!("{R}/plugins/{id}/dry-run"),
+        &json!({"hook": "appraise", "period": "2026"}),
+    );
+    let b = c.post(
+        &format!("{R}/plugins/{id}/dry-run"),
+        &json!({"hook": "appraise", "period": "2026"}),
+    );
     assert_eq!(a.body["results"], b.body["results"]);
 }
 
@@ -106,29 +175,67 @@ fn upload_validation_names_the_reason() {
     let c = s.client();
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (b"hello, not wasm".to_vec(), "webassembly"),
-        (vec![0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00], "component"),
+        (
+            vec![0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00],
+            "component",
+        ),
         (vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], "hook"),
         (forbidden_import_module(), "env.system"),
-        (vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0xff], ""),
+        (
+            vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0xff],
+            "",
+        ),
     ];
     for (bytes, needle) in cases {
         let r = c.post_raw(&format!("{R}/plugins"), "application/wasm", bytes);
         assert_eq!(r.status, 400, "{}", r.text);
-        assert!(r.message().to_lowercase().contains(needle), "`{}` should mention `{needle}`", r.message());
+        assert!(
+            r.message().to_lowercase().contains(needle),
+            "`{}` should mention `{needle}`",
+            r.message()
+        );
     }
     let big = vec![0u8; 100 * 1024 * 1024];
     let r = c.post_raw(&format!("{R}/plugins"), "application/wasm", big);
     assert_eq!(r.status, 413, "{}", r.text);
-    assert_eq!(c.get(&format!("{R}/plugins")).body["items"], json!([]), "nothing stored");
+    assert_eq!(
+        c.get(&format!("{R}/plugins")).body["items"],
+        json!([]),
+        "nothing stored"
+    );
     assert_eq!(c.anonymous().get("/health").status, 200);
     // Activation of something never uploaded, or for a hook it lacks.
-    let r = c.put(&format!("{R}/policies/appraise"), &json!({"plugin": "0".repeat(64)}));
+    let r = c.put(
+        &format!("{R}/policies/appraise"),
+        &json!({"plugin": "0".repeat(64)}),
+    );
     assert_eq!(r.status, 400, "{}", r.text);
-    assert_eq!(c.put(&format!("{R}/policies/score"), &json!({"plugin": "0".repeat(64)})).status, 404);
+    assert_eq!(
+        c.put(
+            &format!("{R}/policies/score"),
+            &json!({"plugin": "0".repeat(64)})
+        )
+        .status,
+        404
+    );
     let id = c.upload("jambi", wasm("kinerja_test_simple"));
-    assert_eq!(c.put(&format!("{R}/policies/appraise"), &json!({"plugin": id, "config": [1]})).status, 400);
+    assert_eq!(
+        c.put(
+            &format!("{R}/policies/appraise"),
+            &json!({"plugin": id, "config": [1]})
+        )
+        .status,
+        400
+    );
     // Another region cannot activate this region's upload.
-    assert_eq!(c.put("/api/v1/regions/jakarta/policies/appraise", &json!({"plugin": id})).status, 400);
+    assert_eq!(
+        c.put(
+            "/api/v1/regions/jakarta/policies/appraise",
+            &json!({"plugin": id})
+        )
+        .status,
+        400
+    );
 }
 
 #[test]
@@ -158,19 +265,35 @@ fn every_failure_mode_is_named_and_the_server_keeps_serving() {
         let id = c.upload("jambi", wasm(name));
         c.activate("jambi", "appraise", &id, json!({}));
         let t = std::time::Instant::now();
-        let r = c.post(&format!("{R}/appraisals"), &json!({"period": "2026", "agency": "disdik"}));
+        let r = c.post(
+            &format!("{R}/appraisals"),
+            &json!({"period": "2026", "agency": "disdik"}),
+        );
         let took = t.elapsed();
         assert_eq!(r.status, 422, "{name}: {}", r.text);
         assert_eq!(r.body["error"]["code"], "plugin_failed");
         let msg = r.message().to_lowercase();
-        assert!(msg.contains(&id[..12]), "{name}: the message names the plugin: {msg}");
-        assert!(needles.iter().any(|n| msg.contains(n)), "{name}: `{msg}` should name one of {needles:?}");
+        assert!(
+            msg.contains(&id[..12]),
+            "{name}: the message names the plugin: {msg}"
+        );
+        assert!(
+            needles.iter().any(|n| msg.contains(n)),
+            "{name}: `{msg}` should name one of {needles:?}"
+        );
         eprintln!("{name}: stopped after {took:?}: {msg}");
         // Nothing stored, and the server answers at once.
         assert_eq!(c.anonymous().get("/health").status, 200);
         c.activate("jambi", "appraise", &good, json!({}));
-        let ok = c.post(&format!("{R}/appraisals"), &json!({"period": "2026", "agency": "disdik"}));
-        assert_eq!(ok.status, 200, "{name}: a good evaluation right after: {}", ok.text);
+        let ok = c.post(
+            &format!("{R}/appraisals"),
+            &json!({"period": "2026", "agency": "disdik"}),
+        );
+        assert_eq!(
+            ok.status, 200,
+            "{name}: a good evaluation right after: {}",
+            ok.text
+        );
     }
 }
 
@@ -183,31 +306,68 @@ fn activation_between_calls_changes_the_plugin_and_restarts_keep_it() {
     let b = c.upload("jambi", wasm("command"));
     assert_ne!(a, b);
     c.activate("jambi", "appraise", &a, json!({}));
-    let first = c.post(&format!("{R}/appraisals"), &json!({"period": "2026", "nips": [nips[0]]}));
+    let first = c.post(
+        &format!("{R}/appraisals"),
+        &json!({"period": "2026", "nips": [nips[0]]}),
+    );
     assert_eq!(first.body["plugin"], a.as_str(), "{}", first.text);
     c.activate("jambi", "appraise", &b, json!({}));
-    let second = c.post(&format!("{R}/appraisals"), &json!({"period": "2026", "nips": [nips[0]]}));
+    let second = c.post(
+        &format!("{R}/appraisals"),
+        &json!({"period": "2026", "nips": [nips[0]]}),
+    );
     assert_eq!(second.body["plugin"], b.as_str(), "{}", second.text);
     // Rollback: the older id again.
     c.activate("jambi", "appraise", &a, json!({"rolled_back": true}));
     let hist = c.get(&format!("{R}/policies")).body["history"].clone();
     assert_eq!(hist.as_array().unwrap().len(), 3);
-    assert!(hist.as_array().unwrap().iter().all(|h| h["by"].is_string() && h["at"].is_string()));
-    let did = first.body["results"][0]["decision_id"].as_str().unwrap().to_string();
+    assert!(hist
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["by"].is_string() && h["at"].is_string()));
+    let did = first.body["results"][0]["decision_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let s = s.restart();
     let c = s.client();
     let pol = c.get(&format!("{R}/policies"));
     assert_eq!(pol.body["active"]["appraise"]["plugin"], a.as_str());
     assert_eq!(pol.body["history"].as_array().unwrap().len(), 3);
-    assert_eq!(c.get(&format!("{R}/plugins")).body["items"].as_array().unwrap().len(), 2);
-    assert_eq!(c.get(&format!("/api/v1/decisions/{did}")).body["plugin"], a.as_str());
-    let third = c.post(&format!("{R}/appraisals"), &json!({"period": "2026", "nips": [nips[0]]}));
+    assert_eq!(
+        c.get(&format!("{R}/plugins")).body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        c.get(&format!("/api/v1/decisions/{did}")).body["plugin"],
+        a.as_str()
+    );
+    let third = c.post(
+        &format!("{R}/appraisals"),
+        &json!({"period": "2026", "nips": [nips[0]]}),
+    );
     assert_eq!(third.status, 200, "{}", third.text);
-    assert_eq!(third.body["results"][0]["predikat"], first.body["results"][0]["predikat"]);
+    assert_eq!(
+        third.body["results"][0]["predikat"],
+        first.body["results"][0]["predikat"]
+    );
     let audit = c.get("/api/v1/audit").body["items"].clone();
-    let actions: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
-    assert!(actions.iter().filter(|a| **a == "plugin.upload").count() == 2 && actions.iter().filter(|a| **a == "policy.activate").count() == 3, "{actions:?}");
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        actions.iter().filter(|a| **a == "plugin.upload").count() == 2
+            && actions.iter().filter(|a| **a == "policy.activate").count() == 3,
+        "{actions:?}"
+    );
 }
 
 #[test]
@@ -216,13 +376,46 @@ fn plugin_routes_need_the_right_role() {
     let c = s.client();
     seed_people(&c, "jambi", "disdik");
     let ra_jkt = c.with_token(&c.issue(json!({"role": "region_admin", "region": "jakarta"})));
-    let ag = c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
-    assert_eq!(ra_jkt.post_raw(&format!("{R}/plugins"), "application/wasm", wasm("kinerja_test_simple")).status, 403);
-    assert_eq!(ag.post_raw(&format!("{R}/plugins"), "application/wasm", wasm("kinerja_test_simple")).status, 403);
+    let ag =
+        c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
+    assert_eq!(
+        ra_jkt
+            .post_raw(
+                &format!("{R}/plugins"),
+                "application/wasm",
+                wasm("kinerja_test_simple")
+            )
+            .status,
+        403
+    );
+    assert_eq!(
+        ag.post_raw(
+            &format!("{R}/plugins"),
+            "application/wasm",
+            wasm("kinerja_test_simple")
+        )
+        .status,
+        403
+    );
     let id = c.upload("jambi", wasm("kinerja_test_simple"));
-    assert_eq!(ag.put(&format!("{R}/policies/appraise"), &json!({"plugin": id})).status, 403);
+    assert_eq!(
+        ag.put(&format!("{R}/policies/appraise"), &json!({"plugin": id}))
+            .status,
+        403
+    );
     c.activate("jambi", "appraise", &id, json!({}));
     // The agency may appraise its own agency, not another.
-    assert_eq!(ag.post(&format!("{R}/appraisals"), &json!({"period": "2026"})).status, 200);
-    assert_eq!(ag.post(&format!("{R}/appraisals"), &json!({"period": "2026", "agency": "dinkes"})).status, 403);
+    assert_eq!(
+        ag.post(&format!("{R}/appraisals"), &json!({"period": "2026"}))
+            .status,
+        200
+    );
+    assert_eq!(
+        ag.post(
+            &format!("{R}/appraisals"),
+            &json!({"period": "2026", "agency": "dinkes"})
+        )
+        .status,
+        403
+    );
 }

@@ -18,10 +18,21 @@ fn every_record_route_round_trips() {
     assert_eq!(c.anonymous().get("/ready").status, 200);
 
     let a = c.get(&format!("{R}/agencies/disdik"));
-    assert_eq!((a.status, a.body["name"].as_str()), (200, Some("Dinas disdik")));
-    assert_eq!(c.get(&format!("{R}/agencies")).body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (a.status, a.body["name"].as_str()),
+        (200, Some("Dinas disdik"))
+    );
+    assert_eq!(
+        c.get(&format!("{R}/agencies")).body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
 
-    let e = c.put(&format!("{R}/employees/{NIP}"), &employee_body("disdik", "staf", "2021-03-01"));
+    let e = c.put(
+        &format!("{R}/employees/{NIP}"),
+        &employee_body("disdik", "staf", "2021-03-01"),
+    );
     assert_eq!(e.status, 200, "{}", e.text);
     let got = c.get(&format!("{R}/employees/{NIP}"));
     assert_eq!(got.body["position_id"], "disdik-staf");
@@ -36,12 +47,21 @@ fn every_record_route_round_trips() {
     assert_eq!(list.body["items"].as_array().map(Vec::len), Some(2));
 
     // A change of position keeps the old one in the history.
-    let moved = c.put(&format!("{R}/employees/{NIP}"), &employee_body("disdik", "analis", "2024-07-01"));
+    let moved = c.put(
+        &format!("{R}/employees/{NIP}"),
+        &employee_body("disdik", "analis", "2024-07-01"),
+    );
     assert_eq!(moved.status, 200, "{}", moved.text);
     let hist = &c.get(&format!("{R}/employees/{NIP}")).body["history"];
-    assert_eq!(hist, &json!([{"position_id": "disdik-staf", "agency": "disdik", "from": "2021-03-01", "until": "2024-07-01"}]));
+    assert_eq!(
+        hist,
+        &json!([{"position_id": "disdik-staf", "agency": "disdik", "from": "2021-03-01", "until": "2024-07-01"}])
+    );
     // Moving back to the past is refused.
-    let back = c.put(&format!("{R}/employees/{NIP}"), &employee_body("disdik", "staf", "2020-01-01"));
+    let back = c.put(
+        &format!("{R}/employees/{NIP}"),
+        &employee_body("disdik", "staf", "2020-01-01"),
+    );
     assert_eq!(back.status, 400);
     assert!(back.message().contains("position_since"), "{}", back.text);
 
@@ -50,31 +70,54 @@ fn every_record_route_round_trips() {
     let read = c.get(&format!("{R}/employees/{NIP}/periods/2026"));
     assert_eq!(read.body["start"], "2026-01-01");
     assert_eq!(read.body["end"], "2026-12-31");
-    assert_eq!(read.body["indicators"][1]["weight"], 1.0, "weight defaults to 1");
+    assert_eq!(
+        read.body["indicators"][1]["weight"], 1.0,
+        "weight defaults to 1"
+    );
     assert_eq!(read.body["behavior"]["self"]["kompeten"], 5);
     assert_eq!(read.body["working_days"], 246);
     let q = c.put(&format!("{R}/employees/{NIP}/periods/2026-Q1"), &json!({}));
     assert_eq!(q.status, 200, "{}", q.text);
     let periods = c.get(&format!("{R}/employees/{NIP}/periods"));
-    let ids: Vec<_> = periods.body["items"].as_array().unwrap().iter().map(|p| p["period"].clone()).collect();
+    let ids: Vec<_> = periods.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["period"].clone())
+        .collect();
     assert_eq!(ids, vec![json!("2026"), json!("2026-Q1")]);
 
-    let one = c.post(&format!("{R}/employees/{NIP}/activities"), &json!({"date": "2026-03-02", "description": "Rapat", "minutes": 90}));
+    let one = c.post(
+        &format!("{R}/employees/{NIP}/activities"),
+        &json!({"date": "2026-03-02", "description": "Rapat", "minutes": 90}),
+    );
     assert_eq!(one.status, 201, "{}", one.text);
     let many = c.post(
         &format!("{R}/employees/{NIP}/activities"),
         &json!([{"date": "2026-03-03", "description": "Laporan", "minutes": 120},
                 {"date": "2026-04-01", "description": "Layanan", "minutes": 240}]),
     );
-    assert_eq!((many.status, many.body["items"].as_array().map(Vec::len)), (201, Some(2)));
-    let march = c.get(&format!("{R}/employees/{NIP}/activities?from=2026-03-01&to=2026-03-31"));
-    assert_eq!(march.body["items"].as_array().map(Vec::len), Some(2), "{}", march.text);
+    assert_eq!(
+        (many.status, many.body["items"].as_array().map(Vec::len)),
+        (201, Some(2))
+    );
+    let march = c.get(&format!(
+        "{R}/employees/{NIP}/activities?from=2026-03-01&to=2026-03-31"
+    ));
+    assert_eq!(
+        march.body["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        march.text
+    );
     let all = c.get(&format!("{R}/employees/{NIP}/activities"));
     assert_eq!(all.body["items"].as_array().map(Vec::len), Some(3));
     // Paging walks the list without repeats.
     let p1 = c.get(&format!("{R}/employees/{NIP}/activities?limit=2"));
     let cursor = p1.body["next"].as_str().expect("a next cursor").to_string();
-    let p2 = c.get(&format!("{R}/employees/{NIP}/activities?limit=2&cursor={cursor}"));
+    let p2 = c.get(&format!(
+        "{R}/employees/{NIP}/activities?limit=2&cursor={cursor}"
+    ));
     assert_eq!(p2.body["items"][0]["date"], "2026-04-01");
     assert_eq!(p2.body["next"], json!(null));
     drop(s);
@@ -83,60 +126,201 @@ fn every_record_route_round_trips() {
 #[test]
 fn bad_input_names_the_field() {
     let (_s, c) = setup();
-    assert_eq!(c.put(&format!("{R}/employees/{NIP}"), &employee_body("disdik", "staf", "2021-03-01")).status, 200);
+    assert_eq!(
+        c.put(
+            &format!("{R}/employees/{NIP}"),
+            &employee_body("disdik", "staf", "2021-03-01")
+        )
+        .status,
+        200
+    );
     let cases: Vec<(String, serde_json::Value, &str)> = vec![
-        (format!("{R}/employees/12345"), employee_body("disdik", "staf", "2021-03-01"), "18 digits"),
-        (format!("{R}/employees/198502302010011001"), employee_body("disdik", "staf", "2021-03-01"), "birth date"),
-        (format!("{R}/employees/198503122003021001"), employee_body("disdik", "staf", "2021-03-01"), "18th birthday"),
-        (format!("{R}/employees/198503122010013001"), employee_body("disdik", "staf", "2021-03-01"), "sex"),
-        (format!("{R}/employees/{NIP2}"), employee_body("disdik", "staf", "2021-02-30"), "position_since"),
-        (format!("{R}/employees/{NIP2}"), employee_body("nowhere", "staf", "2021-02-01"), "agency"),
-        (format!("{R}/employees/{NIP2}"), json!({"name": "x", "agency": "disdik", "position_id": "disdik-staf", "position_since": "2021-01-01", "competencies": {"integritas": 6}}), "competencies.integritas"),
-        (format!("{R}/employees/{NIP2}"), json!({"name": "x", "agency": "disdik", "position_id": "disdik-staf", "position_since": "2021-01-01", "salary": 1}), "salary"),
-        (format!("{R}/employees/{NIP}/periods/2026-Q5"), json!({}), "period"),
-        (format!("{R}/employees/{NIP}/periods/2026-13"), json!({}), "period"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"indicators": [{"id": "a", "name": "n", "kind": "utama", "direction": "higher_is_better", "unit": "u", "target": 0}]}), "indicators[0].target"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"indicators": [{"id": "a", "name": "n", "kind": "utama", "direction": "higher_is_better", "unit": "u", "target": 1, "weight": -1}]}), "indicators[0].weight"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"indicators": [{"id": "a", "name": "n", "kind": "utama", "direction": "higher_is_better", "unit": "u", "target": 1, "realization": -2}]}), "indicators[0].realization"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"indicators": [{"id": "a", "name": "n", "kind": "wajib", "direction": "higher_is_better", "unit": "u", "target": 1}]}), "indicators[0].kind"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"behavior": {"supervisor": ratings(6)}}), "behavior.supervisor.berorientasi_pelayanan"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"behavior": {"supervisor": {"akuntabel": 3}}}), "behavior.supervisor"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"behavior": {"peers": [ratings(0)]}}), "behavior.peers[0]"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"process": {"inovasi": 101}}), "process.inovasi"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"budget": {"planned": 0, "realized": 1}}), "budget.planned"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"public_feedback": {"ikm": 4.5, "respondents": 1}}), "public_feedback.ikm"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"working_days": 400}), "working_days"),
-        (format!("{R}/employees/{NIP}/periods/2026"), json!({"bonus": true}), "bonus"),
-        (format!("{R}/positions/p1"), json!({"title": "t", "agency": "disdik", "kind": "struktural", "level": 2, "required": {"x": 9}, "capacity": 1}), "required.x"),
-        (format!("{R}/positions/p1"), json!({"title": "t", "agency": "disdik", "kind": "boss", "level": 2, "capacity": 1}), "kind"),
-        (format!("{R}/positions/Bad..Id"), json!({"title": "t", "agency": "disdik", "kind": "struktural", "level": 2, "capacity": 1}), "id"),
+        (
+            format!("{R}/employees/12345"),
+            employee_body("disdik", "staf", "2021-03-01"),
+            "18 digits",
+        ),
+        (
+            format!("{R}/employees/198502302010011001"),
+            employee_body("disdik", "staf", "2021-03-01"),
+            "birth date",
+        ),
+        (
+            format!("{R}/employees/198503122003021001"),
+            employee_body("disdik", "staf", "2021-03-01"),
+            "18th birthday",
+        ),
+        (
+            format!("{R}/employees/198503122010013001"),
+            employee_body("disdik", "staf", "2021-03-01"),
+            "sex",
+        ),
+        (
+            format!("{R}/employees/{NIP2}"),
+            employee_body("disdik", "staf", "2021-02-30"),
+            "position_since",
+        ),
+        (
+            format!("{R}/employees/{NIP2}"),
+            employee_body("nowhere", "staf", "2021-02-01"),
+            "agency",
+        ),
+        (
+            format!("{R}/employees/{NIP2}"),
+            json!({"name": "x", "agency": "disdik", "position_id": "disdik-staf", "position_since": "2021-01-01", "competencies": {"integritas": 6}}),
+            "competencies.integritas",
+        ),
+        (
+            format!("{R}/employees/{NIP2}"),
+            json!({"name": "x", "agency": "disdik", "position_id": "disdik-staf", "position_since": "2021-01-01", "salary": 1}),
+            "salary",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026-Q5"),
+            json!({}),
+            "period",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026-13"),
+            json!({}),
+            "period",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"indicators": [{"id": "a", "name": "n", "kind": "utama", "direction": "higher_is_better", "unit": "u", "target": 0}]}),
+            "indicators[0].target",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"indicators": [{"id": "a", "name": "n", "kind": "utama", "direction": "higher_is_better", "unit": "u", "target": 1, "weight": -1}]}),
+            "indicators[0].weight",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"indicators": [{"id": "a", "name": "n", "kind": "utama", "direction": "higher_is_better", "unit": "u", "target": 1, "realization": -2}]}),
+            "indicators[0].realization",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"indicators": [{"id": "a", "name": "n", "kind": "wajib", "direction": "higher_is_better", "unit": "u", "target": 1}]}),
+            "indicators[0].kind",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"behavior": {"supervisor": ratings(6)}}),
+            "behavior.supervisor.berorientasi_pelayanan",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"behavior": {"supervisor": {"akuntabel": 3}}}),
+            "behavior.supervisor",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"behavior": {"peers": [ratings(0)]}}),
+            "behavior.peers[0]",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"process": {"inovasi": 101}}),
+            "process.inovasi",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"budget": {"planned": 0, "realized": 1}}),
+            "budget.planned",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"public_feedback": {"ikm": 4.5, "respondents": 1}}),
+            "public_feedback.ikm",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"working_days": 400}),
+            "working_days",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            json!({"bonus": true}),
+            "bonus",
+        ),
+        (
+            format!("{R}/positions/p1"),
+            json!({"title": "t", "agency": "disdik", "kind": "struktural", "level": 2, "required": {"x": 9}, "capacity": 1}),
+            "required.x",
+        ),
+        (
+            format!("{R}/positions/p1"),
+            json!({"title": "t", "agency": "disdik", "kind": "boss", "level": 2, "capacity": 1}),
+            "kind",
+        ),
+        (
+            format!("{R}/positions/Bad..Id"),
+            json!({"title": "t", "agency": "disdik", "kind": "struktural", "level": 2, "capacity": 1}),
+            "id",
+        ),
         (format!("{R}/agencies/disdik"), json!({"name": ""}), "name"),
     ];
     for (path, body, needle) in cases {
         let r = c.put(&path, &body);
         assert_eq!(r.status, 400, "{path} {body}: {}", r.text);
         assert_eq!(r.body["error"]["code"], "bad_request");
-        assert!(r.message().contains(needle), "{path}: `{}` should name `{needle}`", r.message());
+        assert!(
+            r.message().contains(needle),
+            "{path}: `{}` should name `{needle}`",
+            r.message()
+        );
     }
     let acts = [
-        (json!({"date": "2026-02-30", "description": "x", "minutes": 10}), "date"),
-        (json!({"date": "1999-12-31", "description": "x", "minutes": 10}), "date"),
-        (json!({"date": "2026-02-03", "description": "x", "minutes": 0}), "[0].minutes"),
-        (json!([{"date": "2026-02-03", "description": "x", "minutes": 10}, {"date": "2026-02-03", "description": "", "minutes": 10}]), "[1].description"),
-        (json!({"date": "2026-02-03", "description": "x", "minutes": 1441}), "minutes"),
+        (
+            json!({"date": "2026-02-30", "description": "x", "minutes": 10}),
+            "date",
+        ),
+        (
+            json!({"date": "1999-12-31", "description": "x", "minutes": 10}),
+            "date",
+        ),
+        (
+            json!({"date": "2026-02-03", "description": "x", "minutes": 0}),
+            "[0].minutes",
+        ),
+        (
+            json!([{"date": "2026-02-03", "description": "x", "minutes": 10}, {"date": "2026-02-03", "description": "", "minutes": 10}]),
+            "[1].description",
+        ),
+        (
+            json!({"date": "2026-02-03", "description": "x", "minutes": 1441}),
+            "minutes",
+        ),
     ];
     for (body, needle) in acts {
         let r = c.post(&format!("{R}/employees/{NIP}/activities"), &body);
         assert_eq!(r.status, 400, "{body}: {}", r.text);
-        assert!(r.message().contains(needle), "`{}` should name `{needle}`", r.message());
+        assert!(
+            r.message().contains(needle),
+            "`{}` should name `{needle}`",
+            r.message()
+        );
     }
     // Nothing of the failed batch was stored.
-    assert_eq!(c.get(&format!("{R}/employees/{NIP}/activities")).body["items"], json!([]));
+    assert_eq!(
+        c.get(&format!("{R}/employees/{NIP}/activities")).body["items"],
+        json!([])
+    );
     // Malformed JSON, wrong types, unknown regions and ids, bad query parameters.
-    let r = c.put_raw(&format!("{R}/agencies/x"), "application/json", b"{\"name\": ".to_vec());
+    let r = c.put_raw(
+        &format!("{R}/agencies/x"),
+        "application/json",
+        b"{\"name\": ".to_vec(),
+    );
     assert_eq!(r.status, 400, "{}", r.text);
     let r = c.put(&format!("{R}/agencies/x"), &json!({"name": 5}));
-    assert!(r.status == 400 && r.message().contains("name"), "{}", r.text);
+    assert!(
+        r.status == 400 && r.message().contains("name"),
+        "{}",
+        r.text
+    );
     assert_eq!(c.get("/api/v1/regions/atlantis/agencies").status, 404);
     assert_eq!(c.get(&format!("{R}/agencies/nope")).status, 404);
     assert_eq!(c.get(&format!("{R}/employees/{NIP2}")).status, 404);
@@ -145,21 +329,52 @@ fn bad_input_names_the_field() {
     assert_eq!(c.get(&format!("{R}/agencies/..%2F..%2Fetc")).status, 400);
     // Deeply nested JSON is refused as bad input, not a crash.
     let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
-    let r = c.put_raw(&format!("{R}/agencies/x"), "application/json", deep.into_bytes());
+    let r = c.put_raw(
+        &format!("{R}/agencies/x"),
+        "application/json",
+        deep.into_bytes(),
+    );
     assert_eq!(r.status, 400, "{}", r.text);
     // An oversized body is 413 with the error format.
     let huge = format!("{{\"name\": \"{}\"}}", "a".repeat(3 * 1024 * 1024));
-    let r = c.put_raw(&format!("{R}/agencies/x"), "application/json", huge.into_bytes());
-    assert_eq!((r.status, r.body["error"]["code"].as_str()), (413, Some("payload_too_large")), "{}", r.text);
+    let r = c.put_raw(
+        &format!("{R}/agencies/x"),
+        "application/json",
+        huge.into_bytes(),
+    );
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (413, Some("payload_too_large")),
+        "{}",
+        r.text
+    );
     assert_eq!(c.anonymous().get("/health").status, 200);
 }
 
 #[test]
 fn restart_keeps_everything() {
     let (s, c) = setup();
-    assert_eq!(c.put(&format!("{R}/employees/{NIP}"), &employee_body("disdik", "staf", "2021-03-01")).status, 200);
-    assert_eq!(c.put(&format!("{R}/employees/{NIP}/periods/2026"), &period_body()).status, 200);
-    assert_eq!(c.post(&format!("{R}/employees/{NIP}/activities"), &json!({"date": "2026-03-02", "description": "Rapat", "minutes": 90})).status, 201);
+    assert_eq!(
+        c.put(
+            &format!("{R}/employees/{NIP}"),
+            &employee_body("disdik", "staf", "2021-03-01")
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        c.put(&format!("{R}/employees/{NIP}/periods/2026"), &period_body())
+            .status,
+        200
+    );
+    assert_eq!(
+        c.post(
+            &format!("{R}/employees/{NIP}/activities"),
+            &json!({"date": "2026-03-02", "description": "Rapat", "minutes": 90})
+        )
+        .status,
+        201
+    );
     let agency_tok = c.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"}));
     let before: Vec<_> = [
         format!("{R}/employees/{NIP}"),
@@ -176,7 +391,13 @@ fn restart_keeps_everything() {
     for (p, body) in before {
         assert_eq!(c.get(&p).body, body, "{p} changed across a restart");
     }
-    assert_eq!(c.with_token(&agency_tok).get(&format!("{R}/employees/{NIP}")).status, 200, "tokens survive");
+    assert_eq!(
+        c.with_token(&agency_tok)
+            .get(&format!("{R}/employees/{NIP}"))
+            .status,
+        200,
+        "tokens survive"
+    );
 }
 
 #[test]
@@ -184,7 +405,14 @@ fn concurrent_writers_lose_nothing() {
     let (_s, c) = setup();
     let nips: Vec<String> = (0..8).map(|i| format!("19900101201501100{i}")).collect();
     for n in &nips {
-        assert_eq!(c.put(&format!("{R}/employees/{n}"), &employee_body("disdik", "staf", "2021-03-01")).status, 200);
+        assert_eq!(
+            c.put(
+                &format!("{R}/employees/{n}"),
+                &employee_body("disdik", "staf", "2021-03-01")
+            )
+            .status,
+            200
+        );
     }
     // 8 threads × 25 requests: each writes reports to its own employee and to one shared one,
     // and rewrites period records on the shared one.
@@ -212,18 +440,33 @@ fn concurrent_writers_lose_nothing() {
     for h in handles {
         h.join().expect("writer thread");
     }
-    let count = |n: &str| c.get(&format!("{R}/employees/{n}/activities?limit=1000")).body["items"].as_array().map(Vec::len).unwrap_or(0);
+    let count = |n: &str| {
+        c.get(&format!("{R}/employees/{n}/activities?limit=1000"))
+            .body["items"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+    };
     assert_eq!(count(&nips[0]), 25 + 8 * 25);
     for n in &nips[1..] {
         assert_eq!(count(n), 25);
     }
-    let ids: std::collections::BTreeSet<u64> = c.get(&format!("{R}/employees/{}/activities?limit=1000", nips[0])).body["items"]
+    let ids: std::collections::BTreeSet<u64> = c
+        .get(&format!("{R}/employees/{}/activities?limit=1000", nips[0]))
+        .body["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|a| a["id"].as_u64().unwrap())
         .collect();
     assert_eq!(ids.len(), 225, "activity ids are unique");
-    let wd = c.get(&format!("{R}/employees/{}/periods/2026", nips[0])).body["working_days"].as_u64().unwrap();
-    assert!((100..300).contains(&wd), "the period record is one whole write: {wd}");
+    let wd = c
+        .get(&format!("{R}/employees/{}/periods/2026", nips[0]))
+        .body["working_days"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        (100..300).contains(&wd),
+        "the period record is one whole write: {wd}"
+    );
 }

@@ -3,7 +3,13 @@
 
 use kinerja_tests::*;
 
-const PREDIKAT: [&str; 5] = ["sangat_baik", "baik", "butuh_perbaikan", "kurang", "sangat_kurang"];
+const PREDIKAT: [&str; 5] = [
+    "sangat_baik",
+    "baik",
+    "butuh_perbaikan",
+    "kurang",
+    "sangat_kurang",
+];
 
 fn demo_server() -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir").keep();
@@ -17,13 +23,27 @@ fn demo_server() -> TestServer {
 fn demo_regions_appraise_and_rotate() {
     let s = demo_server();
     let c = s.client();
-    for (region, agency) in [("jambi", "dinas-pendidikan"), ("jakarta", "dinas-kesehatan"), ("tenayan-raya", "kelurahan-rejosari")] {
+    for (region, agency) in [
+        ("jambi", "dinas-pendidikan"),
+        ("jakarta", "dinas-kesehatan"),
+        ("tenayan-raya", "kelurahan-rejosari"),
+    ] {
         let base = format!("/api/v1/regions/{region}");
         let pol = c.get(&format!("{base}/policies"));
-        assert!(pol.body["active"]["appraise"]["plugin"].is_string(), "{region}: {}", pol.text);
-        assert!(pol.body["active"]["rotate"]["plugin"].is_string(), "{region}");
+        assert!(
+            pol.body["active"]["appraise"]["plugin"].is_string(),
+            "{region}: {}",
+            pol.text
+        );
+        assert!(
+            pol.body["active"]["rotate"]["plugin"].is_string(),
+            "{region}"
+        );
 
-        let ap = c.post(&format!("{base}/appraisals"), &json!({"period": "2025", "agency": agency}));
+        let ap = c.post(
+            &format!("{base}/appraisals"),
+            &json!({"period": "2025", "agency": agency}),
+        );
         assert_eq!(ap.status, 200, "{region}: {}", ap.text);
         let results = ap.body["results"].as_array().unwrap();
         assert!(results.len() >= 40, "{region}: {} results", results.len());
@@ -35,24 +55,46 @@ fn demo_regions_appraise_and_rotate() {
             assert!(r["explanation"].as_str().is_some_and(|e| !e.is_empty()));
             assert!(!r["components"].as_array().unwrap().is_empty());
             if region == "jakarta" {
-                assert!(r["tpp_percent"].is_number(), "the demo config sets a TPP table: {r}");
+                assert!(
+                    r["tpp_percent"].is_number(),
+                    "the demo config sets a TPP table: {r}"
+                );
             }
         }
-        assert!(seen.len() >= 2, "{region}: a realistic spread of predikat, got {seen:?}");
+        assert!(
+            seen.len() >= 2,
+            "{region}: a realistic spread of predikat, got {seen:?}"
+        );
         for sk in ap.body["skipped"].as_array().unwrap() {
-            assert!(["no period record", "no supervisor ratings"].contains(&sk["reason"].as_str().unwrap()));
+            assert!(["no period record", "no supervisor ratings"]
+                .contains(&sk["reason"].as_str().unwrap()));
         }
         let did = results[0]["decision_id"].as_str().unwrap();
         let d = c.get(&format!("/api/v1/decisions/{did}"));
         assert_eq!(d.body["output"]["predikat"], results[0]["predikat"]);
         assert_eq!(d.body["plugin"], pol.body["active"]["appraise"]["plugin"]);
 
-        let rot = c.post(&format!("{base}/rotations"), &json!({"as_of": "2026-01-31", "agency": agency}));
+        let rot = c.post(
+            &format!("{base}/rotations"),
+            &json!({"as_of": "2026-01-31", "agency": agency}),
+        );
         assert_eq!(rot.status, 200, "{region}: {}", rot.text);
-        let employees = c.get(&format!("{base}/employees?agency={agency}&limit=1000")).body["items"].as_array().unwrap().len();
+        let employees = c
+            .get(&format!("{base}/employees?agency={agency}&limit=1000"))
+            .body["items"]
+            .as_array()
+            .unwrap()
+            .len();
         let talent = rot.body["talent"].as_array().unwrap();
-        assert_eq!(talent.len(), employees, "{region}: one talent entry per employee");
-        assert!(talent.iter().any(|t| t["box"].is_number()), "{region}: appraised employees get a box");
+        assert_eq!(
+            talent.len(),
+            employees,
+            "{region}: one talent entry per employee"
+        );
+        assert!(
+            talent.iter().any(|t| t["box"].is_number()),
+            "{region}: appraised employees get a box"
+        );
         let moves = rot.body["moves"].as_array().unwrap();
         for m in moves {
             assert!(["rotation", "promotion"].contains(&m["kind"].as_str().unwrap()));
@@ -60,13 +102,25 @@ fn demo_regions_appraise_and_rotate() {
             assert_ne!(m["from"], m["to"]);
         }
         let mut nips: Vec<&str> = moves.iter().map(|m| m["nip"].as_str().unwrap()).collect();
-        let sorted = { let mut v = nips.clone(); v.sort(); v };
+        let sorted = {
+            let mut v = nips.clone();
+            v.sort();
+            v
+        };
         assert_eq!(nips, sorted, "moves sorted by NIP");
         nips.dedup();
         assert_eq!(nips.len(), moves.len(), "each employee moves at most once");
-        let rd = c.get(&format!("/api/v1/decisions/{}", rot.body["decision_id"].as_str().unwrap()));
+        let rd = c.get(&format!(
+            "/api/v1/decisions/{}",
+            rot.body["decision_id"].as_str().unwrap()
+        ));
         assert_eq!(rd.body["hook"], "rotate");
-        eprintln!("{region}: {} results, {} moves, {} flags", results.len(), moves.len(), rot.body["flags"].as_array().unwrap().len());
+        eprintln!(
+            "{region}: {} results, {} moves, {} flags",
+            results.len(),
+            moves.len(),
+            rot.body["flags"].as_array().unwrap().len()
+        );
     }
 }
 
@@ -106,8 +160,18 @@ fn jambi_worked_example_through_the_whole_stack() {
             reports.push(json!({"date": date.0, "description": "Lembur", "minutes": 30}));
         }
     }
-    assert_eq!(c.post(&format!("{base}/employees/{nip}/activities"), &json!(reports)).status, 201);
-    let ap = c.post(&format!("{base}/appraisals"), &json!({"period": "2026", "nips": [nip]}));
+    assert_eq!(
+        c.post(
+            &format!("{base}/employees/{nip}/activities"),
+            &json!(reports)
+        )
+        .status,
+        201
+    );
+    let ap = c.post(
+        &format!("{base}/appraisals"),
+        &json!({"period": "2026", "nips": [nip]}),
+    );
     assert_eq!(ap.status, 200, "{}", ap.text);
     let r = &ap.body["results"][0];
     assert_eq!(r["hasil_kerja"], "sesuai", "{r}");
@@ -115,13 +179,24 @@ fn jambi_worked_example_through_the_whole_stack() {
     assert_eq!(r["predikat"], "baik");
     assert!((r["score"].as_f64().unwrap() - 89.83).abs() < 1e-9, "{r}");
     assert_eq!(r["recommendations"], json!([]));
-    let reporting = r["components"].as_array().unwrap().iter().find(|c| c["name"] == "reporting").cloned().unwrap_or_default();
-    assert!((reporting["value"].as_f64().unwrap_or(0.0) - 230.0 / 246.0).abs() < 1e-9, "q = 230/246 from the host's count: {reporting}");
+    let reporting = r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "reporting")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        (reporting["value"].as_f64().unwrap_or(0.0) - 230.0 / 246.0).abs() < 1e-9,
+        "q = 230/246 from the host's count: {reporting}"
+    );
 }
 
 /// (YYYY-MM-DD, is Monday–Friday) of day `n` (0-based) of `year`, without a date crate.
 fn chrono_like(year: i32, n: i64) -> (String, bool) {
-    let start = kinerja::domain::date::Date::new(year, 1, 1).unwrap().to_days();
+    let start = kinerja::domain::date::Date::new(year, 1, 1)
+        .unwrap()
+        .to_days();
     let d = kinerja::domain::date::Date::from_days(start + n);
     (d.to_string(), d.is_weekday())
 }

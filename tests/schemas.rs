@@ -7,9 +7,23 @@ use std::path::Path;
 
 /// The records a client sends or reads, by their component names.
 const RECORDS: [&str; 17] = [
-    "AgencyInput", "Agency", "PositionInput", "Position", "PositionView", "EmployeeInput", "Employee",
-    "PeriodInput", "PeriodRecord", "ActivityInput", "Activity", "Decision", "TokenRecord", "AuditEvent",
-    "Activation", "PluginUpload", "ErrorBody",
+    "AgencyInput",
+    "Agency",
+    "PositionInput",
+    "Position",
+    "PositionView",
+    "EmployeeInput",
+    "Employee",
+    "PeriodInput",
+    "PeriodRecord",
+    "ActivityInput",
+    "Activity",
+    "Decision",
+    "TokenRecord",
+    "AuditEvent",
+    "Activation",
+    "PluginUpload",
+    "ErrorBody",
 ];
 
 /// Rewrites OpenAPI component references into JSON Schema `$defs` references.
@@ -49,7 +63,10 @@ fn refs(v: &Value, all: &Map<String, Value>, out: &mut std::collections::BTreeSe
 #[test]
 fn api_record_schemas_match_the_types() {
     let doc = serde_json::to_value(kinerja::api::openapi()).unwrap();
-    let comps = doc["components"]["schemas"].as_object().expect("components").clone();
+    let comps = doc["components"]["schemas"]
+        .as_object()
+        .expect("components")
+        .clone();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/api");
     let bless = std::env::var("KINERJA_BLESS").is_ok();
     if bless {
@@ -57,7 +74,10 @@ fn api_record_schemas_match_the_types() {
     }
     let mut drift = Vec::new();
     for name in RECORDS {
-        let mut schema = comps.get(name).unwrap_or_else(|| panic!("{name} is not in the OpenAPI components")).clone();
+        let mut schema = comps
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not in the OpenAPI components"))
+            .clone();
         let mut used = std::collections::BTreeSet::new();
         refs(&schema, &comps, &mut used);
         let mut defs = Map::new();
@@ -82,14 +102,19 @@ fn api_record_schemas_match_the_types() {
         // Every generated schema compiles as draft 2020-12.
         jsonschema::draft202012::new(&out).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
-    assert!(drift.is_empty(), "schemas drifted from the types (run with KINERJA_BLESS=1 to regenerate): {drift:?}");
+    assert!(
+        drift.is_empty(),
+        "schemas drifted from the types (run with KINERJA_BLESS=1 to regenerate): {drift:?}"
+    );
 }
 
 #[test]
 fn sample_records_validate_against_their_schemas() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/api");
     let load = |n: &str| -> jsonschema::Validator {
-        let s: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{n}.json"))).unwrap()).unwrap();
+        let s: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{n}.json"))).unwrap())
+                .unwrap();
         jsonschema::draft202012::new(&s).unwrap()
     };
     let period = kinerja_tests::period_body();

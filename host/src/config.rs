@@ -16,7 +16,11 @@ pub struct Config {
     #[arg(long, env = "KINERJA_DEMO", default_value_t = false)]
     pub demo: bool,
     /// Where `--demo` finds the built region plugins.
-    #[arg(long, env = "KINERJA_DEMO_PLUGINS", default_value = "target/wasm32-wasip1/plugin")]
+    #[arg(
+        long,
+        env = "KINERJA_DEMO_PLUGINS",
+        default_value = "target/wasm32-wasip1/plugin"
+    )]
     pub demo_plugins: PathBuf,
     /// Largest JSON request body, in bytes.
     #[arg(long, env = "KINERJA_BODY_LIMIT", default_value_t = 2 * 1024 * 1024)]
@@ -51,7 +55,9 @@ pub struct Config {
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
-    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
     if v.is_finite() && v > 0.0 {
         Ok(Duration::from_secs_f64(v))
     } else {

@@ -52,46 +52,169 @@ fn agencies(region: &str) -> Vec<(&'static str, &'static str, &'static str)> {
     // (id, name, technical competency)
     match region {
         "jambi" => vec![
-            ("dinas-pendidikan", "Dinas Pendidikan Provinsi Jambi", "teknis.pendidikan"),
-            ("dinas-kesehatan", "Dinas Kesehatan Provinsi Jambi", "teknis.kesehatan"),
-            ("diskominfo", "Dinas Komunikasi dan Informatika Provinsi Jambi", "teknis.informatika"),
+            (
+                "dinas-pendidikan",
+                "Dinas Pendidikan Provinsi Jambi",
+                "teknis.pendidikan",
+            ),
+            (
+                "dinas-kesehatan",
+                "Dinas Kesehatan Provinsi Jambi",
+                "teknis.kesehatan",
+            ),
+            (
+                "diskominfo",
+                "Dinas Komunikasi dan Informatika Provinsi Jambi",
+                "teknis.informatika",
+            ),
         ],
         "jakarta" => vec![
-            ("dinas-pendidikan", "Dinas Pendidikan Provinsi DKI Jakarta", "teknis.pendidikan"),
-            ("dinas-kesehatan", "Dinas Kesehatan Provinsi DKI Jakarta", "teknis.kesehatan"),
-            ("diskominfotik", "Dinas Komunikasi, Informatika dan Statistik", "teknis.informatika"),
-            ("dukcapil", "Dinas Kependudukan dan Pencatatan Sipil", "teknis.kependudukan"),
+            (
+                "dinas-pendidikan",
+                "Dinas Pendidikan Provinsi DKI Jakarta",
+                "teknis.pendidikan",
+            ),
+            (
+                "dinas-kesehatan",
+                "Dinas Kesehatan Provinsi DKI Jakarta",
+                "teknis.kesehatan",
+            ),
+            (
+                "diskominfotik",
+                "Dinas Komunikasi, Informatika dan Statistik",
+                "teknis.informatika",
+            ),
+            (
+                "dukcapil",
+                "Dinas Kependudukan dan Pencatatan Sipil",
+                "teknis.kependudukan",
+            ),
         ],
         _ => vec![
-            ("kantor-camat", "Kantor Camat Tenayan Raya", "teknis.pemerintahan"),
-            ("kelurahan-rejosari", "Kantor Lurah Rejosari", "teknis.pemerintahan"),
-            ("kelurahan-bencah-lesung", "Kantor Lurah Bencah Lesung", "teknis.pemerintahan"),
-            ("puskesmas-rejosari", "UPT Puskesmas Rejosari", "teknis.kesehatan"),
+            (
+                "kantor-camat",
+                "Kantor Camat Tenayan Raya",
+                "teknis.pemerintahan",
+            ),
+            (
+                "kelurahan-rejosari",
+                "Kantor Lurah Rejosari",
+                "teknis.pemerintahan",
+            ),
+            (
+                "kelurahan-bencah-lesung",
+                "Kantor Lurah Bencah Lesung",
+                "teknis.pemerintahan",
+            ),
+            (
+                "puskesmas-rejosari",
+                "UPT Puskesmas Rejosari",
+                "teknis.kesehatan",
+            ),
         ],
     }
 }
 
 /// A position template: (suffix, title, kind, level, capacity, required managerial
 /// competencies with levels).
-type Template = (&'static str, &'static str, PositionKind, u8, u32, &'static [(&'static str, u8)]);
+type Template = (
+    &'static str,
+    &'static str,
+    PositionKind,
+    u8,
+    u32,
+    &'static [(&'static str, u8)],
+);
 
 const POSITIONS: [Template; 7] = [
-    ("kepala", "Kepala", PositionKind::Struktural, 5, 1, &[("integritas", 4), ("pengambilan_keputusan", 4), ("komunikasi", 4)]),
-    ("kepala-bidang", "Kepala Bidang", PositionKind::Struktural, 4, 3, &[("integritas", 4), ("kerja_sama", 3), ("pengambilan_keputusan", 3)]),
-    ("kepala-seksi", "Kepala Seksi", PositionKind::Struktural, 3, 6, &[("integritas", 3), ("kerja_sama", 3), ("orientasi_hasil", 3)]),
-    ("analis-ahli-muda", "Analis Kebijakan Ahli Muda", PositionKind::Fungsional, 3, 12, &[("integritas", 3), ("komunikasi", 3)]),
-    ("pranata-ahli-pertama", "Pranata Ahli Pertama", PositionKind::Fungsional, 2, 24, &[("integritas", 3), ("orientasi_hasil", 2)]),
-    ("pengelola-layanan", "Pengelola Layanan", PositionKind::Pelaksana, 2, 24, &[("pelayanan_publik", 3), ("kerja_sama", 2)]),
-    ("pengadministrasi", "Pengadministrasi Umum", PositionKind::Pelaksana, 1, 30, &[("integritas", 2), ("kerja_sama", 2)]),
+    (
+        "kepala",
+        "Kepala",
+        PositionKind::Struktural,
+        5,
+        1,
+        &[
+            ("integritas", 4),
+            ("pengambilan_keputusan", 4),
+            ("komunikasi", 4),
+        ],
+    ),
+    (
+        "kepala-bidang",
+        "Kepala Bidang",
+        PositionKind::Struktural,
+        4,
+        3,
+        &[
+            ("integritas", 4),
+            ("kerja_sama", 3),
+            ("pengambilan_keputusan", 3),
+        ],
+    ),
+    (
+        "kepala-seksi",
+        "Kepala Seksi",
+        PositionKind::Struktural,
+        3,
+        6,
+        &[("integritas", 3), ("kerja_sama", 3), ("orientasi_hasil", 3)],
+    ),
+    (
+        "analis-ahli-muda",
+        "Analis Kebijakan Ahli Muda",
+        PositionKind::Fungsional,
+        3,
+        12,
+        &[("integritas", 3), ("komunikasi", 3)],
+    ),
+    (
+        "pranata-ahli-pertama",
+        "Pranata Ahli Pertama",
+        PositionKind::Fungsional,
+        2,
+        24,
+        &[("integritas", 3), ("orientasi_hasil", 2)],
+    ),
+    (
+        "pengelola-layanan",
+        "Pengelola Layanan",
+        PositionKind::Pelaksana,
+        2,
+        24,
+        &[("pelayanan_publik", 3), ("kerja_sama", 2)],
+    ),
+    (
+        "pengadministrasi",
+        "Pengadministrasi Umum",
+        PositionKind::Pelaksana,
+        1,
+        30,
+        &[("integritas", 2), ("kerja_sama", 2)],
+    ),
 ];
 
 const NAMES: [&str; 24] = [
-    "Ahmad", "Siti", "Budi", "Dewi", "Rahmat", "Nurul", "Agus", "Rina", "Hendra", "Fitri", "Joko", "Lestari",
-    "Yusuf", "Ayu", "Irfan", "Wulan", "Dedi", "Putri", "Fajar", "Indah", "Taufik", "Maya", "Arif", "Sri",
+    "Ahmad", "Siti", "Budi", "Dewi", "Rahmat", "Nurul", "Agus", "Rina", "Hendra", "Fitri", "Joko",
+    "Lestari", "Yusuf", "Ayu", "Irfan", "Wulan", "Dedi", "Putri", "Fajar", "Indah", "Taufik",
+    "Maya", "Arif", "Sri",
 ];
 const SURNAMES: [&str; 16] = [
-    "Saputra", "Lubis", "Siregar", "Nasution", "Hidayat", "Pratama", "Wijaya", "Harahap", "Kurniawan", "Santoso",
-    "Rahman", "Simanjuntak", "Putra", "Handayani", "Sari", "Hasibuan",
+    "Saputra",
+    "Lubis",
+    "Siregar",
+    "Nasution",
+    "Hidayat",
+    "Pratama",
+    "Wijaya",
+    "Harahap",
+    "Kurniawan",
+    "Santoso",
+    "Rahman",
+    "Simanjuntak",
+    "Putra",
+    "Handayani",
+    "Sari",
+    "Hasibuan",
 ];
 const ACTIVITIES: [&str; 8] = [
     "Menyusun laporan kegiatan",
@@ -151,11 +274,14 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
     let agencies = agencies(region);
     let mut slots: Vec<(String, String, BTreeMap<String, u8>, u32)> = Vec::new();
     for (aid, name, tech) in &agencies {
-        let input = AgencyInput { name: name.to_string() };
+        let input = AgencyInput {
+            name: name.to_string(),
+        };
         input.validate()?;
         store.upsert_agency(region, aid, input)?;
         for (suffix, title, kind, level, cap, req) in POSITIONS {
-            let mut required: BTreeMap<String, u8> = req.iter().map(|(c, l)| (c.to_string(), *l)).collect();
+            let mut required: BTreeMap<String, u8> =
+                req.iter().map(|(c, l)| (c.to_string(), *l)).collect();
             if kind != PositionKind::Pelaksana || level > 1 {
                 required.insert(tech.to_string(), level.clamp(2, 4));
             }
@@ -182,7 +308,11 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
         i += 1;
         let (id, agency, req, cap) = &slots[k];
         // Keep about one seat in eight free so rotations have somewhere to go.
-        if filled[k] < cap.saturating_sub(cap / 8).max(if *cap == 1 { 1 } else { 0 }) {
+        if filled[k]
+            < cap
+                .saturating_sub(cap / 8)
+                .max(if *cap == 1 { 1 } else { 0 })
+        {
             filled[k] += 1;
             holders.push((id.clone(), agency.clone(), req.clone()));
         }
@@ -196,10 +326,17 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
         let nip = nip(&mut rng, n + 1);
         let name = format!("{} {}", rng.pick(&NAMES), rng.pick(&SURNAMES));
         // Tenure from a few months to nine years, so every rotation rule has someone.
-        let since = Date::from_days(Date::new(2025, 12, 31).map(|d| d.to_days()).unwrap_or(0) - rng.range(60, 3300));
+        let since = Date::from_days(
+            Date::new(2025, 12, 31).map(|d| d.to_days()).unwrap_or(0) - rng.range(60, 3300),
+        );
         let mut competencies: BTreeMap<String, u8> = req
             .iter()
-            .map(|(c, l)| (c.clone(), (i64::from(*l) + rng.range(-1, 1)).clamp(1, 5) as u8))
+            .map(|(c, l)| {
+                (
+                    c.clone(),
+                    (i64::from(*l) + rng.range(-1, 1)).clamp(1, 5) as u8,
+                )
+            })
             .collect();
         if rng.chance(0.2) {
             // Missing competencies show up as gaps in the job-person match.
@@ -240,7 +377,14 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
     Ok(())
 }
 
-fn period_and_reports(store: &Store, region: &str, nip: &str, rng: &mut Rng, year: Period, working: u32) -> Result<()> {
+fn period_and_reports(
+    store: &Store,
+    region: &str,
+    nip: &str,
+    rng: &mut Rng,
+    year: Period,
+    working: u32,
+) -> Result<()> {
     // About 4% have no period record and 3% no supervisor ratings: the appraisal skips them.
     if rng.chance(0.04) {
         return Ok(());
@@ -257,21 +401,46 @@ fn period_and_reports(store: &Store, region: &str, nip: &str, rng: &mut Rng, yea
         let lower = k == n_ind - 1 && rng.chance(0.3);
         let target = rng.range(4, 48) as f64;
         let ratio = (perf + rng.normal(0.0, 0.05)).max(0.1);
-        let realization = if lower { target * (2.0 - ratio).max(0.1) } else { target * ratio };
+        let realization = if lower {
+            target * (2.0 - ratio).max(0.1)
+        } else {
+            target * ratio
+        };
         let realization = (realization * 10.0).round() / 10.0;
         indicators.push(Indicator {
             id: format!("iki-{}", k + 1),
             name: format!("Indikator kinerja {}", k + 1),
-            kind: if k == 0 || rng.chance(0.5) { IndicatorKind::Utama } else { IndicatorKind::Tambahan },
-            direction: if lower { Direction::LowerIsBetter } else { Direction::HigherIsBetter },
-            unit: if lower { "hari".into() } else { rng.pick(&["dokumen", "kegiatan", "laporan", "layanan"]).to_string() },
+            kind: if k == 0 || rng.chance(0.5) {
+                IndicatorKind::Utama
+            } else {
+                IndicatorKind::Tambahan
+            },
+            direction: if lower {
+                Direction::LowerIsBetter
+            } else {
+                Direction::HigherIsBetter
+            },
+            unit: if lower {
+                "hari".into()
+            } else {
+                rng.pick(&["dokumen", "kegiatan", "laporan", "layanan"])
+                    .to_string()
+            },
             target,
-            realization: if rng.chance(0.03) { None } else { Some(realization) },
+            realization: if rng.chance(0.03) {
+                None
+            } else {
+                Some(realization)
+            },
             weight: rng.range(1, 3) as f64,
         });
     }
     let mean = (3.9 + (perf - 1.0) * 4.0).clamp(1.5, 4.9);
-    let supervisor = if rng.chance(0.03) { None } else { Some(ratings(rng, mean)) };
+    let supervisor = if rng.chance(0.03) {
+        None
+    } else {
+        Some(ratings(rng, mean))
+    };
     let peers = if region == "tenayan-raya" || rng.chance(0.2) {
         (0..rng.range(1, 3)).map(|_| ratings(rng, mean)).collect()
     } else {
@@ -284,27 +453,51 @@ fn period_and_reports(store: &Store, region: &str, nip: &str, rng: &mut Rng, yea
         None
     };
     let innovations = if perf > 1.05 && rng.chance(0.7) || rng.chance(0.05) {
-        vec![Innovation { title: "Inovasi layanan daring".into(), date: Date { year: DEMO_YEAR, month: rng.range(1, 12) as u32, day: 15 } }]
+        vec![Innovation {
+            title: "Inovasi layanan daring".into(),
+            date: Date {
+                year: DEMO_YEAR,
+                month: rng.range(1, 12) as u32,
+                day: 15,
+            },
+        }]
     } else {
         Vec::new()
     };
     let mut process = BTreeMap::new();
     if region == "jambi" && rng.chance(0.85) {
-        process.insert("inovasi".to_string(), (rng.normal(perf * 80.0, 8.0)).clamp(0.0, 100.0).round());
-        process.insert("keterlibatan_masyarakat".to_string(), (rng.normal(perf * 78.0, 8.0)).clamp(0.0, 100.0).round());
+        process.insert(
+            "inovasi".to_string(),
+            (rng.normal(perf * 80.0, 8.0)).clamp(0.0, 100.0).round(),
+        );
+        process.insert(
+            "keterlibatan_masyarakat".to_string(),
+            (rng.normal(perf * 78.0, 8.0)).clamp(0.0, 100.0).round(),
+        );
     }
     let budget = (region == "jakarta" && rng.chance(0.8)).then(|| {
         let planned = rng.range(200, 3000) as f64 * 1_000_000.0;
-        Budget { planned, realized: (planned * (perf * 0.9).clamp(0.3, 1.05)).round() }
+        Budget {
+            planned,
+            realized: (planned * (perf * 0.9).clamp(0.3, 1.05)).round(),
+        }
     });
     let public_feedback = (region == "tenayan-raya" && rng.chance(0.8)).then(|| PublicFeedback {
         ikm: ((rng.normal(2.9 + (perf - 1.0) * 2.0, 0.3)).clamp(1.0, 4.0) * 100.0).round() / 100.0,
-        respondents: if rng.chance(0.05) { 0 } else { rng.range(30, 400) as u32 },
+        respondents: if rng.chance(0.05) {
+            0
+        } else {
+            rng.range(30, 400) as u32
+        },
     });
     let working_days = rng.chance(0.5).then_some(working - 15);
     let input = PeriodInput {
         indicators,
-        behavior: Behavior { supervisor, peers, self_rating },
+        behavior: Behavior {
+            supervisor,
+            peers,
+            self_rating,
+        },
         innovations,
         process,
         budget,
@@ -344,7 +537,10 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
 /// yet, so a new user can call appraisals and rotations at once.
 async fn activate_plugins(state: &AppState) -> anyhow::Result<()> {
     for (region, _) in REGIONS {
-        let file = state.config.demo_plugins.join(format!("kinerja_plugin_{}.wasm", region.replace('-', "_")));
+        let file = state
+            .config
+            .demo_plugins
+            .join(format!("kinerja_plugin_{}.wasm", region.replace('-', "_")));
         let bytes = match std::fs::read(&file) {
             Ok(b) => b,
             Err(e) => {
@@ -353,7 +549,8 @@ async fn activate_plugins(state: &AppState) -> anyhow::Result<()> {
             }
         };
         let rt = state.runtime();
-        let info = tokio::task::spawn_blocking(move || rt.load(&bytes).map(|i| (i, bytes))).await??;
+        let info =
+            tokio::task::spawn_blocking(move || rt.load(&bytes).map(|i| (i, bytes))).await??;
         let (info, bytes) = info;
         let meta = crate::store::PluginMeta {
             id: info.id.clone(),
@@ -367,7 +564,13 @@ async fn activate_plugins(state: &AppState) -> anyhow::Result<()> {
                 s.put_plugin(region, meta, &bytes, None)?;
                 for hook in ["appraise", "rotate"] {
                     if s.active_policy(region, hook)?.is_none() {
-                        s.activate(region, hook, &id, serde_json::json!(demo_config(region)), None)?;
+                        s.activate(
+                            region,
+                            hook,
+                            &id,
+                            serde_json::json!(demo_config(region)),
+                            None,
+                        )?;
                     }
                 }
                 Ok(())
@@ -381,7 +584,9 @@ async fn activate_plugins(state: &AppState) -> anyhow::Result<()> {
 /// Jakarta's demo config carries an example TPP table (the figures are an example, not regulation).
 fn demo_config(region: &str) -> serde_json::Value {
     match region {
-        "jakarta" => serde_json::json!({"tpp_percent": {"sangat_baik": 110, "baik": 100, "butuh_perbaikan": 80, "kurang": 60, "sangat_kurang": 40}}),
+        "jakarta" => {
+            serde_json::json!({"tpp_percent": {"sangat_baik": 110, "baik": 100, "butuh_perbaikan": 80, "kurang": 60, "sangat_kurang": 40}})
+        }
         _ => serde_json::json!({}),
     }
 }

@@ -6,7 +6,11 @@ use std::io::Write;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "kinerja", version, about = "ASN performance management with region policies as Wasm plugins")]
+#[command(
+    name = "kinerja",
+    version,
+    about = "ASN performance management with region policies as Wasm plugins"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,18 +37,25 @@ enum PluginCommand {
         request: std::path::PathBuf,
     },
     /// Run every NAME.request.json in a folder against NAME.expected.json.
-    Test { module: std::path::PathBuf, dir: std::path::PathBuf },
+    Test {
+        module: std::path::PathBuf,
+        dir: std::path::PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
         Command::Serve(config) => {
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(async {
                 let prepared = kinerja::server::prepare(config).await?;
                 // Tests and scripts read the bound address from this line.
@@ -60,13 +71,22 @@ fn main() -> anyhow::Result<()> {
         Command::Plugin(cmd) => {
             let limits = kinerja_runtime::Limits::default();
             let ok = match cmd {
-                PluginCommand::Run { module, hook, request } => kinerja::devkit::run(&module, &hook, &request, limits)?,
-                PluginCommand::Test { module, dir } => kinerja::devkit::test(&module, &dir, limits)?,
+                PluginCommand::Run {
+                    module,
+                    hook,
+                    request,
+                } => kinerja::devkit::run(&module, &hook, &request, limits)?,
+                PluginCommand::Test { module, dir } => {
+                    kinerja::devkit::test(&module, &dir, limits)?
+                }
             };
             std::process::exit(if ok { 0 } else { 1 });
         }
         Command::Openapi => {
-            println!("{}", serde_json::to_string_pretty(&kinerja::api::openapi())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&kinerja::api::openapi())?
+            );
             Ok(())
         }
     }

@@ -5,8 +5,8 @@ use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::policy::{Policy, PolicyConfig};
 use crate::store::Store;
-use kinerja_runtime::{Runtime, RuntimeConfig};
 use anyhow::Context;
+use kinerja_runtime::{Runtime, RuntimeConfig};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,11 +40,16 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .context("starting the plugin runtime")?,
     );
     load_stored_plugins(&store, &runtime).await?;
-    let parallel = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let parallel = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let policy = Arc::new(Policy {
         store: Arc::clone(&store),
         runtime,
-        config: PolicyConfig { batch_size: config.batch_size.max(1), parallel_calls: parallel },
+        config: PolicyConfig {
+            batch_size: config.batch_size.max(1),
+            parallel_calls: parallel,
+        },
     });
     let state = AppState {
         store,
@@ -54,13 +59,19 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         policy,
     };
     if config.demo {
-        crate::demo::load(&state).await.context("loading the demo data")?;
+        crate::demo::load(&state)
+            .await
+            .context("loading the demo data")?;
     }
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
-    Ok(Prepared { state, listener, addr })
+    Ok(Prepared {
+        state,
+        listener,
+        addr,
+    })
 }
 
 /// Loads every stored module into the runtime (from the compiled cache when it can), so the
@@ -83,11 +94,16 @@ async fn load_stored_plugins(store: &Arc<Store>, runtime: &Arc<Runtime>) -> anyh
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.
-pub async fn serve(p: Prepared, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    p: Prepared,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     p.state.ready.store(true, Ordering::Release);
     let app = api::app(p.state.clone());
     tracing::info!(addr = %p.addr, "serving");
-    axum::serve(p.listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(p.listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     p.state.ready.store(false, Ordering::Release);
     tracing::info!("stopped accepting requests; closing the database");
     Ok(())

@@ -65,7 +65,14 @@ impl TestServer {
         let admin = std::fs::read_to_string(dir.join("admin.token"))
             .map(|s| s.trim().to_string())
             .unwrap_or_default();
-        TestServer { base: format!("http://{addr}"), admin, dir: dir.to_path_buf(), _tmp: None, stop: Some(stop_tx), thread: Some(thread) }
+        TestServer {
+            base: format!("http://{addr}"),
+            admin,
+            dir: dir.to_path_buf(),
+            _tmp: None,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -130,16 +137,25 @@ impl Client {
         Client {
             base: base.to_string(),
             token: Some(token.to_string()),
-            http: reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().expect("client"),
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .expect("client"),
         }
     }
 
     pub fn with_token(&self, token: &str) -> Client {
-        Client { token: Some(token.to_string()), ..self.clone() }
+        Client {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
     }
 
     pub fn anonymous(&self) -> Client {
-        Client { token: None, ..self.clone() }
+        Client {
+            token: None,
+            ..self.clone()
+        }
     }
 
     fn send(&self, rb: reqwest::blocking::RequestBuilder) -> Resp {
@@ -167,10 +183,20 @@ impl Client {
         self.send(self.http.post(format!("{}{path}", self.base)).json(body))
     }
     pub fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
-        self.send(self.http.post(format!("{}{path}", self.base)).header("content-type", content_type).body(body))
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .header("content-type", content_type)
+                .body(body),
+        )
     }
     pub fn put_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
-        self.send(self.http.put(format!("{}{path}", self.base)).header("content-type", content_type).body(body))
+        self.send(
+            self.http
+                .put(format!("{}{path}", self.base))
+                .header("content-type", content_type)
+                .body(body),
+        )
     }
 
     /// Issues a token and answers its secret.
@@ -183,7 +209,10 @@ impl Client {
 
 /// A small fixture: one agency with two positions in `region`.
 pub fn seed_agency(c: &Client, region: &str, agency: &str) {
-    let r = c.put(&format!("/api/v1/regions/{region}/agencies/{agency}"), &json!({"name": format!("Dinas {agency}")}));
+    let r = c.put(
+        &format!("/api/v1/regions/{region}/agencies/{agency}"),
+        &json!({"name": format!("Dinas {agency}")}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     for (id, level, cap) in [("staf", 1, 5), ("analis", 3, 2)] {
         let r = c.put(
@@ -236,19 +265,31 @@ pub fn wasm_dir() -> PathBuf {
 /// A built plugin's bytes; fails with the command that builds it.
 pub fn wasm(name: &str) -> Vec<u8> {
     let path = wasm_dir().join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; build the plugins first with scripts/build-plugins.sh", path.display()))
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; build the plugins first with scripts/build-plugins.sh",
+            path.display()
+        )
+    })
 }
 
 impl Client {
     /// Uploads a module to a region and answers its id.
     pub fn upload(&self, region: &str, bytes: Vec<u8>) -> String {
-        let r = self.post_raw(&format!("/api/v1/regions/{region}/plugins"), "application/wasm", bytes);
+        let r = self.post_raw(
+            &format!("/api/v1/regions/{region}/plugins"),
+            "application/wasm",
+            bytes,
+        );
         assert!(r.status == 201 || r.status == 200, "upload: {}", r.text);
         r.body["id"].as_str().expect("id").to_string()
     }
 
     pub fn activate(&self, region: &str, hook: &str, plugin: &str, config: Value) {
-        let r = self.put(&format!("/api/v1/regions/{region}/policies/{hook}"), &json!({"plugin": plugin, "config": config}));
+        let r = self.put(
+            &format!("/api/v1/regions/{region}/policies/{hook}"),
+            &json!({"plugin": plugin, "config": config}),
+        );
         assert_eq!(r.status, 200, "activate: {}", r.text);
     }
 }
@@ -256,13 +297,26 @@ impl Client {
 /// An agency with employees that have period records (and one without), for evaluations.
 pub fn seed_people(c: &Client, region: &str, agency: &str) -> Vec<String> {
     seed_agency(c, region, agency);
-    let nips: Vec<String> = ["198503122010011001", "199001012015012002", "198707072012121003"].iter().map(|s| s.to_string()).collect();
+    let nips: Vec<String> = [
+        "198503122010011001",
+        "199001012015012002",
+        "198707072012121003",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for n in &nips {
-        let r = c.put(&format!("/api/v1/regions/{region}/employees/{n}"), &employee_body(agency, "staf", "2021-03-01"));
+        let r = c.put(
+            &format!("/api/v1/regions/{region}/employees/{n}"),
+            &employee_body(agency, "staf", "2021-03-01"),
+        );
         assert_eq!(r.status, 200, "{}", r.text);
     }
     for n in &nips[..2] {
-        let r = c.put(&format!("/api/v1/regions/{region}/employees/{n}/periods/2026"), &period_body());
+        let r = c.put(
+            &format!("/api/v1/regions/{region}/employees/{n}/periods/2026"),
+            &period_body(),
+        );
         assert_eq!(r.status, 200, "{}", r.text);
     }
     nips

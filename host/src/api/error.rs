@@ -94,10 +94,16 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body = ErrorBody { error: ErrorDetail { code: self.code().into(), message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().into(),
+                message,
+            },
+        };
         let mut resp = (status, axum::Json(body)).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         }
         resp
     }
@@ -120,7 +126,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             StoreError::Invalid(f) => f.into(),
-            StoreError::Conflict(m) => ApiError::Conflict { code: "conflict", message: m },
+            StoreError::Conflict(m) => ApiError::Conflict {
+                code: "conflict",
+                message: m,
+            },
             StoreError::Db(m) | StoreError::Corrupt(m) => ApiError::Internal(m),
         }
     }

@@ -9,14 +9,29 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 use utoipa::IntoParams;
 
 /// A JSON body parsed with the path of the offending field in the error.
 pub struct JsonBody<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+impl<S: Send + Sync, T: DeserializeOwned + Serialize> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let JsonBytes(bytes) = JsonBytes::from_request(req, state).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// The raw bytes of a JSON body, for handlers that parse it themselves: the same Content-Type
+/// check and size limit as [`JsonBody`], answered in the API's error format (axum's own `Bytes`
+/// rejection is a `text/plain` 413 that no client of this API expects).
+pub struct JsonBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
@@ -31,23 +46,106 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge("body: the request body is larger than the server's limit".into())
+                ApiError::TooLarge(
+                    "body: the request body is larger than the server's limit".into(),
+                )
             } else {
                 ApiError::BadRequest(format!("body: {}", e.body_text()))
             }
         })?;
-        parse_json(&bytes).map(JsonBody)
+        Ok(JsonBytes(bytes))
     }
 }
 
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+/// Parses a JSON body into `T`, naming the offending field on failure.
+pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." { "body".to_string() } else { path };
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
         ApiError::BadRequest(format!("{field}: {inner}"))
-    })
+    })?;
+    // `serde_json::from_slice` does this itself; a hand-made deserializer stops after the first
+    // value and would take `{"name": "x"} anything` as valid.
+    de.end()
+        .map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
+    // serde's derived types take more shapes than the document gives: a struct also from an
+    // array of its field values in order (`["Dinas X"]` as an agency, `"budget": [1, 2]`, `[]` as
+    // an empty period record), a unit enum variant also from `{"variant": null}`. What was sent
+    // must have the JSON types of what it was read into.
+    let sent: Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
+    let read = serde_json::to_value(&value)
+        .map_err(|e| ApiError::Internal(format!("re-encoding a parsed body: {e}")))?;
+    let mut path = String::new();
+    if let Some((want, got)) = shape_mismatch(&sent, &read, &mut path) {
+        let field = if path.is_empty() {
+            "body".to_string()
+        } else {
+            path
+        };
+        return Err(ApiError::BadRequest(format!(
+            "{field}: must be {want}, not {got}"
+        )));
+    }
+    Ok(value)
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The first place where `sent` has another JSON type than `read`, as (wanted, sent), with its
+/// path in `path` (`a.b[0].c`, as serde_path_to_error writes it). Keys `read` lacks (skipped
+/// when serializing) are not compared.
+fn shape_mismatch(
+    sent: &Value,
+    read: &Value,
+    path: &mut String,
+) -> Option<(&'static str, &'static str)> {
+    match (sent, read) {
+        (Value::Object(s), Value::Object(r)) => {
+            for (k, sv) in s {
+                if let Some(rv) = r.get(k) {
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                    if let Some(m) = shape_mismatch(sv, rv, path) {
+                        return Some(m);
+                    }
+                    path.truncate(len);
+                }
+            }
+            None
+        }
+        (Value::Array(s), Value::Array(r)) => {
+            for (i, (sv, rv)) in s.iter().zip(r).enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                if let Some(m) = shape_mismatch(sv, rv, path) {
+                    return Some(m);
+                }
+                path.truncate(len);
+            }
+            None
+        }
+        (s, r) if json_type(s) == json_type(r) => None,
+        (s, r) => Some((json_type(r), json_type(s))),
+    }
 }
 
 /// Query parameters; a wrong type names the parameter.
@@ -96,15 +194,17 @@ impl PageQuery {
         match self.limit {
             None => Ok(100),
             Some(n @ 1..=1000) => Ok(n),
-            Some(n) => Err(ApiError::BadRequest(format!("limit: {n} is not within 1–1000"))),
+            Some(n) => Err(ApiError::BadRequest(format!(
+                "limit: {n} is not within 1–1000"
+            ))),
         }
     }
 
     pub fn cursor(&self) -> Result<Option<&str>, ApiError> {
         match self.cursor.as_deref() {
-            Some(c) if c.len() > 200 || c.contains('\u{0}') => {
-                Err(ApiError::BadRequest("cursor: not a cursor this server gave out".into()))
-            }
+            Some(c) if c.len() > 200 || c.contains('\u{0}') => Err(ApiError::BadRequest(
+                "cursor: not a cursor this server gave out".into(),
+            )),
             Some("") | None => Ok(None),
             Some(c) => Ok(Some(c)),
         }
@@ -126,17 +226,18 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into()))?;
+        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into())
+        })?;
         let secret = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|s| !s.is_empty() && s.len() <= 256)
-            .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+            })?
             .to_string();
         let rec = state
             .store
@@ -160,6 +261,86 @@ impl FromRequestParts<AppState> for Caller {
                 tracing::warn!(error = %e, "could not record token use");
             }
         }
-        Ok(Caller { token_id: rec.id, scope: rec.scope })
+        Ok(Caller {
+            token_id: rec.id,
+            scope: rec.scope,
+        })
     }
+}
+
+// Path parameters, for the OpenAPI document only (handlers take them through `P<…>`). The
+// patterns are the ones the handlers check, so a client — or a fuzzer — knows the shape of a
+// valid value; a value outside them is answered 400 (NIP, period) or 404 (the others).
+
+/// `{region}`: one of the regions the server serves.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RegionParam {
+    /// `jambi`, `jakarta` or `tenayan-raya`.
+    #[param(pattern = "^(jambi|jakarta|tenayan-raya)$")]
+    pub region: String,
+}
+
+/// `{agency}`: an agency id.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AgencyParam {
+    /// 1–64 lowercase letters, digits, `-` or `_`, starting with a letter or digit.
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
+    pub agency: String,
+}
+
+/// `{id}` of a position.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PositionIdParam {
+    /// 1–64 lowercase letters, digits, `-` or `_`, starting with a letter or digit.
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
+    pub id: String,
+}
+
+/// `{nip}`: an employee's NIP.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct NipParam {
+    /// 18 digits: birth date YYYYMMDD, appointment YYYYMM, sex 1 or 2, a 3-digit sequence.
+    #[param(pattern = "^[0-9]{18}$", example = "198503122010011001")]
+    pub nip: String,
+}
+
+/// `{period}` of a period record.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PeriodParam {
+    /// `YYYY` (annual), `YYYY-Qn` (quarter) or `YYYY-MM` (month), year 2000–2100.
+    #[param(
+        pattern = "^(20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2]))?$",
+        example = "2026"
+    )]
+    pub period: String,
+}
+
+/// `{hook}` of a policy.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct HookParam {
+    /// `appraise` or `rotate`.
+    #[param(pattern = "^(appraise|rotate)$")]
+    pub hook: String,
+}
+
+/// `{id}` of an uploaded plugin module.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PluginIdParam {
+    /// The module's SHA-256, 64 lowercase hex digits.
+    #[param(pattern = "^[0-9a-f]{64}$")]
+    pub id: String,
 }

@@ -10,7 +10,6 @@ mod tokens;
 
 use crate::config::Config;
 use crate::policy::Policy;
-use kinerja_runtime::Runtime;
 use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
@@ -18,6 +17,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use error::{ApiError, ErrorBody};
+use kinerja_runtime::Runtime;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -83,7 +83,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -128,6 +131,7 @@ pub fn app(state: AppState) -> Router {
             (StatusCode::METHOD_NOT_ALLOWED, axum::Json(serde_json::json!({"error": {"code": "method_not_allowed", "message": "this route does not take that method"}})))
         })
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(middleware::from_fn(finish_body))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(move |req: Request, next: Next| async move {
             match tokio::time::timeout(timeout, next.run(req)).await {
@@ -148,6 +152,85 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The most of an unread request body [`finish_body`] reads and throws away, and for how long.
+const DRAIN_MAX_BYTES: usize = 8 * 1024 * 1024;
+const DRAIN_MAX_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Answers given before the request body was read to its end — a 401 or 404 before the handler
+/// reads it, a 405, a 413 at the body limit, a route that takes no body — leave hyper unable to
+/// find the next request on the connection, and it closes it without saying so. A client still
+/// writing its body then gets a broken pipe instead of the answer, and a client that pools
+/// connections sends its next request into a closed socket. So the rest of such a body is read
+/// and dropped (up to [`DRAIN_MAX_BYTES`] and [`DRAIN_MAX_TIME`]) before answering, and when
+/// that is not possible the answer says `Connection: close`.
+async fn finish_body(req: Request, next: Next) -> Response {
+    use axum::http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
+    use futures::StreamExt;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let chunked = req.headers().contains_key(TRANSFER_ENCODING);
+    if declared.unwrap_or(0) == 0 && !chunked {
+        return next.run(req).await;
+    }
+    // A client that waits for `100 Continue` has sent nothing yet; it is not asked to.
+    let may_drain = !req.headers().contains_key(EXPECT)
+        && declared.is_none_or(|n| n <= DRAIN_MAX_BYTES as u64 * 2);
+    let (parts, body) = req.into_parts();
+    let shared = Arc::new(Mutex::new(Some(body.into_data_stream())));
+    let body = axum::body::Body::from_stream(EndAware {
+        inner: Arc::clone(&shared),
+    });
+    let mut resp = next.run(Request::from_parts(parts, body)).await;
+    let rest = shared.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let Some(mut rest) = rest else { return resp };
+    let drained = may_drain
+        && tokio::time::timeout(DRAIN_MAX_TIME, async {
+            let mut n = 0usize;
+            while let Some(chunk) = rest.next().await {
+                match chunk {
+                    Ok(c) if n + c.len() <= DRAIN_MAX_BYTES => n += c.len(),
+                    _ => return false,
+                }
+            }
+            true
+        })
+        .await
+        .unwrap_or(false);
+    if !drained {
+        resp.headers_mut()
+            .insert(CONNECTION, axum::http::HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+/// The request body as a stream the middleware keeps a hold of; taken out (`None`) once it has
+/// been read to its end.
+struct EndAware {
+    inner: Arc<Mutex<Option<axum::body::BodyDataStream>>>,
+}
+
+impl futures::Stream for EndAware {
+    type Item = Result<axum::body::Bytes, axum::Error>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let mut slot = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(stream) = slot.as_mut() else {
+            return std::task::Poll::Ready(None);
+        };
+        let next = std::pin::Pin::new(stream).poll_next(cx);
+        if let std::task::Poll::Ready(None) = next {
+            *slot = None;
+        }
+        next
+    }
+}
+
 /// Counts requests by route template (never the raw path: ids would explode the label set),
 /// method and status, and their latency.
 async fn record_metrics(req: Request, next: Next) -> Response {
@@ -161,6 +244,7 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
     metrics::counter!(crate::telemetry::HTTP_REQUESTS, "route" => route.clone(), "method" => method, "status" => status).increment(1);
-    metrics::histogram!(crate::telemetry::HTTP_DURATION, "route" => route).record(start.elapsed().as_secs_f64());
+    metrics::histogram!(crate::telemetry::HTTP_DURATION, "route" => route)
+        .record(start.elapsed().as_secs_f64());
     resp
 }

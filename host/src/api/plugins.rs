@@ -1,7 +1,7 @@
 //! Plugins, policies, evaluations and decisions.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Caller, JsonBody, P};
+use super::extract::{Caller, HookParam, JsonBody, NipParam, PluginIdParam, RegionParam, P};
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::domain::date::Date;
@@ -24,7 +24,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .merge(OpenApiRouter::new().routes(routes!(upload, list_plugins)).layer(DefaultBodyLimit::max(upload_limit)))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(upload, list_plugins))
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .routes(routes!(activate, deactivate))
         .routes(routes!(policies))
         .routes(routes!(dry_run))
@@ -38,7 +42,10 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
 impl From<PolicyError> for ApiError {
     fn from(e: PolicyError) -> Self {
         match e {
-            PolicyError::NoActivePolicy { .. } => ApiError::Conflict { code: "no_active_policy", message: e.to_string() },
+            PolicyError::NoActivePolicy { .. } => ApiError::Conflict {
+                code: "no_active_policy",
+                message: e.to_string(),
+            },
             PolicyError::Plugin(m) => ApiError::Plugin(m),
             PolicyError::Busy(m) => ApiError::Busy(m),
             PolicyError::BadRequest(m) => ApiError::BadRequest(m),
@@ -49,34 +56,67 @@ impl From<PolicyError> for ApiError {
 }
 
 fn region_ok(region: &str) -> ApiResult<()> {
-    validate_id("region", region).map_err(|_| ApiError::NotFound(format!("region `{}` not found", region.chars().take(64).collect::<String>())))
+    validate_id("region", region).map_err(|_| {
+        ApiError::NotFound(format!(
+            "region `{}` not found",
+            region.chars().take(64).collect::<String>()
+        ))
+    })
 }
 
 fn hook_ok(hook: &str) -> ApiResult<kinerja_runtime::Hook> {
-    hook.parse().map_err(|_| ApiError::NotFound(format!("hook `{}` does not exist; use appraise or rotate", hook.chars().take(40).collect::<String>())))
+    hook.parse().map_err(|_| {
+        ApiError::NotFound(format!(
+            "hook `{}` does not exist; use appraise or rotate",
+            hook.chars().take(40).collect::<String>()
+        ))
+    })
 }
 
 fn plugin_id_ok(id: &str) -> ApiResult<()> {
-    if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+    if id.len() == 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
         Ok(())
     } else {
-        Err(ApiError::NotFound(format!("plugin `{}` not found (ids are 64 lowercase hex digits)", id.chars().take(70).collect::<String>())))
+        Err(ApiError::NotFound(format!(
+            "plugin `{}` not found (ids are 64 lowercase hex digits)",
+            id.chars().take(70).collect::<String>()
+        )))
     }
 }
 
+// For the document only: `Vec<u8>` itself would be documented as a JSON array of integers,
+// which is not what goes over the wire.
+/// The raw bytes of a WebAssembly module (`.wasm`).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct WasmModule(Vec<u8>);
+
 /// Upload a policy plugin (the raw `.wasm` bytes). The same bytes again answer 200 with the same id.
 #[utoipa::path(post, path = "/api/v1/regions/{region}/plugins", tag = "plugins",
-    params(("region" = String, Path)),
-    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    params(RegionParam),
+    request_body(content = WasmModule, content_type = "application/wasm"),
     responses((status = 201, body = PluginUpload), (status = 200, body = PluginUpload), Errors), security(("bearer" = [])))]
-async fn upload(State(st): State<AppState>, c: Caller, P(region): P<String>, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> ApiResult<(StatusCode, Json<PluginUpload>)> {
+async fn upload(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<(StatusCode, Json<PluginUpload>)> {
     region_ok(&region)?;
     c.scope.require_region_admin(&region)?;
     let r = region.clone();
     st.store.run(move |s| s.require_region(&r)).await?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(format!("the module is larger than the upload limit of {} bytes", st.runtime().limits().module_bytes))
+            ApiError::TooLarge(format!(
+                "the module is larger than the upload limit of {} bytes",
+                st.runtime().limits().module_bytes
+            ))
         } else {
             ApiError::BadRequest(format!("body: {}", e.body_text()))
         }
@@ -92,11 +132,25 @@ async fn upload(State(st): State<AppState>, c: Caller, P(region): P<String>, bod
             other => ApiError::BadRequest(format!("module: {other}")),
         })?;
     let (info, bytes) = info;
-    let meta = PluginMeta { id: info.id.clone(), size: info.size as u64, hooks: info.hooks.iter().map(|h| h.as_str().to_string()).collect() };
+    let meta = PluginMeta {
+        id: info.id.clone(),
+        size: info.size as u64,
+        hooks: info.hooks.iter().map(|h| h.as_str().to_string()).collect(),
+    };
     let actor = c.token_id.clone();
-    let (up, created) = st.store.run(move |s| s.put_plugin(&region, meta, &bytes, Some(&actor))).await?;
+    let (up, created) = st
+        .store
+        .run(move |s| s.put_plugin(&region, meta, &bytes, Some(&actor)))
+        .await?;
     tracing::info!(plugin = %up.id, region = %up.region, created, "plugin uploaded");
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(up)))
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(up),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -105,15 +159,21 @@ pub struct PluginList {
 }
 
 /// The region's modules: id, size, hooks, who uploaded them and when.
-#[utoipa::path(get, path = "/api/v1/regions/{region}/plugins", tag = "plugins", params(("region" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/regions/{region}/plugins", tag = "plugins", params(RegionParam),
     responses((status = 200, body = PluginList), Errors), security(("bearer" = [])))]
-async fn list_plugins(State(st): State<AppState>, c: Caller, P(region): P<String>) -> ApiResult<Json<PluginList>> {
+async fn list_plugins(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+) -> ApiResult<Json<PluginList>> {
     region_ok(&region)?;
     c.scope.require_region_admin(&region)?;
-    Ok(Json(PluginList { items: st.store.run(move |s| s.plugins(&region)).await? }))
+    Ok(Json(PluginList {
+        items: st.store.run(move |s| s.plugins(&region)).await?,
+    }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivateInput {
     /// The id (SHA-256) of a module uploaded to this region.
@@ -126,27 +186,45 @@ pub struct ActivateInput {
 
 /// Activate a module for `appraise` or `rotate`; activating an older id is a rollback.
 #[utoipa::path(put, path = "/api/v1/regions/{region}/policies/{hook}", tag = "plugins",
-    params(("region" = String, Path), ("hook" = String, Path)), request_body = ActivateInput,
+    params(RegionParam, HookParam), request_body = ActivateInput,
     responses((status = 200, body = Activation), Errors), security(("bearer" = [])))]
-async fn activate(State(st): State<AppState>, c: Caller, P((region, hook)): P<(String, String)>, JsonBody(input): JsonBody<ActivateInput>) -> ApiResult<Json<Activation>> {
+async fn activate(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, hook)): P<(String, String)>,
+    JsonBody(input): JsonBody<ActivateInput>,
+) -> ApiResult<Json<Activation>> {
     region_ok(&region)?;
     let h = hook_ok(&hook)?;
     c.scope.require_region_admin(&region)?;
-    let config = input.config.unwrap_or_else(|| Value::Object(Default::default()));
+    let config = input
+        .config
+        .unwrap_or_else(|| Value::Object(Default::default()));
     if !config.is_object() {
         return Err(ApiError::BadRequest("config: must be a JSON object".into()));
     }
     if plugin_id_ok(&input.plugin).is_err() {
-        return Err(ApiError::BadRequest("plugin: must be the 64-hex-digit id of an uploaded module".into()));
+        return Err(ApiError::BadRequest(
+            "plugin: must be the 64-hex-digit id of an uploaded module".into(),
+        ));
     }
     let (r, p) = (region.clone(), input.plugin.clone());
     let up = st
         .store
         .run(move |s| s.plugin_upload(&r, &p))
         .await
-        .map_err(|_| ApiError::BadRequest(format!("plugin: `{}` was not uploaded to region `{region}`", input.plugin)))?;
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "plugin: `{}` was not uploaded to region `{region}`",
+                input.plugin
+            ))
+        })?;
     if !up.hooks.iter().any(|x| x == h.as_str()) {
-        return Err(ApiError::BadRequest(format!("plugin: module {} does not offer the {hook} hook (it offers {})", up.id, up.hooks.join(", "))));
+        return Err(ApiError::BadRequest(format!(
+            "plugin: module {} does not offer the {hook} hook (it offers {})",
+            up.id,
+            up.hooks.join(", ")
+        )));
     }
     let rt = st.runtime();
     if !rt.is_loaded(&up.id) {
@@ -158,21 +236,30 @@ async fn activate(State(st): State<AppState>, c: Caller, P((region, hook)): P<(S
             .map_err(|e| ApiError::Internal(format!("stored module no longer loads: {e}")))?;
     }
     let actor = c.token_id.clone();
-    let act = st.store.run(move |s| s.activate(&region, h.as_str(), &up.id, config, Some(&actor))).await?;
+    let act = st
+        .store
+        .run(move |s| s.activate(&region, h.as_str(), &up.id, config, Some(&actor)))
+        .await?;
     tracing::info!(region = %act.region, hook = %act.hook, plugin = ?act.plugin, "policy activated");
     Ok(Json(act))
 }
 
 /// Deactivate the hook's policy.
 #[utoipa::path(delete, path = "/api/v1/regions/{region}/policies/{hook}", tag = "plugins",
-    params(("region" = String, Path), ("hook" = String, Path)),
+    params(RegionParam, HookParam),
     responses((status = 204), Errors), security(("bearer" = [])))]
-async fn deactivate(State(st): State<AppState>, c: Caller, P((region, hook)): P<(String, String)>) -> ApiResult<StatusCode> {
+async fn deactivate(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, hook)): P<(String, String)>,
+) -> ApiResult<StatusCode> {
     region_ok(&region)?;
     let h = hook_ok(&hook)?;
     c.scope.require_region_admin(&region)?;
     let actor = c.token_id.clone();
-    st.store.run(move |s| s.deactivate(&region, h.as_str(), Some(&actor))).await?;
+    st.store
+        .run(move |s| s.deactivate(&region, h.as_str(), Some(&actor)))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -185,9 +272,13 @@ pub struct Policies {
 }
 
 /// The active plugin and config per hook, and the activation history.
-#[utoipa::path(get, path = "/api/v1/regions/{region}/policies", tag = "plugins", params(("region" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/regions/{region}/policies", tag = "plugins", params(RegionParam),
     responses((status = 200, body = Policies), Errors), security(("bearer" = [])))]
-async fn policies(State(st): State<AppState>, c: Caller, P(region): P<String>) -> ApiResult<Json<Policies>> {
+async fn policies(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+) -> ApiResult<Json<Policies>> {
     region_ok(&region)?;
     c.scope.require_region(&region)?;
     let (active, history) = st.store.run(move |s| s.policies(&region)).await?;
@@ -195,7 +286,13 @@ async fn policies(State(st): State<AppState>, c: Caller, P(region): P<String>) -
 }
 
 /// Who is appraised: the named NIPs in order, or an agency's employees by NIP, or the region's.
-async fn select(st: &AppState, c: &Caller, region: &str, nips: Option<Vec<String>>, agency: Option<String>) -> ApiResult<Vec<Employee>> {
+async fn select(
+    st: &AppState,
+    c: &Caller,
+    region: &str,
+    nips: Option<Vec<String>>,
+    agency: Option<String>,
+) -> ApiResult<Vec<Employee>> {
     if let Some(a) = &agency {
         validate_id("agency", a)?;
     }
@@ -223,13 +320,21 @@ async fn select(st: &AppState, c: &Caller, region: &str, nips: Option<Vec<String
                 .await?;
             let mut out = Vec::with_capacity(emps.len());
             for e in emps {
-                let e = e.map_err(|n| ApiError::NotFound(format!("employee `{n}` in region `{region}` not found")))?;
+                let e = e.map_err(|n| {
+                    ApiError::NotFound(format!("employee `{n}` in region `{region}` not found"))
+                })?;
                 if let Some(a) = &agency {
                     if &e.agency != a {
                         return Err(if c.scope.role == Role::Agency {
-                            ApiError::Forbidden(format!("employee {} is not in agency `{a}`", e.nip))
+                            ApiError::Forbidden(format!(
+                                "employee {} is not in agency `{a}`",
+                                e.nip
+                            ))
                         } else {
-                            ApiError::BadRequest(format!("nips: employee {} is not in agency `{a}`", e.nip))
+                            ApiError::BadRequest(format!(
+                                "nips: employee {} is not in agency `{a}`",
+                                e.nip
+                            ))
                         });
                     }
                 }
@@ -239,12 +344,15 @@ async fn select(st: &AppState, c: &Caller, region: &str, nips: Option<Vec<String
         }
         None => {
             let r = region.to_string();
-            Ok(st.store.run(move |s| Ok(s.employees(&r, agency.as_deref(), None, usize::MAX)?.items)).await?)
+            Ok(st
+                .store
+                .run(move |s| Ok(s.employees(&r, agency.as_deref(), None, usize::MAX)?.items))
+                .await?)
         }
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppraiseInput {
     /// `YYYY`, `YYYY-Qn` or `YYYY-MM`.
@@ -255,19 +363,29 @@ pub struct AppraiseInput {
 
 /// Appraise employees for a period with the active plugin; all results are stored together or not at all.
 #[utoipa::path(post, path = "/api/v1/regions/{region}/appraisals", tag = "evaluation",
-    params(("region" = String, Path)), request_body = AppraiseInput,
+    params(RegionParam), request_body = AppraiseInput,
     responses((status = 200, body = Appraisal), Errors), security(("bearer" = [])))]
-async fn appraise(State(st): State<AppState>, c: Caller, P(region): P<String>, JsonBody(input): JsonBody<AppraiseInput>) -> ApiResult<Json<Appraisal>> {
+async fn appraise(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+    JsonBody(input): JsonBody<AppraiseInput>,
+) -> ApiResult<Json<Appraisal>> {
     region_ok(&region)?;
     c.scope.require_region(&region)?;
-    let period = Period::parse(&input.period).map_err(|m| ApiError::BadRequest(format!("period: {m}")))?;
+    let period =
+        Period::parse(&input.period).map_err(|m| ApiError::BadRequest(format!("period: {m}")))?;
     let r = region.clone();
     st.store.run(move |s| s.require_region(&r)).await?;
     let emps = select(&st, &c, &region, input.nips, input.agency).await?;
-    Ok(Json(st.policy.appraise(&region, period, emps, &c.token_id).await?))
+    Ok(Json(
+        st.policy
+            .appraise(&region, period, emps, &c.token_id)
+            .await?,
+    ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateInput {
     /// The date tenure and the latest predikat are taken at.
@@ -278,9 +396,14 @@ pub struct RotateInput {
 
 /// Recommend rotations and promotions with the active plugin; the decision is stored.
 #[utoipa::path(post, path = "/api/v1/regions/{region}/rotations", tag = "evaluation",
-    params(("region" = String, Path)), request_body = RotateInput,
+    params(RegionParam), request_body = RotateInput,
     responses((status = 200, body = Object), Errors), security(("bearer" = [])))]
-async fn rotate(State(st): State<AppState>, c: Caller, P(region): P<String>, JsonBody(input): JsonBody<RotateInput>) -> ApiResult<Json<Value>> {
+async fn rotate(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+    JsonBody(input): JsonBody<RotateInput>,
+) -> ApiResult<Json<Value>> {
     region_ok(&region)?;
     if let Some(a) = &input.agency {
         validate_id("agency", a)?;
@@ -288,10 +411,14 @@ async fn rotate(State(st): State<AppState>, c: Caller, P(region): P<String>, Jso
     let agency = c.scope.agency_filter(&region, input.agency.as_deref())?;
     let r = region.clone();
     st.store.run(move |s| s.require_region(&r)).await?;
-    Ok(Json(st.policy.rotate(&region, input.as_of, agency, &c.token_id).await?))
+    Ok(Json(
+        st.policy
+            .rotate(&region, input.as_of, agency, &c.token_id)
+            .await?,
+    ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DryRunInput {
     /// `appraise` or `rotate`.
@@ -308,45 +435,78 @@ pub struct DryRunInput {
 
 /// Run a hook of any uploaded module without storing anything; answers the plugin's response with its logs, fuel and time.
 #[utoipa::path(post, path = "/api/v1/regions/{region}/plugins/{id}/dry-run", tag = "plugins",
-    params(("region" = String, Path), ("id" = String, Path)), request_body = DryRunInput,
+    params(RegionParam, PluginIdParam), request_body = DryRunInput,
     responses((status = 200, body = Object), Errors), security(("bearer" = [])))]
-async fn dry_run(State(st): State<AppState>, c: Caller, P((region, id)): P<(String, String)>, JsonBody(input): JsonBody<DryRunInput>) -> ApiResult<Json<Value>> {
+async fn dry_run(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, id)): P<(String, String)>,
+    JsonBody(input): JsonBody<DryRunInput>,
+) -> ApiResult<Json<Value>> {
     region_ok(&region)?;
     plugin_id_ok(&id)?;
     c.scope.require_region_admin(&region)?;
-    let hook = input.hook.parse::<kinerja_runtime::Hook>().map_err(|_| ApiError::BadRequest("hook: must be appraise or rotate".into()))?;
+    let hook = input
+        .hook
+        .parse::<kinerja_runtime::Hook>()
+        .map_err(|_| ApiError::BadRequest("hook: must be appraise or rotate".into()))?;
     let (r, i) = (region.clone(), id.clone());
     let up = st.store.run(move |s| s.plugin_upload(&r, &i)).await?;
     if !up.hooks.iter().any(|h| h == hook.as_str()) {
-        return Err(ApiError::BadRequest(format!("hook: module {} does not offer {}", up.id, hook.as_str())));
+        return Err(ApiError::BadRequest(format!(
+            "hook: module {} does not offer {}",
+            up.id,
+            hook.as_str()
+        )));
     }
     let config = match input.config {
         Some(c) if c.is_object() => c,
         Some(_) => return Err(ApiError::BadRequest("config: must be a JSON object".into())),
         None => {
             let (r, h) = (region.clone(), hook.as_str().to_string());
-            st.store.run(move |s| s.active_policy(&r, &h)).await?.map(|a| a.config).unwrap_or_else(|| Value::Object(Default::default()))
+            st.store
+                .run(move |s| s.active_policy(&r, &h))
+                .await?
+                .map(|a| a.config)
+                .unwrap_or_else(|| Value::Object(Default::default()))
         }
     };
     let rt = st.runtime();
     if !rt.is_loaded(&up.id) {
         let id = up.id.clone();
         let bytes = st.store.run(move |s| s.plugin_bytes(&id)).await?;
-        tokio::task::spawn_blocking(move || rt.load(&bytes)).await.map_err(|e| ApiError::Internal(e.to_string()))?.map_err(|e| ApiError::Internal(e.to_string()))?;
+        tokio::task::spawn_blocking(move || rt.load(&bytes))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     match hook {
         kinerja_runtime::Hook::Appraise => {
-            let period = input.period.as_deref().ok_or_else(|| ApiError::BadRequest("period: required for appraise".into()))?;
-            let period = Period::parse(period).map_err(|m| ApiError::BadRequest(format!("period: {m}")))?;
+            let period = input
+                .period
+                .as_deref()
+                .ok_or_else(|| ApiError::BadRequest("period: required for appraise".into()))?;
+            let period =
+                Period::parse(period).map_err(|m| ApiError::BadRequest(format!("period: {m}")))?;
             let emps = select(&st, &c, &region, input.nips, input.agency).await?;
-            Ok(Json(st.policy.dry_run_appraise(&region, &id, &config, period, emps).await?))
+            Ok(Json(
+                st.policy
+                    .dry_run_appraise(&region, &id, &config, period, emps)
+                    .await?,
+            ))
         }
         kinerja_runtime::Hook::Rotate => {
-            let as_of = input.as_of.ok_or_else(|| ApiError::BadRequest("as_of: required for rotate".into()))?;
+            let as_of = input
+                .as_of
+                .ok_or_else(|| ApiError::BadRequest("as_of: required for rotate".into()))?;
             if let Some(a) = &input.agency {
                 validate_id("agency", a)?;
             }
-            Ok(Json(st.policy.dry_run_rotate(&region, &id, &config, as_of, input.agency).await?))
+            Ok(Json(
+                st.policy
+                    .dry_run_rotate(&region, &id, &config, as_of, input.agency)
+                    .await?,
+            ))
         }
     }
 }
@@ -358,21 +518,34 @@ pub struct DecisionList {
 
 /// The employee's stored appraisal results, newest first.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/appraisals", tag = "evaluation",
-    params(("region" = String, Path), ("nip" = String, Path)),
+    params(RegionParam, NipParam),
     responses((status = 200, body = DecisionList), Errors), security(("bearer" = [])))]
-async fn employee_appraisals(State(st): State<AppState>, c: Caller, P((region, nip)): P<(String, String)>) -> ApiResult<Json<DecisionList>> {
+async fn employee_appraisals(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip)): P<(String, String)>,
+) -> ApiResult<Json<DecisionList>> {
     region_ok(&region)?;
     Nip::parse(&nip).map_err(|m| ApiError::BadRequest(format!("nip: {m}")))?;
     c.scope.require_region(&region)?;
     let (r, n) = (region.clone(), nip.clone());
     let emp = st.store.run(move |s| s.employee(&r, &n)).await?;
-    c.scope.require_employee_read(&region, &emp.agency, &emp.nip)?;
-    Ok(Json(DecisionList { items: st.store.run(move |s| s.appraisals_of(&region, &nip)).await? }))
+    c.scope
+        .require_employee_read(&region, &emp.agency, &emp.nip)?;
+    Ok(Json(DecisionList {
+        items: st
+            .store
+            .run(move |s| s.appraisals_of(&region, &nip))
+            .await?,
+    }))
 }
 
 async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<Decision> {
     if id.len() > 40 || !id.starts_with("dec-") {
-        return Err(ApiError::NotFound(format!("decision `{}` not found", id.chars().take(40).collect::<String>())));
+        return Err(ApiError::NotFound(format!(
+            "decision `{}` not found",
+            id.chars().take(40).collect::<String>()
+        )));
     }
     let d = st.store.run(move |s| s.decision(&id)).await?;
     c.scope.require_region(&d.region)?;
@@ -384,7 +557,11 @@ async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<D
             c.scope.require_employee_read(&d.region, &emp.agency, nip)?;
         }
         (_, None) if d.by.as_deref() == Some(c.token_id.as_str()) => {}
-        _ => return Err(ApiError::Forbidden("this decision is not within this token's scope".into())),
+        _ => {
+            return Err(ApiError::Forbidden(
+                "this decision is not within this token's scope".into(),
+            ))
+        }
     }
     Ok(d)
 }
@@ -392,7 +569,11 @@ async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<D
 /// A stored decision: plugin, hook, input hash, output, fuel, duration, logs, time, who.
 #[utoipa::path(get, path = "/api/v1/decisions/{id}", tag = "evaluation", params(("id" = String, Path)),
     responses((status = 200, body = Decision), Errors), security(("bearer" = [])))]
-async fn decision(State(st): State<AppState>, c: Caller, P(id): P<String>) -> ApiResult<Json<Decision>> {
+async fn decision(
+    State(st): State<AppState>,
+    c: Caller,
+    P(id): P<String>,
+) -> ApiResult<Json<Decision>> {
     Ok(Json(readable_decision(&st, &c, id).await?))
 }
 
@@ -405,7 +586,10 @@ async fn replay(State(st): State<AppState>, c: Caller, P(id): P<String>) -> ApiR
     if !rt.is_loaded(&d.plugin) {
         let pid = d.plugin.clone();
         let bytes = st.store.run(move |s| s.plugin_bytes(&pid)).await?;
-        tokio::task::spawn_blocking(move || rt.load(&bytes)).await.map_err(|e| ApiError::Internal(e.to_string()))?.map_err(|e| ApiError::Internal(e.to_string()))?;
+        tokio::task::spawn_blocking(move || rt.load(&bytes))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     Ok(Json(st.policy.replay(&d).await?))
 }

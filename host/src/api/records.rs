@@ -1,7 +1,10 @@
 //! Routes of the ASN records: agencies, positions, employees, period records and daily reports.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Caller, JsonBody, PageQuery, Q, P};
+use super::extract::{
+    AgencyParam, Caller, JsonBody, JsonBytes, NipParam, PageQuery, PeriodParam, PositionIdParam,
+    RegionParam, P, Q,
+};
 use super::{AppState, Errors};
 use crate::domain::date::Date;
 use crate::domain::nip::Nip;
@@ -38,23 +41,37 @@ fn period(s: &str) -> ApiResult<Period> {
 }
 
 fn region_id(region: &str) -> ApiResult<()> {
-    validate_id("region", region).map_err(|_| ApiError::NotFound(format!("region `{}` not found", region.chars().take(64).collect::<String>())))
+    validate_id("region", region).map_err(|_| {
+        ApiError::NotFound(format!(
+            "region `{}` not found",
+            region.chars().take(64).collect::<String>()
+        ))
+    })
 }
 
 /// List agencies of a region.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/agencies", tag = "records",
-    params(("region" = String, Path), PageQuery),
+    params(RegionParam, PageQuery),
     responses((status = 200, body = Page<Agency>), Errors), security(("bearer" = [])))]
-async fn list_agencies(State(st): State<AppState>, c: Caller, P(region): P<String>, Q(q): Q<PageQuery>) -> ApiResult<Json<Page<Agency>>> {
+async fn list_agencies(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<Agency>>> {
     region_id(&region)?;
     c.scope.require_region(&region)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
-    Ok(Json(st.store.run(move |s| s.agencies(&region, cursor.as_deref(), limit)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.agencies(&region, cursor.as_deref(), limit))
+            .await?,
+    ))
 }
 
 /// Create or update an agency (OPD).
 #[utoipa::path(put, path = "/api/v1/regions/{region}/agencies/{agency}", tag = "records",
-    params(("region" = String, Path), ("agency" = String, Path)), request_body = AgencyInput,
+    params(RegionParam, AgencyParam), request_body = AgencyInput,
     responses((status = 200, body = Agency), Errors), security(("bearer" = [])))]
 async fn put_agency(
     State(st): State<AppState>,
@@ -66,34 +83,53 @@ async fn put_agency(
     validate_id("agency", &agency)?;
     c.scope.require_region_admin(&region)?;
     input.validate()?;
-    Ok(Json(st.store.run(move |s| s.upsert_agency(&region, &agency, input)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.upsert_agency(&region, &agency, input))
+            .await?,
+    ))
 }
 
 /// Read an agency.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/agencies/{agency}", tag = "records",
-    params(("region" = String, Path), ("agency" = String, Path)),
+    params(RegionParam, AgencyParam),
     responses((status = 200, body = Agency), Errors), security(("bearer" = [])))]
-async fn get_agency(State(st): State<AppState>, c: Caller, P((region, agency)): P<(String, String)>) -> ApiResult<Json<Agency>> {
+async fn get_agency(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, agency)): P<(String, String)>,
+) -> ApiResult<Json<Agency>> {
     region_id(&region)?;
     c.scope.require_region(&region)?;
     validate_id("agency", &agency)?;
-    Ok(Json(st.store.run(move |s| s.agency(&region, &agency)).await?))
+    Ok(Json(
+        st.store.run(move |s| s.agency(&region, &agency)).await?,
+    ))
 }
 
 /// List positions with their holders and vacancies (filter `agency`).
 #[utoipa::path(get, path = "/api/v1/regions/{region}/positions", tag = "records",
-    params(("region" = String, Path), PageQuery),
+    params(RegionParam, PageQuery),
     responses((status = 200, body = Page<PositionView>), Errors), security(("bearer" = [])))]
-async fn list_positions(State(st): State<AppState>, c: Caller, P(region): P<String>, Q(q): Q<PageQuery>) -> ApiResult<Json<Page<PositionView>>> {
+async fn list_positions(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<PositionView>>> {
     region_id(&region)?;
     let agency = c.scope.agency_filter(&region, q.agency.as_deref())?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
-    Ok(Json(st.store.run(move |s| s.positions(&region, agency.as_deref(), cursor.as_deref(), limit)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.positions(&region, agency.as_deref(), cursor.as_deref(), limit))
+            .await?,
+    ))
 }
 
 /// Create or update a position (jabatan) with its competence standard and capacity.
 #[utoipa::path(put, path = "/api/v1/regions/{region}/positions/{id}", tag = "records",
-    params(("region" = String, Path), ("id" = String, Path)), request_body = PositionInput,
+    params(RegionParam, PositionIdParam), request_body = PositionInput,
     responses((status = 200, body = Position), Errors), security(("bearer" = [])))]
 async fn put_position(
     State(st): State<AppState>,
@@ -109,36 +145,54 @@ async fn put_position(
     if let Ok(old) = st.store.run(move |s| s.position(&r, &i)).await {
         c.scope.require_agency(&region, &old.position.agency)?;
     }
-    Ok(Json(st.store.run(move |s| s.upsert_position(&region, &id, input)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.upsert_position(&region, &id, input))
+            .await?,
+    ))
 }
 
 /// Read a position with its current holders and vacancies.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/positions/{id}", tag = "records",
-    params(("region" = String, Path), ("id" = String, Path)),
+    params(RegionParam, PositionIdParam),
     responses((status = 200, body = PositionView), Errors), security(("bearer" = [])))]
-async fn get_position(State(st): State<AppState>, c: Caller, P((region, id)): P<(String, String)>) -> ApiResult<Json<PositionView>> {
+async fn get_position(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, id)): P<(String, String)>,
+) -> ApiResult<Json<PositionView>> {
     region_id(&region)?;
     c.scope.require_region(&region)?;
     validate_id("id", &id)?;
     let view = st.store.run(move |s| s.position(&region, &id)).await?;
-    c.scope.require_agency(&view.position.region, &view.position.agency)?;
+    c.scope
+        .require_agency(&view.position.region, &view.position.agency)?;
     Ok(Json(view))
 }
 
 /// List employees (filter `agency`; an agency token sees its own agency).
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees", tag = "records",
-    params(("region" = String, Path), PageQuery),
+    params(RegionParam, PageQuery),
     responses((status = 200, body = Page<Employee>), Errors), security(("bearer" = [])))]
-async fn list_employees(State(st): State<AppState>, c: Caller, P(region): P<String>, Q(q): Q<PageQuery>) -> ApiResult<Json<Page<Employee>>> {
+async fn list_employees(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<Employee>>> {
     region_id(&region)?;
     let agency = c.scope.agency_filter(&region, q.agency.as_deref())?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
-    Ok(Json(st.store.run(move |s| s.employees(&region, agency.as_deref(), cursor.as_deref(), limit)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.employees(&region, agency.as_deref(), cursor.as_deref(), limit))
+            .await?,
+    ))
 }
 
 /// Create or update an employee; a new position moves the old one into the history.
 #[utoipa::path(put, path = "/api/v1/regions/{region}/employees/{nip}", tag = "records",
-    params(("region" = String, Path), ("nip" = String, Path, description = "18-digit NIP")), request_body = EmployeeInput,
+    params(RegionParam, NipParam), request_body = EmployeeInput,
     responses((status = 200, body = Employee), Errors), security(("bearer" = [])))]
 async fn put_employee(
     State(st): State<AppState>,
@@ -154,31 +208,45 @@ async fn put_employee(
     if let Ok(old) = st.store.run(move |s| s.employee(&r, &n)).await {
         c.scope.require_agency(&region, &old.agency)?;
     }
-    Ok(Json(st.store.run(move |s| s.upsert_employee(&region, nip.as_str(), input)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.upsert_employee(&region, nip.as_str(), input))
+            .await?,
+    ))
 }
 
 /// The employee the caller may read, or 403/404.
-async fn readable_employee(st: &AppState, c: &Caller, region: &str, nip_s: &str) -> ApiResult<Employee> {
+async fn readable_employee(
+    st: &AppState,
+    c: &Caller,
+    region: &str,
+    nip_s: &str,
+) -> ApiResult<Employee> {
     region_id(region)?;
     let nip = nip(nip_s)?;
     c.scope.require_region(region)?;
     let r = region.to_string();
     let emp = st.store.run(move |s| s.employee(&r, nip.as_str())).await?;
-    c.scope.require_employee_read(region, &emp.agency, &emp.nip)?;
+    c.scope
+        .require_employee_read(region, &emp.agency, &emp.nip)?;
     Ok(emp)
 }
 
 /// Read an employee with the position history.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}", tag = "records",
-    params(("region" = String, Path), ("nip" = String, Path)),
+    params(RegionParam, NipParam),
     responses((status = 200, body = Employee), Errors), security(("bearer" = [])))]
-async fn get_employee(State(st): State<AppState>, c: Caller, P((region, nip_s)): P<(String, String)>) -> ApiResult<Json<Employee>> {
+async fn get_employee(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip_s)): P<(String, String)>,
+) -> ApiResult<Json<Employee>> {
     Ok(Json(readable_employee(&st, &c, &region, &nip_s).await?))
 }
 
 /// Create or replace the employee's record for a period (SKP, behaviour, innovations, …).
 #[utoipa::path(put, path = "/api/v1/regions/{region}/employees/{nip}/periods/{period}", tag = "records",
-    params(("region" = String, Path), ("nip" = String, Path), ("period" = String, Path, description = "YYYY, YYYY-Qn or YYYY-MM")),
+    params(RegionParam, NipParam, PeriodParam),
     request_body = PeriodInput,
     responses((status = 200, body = PeriodRecord), Errors), security(("bearer" = [])))]
 async fn put_period(
@@ -196,27 +264,48 @@ async fn put_period(
     let n = nip.to_string();
     let emp = st.store.run(move |s| s.employee(&r, &n)).await?;
     c.scope.require_agency(&region, &emp.agency)?;
-    Ok(Json(st.store.run(move |s| s.put_period(&region, nip.as_str(), p, input)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.put_period(&region, nip.as_str(), p, input))
+            .await?,
+    ))
 }
 
 /// Read one period record.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/periods/{period}", tag = "records",
-    params(("region" = String, Path), ("nip" = String, Path), ("period" = String, Path)),
+    params(RegionParam, NipParam, PeriodParam),
     responses((status = 200, body = PeriodRecord), Errors), security(("bearer" = [])))]
-async fn get_period(State(st): State<AppState>, c: Caller, P((region, nip_s, period_s)): P<(String, String, String)>) -> ApiResult<Json<PeriodRecord>> {
+async fn get_period(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip_s, period_s)): P<(String, String, String)>,
+) -> ApiResult<Json<PeriodRecord>> {
     let p = period(&period_s)?;
     let emp = readable_employee(&st, &c, &region, &nip_s).await?;
-    Ok(Json(st.store.run(move |s| s.period(&region, &emp.nip, p)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.period(&region, &emp.nip, p))
+            .await?,
+    ))
 }
 
 /// List the employee's period records.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/periods", tag = "records",
-    params(("region" = String, Path), ("nip" = String, Path), PageQuery),
+    params(RegionParam, NipParam, PageQuery),
     responses((status = 200, body = Page<PeriodRecord>), Errors), security(("bearer" = [])))]
-async fn list_periods(State(st): State<AppState>, c: Caller, P((region, nip_s)): P<(String, String)>, Q(q): Q<PageQuery>) -> ApiResult<Json<Page<PeriodRecord>>> {
+async fn list_periods(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip_s)): P<(String, String)>,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<PeriodRecord>>> {
     let emp = readable_employee(&st, &c, &region, &nip_s).await?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
-    Ok(Json(st.store.run(move |s| s.periods(&region, &emp.nip, cursor.as_deref(), limit)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.periods(&region, &emp.nip, cursor.as_deref(), limit))
+            .await?,
+    ))
 }
 
 /// One report or a list of them (documents the body; the handler parses it by its first byte).
@@ -238,19 +327,24 @@ const MAX_ACTIVITIES: usize = 10_000;
 
 /// Add daily activity reports (one object or a list), all or none.
 #[utoipa::path(post, path = "/api/v1/regions/{region}/employees/{nip}/activities", tag = "records",
-    params(("region" = String, Path), ("nip" = String, Path)), request_body = OneOrMany,
+    params(RegionParam, NipParam), request_body = OneOrMany,
     responses((status = 201, body = Added), Errors), security(("bearer" = [])))]
 async fn add_activities(
     State(st): State<AppState>,
     c: Caller,
     P((region, nip_s)): P<(String, String)>,
-    body: axum::body::Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> ApiResult<(StatusCode, Json<Added>)> {
     let emp = readable_employee(&st, &c, &region, &nip_s).await?;
     // Untagged enums lose the field path; try the list first for a precise message.
     let items: Vec<ActivityInput> = match body.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'[') => super::extract::parse_json(&body)?,
-        _ => vec![super::extract::parse_json(&body)?],
+        Some(b'{') => vec![super::extract::parse_json(&body)?],
+        _ => {
+            return Err(
+                FieldError::new("body", "must be one report object or a list of them").into(),
+            )
+        }
     };
     if items.is_empty() || items.len() > MAX_ACTIVITIES {
         return Err(FieldError::new("body", format!("send 1–{MAX_ACTIVITIES} reports")).into());
@@ -258,7 +352,10 @@ async fn add_activities(
     for (i, a) in items.iter().enumerate() {
         a.validate(&format!("[{i}]"))?;
     }
-    let added = st.store.run(move |s| s.add_activities(&region, &emp.nip, items)).await?;
+    let added = st
+        .store
+        .run(move |s| s.add_activities(&region, &emp.nip, items))
+        .await?;
     Ok((StatusCode::CREATED, Json(Added { items: added })))
 }
 
@@ -278,7 +375,7 @@ pub struct ActivityParams {
 
 /// List activity reports by date (`from`, `to` inclusive).
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/activities", tag = "records",
-    params(("region" = String, Path), ("nip" = String, Path), ActivityParams),
+    params(RegionParam, NipParam, ActivityParams),
     responses((status = 200, body = Page<Activity>), Errors), security(("bearer" = [])))]
 async fn list_activities(
     State(st): State<AppState>,
@@ -288,15 +385,27 @@ async fn list_activities(
 ) -> ApiResult<Json<Page<Activity>>> {
     let emp = readable_employee(&st, &c, &region, &nip_s).await?;
     let date = |f: &str, v: &Option<String>| -> ApiResult<Option<Date>> {
-        v.as_deref().map(|s| s.parse::<Date>().map_err(|e| ApiError::BadRequest(format!("{f}: {e}")))).transpose()
+        v.as_deref()
+            .map(|s| {
+                s.parse::<Date>()
+                    .map_err(|e| ApiError::BadRequest(format!("{f}: {e}")))
+            })
+            .transpose()
     };
-    let pq = PageQuery { limit: q.limit, cursor: q.cursor.clone(), agency: None };
+    let pq = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+        agency: None,
+    };
     let query = ActivityQuery {
         from: date("from", &q.from)?,
         to: date("to", &q.to)?,
         cursor: pq.cursor()?.map(str::to_string),
         limit: pq.limit()?,
     };
-    Ok(Json(st.store.run(move |s| s.activities(&region, &emp.nip, &query)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.activities(&region, &emp.nip, &query))
+            .await?,
+    ))
 }
-

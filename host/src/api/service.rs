@@ -14,7 +14,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready)).routes(routes!(audit)).routes(routes!(metrics_text))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(audit))
+        .routes(routes!(metrics_text))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -25,7 +29,9 @@ pub struct Status {
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/health", tag = "service", responses((status = 200, body = Status)))]
 async fn health() -> Json<Status> {
-    Json(Status { status: "ok".into() })
+    Json(Status {
+        status: "ok".into(),
+    })
 }
 
 /// Readiness: the database is open and the stored plugins are loaded.
@@ -33,13 +39,28 @@ async fn health() -> Json<Status> {
     responses((status = 200, body = Status), (status = 503, body = Status)))]
 async fn ready(State(st): State<AppState>) -> (StatusCode, Json<Status>) {
     if !st.ready.load(Ordering::Acquire) {
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(Status { status: "starting".into() }));
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Status {
+                status: "starting".into(),
+            }),
+        );
     }
     match st.store.run(|s| s.regions()).await {
-        Ok(_) => (StatusCode::OK, Json(Status { status: "ready".into() })),
+        Ok(_) => (
+            StatusCode::OK,
+            Json(Status {
+                status: "ready".into(),
+            }),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Status { status: "database unavailable".into() }))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Status {
+                    status: "database unavailable".into(),
+                }),
+            )
         }
     }
 }
@@ -47,14 +68,26 @@ async fn ready(State(st): State<AppState>) -> (StatusCode, Json<Status>) {
 /// Who uploaded, activated, issued or revoked what, and when (admin; a region admin sees its region).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "service", params(PageQuery),
     responses((status = 200, body = Page<AuditEvent>), Errors), security(("bearer" = [])))]
-async fn audit(State(st): State<AppState>, c: Caller, Q(q): Q<PageQuery>) -> ApiResult<Json<Page<AuditEvent>>> {
+async fn audit(
+    State(st): State<AppState>,
+    c: Caller,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<AuditEvent>>> {
     let region = match c.scope.role {
         Role::Admin => None,
         Role::RegionAdmin => c.scope.region.clone(),
-        _ => return Err(ApiError::Forbidden("the audit trail is for admins and region admins".into())),
+        _ => {
+            return Err(ApiError::Forbidden(
+                "the audit trail is for admins and region admins".into(),
+            ))
+        }
     };
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
-    Ok(Json(st.store.run(move |s| s.audit(region.as_deref(), cursor.as_deref(), limit)).await?))
+    Ok(Json(
+        st.store
+            .run(move |s| s.audit(region.as_deref(), cursor.as_deref(), limit))
+            .await?,
+    ))
 }
 
 /// Prometheus metrics in the text format: requests, latencies, plugin calls, fuel, limit hits,
@@ -65,6 +98,15 @@ async fn metrics_text(State(st): State<AppState>) -> axum::response::Response {
     use axum::response::IntoResponse;
     metrics::gauge!(crate::telemetry::DB_SIZE).set(st.store.file_size() as f64);
     metrics::gauge!(crate::telemetry::PLUGIN_IN_FLIGHT).set(st.runtime().in_flight() as f64);
-    let body = crate::telemetry::handle().map(|h| h.render()).unwrap_or_default();
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+    let body = crate::telemetry::handle()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        body,
+    )
+        .into_response()
 }

@@ -15,10 +15,12 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(issue, list)).routes(routes!(revoke))
+    OpenApiRouter::new()
+        .routes(routes!(issue, list))
+        .routes(routes!(revoke))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueInput {
     pub role: Role,
@@ -45,45 +47,101 @@ async fn scope_of(st: &AppState, input: IssueInput) -> ApiResult<(Scope, Option<
             Err(FieldError::new(field, msg).into())
         }
     };
-    let IssueInput { role, region, agency, nip, label } = input;
+    let IssueInput {
+        role,
+        region,
+        agency,
+        nip,
+        label,
+    } = input;
     if let Some(l) = &label {
         need(l.chars().count() <= 200, "label", "at most 200 characters")?;
     }
     match role {
-        Role::Admin => need(region.is_none() && agency.is_none() && nip.is_none(), "role", "an admin token has no region, agency or nip")?,
+        Role::Admin => need(
+            region.is_none() && agency.is_none() && nip.is_none(),
+            "role",
+            "an admin token has no region, agency or nip",
+        )?,
         _ => need(region.is_some(), "region", "required for this role")?,
     }
-    need(role == Role::Agency || agency.is_none(), "agency", "only an agency token has an agency")?;
-    need(role == Role::Agency || role == Role::Admin || agency.is_none(), "agency", "not allowed for this role")?;
-    need(role != Role::Agency || agency.is_some(), "agency", "required for an agency token")?;
-    need(role == Role::Employee || nip.is_none(), "nip", "only an employee token has a nip")?;
-    need(role != Role::Employee || nip.is_some(), "nip", "required for an employee token")?;
+    need(
+        role == Role::Agency || agency.is_none(),
+        "agency",
+        "only an agency token has an agency",
+    )?;
+    need(
+        role == Role::Agency || role == Role::Admin || agency.is_none(),
+        "agency",
+        "not allowed for this role",
+    )?;
+    need(
+        role != Role::Agency || agency.is_some(),
+        "agency",
+        "required for an agency token",
+    )?;
+    need(
+        role == Role::Employee || nip.is_none(),
+        "nip",
+        "only an employee token has a nip",
+    )?;
+    need(
+        role != Role::Employee || nip.is_some(),
+        "nip",
+        "required for an employee token",
+    )?;
     if let Some(r) = region.clone() {
         validate_id("region", &r)?;
-        st.store.run(move |s| s.require_region(&r)).await.map_err(|_| FieldError::new("region", "no such region"))?;
+        st.store
+            .run(move |s| s.require_region(&r))
+            .await
+            .map_err(|_| FieldError::new("region", "no such region"))?;
     }
     if let (Some(r), Some(a)) = (region.clone(), agency.clone()) {
         validate_id("agency", &a)?;
-        st.store.run(move |s| s.agency(&r, &a)).await.map_err(|_| FieldError::new("agency", "no such agency in the region"))?;
+        st.store
+            .run(move |s| s.agency(&r, &a))
+            .await
+            .map_err(|_| FieldError::new("agency", "no such agency in the region"))?;
     }
     if let (Some(r), Some(n)) = (region.clone(), nip.clone()) {
         Nip::parse(&n).map_err(|m| FieldError::new("nip", m))?;
-        st.store.run(move |s| s.employee(&r, &n)).await.map_err(|_| FieldError::new("nip", "no such employee in the region"))?;
+        st.store
+            .run(move |s| s.employee(&r, &n))
+            .await
+            .map_err(|_| FieldError::new("nip", "no such employee in the region"))?;
     }
-    Ok((Scope { role, region, agency, nip }, label))
+    Ok((
+        Scope {
+            role,
+            region,
+            agency,
+            nip,
+        },
+        label,
+    ))
 }
 
 /// Issue a token; the secret is shown only in this answer.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = IssueInput,
     responses((status = 201, body = IssuedToken), Errors), security(("bearer" = [])))]
-async fn issue(State(st): State<AppState>, c: Caller, JsonBody(input): JsonBody<IssueInput>) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
+async fn issue(
+    State(st): State<AppState>,
+    c: Caller,
+    JsonBody(input): JsonBody<IssueInput>,
+) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     if !matches!(c.scope.role, Role::Admin | Role::RegionAdmin) {
-        return Err(ApiError::Forbidden("only admins and region admins issue tokens".into()));
+        return Err(ApiError::Forbidden(
+            "only admins and region admins issue tokens".into(),
+        ));
     }
     let (scope, label) = scope_of(&st, input).await?;
     c.scope.may_issue(&scope)?;
     let actor = c.token_id.clone();
-    let issued = st.store.run(move |s| s.issue_token(scope, label, Some(&actor))).await?;
+    let issued = st
+        .store
+        .run(move |s| s.issue_token(scope, label, Some(&actor)))
+        .await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
@@ -94,7 +152,11 @@ async fn list(State(st): State<AppState>, c: Caller) -> ApiResult<Json<TokenList
     let region = match c.scope.role {
         Role::Admin => None,
         Role::RegionAdmin => c.scope.region.clone(),
-        _ => return Err(ApiError::Forbidden("only admins and region admins list tokens".into())),
+        _ => {
+            return Err(ApiError::Forbidden(
+                "only admins and region admins list tokens".into(),
+            ))
+        }
     };
     let items = st.store.run(move |s| s.tokens(region.as_deref())).await?;
     Ok(Json(TokenList { items }))
@@ -113,6 +175,8 @@ async fn revoke(State(st): State<AppState>, c: Caller, P(id): P<String>) -> ApiR
         c.scope.may_issue(&target.scope)?;
     }
     let actor = c.token_id.clone();
-    st.store.run(move |s| s.revoke_token(&id, Some(&actor))).await?;
+    st.store
+        .run(move |s| s.revoke_token(&id, Some(&actor)))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

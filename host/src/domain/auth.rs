@@ -40,7 +40,10 @@ impl Scope {
         match self.role {
             Role::Admin => Ok(()),
             Role::RegionAdmin if self.region.as_deref() == Some(region) => Ok(()),
-            Role::RegionAdmin => Err(Denied(format!("this token is for region `{}`, not `{region}`", self.region.as_deref().unwrap_or("?")))),
+            Role::RegionAdmin => Err(Denied(format!(
+                "this token is for region `{}`, not `{region}`",
+                self.region.as_deref().unwrap_or("?")
+            ))),
             _ => Err(Denied("this needs an admin or region_admin token".into())),
         }
     }
@@ -72,13 +75,20 @@ impl Scope {
     }
 
     /// Reading one employee's records: its agency, its admins, and the employee itself.
-    pub fn require_employee_read(&self, region: &str, agency: &str, nip: &str) -> Result<(), Denied> {
+    pub fn require_employee_read(
+        &self,
+        region: &str,
+        agency: &str,
+        nip: &str,
+    ) -> Result<(), Denied> {
         if self.role == Role::Employee {
             self.require_region(region)?;
             return if self.nip.as_deref() == Some(nip) {
                 Ok(())
             } else {
-                Err(Denied("an employee token may only read its own records".into()))
+                Err(Denied(
+                    "an employee token may only read its own records".into(),
+                ))
             };
         }
         self.require_agency(region, agency)
@@ -86,14 +96,20 @@ impl Scope {
 
     /// The agency a list is limited to: an agency token always sees only its own agency, and
     /// naming another is refused rather than silently ignored.
-    pub fn agency_filter(&self, region: &str, requested: Option<&str>) -> Result<Option<String>, Denied> {
+    pub fn agency_filter(
+        &self,
+        region: &str,
+        requested: Option<&str>,
+    ) -> Result<Option<String>, Denied> {
         self.require_region(region)?;
         match self.role {
             Role::Admin | Role::RegionAdmin => Ok(requested.map(str::to_string)),
             Role::Agency => {
                 let own = self.agency.clone().unwrap_or_default();
                 match requested {
-                    Some(a) if a != own => Err(Denied(format!("this token is for agency `{own}`, not `{a}`"))),
+                    Some(a) if a != own => Err(Denied(format!(
+                        "this token is for agency `{own}`, not `{a}`"
+                    ))),
                     _ => Ok(Some(own)),
                 }
             }
@@ -108,11 +124,15 @@ impl Scope {
             Role::Admin => Ok(()),
             Role::RegionAdmin => {
                 if !matches!(wanted.role, Role::Agency | Role::Employee) {
-                    return Err(Denied("a region_admin may issue only agency and employee tokens".into()));
+                    return Err(Denied(
+                        "a region_admin may issue only agency and employee tokens".into(),
+                    ));
                 }
                 match (&wanted.region, &self.region) {
                     (Some(w), Some(own)) if w == own => Ok(()),
-                    _ => Err(Denied("a region_admin may issue tokens only for its own region".into())),
+                    _ => Err(Denied(
+                        "a region_admin may issue tokens only for its own region".into(),
+                    )),
                 }
             }
             _ => Err(Denied("only admins and region admins issue tokens".into())),
@@ -125,7 +145,12 @@ mod tests {
     use super::*;
 
     fn scope(role: Role, region: Option<&str>, agency: Option<&str>, nip: Option<&str>) -> Scope {
-        Scope { role, region: region.map(Into::into), agency: agency.map(Into::into), nip: nip.map(Into::into) }
+        Scope {
+            role,
+            region: region.map(Into::into),
+            agency: agency.map(Into::into),
+            nip: nip.map(Into::into),
+        }
     }
 
     #[test]
@@ -133,7 +158,12 @@ mod tests {
         let admin = scope(Role::Admin, None, None, None);
         let ra = scope(Role::RegionAdmin, Some("jambi"), None, None);
         let ag = scope(Role::Agency, Some("jambi"), Some("dinkes"), None);
-        let em = scope(Role::Employee, Some("jambi"), None, Some("198503122010011001"));
+        let em = scope(
+            Role::Employee,
+            Some("jambi"),
+            None,
+            Some("198503122010011001"),
+        );
         assert!(admin.require_region_admin("jakarta").is_ok());
         assert!(ra.require_region_admin("jambi").is_ok());
         assert!(ra.require_region_admin("jakarta").is_err());
@@ -141,13 +171,26 @@ mod tests {
         assert!(ag.require_agency("jambi", "dinkes").is_ok());
         assert!(ag.require_agency("jambi", "disdik").is_err());
         assert!(ag.require_agency("jakarta", "dinkes").is_err());
-        assert!(em.require_employee_read("jambi", "dinkes", "198503122010011001").is_ok());
-        assert!(em.require_employee_read("jambi", "dinkes", "198503122010011002").is_err());
-        assert_eq!(ag.agency_filter("jambi", None).unwrap().as_deref(), Some("dinkes"));
+        assert!(em
+            .require_employee_read("jambi", "dinkes", "198503122010011001")
+            .is_ok());
+        assert!(em
+            .require_employee_read("jambi", "dinkes", "198503122010011002")
+            .is_err());
+        assert_eq!(
+            ag.agency_filter("jambi", None).unwrap().as_deref(),
+            Some("dinkes")
+        );
         assert!(ag.agency_filter("jambi", Some("disdik")).is_err());
-        assert!(ra.may_issue(&scope(Role::Agency, Some("jambi"), Some("x"), None)).is_ok());
-        assert!(ra.may_issue(&scope(Role::Agency, Some("jakarta"), Some("x"), None)).is_err());
+        assert!(ra
+            .may_issue(&scope(Role::Agency, Some("jambi"), Some("x"), None))
+            .is_ok());
+        assert!(ra
+            .may_issue(&scope(Role::Agency, Some("jakarta"), Some("x"), None))
+            .is_err());
         assert!(ra.may_issue(&scope(Role::Admin, None, None, None)).is_err());
-        assert!(ag.may_issue(&scope(Role::Employee, Some("jambi"), None, Some("1"))).is_err());
+        assert!(ag
+            .may_issue(&scope(Role::Employee, Some("jambi"), None, Some("1")))
+            .is_err());
     }
 }

@@ -17,7 +17,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -34,8 +37,13 @@ pub(crate) fn check(ok: bool, field: &str, message: impl Into<String>) -> Result
 pub fn validate_id(field: &str, id: &str) -> Result<(), FieldError> {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        && id
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     check(
         ok,
         field,
@@ -50,7 +58,9 @@ pub fn validate_id(field: &str, id: &str) -> Result<(), FieldError> {
 pub fn validate_key(field: &str, key: &str) -> Result<(), FieldError> {
     let ok = !key.is_empty()
         && key.len() <= 64
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     check(ok, field, "must be 1–64 letters, digits, `-`, `_` or `.`")
 }
 
@@ -62,7 +72,13 @@ pub fn now_rfc3339() -> String {
     let secs = now.as_secs() as i64;
     let d = date::Date::from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
-    format!("{d}T{:02}:{:02}:{:02}.{:03}Z", s / 3600, s / 60 % 60, s % 60, now.subsec_millis())
+    format!(
+        "{d}T{:02}:{:02}:{:02}.{:03}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        now.subsec_millis()
+    )
 }
 
 #[cfg(test)]
@@ -74,7 +90,16 @@ mod tests {
         for good in ["dinas-pendidikan", "guru_ahli_muda", "a", "9x"] {
             assert!(validate_id("id", good).is_ok(), "{good}");
         }
-        for bad in ["", "../etc", "A", "a/b", "-x", "a.b", &"x".repeat(65), "a%2f"] {
+        for bad in [
+            "",
+            "../etc",
+            "A",
+            "a/b",
+            "-x",
+            "a.b",
+            &"x".repeat(65),
+            "a%2f",
+        ] {
             assert!(validate_id("id", bad).is_err(), "{bad}");
         }
         assert!(validate_key("k", "teknis.pendidikan").is_ok());

@@ -19,11 +19,18 @@ impl Nip {
             return Err(format!("NIP `{shown}` must be exactly 18 digits"));
         }
         let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(0);
-        let birth = Date::new(n(0..4) as i32, n(4..6), n(6..8))
-            .ok_or_else(|| format!("NIP `{s}`: digits 1–8 ({}) are not a real birth date YYYYMMDD", &s[0..8]))?;
+        let birth = Date::new(n(0..4) as i32, n(4..6), n(6..8)).ok_or_else(|| {
+            format!(
+                "NIP `{s}`: digits 1–8 ({}) are not a real birth date YYYYMMDD",
+                &s[0..8]
+            )
+        })?;
         let (ay, am) = (n(8..12) as i32, n(12..14));
         if !(1..=12).contains(&am) || !(1950..=2100).contains(&ay) {
-            return Err(format!("NIP `{s}`: digits 9–14 ({}) are not an appointment month YYYYMM", &s[8..14]));
+            return Err(format!(
+                "NIP `{s}`: digits 9–14 ({}) are not an appointment month YYYYMM",
+                &s[8..14]
+            ));
         }
         // Appointment must not come before the 18th birthday (compared at month granularity,
         // since the appointment carries no day).
@@ -36,7 +43,11 @@ impl Nip {
         }
         match &s[14..15] {
             "1" | "2" => {}
-            other => return Err(format!("NIP `{s}`: digit 15 (sex) is {other}, must be 1 or 2")),
+            other => {
+                return Err(format!(
+                    "NIP `{s}`: digit 15 (sex) is {other}, must be 1 or 2"
+                ))
+            }
         }
         Ok(Nip(s.to_string()))
     }

@@ -14,7 +14,8 @@ pub enum Period {
 impl Period {
     pub fn parse(s: &str) -> Result<Period, String> {
         let shown: String = s.chars().take(20).collect();
-        let err = || format!("period `{shown}` must be YYYY, YYYY-Qn (n 1–4) or YYYY-MM, year 2000–2100");
+        let err =
+            || format!("period `{shown}` must be YYYY, YYYY-Qn (n 1–4) or YYYY-MM, year 2000–2100");
         let year = |p: &str| -> Option<i32> {
             (p.len() == 4 && p.bytes().all(|b| b.is_ascii_digit()))
                 .then(|| p.parse().ok())
@@ -29,10 +30,9 @@ impl Period {
                 Period::Quarter(year(&s[0..4]).ok_or_else(err)?, q.ok_or_else(err)?)
             }
             7 if b[4] == b'-' => {
-                let m = s[5..7]
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|m| s[5..7].bytes().all(|c| c.is_ascii_digit()) && (1..=12).contains(m));
+                let m = s[5..7].parse::<u32>().ok().filter(|m| {
+                    s[5..7].bytes().all(|c| c.is_ascii_digit()) && (1..=12).contains(m)
+                });
                 Period::Month(year(&s[0..4]).ok_or_else(err)?, m.ok_or_else(err)?)
             }
             _ => return Err(err()),
@@ -46,7 +46,11 @@ impl Period {
             Period::Quarter(y, q) => (y, 3 * q - 2),
             Period::Month(y, m) => (y, m),
         };
-        Date { year: y, month: m, day: 1 }
+        Date {
+            year: y,
+            month: m,
+            day: 1,
+        }
     }
 
     pub fn end(self) -> Date {
@@ -55,7 +59,11 @@ impl Period {
             Period::Quarter(y, q) => (y, 3 * q),
             Period::Month(y, m) => (y, m),
         };
-        Date { year: y, month: m, day: days_in_month(y, m) }
+        Date {
+            year: y,
+            month: m,
+            day: days_in_month(y, m),
+        }
     }
 
     /// Calendar days in the period; an upper bound for `working_days`.
@@ -81,10 +89,19 @@ mod tests {
     #[test]
     fn parse_and_bounds() {
         let p = Period::parse("2026-Q1").unwrap();
-        assert_eq!((p.start().to_string(), p.end().to_string()), ("2026-01-01".into(), "2026-03-31".into()));
-        assert_eq!(Period::parse("2024-02").unwrap().end().to_string(), "2024-02-29");
+        assert_eq!(
+            (p.start().to_string(), p.end().to_string()),
+            ("2026-01-01".into(), "2026-03-31".into())
+        );
+        assert_eq!(
+            Period::parse("2024-02").unwrap().end().to_string(),
+            "2024-02-29"
+        );
         assert_eq!(Period::parse("2026").unwrap().days(), 365);
-        for bad in ["2026-Q5", "2026-Q0", "2026-13", "2026-00", "26", "1999", "2026-1", "abcd", "2026-Qx", "2026/01"] {
+        for bad in [
+            "2026-Q5", "2026-Q0", "2026-13", "2026-00", "26", "1999", "2026-1", "abcd", "2026-Qx",
+            "2026/01",
+        ] {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
         for good in ["2026", "2026-Q4", "2026-12"] {

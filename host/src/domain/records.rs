@@ -25,6 +25,7 @@ pub struct Region {
 #[serde(deny_unknown_fields)]
 pub struct AgencyInput {
     /// Display name, e.g. "Dinas Pendidikan".
+    #[schema(min_length = 1, max_length = 500)]
     pub name: String,
 }
 
@@ -47,16 +48,20 @@ pub enum PositionKind {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PositionInput {
+    #[schema(min_length = 1, max_length = 500)]
     pub title: String,
     /// The agency that owns the position; it must exist in the region.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
     pub agency: String,
     pub kind: PositionKind,
     /// Seniority, higher is more senior (1–20).
+    #[schema(minimum = 1, maximum = 20)]
     pub level: u8,
     /// Competence standard: competency name → required level 1–5.
     #[serde(default)]
     pub required: BTreeMap<String, u8>,
     /// How many employees may hold the position at once.
+    #[schema(maximum = 100000)]
     pub capacity: u32,
 }
 
@@ -93,8 +98,11 @@ pub enum Potential {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmployeeInput {
+    #[schema(min_length = 1, max_length = 500)]
     pub name: String,
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
     pub agency: String,
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
     pub position_id: String,
     /// First day in the current position; tenure is counted from it.
     pub position_since: Date,
@@ -154,18 +162,24 @@ fn one() -> f64 {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Indicator {
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub id: String,
+    #[schema(min_length = 1, max_length = 500)]
     pub name: String,
     pub kind: IndicatorKind,
     pub direction: Direction,
+    #[schema(min_length = 1, max_length = 64)]
     pub unit: String,
     /// Greater than 0.
+    #[schema(exclusive_minimum = 0)]
     pub target: f64,
     /// At least 0; null while not yet reported.
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub realization: Option<f64>,
-    /// Greater than 0; defaults to 1.
+    /// Greater than 0 and at most 1000000; defaults to 1.
     #[serde(default = "one")]
+    #[schema(exclusive_minimum = 0, maximum = 1000000)]
     pub weight: f64,
 }
 
@@ -173,12 +187,19 @@ pub struct Indicator {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ratings {
+    #[schema(minimum = 1, maximum = 5)]
     pub berorientasi_pelayanan: u8,
+    #[schema(minimum = 1, maximum = 5)]
     pub akuntabel: u8,
+    #[schema(minimum = 1, maximum = 5)]
     pub kompeten: u8,
+    #[schema(minimum = 1, maximum = 5)]
     pub harmonis: u8,
+    #[schema(minimum = 1, maximum = 5)]
     pub loyal: u8,
+    #[schema(minimum = 1, maximum = 5)]
     pub adaptif: u8,
+    #[schema(minimum = 1, maximum = 5)]
     pub kolaboratif: u8,
 }
 
@@ -202,6 +223,7 @@ pub struct Behavior {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervisor: Option<Ratings>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
     pub peers: Vec<Ratings>,
     #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
     pub self_rating: Option<Ratings>,
@@ -210,6 +232,7 @@ pub struct Behavior {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Innovation {
+    #[schema(min_length = 1, max_length = 500)]
     pub title: String,
     pub date: Date,
 }
@@ -218,8 +241,10 @@ pub struct Innovation {
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     /// Greater than 0.
+    #[schema(exclusive_minimum = 0)]
     pub planned: f64,
     /// At least 0.
+    #[schema(minimum = 0)]
     pub realized: f64,
 }
 
@@ -228,6 +253,7 @@ pub struct Budget {
 #[serde(deny_unknown_fields)]
 pub struct PublicFeedback {
     /// 1–4.
+    #[schema(minimum = 1, maximum = 4)]
     pub ikm: f64,
     pub respondents: u32,
 }
@@ -237,10 +263,12 @@ pub struct PublicFeedback {
 #[serde(deny_unknown_fields)]
 pub struct PeriodInput {
     #[serde(default)]
+    #[schema(max_items = 200)]
     pub indicators: Vec<Indicator>,
     #[serde(default)]
     pub behavior: Behavior,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub innovations: Vec<Innovation>,
     /// Work-process ratings 0–100, e.g. `inovasi`, `keterlibatan_masyarakat`.
     #[serde(default)]
@@ -251,6 +279,7 @@ pub struct PeriodInput {
     pub public_feedback: Option<PublicFeedback>,
     /// Working days of the period when holidays are taken out; default Monday–Friday count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub working_days: Option<u32>,
 }
 
@@ -262,16 +291,32 @@ pub struct PeriodRecord {
     pub start: Date,
     pub end: Date,
     #[serde(flatten)]
+    #[schema(schema_with = period_fields)]
     pub data: PeriodInput,
     pub updated_at: String,
+}
+
+/// The schema of [`PeriodInput`]'s fields inside a [`PeriodRecord`]. `deny_unknown_fields` makes
+/// the input's schema `additionalProperties: false`, which is right for a request body but, once
+/// flattened into the record's `allOf`, would forbid the record's own fields (`region`, `nip`, …)
+/// and no stored record would match its documented schema. The field list stays the input's.
+fn period_fields() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::{schema::Schema, RefOr};
+    let mut schema = <PeriodInput as utoipa::PartialSchema>::schema();
+    if let RefOr::T(Schema::Object(o)) = &mut schema {
+        o.additional_properties = None;
+    }
+    schema
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityInput {
     pub date: Date,
+    #[schema(min_length = 1, max_length = 4000)]
     pub description: String,
     /// 1–1440.
+    #[schema(minimum = 1, maximum = 1440)]
     pub minutes: u32,
 }
 
@@ -286,18 +331,30 @@ pub struct Activity {
 }
 
 const MAX_TEXT: usize = 500;
+/// The largest indicator weight. Plugins sum `weight × score` over the indicators; a finite but
+/// huge weight (1e308) overflows that sum to infinity or NaN, and every region plugin then
+/// refuses the whole appraisal request (422) because of one record. Real SKP weights are small.
+const MAX_WEIGHT: f64 = 1e6;
 const MAX_DESCRIPTION: usize = 4000;
 
 fn text(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     check(!value.trim().is_empty(), field, "must not be empty")?;
-    check(value.chars().count() <= max, field, format!("must be at most {max} characters"))
+    check(
+        value.chars().count() <= max,
+        field,
+        format!("must be at most {max} characters"),
+    )
 }
 
 fn competency_map(field: &str, map: &BTreeMap<String, u8>) -> Result<(), FieldError> {
     check(map.len() <= 64, field, "at most 64 competencies")?;
     for (name, level) in map {
         super::validate_key(&format!("{field}.{name}"), name)?;
-        check((1..=5).contains(level), &format!("{field}.{name}"), "level must be 1–5")?;
+        check(
+            (1..=5).contains(level),
+            &format!("{field}.{name}"),
+            "level must be 1–5",
+        )?;
     }
     Ok(())
 }
@@ -313,7 +370,11 @@ impl PositionInput {
         text("title", &self.title, MAX_TEXT)?;
         super::validate_id("agency", &self.agency)?;
         check((1..=20).contains(&self.level), "level", "must be 1–20")?;
-        check(self.capacity <= 100_000, "capacity", "must be at most 100000")?;
+        check(
+            self.capacity <= 100_000,
+            "capacity",
+            "must be at most 100000",
+        )?;
         competency_map("required", &self.required)
     }
 }
@@ -329,7 +390,11 @@ impl EmployeeInput {
 
 fn ratings(field: &str, r: &Ratings) -> Result<(), FieldError> {
     for (name, v) in r.values() {
-        check((1..=5).contains(&v), &format!("{field}.{name}"), "rating must be an integer 1–5")?;
+        check(
+            (1..=5).contains(&v),
+            &format!("{field}.{name}"),
+            "rating must be an integer 1–5",
+        )?;
     }
     Ok(())
 }
@@ -341,38 +406,67 @@ fn finite(field: &str, v: f64) -> Result<(), FieldError> {
 impl PeriodInput {
     /// `days` is the number of calendar days of the period, the ceiling for `working_days`.
     pub fn validate(&self, days: u32) -> Result<(), FieldError> {
-        check(self.indicators.len() <= 200, "indicators", "at most 200 indicators")?;
+        check(
+            self.indicators.len() <= 200,
+            "indicators",
+            "at most 200 indicators",
+        )?;
         let mut seen = std::collections::BTreeSet::new();
         for (i, ind) in self.indicators.iter().enumerate() {
             let f = |name: &str| format!("indicators[{i}].{name}");
             super::validate_key(&f("id"), &ind.id)?;
-            check(seen.insert(ind.id.as_str()), &f("id"), format!("duplicate indicator id `{}`", ind.id))?;
+            check(
+                seen.insert(ind.id.as_str()),
+                &f("id"),
+                format!("duplicate indicator id `{}`", ind.id),
+            )?;
             text(&f("name"), &ind.name, MAX_TEXT)?;
             text(&f("unit"), &ind.unit, 64)?;
             finite(&f("target"), ind.target)?;
             check(ind.target > 0.0, &f("target"), "must be greater than 0")?;
             if let Some(r) = ind.realization {
                 finite(&f("realization"), r)?;
-                check(r >= 0.0, &f("realization"), "must be at least 0 (or null when not reported)")?;
+                check(
+                    r >= 0.0,
+                    &f("realization"),
+                    "must be at least 0 (or null when not reported)",
+                )?;
             }
             finite(&f("weight"), ind.weight)?;
             check(ind.weight > 0.0, &f("weight"), "must be greater than 0")?;
+            check(
+                ind.weight <= MAX_WEIGHT,
+                &f("weight"),
+                format!("must be at most {MAX_WEIGHT}"),
+            )?;
         }
         if let Some(s) = &self.behavior.supervisor {
             ratings("behavior.supervisor", s)?;
         }
-        check(self.behavior.peers.len() <= 50, "behavior.peers", "at most 50 peers")?;
+        check(
+            self.behavior.peers.len() <= 50,
+            "behavior.peers",
+            "at most 50 peers",
+        )?;
         for (i, p) in self.behavior.peers.iter().enumerate() {
             ratings(&format!("behavior.peers[{i}]"), p)?;
         }
         if let Some(s) = &self.behavior.self_rating {
             ratings("behavior.self", s)?;
         }
-        check(self.innovations.len() <= 100, "innovations", "at most 100 innovations")?;
+        check(
+            self.innovations.len() <= 100,
+            "innovations",
+            "at most 100 innovations",
+        )?;
         for (i, inn) in self.innovations.iter().enumerate() {
             text(&format!("innovations[{i}].title"), &inn.title, MAX_TEXT)?;
         }
-        check(self.process.len() <= 20, "process", "at most 20 process ratings")?;
+        check(
+            self.process.len() <= 20,
+            "process",
+            "at most 20 process ratings",
+        )?;
         for (name, v) in &self.process {
             let f = format!("process.{name}");
             super::validate_key(&f, name)?;
@@ -387,7 +481,11 @@ impl PeriodInput {
         }
         if let Some(p) = &self.public_feedback {
             finite("public_feedback.ikm", p.ikm)?;
-            check((1.0..=4.0).contains(&p.ikm), "public_feedback.ikm", "must be 1–4")?;
+            check(
+                (1.0..=4.0).contains(&p.ikm),
+                "public_feedback.ikm",
+                "must be 1–4",
+            )?;
         }
         if let Some(w) = self.working_days {
             check(
@@ -402,7 +500,11 @@ impl PeriodInput {
 
 impl ActivityInput {
     pub fn validate(&self, field: &str) -> Result<(), FieldError> {
-        text(&format!("{field}.description"), &self.description, MAX_DESCRIPTION)?;
+        text(
+            &format!("{field}.description"),
+            &self.description,
+            MAX_DESCRIPTION,
+        )?;
         check(
             (1..=1440).contains(&self.minutes),
             &format!("{field}.minutes"),

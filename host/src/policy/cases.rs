@@ -62,12 +62,20 @@ pub const NO_SUPERVISOR: &str = "no supervisor ratings";
 
 /// Working days of a period: the record's own figure (holidays taken out) or Monday–Friday.
 pub fn working_days(period: Period, record: &PeriodInput) -> u32 {
-    record.working_days.unwrap_or_else(|| weekdays_between(period.start(), period.end())).max(1)
+    record
+        .working_days
+        .unwrap_or_else(|| weekdays_between(period.start(), period.end()))
+        .max(1)
 }
 
 /// The case of one employee, or the reason there is none. `reported` is the number of distinct
 /// weekdays of the period with a report; it is capped at the working days here.
-pub fn case(emp: &Employee, period: Period, record: Option<&PeriodRecord>, reported: u32) -> Result<Case, &'static str> {
+pub fn case(
+    emp: &Employee,
+    period: Period,
+    record: Option<&PeriodRecord>,
+    reported: u32,
+) -> Result<Case, &'static str> {
     let record = record.ok_or(NO_PERIOD_RECORD)?;
     let supervisor = record.data.behavior.supervisor.ok_or(NO_SUPERVISOR)?;
     let wd = working_days(period, &record.data);
@@ -79,14 +87,21 @@ pub fn case(emp: &Employee, period: Period, record: Option<&PeriodRecord>, repor
             position_id: emp.position_id.clone(),
             position_since: emp.position_since,
         },
-        period: CasePeriod { id: period.to_string(), start: period.start(), end: period.end(), working_days: wd },
+        period: CasePeriod {
+            id: period.to_string(),
+            start: period.start(),
+            end: period.end(),
+            working_days: wd,
+        },
         indicators: record.data.indicators.clone(),
         behavior: CaseBehavior {
             supervisor,
             peers: record.data.behavior.peers.clone(),
             self_rating: record.data.behavior.self_rating,
         },
-        activities: CaseActivities { days_reported: reported.min(wd) },
+        activities: CaseActivities {
+            days_reported: reported.min(wd),
+        },
         innovations: record.data.innovations.clone(),
         process: record.data.process.clone(),
         budget: record.data.budget,
@@ -152,10 +167,18 @@ pub fn rotate_employee(e: &Employee, latest_predikat: Option<String>) -> RotateE
 
 /// The target positions of a scope plus every employee's current position, so the plugin
 /// always knows the level and kind an employee starts from.
-pub fn rotate_positions(all: &[PositionView], agency: Option<&str>, employees: &[RotateEmployee]) -> Vec<RotatePosition> {
-    let current: std::collections::BTreeSet<&str> = employees.iter().map(|e| e.position_id.as_str()).collect();
+pub fn rotate_positions(
+    all: &[PositionView],
+    agency: Option<&str>,
+    employees: &[RotateEmployee],
+) -> Vec<RotatePosition> {
+    let current: std::collections::BTreeSet<&str> =
+        employees.iter().map(|e| e.position_id.as_str()).collect();
     all.iter()
-        .filter(|p| agency.is_none_or(|a| p.position.agency == a) || current.contains(p.position.id.as_str()))
+        .filter(|p| {
+            agency.is_none_or(|a| p.position.agency == a)
+                || current.contains(p.position.id.as_str())
+        })
         .map(|p| RotatePosition {
             id: p.position.id.clone(),
             title: p.position.title.clone(),
@@ -190,15 +213,34 @@ mod tests {
 
     fn record(data: PeriodInput) -> PeriodRecord {
         let p = Period::Year(2026);
-        PeriodRecord { region: "jambi".into(), nip: "1".into(), period: "2026".into(), start: p.start(), end: p.end(), data, updated_at: String::new() }
+        PeriodRecord {
+            region: "jambi".into(),
+            nip: "1".into(),
+            period: "2026".into(),
+            start: p.start(),
+            end: p.end(),
+            data,
+            updated_at: String::new(),
+        }
     }
 
     #[test]
     fn skips_and_caps() {
         let p = Period::Year(2026);
         assert_eq!(case(&emp(), p, None, 0).unwrap_err(), NO_PERIOD_RECORD);
-        assert_eq!(case(&emp(), p, Some(&record(PeriodInput::default())), 0).unwrap_err(), NO_SUPERVISOR);
-        let r = Ratings { berorientasi_pelayanan: 4, akuntabel: 4, kompeten: 4, harmonis: 4, loyal: 4, adaptif: 4, kolaboratif: 4 };
+        assert_eq!(
+            case(&emp(), p, Some(&record(PeriodInput::default())), 0).unwrap_err(),
+            NO_SUPERVISOR
+        );
+        let r = Ratings {
+            berorientasi_pelayanan: 4,
+            akuntabel: 4,
+            kompeten: 4,
+            harmonis: 4,
+            loyal: 4,
+            adaptif: 4,
+            kolaboratif: 4,
+        };
         let mut data = PeriodInput::default();
         data.behavior.supervisor = Some(r);
         let c = case(&emp(), p, Some(&record(data.clone())), 300).unwrap();
@@ -206,8 +248,16 @@ mod tests {
         assert_eq!(c.activities.days_reported, 261, "capped at working days");
         data.working_days = Some(246);
         let c = case(&emp(), p, Some(&record(data)), 230).unwrap();
-        assert_eq!((c.period.working_days, c.activities.days_reported), (246, 230));
+        assert_eq!(
+            (c.period.working_days, c.activities.days_reported),
+            (246, 230)
+        );
         let v = serde_json::to_value(&c).unwrap();
-        assert!(v.get("process").is_none() && v.get("budget").is_none() && v["behavior"].get("peers").is_none(), "absent blocks are left out");
+        assert!(
+            v.get("process").is_none()
+                && v.get("budget").is_none()
+                && v["behavior"].get("peers").is_none(),
+            "absent blocks are left out"
+        );
     }
 }

@@ -103,7 +103,13 @@ impl From<CallError> for PolicyError {
 impl Policy {
     /// Runs one call on a blocking thread (the WASI adapter blocks), checks its output and
     /// counts it in the metrics.
-    async fn call(&self, region: &str, plugin: &str, hook: Hook, input: Vec<u8>) -> Result<Call, PolicyError> {
+    async fn call(
+        &self,
+        region: &str,
+        plugin: &str,
+        hook: Hook,
+        input: Vec<u8>,
+    ) -> Result<Call, PolicyError> {
         let rt = Arc::clone(&self.runtime);
         let id = plugin.to_string();
         let bytes = input.clone();
@@ -128,31 +134,53 @@ impl Policy {
                 return Err(e.into());
             }
         };
-        metrics::histogram!(telemetry::PLUGIN_FUEL, "hook" => hook.as_str()).record(out.fuel_used as f64);
-        metrics::histogram!(telemetry::PLUGIN_DURATION, "hook" => hook.as_str()).record(out.duration.as_secs_f64());
+        metrics::histogram!(telemetry::PLUGIN_FUEL, "hook" => hook.as_str())
+            .record(out.fuel_used as f64);
+        metrics::histogram!(telemetry::PLUGIN_DURATION, "hook" => hook.as_str())
+            .record(out.duration.as_secs_f64());
         let value = match output::check(plugin, hook.as_str(), &out.stdout) {
             Ok(v) => v,
             Err(m) => {
                 outcome("invalid_output");
                 let log = logs(&out.stderr);
-                let msg = if log.trim().is_empty() { m } else { format!("{m} (plugin log: {})", log.trim().chars().take(300).collect::<String>()) };
+                let msg = if log.trim().is_empty() {
+                    m
+                } else {
+                    format!(
+                        "{m} (plugin log: {})",
+                        log.trim().chars().take(300).collect::<String>()
+                    )
+                };
                 return Err(PolicyError::Plugin(msg));
             }
         };
         outcome("ok");
-        Ok(Call { input_sha: sha_hex(&input), input, out, value })
+        Ok(Call {
+            input_sha: sha_hex(&input),
+            input,
+            out,
+            value,
+        })
     }
 
     pub async fn active(&self, region: &str, hook: &str) -> Result<Activation, PolicyError> {
         let (r, h) = (region.to_string(), hook.to_string());
-        self.store.run(move |s| s.active_policy(&r, &h)).await?.ok_or_else(|| PolicyError::NoActivePolicy {
-            region: region.into(),
-            hook: hook.into(),
-        })
+        self.store
+            .run(move |s| s.active_policy(&r, &h))
+            .await?
+            .ok_or_else(|| PolicyError::NoActivePolicy {
+                region: region.into(),
+                hook: hook.into(),
+            })
     }
 
     /// The cases of the given employees, in their order, and those skipped with the reason.
-    pub async fn appraisal_cases(&self, region: &str, period: Period, employees: Vec<Employee>) -> Result<(Vec<Case>, Vec<Skipped>), PolicyError> {
+    pub async fn appraisal_cases(
+        &self,
+        region: &str,
+        period: Period,
+        employees: Vec<Employee>,
+    ) -> Result<(Vec<Case>, Vec<Skipped>), PolicyError> {
         let r = region.to_string();
         Ok(self
             .store
@@ -167,7 +195,10 @@ impl Policy {
                     };
                     match cases::case(&e, period, rec.as_ref(), reported) {
                         Ok(c) => out.push(c),
-                        Err(reason) => skipped.push(Skipped { nip: e.nip, reason: reason.into() }),
+                        Err(reason) => skipped.push(Skipped {
+                            nip: e.nip,
+                            reason: reason.into(),
+                        }),
                     }
                 }
                 Ok((out, skipped))
@@ -176,12 +207,24 @@ impl Policy {
     }
 
     /// Runs the appraise hook of `plugin` over `cases` in batches, in parallel.
-    async fn run_appraise(&self, region: &str, plugin: &str, config: &Value, cases: &[Case]) -> Result<Vec<Call>, PolicyError> {
+    async fn run_appraise(
+        &self,
+        region: &str,
+        plugin: &str,
+        config: &Value,
+        cases: &[Case],
+    ) -> Result<Vec<Call>, PolicyError> {
         let batches: Vec<Vec<u8>> = cases
             .chunks(self.config.batch_size.max(1))
             .map(|chunk| {
-                serde_json::to_vec(&AppraiseRequest { abi: 1, hook: "appraise", region, config, cases: chunk })
-                    .map_err(|e| PolicyError::Internal(e.to_string()))
+                serde_json::to_vec(&AppraiseRequest {
+                    abi: 1,
+                    hook: "appraise",
+                    region,
+                    config,
+                    cases: chunk,
+                })
+                .map_err(|e| PolicyError::Internal(e.to_string()))
             })
             .collect::<Result<_, _>>()?;
         let calls: Vec<Result<Call, PolicyError>> = futures::stream::iter(batches)
@@ -194,7 +237,10 @@ impl Policy {
         let mut offset = 0;
         for call in &calls {
             let n = cases.len().min(offset + self.config.batch_size.max(1)) - offset;
-            let results = call.value["results"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+            let results = call.value["results"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             if results.len() != n {
                 return Err(PolicyError::Plugin(format!(
                     "plugin {} answered {} results for {n} cases",
@@ -219,17 +265,28 @@ impl Policy {
     }
 
     /// Appraises with the active plugin and stores every result as a decision, all together.
-    pub async fn appraise(&self, region: &str, period: Period, employees: Vec<Employee>, actor: &str) -> Result<Appraisal, PolicyError> {
+    pub async fn appraise(
+        &self,
+        region: &str,
+        period: Period,
+        employees: Vec<Employee>,
+        actor: &str,
+    ) -> Result<Appraisal, PolicyError> {
         let act = self.active(region, "appraise").await?;
         let plugin = act.plugin.clone().unwrap_or_default();
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
-        let calls = self.run_appraise(region, &plugin, &act.config, &cases).await?;
+        let calls = self
+            .run_appraise(region, &plugin, &act.config, &cases)
+            .await?;
         let mut decisions = Vec::with_capacity(cases.len());
         let mut inputs = Vec::with_capacity(calls.len());
         let at = now_rfc3339();
         let mut k = 0;
         for call in &calls {
-            let results = call.value["results"].as_array().cloned().unwrap_or_default();
+            let results = call.value["results"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let output_sha = sha_hex(&call.out.stdout);
             for (i, r) in results.into_iter().enumerate() {
                 decisions.push(Decision {
@@ -273,13 +330,24 @@ impl Policy {
                 r
             })
             .collect();
-        Ok(Appraisal { plugin, results, skipped })
+        Ok(Appraisal {
+            plugin,
+            results,
+            skipped,
+        })
     }
 
     /// Runs any uploaded module's appraise over the selection; stores nothing. Answers the
     /// plugin's own response (results of all batches joined, its extra fields kept) with the
     /// skipped employees, logs, fuel and time.
-    pub async fn dry_run_appraise(&self, region: &str, plugin: &str, config: &Value, period: Period, employees: Vec<Employee>) -> Result<Value, PolicyError> {
+    pub async fn dry_run_appraise(
+        &self,
+        region: &str,
+        plugin: &str,
+        config: &Value,
+        period: Period,
+        employees: Vec<Employee>,
+    ) -> Result<Value, PolicyError> {
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
         let calls = self.run_appraise(region, plugin, config, &cases).await?;
         let mut response = serde_json::Map::new();
@@ -302,7 +370,10 @@ impl Policy {
         }
         response.insert("plugin".into(), Value::String(plugin.into()));
         response.insert("results".into(), Value::Array(results));
-        response.insert("skipped".into(), serde_json::to_value(skipped).unwrap_or_default());
+        response.insert(
+            "skipped".into(),
+            serde_json::to_value(skipped).unwrap_or_default(),
+        );
         response.insert("logs".into(), Value::String(log));
         response.insert("fuel".into(), Value::from(fuel));
         response.insert("duration_ms".into(), Value::from(dur));
@@ -310,7 +381,13 @@ impl Policy {
     }
 
     /// The rotate request of a scope: its employees and target positions.
-    pub async fn rotate_input(&self, region: &str, as_of: Date, agency: Option<String>, config: &Value) -> Result<Vec<u8>, PolicyError> {
+    pub async fn rotate_input(
+        &self,
+        region: &str,
+        as_of: Date,
+        agency: Option<String>,
+        config: &Value,
+    ) -> Result<Vec<u8>, PolicyError> {
         let r = region.to_string();
         let config = config.clone();
         let bytes = self
@@ -325,7 +402,15 @@ impl Policy {
                 }
                 let all = s.all_positions(&r, None)?;
                 let positions = cases::rotate_positions(&all, agency.as_deref(), &employees);
-                let req = RotateRequest { abi: 1, hook: "rotate", region: &r, config: &config, as_of, employees, positions };
+                let req = RotateRequest {
+                    abi: 1,
+                    hook: "rotate",
+                    region: &r,
+                    config: &config,
+                    as_of,
+                    employees,
+                    positions,
+                };
                 serde_json::to_vec(&req).map_err(|e| StoreError::Db(e.to_string()))
             })
             .await?;
@@ -333,10 +418,18 @@ impl Policy {
     }
 
     /// Recommends rotations with the active plugin and stores the decision.
-    pub async fn rotate(&self, region: &str, as_of: Date, agency: Option<String>, actor: &str) -> Result<Value, PolicyError> {
+    pub async fn rotate(
+        &self,
+        region: &str,
+        as_of: Date,
+        agency: Option<String>,
+        actor: &str,
+    ) -> Result<Value, PolicyError> {
         let act = self.active(region, "rotate").await?;
         let plugin = act.plugin.clone().unwrap_or_default();
-        let input = self.rotate_input(region, as_of, agency, &act.config).await?;
+        let input = self
+            .rotate_input(region, as_of, agency, &act.config)
+            .await?;
         let call = self.call(region, &plugin, Hook::Rotate, input).await?;
         let mut d = vec![Decision {
             id: String::new(),
@@ -374,7 +467,14 @@ impl Policy {
     }
 
     /// Runs any uploaded module's rotate; stores nothing.
-    pub async fn dry_run_rotate(&self, region: &str, plugin: &str, config: &Value, as_of: Date, agency: Option<String>) -> Result<Value, PolicyError> {
+    pub async fn dry_run_rotate(
+        &self,
+        region: &str,
+        plugin: &str,
+        config: &Value,
+        as_of: Date,
+        agency: Option<String>,
+    ) -> Result<Value, PolicyError> {
         let input = self.rotate_input(region, as_of, agency, config).await?;
         let call = self.call(region, plugin, Hook::Rotate, input).await?;
         let mut out = call.value;
@@ -390,7 +490,10 @@ impl Policy {
     pub async fn replay(&self, decision: &Decision) -> Result<Value, PolicyError> {
         let sha = decision.input_sha256.clone();
         let input = self.store.run(move |s| s.decision_input(&sha)).await?;
-        let hook: Hook = decision.hook.parse().map_err(|_| PolicyError::Internal(format!("unknown hook {}", decision.hook)))?;
+        let hook: Hook = decision
+            .hook
+            .parse()
+            .map_err(|_| PolicyError::Internal(format!("unknown hook {}", decision.hook)))?;
         let rt = Arc::clone(&self.runtime);
         let id = decision.plugin.clone();
         let out = tokio::task::spawn_blocking(move || rt.call(&id, hook, &input))

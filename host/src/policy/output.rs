@@ -31,17 +31,29 @@ fn validator(hook: &str) -> Option<&'static Validator> {
 /// Parses and validates a response; `Err` is the message for the client.
 pub fn check(plugin: &str, hook: &str, stdout: &[u8]) -> Result<Value, String> {
     let short = &plugin[..plugin.len().min(12)];
-    let text = std::str::from_utf8(stdout)
-        .map_err(|e| format!("plugin {short} wrote stdout that is not UTF-8 (invalid byte at offset {})", e.valid_up_to()))?;
+    let text = std::str::from_utf8(stdout).map_err(|e| {
+        format!(
+            "plugin {short} wrote stdout that is not UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })?;
     if text.trim().is_empty() {
         return Err(format!("plugin {short} wrote nothing to stdout"));
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("plugin {short} wrote invalid JSON: {e}"))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| format!("plugin {short} wrote invalid JSON: {e}"))?;
     if let Some(err) = value.get("error") {
-        let msg = err.get("message").and_then(Value::as_str).unwrap_or("no message given");
-        return Err(format!("plugin {short} refused: {}", msg.chars().take(500).collect::<String>()));
+        let msg = err
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("no message given");
+        return Err(format!(
+            "plugin {short} refused: {}",
+            msg.chars().take(500).collect::<String>()
+        ));
     }
-    let v = validator(hook).ok_or_else(|| format!("the {hook} response schema is unavailable on this server"))?;
+    let v = validator(hook)
+        .ok_or_else(|| format!("the {hook} response schema is unavailable on this server"))?;
     let problems: Vec<String> = v
         .iter_errors(&value)
         .take(3)
@@ -51,7 +63,10 @@ pub fn check(plugin: &str, hook: &str, stdout: &[u8]) -> Result<Value, String> {
         })
         .collect();
     if !problems.is_empty() {
-        return Err(format!("plugin {short} response breaks the {hook} response schema {}", problems.join("; ")));
+        return Err(format!(
+            "plugin {short} response breaks the {hook} response schema {}",
+            problems.join("; ")
+        ));
     }
     Ok(value)
 }
@@ -62,10 +77,18 @@ mod tests {
 
     #[test]
     fn failures_are_named() {
-        assert!(check("abc", "appraise", b"\xff\xfe").unwrap_err().contains("not UTF-8"));
-        assert!(check("abc", "appraise", b"{nope").unwrap_err().contains("invalid JSON"));
-        assert!(check("abc", "appraise", br#"{"error":{"message":"no"}}"#).unwrap_err().contains("refused: no"));
-        assert!(check("abc", "appraise", br#"{"results":"x"}"#).unwrap_err().contains("schema"));
+        assert!(check("abc", "appraise", b"\xff\xfe")
+            .unwrap_err()
+            .contains("not UTF-8"));
+        assert!(check("abc", "appraise", b"{nope")
+            .unwrap_err()
+            .contains("invalid JSON"));
+        assert!(check("abc", "appraise", br#"{"error":{"message":"no"}}"#)
+            .unwrap_err()
+            .contains("refused: no"));
+        assert!(check("abc", "appraise", br#"{"results":"x"}"#)
+            .unwrap_err()
+            .contains("schema"));
         assert!(check("abc", "rotate", br#"{"talent":[],"moves":[],"flags":[]}"#).is_ok());
         let ok = br#"{"results":[{"nip":"1","hasil_kerja":"sesuai","perilaku_kerja":"sesuai","predikat":"baik","score":90.0,"components":[],"recommendations":[],"explanation":"x"}]}"#;
         assert!(check("abc", "appraise", ok).is_ok());

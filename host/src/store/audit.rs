@@ -19,7 +19,7 @@ pub struct AuditEvent {
     pub action: String,
     pub region: Option<String>,
     pub subject: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>, required = true)]
     pub detail: serde_json::Value,
 }
 
@@ -41,16 +41,24 @@ pub(crate) fn record(
         subject: subject.into(),
         detail,
     };
-    tx.open_table(AUDIT)?.insert(format!("{seq:016}").as_str(), to_json(&ev)?.as_slice())?;
+    tx.open_table(AUDIT)?
+        .insert(format!("{seq:016}").as_str(), to_json(&ev)?.as_slice())?;
     Ok(())
 }
 
 impl Store {
     /// Events oldest first; `region` limits them to one region (a region admin's view).
-    pub fn audit(&self, region: Option<&str>, cursor: Option<&str>, limit: usize) -> Result<Page<AuditEvent>> {
+    pub fn audit(
+        &self,
+        region: Option<&str>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<AuditEvent>> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(AUDIT)?;
         // Audit keys have no prefix; page over the whole table.
-        page_json(&t, "", cursor, limit, |e: &AuditEvent| region.is_none_or(|r| e.region.as_deref() == Some(r)))
+        page_json(&t, "", cursor, limit, |e: &AuditEvent| {
+            region.is_none_or(|r| e.region.as_deref() == Some(r))
+        })
     }
 }

@@ -40,7 +40,11 @@ pub type StoredAppraisal = Decision;
 impl Store {
     /// Stores the decisions of one request and the call inputs they refer to, all or nothing.
     /// Fills in each decision's id.
-    pub fn put_decisions(&self, decisions: &mut [Decision], inputs: &[(String, Vec<u8>)]) -> Result<()> {
+    pub fn put_decisions(
+        &self,
+        decisions: &mut [Decision],
+        inputs: &[(String, Vec<u8>)],
+    ) -> Result<()> {
         let tx = self.db.begin_write()?;
         {
             let mut inp = tx.open_table(INPUTS)?;
@@ -67,13 +71,16 @@ impl Store {
 
     pub fn decision(&self, id: &str) -> Result<Decision> {
         let tx = self.db.begin_read()?;
-        get_json(&tx.open_table(DECISIONS)?, id)?.ok_or_else(|| StoreError::NotFound(format!("decision `{id}`")))
+        get_json(&tx.open_table(DECISIONS)?, id)?
+            .ok_or_else(|| StoreError::NotFound(format!("decision `{id}`")))
     }
 
     pub fn decision_input(&self, sha: &str) -> Result<Vec<u8>> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(INPUTS)?;
-        let v = t.get(sha)?.ok_or_else(|| StoreError::NotFound(format!("input `{sha}`")))?;
+        let v = t
+            .get(sha)?
+            .ok_or_else(|| StoreError::NotFound(format!("input `{sha}`")))?;
         Ok(v.value().to_vec())
     }
 
@@ -105,6 +112,11 @@ impl Store {
         let Some(row) = last else { return Ok(None) };
         let (_, id) = row?;
         let d: Option<Decision> = get_json(&tx.open_table(DECISIONS)?, id.value())?;
-        Ok(d.and_then(|d| d.output.get("predikat").and_then(|p| p.as_str()).map(str::to_string)))
+        Ok(d.and_then(|d| {
+            d.output
+                .get("predikat")
+                .and_then(|p| p.as_str())
+                .map(str::to_string)
+        }))
     }
 }

@@ -70,8 +70,12 @@ impl Store {
     /// Opens (or creates) `DATA_DIR/kinerja.redb`, creates every table and the three regions, so
     /// that readers never meet a missing table.
     pub fn open(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::Db(format!("cannot create data dir {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Db(format!(
+                "cannot create data dir {}: {e}",
+                data_dir.display()
+            ))
+        })?;
         let path = data_dir.join(DB_FILE);
         let db = Database::create(&path)?;
         let store = Store { db, path };
@@ -84,8 +88,22 @@ impl Store {
         {
             use tables::*;
             for t in [
-                REGIONS, AGENCIES, POSITIONS, EMPLOYEES, PERIODS, ACTIVITIES, TOKENS, AUDIT, PLUGINS,
-                PLUGIN_BYTES, PLUGIN_REGIONS, POLICIES, POLICY_HISTORY, DECISIONS, ORG_PREDIKAT, INPUTS,
+                REGIONS,
+                AGENCIES,
+                POSITIONS,
+                EMPLOYEES,
+                PERIODS,
+                ACTIVITIES,
+                TOKENS,
+                AUDIT,
+                PLUGINS,
+                PLUGIN_BYTES,
+                PLUGIN_REGIONS,
+                POLICIES,
+                POLICY_HISTORY,
+                DECISIONS,
+                ORG_PREDIKAT,
+                INPUTS,
             ] {
                 tx.open_table(t)?;
             }
@@ -95,7 +113,10 @@ impl Store {
             let mut regions = tx.open_table(REGIONS)?;
             for (id, name) in REGIONS_LIST {
                 if regions.get(id)?.is_none() {
-                    let r = Region { id: id.to_string(), name: name.to_string() };
+                    let r = Region {
+                        id: id.to_string(),
+                        name: name.to_string(),
+                    };
                     regions.insert(id, to_json(&r)?.as_slice())?;
                 }
             }

@@ -37,7 +37,7 @@ pub struct Activation {
     /// `activate` or `deactivate`.
     pub action: String,
     pub plugin: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>, required = true)]
     pub config: serde_json::Value,
     pub by: Option<String>,
     pub at: String,
@@ -46,7 +46,13 @@ pub struct Activation {
 impl Store {
     /// Keeps the bytes (once per content) and records the upload to the region. Answers the
     /// upload and whether it is new to this region (201) or a repeat (200).
-    pub fn put_plugin(&self, region: &str, meta: PluginMeta, bytes: &[u8], actor: Option<&str>) -> Result<(PluginUpload, bool)> {
+    pub fn put_plugin(
+        &self,
+        region: &str,
+        meta: PluginMeta,
+        bytes: &[u8],
+        actor: Option<&str>,
+    ) -> Result<(PluginUpload, bool)> {
         self.require_region(region)?;
         let key = format!("{region}/{}", meta.id);
         let tx = self.db.begin_write()?;
@@ -58,7 +64,8 @@ impl Store {
             let mut b = tx.open_table(PLUGIN_BYTES)?;
             if b.get(meta.id.as_str())?.is_none() {
                 b.insert(meta.id.as_str(), bytes)?;
-                tx.open_table(PLUGINS)?.insert(meta.id.as_str(), to_json(&meta)?.as_slice())?;
+                tx.open_table(PLUGINS)?
+                    .insert(meta.id.as_str(), to_json(&meta)?.as_slice())?;
             }
         }
         let up = PluginUpload {
@@ -69,8 +76,16 @@ impl Store {
             uploaded_by: actor.map(str::to_string),
             uploaded_at: now_rfc3339(),
         };
-        tx.open_table(PLUGIN_REGIONS)?.insert(key.as_str(), to_json(&up)?.as_slice())?;
-        audit::record(&tx, actor, "plugin.upload", Some(region), &meta.id, serde_json::json!({"size": meta.size, "hooks": meta.hooks}))?;
+        tx.open_table(PLUGIN_REGIONS)?
+            .insert(key.as_str(), to_json(&up)?.as_slice())?;
+        audit::record(
+            &tx,
+            actor,
+            "plugin.upload",
+            Some(region),
+            &meta.id,
+            serde_json::json!({"size": meta.size, "hooks": meta.hooks}),
+        )?;
         tx.commit()?;
         Ok((up, true))
     }
@@ -109,17 +124,27 @@ impl Store {
     pub fn plugin_bytes(&self, id: &str) -> Result<Vec<u8>> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(PLUGIN_BYTES)?;
-        let v = t.get(id)?.ok_or_else(|| StoreError::NotFound(format!("plugin `{id}`")))?;
+        let v = t
+            .get(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("plugin `{id}`")))?;
         Ok(v.value().to_vec())
     }
 
-    fn write_activation(&self, act: &mut Activation, audit_action: &str, actor: Option<&str>) -> Result<()> {
+    fn write_activation(
+        &self,
+        act: &mut Activation,
+        audit_action: &str,
+        actor: Option<&str>,
+    ) -> Result<()> {
         let tx = self.db.begin_write()?;
         {
             let key = format!("{}/{}", act.region, act.hook);
             let mut p = tx.open_table(POLICIES)?;
             if act.action == "deactivate" && p.get(key.as_str())?.is_none() {
-                return Err(StoreError::NotFound(format!("active `{}` policy in region `{}`", act.hook, act.region)));
+                return Err(StoreError::NotFound(format!(
+                    "active `{}` policy in region `{}`",
+                    act.hook, act.region
+                )));
             }
             act.seq = next_seq(&tx, "activation")?;
             if act.action == "activate" {
@@ -127,8 +152,10 @@ impl Store {
             } else {
                 p.remove(key.as_str())?;
             }
-            tx.open_table(POLICY_HISTORY)?
-                .insert(format!("{}/{:016}", act.region, act.seq).as_str(), to_json(&*act)?.as_slice())?;
+            tx.open_table(POLICY_HISTORY)?.insert(
+                format!("{}/{:016}", act.region, act.seq).as_str(),
+                to_json(&*act)?.as_slice(),
+            )?;
             audit::record(
                 &tx,
                 actor,
@@ -143,7 +170,14 @@ impl Store {
     }
 
     /// Makes `plugin` the active module for `hook`; a rollback is simply activating an older id.
-    pub fn activate(&self, region: &str, hook: &str, plugin: &str, config: serde_json::Value, actor: Option<&str>) -> Result<Activation> {
+    pub fn activate(
+        &self,
+        region: &str,
+        hook: &str,
+        plugin: &str,
+        config: serde_json::Value,
+        actor: Option<&str>,
+    ) -> Result<Activation> {
         let mut act = Activation {
             seq: 0,
             region: region.into(),
@@ -179,18 +213,27 @@ impl Store {
     }
 
     /// The active activation per hook and the whole history, oldest first.
-    pub fn policies(&self, region: &str) -> Result<(BTreeMap<String, Activation>, Vec<Activation>)> {
+    pub fn policies(
+        &self,
+        region: &str,
+    ) -> Result<(BTreeMap<String, Activation>, Vec<Activation>)> {
         self.require_region(region)?;
         let tx = self.db.begin_read()?;
         let prefix = format!("{region}/");
         let end = prefix_end(&prefix);
         let mut active = BTreeMap::new();
-        for row in tx.open_table(POLICIES)?.range::<&str>(prefix.as_str()..end.as_str())? {
+        for row in tx
+            .open_table(POLICIES)?
+            .range::<&str>(prefix.as_str()..end.as_str())?
+        {
             let a: Activation = from_json(row?.1.value())?;
             active.insert(a.hook.clone(), a);
         }
         let mut history = Vec::new();
-        for row in tx.open_table(POLICY_HISTORY)?.range::<&str>(prefix.as_str()..end.as_str())? {
+        for row in tx
+            .open_table(POLICY_HISTORY)?
+            .range::<&str>(prefix.as_str()..end.as_str())?
+        {
             history.push(from_json(row?.1.value())?);
         }
         Ok((active, history))

@@ -40,7 +40,8 @@ impl Store {
             updated_at: now_rfc3339(),
         };
         let tx = self.db.begin_write()?;
-        tx.open_table(AGENCIES)?.insert(key2(region, id).as_str(), to_json(&agency)?.as_slice())?;
+        tx.open_table(AGENCIES)?
+            .insert(key2(region, id).as_str(), to_json(&agency)?.as_slice())?;
         tx.commit()?;
         Ok(agency)
     }
@@ -52,21 +53,47 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("agency `{id}` in region `{region}`")))
     }
 
-    pub fn agencies(&self, region: &str, cursor: Option<&str>, limit: usize) -> Result<Page<Agency>> {
+    pub fn agencies(
+        &self,
+        region: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Agency>> {
         self.require_region(region)?;
         let tx = self.db.begin_read()?;
-        page_json(&tx.open_table(AGENCIES)?, &format!("{region}/"), cursor, limit, |_| true)
+        page_json(
+            &tx.open_table(AGENCIES)?,
+            &format!("{region}/"),
+            cursor,
+            limit,
+            |_| true,
+        )
     }
 
     fn agency_exists(tx: &redb::WriteTransaction, region: &str, agency: &str) -> Result<bool> {
-        Ok(tx.open_table(AGENCIES)?.get(key2(region, agency).as_str())?.is_some())
+        Ok(tx
+            .open_table(AGENCIES)?
+            .get(key2(region, agency).as_str())?
+            .is_some())
     }
 
-    pub fn upsert_position(&self, region: &str, id: &str, input: PositionInput) -> Result<Position> {
+    pub fn upsert_position(
+        &self,
+        region: &str,
+        id: &str,
+        input: PositionInput,
+    ) -> Result<Position> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
         if !Self::agency_exists(&tx, region, &input.agency)? {
-            return Err(FieldError::new("agency", format!("agency `{}` does not exist in region `{region}`", input.agency)).into());
+            return Err(FieldError::new(
+                "agency",
+                format!(
+                    "agency `{}` does not exist in region `{region}`",
+                    input.agency
+                ),
+            )
+            .into());
         }
         let pos = Position {
             region: region.into(),
@@ -79,13 +106,18 @@ impl Store {
             capacity: input.capacity,
             updated_at: now_rfc3339(),
         };
-        tx.open_table(POSITIONS)?.insert(key2(region, id).as_str(), to_json(&pos)?.as_slice())?;
+        tx.open_table(POSITIONS)?
+            .insert(key2(region, id).as_str(), to_json(&pos)?.as_slice())?;
         tx.commit()?;
         Ok(pos)
     }
 
     /// Current holders per position id, from one scan of the region's employees.
-    fn holders(&self, tx: &redb::ReadTransaction, region: &str) -> Result<BTreeMap<String, Vec<String>>> {
+    fn holders(
+        &self,
+        tx: &redb::ReadTransaction,
+        region: &str,
+    ) -> Result<BTreeMap<String, Vec<String>>> {
         let t = tx.open_table(EMPLOYEES)?;
         let prefix = format!("{region}/");
         let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -100,7 +132,11 @@ impl Store {
     fn view(p: Position, holders: &BTreeMap<String, Vec<String>>) -> PositionView {
         let h = holders.get(&p.id).cloned().unwrap_or_default();
         let vacancies = p.capacity.saturating_sub(h.len() as u32);
-        PositionView { position: p, holders: h, vacancies }
+        PositionView {
+            position: p,
+            holders: h,
+            vacancies,
+        }
     }
 
     pub fn position(&self, region: &str, id: &str) -> Result<PositionView> {
@@ -121,11 +157,22 @@ impl Store {
     ) -> Result<Page<PositionView>> {
         self.require_region(region)?;
         let tx = self.db.begin_read()?;
-        let page: Page<Position> = page_json(&tx.open_table(POSITIONS)?, &format!("{region}/"), cursor, limit, |p: &Position| {
-            agency.is_none_or(|a| p.agency == a)
-        })?;
+        let page: Page<Position> = page_json(
+            &tx.open_table(POSITIONS)?,
+            &format!("{region}/"),
+            cursor,
+            limit,
+            |p: &Position| agency.is_none_or(|a| p.agency == a),
+        )?;
         let holders = self.holders(&tx, region)?;
-        Ok(Page { items: page.items.into_iter().map(|p| Self::view(p, &holders)).collect(), next: page.next })
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|p| Self::view(p, &holders))
+                .collect(),
+            next: page.next,
+        })
     }
 
     /// All positions of a region (or an agency), with vacancies, for the rotate hook.
@@ -135,19 +182,44 @@ impl Store {
 
     /// Upserts an employee. A change of position moves the old one into the history, so that
     /// tenure always counts from the start of the current position.
-    pub fn upsert_employee(&self, region: &str, nip: &str, input: EmployeeInput) -> Result<Employee> {
+    pub fn upsert_employee(
+        &self,
+        region: &str,
+        nip: &str,
+        input: EmployeeInput,
+    ) -> Result<Employee> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
         if !Self::agency_exists(&tx, region, &input.agency)? {
-            return Err(FieldError::new("agency", format!("agency `{}` does not exist in region `{region}`", input.agency)).into());
+            return Err(FieldError::new(
+                "agency",
+                format!(
+                    "agency `{}` does not exist in region `{region}`",
+                    input.agency
+                ),
+            )
+            .into());
         }
-        let pos: Position = get_json(&tx.open_table(POSITIONS)?, &key2(region, &input.position_id))?.ok_or_else(|| {
-            FieldError::new("position_id", format!("position `{}` does not exist in region `{region}`", input.position_id))
+        let pos: Position = get_json(
+            &tx.open_table(POSITIONS)?,
+            &key2(region, &input.position_id),
+        )?
+        .ok_or_else(|| {
+            FieldError::new(
+                "position_id",
+                format!(
+                    "position `{}` does not exist in region `{region}`",
+                    input.position_id
+                ),
+            )
         })?;
         if pos.agency != input.agency {
             return Err(FieldError::new(
                 "position_id",
-                format!("position `{}` belongs to agency `{}`, not `{}`", pos.id, pos.agency, input.agency),
+                format!(
+                    "position `{}` belongs to agency `{}`, not `{}`",
+                    pos.id, pos.agency, input.agency
+                ),
             )
             .into());
         }
@@ -202,19 +274,41 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("employee `{nip}` in region `{region}`")))
     }
 
-    pub fn employees(&self, region: &str, agency: Option<&str>, cursor: Option<&str>, limit: usize) -> Result<Page<Employee>> {
+    pub fn employees(
+        &self,
+        region: &str,
+        agency: Option<&str>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Employee>> {
         self.require_region(region)?;
         let tx = self.db.begin_read()?;
-        page_json(&tx.open_table(EMPLOYEES)?, &format!("{region}/"), cursor, limit, |e: &Employee| {
-            agency.is_none_or(|a| e.agency == a)
-        })
+        page_json(
+            &tx.open_table(EMPLOYEES)?,
+            &format!("{region}/"),
+            cursor,
+            limit,
+            |e: &Employee| agency.is_none_or(|a| e.agency == a),
+        )
     }
 
-    pub fn put_period(&self, region: &str, nip: &str, period: Period, input: PeriodInput) -> Result<PeriodRecord> {
+    pub fn put_period(
+        &self,
+        region: &str,
+        nip: &str,
+        period: Period,
+        input: PeriodInput,
+    ) -> Result<PeriodRecord> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
-        if tx.open_table(EMPLOYEES)?.get(key2(region, nip).as_str())?.is_none() {
-            return Err(StoreError::NotFound(format!("employee `{nip}` in region `{region}`")));
+        if tx
+            .open_table(EMPLOYEES)?
+            .get(key2(region, nip).as_str())?
+            .is_none()
+        {
+            return Err(StoreError::NotFound(format!(
+                "employee `{nip}` in region `{region}`"
+            )));
         }
         let rec = PeriodRecord {
             region: region.into(),
@@ -226,7 +320,8 @@ impl Store {
             updated_at: now_rfc3339(),
         };
         let key = format!("{region}/{nip}/{period}");
-        tx.open_table(PERIODS)?.insert(key.as_str(), to_json(&rec)?.as_slice())?;
+        tx.open_table(PERIODS)?
+            .insert(key.as_str(), to_json(&rec)?.as_slice())?;
         tx.commit()?;
         Ok(rec)
     }
@@ -234,28 +329,62 @@ impl Store {
     pub fn period(&self, region: &str, nip: &str, period: Period) -> Result<PeriodRecord> {
         self.employee(region, nip)?;
         let tx = self.db.begin_read()?;
-        get_json(&tx.open_table(PERIODS)?, &format!("{region}/{nip}/{period}"))?
-            .ok_or_else(|| StoreError::NotFound(format!("period `{period}` of employee `{nip}`")))
+        get_json(
+            &tx.open_table(PERIODS)?,
+            &format!("{region}/{nip}/{period}"),
+        )?
+        .ok_or_else(|| StoreError::NotFound(format!("period `{period}` of employee `{nip}`")))
     }
 
     /// The period record if there is one; `None` is an answer, not an error, for appraisals.
-    pub fn period_opt(&self, region: &str, nip: &str, period: Period) -> Result<Option<PeriodRecord>> {
+    pub fn period_opt(
+        &self,
+        region: &str,
+        nip: &str,
+        period: Period,
+    ) -> Result<Option<PeriodRecord>> {
         let tx = self.db.begin_read()?;
-        get_json(&tx.open_table(PERIODS)?, &format!("{region}/{nip}/{period}"))
+        get_json(
+            &tx.open_table(PERIODS)?,
+            &format!("{region}/{nip}/{period}"),
+        )
     }
 
-    pub fn periods(&self, region: &str, nip: &str, cursor: Option<&str>, limit: usize) -> Result<Page<PeriodRecord>> {
+    pub fn periods(
+        &self,
+        region: &str,
+        nip: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<PeriodRecord>> {
         self.employee(region, nip)?;
         let tx = self.db.begin_read()?;
-        page_json(&tx.open_table(PERIODS)?, &format!("{region}/{nip}/"), cursor, limit, |_| true)
+        page_json(
+            &tx.open_table(PERIODS)?,
+            &format!("{region}/{nip}/"),
+            cursor,
+            limit,
+            |_| true,
+        )
     }
 
     /// Adds reports all at once or not at all.
-    pub fn add_activities(&self, region: &str, nip: &str, inputs: Vec<ActivityInput>) -> Result<Vec<Activity>> {
+    pub fn add_activities(
+        &self,
+        region: &str,
+        nip: &str,
+        inputs: Vec<ActivityInput>,
+    ) -> Result<Vec<Activity>> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
-        if tx.open_table(EMPLOYEES)?.get(key2(region, nip).as_str())?.is_none() {
-            return Err(StoreError::NotFound(format!("employee `{nip}` in region `{region}`")));
+        if tx
+            .open_table(EMPLOYEES)?
+            .get(key2(region, nip).as_str())?
+            .is_none()
+        {
+            return Err(StoreError::NotFound(format!(
+                "employee `{nip}` in region `{region}`"
+            )));
         }
         let created_at = now_rfc3339();
         let mut out = Vec::with_capacity(inputs.len());

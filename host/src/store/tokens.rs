@@ -53,7 +53,12 @@ fn random_hex(bytes: usize) -> String {
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
 impl Store {
-    pub fn issue_token(&self, scope: Scope, label: Option<String>, actor: Option<&str>) -> Result<IssuedToken> {
+    pub fn issue_token(
+        &self,
+        scope: Scope,
+        label: Option<String>,
+        actor: Option<&str>,
+    ) -> Result<IssuedToken> {
         let id = format!("tok_{}", random_hex(8));
         let secret = format!("knj_{}", random_hex(32));
         let rec = StoredToken {
@@ -68,8 +73,10 @@ impl Store {
             hash: hash(&secret),
         };
         let tx = self.db.begin_write()?;
-        tx.open_table(TOKENS)?.insert(id.as_str(), to_json(&rec)?.as_slice())?;
-        tx.open_table(TOKEN_BY_HASH)?.insert(rec.hash.as_str(), id.as_str())?;
+        tx.open_table(TOKENS)?
+            .insert(id.as_str(), to_json(&rec)?.as_slice())?;
+        tx.open_table(TOKEN_BY_HASH)?
+            .insert(rec.hash.as_str(), id.as_str())?;
         audit::record(
             &tx,
             actor,
@@ -114,7 +121,9 @@ impl Store {
     pub fn token(&self, id: &str) -> Result<TokenRecord> {
         let tx = self.db.begin_read()?;
         let stored: Option<StoredToken> = get_json(&tx.open_table(TOKENS)?, id)?;
-        stored.map(|s| s.token).ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))
+        stored
+            .map(|s| s.token)
+            .ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))
     }
 
     /// All tokens, or those of one region.
@@ -140,7 +149,14 @@ impl Store {
                 get_json(&t, id)?.ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))?;
             t.remove(id)?;
             tx.open_table(TOKEN_BY_HASH)?.remove(stored.hash.as_str())?;
-            audit::record(&tx, actor, "token.revoke", stored.token.scope.region.as_deref(), id, serde_json::Value::Null)?;
+            audit::record(
+                &tx,
+                actor,
+                "token.revoke",
+                stored.token.scope.region.as_deref(),
+                id,
+                serde_json::Value::Null,
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -156,7 +172,12 @@ impl Store {
         if !empty {
             return Ok(None);
         }
-        let scope = Scope { role: Role::Admin, region: None, agency: None, nip: None };
+        let scope = Scope {
+            role: Role::Admin,
+            region: None,
+            agency: None,
+            nip: None,
+        };
         let issued = self.issue_token(scope, Some("bootstrap admin".into()), None)?;
         let path = data_dir.join(ADMIN_TOKEN_FILE);
         write_secret_file(&path, &issued.token)
