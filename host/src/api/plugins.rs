@@ -55,6 +55,22 @@ impl From<PolicyError> for ApiError {
     }
 }
 
+/// Makes sure the runtime holds a stored module (for example one whose load failed at start),
+/// loading it from the store's bytes; the compiled cache makes this cheap after the first time.
+async fn ensure_loaded(st: &AppState, id: &str) -> ApiResult<()> {
+    let rt = st.runtime();
+    if rt.is_loaded(id) {
+        return Ok(());
+    }
+    let pid = id.to_string();
+    let bytes = st.store.run(move |s| s.plugin_bytes(&pid)).await?;
+    tokio::task::spawn_blocking(move || rt.load(&bytes))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(format!("stored module {id} no longer loads: {e}")))?;
+    Ok(())
+}
+
 fn region_ok(region: &str) -> ApiResult<()> {
     validate_id("region", region).map_err(|_| {
         ApiError::NotFound(format!(
@@ -226,15 +242,7 @@ async fn activate(
             up.hooks.join(", ")
         )));
     }
-    let rt = st.runtime();
-    if !rt.is_loaded(&up.id) {
-        let id = up.id.clone();
-        let bytes = st.store.run(move |s| s.plugin_bytes(&id)).await?;
-        tokio::task::spawn_blocking(move || rt.load(&bytes))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(format!("stored module no longer loads: {e}")))?;
-    }
+    ensure_loaded(&st, &up.id).await?;
     let actor = c.token_id.clone();
     let act = st
         .store
@@ -471,15 +479,7 @@ async fn dry_run(
                 .unwrap_or_else(|| Value::Object(Default::default()))
         }
     };
-    let rt = st.runtime();
-    if !rt.is_loaded(&up.id) {
-        let id = up.id.clone();
-        let bytes = st.store.run(move |s| s.plugin_bytes(&id)).await?;
-        tokio::task::spawn_blocking(move || rt.load(&bytes))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-    }
+    ensure_loaded(&st, &up.id).await?;
     match hook {
         kinerja_runtime::Hook::Appraise => {
             let period = input
@@ -582,14 +582,6 @@ async fn decision(
     responses((status = 200, body = Object), Errors), security(("bearer" = [])))]
 async fn replay(State(st): State<AppState>, c: Caller, P(id): P<String>) -> ApiResult<Json<Value>> {
     let d = readable_decision(&st, &c, id).await?;
-    let rt = st.runtime();
-    if !rt.is_loaded(&d.plugin) {
-        let pid = d.plugin.clone();
-        let bytes = st.store.run(move |s| s.plugin_bytes(&pid)).await?;
-        tokio::task::spawn_blocking(move || rt.load(&bytes))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-    }
+    ensure_loaded(&st, &d.plugin).await?;
     Ok(Json(st.policy.replay(&d).await?))
 }
