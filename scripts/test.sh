@@ -22,6 +22,9 @@ echo "==> conformance: the region plugins and the C, Zig, AssemblyScript and Jav
 echo "==> schemathesis against /openapi.json"
 ./scripts/schemathesis.sh
 
+echo "==> web console in headless Chromium"
+./scripts/console-test.sh
+
 echo "==> clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 

@@ -191,6 +191,59 @@ fn tokens_and_roles() {
         403
     );
 
+    // Employee: region-wide reference data, evaluations and another employee's results are
+    // out of scope too.
+    for path in [
+        "/api/v1/regions/jambi/agencies".to_string(),
+        "/api/v1/regions/jambi/agencies/disdik".to_string(),
+        "/api/v1/regions/jambi/policies".to_string(),
+        "/api/v1/regions/jambi/plugins".to_string(),
+        "/api/v1/regions/jambi/positions".to_string(),
+        format!("/api/v1/regions/jambi/employees/{NIP2}/periods"),
+        format!("/api/v1/regions/jambi/employees/{NIP2}/appraisals"),
+        format!("/api/v1/regions/jambi/employees/{NIP2}/activities"),
+    ] {
+        assert_eq!(em.get(&path).status, 403, "{path}");
+    }
+    for path in [
+        format!("/api/v1/regions/jambi/employees/{NIP}/periods"),
+        format!("/api/v1/regions/jambi/employees/{NIP}/appraisals"),
+        format!("/api/v1/regions/jambi/employees/{NIP}/activities"),
+    ] {
+        assert_eq!(em.get(&path).status, 200, "{path}");
+    }
+    assert_eq!(
+        em.post(
+            "/api/v1/regions/jambi/appraisals",
+            &json!({"period": "2026", "nips": [NIP]})
+        )
+        .status,
+        403
+    );
+    assert_eq!(ag.get("/api/v1/regions/jambi/agencies").status, 200);
+
+    // Each token can learn its own role and scope (the web console asks), never the secret.
+    let me = em.get("/api/v1/tokens/self");
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.body["role"], "employee");
+    assert_eq!(me.body["region"], "jambi");
+    assert_eq!(me.body["nip"], NIP);
+    assert!(me.body["agency"].is_null());
+    let me = ag.get("/api/v1/tokens/self");
+    assert_eq!(me.body["role"], "agency");
+    assert_eq!(me.body["agency"], "disdik");
+    let me = ra.get("/api/v1/tokens/self");
+    assert_eq!(me.body["role"], "region_admin");
+    assert_eq!(me.body["label"], "BKD Jambi");
+    let me = admin.get("/api/v1/tokens/self");
+    assert_eq!(me.body["role"], "admin");
+    assert!(me.body["region"].is_null());
+    assert!(!me.text.contains("knj_"), "never the secret");
+    assert_eq!(anon.get("/api/v1/tokens/self").status, 401);
+    // `self` is no token id: revoking it is still a 404, never the caller's own token.
+    assert_eq!(admin.delete("/api/v1/tokens/self").status, 404);
+    assert_eq!(admin.get("/api/v1/tokens/self").status, 200);
+
     // Listing never shows secrets; the audit names who issued what.
     let toks = admin.get("/api/v1/tokens");
     assert_eq!(toks.body["items"].as_array().unwrap().len(), 4);
@@ -242,6 +295,7 @@ fn openapi_lists_every_route() {
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3."));
     for p in [
         "/api/v1/tokens",
+        "/api/v1/tokens/self",
         "/api/v1/regions/{region}/employees/{nip}/periods/{period}",
         "/api/v1/regions/{region}/employees/{nip}/activities",
         "/health",

@@ -10,30 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The plain `kinerja` binary next to the test executable. `cargo test --all-targets` builds
-/// bins only in test mode, so when the binary is missing it is built here with the same cargo
-/// that runs the tests — a developer can run `cargo test` alone and still get a real child.
 fn binary() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            // target/debug/deps/crash-xxxx → target/debug/kinerja
-            let exe = std::env::current_exe().expect("current exe");
-            let bin = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("target dir")
-                .join("kinerja");
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "-p", "kinerja", "--bin", "kinerja"])
-                .status()
-                .expect("run cargo build");
-            assert!(status.success(), "cargo build -p kinerja failed");
-            assert!(bin.exists(), "{} is missing after the build", bin.display());
-            bin
-        })
-        .clone()
+    kinerja_binary()
 }
 
 fn spawn(dir: &Path) -> (Child, String) {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod devkit;
 pub mod domain;
+pub mod import;
 pub mod policy;
 pub mod server;
 pub mod store;

@@ -22,6 +22,10 @@ enum Command {
     Serve(Config),
     /// Print the OpenAPI document.
     Openapi,
+    /// Import daily activity reports in bulk (JSON Lines or CSV) into the data dir's database;
+    /// the server must be stopped. All or nothing unless --skip-invalid.
+    #[command(after_help = kinerja::import::AFTER_HELP)]
+    Import(kinerja::import::ImportArgs),
     /// Run and test plugins locally, in the server's sandbox and limits.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -82,6 +86,55 @@ fn main() -> anyhow::Result<()> {
             };
             std::process::exit(if ok { 0 } else { 1 });
         }
+        Command::Import(args) => match kinerja::import::run(&args) {
+            Ok(sum) => {
+                for e in &sum.errors {
+                    eprintln!("skipped {e}");
+                }
+                if sum.skipped as usize > sum.errors.len() {
+                    eprintln!(
+                        "… and {} more skipped line(s)",
+                        sum.skipped as usize - sum.errors.len()
+                    );
+                }
+                let secs = sum.elapsed.as_secs_f64();
+                let rate = if secs > 0.0 {
+                    sum.imported as f64 / secs
+                } else {
+                    0.0
+                };
+                eprintln!(
+                    "imported {} report(s), skipped {} line(s) in {secs:.2} s",
+                    sum.imported, sum.skipped
+                );
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "imported": sum.imported,
+                        "skipped": sum.skipped,
+                        "seconds": secs,
+                        "records_per_second": rate,
+                    })
+                );
+                Ok(())
+            }
+            Err(kinerja::import::ImportError::Invalid { bad, errors }) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                if bad as usize > errors.len() {
+                    eprintln!("… and {} more invalid line(s)", bad as usize - errors.len());
+                }
+                eprintln!(
+                        "error: {bad} invalid line(s); nothing was imported (fix them, or pass --skip-invalid)"
+                    );
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        },
         Command::Openapi => {
             println!(
                 "{}",

@@ -321,3 +321,115 @@ pub fn seed_people(c: &Client, region: &str, agency: &str) -> Vec<String> {
     }
     nips
 }
+
+/// The `i`-th of a family of valid, distinct NIPs, for data sets of any size: birth dates walk
+/// from 1970-01-01, the last three digits count 001–999 within each birth date.
+pub fn nip_for(i: usize) -> String {
+    let seq = i % 999 + 1;
+    let k = i / 999;
+    let (day, month, year) = (k % 28 + 1, (k / 28) % 12 + 1, 1970 + k / 336);
+    format!("{year:04}{month:02}{day:02}200001{}{seq:03}", 1 + i % 2)
+}
+
+/// Seeds `dir`'s database straight through the store (no server may run on it): agency
+/// `agency` with its two positions, `n` employees with a 2026 period record each and
+/// `reports` daily reports each. Bulk transactions, so 100,000 employees take seconds, not the
+/// hours of 100,000 HTTP calls. Answers the NIPs.
+pub fn seed_bulk(dir: &Path, region: &str, agency: &str, n: usize, reports: usize) -> Vec<String> {
+    use kinerja::domain::records::{AgencyInput, EmployeeInput, PositionInput};
+    use kinerja::store::{ActivityRow, BulkEmployee, Store};
+    let store = Store::open(dir).expect("open store");
+    store
+        .upsert_agency(
+            region,
+            agency,
+            AgencyInput {
+                name: format!("Dinas {agency}"),
+            },
+        )
+        .expect("agency");
+    for (id, level) in [("staf", 1u8), ("analis", 3)] {
+        let input: PositionInput = serde_json::from_value(json!({
+            "title": id, "agency": agency, "kind": "fungsional", "level": level,
+            "required": {"integritas": 3, "teknis.layanan": 2}, "capacity": 100000}))
+        .expect("position");
+        store
+            .upsert_position(region, &format!("{agency}-{id}"), input)
+            .expect("position");
+    }
+    let period = kinerja::domain::period::Period::parse("2026").expect("period");
+    let data: kinerja::domain::records::PeriodInput =
+        serde_json::from_value(period_body()).expect("period body");
+    let input: EmployeeInput =
+        serde_json::from_value(employee_body(agency, "staf", "2021-03-01")).expect("employee");
+    let nips: Vec<String> = (0..n).map(nip_for).collect();
+    for chunk in nips.chunks(50_000) {
+        let items = chunk
+            .iter()
+            .map(|nip| BulkEmployee {
+                nip: nip.clone(),
+                input: input.clone(),
+                period: Some((period, data.clone())),
+            })
+            .collect();
+        store.put_employees_bulk(region, items).expect("employees");
+    }
+    if reports > 0 {
+        let mut imp = store.activity_import().expect("import");
+        let mut line = 0;
+        for chunk in nips.chunks(10_000) {
+            let mut rows = Vec::with_capacity(chunk.len() * reports);
+            for nip in chunk {
+                for r in 0..reports {
+                    line += 1;
+                    rows.push(ActivityRow {
+                        line,
+                        region: region.into(),
+                        nip: nip.clone(),
+                        input: serde_json::from_value(json!({
+                            "date": format!("2026-03-{:02}", 2 + r % 20),
+                            "description": "Menyusun laporan kegiatan", "minutes": 60}))
+                        .expect("activity"),
+                    });
+                }
+            }
+            let refused = imp.add(rows).expect("add");
+            assert!(refused.is_empty(), "{refused:?}");
+        }
+        imp.commit().expect("commit");
+    }
+    nips
+}
+
+/// The real `kinerja` binary of the same profile as the running test or bench (target/debug
+/// or target/release), built on first use with the cargo that runs us: `cargo test` builds
+/// bins only in test mode, and other packages' tests not at all.
+pub fn kinerja_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            // target/<profile>/deps/<test>-xxxx → target/<profile>/kinerja
+            let exe = std::env::current_exe().expect("current exe");
+            let profile_dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("target dir")
+                .to_path_buf();
+            let bin = profile_dir.join("kinerja");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut cmd = std::process::Command::new(cargo);
+            if profile_dir.file_name().is_some_and(|n| n == "release") {
+                cmd.args(["build", "--release", "-p", "kinerja", "--bin", "kinerja"]);
+            } else {
+                // The same selection as the test command (`cargo test --workspace
+                // --all-targets`), so that features unify the same way and the binary reuses
+                // the test build's dependencies instead of rebuilding wasmtime.
+                cmd.args(["build", "--workspace", "--all-targets"]);
+            }
+            let status = cmd.status().expect("run cargo build");
+            assert!(status.success(), "cargo build -p kinerja failed");
+            assert!(bin.exists(), "{} is missing after the build", bin.display());
+            bin
+        })
+        .clone()
+}

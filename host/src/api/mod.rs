@@ -1,6 +1,7 @@
 //! The HTTP API: the only module that touches axum. [`app`] builds the whole router so tests
 //! and the server use the very same one; the OpenAPI document is generated from the handlers.
 
+mod console;
 pub mod error;
 pub mod extract;
 mod plugins;
@@ -126,6 +127,8 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        // The console's files are not API routes and stay out of the OpenAPI document.
+        .merge(console::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {
             (StatusCode::METHOD_NOT_ALLOWED, axum::Json(serde_json::json!({"error": {"code": "method_not_allowed", "message": "this route does not take that method"}})))

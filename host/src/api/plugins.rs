@@ -288,7 +288,7 @@ async fn policies(
     P(region): P<String>,
 ) -> ApiResult<Json<Policies>> {
     region_ok(&region)?;
-    c.scope.require_region(&region)?;
+    c.scope.require_region_staff(&region)?;
     let (active, history) = st.store.run(move |s| s.policies(&region)).await?;
     Ok(Json(Policies { active, history }))
 }
@@ -581,6 +581,12 @@ async fn decision(
 #[utoipa::path(post, path = "/api/v1/decisions/{id}/replay", tag = "evaluation", params(("id" = String, Path)),
     responses((status = 200, body = Object), Errors), security(("bearer" = [])))]
 async fn replay(State(st): State<AppState>, c: Caller, P(id): P<String>) -> ApiResult<Json<Value>> {
+    if c.scope.role == Role::Employee {
+        // Re-running a module costs the region's capacity; an employee reads its results only.
+        return Err(ApiError::Forbidden(
+            "an employee token may read decisions but not replay them".into(),
+        ));
+    }
     let d = readable_decision(&st, &c, id).await?;
     ensure_loaded(&st, &d.plugin).await?;
     Ok(Json(st.policy.replay(&d).await?))

@@ -60,7 +60,7 @@ async fn list_agencies(
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Agency>>> {
     region_id(&region)?;
-    c.scope.require_region(&region)?;
+    c.scope.require_region_staff(&region)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
         st.store
@@ -100,7 +100,7 @@ async fn get_agency(
     P((region, agency)): P<(String, String)>,
 ) -> ApiResult<Json<Agency>> {
     region_id(&region)?;
-    c.scope.require_region(&region)?;
+    c.scope.require_region_staff(&region)?;
     validate_id("agency", &agency)?;
     Ok(Json(
         st.store.run(move |s| s.agency(&region, &agency)).await?,

@@ -18,6 +18,30 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(issue, list))
         .routes(routes!(revoke))
+        .routes(routes!(whoami))
+        // `DELETE /api/v1/tokens/self` would otherwise be a 405: the static `self` segment wins
+        // over `{id}` in the router. It stays what it was before `self` existed, a revocation of
+        // a token with that (impossible) id, and is not documented twice.
+        .route(
+            "/api/v1/tokens/self",
+            axum::routing::delete(|st: State<AppState>, c: Caller| async move {
+                revoke(st, c, P("self".to_string())).await
+            }),
+        )
+}
+
+/// The calling token's own role and scope, never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SelfToken {
+    pub id: String,
+    pub role: Role,
+    /// Absent for `admin`.
+    pub region: Option<String>,
+    /// Only for `agency`.
+    pub agency: Option<String>,
+    /// Only for `employee`.
+    pub nip: Option<String>,
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -160,6 +184,36 @@ async fn list(State(st): State<AppState>, c: Caller) -> ApiResult<Json<TokenList
     };
     let items = st.store.run(move |s| s.tokens(region.as_deref())).await?;
     Ok(Json(TokenList { items }))
+}
+
+/// The calling token's role and scope, so a client (the web console) can show what the token
+/// may do without trying routes until one answers 403. Every valid token may call it.
+#[utoipa::path(get, path = "/api/v1/tokens/self", tag = "tokens",
+    responses((status = 200, body = SelfToken), Errors), security(("bearer" = [])))]
+async fn whoami(State(st): State<AppState>, c: Caller) -> ApiResult<Json<SelfToken>> {
+    let id = c.token_id.clone();
+    // The label is not part of the authenticated scope; a token revoked between the two reads
+    // simply has none.
+    let label = st
+        .store
+        .run(move |s| s.token(&id))
+        .await
+        .ok()
+        .and_then(|t| t.label);
+    let Scope {
+        role,
+        region,
+        agency,
+        nip,
+    } = c.scope;
+    Ok(Json(SelfToken {
+        id: c.token_id,
+        role,
+        region,
+        agency,
+        nip,
+        label,
+    }))
 }
 
 /// Revoke a token.

@@ -60,6 +60,18 @@ impl Scope {
         }
     }
 
+    /// Region-wide reference data (agencies, active policies): every role of the region but
+    /// `employee`, which is bound to one NIP and sees only that employee's own records.
+    pub fn require_region_staff(&self, region: &str) -> Result<(), Denied> {
+        self.require_region(region)?;
+        if self.role == Role::Employee {
+            return Err(Denied(
+                "an employee token may only read its own records".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Records of one agency: admins of the region and that agency's own token.
     pub fn require_agency(&self, region: &str, agency: &str) -> Result<(), Denied> {
         self.require_region(region)?;
@@ -177,6 +189,9 @@ mod tests {
         assert!(em
             .require_employee_read("jambi", "dinkes", "198503122010011002")
             .is_err());
+        assert!(em.require_region_staff("jambi").is_err());
+        assert!(ag.require_region_staff("jambi").is_ok());
+        assert!(ag.require_region_staff("jakarta").is_err());
         assert_eq!(
             ag.agency_filter("jambi", None).unwrap().as_deref(),
             Some("dinkes")

@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
 /// Why an evaluation did not happen.
@@ -69,6 +70,23 @@ pub struct Appraisal {
     pub skipped: Vec<Skipped>,
 }
 
+/// Wall time of the phases of one appraisal request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhaseTimes {
+    /// Reading the employees' records from redb and building the cases.
+    pub assemble: Duration,
+    /// Serialising the batches, running every plugin call (in parallel) and checking outputs.
+    pub plugins: Duration,
+    /// Turning results into decisions and committing them.
+    pub store: Duration,
+    /// Sum over calls of the time inside the runtime (instantiation and Wasm), all threads.
+    pub in_plugin: Duration,
+    /// Plugin calls made.
+    pub calls: usize,
+    /// Fuel burnt by all calls.
+    pub fuel: u64,
+}
+
 /// One finished plugin call and what it was given.
 struct Call {
     input: Vec<u8>,
@@ -101,6 +119,36 @@ impl From<CallError> for PolicyError {
 }
 
 impl Policy {
+    /// A policy over `store` with its own runtime built from the server's settings and every
+    /// stored module loaded, as `kinerja serve` does; for tools and benchmarks that appraise
+    /// in process without the HTTP layer.
+    pub fn for_store(
+        store: Arc<Store>,
+        config: &crate::config::Config,
+    ) -> Result<Policy, PolicyError> {
+        let runtime = Runtime::new(kinerja_runtime::RuntimeConfig {
+            limits: config.limits(),
+            max_in_flight: config.plugin_max_in_flight,
+            cache_dir: config.data_dir.join("cache"),
+        })
+        .map_err(|e| PolicyError::Internal(format!("starting the plugin runtime: {e}")))?;
+        for (id, bytes) in store.all_plugin_bytes()? {
+            if let Err(e) = runtime.load(&bytes) {
+                tracing::error!(plugin = %id, error = %e, "a stored plugin failed to load");
+            }
+        }
+        Ok(Policy {
+            store,
+            runtime: Arc::new(runtime),
+            config: PolicyConfig {
+                batch_size: config.batch_size.max(1),
+                parallel_calls: std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2),
+            },
+        })
+    }
+
     /// Runs one call on a blocking thread (the WASI adapter blocks), checks its output and
     /// counts it in the metrics.
     async fn call(
@@ -112,15 +160,22 @@ impl Policy {
     ) -> Result<Call, PolicyError> {
         let rt = Arc::clone(&self.runtime);
         let id = plugin.to_string();
-        let bytes = input.clone();
-        let res = tokio::task::spawn_blocking(move || rt.call(&id, hook, &bytes))
-            .await
-            .map_err(|e| PolicyError::Internal(format!("plugin task failed: {e}")))?;
+        // The response is parsed and schema-checked on the same blocking thread as the call:
+        // on the async worker it serialised every batch's check behind the others.
+        let (input, res) = tokio::task::spawn_blocking(move || {
+            let res = rt.call(&id, hook, &input).map(|out| {
+                let checked = output::check(&id, hook.as_str(), &out.stdout);
+                (out, checked)
+            });
+            (input, res)
+        })
+        .await
+        .map_err(|e| PolicyError::Internal(format!("plugin task failed: {e}")))?;
         let outcome = |o: &str| {
             metrics::counter!(telemetry::PLUGIN_CALLS, "region" => region.to_string(), "hook" => hook.as_str(), "outcome" => o.to_string()).increment(1);
         };
-        let out = match res {
-            Ok(out) => out,
+        let (out, checked) = match res {
+            Ok(r) => r,
             Err(e) => {
                 match (&e, e.limit()) {
                     (_, Some(limit)) => {
@@ -138,7 +193,7 @@ impl Policy {
             .record(out.fuel_used as f64);
         metrics::histogram!(telemetry::PLUGIN_DURATION, "hook" => hook.as_str())
             .record(out.duration.as_secs_f64());
-        let value = match output::check(plugin, hook.as_str(), &out.stdout) {
+        let value = match checked {
             Ok(v) => v,
             Err(m) => {
                 outcome("invalid_output");
@@ -185,14 +240,10 @@ impl Policy {
         Ok(self
             .store
             .run(move |s| {
+                let inputs = s.appraisal_inputs(&r, period, &employees)?;
                 let mut out = Vec::with_capacity(employees.len());
                 let mut skipped = Vec::new();
-                for e in employees {
-                    let rec = s.period_opt(&r, &e.nip, period)?;
-                    let reported = match &rec {
-                        Some(_) => s.days_reported(&r, &e.nip, period.start(), period.end())?,
-                        None => 0,
-                    };
+                for (e, (rec, reported)) in employees.into_iter().zip(inputs) {
                     match cases::case(&e, period, rec.as_ref(), reported) {
                         Ok(c) => out.push(c),
                         Err(reason) => skipped.push(Skipped {
@@ -272,22 +323,52 @@ impl Policy {
         employees: Vec<Employee>,
         actor: &str,
     ) -> Result<Appraisal, PolicyError> {
+        Ok(self
+            .appraise_timed(region, period, employees, actor)
+            .await?
+            .0)
+    }
+
+    /// [`Policy::appraise`] with the time of each phase, so benchmarks and logs can tell the
+    /// host's share (reading records, building JSON, storing decisions) from the plugins'.
+    pub async fn appraise_timed(
+        &self,
+        region: &str,
+        period: Period,
+        employees: Vec<Employee>,
+        actor: &str,
+    ) -> Result<(Appraisal, PhaseTimes), PolicyError> {
+        let t0 = Instant::now();
         let act = self.active(region, "appraise").await?;
         let plugin = act.plugin.clone().unwrap_or_default();
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
+        let t1 = Instant::now();
         let calls = self
             .run_appraise(region, &plugin, &act.config, &cases)
             .await?;
+        let t2 = Instant::now();
+        let mut times = PhaseTimes {
+            assemble: t1 - t0,
+            plugins: t2 - t1,
+            calls: calls.len(),
+            ..PhaseTimes::default()
+        };
         let mut decisions = Vec::with_capacity(cases.len());
         let mut inputs = Vec::with_capacity(calls.len());
         let at = now_rfc3339();
+        let by = Some(actor.to_string());
+        let (period_s, end_s) = (Some(period.to_string()), Some(period.end().to_string()));
         let mut k = 0;
-        for call in &calls {
-            let results = call.value["results"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+        for mut call in calls {
+            times.in_plugin += call.out.duration;
+            times.fuel += call.out.fuel_used;
+            let results = match call.value.get_mut("results").map(Value::take) {
+                Some(Value::Array(r)) => r,
+                _ => Vec::new(),
+            };
             let output_sha = sha_hex(&call.out.stdout);
+            let log = logs(&call.out.stderr);
+            let dur = ms(call.out.duration);
             for (i, r) in results.into_iter().enumerate() {
                 decisions.push(Decision {
                     id: String::new(),
@@ -299,19 +380,20 @@ impl Policy {
                     output: r,
                     case_index: Some(i),
                     nip: Some(cases[k].employee.nip.clone()),
-                    period: Some(period.to_string()),
-                    period_end: Some(period.end().to_string()),
+                    period: period_s.clone(),
+                    period_end: end_s.clone(),
                     as_of: None,
                     fuel: call.out.fuel_used,
-                    duration_ms: ms(call.out.duration),
-                    logs: logs(&call.out.stderr),
+                    duration_ms: dur,
+                    logs: log.clone(),
                     at: at.clone(),
-                    by: Some(actor.into()),
+                    by: by.clone(),
                 });
                 k += 1;
             }
-            inputs.push((call.input_sha.clone(), call.input.clone()));
+            inputs.push((call.input_sha, call.input));
         }
+        drop(cases);
         let decisions = self
             .store
             .run(move |s| {
@@ -330,11 +412,22 @@ impl Policy {
                 r
             })
             .collect();
-        Ok(Appraisal {
-            plugin,
-            results,
-            skipped,
-        })
+        times.store = t2.elapsed();
+        tracing::debug!(
+            region,
+            assemble_ms = ms(times.assemble),
+            plugins_ms = ms(times.plugins),
+            store_ms = ms(times.store),
+            "appraisal phases"
+        );
+        Ok((
+            Appraisal {
+                plugin,
+                results,
+                skipped,
+            },
+            times,
+        ))
     }
 
     /// Runs any uploaded module's appraise over the selection; stores nothing. Answers the

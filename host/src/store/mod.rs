@@ -3,6 +3,7 @@
 //! blocking thread so that disk waits never stall the async workers.
 
 mod audit;
+mod bulk;
 mod decisions;
 mod plugins;
 mod records;
@@ -10,6 +11,7 @@ pub mod tables;
 mod tokens;
 
 pub use audit::AuditEvent;
+pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
 pub use decisions::{Decision, StoredAppraisal};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
 pub use records::{ActivityQuery, Page};
@@ -77,7 +79,15 @@ impl Store {
             ))
         })?;
         let path = data_dir.join(DB_FILE);
-        let db = Database::create(&path)?;
+        let db = Database::create(&path).map_err(|e| match e {
+            // redb locks the file; a second opener is almost always a server still running.
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Db(format!(
+                "the database {} is in use by another process (is a kinerja server running on \
+                 this data dir? stop it first)",
+                path.display()
+            )),
+            other => other.into(),
+        })?;
         let store = Store { db, path };
         store.init()?;
         Ok(store)

@@ -147,9 +147,10 @@ fn appraise_case(case: &Case, tpp: Option<&Map<String, Value>>) -> Result<Apprai
         }
     }
 
+    let score2 = fmt2(score);
     let score_how = match a {
-        Some(a) => format!("score = 0.7 K + 0.1 P + 0.2 A (A {}) = {score:.2}", fmt2(a)),
-        None => format!("no budget, so score = (0.7 K + 0.1 P) / 0.8 = {score:.2}"),
+        Some(a) => format!("score = 0.7 K + 0.1 P + 0.2 A (A {}) = {score2}", fmt2(a)),
+        None => format!("no budget, so score = (0.7 K + 0.1 P) / 0.8 = {score2}"),
     };
     let self_how = match self_gap {
         Some(gap) if dialog => format!(

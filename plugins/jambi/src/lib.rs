@@ -9,8 +9,8 @@
 
 use kinerja_pdk::rotation::{move_kind, sort_flags, sort_moves, Candidate, Roster};
 use kinerja_pdk::rules::{
-    behaviour_rating, ensure_finite, fmt2, ge9, indicator_capaian, lower_one_level, lt9,
-    mean_rating, predikat, recommendations, round2, validate_case, weighted_capaian,
+    behaviour_rating, ensure_finite, ge9, indicator_capaian, lower_one_level, lt9, mean_rating,
+    predikat, push_fmt2, push_u64, recommendations, round2, validate_case, weighted_capaian,
 };
 use kinerja_pdk::talent::{competency_gaps, job_person_match};
 use kinerja_pdk::{
@@ -114,35 +114,24 @@ fn appraise_case(case: &Case) -> Result<AppraiseResult, String> {
     let own = low_reporting.then(|| Recommendation::of(RecommendationKind::Dialog));
     let recommendations = recommendations(predikat, own, supervisor);
 
-    let reporting = format!(
-        "reporting q = {}/{} = {} {}",
-        activities.days_reported,
-        case.period.working_days,
-        fmt2(q),
-        if low_reporting {
-            format!("< 0.80, lowered one level to {}", hasil_kerja.as_str())
-        } else {
-            "≥ 0.80, no change".to_string()
-        }
-    );
-    let explanation = format!(
-        "C {c2}; P {p2} ({p_source}); HK = 0.8 C + 0.2 P = {hk2} {base_why} → {base}; \
-         {reporting}; supervisor m = {m2} → {pk}{one}; matrix ({hk_r}, {pk}) → {pred}; \
-         score = 0.6 HK + 0.4 × 20 m = {score:.2}",
-        c2 = fmt2(c),
-        p2 = fmt2(p),
-        hk2 = fmt2(hk),
-        base = base.as_str(),
-        m2 = fmt2(m),
-        pk = perilaku_kerja.as_str(),
-        one = if supervisor.iter().any(|(_, r)| r == 1) {
-            " (a value rated 1)"
-        } else {
-            ""
-        },
-        hk_r = hasil_kerja.as_str(),
-        pred = predikat.as_str(),
-    );
+    let explanation = explain(&Explained {
+        c,
+        p,
+        p_source,
+        hk,
+        base_why: &base_why,
+        base,
+        days_reported: activities.days_reported,
+        working_days: case.period.working_days,
+        q,
+        low_reporting,
+        hasil_kerja,
+        m,
+        perilaku_kerja,
+        rated_one: supervisor.iter().any(|(_, r)| r == 1),
+        predikat,
+        score,
+    });
 
     Ok(AppraiseResult {
         nip: case.employee.nip.clone(),
@@ -161,6 +150,76 @@ fn appraise_case(case: &Case) -> Result<AppraiseResult, String> {
         explanation,
         tpp_percent: None,
     })
+}
+
+/// The figures an explanation reports.
+struct Explained<'a> {
+    c: f64,
+    p: f64,
+    p_source: &'static str,
+    hk: f64,
+    base_why: &'a str,
+    base: Rating,
+    days_reported: u32,
+    working_days: u32,
+    q: f64,
+    low_reporting: bool,
+    hasil_kerja: Rating,
+    m: f64,
+    perilaku_kerja: Rating,
+    rated_one: bool,
+    predikat: kinerja_pdk::Predikat,
+    score: f64,
+}
+
+/// "C …; P … (…); HK = 0.8 C + 0.2 P = … → …; reporting q = …; supervisor m = … → …; matrix
+/// (…, …) → …; score = 0.6 HK + 0.4 × 20 m = …".
+///
+/// Built by appending to one pre-sized string rather than with nested `format!`s: the
+/// explanation is produced for every case, and the formatting machinery (above all `{:.2}` on
+/// floats) was a large share of a case's fuel.
+fn explain(e: &Explained) -> String {
+    let mut s = String::with_capacity(320);
+    s.push_str("C ");
+    push_fmt2(&mut s, e.c);
+    s.push_str("; P ");
+    push_fmt2(&mut s, e.p);
+    s.push_str(" (");
+    s.push_str(e.p_source);
+    s.push_str("); HK = 0.8 C + 0.2 P = ");
+    push_fmt2(&mut s, e.hk);
+    s.push(' ');
+    s.push_str(e.base_why);
+    s.push_str(" → ");
+    s.push_str(e.base.as_str());
+    s.push_str("; reporting q = ");
+    push_u64(&mut s, u64::from(e.days_reported));
+    s.push('/');
+    push_u64(&mut s, u64::from(e.working_days));
+    s.push_str(" = ");
+    push_fmt2(&mut s, e.q);
+    if e.low_reporting {
+        s.push_str(" < 0.80, lowered one level to ");
+        s.push_str(e.hasil_kerja.as_str());
+    } else {
+        s.push_str(" ≥ 0.80, no change");
+    }
+    s.push_str("; supervisor m = ");
+    push_fmt2(&mut s, e.m);
+    s.push_str(" → ");
+    s.push_str(e.perilaku_kerja.as_str());
+    if e.rated_one {
+        s.push_str(" (a value rated 1)");
+    }
+    s.push_str("; matrix (");
+    s.push_str(e.hasil_kerja.as_str());
+    s.push_str(", ");
+    s.push_str(e.perilaku_kerja.as_str());
+    s.push_str(") → ");
+    s.push_str(e.predikat.as_str());
+    s.push_str("; score = 0.6 HK + 0.4 × 20 m = ");
+    push_fmt2(&mut s, e.score);
+    s
 }
 
 /// Recommends rotations and promotions and flags overdue employees.

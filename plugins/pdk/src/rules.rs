@@ -243,7 +243,53 @@ pub fn ensure_finite(what: &str, x: f64) -> Result<f64, String> {
 /// Formats a number with two decimals for explanations (display only; results use
 /// [`round2`]).
 pub fn fmt2(x: f64) -> String {
-    format!("{:.2}", round2(x))
+    let mut out = String::with_capacity(8);
+    push_fmt2(&mut out, x);
+    out
+}
+
+/// Appends [`fmt2`]`(x)` to `out`: the same text as `format!("{:.2}", round2(x))`.
+///
+/// `round2` already yields a whole number of hundredths, so the digits are written from that
+/// integer. Going through `{:.2}` instead means the float formatter's exact mode (Grisu with a
+/// bignum fallback) and the `fmt` machinery, several thousand wasm instructions per number, and
+/// an explanation has half a dozen numbers.
+pub fn push_fmt2(out: &mut String, x: f64) {
+    use std::fmt::Write;
+    let v = round2(x);
+    let hundredths = (v.abs() * 100.0).round();
+    if !v.is_finite() || hundredths >= 1e15 {
+        // Out of the range where the integer path is exact (never for validated input).
+        let _ = write!(out, "{v:.2}");
+        return;
+    }
+    let hundredths = hundredths as u64;
+    if v.is_sign_negative() {
+        // Also for −0.0, which `{:.2}` prints as "-0.00".
+        out.push('-');
+    }
+    push_u64(out, hundredths / 100);
+    out.push('.');
+    let frac = (hundredths % 100) as u8;
+    out.push(char::from(b'0' + frac / 10));
+    out.push(char::from(b'0' + frac % 10));
+}
+
+/// Appends the decimal digits of `n` without the `fmt` machinery.
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 #[cfg(test)]
@@ -295,6 +341,45 @@ mod tests {
         assert_eq!(round2(-0.004), 0.0);
         assert_eq!(round2(112.0), 112.0);
         assert_eq!(round2(1e12 + 0.5), 1e12 + 0.5);
+    }
+
+    #[test]
+    fn fmt2_matches_the_float_formatter() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            -0.004,
+            0.005,
+            1.005,
+            2.675,
+            -2.675,
+            89.834,
+            112.0,
+            99.995,
+            0.125,
+            -1.005,
+            1e12 + 0.5,
+            123456.789,
+            1e16,
+            -1e16,
+            f64::INFINITY,
+            f64::NAN,
+            4.0 / 7.0,
+        ];
+        let mut seed = 0x1234_5678_u64;
+        for _ in 0..20_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            xs.push(((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.3) * 300.0);
+        }
+        for x in xs {
+            assert_eq!(fmt2(x), format!("{:.2}", round2(x)), "{x}");
+        }
+        let mut s = String::new();
+        push_u64(&mut s, 0);
+        push_u64(&mut s, u64::MAX);
+        assert_eq!(s, format!("0{}", u64::MAX));
     }
 
     #[test]

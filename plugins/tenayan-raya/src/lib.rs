@@ -127,8 +127,9 @@ fn appraise_case(case: &Case) -> Result<AppraiseResult, String> {
         .join(", ");
     let explanation = format!(
         "HK {hk2} {hk_why} → {hk_r}; B from {b_how} = {b2} → {pk}{one}; matrix ({hk_r}, {pk}) → \
-         {pred}; score = 0.6 HK + 0.4 × 20 B = {score:.2}{ikm_how}",
+         {pred}; score = 0.6 HK + 0.4 × 20 B = {score2}{ikm_how}",
         hk2 = fmt2(hk),
+        score2 = fmt2(score),
         hk_why = match hasil_kerja {
             Rating::DiAtas => "≥ 110",
             Rating::Sesuai => "≥ 90",

@@ -1,0 +1,218 @@
+// The agency view (agency tokens, and admins who picked an agency): employees with search and
+// paging, the appraisal run with its results and predikat distribution, and the talent view
+// (nine-box grid and rotation recommendations).
+
+import { api, all, enc } from './api.js';
+import {
+  h, mount, card, field, table, errorBox, busy, badge, level, num, recommendations, today, PREDIKAT, PREDIKAT_ORDER,
+} from './ui.js';
+import { distributionChart, countPredikat, meter } from './chart.js';
+
+const PAGE = 20;
+
+export async function agencyView(ctx, region, agencyId) {
+  const { main } = ctx;
+  const base = `/api/v1/regions/${enc(region)}`;
+  const [agency, employees] = await Promise.all([
+    api('GET', `${base}/agencies/${enc(agencyId)}`),
+    all(`${base}/employees?agency=${enc(agencyId)}`),
+  ]);
+  if (!ctx.isCurrent()) return;
+  employees.sort((a, b) => a.name.localeCompare(b.name, 'id'));
+  const byNip = Object.fromEntries(employees.map((e) => [e.nip, e]));
+  const nameOf = (nip) => (byNip[nip] ? byNip[nip].name : nip);
+
+  const tabs = h('div', { class: 'tabs', role: 'tablist' });
+  const body = h('div', {});
+  const panes = {
+    employees: ['Pegawai (employees)', () => employeesPane(region, employees)],
+    appraisal: ['Penilaian (appraisal)', () => appraisalPane(base, agencyId, nameOf, region)],
+    talent: ['Talenta & rotasi (nine-box)', () => talentPane(base, agencyId, nameOf, byNip)],
+  };
+  const cache = {};
+  const show = (key) => {
+    for (const b of tabs.children) b.classList.toggle('active', b.dataset.tab === key);
+    if (!cache[key]) cache[key] = panes[key][1]();
+    mount(body, cache[key]);
+  };
+  for (const [key, [label]] of Object.entries(panes)) {
+    tabs.appendChild(h('button', { class: 'tab', role: 'tab', id: `tab-${key}`, dataset: { tab: key }, onclick: () => show(key) }, label));
+  }
+  const crumbs = ctx.me.role === 'agency' ? null
+    : h('p', { class: 'crumbs' }, h('a', { href: `#/r/${enc(region)}` }, region), ' › ', agency.name);
+  mount(main, crumbs, h('h1', {}, agency.name, ' ', h('small', { class: 'muted' }, `${region} / ${agency.id}`)),
+    h('p', { class: 'muted' }, `${employees.length} pegawai`), tabs, body);
+  show('employees');
+}
+
+function employeesPane(region, employees) {
+  const search = h('input', { type: 'search', id: 'emp-search', placeholder: 'Cari nama, NIP atau jabatan… (search)' });
+  const list = h('div', { id: 'emp-list' });
+  const pager = h('div', { class: 'pager' });
+  let page = 0;
+  const render = () => {
+    const q = search.value.trim().toLowerCase();
+    const rows = q ? employees.filter((e) => e.name.toLowerCase().includes(q) || e.nip.includes(q) || e.position_id.toLowerCase().includes(q)) : employees;
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+    page = Math.min(page, pages - 1);
+    mount(list, table([
+      { title: 'Nama', cell: (e) => h('a', { href: `#/r/${enc(region)}/e/${enc(e.nip)}` }, e.name) },
+      { title: 'NIP', cell: (e) => h('code', {}, e.nip) },
+      { title: 'Jabatan (position)', cell: (e) => e.position_id },
+      { title: 'Sejak', cell: (e) => e.position_since },
+      { title: 'Potensi', cell: (e) => e.potential || '—' },
+    ], rows.slice(page * PAGE, page * PAGE + PAGE), { empty: 'Tidak ada pegawai yang cocok.' }));
+    mount(pager,
+      h('button', { class: 'small', id: 'prev', disabled: page === 0, onclick: () => { page -= 1; render(); } }, '‹ Sebelumnya'),
+      h('span', { id: 'page-info' }, ` Halaman ${page + 1} dari ${pages} · ${rows.length} pegawai `),
+      h('button', { class: 'small', id: 'next', disabled: page >= pages - 1, onclick: () => { page += 1; render(); } }, 'Berikutnya ›'));
+  };
+  search.addEventListener('input', () => { page = 0; render(); });
+  render();
+  return card('Pegawai (employees)', search, list, pager);
+}
+
+function appraisalPane(base, agencyId, nameOf) {
+  const period = h('input', { id: 'appr-period', value: '2025', size: 8 });
+  const out = h('div', { id: 'appr-result' });
+  const run = h('button', { class: 'primary', id: 'run-appraisal' }, 'Jalankan penilaian (run appraisal)');
+  run.addEventListener('click', () => busy(run, 'Menilai…', async () => {
+    try {
+      const r = await api('POST', `${base}/appraisals`, { period: period.value.trim(), agency: agencyId });
+      mount(out, appraisalResults(r, nameOf));
+    } catch (err) {
+      mount(out, errorBox(err, 'Penilaian gagal'));
+    }
+  }));
+  return h('div', {},
+    card('Penilaian kinerja (appraisal)',
+      h('p', { class: 'muted' }, 'Menilai seluruh pegawai instansi untuk satu periode dengan plugin appraise yang aktif di wilayah ini. Hasil disimpan sebagai keputusan (decision).'),
+      h('div', { class: 'form-row' }, field('Periode (period)', period, '2025, 2025-Q1 atau 2025-03'), run)),
+    out);
+}
+
+function appraisalResults(r, nameOf) {
+  const results = r.results || [];
+  const counts = countPredikat(results);
+  const filter = h('select', { id: 'appr-filter' }, h('option', { value: '' }, 'Semua predikat'), PREDIKAT_ORDER.map((p) => h('option', { value: p }, `${PREDIKAT[p]} (${counts[p]})`)));
+  const tableBox = h('div', {});
+  const render = () => {
+    const rows = filter.value ? results.filter((x) => x.predikat === filter.value) : results;
+    mount(tableBox, table([
+      { title: 'Nama', cell: (x) => nameOf(x.nip) },
+      { title: 'NIP', cell: (x) => h('code', {}, x.nip) },
+      { title: 'Predikat', cell: (x) => badge(x.predikat) },
+      { title: 'Skor', class: 'num', cell: (x) => num(x.score) },
+      { title: 'Hasil kerja', cell: (x) => level(x.hasil_kerja) },
+      { title: 'Perilaku kerja', cell: (x) => level(x.perilaku_kerja) },
+      { title: 'Rekomendasi', cell: (x) => recommendations(x.recommendations) },
+      { title: '', cell: (x) => h('button', { class: 'small explain', onclick: (e) => {
+        const tr = e.target.closest('tr').nextElementSibling;
+        tr.hidden = !tr.hidden;
+        e.target.textContent = tr.hidden ? 'Penjelasan' : 'Tutup';
+      } }, 'Penjelasan') },
+    ], rows, {
+      class: 'results',
+      after: (x) => h('tr', { class: 'explanation', hidden: true }, h('td', { colspan: 8 },
+        h('div', {}, h('strong', {}, 'Penjelasan (explanation): '), x.explanation || '—'),
+        h('div', { class: 'muted' }, `Keputusan ${x.decision_id || '—'} · plugin ${(r.plugin || '').slice(0, 12)}…`))),
+    }));
+  };
+  filter.addEventListener('change', render);
+  render();
+  const skipped = r.skipped || [];
+  return h('div', {},
+    card('Distribusi predikat (predikat distribution)',
+      h('div', { class: 'chart-wrap', id: 'distribution' }, distributionChart(results)),
+      h('p', { class: 'muted' }, `${results.length} dinilai, ${skipped.length} dilewati (skipped) · plugin ${(r.plugin || '').slice(0, 12)}…`)),
+    card('Hasil penilaian (results)', h('div', { class: 'form-row' }, field('Saring (filter)', filter)), tableBox),
+    skipped.length ? card('Dilewati (skipped)', table([
+      { title: 'Nama', cell: (x) => nameOf(x.nip) },
+      { title: 'NIP', cell: (x) => h('code', {}, x.nip) },
+      { title: 'Alasan (reason)', cell: (x) => x.reason },
+    ], skipped)) : null);
+}
+
+// Nine-box numbering (PermenPANRB 3/2020): rows kinerja di atas / sesuai / di bawah, columns
+// potential rendah / menengah / tinggi.
+const GRID = [[4, 7, 9], [2, 5, 8], [1, 3, 6]];
+const ROWS = ['Di atas ekspektasi', 'Sesuai ekspektasi', 'Di bawah ekspektasi'];
+const COLS = ['Rendah', 'Menengah', 'Tinggi'];
+const BOX_HINT = {
+  9: 'Promosi & pertahankan; penghargaan',
+  8: 'Pertahankan; rotasi / perluasan jabatan',
+  7: 'Pertahankan; rotasi / pengayaan, pengembangan',
+  6: 'Penempatan sesuai, pengembangan',
+  5: 'Penempatan sesuai, pengembangan',
+  4: 'Rotasi & pengembangan kompetensi',
+  3: 'Penempatan sesuai, bimbingan',
+  2: 'Penempatan sesuai, bimbingan',
+  1: 'Penanganan sesuai aturan disiplin',
+};
+
+function talentPane(base, agencyId, nameOf) {
+  const asOf = h('input', { id: 'rot-asof', type: 'date', value: today() });
+  const out = h('div', { id: 'talent-result' });
+  const run = h('button', { class: 'primary', id: 'run-rotation' }, 'Hitung talenta & rotasi (recommend)');
+  run.addEventListener('click', () => busy(run, 'Menghitung…', async () => {
+    try {
+      const r = await api('POST', `${base}/rotations`, { as_of: asOf.value, agency: agencyId });
+      mount(out, talentResults(r, nameOf));
+    } catch (err) {
+      mount(out, errorBox(err, 'Rekomendasi gagal'));
+    }
+  }));
+  return h('div', {},
+    card('Manajemen talenta (talent management)',
+      h('p', { class: 'muted' }, 'Memetakan pegawai ke nine-box dari predikat terakhir dan potensi, lalu mengusulkan rotasi dan promosi dengan plugin rotate yang aktif.'),
+      h('div', { class: 'form-row' }, field('Per tanggal (as of)', asOf), run)),
+    out);
+}
+
+function talentResults(r, nameOf) {
+  const talent = r.talent || [];
+  const boxes = {};
+  const unplaced = [];
+  for (const t of talent) {
+    if (t.box === null || t.box === undefined) unplaced.push(t.nip);
+    else (boxes[t.box] = boxes[t.box] || []).push(t.nip);
+  }
+  const grid = h('div', { class: 'ninebox', id: 'ninebox' },
+    h('div', { class: 'corner' }, 'Kinerja ↓ · Potensi →'),
+    COLS.map((c) => h('div', { class: 'colhead' }, c)),
+    GRID.map((row, i) => [
+      h('div', { class: 'rowhead' }, ROWS[i]),
+      row.map((n) => {
+        const nips = boxes[n] || [];
+        return h('div', { class: `box b${n} ${n >= 7 ? 'pool' : ''}`, dataset: { box: n, count: nips.length } },
+          h('div', { class: 'boxhead' }, h('span', { class: 'boxnum' }, n), h('span', { class: 'count' }, nips.length)),
+          h('div', { class: 'hint' }, BOX_HINT[n]),
+          h('ul', { class: 'names' }, nips.slice(0, 8).map((nip) => h('li', { title: nip }, nameOf(nip))),
+            nips.length > 8 ? h('li', { class: 'muted' }, `+${nips.length - 8} lainnya`) : null));
+      }),
+    ]),
+    h('div', { class: 'axis-x' }, 'Potensi (potential) →'));
+  const moves = r.moves || [];
+  const flags = r.flags || [];
+  return h('div', {},
+    card('Nine-box talenta',
+      h('p', { class: 'muted' }, 'Kotak 7–9 adalah kelompok rencana suksesi (talent pool).'),
+      grid,
+      unplaced.length ? h('p', { class: 'muted' }, `${unplaced.length} pegawai belum dapat dipetakan (tanpa predikat atau potensi).`) : null),
+    card(`Rekomendasi mutasi (rotation recommendations) — ${moves.length}`,
+      table([
+        { title: 'Nama', cell: (m) => nameOf(m.nip) },
+        { title: 'Jenis', cell: (m) => h('span', { class: `chip k-${m.kind}` }, m.kind === 'promotion' ? 'Promosi' : m.kind === 'rotation' ? 'Rotasi' : m.kind) },
+        { title: 'Dari → ke', cell: (m) => [h('code', {}, m.from), ' → ', h('code', {}, m.to)] },
+        { title: 'Job-person match', cell: (m) => [meter(m.job_person_match), ' ', `${num(m.job_person_match, 1)}%`] },
+        { title: 'Kesiapan (readiness)', cell: (m) => h('span', { class: `ready r-${m.readiness}` }, m.readiness === 'ready' ? 'Siap (ready)' : m.readiness === 'needs_training' ? 'Perlu pelatihan' : m.readiness) },
+        { title: 'Pelatihan (training)', cell: (m) => (m.training && m.training.length ? m.training.join(', ') : '—') },
+      ], moves, { class: 'moves', empty: 'Tidak ada usulan.' })),
+    flags.length ? card(null, h('details', { id: 'flags' }, h('summary', {}, h('strong', {}, `Catatan (flags) — ${flags.length}`), h('span', { class: 'muted' }, ' misalnya masa jabatan melewati 5 tahun (overdue)')),
+      table([
+        { title: 'Nama', cell: (f) => nameOf(f.nip) },
+        { title: 'Jenis', cell: (f) => f.kind },
+        { title: 'Rincian', cell: (f) => f.detail },
+      ], flags.slice(0, 200)))) : null,
+    h('p', { class: 'muted' }, `Keputusan ${r.decision_id || '—'} · plugin ${(r.plugin || '').slice(0, 12)}…`));
+}

@@ -1,0 +1,143 @@
+// The console's entry: sign-in, the hash router and the page frame. What is shown follows the
+// token's role, learnt from GET /api/v1/tokens/self; the server still checks every call.
+
+import { api, token, setToken, enc } from './api.js';
+import { h, mount, card, field, errorBox, busy, ROLE, REGIONS } from './ui.js';
+import { adminView } from './admin.js';
+import { agencyView } from './agency.js';
+import { employeeView } from './employee.js';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const who = document.getElementById('who');
+
+/** The signed-in token's scope, or null. */
+let me = null;
+
+/** The landing page of a scope. */
+function home(m) {
+  switch (m.role) {
+    case 'admin': return '#/';
+    case 'region_admin': return `#/r/${enc(m.region)}`;
+    case 'agency': return `#/r/${enc(m.region)}/a/${enc(m.agency)}`;
+    case 'employee': return `#/r/${enc(m.region)}/e/${enc(m.nip)}`;
+    default: return '#/';
+  }
+}
+
+function renderWho() {
+  if (!me) {
+    mount(who);
+    mount(nav);
+    return;
+  }
+  const scope = [me.region, me.agency, me.nip].filter(Boolean).join(' / ');
+  mount(who,
+    h('span', { class: `role r-${me.role}`, id: 'role' }, ROLE[me.role] || me.role),
+    h('span', { class: 'scope' }, scope || 'semua wilayah (all regions)'),
+    me.label ? h('span', { class: 'muted label' }, `“${me.label}”`) : null,
+    h('button', { class: 'link', id: 'signout', onclick: signOut }, 'Keluar (sign out)'));
+  const links = [h('a', { href: home(me) }, 'Beranda')];
+  if (me.role === 'admin') {
+    for (const r of Object.keys(REGIONS)) links.push(h('a', { href: `#/r/${r}` }, REGIONS[r]));
+  }
+  mount(nav, links);
+}
+
+/** Goes to a page: a new hash routes through `hashchange`, the same one is routed again. */
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function signOut() {
+  setToken(null);
+  me = null;
+  renderWho();
+  go('#/signin');
+}
+
+function signInPage(message) {
+  const input = h('input', { type: 'password', id: 'token', autocomplete: 'off', placeholder: 'knj_…', required: true });
+  const out = h('div', {});
+  if (message) mount(out, message);
+  const button = h('button', { type: 'submit', class: 'primary', id: 'signin' }, 'Masuk (sign in)');
+  const form = h('form', {
+    class: 'signin',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      setToken(input.value.trim());
+      await busy(button, 'Memeriksa…', async () => {
+        try {
+          me = await api('GET', '/api/v1/tokens/self');
+          renderWho();
+          go(home(me));
+        } catch (err) {
+          setToken(null);
+          mount(out, errorBox(err, 'Gagal masuk'));
+        }
+      });
+    },
+  },
+  field('Token API (API token)', input, 'Token dari admin Anda. Disimpan hanya di tab ini (sessionStorage).'),
+  button, out);
+  mount(main, h('div', { class: 'narrow' }, card('Masuk ke Konsol Kinerja', form,
+    h('p', { class: 'muted' }, 'Admin, admin wilayah, instansi dan pegawai masing-masing melihat bagian yang sesuai dengan token mereka.'))));
+  input.focus();
+}
+
+/** Admin's landing page: the regions. */
+function regionsPage() {
+  mount(main, card('Wilayah (regions)',
+    h('ul', { class: 'tiles' }, Object.entries(REGIONS).map(([id, name]) =>
+      h('li', {}, h('a', { href: `#/r/${id}`, class: 'tile' }, h('strong', {}, name), h('small', {}, id)))))));
+}
+
+/** Parses `#/r/{region}[/a/{agency}|/e/{nip}|/plugins]`. */
+function parse(hash) {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  return parts;
+}
+
+let seq = 0;
+
+async function route() {
+  const mine = ++seq;
+  if (!token()) {
+    me = null;
+    renderWho();
+    signInPage();
+    return;
+  }
+  if (!me) {
+    try {
+      me = await api('GET', '/api/v1/tokens/self');
+    } catch (err) {
+      setToken(null);
+      renderWho();
+      signInPage(errorBox(err, 'Sesi berakhir'));
+      return;
+    }
+    renderWho();
+  }
+  if (mine !== seq) return;
+  const p = parse(location.hash);
+  if (p[0] === 'signin' || p.length === 0) {
+    if (me.role === 'admin') return regionsPage();
+    location.replace(home(me));
+    return;
+  }
+  mount(main, h('p', { class: 'muted' }, 'Memuat… (loading)'));
+  const ctx = { me, main, isCurrent: () => mine === seq };
+  try {
+    if (p[0] === 'r' && p[1] && p.length === 2) return await adminView(ctx, p[1]);
+    if (p[0] === 'r' && p[2] === 'a' && p[3]) return await agencyView(ctx, p[1], p[3]);
+    if (p[0] === 'r' && p[2] === 'e' && p[3]) return await employeeView(ctx, p[1], p[3]);
+    mount(main, card('Halaman tidak ditemukan (page not found)', h('a', { href: home(me) }, 'Kembali ke beranda')));
+  } catch (err) {
+    if (mine === seq) mount(main, card(null, errorBox(err), h('p', {}, h('a', { href: home(me) }, 'Kembali ke beranda'))));
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();

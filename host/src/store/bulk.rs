@@ -1,0 +1,250 @@
+//! Bulk writes: many records in one transaction, for `kinerja import`, seeding and benchmarks.
+//!
+//! The per-record API methods open a write transaction each, and every redb commit is an fsync;
+//! a million reports that way would take hours. Here one transaction carries a whole file, which
+//! also makes an import all or nothing. Callers validate each record with the same domain rules
+//! as the API before handing it over; what only the store can know (does the region or the
+//! employee exist?) is checked here and answered per record.
+
+use super::tables::*;
+use super::{get_json, to_json, Result, Store, StoreError};
+use crate::domain::now_rfc3339;
+use crate::domain::period::Period;
+use crate::domain::records::*;
+use crate::domain::FieldError;
+use redb::ReadableTable;
+use std::collections::HashMap;
+
+/// One employee for [`Store::put_employees_bulk`], with an optional period record.
+#[derive(Debug, Clone)]
+pub struct BulkEmployee {
+    pub nip: String,
+    pub input: EmployeeInput,
+    pub period: Option<(Period, PeriodInput)>,
+}
+
+/// One validated daily report for an [`ActivityImport`], with the input line it came from.
+#[derive(Debug, Clone)]
+pub struct ActivityRow {
+    pub line: u64,
+    pub region: String,
+    pub nip: String,
+    pub input: ActivityInput,
+}
+
+/// A row the store refused, with its line and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// An open bulk import of daily reports: one write transaction. Nothing is visible to readers
+/// until [`ActivityImport::commit`]; dropping it (or [`ActivityImport::abort`]) writes nothing.
+pub struct ActivityImport {
+    tx: redb::WriteTransaction,
+    seq: u64,
+    created_at: String,
+    /// `region/nip` → whether that employee exists; asked once per employee, not per row.
+    employees: HashMap<String, bool>,
+    regions: HashMap<String, bool>,
+    added: u64,
+}
+
+impl Store {
+    /// Creates many employees of one region (and their period records) in one transaction.
+    /// Inputs must already be validated. An employee that already exists is a conflict: a bulk
+    /// load is a first load, and a change of position belongs to the API, which keeps history.
+    pub fn put_employees_bulk(&self, region: &str, items: Vec<BulkEmployee>) -> Result<u64> {
+        self.require_region(region)?;
+        let tx = self.db.begin_write()?;
+        let updated_at = now_rfc3339();
+        let n = items.len() as u64;
+        {
+            let agencies = tx.open_table(AGENCIES)?;
+            let positions = tx.open_table(POSITIONS)?;
+            let mut employees = tx.open_table(EMPLOYEES)?;
+            let mut periods = tx.open_table(PERIODS)?;
+            // Position id → its agency, looked up once per position.
+            let mut known: HashMap<String, String> = HashMap::new();
+            for item in items {
+                let input = item.input;
+                if !known.contains_key(&input.position_id) {
+                    if agencies
+                        .get(format!("{region}/{}", input.agency).as_str())?
+                        .is_none()
+                    {
+                        return Err(FieldError::new(
+                            "agency",
+                            format!(
+                                "agency `{}` does not exist in region `{region}`",
+                                input.agency
+                            ),
+                        )
+                        .into());
+                    }
+                    let pos: Position =
+                        get_json(&positions, &format!("{region}/{}", input.position_id))?
+                            .ok_or_else(|| {
+                                FieldError::new(
+                                    "position_id",
+                                    format!(
+                                        "position `{}` does not exist in region `{region}`",
+                                        input.position_id
+                                    ),
+                                )
+                            })?;
+                    known.insert(input.position_id.clone(), pos.agency);
+                }
+                if known.get(&input.position_id) != Some(&input.agency) {
+                    return Err(FieldError::new(
+                        "position_id",
+                        format!(
+                            "position `{}` does not belong to agency `{}`",
+                            input.position_id, input.agency
+                        ),
+                    )
+                    .into());
+                }
+                let key = format!("{region}/{}", item.nip);
+                if employees.get(key.as_str())?.is_some() {
+                    return Err(StoreError::Conflict(format!(
+                        "employee `{}` already exists in region `{region}`",
+                        item.nip
+                    )));
+                }
+                let emp = Employee {
+                    region: region.into(),
+                    nip: item.nip.clone(),
+                    name: input.name.trim().into(),
+                    agency: input.agency,
+                    position_id: input.position_id,
+                    position_since: input.position_since,
+                    competencies: input.competencies,
+                    potential: input.potential,
+                    declined_rotation: input.declined_rotation,
+                    history: Vec::new(),
+                    updated_at: updated_at.clone(),
+                };
+                employees.insert(key.as_str(), to_json(&emp)?.as_slice())?;
+                if let Some((period, data)) = item.period {
+                    let rec = PeriodRecord {
+                        region: region.into(),
+                        nip: item.nip,
+                        period: period.to_string(),
+                        start: period.start(),
+                        end: period.end(),
+                        data,
+                        updated_at: updated_at.clone(),
+                    };
+                    let key = format!("{region}/{}/{period}", rec.nip);
+                    periods.insert(key.as_str(), to_json(&rec)?.as_slice())?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Starts a bulk import of daily reports. The write transaction holds redb's writer lock
+    /// until commit or abort, so other writers of this process wait meanwhile.
+    pub fn activity_import(&self) -> Result<ActivityImport> {
+        let tx = self.db.begin_write()?;
+        let seq = tx
+            .open_table(COUNTERS)?
+            .get("activity")?
+            .map(|v| v.value())
+            .unwrap_or(0);
+        Ok(ActivityImport {
+            tx,
+            seq,
+            created_at: now_rfc3339(),
+            employees: HashMap::new(),
+            regions: HashMap::new(),
+            added: 0,
+        })
+    }
+}
+
+impl ActivityImport {
+    /// Adds rows (validated by the caller) under the same keys and ids as the API's
+    /// `add_activities`. Answers the rows refused because their region or employee does not
+    /// exist; those are not written. `Err` is a database failure: abandon the import then.
+    pub fn add(&mut self, rows: Vec<ActivityRow>) -> Result<Vec<RowError>> {
+        let mut refused = Vec::new();
+        let regions = self.tx.open_table(super::tables::REGIONS)?;
+        let employees = self.tx.open_table(EMPLOYEES)?;
+        let mut t = self.tx.open_table(ACTIVITIES)?;
+        let mut key = String::with_capacity(80);
+        for row in rows {
+            let region_ok = match self.regions.get(&row.region) {
+                Some(ok) => *ok,
+                None => {
+                    let ok = regions.get(row.region.as_str())?.is_some();
+                    self.regions.insert(row.region.clone(), ok);
+                    ok
+                }
+            };
+            if !region_ok {
+                refused.push(RowError {
+                    line: row.line,
+                    reason: format!("region `{}` does not exist", row.region),
+                });
+                continue;
+            }
+            key.clear();
+            key.push_str(&row.region);
+            key.push('/');
+            key.push_str(&row.nip);
+            let emp_ok = match self.employees.get(&key) {
+                Some(ok) => *ok,
+                None => {
+                    let ok = employees.get(key.as_str())?.is_some();
+                    self.employees.insert(key.clone(), ok);
+                    ok
+                }
+            };
+            if !emp_ok {
+                refused.push(RowError {
+                    line: row.line,
+                    reason: format!(
+                        "employee `{}` does not exist in region `{}`",
+                        row.nip, row.region
+                    ),
+                });
+                continue;
+            }
+            self.seq += 1;
+            let act = Activity {
+                id: self.seq,
+                date: row.input.date,
+                description: row.input.description,
+                minutes: row.input.minutes,
+                created_at: self.created_at.clone(),
+            };
+            use std::fmt::Write;
+            let _ = write!(key, "/{}/{:016}", act.date, self.seq);
+            t.insert(key.as_str(), to_json(&act)?.as_slice())?;
+            self.added += 1;
+        }
+        Ok(refused)
+    }
+
+    /// Reports added so far (not yet committed).
+    pub fn added(&self) -> u64 {
+        self.added
+    }
+
+    /// Makes every added report durable at once; answers how many.
+    pub fn commit(self) -> Result<u64> {
+        self.tx.open_table(COUNTERS)?.insert("activity", self.seq)?;
+        self.tx.commit()?;
+        Ok(self.added)
+    }
+
+    /// Writes nothing.
+    pub fn abort(self) -> Result<()> {
+        self.tx.abort()?;
+        Ok(())
+    }
+}

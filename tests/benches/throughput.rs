@@ -1,0 +1,459 @@
+//! Throughput of the whole pipeline (issue 6, measurements 4, 5 and 8).
+//!
+//! The machine is shared and noisy, so every figure is printed next to a baseline measured in
+//! the same run, and the ratio is what to compare between runs. Nothing here asserts on time:
+//! `cargo test` runs this without `--bench`, in a short mode with tiny counts that only checks
+//! that every path works and stores what it should; `cargo bench -p kinerja-tests --bench
+//! throughput` runs the full counts.
+//!
+//! 4. Batch: 100,000 employees of one region appraised end to end in process (records read
+//!    from redb, cases built, the Jambi plugin run in batches on all cores, decisions stored).
+//!    Baseline: reading the same inputs from redb alone (employees, period records, report
+//!    days) — the floor any appraisal pays — so the ratio says how many "plain reads" the
+//!    whole appraisal costs. The phase split shows the host's share against the plugins'.
+//! 5. HTTP: a tokio + reqwest load generator against `POST /appraisals` (one employee) and
+//!    `GET /health` in the same run; ratio appraisal/health requests per second.
+//! 8. Ingest: 1,000,000 daily reports through `POST …/activities` (10,000 per request) and
+//!    through `kinerja import` (the real binary); ratio import/API.
+
+use kinerja::policy::Policy;
+use kinerja::store::Store;
+use kinerja_tests::*;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const REGION: &str = "jambi";
+const AGENCY: &str = "bench";
+
+struct Counts {
+    batch: usize,
+    http_secs: f64,
+    http_concurrency: usize,
+    ingest: usize,
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let counts = if full {
+        Counts {
+            batch: 100_000,
+            http_secs: 5.0,
+            http_concurrency: 16,
+            ingest: 1_000_000,
+        }
+    } else {
+        Counts {
+            batch: 450,
+            http_secs: 0.3,
+            http_concurrency: 4,
+            ingest: 3_000,
+        }
+    };
+    println!(
+        "throughput ({} mode) on {} cores",
+        if full { "full" } else { "short" },
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let run = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    if run("batch") {
+        batch(&counts);
+    }
+    if run("http") {
+        http(&counts);
+    }
+    if run("ingest") {
+        ingest(&counts);
+    }
+}
+
+fn per_sec(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+/// A fresh data dir with the Jambi plugin uploaded and active for appraise; the server that did
+/// it has stopped, so the caller may open the store directly.
+fn prepared_dir() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let s = TestServer::start_in(tmp.path(), |_| {});
+    let c = s.client();
+    let id = c.upload(REGION, wasm("kinerja_plugin_jambi"));
+    c.activate(REGION, "appraise", &id, json!({}));
+    drop(s);
+    tmp
+}
+
+/// The store, runtime and policy a server would build, in process.
+fn policy_for(dir: &Path) -> Policy {
+    let store = Arc::new(Store::open(dir).expect("open store"));
+    Policy::for_store(store, &kinerja::config::Config::for_data_dir(dir)).expect("policy")
+}
+
+fn batch(counts: &Counts) {
+    let n = counts.batch;
+    let tmp = prepared_dir();
+    let t = Instant::now();
+    let nips = seed_bulk(tmp.path(), REGION, AGENCY, n, 3);
+    let seeding = t.elapsed();
+    let policy = policy_for(tmp.path());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let period = kinerja::domain::period::Period::parse("2026").expect("period");
+    let store = Arc::clone(&policy.store);
+
+    // Baseline: read what the appraisal reads, and nothing else.
+    let t = Instant::now();
+    let emps = store
+        .employees(REGION, Some(AGENCY), None, usize::MAX)
+        .expect("employees")
+        .items;
+    let inputs = store
+        .appraisal_inputs(REGION, period, &emps)
+        .expect("inputs");
+    let read = t.elapsed();
+    assert_eq!(inputs.len(), n);
+    assert!(
+        inputs.iter().all(|(rec, days)| rec.is_some() && *days == 3),
+        "every employee has a period record and 3 reported days"
+    );
+    drop((emps, inputs));
+
+    // The whole appraisal, as `POST /appraisals {"agency": …}` runs it.
+    let t = Instant::now();
+    let (appraisal, phases) = rt.block_on(async {
+        let emps = store
+            .employees(REGION, Some(AGENCY), None, usize::MAX)
+            .expect("employees")
+            .items;
+        policy
+            .appraise_timed(REGION, period, emps, "bench")
+            .await
+            .expect("appraise")
+    });
+    let total = t.elapsed();
+    assert_eq!(appraisal.results.len(), n, "one result per employee");
+    assert!(appraisal.skipped.is_empty(), "{:?}", appraisal.skipped);
+    // Results come in the store's key order, which is NIP order.
+    let mut sorted = nips.clone();
+    sorted.sort();
+    for (r, nip) in appraisal.results.iter().zip(&sorted) {
+        assert_eq!(r["nip"].as_str(), Some(nip.as_str()));
+        assert!(
+            r["decision_id"].is_string() && r["predikat"].is_string(),
+            "{r}"
+        );
+    }
+    let stored = store.appraisals_of(REGION, &nips[n / 2]).expect("stored");
+    assert_eq!(stored.len(), 1, "the decision of an employee is stored");
+    assert_eq!(
+        store
+            .count(kinerja::store::tables::DECISIONS)
+            .expect("count"),
+        n as u64
+    );
+
+    let pipeline = per_sec(n, total);
+    let baseline = per_sec(n, read);
+    let pct = |d: Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64();
+    println!("\n[4] batch appraisal, {n} employees of one region, Jambi plugin");
+    println!(
+        "  seeding (bulk store)     {:>10.0} employees/s ({n} employees + {} reports in {:.2} s)",
+        per_sec(n, seeding),
+        3 * n,
+        seeding.as_secs_f64()
+    );
+    println!("  baseline: redb read     {baseline:>10.0} cases/s (employees, period records, report days)");
+    println!(
+        "  end to end               {pipeline:>10.0} cases/s in {:.2} s   (target ≥ 50000 on 2 cores)",
+        total.as_secs_f64()
+    );
+    println!("  ratio end-to-end/read    {:>10.3}", pipeline / baseline);
+    let list = total.saturating_sub(phases.assemble + phases.plugins + phases.store);
+    println!(
+        "  phases: list employees {:.0}%, assemble {:.0}%, plugins {:.0}%, store decisions {:.0}%",
+        pct(list),
+        pct(phases.assemble),
+        pct(phases.plugins),
+        pct(phases.store)
+    );
+    println!(
+        "  plugin calls {}: {:.1} s inside the runtime over all threads, {} fuel/case, {:.1} µs/case in Wasm",
+        phases.calls,
+        phases.in_plugin.as_secs_f64(),
+        phases.fuel / n.max(1) as u64,
+        phases.in_plugin.as_secs_f64() * 1e6 / n as f64
+    );
+}
+
+/// Requests per second and latencies of one endpoint under `concurrency` clients for `secs`.
+struct Load {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+    n: usize,
+}
+
+async fn load(
+    client: &reqwest::Client,
+    concurrency: usize,
+    secs: f64,
+    make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + Clone + 'static,
+) -> Load {
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let c = client.clone();
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < until {
+                let t = Instant::now();
+                let r = make(&c).send().await.expect("request");
+                let status = r.status();
+                let body = r.bytes().await.expect("body");
+                assert!(
+                    status.is_success(),
+                    "{status}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("load task"));
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    let q = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    Load {
+        rps: per_sec(all.len(), elapsed),
+        p50: q(0.50),
+        p99: q(0.99),
+        n: all.len(),
+    }
+}
+
+fn http(counts: &Counts) {
+    let s = TestServer::start();
+    let c = s.client();
+    seed_people(&c, REGION, "dinas");
+    let id = c.upload(REGION, wasm("kinerja_plugin_jambi"));
+    c.activate(REGION, "appraise", &id, json!({}));
+    let base = s.base.clone();
+    let token = s.admin.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (health, appraise, health2) = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(counts.http_concurrency)
+            .build()
+            .expect("client");
+        let hb = base.clone();
+        let health = move |c: &reqwest::Client| c.get(format!("{hb}/health"));
+        let (ab, tok) = (base.clone(), token.clone());
+        let appraise = move |c: &reqwest::Client| {
+            c.post(format!("{ab}/api/v1/regions/{REGION}/appraisals"))
+                .bearer_auth(&tok)
+                .json(&json!({"period": "2026", "nips": [NIP]}))
+        };
+        // Warm up both paths (connections, the plugin's first instance).
+        load(&client, 2, 0.1, health.clone()).await;
+        load(&client, 2, 0.1, appraise.clone()).await;
+        let h = load(
+            &client,
+            counts.http_concurrency,
+            counts.http_secs,
+            health.clone(),
+        )
+        .await;
+        let a = load(&client, counts.http_concurrency, counts.http_secs, appraise).await;
+        let h2 = load(&client, counts.http_concurrency, counts.http_secs, health).await;
+        (h, a, h2)
+    });
+    assert!(health.n > 0 && appraise.n > 0 && health2.n > 0);
+    // The appraisals were stored: the employee's list has at least as many decisions.
+    let r = c.get(&format!(
+        "/api/v1/regions/{REGION}/employees/{NIP}/appraisals"
+    ));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let stored = r.body["items"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(
+        stored >= appraise.n,
+        "{stored} stored < {} answered",
+        appraise.n
+    );
+    // Health before and after: their mean is the baseline, their spread the noise.
+    let base_rps = (health.rps + health2.rps) / 2.0;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "\n[5] HTTP load, {} clients × {:.1} s each, tokio + reqwest in process",
+        counts.http_concurrency, counts.http_secs
+    );
+    for (name, l) in [
+        ("GET /health (before)", &health),
+        ("POST /appraisals (1 NIP)", &appraise),
+        ("GET /health (after)", &health2),
+    ] {
+        println!(
+            "  {name:<26} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests)",
+            l.rps,
+            ms(l.p50),
+            ms(l.p99),
+            l.n
+        );
+    }
+    println!(
+        "  ratio appraisal/health   {:>8.3}   (target ≥ 0.5)",
+        appraise.rps / base_rps
+    );
+}
+
+/// One daily report of employee `nips[i % len]` as JSON.
+fn report(i: usize) -> serde_json::Value {
+    json!({"date": format!("2026-{:02}-{:02}", 1 + (i / 28) % 12, 1 + i % 28),
+           "description": format!("Kegiatan harian nomor {i}: menyusun laporan"),
+           "minutes": 30 + i % 400})
+}
+
+fn ingest(counts: &Counts) {
+    let n = counts.ingest;
+    let employees = 100;
+    const PER_REQUEST: usize = 10_000;
+
+    // Through the API: 10,000 reports per request, two clients at once.
+    let api_tmp = tempfile::tempdir().expect("tempdir");
+    let nips = seed_bulk(api_tmp.path(), REGION, AGENCY, employees, 0);
+    let s = TestServer::start_in(api_tmp.path(), |_| {});
+    let mut bodies = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let k = PER_REQUEST.min(n - i);
+        let nip = &nips[bodies.len() % employees];
+        let items: Vec<serde_json::Value> = (i..i + k).map(report).collect();
+        bodies.push((
+            format!(
+                "{}/api/v1/regions/{REGION}/employees/{nip}/activities",
+                s.base
+            ),
+            serde_json::to_vec(&items).expect("json"),
+            k,
+        ));
+        i += k;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let token = s.admin.clone();
+    let t = Instant::now();
+    let sent = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let queue = Arc::new(std::sync::Mutex::new(bodies));
+        let mut tasks = Vec::new();
+        for _ in 0..2 {
+            let (client, queue, token) = (client.clone(), Arc::clone(&queue), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut sent = 0;
+                loop {
+                    let next = queue.lock().expect("queue").pop();
+                    let Some((url, body, k)) = next else { break };
+                    let r = client
+                        .post(url)
+                        .bearer_auth(&token)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("post");
+                    let status = r.status();
+                    let text = r.text().await.unwrap_or_default();
+                    assert_eq!(status.as_u16(), 201, "{text}");
+                    sent += k;
+                }
+                sent
+            }));
+        }
+        let mut sent = 0;
+        for t in tasks {
+            sent += t.await.expect("task");
+        }
+        sent
+    });
+    let api = t.elapsed();
+    assert_eq!(sent, n);
+    drop(s);
+    let api_count = Store::open(api_tmp.path())
+        .expect("open")
+        .count(kinerja::store::tables::ACTIVITIES)
+        .expect("count");
+    assert_eq!(
+        api_count, n as u64,
+        "every report sent through the API is stored"
+    );
+
+    // Through `kinerja import`: the same reports as one JSON Lines file.
+    let imp_tmp = tempfile::tempdir().expect("tempdir");
+    seed_bulk(imp_tmp.path(), REGION, AGENCY, employees, 0);
+    let file = imp_tmp.path().join("reports.jsonl");
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&file).expect("file"));
+        for i in 0..n {
+            let mut line = report(i);
+            line["nip"] = json!(nips[(i / PER_REQUEST) % employees]);
+            line["region"] = json!(REGION);
+            serde_json::to_writer(&mut w, &line).expect("write");
+            w.write_all(b"\n").expect("write");
+        }
+    }
+    let bin = kinerja_binary();
+    let t = Instant::now();
+    let out = std::process::Command::new(bin)
+        .arg("import")
+        .arg("--data-dir")
+        .arg(imp_tmp.path())
+        .arg("--quiet")
+        .arg(&file)
+        .output()
+        .expect("run kinerja import");
+    let import = t.elapsed();
+    assert!(
+        out.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("import prints a JSON summary");
+    assert_eq!(summary["imported"], json!(n));
+    let imp_count = Store::open(imp_tmp.path())
+        .expect("open")
+        .count(kinerja::store::tables::ACTIVITIES)
+        .expect("count");
+    assert_eq!(imp_count, n as u64, "every imported report is stored");
+
+    let (a, b) = (per_sec(n, api), per_sec(n, import));
+    println!("\n[8] ingest of {n} daily reports for {employees} employees");
+    println!(
+        "  API (10,000 per POST, 2 clients) {a:>10.0} records/s in {:.2} s",
+        api.as_secs_f64()
+    );
+    println!(
+        "  kinerja import (JSON Lines)      {b:>10.0} records/s in {:.2} s (process start included; {:.0}/s inside)",
+        import.as_secs_f64(),
+        summary["records_per_second"].as_f64().unwrap_or(0.0)
+    );
+    println!("  ratio import/API                 {:>10.3}", b / a);
+}

@@ -1,0 +1,328 @@
+// Browser tests of the web console: headless Chromium (Debian's package) driven by
+// playwright-core, against a real `kinerja serve --demo` started by scripts/console-test.sh.
+// Every main view is screenshotted to docs/screenshots/ for docs/console.md.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`environment variable ${k} is not set (run scripts/console-test.sh)`);
+  return v;
+};
+const BASE = env('KINERJA_URL');
+const ADMIN = env('ADMIN_TOKEN');
+const RA = env('RA_TOKEN');
+const AGENCY = env('AGENCY_TOKEN');
+const EMP = env('EMP_TOKEN');
+const EMP_NIP = env('EMP_NIP');
+const OTHER_NIP = env('OTHER_NIP');
+const REGION = env('TEST_REGION');
+const AGENCY_ID = env('TEST_AGENCY');
+const PLUGINS = env('PLUGIN_DIR');
+const SHOTS = env('SCREENSHOT_DIR');
+
+/** One persistent context (the brief's fresh --user-data-dir); each test opens its own tab,
+ * and sessionStorage, where the console keeps the token, is per tab. */
+let browser;
+let profile;
+const pageErrors = [];
+const foreign = [];
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  profile = mkdtempSync(join(tmpdir(), 'kinerja-chromium-'));
+  // playwright passes the profile directory as --user-data-dir itself.
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 900 },
+    locale: 'id-ID',
+    timezoneId: 'Asia/Jakarta',
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+/** A fresh page (own sessionStorage) that records uncaught errors and off-origin requests. */
+async function newPage() {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(20000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(BASE) && !u.startsWith('data:')) foreign.push(u);
+  });
+  return page;
+}
+
+async function signIn(page, token) {
+  await page.goto(BASE + '/');
+  await page.fill('#token', token);
+  await page.click('#signin');
+  await page.waitForSelector('#role');
+}
+
+/** A screenshot of the card (section) holding `selector`. */
+async function shotCard(page, selector, name) {
+  const card = page.locator(selector).locator('xpath=ancestor-or-self::section[1]');
+  await card.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** A screenshot of the page, cut at `maxHeight` so long tables do not drown the view. */
+async function shot(page, name, maxHeight = 2400) {
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.screenshot({
+    path: join(SHOTS, `${name}.png`),
+    fullPage: true,
+    clip: { x: 0, y: 0, width: 1280, height: Math.min(height, maxHeight) },
+  });
+}
+
+async function api(token, method, path, body) {
+  const r = await fetch(BASE + path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null, headers: r.headers };
+}
+
+test('assets: served with types, no token, 404 for unknown files, not in OpenAPI', async () => {
+  const index = await fetch(BASE + '/');
+  assert.equal(index.status, 200);
+  assert.match(index.headers.get('content-type'), /^text\/html/);
+  assert.equal(index.headers.get('cache-control'), 'no-cache');
+  assert.match(index.headers.get('content-security-policy'), /default-src 'self'/);
+  const js = await fetch(BASE + '/console/app.js');
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get('content-type'), /^text\/javascript/);
+  const again = await fetch(BASE + '/console/app.js', { headers: { 'If-None-Match': js.headers.get('etag') } });
+  assert.equal(again.status, 304);
+  const missing = await fetch(BASE + '/console/nope.js');
+  assert.equal(missing.status, 404);
+  assert.equal((await missing.json()).error.code, 'not_found');
+  const doc = await (await fetch(BASE + '/openapi.json')).json();
+  assert.ok(doc.paths['/api/v1/tokens/self'], 'the self route is documented');
+  assert.ok(!doc.paths['/'] && !Object.keys(doc.paths).some((p) => p.startsWith('/console')), 'console files are not API routes');
+});
+
+test('tokens/self answers each role its scope', async () => {
+  const cases = [
+    [ADMIN, { role: 'admin' }],
+    [RA, { role: 'region_admin', region: REGION }],
+    [AGENCY, { role: 'agency', region: REGION, agency: AGENCY_ID }],
+    [EMP, { role: 'employee', region: REGION, nip: EMP_NIP }],
+  ];
+  for (const [token, want] of cases) {
+    const r = await api(token, 'GET', '/api/v1/tokens/self');
+    assert.equal(r.status, 200);
+    for (const [k, v] of Object.entries(want)) assert.equal(r.body[k], v, k);
+    assert.ok(!JSON.stringify(r.body).includes('knj_'), 'never the secret');
+  }
+  assert.equal((await fetch(BASE + '/api/v1/tokens/self')).status, 401);
+});
+
+test('sign-in: an unknown token is refused in words', async () => {
+  const page = await newPage();
+  await page.goto(BASE + '/');
+  await page.waitForSelector('#token');
+  await shot(page, 'signin');
+  await page.fill('#token', 'knj_not_a_real_token');
+  await page.click('#signin');
+  const err = page.locator('.error[data-status="401"]');
+  await err.waitFor();
+  assert.match(await err.innerText(), /unknown or revoked token/);
+  await page.close();
+});
+
+test('admin: regions, a region\'s agencies, and an agency', async () => {
+  const page = await newPage();
+  await signIn(page, ADMIN);
+  assert.match(await page.innerText('#role'), /Admin/);
+  await page.waitForSelector(`a.tile[href="#/r/${REGION}"]`);
+  await shot(page, 'admin-regions');
+  await page.click(`a.tile[href="#/r/${REGION}"]`);
+  await page.waitForSelector('#modules table');
+  await page.click('#tab-agencies');
+  await page.waitForSelector(`a.tile[href="#/r/${REGION}/a/${AGENCY_ID}"]`);
+  await shot(page, 'admin-agencies');
+  await page.click(`a.tile[href="#/r/${REGION}/a/${AGENCY_ID}"]`);
+  await page.waitForSelector('#emp-list table tbody tr');
+  await page.close();
+});
+
+test('region admin: upload (refusal and success), dry run, activate, roll back', async () => {
+  const page = await newPage();
+  await signIn(page, RA);
+  assert.match(await page.innerText('#role'), /region admin/);
+  await page.waitForSelector('#modules table tbody tr[data-id]');
+  const before = await api(RA, 'GET', `/api/v1/regions/${REGION}/policies`);
+  const original = before.body.active.appraise.plugin;
+  await shot(page, 'region-admin-plugins');
+
+  // Drag and drop of a file that is not a module: refused, with the reason in words.
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new TextEncoder().encode('bukan modul wasm')], 'bukan.wasm', { type: 'application/wasm' }));
+    document.getElementById('dropzone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  const refusal = page.locator('#upload-result .error[data-status="400"]');
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), /not a WebAssembly module/);
+  assert.match(await refusal.innerText(), /ditolak/);
+  await shotCard(page, '#upload-result', 'region-admin-refusal');
+
+  // The file picker with a real module.
+  await page.setInputFiles('#wasm-file', join(PLUGINS, 'kinerja_test_simple.wasm'));
+  await page.waitForSelector('#upload-result .ok');
+  const id = (await page.innerText('#upload-result .plugin-id')).trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  await page.waitForSelector(`#modules tr[data-id="${id}"]`);
+
+  // Dry run on the agency: results, logs, fuel and time.
+  assert.equal(await page.inputValue('#dry-module'), id);
+  await page.selectOption('#dry-agency', AGENCY_ID);
+  await page.click('#dry-run');
+  await page.waitForSelector('#dry-fuel');
+  assert.match(await page.innerText('#dry-logs'), /appraise \d+ case/);
+  assert.ok((await page.locator('#dry-result table.dry-results tbody tr').count()) > 0);
+  // And on a list of NIPs.
+  await page.fill('#dry-nips', EMP_NIP);
+  await page.click('#dry-run');
+  await page.waitForFunction(() => document.querySelectorAll('#dry-result table.dry-results tbody tr').length === 1);
+  await shotCard(page, '#dry-result', 'region-admin-dry-run');
+
+  // Activation: invalid JSON is caught before sending.
+  assert.equal(await page.inputValue('#act-module'), id);
+  await page.fill('#act-config', '{"ambang": 90,');
+  assert.equal(await page.isDisabled('#activate'), true);
+  assert.match(await page.innerText('#config-check'), /JSON tidak valid/);
+  await shotCard(page, '#activate', 'region-admin-config-invalid');
+  await page.fill('#act-config', '[1, 2]');
+  assert.equal(await page.isDisabled('#activate'), true);
+  assert.match(await page.innerText('#config-check'), /objek JSON/);
+  await page.fill('#act-config', '{"catatan": "uji konsol"}');
+  assert.equal(await page.isDisabled('#activate'), false);
+  await page.click('#activate');
+  await page.waitForSelector(`#active [data-hook="appraise"] .active-plugin[title="${id}"]`);
+  const mid = await api(RA, 'GET', `/api/v1/regions/${REGION}/policies`);
+  assert.equal(mid.body.active.appraise.plugin, id);
+  assert.deepEqual(mid.body.active.appraise.config, { catatan: 'uji konsol' });
+  await shotCard(page, '#history', 'region-admin-history');
+
+  // One-click rollback to the older activation.
+  const row = page.locator(`#history tr[data-plugin="${original}"]`).filter({ hasText: 'appraise' }).first();
+  await row.locator('button.rollback').click();
+  await page.waitForSelector(`#active [data-hook="appraise"] .active-plugin[title="${original}"]`);
+  const afterRb = await api(RA, 'GET', `/api/v1/regions/${REGION}/policies`);
+  assert.equal(afterRb.body.active.appraise.plugin, original);
+  await page.close();
+});
+
+test('agency: employees, appraisal with badges and chart, nine-box and rotations', async () => {
+  const page = await newPage();
+  await signIn(page, AGENCY);
+  assert.match(await page.innerText('#role'), /Instansi/);
+  await page.waitForSelector('#emp-list table tbody tr');
+  assert.equal(await page.locator('#emp-list tbody tr').count(), 20, 'a page of 20');
+  assert.match(await page.innerText('#page-info'), /Halaman 1 dari \d+/);
+  await page.click('#next');
+  assert.match(await page.innerText('#page-info'), /Halaman 2/);
+  await shot(page, 'agency-employees');
+  const name = (await page.locator('#emp-list tbody tr td a').first().innerText()).trim();
+  await page.fill('#emp-search', name);
+  await page.waitForFunction((n) => [...document.querySelectorAll('#emp-list tbody tr td a')].every((a) => a.textContent.includes(n)), name);
+
+  await page.click('#tab-appraisal');
+  await page.click('#run-appraisal');
+  await page.waitForSelector('table.results tbody .badge');
+  const badges = await page.locator('table.results tbody .badge').count();
+  assert.ok(badges > 10, `badges: ${badges}`);
+  const bars = page.locator('#distribution svg rect[data-predikat]');
+  assert.equal(await bars.count(), 5);
+  const counts = await bars.evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-count'))));
+  assert.equal(counts.reduce((a, b) => a + b, 0), badges, 'the chart counts the results');
+  await page.locator('table.results button.explain').first().click();
+  assert.match(await page.locator('table.results tr.explanation:not([hidden])').first().innerText(), /Penjelasan/);
+  await shot(page, 'agency-appraisal', 1500);
+
+  await page.click('#tab-talent');
+  await page.click('#run-rotation');
+  await page.waitForSelector('#ninebox .box');
+  assert.equal(await page.locator('#ninebox .box').count(), 9);
+  const placed = await page.locator('#ninebox .box').evaluateAll((bs) => bs.reduce((s, b) => s + Number(b.dataset.count), 0));
+  assert.ok(placed > 0, 'employees are placed in the grid');
+  assert.ok((await page.locator('table.moves tbody tr').count()) > 0, 'rotation recommendations');
+  await shot(page, 'agency-ninebox');
+
+  // An agency token is refused another agency.
+  await page.goto(`${BASE}/#/r/${REGION}/a/dinas-kesehatan`);
+  await page.waitForSelector('.error[data-status="403"]');
+  await page.close();
+});
+
+test('employee: own page, adds an activity report, cannot open another employee', async () => {
+  const page = await newPage();
+  await signIn(page, EMP);
+  assert.match(await page.innerText('#role'), /Pegawai/);
+  await page.waitForSelector('#emp-nip');
+  assert.equal((await page.innerText('#emp-nip')).trim(), EMP_NIP);
+  await page.waitForSelector('#indicators svg rect.realization');
+  await page.waitForSelector('#behaviour svg rect');
+  assert.ok((await page.locator('table.history tbody .badge').count()) > 0, 'the appraisal run by the agency shows');
+  await page.waitForSelector('#activities tbody tr');
+
+  const desc = `Uji konsol: rapat koordinasi ${Date.now()}`;
+  await page.fill('#act-desc', desc);
+  await page.fill('#act-minutes', '45');
+  await page.click('#act-submit');
+  await page.waitForSelector('#act-out .ok');
+  await page.waitForFunction((d) => document.querySelector('#activities tbody tr').textContent.includes(d), desc);
+  const mine = await api(EMP, 'GET', `/api/v1/regions/${REGION}/employees/${EMP_NIP}/activities?from=2026-01-01`);
+  assert.ok(mine.body.items.some((a) => a.description === desc));
+  await page.locator('table.history details summary').first().click();
+  await shot(page, 'employee');
+
+  // Another employee's page: 403, in words.
+  await page.goto(`${BASE}/#/r/${REGION}/e/${OTHER_NIP}`);
+  await page.waitForSelector('#forbidden .error[data-status="403"]');
+  assert.match(await page.innerText('#forbidden'), /sendiri/);
+  await shot(page, 'employee-forbidden');
+  await page.close();
+
+  // And through the API: exactly its own records, nothing else.
+  const own = `/api/v1/regions/${REGION}/employees/${EMP_NIP}`;
+  const other = `/api/v1/regions/${REGION}/employees/${OTHER_NIP}`;
+  for (const p of [own, `${own}/periods`, `${own}/periods/2025`, `${own}/appraisals`, `${own}/activities`]) {
+    assert.equal((await api(EMP, 'GET', p)).status, 200, p);
+  }
+  for (const [m, p, b] of [
+    ['GET', other], ['GET', `${other}/periods`], ['GET', `${other}/appraisals`], ['GET', `${other}/activities`],
+    ['POST', `${other}/activities`, { date: '2026-03-02', description: 'x', minutes: 5 }],
+    ['GET', `/api/v1/regions/${REGION}/employees`], ['GET', `/api/v1/regions/${REGION}/agencies`],
+    ['GET', `/api/v1/regions/${REGION}/policies`], ['GET', `/api/v1/regions/${REGION}/plugins`],
+    ['POST', `/api/v1/regions/${REGION}/appraisals`, { period: '2025', nips: [EMP_NIP] }],
+    ['POST', `/api/v1/regions/${REGION}/rotations`, { as_of: '2026-01-01' }],
+    ['GET', '/api/v1/tokens'],
+  ]) {
+    assert.equal((await api(EMP, m, p, b)).status, 403, `${m} ${p}`);
+  }
+});
+
+test('no uncaught script errors and nothing fetched from elsewhere', () => {
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(foreign, []);
+});
