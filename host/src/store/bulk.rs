@@ -6,14 +6,14 @@
 //! as the API before handing it over; what only the store can know (does the region or the
 //! employee exist?) is checked here and answered per record.
 
+use super::records::check_employee_refs;
 use super::tables::*;
-use super::{get_json, to_json, Result, Store, StoreError};
+use super::{to_json, Result, Store, StoreError};
 use crate::domain::now_rfc3339;
 use crate::domain::period::Period;
 use crate::domain::records::*;
-use crate::domain::FieldError;
 use redb::ReadableTable;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One employee for [`Store::put_employees_bulk`], with an optional period record.
 #[derive(Debug, Clone)]
@@ -65,46 +65,20 @@ impl Store {
             let positions = tx.open_table(POSITIONS)?;
             let mut employees = tx.open_table(EMPLOYEES)?;
             let mut periods = tx.open_table(PERIODS)?;
-            // Position id → its agency, looked up once per position.
-            let mut known: HashMap<String, String> = HashMap::new();
+            // (position, agency) pairs already checked: looked up once each, not per employee.
+            let mut checked: HashSet<(String, String)> = HashSet::new();
             for item in items {
                 let input = item.input;
-                if !known.contains_key(&input.position_id) {
-                    if agencies
-                        .get(format!("{region}/{}", input.agency).as_str())?
-                        .is_none()
-                    {
-                        return Err(FieldError::new(
-                            "agency",
-                            format!(
-                                "agency `{}` does not exist in region `{region}`",
-                                input.agency
-                            ),
-                        )
-                        .into());
-                    }
-                    let pos: Position =
-                        get_json(&positions, &format!("{region}/{}", input.position_id))?
-                            .ok_or_else(|| {
-                                FieldError::new(
-                                    "position_id",
-                                    format!(
-                                        "position `{}` does not exist in region `{region}`",
-                                        input.position_id
-                                    ),
-                                )
-                            })?;
-                    known.insert(input.position_id.clone(), pos.agency);
-                }
-                if known.get(&input.position_id) != Some(&input.agency) {
-                    return Err(FieldError::new(
-                        "position_id",
-                        format!(
-                            "position `{}` does not belong to agency `{}`",
-                            input.position_id, input.agency
-                        ),
-                    )
-                    .into());
+                let pair = (input.position_id.clone(), input.agency.clone());
+                if !checked.contains(&pair) {
+                    check_employee_refs(
+                        &agencies,
+                        &positions,
+                        region,
+                        &input.agency,
+                        &input.position_id,
+                    )?;
+                    checked.insert(pair);
                 }
                 let key = format!("{region}/{}", item.nip);
                 if employees.get(key.as_str())?.is_some() {

@@ -190,39 +190,13 @@ impl Store {
     ) -> Result<Employee> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
-        if !Self::agency_exists(&tx, region, &input.agency)? {
-            return Err(FieldError::new(
-                "agency",
-                format!(
-                    "agency `{}` does not exist in region `{region}`",
-                    input.agency
-                ),
-            )
-            .into());
-        }
-        let pos: Position = get_json(
+        check_employee_refs(
+            &tx.open_table(AGENCIES)?,
             &tx.open_table(POSITIONS)?,
-            &key2(region, &input.position_id),
-        )?
-        .ok_or_else(|| {
-            FieldError::new(
-                "position_id",
-                format!(
-                    "position `{}` does not exist in region `{region}`",
-                    input.position_id
-                ),
-            )
-        })?;
-        if pos.agency != input.agency {
-            return Err(FieldError::new(
-                "position_id",
-                format!(
-                    "position `{}` belongs to agency `{}`, not `{}`",
-                    pos.id, pos.agency, input.agency
-                ),
-            )
-            .into());
-        }
+            region,
+            &input.agency,
+            &input.position_id,
+        )?;
         let key = key2(region, nip);
         let mut table = tx.open_table(EMPLOYEES)?;
         let old: Option<Employee> = get_json(&table, &key)?;
@@ -508,4 +482,39 @@ fn count_days(
         }
     }
     Ok(n)
+}
+
+/// An employee's agency and position must exist in its region, and the position must belong to
+/// that agency. The API's upsert and the bulk load both hold employees to this one rule.
+pub(super) fn check_employee_refs(
+    agencies: &impl ReadableTable<&'static str, &'static [u8]>,
+    positions: &impl ReadableTable<&'static str, &'static [u8]>,
+    region: &str,
+    agency: &str,
+    position_id: &str,
+) -> Result<()> {
+    if agencies.get(key2(region, agency).as_str())?.is_none() {
+        return Err(FieldError::new(
+            "agency",
+            format!("agency `{agency}` does not exist in region `{region}`"),
+        )
+        .into());
+    }
+    let pos: Position = get_json(positions, &key2(region, position_id))?.ok_or_else(|| {
+        FieldError::new(
+            "position_id",
+            format!("position `{position_id}` does not exist in region `{region}`"),
+        )
+    })?;
+    if pos.agency != agency {
+        return Err(FieldError::new(
+            "position_id",
+            format!(
+                "position `{}` belongs to agency `{}`, not `{agency}`",
+                pos.id, pos.agency
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
