@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use std::path::Path;
 
 /// The records a client sends or reads, by their component names.
-const RECORDS: [&str; 17] = [
+const RECORDS: [&str; 24] = [
     "AgencyInput",
     "Agency",
     "PositionInput",
@@ -24,6 +24,13 @@ const RECORDS: [&str; 17] = [
     "Activation",
     "PluginUpload",
     "ErrorBody",
+    "Verdict",
+    "ImpactInput",
+    "Impact",
+    "OrgPredikatInput",
+    "OrgPredikatRecord",
+    "Distribution",
+    "Appraisal",
 ];
 
 /// Rewrites OpenAPI component references into JSON Schema `$defs` references.

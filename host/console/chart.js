@@ -126,3 +126,23 @@ export function meter(value) {
     s('rect', { x: 0, y: 0, width: 100, height: 10, fill: '#e3e7ee', rx: 2 }),
     s('rect', { x: 0, y: 0, width: v, height: 10, fill: color, rx: 2 }));
 }
+
+/** One horizontal bar of predikat counts stacked in the order of the scale (e.g. an agency). */
+export function predikatBar(counts, label) {
+  const c = counts || {};
+  const keys = [...PREDIKAT_ORDER, ...Object.keys(c).filter((k) => !PREDIKAT_ORDER.includes(k))];
+  const total = keys.reduce((t, k) => t + (Number(c[k]) || 0), 0);
+  const words = keys.filter((k) => c[k]).map((k) => `${PREDIKAT[k] || k} ${c[k]}`).join(', ') || 'kosong';
+  const svg = s('svg', { viewBox: '0 0 100 10', width: 120, height: 10, class: 'meter stack', role: 'img', 'aria-label': `${label}: ${words}` },
+    s('title', {}, `${label}: ${words}`),
+    s('rect', { x: 0, y: 0, width: 100, height: 10, fill: '#e3e7ee', rx: 2 }));
+  let x = 0;
+  for (const k of keys) {
+    const n = Number(c[k]) || 0;
+    if (!n || !total) continue;
+    const w = (100 * n) / total;
+    svg.appendChild(s('rect', { x, y: 0, width: w, height: 10, fill: PREDIKAT_COLOR[k] || '#98a2b3', 'data-predikat': k, 'data-count': n }));
+    x += w;
+  }
+  return svg;
+}

@@ -149,10 +149,11 @@ export function field(label, input, hint) {
   return h('label', { class: 'field' }, h('span', {}, label), input, hint ? h('small', { class: 'muted' }, hint) : null);
 }
 
-/** A table from column definitions [{title, cell: row => node}] and rows. */
+/** A table from column definitions [{title, cell: row => node}] and rows (opts.caption: its caption). */
 export function table(columns, rows, opts = {}) {
   return h('table', { class: 'grid ' + (opts.class || '') },
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.class }, c.title)))),
+    opts.caption ? h('caption', {}, opts.caption) : null,
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.class, scope: 'col' }, c.title)))),
     h('tbody', {}, rows.length === 0
       ? h('tr', {}, h('td', { colspan: columns.length, class: 'muted' }, opts.empty || 'Tidak ada data.'))
       : rows.map((r) => {

@@ -342,18 +342,9 @@ fn csv_reason(e: &csv::Error) -> String {
 }
 
 fn progress_bar(size: u64, quiet: bool) -> indicatif::ProgressBar {
-    if quiet {
-        return indicatif::ProgressBar::hidden();
-    }
-    // Draws only when stderr is a terminal, so logs and CI output stay clean.
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(size),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
+    crate::progress::bar(
+        size,
+        quiet,
         "{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
+    )
 }

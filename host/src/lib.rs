@@ -10,6 +10,8 @@ pub mod devkit;
 pub mod domain;
 pub mod import;
 pub mod policy;
+pub mod progress;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod verify;

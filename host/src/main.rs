@@ -29,6 +29,17 @@ enum Command {
     /// Run and test plugins locally, in the server's sandbox and limits.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Check stored decisions; the server must be stopped.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Replay stored decisions on all cores (one run per plugin call) and report every
+    /// decision whose module, request or stored output no longer agree. Exit status 1 when
+    /// any does.
+    Verify(kinerja::verify::VerifyArgs),
 }
 
 #[derive(Subcommand)]
@@ -133,6 +144,40 @@ fn main() -> anyhow::Result<()> {
             Err(e) => {
                 eprintln!("error: {e}");
                 std::process::exit(1);
+            }
+        },
+        Command::Audit(AuditCommand::Verify(args)) => match kinerja::verify::run(&args) {
+            Ok(report) => {
+                for v in &report.mismatches {
+                    eprintln!("{}: {}", v.decision_id, v.mismatches.join("; "));
+                }
+                if report.mismatched > report.mismatches.len() {
+                    eprintln!(
+                        "… and {} more mismatching decision(s)",
+                        report.mismatched - report.mismatches.len()
+                    );
+                }
+                let secs = report.elapsed.as_secs_f64();
+                eprintln!(
+                    "verified {} decision(s) from {} call(s) in {secs:.2} s: {} identical, {} mismatched",
+                    report.decisions, report.calls, report.identical, report.mismatched
+                );
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "decisions": report.decisions,
+                        "calls": report.calls,
+                        "identical": report.identical,
+                        "mismatched": report.mismatched,
+                        "mismatched_ids": report.mismatches.iter().map(|v| &v.decision_id).collect::<Vec<_>>(),
+                        "seconds": secs,
+                    })
+                );
+                std::process::exit(if report.mismatched == 0 { 0 } else { 1 });
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(2);
             }
         },
         Command::Openapi => {

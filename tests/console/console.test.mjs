@@ -232,6 +232,60 @@ test('region admin: upload (refusal and success), dry run, activate, roll back',
   await page.close();
 });
 
+test('region admin: impact preview of a module against the active policy', async () => {
+  const page = await newPage();
+  await signIn(page, RA);
+  await page.waitForSelector('#modules table tbody tr[data-id]');
+  // The simple test module (uploading it again answers the same id and picks it).
+  await page.setInputFiles('#wasm-file', join(PLUGINS, 'kinerja_test_simple.wasm'));
+  await page.waitForSelector('#upload-result .ok');
+  const id = (await page.innerText('#upload-result .plugin-id')).trim();
+  assert.equal(await page.inputValue('#impact-module'), id);
+  const policies = await api(RA, 'GET', `/api/v1/regions/${REGION}/policies`);
+  const active = policies.body.active.appraise.plugin;
+  assert.notEqual(active, id, 'compared against the Jambi plugin');
+
+  // Appraise, period 2025, the whole region, the active config.
+  await page.selectOption('#impact-hook', 'appraise');
+  await page.fill('#impact-period', '2025');
+  assert.equal(await page.isVisible('#impact-asof'), false);
+  await page.click('#impact-run');
+  await page.waitForSelector('#impact-transitions');
+  assert.match(await page.innerText('#impact-result .impact-head'), new RegExp(active.slice(0, 12)));
+  const cells = page.locator('#impact-transitions td[data-from][data-to]');
+  assert.equal(await cells.count(), 25, 'a 5×5 table');
+  const values = await cells.evaluateAll((tds) => tds.map((td) => ({
+    from: td.dataset.from, to: td.dataset.to, n: Number(td.textContent.replace(/\D/g, '')),
+  })));
+  const nonzero = values.filter((v) => v.n > 0);
+  assert.ok(nonzero.length > 0, 'some employees are counted');
+  for (const v of nonzero) assert.equal(v.to, 'baik', `${v.from} → ${v.to}: ${v.n}`);
+  const shown = (sel) => page.innerText(sel).then((t) => Number(t.replace(/\D/g, '')));
+  const employees = await shown('#impact-employees .value');
+  assert.ok(employees > 0);
+  assert.equal(values.reduce((s, v) => s + v.n, 0), employees, 'the cells add up to the employees');
+  const unchanged = values.filter((v) => v.from === v.to).reduce((s, v) => s + v.n, 0);
+  assert.equal(await shown('#impact-changed .value'), employees - unchanged);
+  assert.ok((await page.locator('#impact-changes tbody tr[data-nip]').count()) > 0, 'largest score changes');
+  assert.ok((await page.locator('#impact-agencies tbody tr[data-agency]').count()) > 0, 'per-agency summaries');
+  await shotCard(page, '#impact-result', 'admin-impact');
+
+  // Rotate: the test module proposes nothing, so every active move is removed and none added.
+  await page.selectOption('#impact-hook', 'rotate');
+  await page.fill('#impact-asof', '2026-01-31');
+  await page.click('#impact-run');
+  await page.waitForSelector('#impact-removed');
+  assert.equal(await page.locator('#impact-added tbody tr[data-nip]').count(), 0);
+  const removed = await page.locator('#impact-removed tbody tr[data-nip]').count();
+  assert.equal(removed, await shown('#impact-moves-active .value'));
+  assert.equal(await shown('#impact-moves-candidate .value'), 0);
+
+  // Nothing was stored: the active policy is unchanged.
+  const after = await api(RA, 'GET', `/api/v1/regions/${REGION}/policies`);
+  assert.deepEqual(after.body.active, policies.body.active);
+  await page.close();
+});
+
 test('agency: employees, appraisal with badges and chart, nine-box and rotations', async () => {
   const page = await newPage();
   await signIn(page, AGENCY);

@@ -2,6 +2,7 @@
 //! and the server use the very same one; the OpenAPI document is generated from the handlers.
 
 mod console;
+mod distribution;
 pub mod error;
 pub mod extract;
 mod plugins;
@@ -105,6 +106,7 @@ fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(records::router())
         .merge(plugins::router(upload_limit))
+        .merge(distribution::router())
 }
 
 /// The OpenAPI document of every route.

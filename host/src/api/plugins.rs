@@ -9,6 +9,8 @@ use crate::domain::nip::Nip;
 use crate::domain::period::Period;
 use crate::domain::records::Employee;
 use crate::domain::validate_id;
+use crate::policy::impact::Impact;
+use crate::policy::replay::Verdict;
 use crate::policy::{Appraisal, PolicyError};
 use crate::store::{Activation, Decision, PluginMeta, PluginUpload};
 use axum::body::Bytes;
@@ -32,6 +34,7 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(activate, deactivate))
         .routes(routes!(policies))
         .routes(routes!(dry_run))
+        .routes(routes!(impact))
         .routes(routes!(appraise))
         .routes(routes!(employee_appraisals))
         .routes(routes!(rotate))
@@ -451,35 +454,7 @@ async fn dry_run(
     P((region, id)): P<(String, String)>,
     JsonBody(input): JsonBody<DryRunInput>,
 ) -> ApiResult<Json<Value>> {
-    region_ok(&region)?;
-    plugin_id_ok(&id)?;
-    c.scope.require_region_admin(&region)?;
-    let hook = input
-        .hook
-        .parse::<kinerja_runtime::Hook>()
-        .map_err(|_| ApiError::BadRequest("hook: must be appraise or rotate".into()))?;
-    let (r, i) = (region.clone(), id.clone());
-    let up = st.store.run(move |s| s.plugin_upload(&r, &i)).await?;
-    if !up.hooks.iter().any(|h| h == hook.as_str()) {
-        return Err(ApiError::BadRequest(format!(
-            "hook: module {} does not offer {}",
-            up.id,
-            hook.as_str()
-        )));
-    }
-    let config = match input.config {
-        Some(c) if c.is_object() => c,
-        Some(_) => return Err(ApiError::BadRequest("config: must be a JSON object".into())),
-        None => {
-            let (r, h) = (region.clone(), hook.as_str().to_string());
-            st.store
-                .run(move |s| s.active_policy(&r, &h))
-                .await?
-                .map(|a| a.config)
-                .unwrap_or_else(|| Value::Object(Default::default()))
-        }
-    };
-    ensure_loaded(&st, &up.id).await?;
+    let (hook, config) = candidate(&st, &c, &region, &id, &input.hook, input.config).await?;
     match hook {
         kinerja_runtime::Hook::Appraise => {
             let period = input
@@ -509,6 +484,104 @@ async fn dry_run(
             ))
         }
     }
+}
+
+/// Checks what dry-run and impact share: the caller administers the region, the module was
+/// uploaded to it and offers the hook; answers the hook and the config to run it with (absent:
+/// the active activation's, else `{}`), with the module loaded.
+async fn candidate(
+    st: &AppState,
+    c: &Caller,
+    region: &str,
+    id: &str,
+    hook: &str,
+    config: Option<Value>,
+) -> ApiResult<(kinerja_runtime::Hook, Value)> {
+    region_ok(region)?;
+    plugin_id_ok(id)?;
+    c.scope.require_region_admin(region)?;
+    let hook = hook
+        .parse::<kinerja_runtime::Hook>()
+        .map_err(|_| ApiError::BadRequest("hook: must be appraise or rotate".into()))?;
+    let (r, i) = (region.to_string(), id.to_string());
+    let up = st.store.run(move |s| s.plugin_upload(&r, &i)).await?;
+    if !up.hooks.iter().any(|h| h == hook.as_str()) {
+        return Err(ApiError::BadRequest(format!(
+            "hook: module {} does not offer {}",
+            up.id,
+            hook.as_str()
+        )));
+    }
+    let config = match config {
+        Some(c) if c.is_object() => c,
+        Some(_) => return Err(ApiError::BadRequest("config: must be a JSON object".into())),
+        None => {
+            let (r, h) = (region.to_string(), hook.as_str().to_string());
+            st.store
+                .run(move |s| s.active_policy(&r, &h))
+                .await?
+                .map(|a| a.config)
+                .unwrap_or_else(|| Value::Object(Default::default()))
+        }
+    };
+    ensure_loaded(st, &up.id).await?;
+    Ok((hook, config))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactInput {
+    /// `appraise` or `rotate`.
+    pub hook: String,
+    /// For appraise: `YYYY`, `YYYY-Qn` or `YYYY-MM`.
+    pub period: Option<String>,
+    /// For rotate: the date tenure and the latest predikat are taken at.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub as_of: Option<Date>,
+    /// Narrows the scope from the whole region to one agency.
+    pub agency: Option<String>,
+    /// The candidate's config. Absent: the active activation's, else `{}`.
+    #[schema(value_type = Object)]
+    pub config: Option<Value>,
+}
+
+/// Preview what a module (with a config) would change against the active policy over a whole region or agency; nothing is stored.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/plugins/{id}/impact", tag = "plugins",
+    params(RegionParam, PluginIdParam), request_body = ImpactInput,
+    responses((status = 200, body = Impact), Errors), security(("bearer" = [])))]
+async fn impact(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, id)): P<(String, String)>,
+    JsonBody(input): JsonBody<ImpactInput>,
+) -> ApiResult<Json<Impact>> {
+    let (hook, config) = candidate(&st, &c, &region, &id, &input.hook, input.config).await?;
+    if let Some(a) = &input.agency {
+        validate_id("agency", a)?;
+    }
+    let out = match hook {
+        kinerja_runtime::Hook::Appraise => {
+            let period = input
+                .period
+                .as_deref()
+                .ok_or_else(|| ApiError::BadRequest("period: required for appraise".into()))?;
+            let period =
+                Period::parse(period).map_err(|m| ApiError::BadRequest(format!("period: {m}")))?;
+            let emps = select(&st, &c, &region, None, input.agency).await?;
+            st.policy
+                .impact_appraise(&region, &id, config, period, emps)
+                .await?
+        }
+        kinerja_runtime::Hook::Rotate => {
+            let as_of = input
+                .as_of
+                .ok_or_else(|| ApiError::BadRequest("as_of: required for rotate".into()))?;
+            st.policy
+                .impact_rotate(&region, &id, config, as_of, input.agency)
+                .await?
+        }
+    };
+    Ok(Json(out))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -579,8 +652,12 @@ async fn decision(
 
 /// Re-run the same module on the same input bytes and say whether the output is identical.
 #[utoipa::path(post, path = "/api/v1/decisions/{id}/replay", tag = "evaluation", params(("id" = String, Path)),
-    responses((status = 200, body = Object), Errors), security(("bearer" = [])))]
-async fn replay(State(st): State<AppState>, c: Caller, P(id): P<String>) -> ApiResult<Json<Value>> {
+    responses((status = 200, body = Verdict), Errors), security(("bearer" = [])))]
+async fn replay(
+    State(st): State<AppState>,
+    c: Caller,
+    P(id): P<String>,
+) -> ApiResult<Json<Verdict>> {
     if c.scope.role == Role::Employee {
         // Re-running a module costs the region's capacity; an employee reads its results only.
         return Err(ApiError::Forbidden(
@@ -589,5 +666,5 @@ async fn replay(State(st): State<AppState>, c: Caller, P(id): P<String>) -> ApiR
     }
     let d = readable_decision(&st, &c, id).await?;
     ensure_loaded(&st, &d.plugin).await?;
-    Ok(Json(st.policy.replay(&d).await?))
+    Ok(Json(st.policy.replay(d).await?))
 }

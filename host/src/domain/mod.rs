@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod date;
+pub mod distribution;
 pub mod nip;
 pub mod period;
 pub mod records;

@@ -3,20 +3,22 @@
 //! store and the runtime, never the other way round.
 
 pub mod cases;
+pub mod impact;
 pub mod output;
+pub mod replay;
 
 use crate::domain::date::Date;
 use crate::domain::now_rfc3339;
 use crate::domain::period::Period;
 use crate::domain::records::Employee;
-use crate::store::{Activation, Decision, Store, StoreError};
+use crate::store::blob;
+use crate::store::{Activation, CallBytes, Decision, Store, StoreError};
 use crate::telemetry;
 use cases::{AppraiseRequest, Case, RotateRequest};
 use futures::StreamExt;
 use kinerja_runtime::{CallError, CallOutput, Hook, Runtime};
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
@@ -89,14 +91,18 @@ pub struct PhaseTimes {
 
 /// One finished plugin call and what it was given.
 struct Call {
-    input: Vec<u8>,
-    input_sha: String,
     out: CallOutput,
     value: Value,
+    /// The request and stdout, packed for storage; only for calls whose results are kept.
+    bytes: Option<CallBytes>,
 }
 
-fn sha_hex(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
+/// Whether a call's bytes will be stored with its decisions (and so are packed on the worker
+/// thread) or the call is a preview whose bytes are dropped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Bytes,
+    Nothing,
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -157,24 +163,28 @@ impl Policy {
         plugin: &str,
         hook: Hook,
         input: Vec<u8>,
+        keep: Keep,
     ) -> Result<Call, PolicyError> {
         let rt = Arc::clone(&self.runtime);
         let id = plugin.to_string();
-        // The response is parsed and schema-checked on the same blocking thread as the call:
-        // on the async worker it serialised every batch's check behind the others.
-        let (input, res) = tokio::task::spawn_blocking(move || {
-            let res = rt.call(&id, hook, &input).map(|out| {
+        // The response is parsed, schema-checked and packed on the same blocking thread as the
+        // call: on the async worker it serialised every batch's work behind the others.
+        let res = tokio::task::spawn_blocking(move || {
+            rt.call(&id, hook, &input).map(|out| {
                 let checked = output::check(&id, hook.as_str(), &out.stdout);
-                (out, checked)
-            });
-            (input, res)
+                let bytes = (keep == Keep::Bytes && checked.is_ok()).then(|| CallBytes {
+                    input: blob::pack(&input),
+                    output: blob::pack(&out.stdout),
+                });
+                (out, checked, bytes)
+            })
         })
         .await
         .map_err(|e| PolicyError::Internal(format!("plugin task failed: {e}")))?;
         let outcome = |o: &str| {
             metrics::counter!(telemetry::PLUGIN_CALLS, "region" => region.to_string(), "hook" => hook.as_str(), "outcome" => o.to_string()).increment(1);
         };
-        let (out, checked) = match res {
+        let (out, checked, bytes) = match res {
             Ok(r) => r,
             Err(e) => {
                 match (&e, e.limit()) {
@@ -210,12 +220,7 @@ impl Policy {
             }
         };
         outcome("ok");
-        Ok(Call {
-            input_sha: sha_hex(&input),
-            input,
-            out,
-            value,
-        })
+        Ok(Call { out, value, bytes })
     }
 
     pub async fn active(&self, region: &str, hook: &str) -> Result<Activation, PolicyError> {
@@ -264,6 +269,7 @@ impl Policy {
         plugin: &str,
         config: &Value,
         cases: &[Case],
+        keep: Keep,
     ) -> Result<Vec<Call>, PolicyError> {
         let batches: Vec<Vec<u8>> = cases
             .chunks(self.config.batch_size.max(1))
@@ -279,7 +285,7 @@ impl Policy {
             })
             .collect::<Result<_, _>>()?;
         let calls: Vec<Result<Call, PolicyError>> = futures::stream::iter(batches)
-            .map(|input| self.call(region, plugin, Hook::Appraise, input))
+            .map(|input| self.call(region, plugin, Hook::Appraise, input, keep))
             .buffered(self.config.parallel_calls.max(1))
             .collect()
             .await;
@@ -344,7 +350,7 @@ impl Policy {
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
         let t1 = Instant::now();
         let calls = self
-            .run_appraise(region, &plugin, &act.config, &cases)
+            .run_appraise(region, &plugin, &act.config, &cases, Keep::Bytes)
             .await?;
         let t2 = Instant::now();
         let mut times = PhaseTimes {
@@ -354,7 +360,7 @@ impl Policy {
             ..PhaseTimes::default()
         };
         let mut decisions = Vec::with_capacity(cases.len());
-        let mut inputs = Vec::with_capacity(calls.len());
+        let mut kept = Vec::with_capacity(calls.len());
         let at = now_rfc3339();
         let by = Some(actor.to_string());
         let (period_s, end_s) = (Some(period.to_string()), Some(period.end().to_string()));
@@ -366,7 +372,10 @@ impl Policy {
                 Some(Value::Array(r)) => r,
                 _ => Vec::new(),
             };
-            let output_sha = sha_hex(&call.out.stdout);
+            let bytes = call
+                .bytes
+                .take()
+                .ok_or_else(|| PolicyError::Internal("a stored call was not packed".into()))?;
             let log = logs(&call.out.stderr);
             let dur = ms(call.out.duration);
             for (i, r) in results.into_iter().enumerate() {
@@ -375,8 +384,8 @@ impl Policy {
                     region: region.into(),
                     hook: "appraise".into(),
                     plugin: plugin.clone(),
-                    input_sha256: call.input_sha.clone(),
-                    output_sha256: output_sha.clone(),
+                    input_sha256: bytes.input.sha256.clone(),
+                    output_sha256: bytes.output.sha256.clone(),
                     output: r,
                     case_index: Some(i),
                     nip: Some(cases[k].employee.nip.clone()),
@@ -391,16 +400,12 @@ impl Policy {
                 });
                 k += 1;
             }
-            inputs.push((call.input_sha, call.input));
+            kept.push(bytes);
         }
         drop(cases);
         let decisions = self
             .store
-            .run(move |s| {
-                let mut d = decisions;
-                s.put_decisions(&mut d, &inputs)?;
-                Ok(d)
-            })
+            .run(move |s| s.put_decisions_grouped(decisions, kept))
             .await?;
         let results = decisions
             .into_iter()
@@ -442,7 +447,9 @@ impl Policy {
         employees: Vec<Employee>,
     ) -> Result<Value, PolicyError> {
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
-        let calls = self.run_appraise(region, plugin, config, &cases).await?;
+        let calls = self
+            .run_appraise(region, plugin, config, &cases, Keep::Nothing)
+            .await?;
         let mut response = serde_json::Map::new();
         let mut results = Vec::new();
         let (mut fuel, mut dur, mut log) = (0u64, 0.0, String::new());
@@ -523,14 +530,20 @@ impl Policy {
         let input = self
             .rotate_input(region, as_of, agency, &act.config)
             .await?;
-        let call = self.call(region, &plugin, Hook::Rotate, input).await?;
-        let mut d = vec![Decision {
+        let mut call = self
+            .call(region, &plugin, Hook::Rotate, input, Keep::Bytes)
+            .await?;
+        let bytes = call
+            .bytes
+            .take()
+            .ok_or_else(|| PolicyError::Internal("a stored call was not packed".into()))?;
+        let d = vec![Decision {
             id: String::new(),
             region: region.into(),
             hook: "rotate".into(),
             plugin: plugin.clone(),
-            input_sha256: call.input_sha.clone(),
-            output_sha256: sha_hex(&call.out.stdout),
+            input_sha256: bytes.input.sha256.clone(),
+            output_sha256: bytes.output.sha256.clone(),
             output: call.value.clone(),
             case_index: None,
             nip: None,
@@ -543,13 +556,9 @@ impl Policy {
             at: now_rfc3339(),
             by: Some(actor.into()),
         }];
-        let inputs = vec![(call.input_sha.clone(), call.input)];
         let d = self
             .store
-            .run(move |s| {
-                s.put_decisions(&mut d, &inputs)?;
-                Ok(d)
-            })
+            .run(move |s| s.put_decisions_grouped(d, vec![bytes]))
             .await?;
         let mut out = call.value;
         if let (Some(o), Some(first)) = (out.as_object_mut(), d.first()) {
@@ -569,7 +578,9 @@ impl Policy {
         agency: Option<String>,
     ) -> Result<Value, PolicyError> {
         let input = self.rotate_input(region, as_of, agency, config).await?;
-        let call = self.call(region, plugin, Hook::Rotate, input).await?;
+        let call = self
+            .call(region, plugin, Hook::Rotate, input, Keep::Nothing)
+            .await?;
         let mut out = call.value;
         if let Some(o) = out.as_object_mut() {
             o.insert("logs".into(), Value::String(logs(&call.out.stderr)));
@@ -579,29 +590,17 @@ impl Policy {
         Ok(out)
     }
 
-    /// Re-runs a decision's module on the very same input bytes.
-    pub async fn replay(&self, decision: &Decision) -> Result<Value, PolicyError> {
-        let sha = decision.input_sha256.clone();
-        let input = self.store.run(move |s| s.decision_input(&sha)).await?;
-        let hook: Hook = decision
-            .hook
-            .parse()
-            .map_err(|_| PolicyError::Internal(format!("unknown hook {}", decision.hook)))?;
-        let rt = Arc::clone(&self.runtime);
-        let id = decision.plugin.clone();
-        let out = tokio::task::spawn_blocking(move || rt.call(&id, hook, &input))
-            .await
-            .map_err(|e| PolicyError::Internal(e.to_string()))??;
-        let replay_sha = sha_hex(&out.stdout);
-        Ok(serde_json::json!({
-            "identical": replay_sha == decision.output_sha256,
-            "decision_id": decision.id,
-            "plugin": decision.plugin,
-            "input_sha256": decision.input_sha256,
-            "output_sha256": decision.output_sha256,
-            "replay_output_sha256": replay_sha,
-            "fuel": out.fuel_used,
-            "duration_ms": ms(out.duration),
-        }))
+    /// Re-runs a decision's module on the very same input bytes and judges the result
+    /// (see [`replay`]).
+    pub async fn replay(&self, decision: Decision) -> Result<replay::Verdict, PolicyError> {
+        let (store, rt) = (Arc::clone(&self.store), Arc::clone(&self.runtime));
+        let mut verdicts = tokio::task::spawn_blocking(move || {
+            replay::verify_call(&store, &rt, std::slice::from_ref(&decision))
+        })
+        .await
+        .map_err(|e| PolicyError::Internal(e.to_string()))??;
+        verdicts
+            .pop()
+            .ok_or_else(|| PolicyError::Internal("a replay judged nothing".into()))
     }
 }

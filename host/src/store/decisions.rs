@@ -1,5 +1,6 @@
 //! Decisions: every plugin result the server acted on, with what is needed to audit and replay it.
 
+use super::blob::{self, Packed};
 use super::tables::*;
 use super::{from_json, get_json, next_seq, prefix_end, Result, Store, StoreError};
 use redb::{ReadableDatabase, ReadableTable};
@@ -37,20 +38,45 @@ pub struct Decision {
 /// What the appraisal list of an employee shows.
 pub type StoredAppraisal = Decision;
 
+/// The request and response of one plugin call, packed; every decision of the call refers to
+/// them by hash, so a batch of a thousand results stores its megabyte of input once.
+#[derive(Debug, Clone)]
+pub struct CallBytes {
+    pub input: Packed,
+    pub output: Packed,
+}
+
+fn unpack_row(what: &str, sha: &str, stored: &[u8]) -> Result<Vec<u8>> {
+    blob::unpack(stored).map_err(|e| StoreError::Corrupt(format!("{what} `{sha}`: {e}")))
+}
+
 impl Store {
-    /// Stores the decisions of one request and the call inputs they refer to, all or nothing.
+    /// Stores the decisions of one request and the call bytes they refer to, all or nothing.
     /// Fills in each decision's id.
-    pub fn put_decisions(
-        &self,
-        decisions: &mut [Decision],
-        inputs: &[(String, Vec<u8>)],
-    ) -> Result<()> {
+    pub fn put_decisions(&self, decisions: &mut [Decision], calls: &[CallBytes]) -> Result<()> {
         let tx = self.db.begin_write()?;
+        self.write_decisions(&tx, decisions, calls)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The writes of [`Store::put_decisions`] inside a caller's transaction, so that group
+    /// commit can put several requests in one.
+    pub(super) fn write_decisions(
+        &self,
+        tx: &redb::WriteTransaction,
+        decisions: &mut [Decision],
+        calls: &[CallBytes],
+    ) -> Result<()> {
         {
             let mut inp = tx.open_table(INPUTS)?;
-            for (sha, bytes) in inputs {
-                if inp.get(sha.as_str())?.is_none() {
-                    inp.insert(sha.as_str(), bytes.as_slice())?;
+            let mut outp = tx.open_table(OUTPUTS)?;
+            for c in calls {
+                if inp.get(c.input.sha256.as_str())?.is_none() {
+                    inp.insert(c.input.sha256.as_str(), c.input.bytes.as_slice())?;
+                }
+                if outp.get(c.output.sha256.as_str())?.is_none() {
+                    outp.insert(c.output.sha256.as_str(), c.output.bytes.as_slice())?;
                 }
             }
             let mut t = tx.open_table(DECISIONS)?;
@@ -60,7 +86,7 @@ impl Store {
             let first = if decisions.is_empty() {
                 0
             } else {
-                next_seq(&tx, "decision")?
+                next_seq(tx, "decision")?
             };
             if decisions.len() > 1 {
                 tx.open_table(COUNTERS)?
@@ -80,7 +106,6 @@ impl Store {
                 }
             }
         }
-        tx.commit()?;
         Ok(())
     }
 
@@ -90,13 +115,44 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("decision `{id}`")))
     }
 
-    pub fn decision_input(&self, sha: &str) -> Result<Vec<u8>> {
+    /// The exact request and (when kept: decisions from before outputs were stored have only
+    /// the hash) the exact stdout of the call with these hashes.
+    pub fn call_bytes(
+        &self,
+        input_sha: &str,
+        output_sha: &str,
+    ) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
         let tx = self.db.begin_read()?;
-        let t = tx.open_table(INPUTS)?;
-        let v = t
-            .get(sha)?
-            .ok_or_else(|| StoreError::NotFound(format!("input `{sha}`")))?;
-        Ok(v.value().to_vec())
+        let input = match tx.open_table(INPUTS)?.get(input_sha)? {
+            Some(v) => unpack_row("input", input_sha, v.value())?,
+            None => return Err(StoreError::NotFound(format!("input `{input_sha}`"))),
+        };
+        let output = match tx.open_table(OUTPUTS)?.get(output_sha)? {
+            Some(v) => Some(unpack_row("output", output_sha, v.value())?),
+            None => None,
+        };
+        Ok((input, output))
+    }
+
+    /// Every decision, oldest first, of `region` (all when `None`) made at or after `since`
+    /// (an RFC 3339 prefix such as `2026-11-01`), for `kinerja audit verify`.
+    pub fn decisions_since(
+        &self,
+        region: Option<&str>,
+        since: Option<&str>,
+    ) -> Result<Vec<Decision>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(DECISIONS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (_, v) = row?;
+            let d: Decision = from_json(v.value())?;
+            if region.is_some_and(|r| r != d.region) || since.is_some_and(|s| d.at.as_str() < s) {
+                continue;
+            }
+            out.push(d);
+        }
+        Ok(out)
     }
 
     /// An employee's appraisal decisions, newest first.

@@ -3,8 +3,11 @@
 //! blocking thread so that disk waits never stall the async workers.
 
 mod audit;
+pub mod blob;
 mod bulk;
 mod decisions;
+mod group;
+mod org;
 mod plugins;
 mod records;
 pub mod tables;
@@ -12,7 +15,8 @@ mod tokens;
 
 pub use audit::AuditEvent;
 pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
-pub use decisions::{Decision, StoredAppraisal};
+pub use decisions::{CallBytes, Decision, StoredAppraisal};
+pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
 pub use records::{ActivityQuery, Page};
 pub use tokens::{IssuedToken, TokenRecord};
@@ -66,6 +70,7 @@ pub const DB_FILE: &str = "kinerja.redb";
 pub struct Store {
     db: Database,
     path: PathBuf,
+    group: group::GroupCommit,
 }
 
 impl Store {
@@ -88,7 +93,11 @@ impl Store {
             )),
             other => other.into(),
         })?;
-        let store = Store { db, path };
+        let store = Store {
+            db,
+            path,
+            group: group::GroupCommit::default(),
+        };
         store.init()?;
         Ok(store)
     }
@@ -114,6 +123,7 @@ impl Store {
                 DECISIONS,
                 ORG_PREDIKAT,
                 INPUTS,
+                OUTPUTS,
             ] {
                 tx.open_table(t)?;
             }

@@ -45,6 +45,9 @@ pub const APPRAISALS_BY_EMPLOYEE: TableDefinition<'static, &'static str, &'stati
     TableDefinition::new("appraisals_by_employee");
 /// `region/agency/period` → organisational predikat.
 pub const ORG_PREDIKAT: JsonTable = TableDefinition::new("org_predikat");
-/// sha256 → the exact request bytes a plugin was given, shared by the decisions of one call,
-/// so a replay can feed the module the very same input.
+/// sha256 → the exact request bytes a plugin was given (zstd, see `blob`), shared by the
+/// decisions of one call, so a replay can feed the module the very same input.
 pub const INPUTS: JsonTable = TableDefinition::new("inputs");
+/// sha256 → the exact stdout of a call (zstd), so a replay can be compared byte for byte and a
+/// decision whose stored output was altered is caught.
+pub const OUTPUTS: JsonTable = TableDefinition::new("outputs");

@@ -1,0 +1,160 @@
+//! `kinerja audit verify`: replay many stored decisions and report every one that no longer
+//! agrees with its module and its stored bytes.
+//!
+//! One plugin call produced a whole batch of decisions from one request, so decisions are
+//! grouped by call and each call is replayed once; calls run on all cores. The server must be
+//! stopped (redb locks the database file), as for `kinerja import`.
+
+use crate::config::Config;
+use crate::domain::date::Date;
+use crate::policy::replay::{self, Verdict};
+use crate::policy::Policy;
+use crate::store::{Decision, Store, StoreError};
+use clap::Args;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The options of `kinerja audit verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Data dir of the server whose decisions are verified.
+    #[arg(long, env = "KINERJA_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Only this region's decisions.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only decisions made on or after this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Calls replayed at once; by default one per core.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// How many mismatching decisions to list; the count is always complete.
+    #[arg(long, default_value_t = 20)]
+    pub max_mismatches: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("--since: {0}")]
+    Since(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Runtime(String),
+}
+
+/// What a verification found.
+#[derive(Debug)]
+pub struct Report {
+    pub decisions: usize,
+    pub calls: usize,
+    pub identical: usize,
+    pub mismatched: usize,
+    /// The first `--max-mismatches` mismatching verdicts, in decision order.
+    pub mismatches: Vec<Verdict>,
+    pub elapsed: Duration,
+}
+
+/// Runs a verification as the options say. Opens (and so locks) the database meanwhile.
+pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
+    let since = match &args.since {
+        Some(s) => Some(
+            s.parse::<Date>()
+                .map_err(|e| VerifyError::Since(e.to_string()))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let started = Instant::now();
+    let store = Arc::new(Store::open(&args.data_dir)?);
+    let config = Config::for_data_dir(&args.data_dir);
+    let policy = Policy::for_store(Arc::clone(&store), &config)
+        .map_err(|e| VerifyError::Runtime(e.to_string()))?;
+    let decisions = store.decisions_since(args.region.as_deref(), since.as_deref())?;
+
+    // Group by call, keeping the first decision's order so the report reads like the log.
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    let mut calls: Vec<Vec<Decision>> = Vec::new();
+    for d in &decisions {
+        let key = (d.plugin.clone(), d.input_sha256.clone());
+        let i = *index.entry(key).or_insert_with(|| {
+            calls.push(Vec::new());
+            calls.len() - 1
+        });
+        calls[i].push(d.clone());
+    }
+    let total = decisions.len();
+    drop(decisions);
+
+    let bar = progress_bar(total as u64, args.quiet);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let verdicts: Mutex<Vec<(usize, Vec<Verdict>)>> = Mutex::new(Vec::new());
+    let failure: Mutex<Option<StoreError>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(calls.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(group) = calls.get(i) else { break };
+                match replay::verify_call(&store, &policy.runtime, group) {
+                    Ok(v) => {
+                        bar.inc(group.len() as u64);
+                        if let Ok(mut all) = verdicts.lock() {
+                            all.push((i, v));
+                        }
+                    }
+                    Err(e) => {
+                        if let Ok(mut f) = failure.lock() {
+                            f.get_or_insert(e);
+                        }
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    if let Some(e) = failure.into_inner().ok().flatten() {
+        return Err(e.into());
+    }
+    let mut all = verdicts.into_inner().unwrap_or_default();
+    all.sort_by_key(|(i, _)| *i);
+    let mut report = Report {
+        decisions: total,
+        calls: calls.len(),
+        identical: 0,
+        mismatched: 0,
+        mismatches: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    for v in all.into_iter().flat_map(|(_, v)| v) {
+        if v.identical {
+            report.identical += 1;
+        } else {
+            report.mismatched += 1;
+            if report.mismatches.len() < args.max_mismatches {
+                report.mismatches.push(v);
+            }
+        }
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+fn progress_bar(total: u64, quiet: bool) -> indicatif::ProgressBar {
+    crate::progress::bar(
+        total,
+        quiet,
+        "{spinner} verifying [{bar:40}] {pos}/{len} decisions ({per_sec}, eta {eta})",
+    )
+}

@@ -1,0 +1,214 @@
+//! Every decision is provable: the exact request bytes are kept (compressed, one copy per
+//! plugin call), a replay re-runs the same module on them, and `kinerja audit verify` replays
+//! many. A stored output changed behind the server's back is caught by both.
+
+use kinerja_tests::*;
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+const DECISIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("decisions");
+const INPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("inputs");
+const OUTPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("outputs");
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+fn demo_server(dir: &Path) -> TestServer {
+    TestServer::start_in(dir, |cfg| {
+        cfg.demo = true;
+        cfg.demo_plugins = wasm_dir();
+    })
+}
+
+/// Runs `kinerja audit verify` on `dir` with `args`; answers the exit code, the JSON summary
+/// and stderr.
+fn verify(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(kinerja_binary())
+        .args(["audit", "verify", "--quiet", "--data-dir"])
+        .arg(dir)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run kinerja audit verify");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let summary = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), summary, stderr)
+}
+
+/// Rewrites one row of the database while no server runs, as a tamperer with file access would.
+fn tamper(
+    dir: &Path,
+    table: TableDefinition<&str, &[u8]>,
+    key: &str,
+    f: impl FnOnce(Vec<u8>) -> Vec<u8>,
+) {
+    let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
+    let tx = db.begin_write().expect("write tx");
+    {
+        let mut t = tx.open_table(table).expect("table");
+        let old = t
+            .get(key)
+            .expect("get")
+            .expect("row exists")
+            .value()
+            .to_vec();
+        let new = f(old);
+        t.insert(key, new.as_slice()).expect("insert");
+    }
+    tx.commit().expect("commit");
+}
+
+#[test]
+fn replay_is_identical_and_a_tampered_output_is_caught() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let s = demo_server(dir);
+    let c = s.client();
+
+    // One appraisal batch and one rotation, each a single plugin call.
+    let ap = c.post(
+        "/api/v1/regions/jambi/appraisals",
+        &json!({"period": "2025", "agency": "dinas-pendidikan"}),
+    );
+    assert_eq!(ap.status, 200, "{}", ap.text);
+    let results = ap.body["results"].as_array().expect("results").clone();
+    assert!(results.len() >= 10);
+    let rot = c.post(
+        "/api/v1/regions/jakarta/rotations",
+        &json!({"as_of": "2026-01-31", "agency": "dinas-kesehatan"}),
+    );
+    assert_eq!(rot.status, 200, "{}", rot.text);
+    let rot_id = rot.body["decision_id"]
+        .as_str()
+        .expect("decision id")
+        .to_string();
+
+    let ids: Vec<String> = results
+        .iter()
+        .map(|r| r["decision_id"].as_str().expect("decision id").to_string())
+        .collect();
+    let first = c.get(&format!("/api/v1/decisions/{}", ids[0])).body;
+    let last = c
+        .get(&format!("/api/v1/decisions/{}", ids[ids.len() - 1]))
+        .body;
+    assert_eq!(
+        first["input_sha256"], last["input_sha256"],
+        "the results of one batch share one stored request"
+    );
+
+    // Replays of untouched decisions agree in every check.
+    for id in [&ids[0], &ids[ids.len() - 1], &rot_id] {
+        let r = c.post(&format!("/api/v1/decisions/{id}/replay"), &json!({}));
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["identical"], true, "{id}: {}", r.text);
+        assert_eq!(r.body["input_intact"], true);
+        assert_eq!(r.body["output_bytes_identical"], true);
+        assert_eq!(r.body["decision_output_matches"], true);
+        assert_eq!(r.body["replay_output_sha256"], r.body["output_sha256"]);
+        assert_eq!(r.body["mismatches"], json!([]));
+    }
+    // A module replaced by another policy stays available to the decisions that name it.
+    let other = c.upload("jambi", wasm("kinerja_test_simple"));
+    c.activate("jambi", "appraise", &other, json!({}));
+    let r = c.post(&format!("/api/v1/decisions/{}/replay", ids[2]), &json!({}));
+    assert_eq!(r.body["identical"], true, "{}", r.text);
+    assert_eq!(r.body["plugin"], first["plugin"]);
+    let unknown = c.post("/api/v1/decisions/dec-999999999999/replay", &json!({}));
+    assert_eq!(unknown.status, 404, "{}", unknown.text);
+
+    // While the server holds the database, the audit says so instead of waiting.
+    let (code, _, err) = verify(dir, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("already open") || err.contains("lock") || err.contains("in use"),
+        "{err}"
+    );
+    let admin = s.admin.clone();
+    drop(s);
+
+    // The request is stored compressed, once per call.
+    {
+        let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
+        let tx = db.begin_read().expect("read tx");
+        let inputs = tx.open_table(INPUTS).expect("inputs");
+        let sha = first["input_sha256"].as_str().expect("sha");
+        let row = inputs
+            .get(sha)
+            .expect("get")
+            .expect("the batch's request is kept");
+        assert!(row.value().starts_with(&ZSTD_MAGIC), "stored compressed");
+        let outputs = tx.open_table(OUTPUTS).expect("outputs");
+        assert!(outputs
+            .get(first["output_sha256"].as_str().expect("sha"))
+            .expect("get")
+            .is_some());
+    }
+
+    // Everything agrees before tampering; the filters narrow the set.
+    let (code, sum, err) = verify(dir, &[]);
+    assert_eq!(code, 0, "{err}");
+    let n = sum["decisions"].as_u64().expect("count");
+    assert!(n as usize > ids.len(), "{sum}");
+    assert_eq!(sum["identical"], n);
+    assert!(
+        sum["calls"].as_u64().expect("calls") < n,
+        "one replay per call: {sum}"
+    );
+    let (code, sum, _) = verify(dir, &["--region", "jakarta"]);
+    assert_eq!((code, sum["decisions"].as_u64()), (0, Some(1)), "{sum}");
+    let (code, sum, _) = verify(dir, &["--since", "2099-01-01"]);
+    assert_eq!((code, sum["decisions"].as_u64()), (0, Some(0)), "{sum}");
+    let (code, _, err) = verify(dir, &["--since", "yesterday"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--since"), "{err}");
+
+    // Change one stored predikat, leaving every hash as it was.
+    let victim = ids[1].clone();
+    tamper(dir, DECISIONS, &victim, |old| {
+        let mut d: Value = serde_json::from_slice(&old).expect("decision json");
+        let p = d["output"]["predikat"]
+            .as_str()
+            .expect("predikat")
+            .to_string();
+        d["output"]["predikat"] = json!(if p == "sangat_baik" {
+            "kurang"
+        } else {
+            "sangat_baik"
+        });
+        serde_json::to_vec(&d).expect("encode")
+    });
+    let (code, sum, err) = verify(dir, &[]);
+    assert_eq!(code, 1, "{sum} {err}");
+    assert_eq!(sum["mismatched"], 1, "{sum}");
+    assert_eq!(sum["mismatched_ids"], json!([victim]));
+    assert!(err.contains(&victim) && err.contains("result 1"), "{err}");
+
+    // The rotation's stored stdout is altered too: its bytes no longer match.
+    let rot_out = {
+        let s = demo_server(dir);
+        assert_eq!(s.admin, admin, "the admin token survives a restart");
+        let c = s.client();
+        let r = c.post(&format!("/api/v1/decisions/{victim}/replay"), &json!({}));
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["identical"], false, "{}", r.text);
+        assert_eq!(r.body["decision_output_matches"], false);
+        assert_eq!(
+            r.body["output_bytes_identical"], true,
+            "the module itself still agrees"
+        );
+        let ok = c.post(&format!("/api/v1/decisions/{}/replay", ids[0]), &json!({}));
+        assert_eq!(ok.body["identical"], true, "{}", ok.text);
+        c.get(&format!("/api/v1/decisions/{rot_id}")).body["output_sha256"]
+            .as_str()
+            .expect("sha")
+            .to_string()
+    };
+    tamper(dir, OUTPUTS, &rot_out, |_| {
+        br#"{"talent":[],"moves":[],"flags":[]}"#.to_vec()
+    });
+    let (code, sum, err) = verify(dir, &["--region", "jakarta"]);
+    assert_eq!(code, 1, "{sum} {err}");
+    assert_eq!(sum["mismatched_ids"], json!([rot_id]));
+    assert!(err.contains("stored output no longer hashes"), "{err}");
+}
