@@ -28,9 +28,18 @@ pub fn sha256_hex(b: &[u8]) -> String {
 /// Compresses `raw`; an in-memory zstd encode only fails on allocation, where keeping the raw
 /// bytes (readable by [`unpack`]) is still correct.
 pub fn pack(raw: &[u8]) -> Packed {
+    thread_local! {
+        // A compression context is ~1 MB of tables to set up; every call on the same worker
+        // thread reuses one.
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            std::cell::RefCell::new(zstd::bulk::Compressor::new(LEVEL).ok());
+    }
+    let bytes = COMPRESSOR
+        .with(|c| c.borrow_mut().as_mut().and_then(|c| c.compress(raw).ok()))
+        .unwrap_or_else(|| raw.to_vec());
     Packed {
         sha256: sha256_hex(raw),
-        bytes: zstd::bulk::compress(raw, LEVEL).unwrap_or_else(|_| raw.to_vec()),
+        bytes,
     }
 }
 

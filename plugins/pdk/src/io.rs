@@ -152,9 +152,45 @@ where
     Resp: Serialize,
     F: FnOnce(Req) -> Result<Resp, String>,
 {
+    run(handler, false)
+}
+
+/// Requests at least this long (a few cases and more) are handled in the call arena.
+const ARENA_FROM_BYTES: usize = 16 * 1024;
+
+/// [`run_hook`] for hooks that allocate many small short-lived values per item, such as
+/// appraise: a request of [`ARENA_FROM_BYTES`] or more is handled with the call arena on
+/// (see [`crate::arena`]). A small request is not: its whole run costs less than the memory
+/// growth the arena would add.
+#[doc(hidden)]
+pub fn run_hook_in_arena<Req, Resp, F>(handler: F)
+where
+    Req: DeserializeOwned + HookRequest,
+    Resp: Serialize,
+    F: FnOnce(Req) -> Result<Resp, String>,
+{
+    run(handler, true)
+}
+
+fn run<Req, Resp, F>(handler: F, arena: bool)
+where
+    Req: DeserializeOwned + HookRequest,
+    Resp: Serialize,
+    F: FnOnce(Req) -> Result<Resp, String>,
+{
     let mut input = String::new();
     let output = match io::stdin().read_to_string(&mut input) {
-        Ok(_) => handle_json(&input, handler),
+        Ok(n) => {
+            let in_arena = arena && n >= ARENA_FROM_BYTES;
+            // Native builds (tests, benchmarks) keep the system allocator.
+            #[cfg(target_arch = "wasm32")]
+            if in_arena {
+                crate::ALLOCATOR.enable();
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            let _ = in_arena;
+            handle_json(&input, handler)
+        }
         Err(e) => serde_json::to_string(&Refusal::new(format!(
             "cannot read the request from stdin: {e}"
         )))
@@ -183,7 +219,8 @@ macro_rules! export_appraise {
         #[cfg(target_arch = "wasm32")]
         #[unsafe(export_name = "appraise")]
         pub extern "C" fn __kinerja_pdk_export_appraise() {
-            $crate::run_hook(|req: $crate::AppraiseRequest| $handler(&req));
+            // Appraisals allocate many small short-lived values; see `kinerja_pdk::arena`.
+            $crate::io::run_hook_in_arena(|req: $crate::AppraiseRequest| $handler(&req));
         }
     };
 }

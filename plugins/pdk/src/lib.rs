@@ -38,6 +38,7 @@
 //! Every export is gated on `target_arch = "wasm32"`, so the same crate also builds natively as
 //! an `rlib` whose pure `appraise`/`rotate` functions tests and benchmarks call directly.
 
+pub mod arena;
 pub mod assignment;
 pub mod conformance;
 pub mod dates;
@@ -51,3 +52,9 @@ pub use io::{
     check_envelope, handle_json, parse_request, read_request, run_hook, write_error, write_response,
 };
 pub use types::*;
+
+/// Every Rust plugin built with the pdk for `wasm32` allocates through the call arena; it is
+/// switched on by the hooks that gain from it (see [`arena`]).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+pub static ALLOCATOR: arena::CallArena = arena::CallArena::new();

@@ -1,0 +1,172 @@
+//! The call arena: a bump allocator for one hook call, on `wasm32` only.
+//!
+//! The host runs every call in a fresh instance and throws its memory away afterwards, so
+//! freeing memory during an appraisal buys nothing, and general-purpose `malloc`/`free` were
+//! about a quarter of the instructions (and so of the fuel) of a batch: serde builds and drops
+//! tens of small strings and vectors per case. While the arena is on, an allocation is a
+//! pointer bump; only the newest allocation can be freed or resized in place (which covers
+//! the growing stdin buffer and output string); everything else is kept until the instance
+//! goes. A 1,000-case Jambi batch allocates about 7 MB in all, far below the host's memory
+//! limit.
+//!
+//! The arena is switched on per hook, after the request is read: `export_appraise!` does for
+//! requests of a few cases or more (for one case the memory growth it adds costs more than it
+//! saves); `export_rotate!` does not, because a region-wide rotation builds and drops large
+//! candidate tables and is better served by a real allocator. Before it is on, and for memory allocated before it was switched on,
+//! the standard allocator does the work. Once on, only the arena grows linear memory, so the
+//! arena is one contiguous range from where memory ended when it was switched on: a pointer at
+//! or above that start is the arena's.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+const PAGE: usize = 65536;
+/// Grow memory a page (64 KiB) at a time, as the standard allocator does: growing more than a
+/// call uses costs every call the kernel work of mapping and resetting the extra pages.
+const MIN_GROW_PAGES: usize = 1;
+
+/// The global allocator of Rust plugins built with the pdk for `wasm32`.
+pub struct CallArena {
+    on: Cell<bool>,
+    start: Cell<usize>,
+    top: Cell<usize>,
+    end: Cell<usize>,
+}
+
+// SAFETY: wasm32-wasip1 modules run on one thread; the cells are never shared across threads.
+unsafe impl Sync for CallArena {}
+
+impl CallArena {
+    pub const fn new() -> CallArena {
+        CallArena {
+            on: Cell::new(false),
+            start: Cell::new(0),
+            top: Cell::new(0),
+            end: Cell::new(0),
+        }
+    }
+
+    /// From now on every allocation comes from the arena.
+    pub fn enable(&self) {
+        if !self.on.get() {
+            let end = memory_pages() * PAGE;
+            self.start.set(end);
+            self.top.set(end);
+            self.end.set(end);
+            self.on.set(true);
+        }
+    }
+
+    fn owns(&self, p: *mut u8) -> bool {
+        self.on.get() && p as usize >= self.start.get()
+    }
+
+    /// Makes the arena end at least at `needed`; false when memory cannot grow.
+    fn reserve(&self, needed: usize) -> bool {
+        if needed <= self.end.get() {
+            return true;
+        }
+        let pages = (needed - self.end.get()).div_ceil(PAGE).max(MIN_GROW_PAGES);
+        if grow_pages(pages).is_none() {
+            return false;
+        }
+        self.end.set(self.end.get() + pages * PAGE);
+        true
+    }
+
+    fn bump(&self, layout: Layout) -> *mut u8 {
+        let p = self.top.get().next_multiple_of(layout.align());
+        match p.checked_add(layout.size()) {
+            Some(new_top) if self.reserve(new_top) => {
+                self.top.set(new_top);
+                p as *mut u8
+            }
+            _ => std::ptr::null_mut(),
+        }
+    }
+}
+
+impl Default for CallArena {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+unsafe impl GlobalAlloc for CallArena {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if self.on.get() {
+            self.bump(layout)
+        } else {
+            // SAFETY: forwarded with the caller's guarantees.
+            unsafe { System.alloc(layout) }
+        }
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        if self.owns(p) {
+            // Only the newest allocation goes back; the rest lives as long as the instance.
+            if p as usize + layout.size() == self.top.get() {
+                self.top.set(p as usize);
+            }
+        } else {
+            // SAFETY: `p` came from `System` (it lies below the arena).
+            unsafe { System.dealloc(p, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if !self.on.get() {
+            // SAFETY: forwarded with the caller's guarantees.
+            return unsafe { System.realloc(p, layout, new_size) };
+        }
+        if self.owns(p) {
+            if p as usize + layout.size() == self.top.get() {
+                // The newest allocation grows or shrinks where it is.
+                let new_top = p as usize + new_size;
+                if !self.reserve(new_top) {
+                    return std::ptr::null_mut();
+                }
+                self.top.set(new_top);
+                return p;
+            }
+            if new_size <= layout.size() {
+                return p;
+            }
+        }
+        // SAFETY: the new layout has the old alignment and a non-zero size (the caller's).
+        let n = self.bump(unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) });
+        if !n.is_null() {
+            // SAFETY: both ranges are valid for the smaller size and do not overlap (`n` is
+            // fresh memory at the top of the arena).
+            unsafe { std::ptr::copy_nonoverlapping(p, n, layout.size().min(new_size)) };
+            if !self.owns(p) {
+                // SAFETY: `p` came from `System`.
+                unsafe { System.dealloc(p, layout) };
+            }
+        }
+        n
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn memory_pages() -> usize {
+    core::arch::wasm32::memory_size::<0>()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn grow_pages(pages: usize) -> Option<usize> {
+    let previous = core::arch::wasm32::memory_grow::<0>(pages);
+    (previous != usize::MAX).then_some(previous)
+}
+
+// Native builds never install the arena (see `lib.rs`); these keep the module compiling, and
+// its logic testable, there.
+#[cfg(not(target_arch = "wasm32"))]
+fn memory_pages() -> usize {
+    0
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn grow_pages(_pages: usize) -> Option<usize> {
+    None
+}
