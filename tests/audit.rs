@@ -211,4 +211,38 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
     assert_eq!(code, 1, "{sum} {err}");
     assert_eq!(sum["mismatched_ids"], json!([rot_id]));
     assert!(err.contains("stored output no longer hashes"), "{err}");
+
+    // A lost request row is reported against its decisions; the audit goes on.
+    {
+        let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
+        let tx = db.begin_write().expect("write tx");
+        {
+            let decisions = tx.open_table(DECISIONS).expect("decisions");
+            let row = decisions
+                .get(rot_id.as_str())
+                .expect("get")
+                .expect("row")
+                .value()
+                .to_vec();
+            let d: Value = serde_json::from_slice(&row).expect("json");
+            drop(decisions);
+            let mut inputs = tx.open_table(INPUTS).expect("inputs");
+            inputs
+                .remove(d["input_sha256"].as_str().expect("sha"))
+                .expect("remove");
+        }
+        tx.commit().expect("commit");
+    }
+    let (code, sum, err) = verify(dir, &[]);
+    assert_eq!(code, 1, "{sum} {err}");
+    assert_eq!(
+        sum["mismatched"], 2,
+        "the rotation and the edited appraisal: {sum}"
+    );
+    assert!(err.contains("stored request is unavailable"), "{err}");
+
+    // A data dir without a database is an error, not an empty success.
+    let (code, _, err) = verify(&dir.join("nowhere"), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no database"), "{err}");
 }

@@ -7,9 +7,9 @@
 
 use crate::config::Config;
 use crate::domain::date::Date;
-use crate::policy::replay::{self, Verdict};
+use crate::policy::replay::{self, ReplayError, Verdict};
 use crate::policy::Policy;
-use crate::store::{Decision, Store, StoreError};
+use crate::store::{Decision, Store, StoreError, DB_FILE};
 use clap::Args;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -44,10 +44,14 @@ pub struct VerifyArgs {
 pub enum VerifyError {
     #[error("--since: {0}")]
     Since(String),
+    #[error("no database at {0}: give the data dir of a server with --data-dir")]
+    NoDatabase(PathBuf),
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("{0}")]
     Runtime(String),
+    #[error("{0}")]
+    Replay(#[from] ReplayError),
 }
 
 /// What a verification found.
@@ -73,6 +77,11 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
         None => None,
     };
     let started = Instant::now();
+    // Opening creates an empty database; a mistyped data dir must fail, not verify nothing.
+    let db = args.data_dir.join(DB_FILE);
+    if !db.is_file() {
+        return Err(VerifyError::NoDatabase(db));
+    }
     let store = Arc::new(Store::open(&args.data_dir)?);
     let config = Config::for_data_dir(&args.data_dir);
     let policy = Policy::for_store(Arc::clone(&store), &config)
@@ -94,13 +103,14 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
     drop(decisions);
 
     let bar = progress_bar(total as u64, args.quiet);
+    // More replays at once than the runtime has slots would fail as busy.
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
+        .clamp(1, config.plugin_max_in_flight.max(1));
     let next = AtomicUsize::new(0);
     let verdicts: Mutex<Vec<(usize, Vec<Verdict>)>> = Mutex::new(Vec::new());
-    let failure: Mutex<Option<StoreError>> = Mutex::new(None);
+    let failure: Mutex<Option<ReplayError>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..jobs.min(calls.len().max(1)) {
             scope.spawn(|| loop {

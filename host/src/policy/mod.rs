@@ -598,7 +598,12 @@ impl Policy {
             replay::verify_call(&store, &rt, std::slice::from_ref(&decision))
         })
         .await
-        .map_err(|e| PolicyError::Internal(e.to_string()))??;
+        .map_err(|e| PolicyError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            replay::ReplayError::Busy => PolicyError::Busy(e.to_string()),
+            replay::ReplayError::Internal(m) => PolicyError::Internal(m),
+            replay::ReplayError::Store(s) => PolicyError::Store(s),
+        })?;
         verdicts
             .pop()
             .ok_or_else(|| PolicyError::Internal("a replay judged nothing".into()))

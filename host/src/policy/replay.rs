@@ -10,7 +10,7 @@
 
 use crate::store::blob::sha256_hex;
 use crate::store::{Decision, Store, StoreError};
-use kinerja_runtime::{Hook, Runtime};
+use kinerja_runtime::{CallError, Hook, Runtime};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -34,6 +34,9 @@ pub struct Verdict {
     pub output_bytes_identical: bool,
     /// The decision's `output` is exactly its part of the replay's output.
     pub decision_output_matches: bool,
+    /// The decision still names what the stored request was about: its case's employee and
+    /// period (appraise) or its date (rotate), and the result's own `nip`.
+    pub subject_matches: bool,
     /// What differs, one sentence each; empty when identical.
     pub mismatches: Vec<String>,
     pub fuel: u64,
@@ -48,16 +51,53 @@ fn part<'a>(d: &Decision, whole: &'a Value) -> Option<&'a Value> {
     }
 }
 
-/// Judges a decision from its stored call bytes and a fresh run's stdout (`Err`: why the
-/// module could not run).
+/// Why a replay could not be judged at all; anything else becomes a failing [`Verdict`].
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// No plugin slot free: try again; says nothing about the decision.
+    #[error("every plugin slot is busy; retry shortly")]
+    Busy,
+    #[error("replay failed on the server: {0}")]
+    Internal(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Whether `d` still names what `request` was about. Without this a decision's `output`
+/// could be swapped for another case's result of the same call, index and all, and every
+/// hash would still agree.
+fn subject_matches(d: &Decision, request: Option<&Value>) -> bool {
+    let Some(req) = request else { return false };
+    match (d.hook.as_str(), d.case_index) {
+        ("appraise", Some(i)) => {
+            let case = &req["cases"][i];
+            let nip = d.nip.as_deref();
+            case["employee"]["nip"].as_str() == nip
+                && case["period"]["id"].as_str() == d.period.as_deref()
+                && d.output["nip"].as_str() == nip
+        }
+        ("rotate", None) => req["as_of"].as_str() == d.as_of.as_deref(),
+        _ => false,
+    }
+}
+
+/// Judges a decision from its stored call bytes (`request`: the same bytes parsed) and a
+/// fresh run's stdout (`Err`: why the module could not run).
 pub fn judge(
     d: &Decision,
     input: &[u8],
+    request: Option<&Value>,
     stored_output: Option<&[u8]>,
     replay: Result<(&[u8], u64, f64), String>,
 ) -> Verdict {
     let mut mismatches = Vec::new();
     let input_intact = sha256_hex(input) == d.input_sha256;
+    let subject_ok = subject_matches(d, request);
+    if !subject_ok {
+        mismatches.push(
+            "the decision's employee, period or case does not match the stored request".to_string(),
+        );
+    }
     if !input_intact {
         mismatches.push("the stored request no longer hashes to input_sha256".to_string());
     }
@@ -111,6 +151,7 @@ pub fn judge(
         input_intact,
         output_bytes_identical: bytes_ok,
         decision_output_matches: part_ok,
+        subject_matches: subject_ok,
         mismatches,
         fuel,
         duration_ms: ms,
@@ -118,25 +159,38 @@ pub fn judge(
 }
 
 /// Replays one plugin call and judges every decision taken from it (they share their
-/// `plugin` and `input_sha256`: one run serves a whole batch). Blocking.
+/// `plugin` and `input_sha256`: one run serves a whole batch). Blocking. Stored bytes that
+/// are missing or unreadable make failing verdicts, not an error, so one damaged row never
+/// hides the rest of an audit.
 pub fn verify_call(
     store: &Store,
     runtime: &Runtime,
     decisions: &[Decision],
-) -> Result<Vec<Verdict>, StoreError> {
+) -> Result<Vec<Verdict>, ReplayError> {
     let Some(first) = decisions.first() else {
         return Ok(Vec::new());
     };
-    let (input, stored_output) = store.call_bytes(&first.input_sha256, &first.output_sha256)?;
-    let run = first
-        .hook
-        .parse::<Hook>()
-        .map_err(|e| e.to_string())
-        .and_then(|hook| {
-            runtime
-                .call(&first.plugin, hook, &input)
-                .map_err(|e| e.to_string())
-        });
+    let (input, stored_output) = match store.call_bytes(&first.input_sha256, &first.output_sha256) {
+        Ok(b) => b,
+        Err(StoreError::Db(e)) => return Err(StoreError::Db(e).into()),
+        Err(e) => {
+            let why = format!("the stored request is unavailable: {e}");
+            return Ok(decisions
+                .iter()
+                .map(|d| judge(d, &[], None, None, Err(why.clone())))
+                .collect());
+        }
+    };
+    let request: Option<Value> = serde_json::from_slice(&input).ok();
+    let run = match first.hook.parse::<Hook>() {
+        Err(e) => Err(e.to_string()),
+        Ok(hook) => match runtime.call(&first.plugin, hook, &input) {
+            Ok(out) => Ok(out),
+            Err(CallError::Busy) => return Err(ReplayError::Busy),
+            Err(CallError::Internal(m)) => return Err(ReplayError::Internal(m)),
+            Err(e) => Err(e.to_string()),
+        },
+    };
     let run = run.as_ref().map(|o| {
         (
             o.stdout.as_slice(),
@@ -147,19 +201,21 @@ pub fn verify_call(
     Ok(decisions
         .iter()
         .map(|d| {
+            let replay = run.map_err(String::clone);
             // Decisions of one call normally share the output too; one that does not is
             // judged against its own stored stdout.
             if d.output_sha256 == first.output_sha256 && d.input_sha256 == first.input_sha256 {
                 judge(
                     d,
                     &input,
+                    request.as_ref(),
                     stored_output.as_deref(),
-                    run.map_err(String::clone),
+                    replay,
                 )
             } else {
                 match store.call_bytes(&d.input_sha256, &d.output_sha256) {
-                    Ok((inp, out)) => judge(d, &inp, out.as_deref(), run.map_err(String::clone)),
-                    Err(e) => judge(d, &[], None, Err(e.to_string())),
+                    Ok((inp, out)) => judge(d, &inp, request.as_ref(), out.as_deref(), replay),
+                    Err(e) => judge(d, &[], None, None, Err(e.to_string())),
                 }
             }
         })
@@ -171,6 +227,7 @@ mod tests {
     use super::*;
 
     fn decision(output: Value, case_index: Option<usize>, input: &[u8], stdout: &[u8]) -> Decision {
+        let nip = output["nip"].as_str().map(str::to_string);
         Decision {
             id: "dec-000000000001".into(),
             region: "jambi".into(),
@@ -180,8 +237,8 @@ mod tests {
             output_sha256: sha256_hex(stdout),
             output,
             case_index,
-            nip: None,
-            period: None,
+            nip,
+            period: Some("2026".into()),
             period_end: None,
             as_of: None,
             fuel: 0,
@@ -190,6 +247,14 @@ mod tests {
             at: String::new(),
             by: None,
         }
+    }
+
+    /// The stored request the decisions below came from: case 0 for NIP 1, case 1 for NIP 2.
+    fn req() -> Value {
+        serde_json::json!({"cases": [
+            {"employee": {"nip": "1"}, "period": {"id": "2026"}},
+            {"employee": {"nip": "2"}, "period": {"id": "2026"}}
+        ]})
     }
 
     const OUT: &[u8] =
@@ -203,7 +268,7 @@ mod tests {
             b"in",
             OUT,
         );
-        let v = judge(&d, b"in", Some(OUT), Ok((OUT, 1, 0.1)));
+        let v = judge(&d, b"in", Some(&req()), Some(OUT), Ok((OUT, 1, 0.1)));
         assert!(v.identical, "{:?}", v.mismatches);
     }
 
@@ -216,7 +281,7 @@ mod tests {
             b"in",
             OUT,
         );
-        let v = judge(&d, b"in", Some(OUT), Ok((OUT, 1, 0.1)));
+        let v = judge(&d, b"in", Some(&req()), Some(OUT), Ok((OUT, 1, 0.1)));
         assert!(!v.identical && !v.decision_output_matches && v.output_bytes_identical);
         assert!(v.mismatches[0].contains("result 1"), "{:?}", v.mismatches);
 
@@ -227,20 +292,49 @@ mod tests {
             b"in",
             OUT,
         );
-        let v = judge(&d, b"IN", Some(OUT), Ok((OUT, 1, 0.1)));
+        let v = judge(&d, b"IN", Some(&req()), Some(OUT), Ok((OUT, 1, 0.1)));
         assert!(!v.identical && !v.input_intact);
 
         // The module now answers differently.
         let other = br#"{"results":[{"nip":"1","predikat":"baik"},{"nip":"2","predikat":"baik"}]}"#;
-        let v = judge(&d, b"in", Some(OUT), Ok((other, 1, 0.1)));
+        let v = judge(&d, b"in", Some(&req()), Some(OUT), Ok((other, 1, 0.1)));
         assert!(!v.identical && !v.output_bytes_identical && !v.decision_output_matches);
 
         // The stored stdout was edited (its hash no longer matches).
-        let v = judge(&d, b"in", Some(other), Ok((OUT, 1, 0.1)));
+        let v = judge(&d, b"in", Some(&req()), Some(other), Ok((OUT, 1, 0.1)));
         assert!(!v.identical && !v.output_bytes_identical);
 
+        // Another employee's result moved onto this decision, index and all: every hash and
+        // the part still agree, only the subject gives it away.
+        let mut swapped = decision(
+            serde_json::json!({"nip":"2","predikat":"kurang"}),
+            Some(1),
+            b"in",
+            OUT,
+        );
+        swapped.nip = Some("1".into());
+        let v = judge(&swapped, b"in", Some(&req()), Some(OUT), Ok((OUT, 1, 0.1)));
+        assert!(!v.identical && !v.subject_matches && v.decision_output_matches);
+        // Another period's claim on the same request.
+        let mut other_period = d.clone();
+        other_period.period = Some("2025".into());
+        let v = judge(
+            &other_period,
+            b"in",
+            Some(&req()),
+            Some(OUT),
+            Ok((OUT, 1, 0.1)),
+        );
+        assert!(!v.identical && !v.subject_matches);
+
         // The module is gone or fails.
-        let v = judge(&d, b"in", Some(OUT), Err("no such module".into()));
+        let v = judge(
+            &d,
+            b"in",
+            Some(&req()),
+            Some(OUT),
+            Err("no such module".into()),
+        );
         assert!(!v.identical && v.mismatches.iter().any(|m| m.contains("no such module")));
     }
 }

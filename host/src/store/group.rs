@@ -27,8 +27,10 @@ pub struct GroupCommit {
     commit: Mutex<()>,
 }
 
-fn poisoned() -> StoreError {
-    StoreError::Db("a decision writer panicked".into())
+/// The locks guard no invariant of their own (the queue is a list, the commit lock only
+/// serialises leaders), so a panic elsewhere must not stop every later write: take them back.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Store {
@@ -40,19 +42,28 @@ impl Store {
         calls: Vec<CallBytes>,
     ) -> Result<Vec<Decision>> {
         let (reply, answer) = mpsc::channel();
-        self.group.queue.lock().map_err(|_| poisoned())?.push(Job {
+        lock(&self.group.queue).push(Job {
             decisions,
             calls,
             reply,
         });
-        let _leader = self.group.commit.lock().map_err(|_| poisoned())?;
-        // A previous leader may have written this job while we waited for the lock.
+        let lost = || StoreError::Db("a decision writer stopped before answering".into());
+        // A leader may have written this job already, before we even queue for the lock.
         if let Ok(done) = answer.try_recv() {
             return done;
         }
-        let jobs = std::mem::take(&mut *self.group.queue.lock().map_err(|_| poisoned())?);
-        self.commit_jobs(jobs);
-        answer.recv().map_err(|_| poisoned())?
+        let _leader = lock(&self.group.commit);
+        if let Ok(done) = answer.try_recv() {
+            return done;
+        }
+        // Our job is in the queue unless a leader took it; leaders answer before releasing the
+        // lock, so a taken, unanswered job means that leader panicked and dropped the reply,
+        // and `recv` then fails instead of waiting for ever.
+        let jobs = std::mem::take(&mut *lock(&self.group.queue));
+        if !jobs.is_empty() {
+            self.commit_jobs(jobs);
+        }
+        answer.recv().map_err(|_| lost())?
     }
 
     /// Writes `jobs` in one transaction; should that fail, each on its own, so that one

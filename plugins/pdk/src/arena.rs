@@ -46,10 +46,13 @@ impl CallArena {
         }
     }
 
-    /// From now on every allocation comes from the arena.
+    /// From now on every allocation comes from the arena. Stays off when the arena's start
+    /// cannot be expressed (memory of exactly 4 GiB on wasm32).
     pub fn enable(&self) {
-        if !self.on.get() {
-            let end = memory_pages() * PAGE;
+        if self.on.get() {
+            return;
+        }
+        if let Some(end) = memory_pages().checked_mul(PAGE) {
             self.start.set(end);
             self.top.set(end);
             self.end.set(end);
@@ -61,28 +64,58 @@ impl CallArena {
         self.on.get() && p as usize >= self.start.get()
     }
 
-    /// Makes the arena end at least at `needed`; false when memory cannot grow.
-    fn reserve(&self, needed: usize) -> bool {
-        if needed <= self.end.get() {
-            return true;
-        }
-        let pages = (needed - self.end.get()).div_ceil(PAGE).max(MIN_GROW_PAGES);
-        if grow_pages(pages).is_none() {
+    /// Grows memory by at least `bytes`. Normally the new pages extend the arena; should
+    /// something else have grown memory meanwhile (the C library allocates on its own, e.g.
+    /// for `getenv` on the panic path), the arena continues on the new pages and leaves the
+    /// rest alone. False when memory cannot grow.
+    fn grow(&self, bytes: usize) -> bool {
+        let pages = bytes.div_ceil(PAGE).max(MIN_GROW_PAGES);
+        let Some(at) = grow_pages(pages).and_then(|previous| previous.checked_mul(PAGE)) else {
             return false;
+        };
+        let Some(end) = pages.checked_mul(PAGE).and_then(|b| at.checked_add(b)) else {
+            return false;
+        };
+        if at != self.end.get() {
+            self.top.set(at);
         }
-        self.end.set(self.end.get() + pages * PAGE);
+        self.end.set(end);
         true
     }
 
     fn bump(&self, layout: Layout) -> *mut u8 {
-        let p = self.top.get().next_multiple_of(layout.align());
-        match p.checked_add(layout.size()) {
-            Some(new_top) if self.reserve(new_top) => {
+        // A few rounds at most: a growth that lands elsewhere (see `grow`) moves `top` first.
+        for _ in 0..3 {
+            let p = self.top.get().next_multiple_of(layout.align());
+            let Some(new_top) = p.checked_add(layout.size()) else {
+                return std::ptr::null_mut();
+            };
+            if new_top <= self.end.get() {
                 self.top.set(new_top);
-                p as *mut u8
+                return p as *mut u8;
             }
-            _ => std::ptr::null_mut(),
+            if !self.grow(new_top - self.end.get()) {
+                return std::ptr::null_mut();
+            }
         }
+        std::ptr::null_mut()
+    }
+
+    /// Resizes the newest allocation `p` (of `old` bytes) where it is, if the arena can end at
+    /// `p + new_size` without moving.
+    fn resize_top(&self, p: usize, old: usize, new_size: usize) -> bool {
+        let Some(new_top) = p.checked_add(new_size) else {
+            return false;
+        };
+        if new_top > self.end.get() && !self.grow(new_top - self.end.get()) {
+            return false;
+        }
+        // A growth elsewhere moved `top`: `p` is no longer the newest allocation.
+        if self.top.get() != p + old || new_top > self.end.get() {
+            return false;
+        }
+        self.top.set(new_top);
+        true
     }
 }
 
@@ -120,13 +153,10 @@ unsafe impl GlobalAlloc for CallArena {
             return unsafe { System.realloc(p, layout, new_size) };
         }
         if self.owns(p) {
-            if p as usize + layout.size() == self.top.get() {
-                // The newest allocation grows or shrinks where it is.
-                let new_top = p as usize + new_size;
-                if !self.reserve(new_top) {
-                    return std::ptr::null_mut();
-                }
-                self.top.set(new_top);
+            // The newest allocation grows or shrinks where it is.
+            if p as usize + layout.size() == self.top.get()
+                && self.resize_top(p as usize, layout.size(), new_size)
+            {
                 return p;
             }
             if new_size <= layout.size() {
