@@ -2,10 +2,11 @@
 //! the quotas the org predikat puts on the employees' predikat, against what was stored.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{AgencyParam, Caller, JsonBody, PeriodParam, RegionParam, P, Q};
+use super::extract::{
+    period_param, region_ok, AgencyParam, Caller, JsonBody, PeriodParam, RegionParam, P, Q,
+};
 use super::{AppState, Errors};
 use crate::domain::distribution::{self, Counts, OrgPredikat, Predikat, Quota, Shares};
-use crate::domain::period::Period;
 use crate::domain::validate_id;
 use crate::store::OrgPredikatRecord;
 use axum::extract::State;
@@ -18,20 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(put_org_predikat))
         .routes(routes!(distribution))
-}
-
-/// A region that cannot exist is a 404, like any unknown region, not a 400.
-fn region_ok(region: &str) -> ApiResult<()> {
-    validate_id("region", region).map_err(|_| {
-        ApiError::NotFound(format!(
-            "region `{}` not found",
-            region.chars().take(64).collect::<String>()
-        ))
-    })
-}
-
-fn period(s: &str) -> ApiResult<Period> {
-    Period::parse(s).map_err(|m| ApiError::BadRequest(format!("period: {m}")))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -56,7 +43,7 @@ async fn put_org_predikat(
     validate_id("agency", &agency)?;
     // The org predikat is set by the region, not by the agency it judges.
     c.scope.require_region_admin(&region)?;
-    let period = period(&period_s)?;
+    let period = period_param(&period_s)?;
     let actor = c.token_id.clone();
     let rec = st
         .store
@@ -120,7 +107,7 @@ async fn distribution(
     validate_id("agency", &agency)?;
     c.scope.require_agency(&region, &agency)?;
     let period =
-        period(q.period.as_deref().ok_or_else(|| {
+        period_param(q.period.as_deref().ok_or_else(|| {
             ApiError::BadRequest("period: required, e.g. `?period=2025`".into())
         })?)?;
     let (r, a) = (region.clone(), agency.clone());

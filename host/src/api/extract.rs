@@ -4,6 +4,8 @@
 use super::error::ApiError;
 use super::AppState;
 use crate::domain::auth::Scope;
+use crate::domain::period::Period;
+use crate::domain::validate_id;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
@@ -55,6 +57,22 @@ impl<S: Send + Sync> FromRequest<S> for JsonBytes {
         })?;
         Ok(JsonBytes(bytes))
     }
+}
+
+/// `{region}` is an id (no `/`, bounded length); anything else cannot name a region, so it
+/// is answered like an unknown one: 404.
+pub fn region_ok(region: &str) -> Result<(), ApiError> {
+    validate_id("region", region).map_err(|_| {
+        ApiError::NotFound(format!(
+            "region `{}` not found",
+            region.chars().take(64).collect::<String>()
+        ))
+    })
+}
+
+/// A period id from a path or body, or 400 naming `period`.
+pub fn period_param(s: &str) -> Result<Period, ApiError> {
+    Period::parse(s).map_err(|m| ApiError::BadRequest(format!("period: {m}")))
 }
 
 /// Parses a JSON body into `T`, naming the offending field on failure.

@@ -1,7 +1,9 @@
 //! Plugins, policies, evaluations and decisions.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Caller, HookParam, JsonBody, NipParam, PluginIdParam, RegionParam, P};
+use super::extract::{
+    period_param, region_ok, Caller, HookParam, JsonBody, NipParam, PluginIdParam, RegionParam, P,
+};
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::domain::date::Date;
@@ -72,15 +74,6 @@ async fn ensure_loaded(st: &AppState, id: &str) -> ApiResult<()> {
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(format!("stored module {id} no longer loads: {e}")))?;
     Ok(())
-}
-
-fn region_ok(region: &str) -> ApiResult<()> {
-    validate_id("region", region).map_err(|_| {
-        ApiError::NotFound(format!(
-            "region `{}` not found",
-            region.chars().take(64).collect::<String>()
-        ))
-    })
 }
 
 fn hook_ok(hook: &str) -> ApiResult<kinerja_runtime::Hook> {
@@ -384,8 +377,7 @@ async fn appraise(
 ) -> ApiResult<Json<Appraisal>> {
     region_ok(&region)?;
     c.scope.require_region(&region)?;
-    let period =
-        Period::parse(&input.period).map_err(|m| ApiError::BadRequest(format!("period: {m}")))?;
+    let period = period_param(&input.period)?;
     let r = region.clone();
     st.store.run(move |s| s.require_region(&r)).await?;
     let emps = select(&st, &c, &region, input.nips, input.agency).await?;
@@ -457,12 +449,7 @@ async fn dry_run(
     let (hook, config) = candidate(&st, &c, &region, &id, &input.hook, input.config).await?;
     match hook {
         kinerja_runtime::Hook::Appraise => {
-            let period = input
-                .period
-                .as_deref()
-                .ok_or_else(|| ApiError::BadRequest("period: required for appraise".into()))?;
-            let period =
-                Period::parse(period).map_err(|m| ApiError::BadRequest(format!("period: {m}")))?;
+            let period = required_period(input.period.as_deref())?;
             let emps = select(&st, &c, &region, input.nips, input.agency).await?;
             Ok(Json(
                 st.policy
@@ -471,9 +458,7 @@ async fn dry_run(
             ))
         }
         kinerja_runtime::Hook::Rotate => {
-            let as_of = input
-                .as_of
-                .ok_or_else(|| ApiError::BadRequest("as_of: required for rotate".into()))?;
+            let as_of = required_as_of(input.as_of)?;
             if let Some(a) = &input.agency {
                 validate_id("agency", a)?;
             }
@@ -484,6 +469,18 @@ async fn dry_run(
             ))
         }
     }
+}
+
+/// The period of a dry-run or impact of `appraise`, which has no default.
+fn required_period(period: Option<&str>) -> ApiResult<Period> {
+    period_param(
+        period.ok_or_else(|| ApiError::BadRequest("period: required for appraise".into()))?,
+    )
+}
+
+/// The date of a dry-run or impact of `rotate`, which has no default.
+fn required_as_of(as_of: Option<Date>) -> ApiResult<Date> {
+    as_of.ok_or_else(|| ApiError::BadRequest("as_of: required for rotate".into()))
 }
 
 /// Checks what dry-run and impact share: the caller administers the region, the module was
@@ -561,21 +558,14 @@ async fn impact(
     }
     let out = match hook {
         kinerja_runtime::Hook::Appraise => {
-            let period = input
-                .period
-                .as_deref()
-                .ok_or_else(|| ApiError::BadRequest("period: required for appraise".into()))?;
-            let period =
-                Period::parse(period).map_err(|m| ApiError::BadRequest(format!("period: {m}")))?;
+            let period = required_period(input.period.as_deref())?;
             let emps = select(&st, &c, &region, None, input.agency).await?;
             st.policy
                 .impact_appraise(&region, &id, config, period, emps)
                 .await?
         }
         kinerja_runtime::Hook::Rotate => {
-            let as_of = input
-                .as_of
-                .ok_or_else(|| ApiError::BadRequest("as_of: required for rotate".into()))?;
+            let as_of = required_as_of(input.as_of)?;
             st.policy
                 .impact_rotate(&region, &id, config, as_of, input.agency)
                 .await?

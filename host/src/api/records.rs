@@ -2,13 +2,12 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{
-    AgencyParam, Caller, JsonBody, JsonBytes, NipParam, PageQuery, PeriodParam, PositionIdParam,
-    RegionParam, P, Q,
+    period_param, region_ok, AgencyParam, Caller, JsonBody, JsonBytes, NipParam, PageQuery,
+    PeriodParam, PositionIdParam, RegionParam, P, Q,
 };
 use super::{AppState, Errors};
 use crate::domain::date::Date;
 use crate::domain::nip::Nip;
-use crate::domain::period::Period;
 use crate::domain::records::*;
 use crate::domain::{validate_id, FieldError};
 use crate::store::{ActivityQuery, Page};
@@ -36,19 +35,6 @@ fn nip(s: &str) -> ApiResult<Nip> {
     Nip::parse(s).map_err(|m| ApiError::BadRequest(format!("nip: {m}")))
 }
 
-fn period(s: &str) -> ApiResult<Period> {
-    Period::parse(s).map_err(|m| ApiError::BadRequest(format!("period: {m}")))
-}
-
-fn region_id(region: &str) -> ApiResult<()> {
-    validate_id("region", region).map_err(|_| {
-        ApiError::NotFound(format!(
-            "region `{}` not found",
-            region.chars().take(64).collect::<String>()
-        ))
-    })
-}
-
 /// List agencies of a region.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/agencies", tag = "records",
     params(RegionParam, PageQuery),
@@ -59,7 +45,7 @@ async fn list_agencies(
     P(region): P<String>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Agency>>> {
-    region_id(&region)?;
+    region_ok(&region)?;
     c.scope.require_region_staff(&region)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
@@ -79,7 +65,7 @@ async fn put_agency(
     P((region, agency)): P<(String, String)>,
     JsonBody(input): JsonBody<AgencyInput>,
 ) -> ApiResult<Json<Agency>> {
-    region_id(&region)?;
+    region_ok(&region)?;
     validate_id("agency", &agency)?;
     c.scope.require_region_admin(&region)?;
     input.validate()?;
@@ -99,7 +85,7 @@ async fn get_agency(
     c: Caller,
     P((region, agency)): P<(String, String)>,
 ) -> ApiResult<Json<Agency>> {
-    region_id(&region)?;
+    region_ok(&region)?;
     c.scope.require_region_staff(&region)?;
     validate_id("agency", &agency)?;
     Ok(Json(
@@ -117,7 +103,7 @@ async fn list_positions(
     P(region): P<String>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<PositionView>>> {
-    region_id(&region)?;
+    region_ok(&region)?;
     let agency = c.scope.agency_filter(&region, q.agency.as_deref())?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
@@ -137,7 +123,7 @@ async fn put_position(
     P((region, id)): P<(String, String)>,
     JsonBody(input): JsonBody<PositionInput>,
 ) -> ApiResult<Json<Position>> {
-    region_id(&region)?;
+    region_ok(&region)?;
     validate_id("id", &id)?;
     input.validate()?;
     c.scope.require_agency(&region, &input.agency)?;
@@ -161,7 +147,7 @@ async fn get_position(
     c: Caller,
     P((region, id)): P<(String, String)>,
 ) -> ApiResult<Json<PositionView>> {
-    region_id(&region)?;
+    region_ok(&region)?;
     c.scope.require_region(&region)?;
     validate_id("id", &id)?;
     let view = st.store.run(move |s| s.position(&region, &id)).await?;
@@ -180,7 +166,7 @@ async fn list_employees(
     P(region): P<String>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Employee>>> {
-    region_id(&region)?;
+    region_ok(&region)?;
     let agency = c.scope.agency_filter(&region, q.agency.as_deref())?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
@@ -200,7 +186,7 @@ async fn put_employee(
     P((region, nip_s)): P<(String, String)>,
     JsonBody(input): JsonBody<EmployeeInput>,
 ) -> ApiResult<Json<Employee>> {
-    region_id(&region)?;
+    region_ok(&region)?;
     let nip = nip(&nip_s)?;
     input.validate()?;
     c.scope.require_agency(&region, &input.agency)?;
@@ -222,7 +208,7 @@ async fn readable_employee(
     region: &str,
     nip_s: &str,
 ) -> ApiResult<Employee> {
-    region_id(region)?;
+    region_ok(region)?;
     let nip = nip(nip_s)?;
     c.scope.require_region(region)?;
     let r = region.to_string();
@@ -255,9 +241,9 @@ async fn put_period(
     P((region, nip_s, period_s)): P<(String, String, String)>,
     JsonBody(input): JsonBody<PeriodInput>,
 ) -> ApiResult<Json<PeriodRecord>> {
-    region_id(&region)?;
+    region_ok(&region)?;
     let nip = nip(&nip_s)?;
-    let p = period(&period_s)?;
+    let p = period_param(&period_s)?;
     input.validate(p.days())?;
     c.scope.require_region(&region)?;
     let r = region.clone();
@@ -280,7 +266,7 @@ async fn get_period(
     c: Caller,
     P((region, nip_s, period_s)): P<(String, String, String)>,
 ) -> ApiResult<Json<PeriodRecord>> {
-    let p = period(&period_s)?;
+    let p = period_param(&period_s)?;
     let emp = readable_employee(&st, &c, &region, &nip_s).await?;
     Ok(Json(
         st.store
