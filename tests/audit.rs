@@ -13,13 +13,6 @@ const INPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("inputs");
 const OUTPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("outputs");
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-fn demo_server(dir: &Path) -> TestServer {
-    TestServer::start_in(dir, |cfg| {
-        cfg.demo = true;
-        cfg.demo_plugins = wasm_dir();
-    })
-}
-
 /// Runs `kinerja audit verify` on `dir` with `args`; answers the exit code, the JSON summary
 /// and stderr.
 fn verify(dir: &Path, args: &[&str]) -> (i32, Value, String) {
@@ -63,7 +56,7 @@ fn tamper(
 fn replay_is_identical_and_a_tampered_output_is_caught() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let s = demo_server(dir);
+    let s = TestServer::demo_in(dir);
     let c = s.client();
 
     // One appraisal batch and one rotation, each a single plugin call.
@@ -186,7 +179,7 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
 
     // The rotation's stored stdout is altered too: its bytes no longer match.
     let rot_out = {
-        let s = demo_server(dir);
+        let s = TestServer::demo_in(dir);
         assert_eq!(s.admin, admin, "the admin token survives a restart");
         let c = s.client();
         let r = c.post(&format!("/api/v1/decisions/{victim}/replay"), &json!({}));

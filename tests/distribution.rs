@@ -5,14 +5,6 @@ use kinerja_tests::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-const PREDIKAT: [&str; 5] = [
-    "sangat_baik",
-    "baik",
-    "butuh_perbaikan",
-    "kurang",
-    "sangat_kurang",
-];
-
 /// Predikat → how many of `results` got it, all five present.
 fn tally<'a>(predikat: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, u64> {
     let mut m: BTreeMap<String, u64> = PREDIKAT.iter().map(|p| (p.to_string(), 0)).collect();
@@ -92,11 +84,7 @@ fn poor_period() -> Value {
 
 #[test]
 fn distribution_of_real_appraisals_against_the_quotas() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let s = TestServer::start_in(tmp.path(), |cfg| {
-        cfg.demo = true;
-        cfg.demo_plugins = wasm_dir();
-    });
+    let s = TestServer::demo();
     let c = s.client();
     let base = "/api/v1/regions/jambi/agencies/diskominfo";
     let dist = |c: &Client| {

@@ -6,22 +6,6 @@ use kinerja_tests::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-const LEVELS: [&str; 5] = [
-    "sangat_baik",
-    "baik",
-    "butuh_perbaikan",
-    "kurang",
-    "sangat_kurang",
-];
-
-fn demo_server() -> TestServer {
-    let dir = tempfile::tempdir().expect("tempdir").keep();
-    TestServer::start_in(&dir, |cfg| {
-        cfg.demo = true;
-        cfg.demo_plugins = wasm_dir();
-    })
-}
-
 fn active(c: &Client, region: &str, hook: &str) -> String {
     let p = c.get(&format!("/api/v1/regions/{region}/policies"));
     p.body["active"][hook]["plugin"]
@@ -36,7 +20,7 @@ fn table(v: &Value) -> Vec<Vec<u64>> {
 
 #[test]
 fn impact_of_known_candidates_on_a_whole_region() {
-    let s = demo_server();
+    let s = TestServer::demo();
     let c = s.client();
     let jambi = active(&c, "jambi", "appraise");
     let url = |id: &str| format!("/api/v1/regions/jambi/plugins/{id}/impact");
@@ -45,7 +29,7 @@ fn impact_of_known_candidates_on_a_whole_region() {
     let same = c.post(&url(&jambi), &json!({"hook": "appraise", "period": "2025"}));
     assert_eq!(same.status, 200, "{}", same.text);
     let i = &same.body["appraise"];
-    assert_eq!(i["levels"], json!(LEVELS));
+    assert_eq!(i["levels"], json!(PREDIKAT));
     assert_eq!(
         (i["changed"].as_u64(), i["up"].as_u64(), i["down"].as_u64()),
         (Some(0), Some(0), Some(0))
@@ -90,14 +74,14 @@ fn impact_of_known_candidates_on_a_whole_region() {
     let mut counts = [0u64; 5];
     for r in ap.body["results"].as_array().expect("results") {
         let p = r["predikat"].as_str().expect("predikat");
-        counts[LEVELS.iter().position(|l| *l == p).expect("level")] += 1;
+        counts[PREDIKAT.iter().position(|l| *l == p).expect("level")] += 1;
         active_of.insert(
             r["nip"].as_str().expect("nip").into(),
             (p.into(), r["score"].as_f64().expect("score")),
         );
     }
     for (k, cnt) in counts.iter().enumerate() {
-        assert_eq!(t[k][k], *cnt, "level {}", LEVELS[k]);
+        assert_eq!(t[k][k], *cnt, "level {}", PREDIKAT[k]);
     }
 
     // A candidate that answers `baik` with score 100 for everyone: every row moves to the

@@ -3,25 +3,9 @@
 
 use kinerja_tests::*;
 
-const PREDIKAT: [&str; 5] = [
-    "sangat_baik",
-    "baik",
-    "butuh_perbaikan",
-    "kurang",
-    "sangat_kurang",
-];
-
-fn demo_server() -> TestServer {
-    let dir = tempfile::tempdir().expect("tempdir").keep();
-    TestServer::start_in(&dir, |cfg| {
-        cfg.demo = true;
-        cfg.demo_plugins = wasm_dir();
-    })
-}
-
 #[test]
 fn demo_regions_appraise_and_rotate() {
-    let s = demo_server();
+    let s = TestServer::demo();
     let c = s.client();
     for (region, agency) in [
         ("jambi", "dinas-pendidikan"),
@@ -126,7 +110,7 @@ fn demo_regions_appraise_and_rotate() {
 
 #[test]
 fn jambi_worked_example_through_the_whole_stack() {
-    let s = demo_server();
+    let s = TestServer::demo();
     let c = s.client();
     let base = "/api/v1/regions/jambi";
     let nip = "198001012005011001";

@@ -75,6 +75,23 @@ impl TestServer {
         }
     }
 
+    /// A fresh server with the demo data and the three regions' real plugins activated, on a
+    /// temporary data dir removed when the server is dropped.
+    pub fn demo() -> TestServer {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut s = Self::demo_in(tmp.path());
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// [`TestServer::demo`] on `dir`, which the caller keeps (to restart on, or to read).
+    pub fn demo_in(dir: &Path) -> TestServer {
+        Self::start_in(dir, |cfg| {
+            cfg.demo = true;
+            cfg.demo_plugins = wasm_dir();
+        })
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -253,6 +270,15 @@ pub fn period_body() -> Value {
         "working_days": 246
     })
 }
+
+/// The employee predikat, best first, as the plugins write them.
+pub const PREDIKAT: [&str; 5] = [
+    "sangat_baik",
+    "baik",
+    "butuh_perbaikan",
+    "kurang",
+    "sangat_kurang",
+];
 
 pub const NIP: &str = "198503122010011001";
 pub const NIP2: &str = "199001012015012002";
