@@ -233,6 +233,24 @@ pub fn run(args: &ImportArgs) -> Result<Summary, ImportError> {
         chunk.reserve(CHUNK);
         Ok(())
     };
+    // One line of either format, parsed (`Err`: why not) and then checked; `pos` is the byte
+    // offset reached, for the progress bar.
+    let mut accept = |line: u64,
+                      raw: Result<RawLine, String>,
+                      pos: u64,
+                      chunk: &mut Vec<ActivityRow>,
+                      bad: &mut Bad|
+     -> Result<(), ImportError> {
+        match raw.and_then(|raw| check(line, raw, region)) {
+            Ok(r) => chunk.push(r),
+            Err(reason) => bad.push(line, reason),
+        }
+        if chunk.len() >= CHUNK {
+            flush(chunk, bad)?;
+            bar.set_position(pos);
+        }
+        Ok(())
+    };
     match format {
         Format::Jsonl => {
             let mut reader = reader;
@@ -256,17 +274,8 @@ pub fn run(args: &ImportArgs) -> Result<Summary, ImportError> {
                 if text.is_empty() {
                     continue;
                 }
-                let row = serde_json::from_str::<RawLine>(text)
-                    .map_err(|e| json_reason(&e))
-                    .and_then(|raw| check(line, raw, region));
-                match row {
-                    Ok(r) => chunk.push(r),
-                    Err(reason) => bad.push(line, reason),
-                }
-                if chunk.len() >= CHUNK {
-                    flush(&mut chunk, &mut bad)?;
-                    bar.set_position(pos);
-                }
+                let raw = serde_json::from_str::<RawLine>(text).map_err(|e| json_reason(&e));
+                accept(line, raw, pos, &mut chunk, &mut bad)?;
             }
         }
         Format::Csv => {
@@ -284,18 +293,11 @@ pub fn run(args: &ImportArgs) -> Result<Summary, ImportError> {
                     Ok(false) => break,
                     Ok(true) => {
                         let line = record.position().map(|p| p.line()).unwrap_or(0);
-                        let row = record
+                        let raw = record
                             .deserialize::<RawLine>(Some(&headers))
-                            .map_err(|e| csv_reason(&e))
-                            .and_then(|raw| check(line, raw, region));
-                        match row {
-                            Ok(r) => chunk.push(r),
-                            Err(reason) => bad.push(line, reason),
-                        }
-                        if chunk.len() >= CHUNK {
-                            flush(&mut chunk, &mut bad)?;
-                            bar.set_position(record.position().map(|p| p.byte()).unwrap_or(0));
-                        }
+                            .map_err(|e| csv_reason(&e));
+                        let pos = record.position().map(|p| p.byte()).unwrap_or(0);
+                        accept(line, raw, pos, &mut chunk, &mut bad)?;
                     }
                     Err(e) => {
                         // A broken quote or a wrong field count: the rest of the file cannot
