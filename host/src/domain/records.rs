@@ -386,6 +386,30 @@ impl EmployeeInput {
         super::validate_id("position_id", &self.position_id)?;
         competency_map("competencies", &self.competencies)
     }
+
+    /// The stored employee this (validated) input describes, with the earlier positions the
+    /// store keeps for it. The name is stored trimmed.
+    pub fn into_employee(
+        self,
+        region: &str,
+        nip: &str,
+        history: Vec<PositionSpell>,
+        updated_at: String,
+    ) -> Employee {
+        Employee {
+            region: region.into(),
+            nip: nip.into(),
+            name: self.name.trim().into(),
+            agency: self.agency,
+            position_id: self.position_id,
+            position_since: self.position_since,
+            competencies: self.competencies,
+            potential: self.potential,
+            declined_rotation: self.declined_rotation,
+            history,
+            updated_at,
+        }
+    }
 }
 
 fn ratings(field: &str, r: &Ratings) -> Result<(), FieldError> {

@@ -87,19 +87,7 @@ impl Store {
                         item.nip
                     )));
                 }
-                let emp = Employee {
-                    region: region.into(),
-                    nip: item.nip.clone(),
-                    name: input.name.trim().into(),
-                    agency: input.agency,
-                    position_id: input.position_id,
-                    position_since: input.position_since,
-                    competencies: input.competencies,
-                    potential: input.potential,
-                    declined_rotation: input.declined_rotation,
-                    history: Vec::new(),
-                    updated_at: updated_at.clone(),
-                };
+                let emp = input.into_employee(region, &item.nip, Vec::new(), updated_at.clone());
                 employees.insert(key.as_str(), to_json(&emp)?.as_slice())?;
                 if let Some((period, data)) = item.period {
                     let rec = PeriodRecord {

@@ -42,11 +42,12 @@ fn require_agency(
     region: &str,
     agency: &str,
 ) -> Result<()> {
-    match agencies.get(format!("{region}/{agency}").as_str())? {
-        Some(_) => Ok(()),
-        None => Err(StoreError::NotFound(format!(
+    if super::records::agency_exists(agencies, region, agency)? {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(format!(
             "agency `{agency}` in region `{region}`"
-        ))),
+        )))
     }
 }
 

@@ -70,13 +70,6 @@ impl Store {
         )
     }
 
-    fn agency_exists(tx: &redb::WriteTransaction, region: &str, agency: &str) -> Result<bool> {
-        Ok(tx
-            .open_table(AGENCIES)?
-            .get(key2(region, agency).as_str())?
-            .is_some())
-    }
-
     pub fn upsert_position(
         &self,
         region: &str,
@@ -85,7 +78,7 @@ impl Store {
     ) -> Result<Position> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
-        if !Self::agency_exists(&tx, region, &input.agency)? {
+        if !agency_exists(&tx.open_table(AGENCIES)?, region, &input.agency)? {
             return Err(FieldError::new(
                 "agency",
                 format!(
@@ -222,19 +215,7 @@ impl Store {
                 });
             }
         }
-        let emp = Employee {
-            region: region.into(),
-            nip: nip.into(),
-            name: input.name.trim().into(),
-            agency: input.agency,
-            position_id: input.position_id,
-            position_since: input.position_since,
-            competencies: input.competencies,
-            potential: input.potential,
-            declined_rotation: input.declined_rotation,
-            history,
-            updated_at: now_rfc3339(),
-        };
+        let emp = input.into_employee(region, nip, history, now_rfc3339());
         table.insert(key.as_str(), to_json(&emp)?.as_slice())?;
         drop(table);
         tx.commit()?;
@@ -486,6 +467,15 @@ fn count_days(
 
 /// An employee's agency and position must exist in its region, and the position must belong to
 /// that agency. The API's upsert and the bulk load both hold employees to this one rule.
+/// Whether `agency` exists in `region`, read in the caller's transaction.
+pub(super) fn agency_exists(
+    agencies: &impl ReadableTable<&'static str, &'static [u8]>,
+    region: &str,
+    agency: &str,
+) -> Result<bool> {
+    Ok(agencies.get(key2(region, agency).as_str())?.is_some())
+}
+
 pub(super) fn check_employee_refs(
     agencies: &impl ReadableTable<&'static str, &'static [u8]>,
     positions: &impl ReadableTable<&'static str, &'static [u8]>,
@@ -493,7 +483,7 @@ pub(super) fn check_employee_refs(
     agency: &str,
     position_id: &str,
 ) -> Result<()> {
-    if agencies.get(key2(region, agency).as_str())?.is_none() {
+    if !agency_exists(agencies, region, agency)? {
         return Err(FieldError::new(
             "agency",
             format!("agency `{agency}` does not exist in region `{region}`"),
