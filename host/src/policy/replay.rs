@@ -227,25 +227,14 @@ mod tests {
     use super::*;
 
     fn decision(output: Value, case_index: Option<usize>, input: &[u8], stdout: &[u8]) -> Decision {
-        let nip = output["nip"].as_str().map(str::to_string);
+        let nip = output["nip"].as_str().unwrap_or_default().to_string();
         Decision {
             id: "dec-000000000001".into(),
-            region: "jambi".into(),
-            hook: "appraise".into(),
-            plugin: "p".into(),
             input_sha256: sha256_hex(input),
             output_sha256: sha256_hex(stdout),
-            output,
             case_index,
-            nip,
-            period: Some("2026".into()),
             period_end: None,
-            as_of: None,
-            fuel: 0,
-            duration_ms: 0.0,
-            logs: String::new(),
-            at: String::new(),
-            by: None,
+            ..Decision::sample(&nip, output)
         }
     }
 

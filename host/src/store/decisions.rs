@@ -35,6 +35,33 @@ pub struct Decision {
     pub by: Option<String>,
 }
 
+#[cfg(test)]
+impl Decision {
+    /// An appraise decision of `nip` for 2026 with `output`, the rest empty: tests change
+    /// what they are about.
+    pub(crate) fn sample(nip: &str, output: serde_json::Value) -> Decision {
+        Decision {
+            id: String::new(),
+            region: "jambi".into(),
+            hook: "appraise".into(),
+            plugin: "p".into(),
+            input_sha256: String::new(),
+            output_sha256: String::new(),
+            output,
+            case_index: Some(0),
+            nip: Some(nip.into()),
+            period: Some("2026".into()),
+            period_end: Some("2026-12-31".into()),
+            as_of: None,
+            fuel: 0,
+            duration_ms: 0.0,
+            logs: String::new(),
+            at: String::new(),
+            by: None,
+        }
+    }
+}
+
 /// What the appraisal list of an employee shows.
 pub type StoredAppraisal = Decision;
 

@@ -106,25 +106,7 @@ mod tests {
     use std::sync::Arc;
 
     fn decision(nip: &str) -> Decision {
-        Decision {
-            id: String::new(),
-            region: "jambi".into(),
-            hook: "appraise".into(),
-            plugin: "p".into(),
-            input_sha256: String::new(),
-            output_sha256: String::new(),
-            output: serde_json::json!({"nip": nip}),
-            case_index: Some(0),
-            nip: Some(nip.into()),
-            period: Some("2026".into()),
-            period_end: Some("2026-12-31".into()),
-            as_of: None,
-            fuel: 0,
-            duration_ms: 0.0,
-            logs: String::new(),
-            at: String::new(),
-            by: None,
-        }
+        Decision::sample(nip, serde_json::json!({"nip": nip}))
     }
 
     /// Concurrent requests each get their own decisions back, with ids in one unbroken run
