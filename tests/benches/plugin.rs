@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use kinerja_pdk::conformance::{check_rotate, RotateVector};
 use kinerja_pdk::rotation::Roster;
 use kinerja_pdk::talent::job_person_match;
-use kinerja_pdk::{AppraiseRequest, RotateRequest, RotateResponse};
+use kinerja_pdk::{AppraiseRequest, BerAkhlakValue, RotateRequest, RotateResponse};
 use kinerja_runtime::{Hook, LoadSource, Runtime, RuntimeConfig};
 use serde_json::{json, Value};
 
@@ -206,16 +206,6 @@ impl Rng {
     }
 }
 
-const BERAKHLAK: [&str; 7] = [
-    "berorientasi_pelayanan",
-    "akuntabel",
-    "kompeten",
-    "harmonis",
-    "loyal",
-    "adaptif",
-    "kolaboratif",
-];
-
 /// One varied Jambi case: 1–4 indicators of both directions (some unreported, some weighted),
 /// ratings mostly 3–5 with the odd 1 or 2, reporting from 60% to 100% of working days, and
 /// innovations and process ratings on some cases, so every rating and recommendation occurs.
@@ -245,7 +235,7 @@ fn jambi_case(rng: &mut Rng, i: usize) -> Value {
             ind
         })
         .collect();
-    let supervisor: serde_json::Map<String, Value> = BERAKHLAK
+    let supervisor: serde_json::Map<String, Value> = BerAkhlakValue::ALL
         .iter()
         .map(|v| {
             let r = if rng.pct(4) {
@@ -253,7 +243,7 @@ fn jambi_case(rng: &mut Rng, i: usize) -> Value {
             } else {
                 rng.int(3, 5)
             };
-            (v.to_string(), json!(r))
+            (v.as_str().to_string(), json!(r))
         })
         .collect();
     let mut case = json!({
@@ -471,13 +461,7 @@ fn rego_eval(engine: &mut regorus::Engine, case_json: &str) -> Value {
 /// The Rego result must equal the plugin's on every field the formula decides; the score to
 /// within a billionth (Rego numbers need not be `f64` all the way).
 fn assert_same(rego: &Value, plugin: &Value) {
-    for key in [
-        "nip",
-        "hasil_kerja",
-        "perilaku_kerja",
-        "predikat",
-        "recommendations",
-    ] {
+    for key in kinerja_pdk::conformance::DECIDED_FIELDS {
         assert_eq!(
             rego[key], plugin[key],
             "Rego and Wasm differ on {key}: Rego {rego}, Wasm {plugin}"

@@ -26,6 +26,16 @@ pub type AppraiseVector = Vector<AppraiseRequest>;
 /// A `rotate` vector.
 pub type RotateVector = Vector<RotateRequest>;
 
+/// The fields of an appraise result the formula decides exactly (the score is compared within
+/// a tolerance instead): what a second implementation of a policy must reproduce.
+pub const DECIDED_FIELDS: [&str; 5] = [
+    "nip",
+    "hasil_kerja",
+    "perilaku_kerja",
+    "predikat",
+    "recommendations",
+];
+
 fn num(v: &Value) -> Option<f64> {
     v.as_f64()
 }
@@ -46,13 +56,7 @@ pub fn check_appraise(expected: &Value, actual: &AppraiseResponse) -> Vec<String
     }
     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
         let at = format!("results[{i}] ({})", w["nip"].as_str().unwrap_or("?"));
-        for key in [
-            "nip",
-            "hasil_kerja",
-            "perilaku_kerja",
-            "predikat",
-            "recommendations",
-        ] {
+        for key in DECIDED_FIELDS {
             if w[key] != g[key] {
                 problems.push(format!("{at}.{key}: got {}, expected {}", g[key], w[key]));
             }
