@@ -91,16 +91,15 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
     // Group by call, keeping the first decision's order so the report reads like the log.
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     let mut calls: Vec<Vec<Decision>> = Vec::new();
-    for d in &decisions {
+    let total = decisions.len();
+    for d in decisions {
         let key = (d.plugin.clone(), d.input_sha256.clone());
         let i = *index.entry(key).or_insert_with(|| {
             calls.push(Vec::new());
             calls.len() - 1
         });
-        calls[i].push(d.clone());
+        calls[i].push(d);
     }
-    let total = decisions.len();
-    drop(decisions);
 
     let bar = progress_bar(total as u64, args.quiet);
     // More replays at once than the runtime has slots would fail as busy.

@@ -148,8 +148,8 @@ pub struct RotateRequest<'a> {
     pub region: &'a str,
     pub config: &'a serde_json::Value,
     pub as_of: Date,
-    pub employees: Vec<RotateEmployee>,
-    pub positions: Vec<RotatePosition>,
+    pub employees: &'a [RotateEmployee],
+    pub positions: &'a [RotatePosition],
 }
 
 pub fn rotate_employee(e: &Employee, latest_predikat: Option<String>) -> RotateEmployee {

@@ -305,13 +305,17 @@ impl Policy {
         let t0 = Instant::now();
         let act = self.active(region, "rotate").await?;
         let active = act.plugin.clone().unwrap_or_default();
-        let (ia, ic) = futures::join!(
-            self.rotate_input(region, as_of, agency.clone(), &act.config),
-            self.rotate_input(region, as_of, agency, &candidate_config),
-        );
+        let configs = vec![act.config.clone(), candidate_config.clone()];
+        let mut inputs = self
+            .rotate_inputs(region, as_of, agency, configs)
+            .await?
+            .into_iter();
+        let (Some(ia), Some(ic)) = (inputs.next(), inputs.next()) else {
+            return Err(PolicyError::Internal("no rotate request was built".into()));
+        };
         let (a, c) = futures::join!(
-            self.call(region, &active, Hook::Rotate, ia?, Keep::Nothing),
-            self.call(region, candidate, Hook::Rotate, ic?, Keep::Nothing),
+            self.call(region, &active, Hook::Rotate, ia, Keep::Nothing),
+            self.call(region, candidate, Hook::Rotate, ic, Keep::Nothing),
         );
         let (a, c) = (a?, c?);
         Ok(Impact {

@@ -488,8 +488,24 @@ impl Policy {
         agency: Option<String>,
         config: &Value,
     ) -> Result<Vec<u8>, PolicyError> {
+        let mut inputs = self
+            .rotate_inputs(region, as_of, agency, vec![config.clone()])
+            .await?;
+        inputs
+            .pop()
+            .ok_or_else(|| PolicyError::Internal("no rotate request was built".into()))
+    }
+
+    /// The rotate requests of one scope under each of `configs`, in order: the scope is read
+    /// once (a latest-predikat lookup per employee) however many configs there are.
+    pub async fn rotate_inputs(
+        &self,
+        region: &str,
+        as_of: Date,
+        agency: Option<String>,
+        configs: Vec<Value>,
+    ) -> Result<Vec<Vec<u8>>, PolicyError> {
         let r = region.to_string();
-        let config = config.clone();
         let bytes = self
             .store
             .run(move |s| {
@@ -502,16 +518,21 @@ impl Policy {
                 }
                 let all = s.all_positions(&r, None)?;
                 let positions = cases::rotate_positions(&all, agency.as_deref(), &employees);
-                let req = RotateRequest {
-                    abi: 1,
-                    hook: "rotate",
-                    region: &r,
-                    config: &config,
-                    as_of,
-                    employees,
-                    positions,
-                };
-                serde_json::to_vec(&req).map_err(|e| StoreError::Db(e.to_string()))
+                configs
+                    .iter()
+                    .map(|config| {
+                        let req = RotateRequest {
+                            abi: 1,
+                            hook: "rotate",
+                            region: &r,
+                            config,
+                            as_of,
+                            employees: &employees,
+                            positions: &positions,
+                        };
+                        serde_json::to_vec(&req).map_err(|e| StoreError::Db(e.to_string()))
+                    })
+                    .collect()
             })
             .await?;
         Ok(bytes)
