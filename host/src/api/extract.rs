@@ -257,11 +257,14 @@ impl FromRequestParts<AppState> for Caller {
                 ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
             })?
             .to_string();
-        let rec = state
-            .store
-            .run(move |s| s.authenticate(&secret))
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
+        let rec = match state.store.authenticate_cached(&secret) {
+            Some(rec) => rec,
+            None => state
+                .store
+                .run(move |s| s.authenticate(&secret))
+                .await?
+                .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?,
+        };
         let due = {
             let mut touched = state.touched.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();

@@ -290,6 +290,8 @@ async fn policies(
 }
 
 /// Who is appraised: the named NIPs in order, or an agency's employees by NIP, or the region's.
+/// The region's existence is checked in the same blocking hop: each hop is a thread hand-off
+/// on the appraisal's hot path.
 async fn select(
     st: &AppState,
     c: &Caller,
@@ -313,6 +315,7 @@ async fn select(
             let emps: Vec<Result<Employee, String>> = st
                 .store
                 .run(move |s| {
+                    s.require_region(&r)?;
                     nips.iter()
                         .map(|n| match s.employee(&r, n) {
                             Ok(e) => Ok(Ok(e)),
@@ -350,7 +353,10 @@ async fn select(
             let r = region.to_string();
             Ok(st
                 .store
-                .run(move |s| Ok(s.employees(&r, agency.as_deref(), None, usize::MAX)?.items))
+                .run(move |s| {
+                    s.require_region(&r)?;
+                    Ok(s.employees(&r, agency.as_deref(), None, usize::MAX)?.items)
+                })
                 .await?)
         }
     }
@@ -378,8 +384,6 @@ async fn appraise(
     region_ok(&region)?;
     c.scope.require_region(&region)?;
     let period = period_param(&input.period)?;
-    let r = region.clone();
-    st.store.run(move |s| s.require_region(&r)).await?;
     let emps = select(&st, &c, &region, input.nips, input.agency).await?;
     Ok(Json(
         st.policy

@@ -114,6 +114,139 @@ fn logs(b: &[u8]) -> String {
     String::from_utf8_lossy(b).chars().take(64 * 1024).collect()
 }
 
+/// What a call left on its blocking thread: the output, the checked response, and the packed
+/// bytes when they are kept.
+type RawCall = Result<(CallOutput, Result<Value, String>, Option<CallBytes>), CallError>;
+
+/// The blocking half of a call. The response is parsed, schema-checked and packed on the same
+/// thread as the call: on the async worker it serialised every batch's work behind the others.
+fn call_blocking(rt: &Runtime, id: &str, hook: Hook, input: Vec<u8>, keep: Keep) -> RawCall {
+    rt.call(id, hook, &input).map(|out| {
+        let checked = output::check(id, hook.as_str(), &out.stdout);
+        let bytes = (keep == Keep::Bytes && checked.is_ok()).then(|| CallBytes {
+            input: blob::pack(&input),
+            output: blob::pack(&out.stdout),
+        });
+        (out, checked, bytes)
+    })
+}
+
+/// The async half of a call: metrics, logs, and the plugin's failure as a [`PolicyError`].
+fn finish(region: &str, plugin: &str, hook: Hook, res: RawCall) -> Result<Call, PolicyError> {
+    let outcome = |o: &str| {
+        metrics::counter!(telemetry::PLUGIN_CALLS, "region" => region.to_string(), "hook" => hook.as_str(), "outcome" => o.to_string()).increment(1);
+    };
+    let (out, checked, bytes) = match res {
+        Ok(r) => r,
+        Err(e) => {
+            match (&e, e.limit()) {
+                (_, Some(limit)) => {
+                    metrics::counter!(telemetry::PLUGIN_LIMIT_HITS, "region" => region.to_string(), "limit" => limit.to_string()).increment(1);
+                    outcome("limit");
+                }
+                (CallError::Busy, _) => outcome("busy"),
+                _ => outcome("error"),
+            }
+            tracing::warn!(region, plugin, hook = hook.as_str(), error = %e, "plugin call failed");
+            return Err(e.into());
+        }
+    };
+    metrics::histogram!(telemetry::PLUGIN_FUEL, "hook" => hook.as_str())
+        .record(out.fuel_used as f64);
+    metrics::histogram!(telemetry::PLUGIN_DURATION, "hook" => hook.as_str())
+        .record(out.duration.as_secs_f64());
+    let value = match checked {
+        Ok(v) => v,
+        Err(m) => {
+            outcome("invalid_output");
+            let log = logs(&out.stderr);
+            let msg = if log.trim().is_empty() {
+                m
+            } else {
+                format!(
+                    "{m} (plugin log: {})",
+                    log.trim().chars().take(300).collect::<String>()
+                )
+            };
+            return Err(PolicyError::Plugin(msg));
+        }
+    };
+    outcome("ok");
+    Ok(Call { out, value, bytes })
+}
+
+/// The cases of `employees` from one read of their records, in their order, and those skipped
+/// with the reason.
+fn assemble(
+    s: &Store,
+    region: &str,
+    period: Period,
+    employees: Vec<Employee>,
+) -> Result<(Vec<Case>, Vec<Skipped>), StoreError> {
+    let inputs = s.appraisal_inputs(region, period, &employees)?;
+    let mut out = Vec::with_capacity(employees.len());
+    let mut skipped = Vec::new();
+    for (e, (rec, reported)) in employees.into_iter().zip(inputs) {
+        match cases::case(&e, period, rec.as_ref(), reported) {
+            Ok(c) => out.push(c),
+            Err(reason) => skipped.push(Skipped {
+                nip: e.nip,
+                reason: reason.into(),
+            }),
+        }
+    }
+    Ok((out, skipped))
+}
+
+/// One appraise request document.
+fn appraise_request(region: &str, config: &Value, cases: &[Case]) -> Result<Vec<u8>, PolicyError> {
+    serde_json::to_vec(&AppraiseRequest {
+        abi: 1,
+        hook: "appraise",
+        region,
+        config,
+        cases,
+    })
+    .map_err(|e| PolicyError::Internal(e.to_string()))
+}
+
+/// One result per case, same order, across the calls of batches of `batch`: anything else is
+/// the plugin's fault.
+fn check_results(
+    plugin: &str,
+    batch: usize,
+    cases: &[Case],
+    calls: &[Call],
+) -> Result<(), PolicyError> {
+    let short = &plugin[..plugin.len().min(12)];
+    let mut offset = 0;
+    for call in calls {
+        let n = cases.len().min(offset + batch) - offset;
+        let results = call.value["results"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if results.len() != n {
+            return Err(PolicyError::Plugin(format!(
+                "plugin {short} answered {} results for {n} cases",
+                results.len()
+            )));
+        }
+        for (i, r) in results.iter().enumerate() {
+            let want = &cases[offset + i].employee.nip;
+            if r["nip"].as_str() != Some(want.as_str()) {
+                return Err(PolicyError::Plugin(format!(
+                    "plugin {short} answered result {} for nip {} where {want} was asked",
+                    offset + i,
+                    r["nip"]
+                )));
+            }
+        }
+        offset += n;
+    }
+    Ok(())
+}
+
 impl From<CallError> for PolicyError {
     fn from(e: CallError) -> Self {
         match e {
@@ -167,60 +300,10 @@ impl Policy {
     ) -> Result<Call, PolicyError> {
         let rt = Arc::clone(&self.runtime);
         let id = plugin.to_string();
-        // The response is parsed, schema-checked and packed on the same blocking thread as the
-        // call: on the async worker it serialised every batch's work behind the others.
-        let res = tokio::task::spawn_blocking(move || {
-            rt.call(&id, hook, &input).map(|out| {
-                let checked = output::check(&id, hook.as_str(), &out.stdout);
-                let bytes = (keep == Keep::Bytes && checked.is_ok()).then(|| CallBytes {
-                    input: blob::pack(&input),
-                    output: blob::pack(&out.stdout),
-                });
-                (out, checked, bytes)
-            })
-        })
-        .await
-        .map_err(|e| PolicyError::Internal(format!("plugin task failed: {e}")))?;
-        let outcome = |o: &str| {
-            metrics::counter!(telemetry::PLUGIN_CALLS, "region" => region.to_string(), "hook" => hook.as_str(), "outcome" => o.to_string()).increment(1);
-        };
-        let (out, checked, bytes) = match res {
-            Ok(r) => r,
-            Err(e) => {
-                match (&e, e.limit()) {
-                    (_, Some(limit)) => {
-                        metrics::counter!(telemetry::PLUGIN_LIMIT_HITS, "region" => region.to_string(), "limit" => limit.to_string()).increment(1);
-                        outcome("limit");
-                    }
-                    (CallError::Busy, _) => outcome("busy"),
-                    _ => outcome("error"),
-                }
-                tracing::warn!(region, plugin, hook = hook.as_str(), error = %e, "plugin call failed");
-                return Err(e.into());
-            }
-        };
-        metrics::histogram!(telemetry::PLUGIN_FUEL, "hook" => hook.as_str())
-            .record(out.fuel_used as f64);
-        metrics::histogram!(telemetry::PLUGIN_DURATION, "hook" => hook.as_str())
-            .record(out.duration.as_secs_f64());
-        let value = match checked {
-            Ok(v) => v,
-            Err(m) => {
-                outcome("invalid_output");
-                let log = logs(&out.stderr);
-                let msg = if log.trim().is_empty() {
-                    m
-                } else {
-                    format!(
-                        "{m} (plugin log: {})",
-                        log.trim().chars().take(300).collect::<String>()
-                    )
-                };
-                return Err(PolicyError::Plugin(msg));
-            }
-        };
-        outcome("ok");
-        Ok(Call { out, value, bytes })
+        let res = tokio::task::spawn_blocking(move || call_blocking(&rt, &id, hook, input, keep))
+            .await
+            .map_err(|e| PolicyError::Internal(format!("plugin task failed: {e}")))?;
+        finish(region, plugin, hook, res)
     }
 
     pub async fn active(&self, region: &str, hook: &str) -> Result<Activation, PolicyError> {
@@ -244,21 +327,7 @@ impl Policy {
         let r = region.to_string();
         Ok(self
             .store
-            .run(move |s| {
-                let inputs = s.appraisal_inputs(&r, period, &employees)?;
-                let mut out = Vec::with_capacity(employees.len());
-                let mut skipped = Vec::new();
-                for (e, (rec, reported)) in employees.into_iter().zip(inputs) {
-                    match cases::case(&e, period, rec.as_ref(), reported) {
-                        Ok(c) => out.push(c),
-                        Err(reason) => skipped.push(Skipped {
-                            nip: e.nip,
-                            reason: reason.into(),
-                        }),
-                    }
-                }
-                Ok((out, skipped))
-            })
+            .run(move |s| assemble(s, &r, period, employees))
             .await?)
     }
 
@@ -271,18 +340,10 @@ impl Policy {
         cases: &[Case],
         keep: Keep,
     ) -> Result<Vec<Call>, PolicyError> {
+        let batch = self.config.batch_size.max(1);
         let batches: Vec<Vec<u8>> = cases
-            .chunks(self.config.batch_size.max(1))
-            .map(|chunk| {
-                serde_json::to_vec(&AppraiseRequest {
-                    abi: 1,
-                    hook: "appraise",
-                    region,
-                    config,
-                    cases: chunk,
-                })
-                .map_err(|e| PolicyError::Internal(e.to_string()))
-            })
+            .chunks(batch)
+            .map(|chunk| appraise_request(region, config, chunk))
             .collect::<Result<_, _>>()?;
         let calls: Vec<Result<Call, PolicyError>> = futures::stream::iter(batches)
             .map(|input| self.call(region, plugin, Hook::Appraise, input, keep))
@@ -290,34 +351,7 @@ impl Policy {
             .collect()
             .await;
         let calls: Vec<Call> = calls.into_iter().collect::<Result<_, _>>()?;
-        // One result per case, same order: anything else is the plugin's fault.
-        let mut offset = 0;
-        for call in &calls {
-            let n = cases.len().min(offset + self.config.batch_size.max(1)) - offset;
-            let results = call.value["results"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            if results.len() != n {
-                return Err(PolicyError::Plugin(format!(
-                    "plugin {} answered {} results for {n} cases",
-                    &plugin[..plugin.len().min(12)],
-                    results.len()
-                )));
-            }
-            for (i, r) in results.iter().enumerate() {
-                let want = &cases[offset + i].employee.nip;
-                if r["nip"].as_str() != Some(want.as_str()) {
-                    return Err(PolicyError::Plugin(format!(
-                        "plugin {} answered result {} for nip {} where {want} was asked",
-                        &plugin[..plugin.len().min(12)],
-                        offset + i,
-                        r["nip"]
-                    )));
-                }
-            }
-            offset += n;
-        }
+        check_results(plugin, batch, cases, &calls)?;
         Ok(calls)
     }
 
@@ -345,13 +379,49 @@ impl Policy {
         actor: &str,
     ) -> Result<(Appraisal, PhaseTimes), PolicyError> {
         let t0 = Instant::now();
-        let act = self.active(region, "appraise").await?;
-        let plugin = act.plugin.clone().unwrap_or_default();
-        let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
-        let t1 = Instant::now();
-        let calls = self
-            .run_appraise(region, &plugin, &act.config, &cases, Keep::Bytes)
+        // The active policy, the records and the cases in one blocking hop; when the cases fit
+        // one batch (the single-employee request of an agency's form) the call runs on that
+        // same thread too. Each hop is a hand-off between threads, and they were most of a
+        // single appraisal's host time.
+        let (r, rt, batch) = (
+            region.to_string(),
+            Arc::clone(&self.runtime),
+            self.config.batch_size.max(1),
+        );
+        let prepared = self
+            .store
+            .run(move |s| {
+                let Some(act) = s.active_policy(&r, "appraise")? else {
+                    return Ok(None);
+                };
+                let (cases, skipped) = assemble(s, &r, period, employees)?;
+                let t1 = Instant::now();
+                let single = (!cases.is_empty() && cases.len() <= batch).then(|| {
+                    let plugin = act.plugin.as_deref().unwrap_or_default();
+                    appraise_request(&r, &act.config, &cases)
+                        .map(|input| call_blocking(&rt, plugin, Hook::Appraise, input, Keep::Bytes))
+                });
+                Ok(Some((act, cases, skipped, t1, single)))
+            })
             .await?;
+        let Some((act, cases, skipped, t1, single)) = prepared else {
+            return Err(PolicyError::NoActivePolicy {
+                region: region.into(),
+                hook: "appraise".into(),
+            });
+        };
+        let plugin = act.plugin.clone().unwrap_or_default();
+        let calls = match single {
+            Some(raw) => {
+                let calls = vec![finish(region, &plugin, Hook::Appraise, raw?)?];
+                check_results(&plugin, batch, &cases, &calls)?;
+                calls
+            }
+            None => {
+                self.run_appraise(region, &plugin, &act.config, &cases, Keep::Bytes)
+                    .await?
+            }
+        };
         let t2 = Instant::now();
         let mut times = PhaseTimes {
             assemble: t1 - t0,

@@ -3,6 +3,7 @@
 //! blocking thread so that disk waits never stall the async workers.
 
 mod audit;
+mod auth_cache;
 pub mod blob;
 mod bulk;
 mod decisions;
@@ -71,6 +72,7 @@ pub struct Store {
     db: Database,
     path: PathBuf,
     group: group::GroupCommit,
+    auth: auth_cache::AuthCache,
 }
 
 impl Store {
@@ -97,6 +99,7 @@ impl Store {
             db,
             path,
             group: group::GroupCommit::default(),
+            auth: auth_cache::AuthCache::default(),
         };
         store.init()?;
         Ok(store)

@@ -89,19 +89,33 @@ impl Store {
         Ok(IssuedToken { id, token: secret })
     }
 
+    /// The token a secret belongs to, if it was checked before and not revoked since: no I/O,
+    /// so the async side can call it without a hop to a blocking thread.
+    pub fn authenticate_cached(&self, secret: &str) -> Option<TokenRecord> {
+        self.auth.get(&hash(secret))
+    }
+
     /// The token a secret belongs to, or `None`.
     pub fn authenticate(&self, secret: &str) -> Result<Option<TokenRecord>> {
         let h = hash(secret);
+        if let Some(t) = self.auth.get(&h) {
+            return Ok(Some(t));
+        }
+        let generation = self.auth.generation();
         let tx = self.db.begin_read()?;
         let id = match tx.open_table(TOKEN_BY_HASH)?.get(h.as_str())? {
             Some(id) => id.value().to_string(),
             None => return Ok(None),
         };
         let stored: Option<StoredToken> = get_json(&tx.open_table(TOKENS)?, &id)?;
-        Ok(stored.and_then(|s| {
+        let token = stored.and_then(|s| {
             let same: bool = s.hash.as_bytes().ct_eq(h.as_bytes()).into();
             same.then_some(s.token)
-        }))
+        });
+        if let Some(t) = &token {
+            self.auth.insert(generation, h, t.clone());
+        }
+        Ok(token)
     }
 
     pub fn touch_token(&self, id: &str) -> Result<()> {
@@ -159,6 +173,7 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        self.auth.invalidate();
         Ok(())
     }
 
