@@ -258,6 +258,7 @@ impl Policy {
         let act = self.active(region, "appraise").await?;
         let active = act.plugin.clone().unwrap_or_default();
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
+        let cases = std::sync::Arc::new(cases);
         let (a, c) = futures::join!(
             self.run_appraise(region, &active, &act.config, &cases, Keep::Nothing),
             self.run_appraise(region, candidate, &candidate_config, &cases, Keep::Nothing),
@@ -274,7 +275,11 @@ impl Policy {
                 })
                 .collect()
         };
-        let emps: Vec<CaseEmployee> = cases.into_iter().map(|c| c.employee).collect();
+        // Both calls are done, so this is the only reference and nothing is copied.
+        let emps: Vec<CaseEmployee> = std::sync::Arc::unwrap_or_clone(cases)
+            .into_iter()
+            .map(|c| c.employee)
+            .collect();
         let appraise = compare_appraisals(&emps, &results(a), &results(c));
         Ok(Impact {
             hook: "appraise".into(),

@@ -298,11 +298,31 @@ impl Policy {
         input: Vec<u8>,
         keep: Keep,
     ) -> Result<Call, PolicyError> {
+        self.call_with(region, plugin, hook, move || Ok(input), keep)
+            .await
+    }
+
+    /// [`Policy::call`] with the request built on the blocking thread too, so that the
+    /// batches of a large appraisal are serialised in parallel rather than one after another
+    /// on the async task before the first call starts.
+    async fn call_with<F>(
+        &self,
+        region: &str,
+        plugin: &str,
+        hook: Hook,
+        input: F,
+        keep: Keep,
+    ) -> Result<Call, PolicyError>
+    where
+        F: FnOnce() -> Result<Vec<u8>, PolicyError> + Send + 'static,
+    {
         let rt = Arc::clone(&self.runtime);
         let id = plugin.to_string();
-        let res = tokio::task::spawn_blocking(move || call_blocking(&rt, &id, hook, input, keep))
-            .await
-            .map_err(|e| PolicyError::Internal(format!("plugin task failed: {e}")))?;
+        let res = tokio::task::spawn_blocking(move || {
+            input().map(|input| call_blocking(&rt, &id, hook, input, keep))
+        })
+        .await
+        .map_err(|e| PolicyError::Internal(format!("plugin task failed: {e}")))??;
         finish(region, plugin, hook, res)
     }
 
@@ -337,19 +357,23 @@ impl Policy {
         region: &str,
         plugin: &str,
         config: &Value,
-        cases: &[Case],
+        cases: &Arc<Vec<Case>>,
         keep: Keep,
     ) -> Result<Vec<Call>, PolicyError> {
         let batch = self.config.batch_size.max(1);
-        let batches: Vec<Vec<u8>> = cases
-            .chunks(batch)
-            .map(|chunk| appraise_request(region, config, chunk))
-            .collect::<Result<_, _>>()?;
-        let calls: Vec<Result<Call, PolicyError>> = futures::stream::iter(batches)
-            .map(|input| self.call(region, plugin, Hook::Appraise, input, keep))
-            .buffered(self.config.parallel_calls.max(1))
-            .collect()
-            .await;
+        let config = Arc::new(config.clone());
+        let calls: Vec<Result<Call, PolicyError>> =
+            futures::stream::iter((0..cases.len()).step_by(batch))
+                .map(|start| {
+                    let (cases, config, r) =
+                        (Arc::clone(cases), Arc::clone(&config), region.to_string());
+                    let end = cases.len().min(start + batch);
+                    let input = move || appraise_request(&r, &config, &cases[start..end]);
+                    self.call_with(region, plugin, Hook::Appraise, input, keep)
+                })
+                .buffered(self.config.parallel_calls.max(1))
+                .collect()
+                .await;
         let calls: Vec<Call> = calls.into_iter().collect::<Result<_, _>>()?;
         check_results(plugin, batch, cases, &calls)?;
         Ok(calls)
@@ -411,6 +435,7 @@ impl Policy {
             });
         };
         let plugin = act.plugin.clone().unwrap_or_default();
+        let cases = Arc::new(cases);
         let calls = match single {
             Some(raw) => {
                 let calls = vec![finish(region, &plugin, Hook::Appraise, raw?)?];
@@ -518,7 +543,7 @@ impl Policy {
     ) -> Result<Value, PolicyError> {
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
         let calls = self
-            .run_appraise(region, plugin, config, &cases, Keep::Nothing)
+            .run_appraise(region, plugin, config, &Arc::new(cases), Keep::Nothing)
             .await?;
         let mut response = serde_json::Map::new();
         let mut results = Vec::new();

@@ -73,6 +73,44 @@ pub struct CallBytes {
     pub output: Packed,
 }
 
+/// Below this many decisions they are encoded on the writing thread.
+const PARALLEL_ENCODE_FROM: usize = 4096;
+
+/// Every decision's row (JSON). A region-wide appraisal encodes 100,000 of them inside the one
+/// write transaction, where nothing else can run in parallel; spreading the encoding over the
+/// cores took that share off the single writer.
+fn encode_all(decisions: &[Decision], parallel_from: usize) -> Result<Vec<Vec<u8>>> {
+    let encode = |part: &[Decision]| -> Result<Vec<Vec<u8>>> {
+        part.iter()
+            .map(|d| {
+                serde_json::to_vec(d)
+                    .map_err(|e| StoreError::Db(format!("cannot encode record: {e}")))
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get().min(4))
+        .unwrap_or(1);
+    if decisions.len() < parallel_from || threads < 2 {
+        return encode(decisions);
+    }
+    let size = decisions.len().div_ceil(threads);
+    std::thread::scope(|sc| {
+        let parts: Vec<_> = decisions
+            .chunks(size)
+            .map(|part| sc.spawn(move || encode(part)))
+            .collect();
+        let mut rows = Vec::with_capacity(decisions.len());
+        for p in parts {
+            rows.extend(
+                p.join()
+                    .map_err(|_| StoreError::Db("an encoding thread panicked".into()))??,
+            );
+        }
+        Ok(rows)
+    })
+}
+
 fn unpack_row(what: &str, sha: &str, stored: &[u8]) -> Result<Vec<u8>> {
     blob::unpack(stored).map_err(|e| StoreError::Corrupt(format!("{what} `{sha}`: {e}")))
 }
@@ -119,14 +157,12 @@ impl Store {
                 tx.open_table(COUNTERS)?
                     .insert("decision", first + decisions.len() as u64 - 1)?;
             }
-            let mut buf = Vec::with_capacity(1024);
             for (i, d) in decisions.iter_mut().enumerate() {
-                let seq = first + i as u64;
-                d.id = format!("dec-{seq:012}");
-                buf.clear();
-                serde_json::to_writer(&mut buf, &*d)
-                    .map_err(|e| StoreError::Db(format!("cannot encode record: {e}")))?;
-                t.insert(d.id.as_str(), buf.as_slice())?;
+                d.id = format!("dec-{:012}", first + i as u64);
+            }
+            let rows = encode_all(decisions, PARALLEL_ENCODE_FROM)?;
+            for (d, row) in decisions.iter().zip(&rows) {
+                t.insert(d.id.as_str(), row.as_slice())?;
                 if let (Some(nip), Some(end)) = (&d.nip, &d.period_end) {
                     let key = format!("{}/{nip}/{end}/{}", d.region, d.id);
                     idx.insert(key.as_str(), d.id.as_str())?;
@@ -216,5 +252,30 @@ impl Store {
                 .and_then(|p| p.as_str())
                 .map(str::to_string)
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_encoding_keeps_every_row_in_order() {
+        let decisions: Vec<Decision> = (0..1000)
+            .map(|i| {
+                let mut d = Decision::sample(
+                    &format!("1990010120150310{:02}", i % 100),
+                    serde_json::json!({"i": i}),
+                );
+                d.id = format!("dec-{i:012}");
+                d
+            })
+            .collect();
+        let one = encode_all(&decisions, usize::MAX).expect("sequential");
+        let many = encode_all(&decisions, 1).expect("parallel");
+        assert_eq!(one, many);
+        for (d, row) in decisions.iter().zip(&many) {
+            assert_eq!(row, &serde_json::to_vec(d).expect("json"));
+        }
     }
 }
