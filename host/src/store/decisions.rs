@@ -80,34 +80,13 @@ const PARALLEL_ENCODE_FROM: usize = 4096;
 /// write transaction, where nothing else can run in parallel; spreading the encoding over the
 /// cores took that share off the single writer.
 fn encode_all(decisions: &[Decision], parallel_from: usize) -> Result<Vec<Vec<u8>>> {
-    let encode = |part: &[Decision]| -> Result<Vec<Vec<u8>>> {
+    super::in_parts(decisions, parallel_from, "decision encoding", |part| {
         part.iter()
             .map(|d| {
                 serde_json::to_vec(d)
                     .map_err(|e| StoreError::Db(format!("cannot encode record: {e}")))
             })
             .collect()
-    };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get().min(4))
-        .unwrap_or(1);
-    if decisions.len() < parallel_from || threads < 2 {
-        return encode(decisions);
-    }
-    let size = decisions.len().div_ceil(threads);
-    std::thread::scope(|sc| {
-        let parts: Vec<_> = decisions
-            .chunks(size)
-            .map(|part| sc.spawn(move || encode(part)))
-            .collect();
-        let mut rows = Vec::with_capacity(decisions.len());
-        for p in parts {
-            rows.extend(
-                p.join()
-                    .map_err(|_| StoreError::Db("an encoding thread panicked".into()))??,
-            );
-        }
-        Ok(rows)
     })
 }
 

@@ -265,6 +265,47 @@ pub(crate) fn page_json<T: DeserializeOwned>(
 }
 
 /// Takes the next value of a named counter inside a write transaction.
+/// Threads of one [`in_parts`] run, at most.
+const MAX_PART_THREADS: usize = 4;
+
+/// `f` over `items` in up to [`MAX_PART_THREADS`] parts on scoped threads, the parts' results
+/// joined in order; on the calling thread below `parallel_from` items, where starting threads
+/// costs more than it saves. For the per-row work of a region-wide appraisal (decoding records,
+/// encoding decisions) that would otherwise hold one core while the others wait.
+pub(crate) fn in_parts<T, U, F>(
+    items: &[T],
+    parallel_from: usize,
+    what: &str,
+    f: F,
+) -> Result<Vec<U>>
+where
+    T: Sync,
+    U: Send,
+    F: Fn(&[T]) -> Result<Vec<U>> + Sync,
+{
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get().min(MAX_PART_THREADS))
+        .unwrap_or(1);
+    if items.len() < parallel_from || threads < 2 {
+        return f(items);
+    }
+    let size = items.len().div_ceil(threads);
+    std::thread::scope(|sc| {
+        let parts: Vec<_> = items
+            .chunks(size)
+            .map(|part| sc.spawn(|| f(part)))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for p in parts {
+            let part = p
+                .join()
+                .map_err(|_| StoreError::Db(format!("a {what} thread panicked")))??;
+            out.extend(part);
+        }
+        Ok(out)
+    })
+}
+
 pub(crate) fn next_seq(tx: &redb::WriteTransaction, name: &str) -> Result<u64> {
     let mut t = tx.open_table(tables::COUNTERS)?;
     let n = t.get(name)?.map(|v| v.value()).unwrap_or(0) + 1;

@@ -449,38 +449,15 @@ impl Store {
             }
             Ok(out)
         };
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get().min(MAX_READ_THREADS))
-            .unwrap_or(1);
-        if employees.len() < parallel_from || threads < 2 {
-            return read(employees);
-        }
         // A region-wide appraisal reads tens of thousands of rows and decodes their JSON: on
         // one thread that was a fifth of a 100k-employee batch. The parts share the one read
         // transaction, so they still see one snapshot.
-        let size = employees.len().div_ceil(threads);
-        std::thread::scope(|sc| {
-            let parts: Vec<_> = employees
-                .chunks(size)
-                .map(|part| sc.spawn(|| read(part)))
-                .collect();
-            let mut out = Vec::with_capacity(employees.len());
-            for p in parts {
-                let part = p
-                    .join()
-                    .map_err(|_| StoreError::Db("a record reader thread panicked".into()))??;
-                out.extend(part);
-            }
-            Ok(out)
-        })
+        super::in_parts(employees, parallel_from, "record reader", read)
     }
 }
 
-/// Below this many employees the records are read on the calling thread: starting threads
-/// costs more than it saves.
+/// Below this many employees the records are read on the calling thread.
 const PARALLEL_READ_FROM: usize = 4096;
-/// Reader threads of one large read, at most.
-const MAX_READ_THREADS: usize = 4;
 
 /// Distinct weekdays with a report, from the keys alone (`region/nip/date/seq`).
 fn count_days(
