@@ -142,6 +142,7 @@ fn batch(counts: &Counts) {
     let mut sorted = nips.clone();
     sorted.sort();
     for (r, nip) in appraisal.results.iter().zip(&sorted) {
+        let r: serde_json::Value = serde_json::from_str(r.get()).expect("a result is JSON");
         assert_eq!(r["nip"].as_str(), Some(nip.as_str()));
         assert!(
             r["decision_id"].is_string() && r["predikat"].is_string(),

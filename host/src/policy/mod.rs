@@ -6,21 +6,25 @@ pub mod cases;
 pub mod impact;
 pub mod output;
 pub mod replay;
+pub mod typed;
 
 use crate::domain::date::Date;
 use crate::domain::now_rfc3339;
 use crate::domain::period::Period;
 use crate::domain::records::Employee;
 use crate::store::blob;
+use crate::store::raw_output;
 use crate::store::{Activation, CallBytes, Decision, Store, StoreError};
 use crate::telemetry;
 use cases::{AppraiseRequest, Case, RotateRequest};
 use futures::StreamExt;
 use kinerja_runtime::{CallError, CallOutput, Hook, Runtime};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use typed::RawResult;
 use utoipa::ToSchema;
 
 /// Why an evaluation did not happen.
@@ -66,9 +70,9 @@ pub struct Skipped {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Appraisal {
     pub plugin: String,
-    /// The plugin's results, each with its `decision_id`.
+    /// The plugin's results as it wrote them, each with its `decision_id` added.
     #[schema(value_type = Vec<Object>)]
-    pub results: Vec<Value>,
+    pub results: Vec<Box<RawValue>>,
     pub skipped: Vec<Skipped>,
 }
 
@@ -92,9 +96,18 @@ pub struct PhaseTimes {
 /// One finished plugin call and what it was given.
 struct Call {
     out: CallOutput,
+    /// The checked response, for calls whose results are not stored (`Null` when they are).
     value: Value,
+    /// The checked results as written, for appraisals whose results are stored.
+    raw: Option<Vec<RawResult>>,
     /// The request and stdout, packed for storage; only for calls whose results are kept.
     bytes: Option<CallBytes>,
+}
+
+/// A checked response: a JSON tree, or for a stored appraisal its results as written.
+enum Checked {
+    Value(Value),
+    Raw(Vec<RawResult>),
 }
 
 /// Whether a call's bytes will be stored with its decisions (and so are packed on the worker
@@ -116,13 +129,18 @@ fn logs(b: &[u8]) -> String {
 
 /// What a call left on its blocking thread: the output, the checked response, and the packed
 /// bytes when they are kept.
-type RawCall = Result<(CallOutput, Result<Value, String>, Option<CallBytes>), CallError>;
+type RawCall = Result<(CallOutput, Result<Checked, String>, Option<CallBytes>), CallError>;
 
 /// The blocking half of a call. The response is parsed, schema-checked and packed on the same
 /// thread as the call: on the async worker it serialised every batch's work behind the others.
 fn call_blocking(rt: &Runtime, id: &str, hook: Hook, input: Vec<u8>, keep: Keep) -> RawCall {
     rt.call(id, hook, &input).map(|out| {
-        let checked = output::check(id, hook.as_str(), &out.stdout);
+        let checked = match (hook, keep) {
+            (Hook::Appraise, Keep::Bytes) => {
+                output::check_appraise(id, &out.stdout).map(Checked::Raw)
+            }
+            _ => output::check(id, hook.as_str(), &out.stdout).map(Checked::Value),
+        };
         let bytes = (keep == Keep::Bytes && checked.is_ok()).then(|| CallBytes {
             input: blob::pack(&input),
             output: blob::pack(&out.stdout),
@@ -155,7 +173,7 @@ fn finish(region: &str, plugin: &str, hook: Hook, res: RawCall) -> Result<Call, 
         .record(out.fuel_used as f64);
     metrics::histogram!(telemetry::PLUGIN_DURATION, "hook" => hook.as_str())
         .record(out.duration.as_secs_f64());
-    let value = match checked {
+    let checked = match checked {
         Ok(v) => v,
         Err(m) => {
             outcome("invalid_output");
@@ -172,7 +190,16 @@ fn finish(region: &str, plugin: &str, hook: Hook, res: RawCall) -> Result<Call, 
         }
     };
     outcome("ok");
-    Ok(Call { out, value, bytes })
+    let (value, raw) = match checked {
+        Checked::Value(v) => (v, None),
+        Checked::Raw(r) => (Value::Null, Some(r)),
+    };
+    Ok(Call {
+        out,
+        value,
+        raw,
+        bytes,
+    })
 }
 
 /// The cases of `employees` from one read of their records, in their order, and those skipped
@@ -222,29 +249,53 @@ fn check_results(
     let mut offset = 0;
     for call in calls {
         let n = cases.len().min(offset + batch) - offset;
-        let results = call.value["results"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        if results.len() != n {
+        let nips: Vec<Option<&str>> = match &call.raw {
+            Some(raw) => raw.iter().map(|r| Some(r.nip.as_str())).collect(),
+            None => call.value["results"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .map(|r| r["nip"].as_str())
+                .collect(),
+        };
+        if nips.len() != n {
             return Err(PolicyError::Plugin(format!(
                 "plugin {short} answered {} results for {n} cases",
-                results.len()
+                nips.len()
             )));
         }
-        for (i, r) in results.iter().enumerate() {
+        for (i, nip) in nips.into_iter().enumerate() {
             let want = &cases[offset + i].employee.nip;
-            if r["nip"].as_str() != Some(want.as_str()) {
+            if nip != Some(want.as_str()) {
                 return Err(PolicyError::Plugin(format!(
                     "plugin {short} answered result {} for nip {} where {want} was asked",
                     offset + i,
-                    r["nip"]
+                    nip.map_or_else(|| "(none)".to_string(), |n| format!("\"{n}\""))
                 )));
             }
         }
         offset += n;
     }
     Ok(())
+}
+
+/// A result as written with `"decision_id"` put first: the object is spliced, not parsed.
+fn with_decision_id(raw: Box<RawValue>, id: &str) -> Result<Box<RawValue>, PolicyError> {
+    let text = raw.get();
+    let Some(rest) = text.strip_prefix('{') else {
+        return Err(PolicyError::Internal(
+            "a stored appraisal result is not an object".into(),
+        ));
+    };
+    let sep = if rest.trim_start().starts_with('}') {
+        ""
+    } else {
+        ","
+    };
+    // Ids are `dec-` and digits: nothing to escape.
+    let spliced = format!("{{\"decision_id\":\"{id}\"{sep}{rest}");
+    RawValue::from_string(spliced).map_err(|e| PolicyError::Internal(e.to_string()))
 }
 
 impl From<CallError> for PolicyError {
@@ -459,14 +510,10 @@ impl Policy {
         let at = now_rfc3339();
         let by = Some(actor.to_string());
         let (period_s, end_s) = (Some(period.to_string()), Some(period.end().to_string()));
-        let mut k = 0;
         for mut call in calls {
             times.in_plugin += call.out.duration;
             times.fuel += call.out.fuel_used;
-            let results = match call.value.get_mut("results").map(Value::take) {
-                Some(Value::Array(r)) => r,
-                _ => Vec::new(),
-            };
+            let results = call.raw.take().unwrap_or_default();
             let bytes = call
                 .bytes
                 .take()
@@ -481,9 +528,10 @@ impl Policy {
                     plugin: plugin.clone(),
                     input_sha256: bytes.input.sha256.clone(),
                     output_sha256: bytes.output.sha256.clone(),
-                    output: r,
+                    output: r.raw,
                     case_index: Some(i),
-                    nip: Some(cases[k].employee.nip.clone()),
+                    // `check_results` made sure it is the case's NIP.
+                    nip: Some(r.nip),
                     period: period_s.clone(),
                     period_end: end_s.clone(),
                     as_of: None,
@@ -493,7 +541,6 @@ impl Policy {
                     at: at.clone(),
                     by: by.clone(),
                 });
-                k += 1;
             }
             kept.push(bytes);
         }
@@ -504,14 +551,8 @@ impl Policy {
             .await?;
         let results = decisions
             .into_iter()
-            .map(|d| {
-                let mut r = d.output;
-                if let Some(o) = r.as_object_mut() {
-                    o.insert("decision_id".into(), Value::String(d.id));
-                }
-                r
-            })
-            .collect();
+            .map(|d| with_decision_id(d.output, &d.id))
+            .collect::<Result<_, _>>()?;
         times.store = t2.elapsed();
         tracing::debug!(
             region,
@@ -660,7 +701,7 @@ impl Policy {
             plugin: plugin.clone(),
             input_sha256: bytes.input.sha256.clone(),
             output_sha256: bytes.output.sha256.clone(),
-            output: call.value.clone(),
+            output: raw_output(&call.value),
             case_index: None,
             nip: None,
             period: None,

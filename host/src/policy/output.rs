@@ -1,6 +1,7 @@
 //! Checking what a plugin wrote: UTF-8, JSON, a deliberate refusal, and the hook's response
 //! schema from `schemas/plugin/`. Each failure is a sentence naming the plugin and the cause.
 
+use super::typed::{self, RawResult};
 use jsonschema::Validator;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -76,6 +77,30 @@ pub fn check(plugin: &str, hook: &str, stdout: &[u8]) -> Result<Value, String> {
     Ok(value)
 }
 
+/// [`check`] for an appraise response whose results are kept as written: the typed path
+/// when it accepts, else the schema check (which names the problem, or accepts something the
+/// typed path leaves to it, such as a duplicated key).
+pub fn check_appraise(plugin: &str, stdout: &[u8]) -> Result<Vec<RawResult>, String> {
+    if let Some(results) = typed::appraise_results(stdout) {
+        return Ok(results);
+    }
+    let value = check(plugin, "appraise", stdout)?;
+    let results = value["results"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    results
+        .iter()
+        .map(|r| {
+            let raw = serde_json::value::to_raw_value(r).map_err(|e| e.to_string())?;
+            Ok(RawResult {
+                nip: r["nip"].as_str().unwrap_or_default().to_string(),
+                raw,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +122,12 @@ mod tests {
         assert!(check("abc", "rotate", br#"{"talent":[],"moves":[],"flags":[]}"#).is_ok());
         let ok = br#"{"results":[{"nip":"1","hasil_kerja":"sesuai","perilaku_kerja":"sesuai","predikat":"baik","score":90.0,"components":[],"recommendations":[],"explanation":"x"}]}"#;
         assert!(check("abc", "appraise", ok).is_ok());
+        let dup = br#"{"results":[],"results":[{"nip":"1","hasil_kerja":"sesuai","perilaku_kerja":"sesuai","predikat":"baik","score":90.0,"components":[],"recommendations":[],"explanation":"x"}]}"#;
+        let kept = check_appraise("abc", dup).expect("the schema check accepts it");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].nip, "1");
+        assert!(check_appraise("abc", br#"{"results":"x"}"#)
+            .unwrap_err()
+            .contains("schema"));
     }
 }

@@ -74,7 +74,7 @@ fn subject_matches(d: &Decision, request: Option<&Value>) -> bool {
             let nip = d.nip.as_deref();
             case["employee"]["nip"].as_str() == nip
                 && case["period"]["id"].as_str() == d.period.as_deref()
-                && d.output["nip"].as_str() == nip
+                && d.output_value()["nip"].as_str() == nip
         }
         ("rotate", None) => req["as_of"].as_str() == d.as_of.as_deref(),
         _ => false,
@@ -122,7 +122,7 @@ pub fn judge(
             }
             match serde_json::from_slice::<Value>(stdout) {
                 Ok(whole) => {
-                    part_ok = part(d, &whole) == Some(&d.output);
+                    part_ok = part(d, &whole) == Some(&d.output_value());
                     if !part_ok {
                         mismatches.push(match d.case_index {
                             Some(i) => format!(

@@ -5,6 +5,7 @@ use super::tables::*;
 use super::{from_json, get_json, next_seq, prefix_end, Result, Store, StoreError};
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -18,9 +19,12 @@ pub struct Decision {
     pub input_sha256: String,
     /// SHA-256 of the plugin's whole stdout for that call; a replay compares against it.
     pub output_sha256: String,
-    /// This decision's part of the output: one appraisal result, or the whole rotate response.
+    /// This decision's part of the output: one appraisal result as the plugin wrote it, or
+    /// the whole rotate response.
+    // Raw, not a `Value`: parsing each of a batch's results into a tree and encoding it again
+    // for the row cost more than the plugin call.
     #[schema(value_type = Object)]
-    pub output: serde_json::Value,
+    pub output: Box<RawValue>,
     /// Position of this case in the call's `cases` (appraisals).
     pub case_index: Option<usize>,
     pub nip: Option<String>,
@@ -35,11 +39,38 @@ pub struct Decision {
     pub by: Option<String>,
 }
 
+impl Decision {
+    /// The output as a JSON tree, for the few readers that look inside it (replay, the
+    /// distribution check); `Null` if the stored bytes are not JSON.
+    pub fn output_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.output.get()).unwrap_or_default()
+    }
+
+    /// The predikat of an appraisal decision, read without building the whole output.
+    pub fn predikat(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct P {
+            predikat: Option<String>,
+        }
+        serde_json::from_str::<P>(self.output.get())
+            .ok()
+            .and_then(|p| p.predikat)
+    }
+}
+
+/// `v` as a raw output; a `Value` always encodes.
+pub fn raw_output(v: &serde_json::Value) -> Box<RawValue> {
+    serde_json::value::to_raw_value(v).unwrap_or_else(|_| {
+        RawValue::from_string("null".into()).unwrap_or_else(|_| unreachable!("null is JSON"))
+    })
+}
+
 #[cfg(test)]
 impl Decision {
     /// An appraise decision of `nip` for 2026 with `output`, the rest empty: tests change
     /// what they are about.
     pub(crate) fn sample(nip: &str, output: serde_json::Value) -> Decision {
+        let output = raw_output(&output);
         Decision {
             id: String::new(),
             region: "jambi".into(),
@@ -225,12 +256,7 @@ impl Store {
         let Some(row) = last else { return Ok(None) };
         let (_, id) = row?;
         let d: Option<Decision> = get_json(&tx.open_table(DECISIONS)?, id.value())?;
-        Ok(d.and_then(|d| {
-            d.output
-                .get("predikat")
-                .and_then(|p| p.as_str())
-                .map(str::to_string)
-        }))
+        Ok(d.and_then(|d| d.predikat()))
     }
 }
 

@@ -150,7 +150,7 @@ mod tests {
                 for (i, d) in ds.iter().enumerate() {
                     assert_eq!(d.nip.as_deref(), Some(format!("{tag}-{i}").as_str()));
                     let stored = store.decision(&d.id).expect("stored");
-                    assert_eq!(stored.output, d.output);
+                    assert_eq!(stored.output.get(), d.output.get());
                     ids.insert(d.id.clone());
                 }
                 let (input, _) = store

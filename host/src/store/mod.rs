@@ -16,7 +16,7 @@ mod tokens;
 
 pub use audit::AuditEvent;
 pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
-pub use decisions::{CallBytes, Decision, StoredAppraisal};
+pub use decisions::{raw_output, CallBytes, Decision, StoredAppraisal};
 pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
 pub use records::{ActivityQuery, Page};

@@ -149,11 +149,7 @@ impl Store {
                 };
                 let d: super::Decision = from_json(d.value())?;
                 if d.period.as_deref() == Some(period_s.as_str()) {
-                    predikat = d
-                        .output
-                        .get("predikat")
-                        .and_then(|p| p.as_str())
-                        .map(str::to_string);
+                    predikat = d.predikat();
                     break;
                 }
             }

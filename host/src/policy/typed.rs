@@ -1,0 +1,298 @@
+//! The fast path of the appraise response check: the response is read into borrowed, typed
+//! fields instead of a `serde_json::Value` tree, and each result is kept as the bytes the
+//! plugin wrote. Building a `Value` per result (a map and a string per field) and encoding it
+//! again for the decision row was a fifth of a region-wide appraisal's CPU.
+//!
+//! This path only ever *accepts*. It is exactly as strict as `schemas/plugin/appraise.response.json`
+//! or stricter (a test mutates valid responses field by field and checks that whatever it
+//! accepts the schema accepts too); anything it does not accept goes through the schema check,
+//! which decides and names the problem.
+
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// One appraisal result: its NIP, and the result as the plugin wrote it.
+#[derive(Debug)]
+pub struct RawResult {
+    pub nip: String,
+    pub raw: Box<RawValue>,
+}
+
+/// Any JSON string, read without copying it.
+struct AnyStr;
+
+impl<'de> Deserialize<'de> for AnyStr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = AnyStr;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<AnyStr, E> {
+                Ok(AnyStr)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A field that is present, whatever its value (`null` included): the schema check treats
+/// `"error": null` as a refusal, so must this.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(d).map(|_| true)
+}
+
+/// A string that is not `null` when present (`Option<AnyStr>` would take `null` as absent,
+/// which the schema does not allow for `subject`).
+fn some_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<AnyStr>, D::Error> {
+    AnyStr::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+struct Response<'a> {
+    #[serde(borrow)]
+    results: Vec<&'a RawValue>,
+    #[serde(default, deserialize_with = "present")]
+    error: bool,
+}
+
+#[derive(Deserialize)]
+struct Result1<'a> {
+    #[serde(borrow)]
+    nip: Cow<'a, str>,
+    #[serde(borrow)]
+    hasil_kerja: Cow<'a, str>,
+    #[serde(borrow)]
+    perilaku_kerja: Cow<'a, str>,
+    #[serde(borrow)]
+    predikat: Cow<'a, str>,
+    #[allow(dead_code)]
+    score: f64,
+    #[serde(borrow)]
+    components: Vec<&'a RawValue>,
+    #[serde(borrow)]
+    recommendations: Vec<&'a RawValue>,
+    #[allow(dead_code)]
+    explanation: AnyStr,
+    #[allow(dead_code)]
+    tpp_percent: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Component {
+    name: AnyStr,
+    value: f64,
+    weight: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct Recommendation<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, deserialize_with = "some_str")]
+    subject: Option<AnyStr>,
+}
+
+const RATINGS: [&str; 3] = ["di_atas", "sesuai", "di_bawah"];
+const PREDIKAT: [&str; 5] = [
+    "sangat_baik",
+    "baik",
+    "butuh_perbaikan",
+    "kurang",
+    "sangat_kurang",
+];
+const KINDS: [&str; 4] = ["reward", "coaching", "dialog", "training"];
+
+/// Serde also reads a struct from a JSON array (by position); the schema wants objects.
+fn object(raw: &RawValue) -> bool {
+    raw.get().starts_with('{')
+}
+
+fn typed<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Option<T> {
+    if !object(raw) {
+        return None;
+    }
+    serde_json::from_str(raw.get()).ok()
+}
+
+fn result(raw: &RawValue) -> Option<RawResult> {
+    let r: Result1 = typed(raw)?;
+    let ok = RATINGS.contains(&r.hasil_kerja.as_ref())
+        && RATINGS.contains(&r.perilaku_kerja.as_ref())
+        && PREDIKAT.contains(&r.predikat.as_ref())
+        && r.components.iter().all(|c| typed::<Component>(c).is_some())
+        && r.recommendations.iter().all(|c| {
+            typed::<Recommendation>(c).is_some_and(|rec| {
+                KINDS.contains(&rec.kind.as_ref())
+                    && (rec.kind != "training" || rec.subject.is_some())
+            })
+        });
+    ok.then(|| RawResult {
+        nip: r.nip.into_owned(),
+        raw: raw.to_owned(),
+    })
+}
+
+/// The results of a valid appraise response, or `None` when this path cannot tell (the
+/// caller then runs the schema check, which decides).
+pub fn appraise_results(stdout: &[u8]) -> Option<Vec<RawResult>> {
+    let text = std::str::from_utf8(stdout).ok()?;
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let resp: Response = serde_json::from_str(text).ok()?;
+    if resp.error {
+        return None;
+    }
+    resp.results.into_iter().map(result).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn valid() -> Value {
+        json!({"results": [{
+            "nip": "199001012015031001",
+            "hasil_kerja": "sesuai",
+            "perilaku_kerja": "di_atas",
+            "predikat": "baik",
+            "score": 90.5,
+            "components": [{"name": "capaian", "value": 101.25, "weight": 0.6}, {"name": "x", "value": 1}],
+            "recommendations": [{"kind": "training", "subject": "SQL"}, {"kind": "reward"}],
+            "explanation": "ok",
+            "tpp_percent": 100,
+            "extra": {"kept": true}
+        }], "plugin_note": 1})
+    }
+
+    fn schema_valid(v: &Value) -> bool {
+        super::super::output::check("p", "appraise", v.to_string().as_bytes()).is_ok()
+    }
+
+    fn fast(v: &Value) -> bool {
+        appraise_results(v.to_string().as_bytes()).is_some()
+    }
+
+    /// Replacements tried at every position of a valid response.
+    fn replacements() -> Vec<Option<Value>> {
+        vec![
+            None,
+            Some(Value::Null),
+            Some(json!(true)),
+            Some(json!(0)),
+            Some(json!(-1.5)),
+            Some(json!("")),
+            Some(json!("sesuai")),
+            Some(json!("baik")),
+            Some(json!("training")),
+            Some(json!([])),
+            Some(json!(["a", 1])),
+            Some(json!({})),
+            Some(json!({"sesuai": null})),
+        ]
+    }
+
+    /// Every path to a value inside `v` (object keys and array indices).
+    fn paths(v: &Value, at: Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(at.clone());
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, c)| {
+                let mut p = at.clone();
+                p.push(k.clone());
+                paths(c, p, out)
+            }),
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| {
+                let mut p = at.clone();
+                p.push(i.to_string());
+                paths(c, p, out)
+            }),
+            _ => {}
+        }
+    }
+
+    fn mutate(v: &mut Value, path: &[String], with: &Option<Value>) {
+        let Some((last, init)) = path.split_last() else {
+            if let Some(w) = with {
+                *v = w.clone();
+            }
+            return;
+        };
+        let mut cur = v;
+        for k in init {
+            cur = match cur {
+                Value::Object(m) => &mut m[k.as_str()],
+                Value::Array(a) => &mut a[k.parse::<usize>().expect("index")],
+                _ => return,
+            };
+        }
+        match (cur, with) {
+            (Value::Object(m), None) => {
+                m.remove(last.as_str());
+            }
+            (Value::Object(m), Some(w)) => {
+                m.insert(last.clone(), w.clone());
+            }
+            (Value::Array(a), None) => {
+                a.remove(last.parse::<usize>().expect("index"));
+            }
+            (Value::Array(a), Some(w)) => a[last.parse::<usize>().expect("index")] = w.clone(),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn accepts_a_valid_response_and_keeps_its_bytes() {
+        let v = valid();
+        let text = v.to_string();
+        let got = appraise_results(text.as_bytes()).expect("accepted");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].nip, "199001012015031001");
+        assert_eq!(got[0].raw.get(), v["results"][0].to_string());
+    }
+
+    /// Whatever the fast path accepts, the schema accepts: every field of a valid response is
+    /// removed or replaced by values of every JSON type, and the two checks are compared.
+    #[test]
+    fn never_accepts_what_the_schema_refuses() {
+        let base = valid();
+        let mut all = Vec::new();
+        paths(&base, Vec::new(), &mut all);
+        let mut refused_by_schema = 0;
+        for path in &all {
+            for with in replacements() {
+                let mut v = base.clone();
+                mutate(&mut v, path, &with);
+                let schema = schema_valid(&v);
+                refused_by_schema += usize::from(!schema);
+                assert!(
+                    !fast(&v) || schema,
+                    "fast path accepted what the schema refuses: {path:?} -> {with:?}: {v}"
+                );
+            }
+        }
+        assert!(
+            refused_by_schema > 50,
+            "the mutations reach the schema's rules"
+        );
+    }
+
+    #[test]
+    fn leaves_refusals_arrays_and_odd_encodings_to_the_schema_check() {
+        for text in [
+            r#"{"results": [], "error": null}"#,
+            r#"{"error": {"message": "no"}}"#,
+            r#"[[]]"#,
+            r#"{"results": [], "results": []}"#,
+            "{\"results\": [\"\\u00ff\"]}",
+        ] {
+            assert!(appraise_results(text.as_bytes()).is_none(), "{text}");
+        }
+        assert!(appraise_results(br#"{"results": []}"#).is_some_and(|r| r.is_empty()));
+    }
+}
