@@ -100,7 +100,7 @@ impl Store {
                         updated_at: updated_at.clone(),
                     };
                     let key = format!("{region}/{}/{period}", rec.nip);
-                    periods.insert(key.as_str(), to_json(&rec)?.as_slice())?;
+                    periods.insert(key.as_str(), super::period_row::encode(&rec)?.as_slice())?;
                 }
             }
         }

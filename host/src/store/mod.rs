@@ -9,6 +9,7 @@ mod bulk;
 mod decisions;
 mod group;
 mod org;
+mod period_row;
 mod plugins;
 mod records;
 pub mod tables;
@@ -238,6 +239,18 @@ pub(crate) fn page_json<T: DeserializeOwned>(
     prefix: &str,
     cursor: Option<&str>,
     limit: usize,
+    keep: impl FnMut(&T) -> bool,
+) -> Result<Page<T>> {
+    page_rows(t, prefix, cursor, limit, from_json, keep)
+}
+
+/// [`page_json`] with the row decoder given, for tables whose rows are not plain JSON of `T`.
+pub(crate) fn page_rows<T>(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    prefix: &str,
+    cursor: Option<&str>,
+    limit: usize,
+    decode: impl Fn(&[u8]) -> Result<T>,
     mut keep: impl FnMut(&T) -> bool,
 ) -> Result<Page<T>> {
     let end = prefix_end(prefix);
@@ -250,7 +263,7 @@ pub(crate) fn page_json<T: DeserializeOwned>(
     let mut last_key = None;
     for row in t.range::<&str>(start.as_str()..end.as_str())? {
         let (k, v) = row?;
-        let item: T = from_json(v.value())?;
+        let item: T = decode(v.value())?;
         if !keep(&item) {
             continue;
         }

@@ -1,7 +1,10 @@
 //! Agencies, positions, employees, period records and activity reports.
 
+use super::period_row;
 use super::tables::*;
-use super::{from_json, get_json, page_json, prefix_end, to_json, Result, Store, StoreError};
+use super::{
+    from_json, get_json, page_json, page_rows, prefix_end, to_json, Result, Store, StoreError,
+};
 use crate::domain::date::Date;
 use crate::domain::period::Period;
 use crate::domain::records::*;
@@ -276,7 +279,7 @@ impl Store {
         };
         let key = format!("{region}/{nip}/{period}");
         tx.open_table(PERIODS)?
-            .insert(key.as_str(), to_json(&rec)?.as_slice())?;
+            .insert(key.as_str(), period_row::encode(&rec)?.as_slice())?;
         tx.commit()?;
         Ok(rec)
     }
@@ -284,7 +287,7 @@ impl Store {
     pub fn period(&self, region: &str, nip: &str, period: Period) -> Result<PeriodRecord> {
         self.employee(region, nip)?;
         let tx = self.db.begin_read()?;
-        get_json(
+        period_row::get(
             &tx.open_table(PERIODS)?,
             &format!("{region}/{nip}/{period}"),
         )?
@@ -299,7 +302,7 @@ impl Store {
         period: Period,
     ) -> Result<Option<PeriodRecord>> {
         let tx = self.db.begin_read()?;
-        get_json(
+        period_row::get(
             &tx.open_table(PERIODS)?,
             &format!("{region}/{nip}/{period}"),
         )
@@ -314,11 +317,12 @@ impl Store {
     ) -> Result<Page<PeriodRecord>> {
         self.employee(region, nip)?;
         let tx = self.db.begin_read()?;
-        page_json(
+        page_rows(
             &tx.open_table(PERIODS)?,
             &format!("{region}/{nip}/"),
             cursor,
             limit,
+            period_row::decode,
             |_| true,
         )
     }
@@ -440,7 +444,7 @@ impl Store {
                 use std::fmt::Write;
                 key.clear();
                 let _ = write!(key, "{region}/{}/{period}", e.nip);
-                let rec: Option<PeriodRecord> = get_json(&periods, &key)?;
+                let rec = period_row::get(&periods, &key)?;
                 let reported = match &rec {
                     Some(_) => count_days(&acts, region, &e.nip, start, end)?,
                     None => 0,

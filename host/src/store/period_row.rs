@@ -1,0 +1,118 @@
+//! The stored form of a period record. The API shape ([`PeriodRecord`]) flattens the SKP
+//! input into the record, and serde reads a flattened struct by first buffering every field
+//! into an intermediate tree: that doubled the decoding of the largest row a region-wide
+//! appraisal reads, once per employee. Rows are therefore written with the input nested, under
+//! a version field that comes first; rows written before (flattened) are still read.
+
+use super::{from_json, to_json, Result, StoreError};
+use crate::domain::date::Date;
+use crate::domain::records::{PeriodInput, PeriodRecord};
+use redb::ReadableTable;
+use serde::{Deserialize, Serialize};
+
+/// How every nested row starts: serde writes fields in declaration order, `v` first.
+const NESTED: &[u8] = br#"{"v":2,"#;
+
+#[derive(Serialize)]
+struct RowRef<'a> {
+    v: u8,
+    region: &'a str,
+    nip: &'a str,
+    period: &'a str,
+    start: Date,
+    end: Date,
+    updated_at: &'a str,
+    data: &'a PeriodInput,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    region: String,
+    nip: String,
+    period: String,
+    start: Date,
+    end: Date,
+    updated_at: String,
+    data: PeriodInput,
+}
+
+pub(super) fn encode(r: &PeriodRecord) -> Result<Vec<u8>> {
+    let row = to_json(&RowRef {
+        v: 2,
+        region: &r.region,
+        nip: &r.nip,
+        period: &r.period,
+        start: r.start,
+        end: r.end,
+        updated_at: &r.updated_at,
+        data: &r.data,
+    })?;
+    debug_assert!(row.starts_with(NESTED));
+    Ok(row)
+}
+
+pub(super) fn decode(b: &[u8]) -> Result<PeriodRecord> {
+    if !b.starts_with(NESTED) {
+        return from_json(b);
+    }
+    let r: Row = serde_json::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(PeriodRecord {
+        region: r.region,
+        nip: r.nip,
+        period: r.period,
+        start: r.start,
+        end: r.end,
+        data: r.data,
+        updated_at: r.updated_at,
+    })
+}
+
+pub(super) fn get(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<PeriodRecord>> {
+    match t.get(key)? {
+        Some(v) => Ok(Some(decode(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::period::Period;
+
+    fn record() -> PeriodRecord {
+        let data: PeriodInput = serde_json::from_value(serde_json::json!({
+            "indicators": [{"id": "i1", "name": "Layanan", "kind": "utama", "direction": "higher_is_better", "unit": "dokumen", "target": 10.0, "realization": 12.0}],
+            "process": {"inovasi": 80.0},
+            "working_days": 20
+        }))
+        .expect("a valid period input");
+        let p = Period::Year(2026);
+        PeriodRecord {
+            region: "jambi".into(),
+            nip: "199001012015031001".into(),
+            period: p.to_string(),
+            start: p.start(),
+            end: p.end(),
+            data,
+            updated_at: "2026-11-24T00:00:00Z".into(),
+        }
+    }
+
+    /// A nested row and a row in the old flattened shape read back as the same record.
+    #[test]
+    fn nested_and_flattened_rows_read_the_same() {
+        let r = record();
+        let nested = encode(&r).expect("encode");
+        assert!(nested.starts_with(NESTED));
+        let flat = serde_json::to_vec(&r).expect("flat");
+        assert!(!flat.starts_with(NESTED));
+        let a = serde_json::to_value(decode(&nested).expect("nested")).expect("json");
+        let b = serde_json::to_value(decode(&flat).expect("flat")).expect("json");
+        assert_eq!(a, b);
+        assert_eq!(a, serde_json::to_value(&r).expect("json"));
+        assert!(decode(br#"{"v":2,"region":1}"#).is_err());
+    }
+}
