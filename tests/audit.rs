@@ -178,7 +178,7 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
     assert!(err.contains(&victim) && err.contains("result 1"), "{err}");
 
     // The rotation's stored stdout is altered too: its bytes no longer match.
-    let rot_out = {
+    let (rot_out, rot_in) = {
         let s = TestServer::demo_in(dir);
         assert_eq!(s.admin, admin, "the admin token survives a restart");
         let c = s.client();
@@ -192,10 +192,9 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
         );
         let ok = c.post(&format!("/api/v1/decisions/{}/replay", ids[0]), &json!({}));
         assert_eq!(ok.body["identical"], true, "{}", ok.text);
-        c.get(&format!("/api/v1/decisions/{rot_id}")).body["output_sha256"]
-            .as_str()
-            .expect("sha")
-            .to_string()
+        let rot = c.get(&format!("/api/v1/decisions/{rot_id}")).body;
+        let sha = |k: &str| rot[k].as_str().expect("sha").to_string();
+        (sha("output_sha256"), sha("input_sha256"))
     };
     tamper(dir, OUTPUTS, &rot_out, |_| {
         br#"{"talent":[],"moves":[],"flags":[]}"#.to_vec()
@@ -210,19 +209,8 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
         let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
         let tx = db.begin_write().expect("write tx");
         {
-            let decisions = tx.open_table(DECISIONS).expect("decisions");
-            let row = decisions
-                .get(rot_id.as_str())
-                .expect("get")
-                .expect("row")
-                .value()
-                .to_vec();
-            let d: Value = serde_json::from_slice(&row).expect("json");
-            drop(decisions);
             let mut inputs = tx.open_table(INPUTS).expect("inputs");
-            inputs
-                .remove(d["input_sha256"].as_str().expect("sha"))
-                .expect("remove");
+            inputs.remove(rot_in.as_str()).expect("remove");
         }
         tx.commit().expect("commit");
     }

@@ -1,8 +1,9 @@
 //! Decisions: every plugin result the server acted on, with what is needed to audit and replay it.
 
 use super::blob::{self, Packed};
+use super::decision_row::{self, Reader};
 use super::tables::*;
-use super::{from_json, get_json, next_seq, prefix_end, Result, Store, StoreError};
+use super::{next_seq, prefix_end, Result, Store, StoreError};
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -48,14 +49,18 @@ impl Decision {
 
     /// The predikat of an appraisal decision, read without building the whole output.
     pub fn predikat(&self) -> Option<String> {
-        #[derive(Deserialize)]
-        struct P {
-            predikat: Option<String>,
-        }
-        serde_json::from_str::<P>(self.output.get())
-            .ok()
-            .and_then(|p| p.predikat)
+        predikat_of(&self.output)
     }
+}
+
+fn predikat_of(output: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct P {
+        predikat: Option<String>,
+    }
+    serde_json::from_str::<P>(output.get())
+        .ok()
+        .and_then(|p| p.predikat)
 }
 
 /// `v` as a raw output; a `Value` always encodes.
@@ -107,16 +112,23 @@ pub struct CallBytes {
 /// Below this many decisions they are encoded on the writing thread.
 const PARALLEL_ENCODE_FROM: usize = 4096;
 
-/// Every decision's row (JSON). A region-wide appraisal encodes 100,000 of them inside the one
-/// write transaction, where nothing else can run in parallel; spreading the encoding over the
-/// cores took that share off the single writer.
-fn encode_all(decisions: &[Decision], parallel_from: usize) -> Result<Vec<Vec<u8>>> {
-    super::in_parts(decisions, parallel_from, "decision encoding", |part| {
+/// Every decision's row, given the index of the first decision of each one's call (see
+/// [`decision_row`]). A region-wide appraisal encodes 100,000 of them inside the one write
+/// transaction, where nothing else can run in parallel; spreading the encoding over the cores
+/// took that share off the single writer.
+fn encode_all(
+    decisions: &[Decision],
+    firsts: &[usize],
+    parallel_from: usize,
+) -> Result<Vec<Vec<u8>>> {
+    let pairs: Vec<(&Decision, &str)> = decisions
+        .iter()
+        .zip(firsts)
+        .map(|(d, &f)| (d, decisions[f].id.as_str()))
+        .collect();
+    super::in_parts(&pairs, parallel_from, "decision encoding", |part| {
         part.iter()
-            .map(|d| {
-                serde_json::to_vec(d)
-                    .map_err(|e| StoreError::Db(format!("cannot encode record: {e}")))
-            })
+            .map(|(d, call)| decision_row::encode(d, call))
             .collect()
     })
 }
@@ -170,7 +182,15 @@ impl Store {
             for (i, d) in decisions.iter_mut().enumerate() {
                 d.id = format!("dec-{:012}", first + i as u64);
             }
-            let rows = encode_all(decisions, PARALLEL_ENCODE_FROM)?;
+            let firsts = decision_row::calls_of(decisions);
+            let mut shared = tx.open_table(DECISION_CALLS)?;
+            for (i, &f) in firsts.iter().enumerate() {
+                if i == f {
+                    let d = &decisions[i];
+                    shared.insert(d.id.as_str(), decision_row::encode_call(d)?.as_slice())?;
+                }
+            }
+            let rows = encode_all(decisions, &firsts, PARALLEL_ENCODE_FROM)?;
             for (d, row) in decisions.iter().zip(&rows) {
                 t.insert(d.id.as_str(), row.as_slice())?;
                 if let (Some(nip), Some(end)) = (&d.nip, &d.period_end) {
@@ -184,8 +204,11 @@ impl Store {
 
     pub fn decision(&self, id: &str) -> Result<Decision> {
         let tx = self.db.begin_read()?;
-        get_json(&tx.open_table(DECISIONS)?, id)?
-            .ok_or_else(|| StoreError::NotFound(format!("decision `{id}`")))
+        let mut reader = Reader::new(tx.open_table(DECISION_CALLS)?);
+        match tx.open_table(DECISIONS)?.get(id)? {
+            Some(row) => reader.decode(id, row.value()),
+            None => Err(StoreError::NotFound(format!("decision `{id}`"))),
+        }
     }
 
     /// The exact request and (when kept: decisions from before outputs were stored have only
@@ -216,10 +239,11 @@ impl Store {
     ) -> Result<Vec<Decision>> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(DECISIONS)?;
+        let mut reader = Reader::new(tx.open_table(DECISION_CALLS)?);
         let mut out = Vec::new();
         for row in t.iter()? {
-            let (_, v) = row?;
-            let d: Decision = from_json(v.value())?;
+            let (k, v) = row?;
+            let d = reader.decode(k.value(), v.value())?;
             if region.is_some_and(|r| r != d.region) || since.is_some_and(|s| d.at.as_str() < s) {
                 continue;
             }
@@ -233,12 +257,13 @@ impl Store {
         let tx = self.db.begin_read()?;
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
         let dec = tx.open_table(DECISIONS)?;
+        let mut reader = Reader::new(tx.open_table(DECISION_CALLS)?);
         let prefix = format!("{region}/{nip}/");
         let mut out: Vec<Decision> = Vec::new();
         for row in idx.range::<&str>(prefix.as_str()..prefix_end(&prefix).as_str())? {
             let (_, id) = row?;
             if let Some(v) = dec.get(id.value())? {
-                out.push(from_json(v.value())?);
+                out.push(reader.decode(id.value(), v.value())?);
             }
         }
         out.sort_by(|a, b| b.id.cmp(&a.id));
@@ -255,14 +280,110 @@ impl Store {
         let last = idx.range::<&str>(lo.as_str()..hi.as_str())?.next_back();
         let Some(row) = last else { return Ok(None) };
         let (_, id) = row?;
-        let d: Option<Decision> = get_json(&tx.open_table(DECISIONS)?, id.value())?;
-        Ok(d.and_then(|d| d.predikat()))
+        let row = tx.open_table(DECISIONS)?.get(id.value())?;
+        match row {
+            Some(r) => Ok(predikat_of(&decision_row::output(r.value())?)),
+            None => Ok(None),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redb::ReadableTableMetadata;
+
+    fn call(d: &mut Decision, input: &str, i: usize) {
+        d.input_sha256 = blob::sha256_hex(input.as_bytes());
+        d.output_sha256 = blob::sha256_hex(b"{}");
+        d.case_index = Some(i);
+    }
+
+    /// Decisions of two calls are stored as two call rows and their own rows, and read back
+    /// whole by every reader; a row written with every field (before call rows) still reads.
+    #[test]
+    fn decisions_share_their_call_row_and_read_back_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let mut ds: Vec<Decision> = (0..5)
+            .map(|i| {
+                let nip = format!("19900101201503100{i}");
+                let mut d =
+                    Decision::sample(&nip, serde_json::json!({"nip": nip, "predikat": "baik"}));
+                call(&mut d, if i < 3 { "a" } else { "b" }, i % 3);
+                d.at = "2026-11-24T00:00:00Z".into();
+                d
+            })
+            .collect();
+        let bytes = ["a", "b"].map(|i| CallBytes {
+            input: blob::pack(i.as_bytes()),
+            output: blob::pack(b"{}"),
+        });
+        store.put_decisions(&mut ds, &bytes).expect("stored");
+        let tx = store.db.begin_read().expect("read");
+        assert_eq!(
+            tx.open_table(DECISION_CALLS)
+                .expect("calls")
+                .len()
+                .expect("len"),
+            2
+        );
+        drop(tx);
+        let whole = |d: &Decision| serde_json::to_value(d).expect("json");
+        for d in &ds {
+            assert_eq!(whole(&store.decision(&d.id).expect("read")), whole(d));
+            let of = store.appraisals_of("jambi", d.nip.as_deref().unwrap_or_default());
+            assert_eq!(
+                of.expect("list").iter().map(whole).collect::<Vec<_>>(),
+                [whole(d)]
+            );
+        }
+        let since = store.decisions_since(Some("jambi"), None).expect("since");
+        assert_eq!(
+            since.iter().map(whole).collect::<Vec<_>>(),
+            ds.iter().map(whole).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            store
+                .latest_predikat(
+                    "jambi",
+                    &ds[4].nip.clone().unwrap_or_default(),
+                    "2027-01-01"
+                )
+                .expect("latest"),
+            Some("baik".into())
+        );
+
+        // An old row, every field in it, under an id of its own.
+        let mut old = ds[0].clone();
+        old.id = "dec-000000000900".into();
+        let tx = store.db.begin_write().expect("write");
+        tx.open_table(DECISIONS)
+            .expect("decisions")
+            .insert(
+                old.id.as_str(),
+                serde_json::to_vec(&old).expect("json").as_slice(),
+            )
+            .expect("insert");
+        tx.commit().expect("commit");
+        assert_eq!(
+            whole(&store.decision(&old.id).expect("old row")),
+            whole(&old)
+        );
+
+        // A decision whose call row is gone is reported as damage, by name.
+        let tx = store.db.begin_write().expect("write");
+        tx.open_table(DECISION_CALLS)
+            .expect("calls")
+            .remove(ds[3].id.as_str())
+            .expect("remove");
+        tx.commit().expect("commit");
+        let err = store
+            .decision(&ds[4].id)
+            .expect_err("no call row")
+            .to_string();
+        assert!(err.contains(&ds[4].id) && err.contains("missing"), "{err}");
+    }
 
     #[test]
     fn parallel_encoding_keeps_every_row_in_order() {
@@ -276,11 +397,15 @@ mod tests {
                 d
             })
             .collect();
-        let one = encode_all(&decisions, usize::MAX).expect("sequential");
-        let many = encode_all(&decisions, 1).expect("parallel");
+        let firsts = decision_row::calls_of(&decisions);
+        let one = encode_all(&decisions, &firsts, usize::MAX).expect("sequential");
+        let many = encode_all(&decisions, &firsts, 1).expect("parallel");
         assert_eq!(one, many);
-        for (d, row) in decisions.iter().zip(&many) {
-            assert_eq!(row, &serde_json::to_vec(d).expect("json"));
+        for ((d, row), &f) in decisions.iter().zip(&many).zip(&firsts) {
+            assert_eq!(
+                row,
+                &decision_row::encode(d, &decisions[f].id).expect("row")
+            );
         }
     }
 }

@@ -6,6 +6,7 @@ mod audit;
 mod auth_cache;
 pub mod blob;
 mod bulk;
+mod decision_row;
 mod decisions;
 mod group;
 mod org;
@@ -125,6 +126,7 @@ impl Store {
                 POLICIES,
                 POLICY_HISTORY,
                 DECISIONS,
+                DECISION_CALLS,
                 ORG_PREDIKAT,
                 INPUTS,
                 OUTPUTS,

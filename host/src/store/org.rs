@@ -125,6 +125,7 @@ impl Store {
         let emps = tx.open_table(EMPLOYEES)?;
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
         let decisions = tx.open_table(DECISIONS)?;
+        let mut reader = super::decision_row::Reader::new(tx.open_table(DECISION_CALLS)?);
         let (period_s, end) = (period.to_string(), period.end().to_string());
         let region_prefix = format!("{region}/");
         let mut employees = Vec::new();
@@ -147,7 +148,7 @@ impl Store {
                 let Some(d) = decisions.get(id.value())? else {
                     continue;
                 };
-                let d: super::Decision = from_json(d.value())?;
+                let d = reader.decode(id.value(), d.value())?;
                 if d.period.as_deref() == Some(period_s.as_str()) {
                     predikat = d.predikat();
                     break;

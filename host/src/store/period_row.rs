@@ -10,7 +10,10 @@ use crate::domain::records::{PeriodInput, PeriodRecord};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-/// How every nested row starts: serde writes fields in declaration order, `v` first.
+/// How every nested row starts as written here (serde writes fields in declaration order). A
+/// tool that re-encodes a row may reorder its keys, so a row without this start is tried as a
+/// nested one first: read as a flattened row, a nested one would lose its input silently
+/// (serde does not refuse unknown fields through `flatten`).
 const NESTED: &[u8] = br#"{"v":2,"#;
 
 #[derive(Serialize)]
@@ -52,10 +55,11 @@ pub(super) fn encode(r: &PeriodRecord) -> Result<Vec<u8>> {
 }
 
 pub(super) fn decode(b: &[u8]) -> Result<PeriodRecord> {
-    if !b.starts_with(NESTED) {
-        return from_json(b);
-    }
-    let r: Row = serde_json::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let r: Row = match serde_json::from_slice(b) {
+        Ok(r) => r,
+        Err(_) if !b.starts_with(NESTED) => return from_json(b),
+        Err(e) => return Err(StoreError::Corrupt(e.to_string())),
+    };
     Ok(PeriodRecord {
         region: r.region,
         nip: r.nip,
@@ -113,6 +117,12 @@ mod tests {
         let b = serde_json::to_value(decode(&flat).expect("flat")).expect("json");
         assert_eq!(a, b);
         assert_eq!(a, serde_json::to_value(&r).expect("json"));
+        // Re-encoded by a tool that sorts keys: still the same record.
+        let v: serde_json::Value = serde_json::from_slice(&nested).expect("json");
+        let resorted = serde_json::to_vec(&v).expect("json");
+        assert!(!resorted.starts_with(NESTED));
+        let c = serde_json::to_value(decode(&resorted).expect("re-encoded")).expect("json");
+        assert_eq!(a, c);
         assert!(decode(br#"{"v":2,"region":1}"#).is_err());
     }
 }

@@ -37,8 +37,12 @@ pub const PLUGIN_REGIONS: JsonTable = TableDefinition::new("plugin_regions");
 pub const POLICIES: JsonTable = TableDefinition::new("policies");
 /// `region/seq` → Activation or deactivation, the history a rollback chooses from.
 pub const POLICY_HISTORY: JsonTable = TableDefinition::new("policy_history");
-/// decision id → Decision.
+/// decision id → a decision's own fields (case, NIP, output) and the key of its call in
+/// `DECISION_CALLS`; rows written before that table existed hold every field.
 pub const DECISIONS: JsonTable = TableDefinition::new("decisions");
+/// id of a call's first decision → the fields the decisions of that plugin call share
+/// (module, hashes, period, time, actor, fuel, logs); see `store::decision_row`.
+pub const DECISION_CALLS: JsonTable = TableDefinition::new("decision_calls");
 /// `region/nip/period-end/decision id` → decision id, for an employee's results newest first
 /// and the latest predikat as of a date.
 pub const APPRAISALS_BY_EMPLOYEE: TableDefinition<'static, &'static str, &'static str> =
