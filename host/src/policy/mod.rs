@@ -281,7 +281,7 @@ fn check_results(
 }
 
 /// A result as written with `"decision_id"` put first: the object is spliced, not parsed.
-fn with_decision_id(raw: Box<RawValue>, id: &str) -> Result<Box<RawValue>, PolicyError> {
+fn with_decision_id(raw: &RawValue, id: &str) -> Result<Box<RawValue>, PolicyError> {
     let text = raw.get();
     let Some(rest) = text.strip_prefix('{') else {
         return Err(PolicyError::Internal(
@@ -551,7 +551,7 @@ impl Policy {
             .await?;
         let results = decisions
             .into_iter()
-            .map(|d| with_decision_id(d.output, &d.id))
+            .map(|d| with_decision_id(&d.output, &d.id))
             .collect::<Result<_, _>>()?;
         times.store = t2.elapsed();
         tracing::debug!(
