@@ -214,7 +214,7 @@ fn assemble(
     let mut out = Vec::with_capacity(employees.len());
     let mut skipped = Vec::new();
     for (e, (rec, reported)) in employees.into_iter().zip(inputs) {
-        match cases::case(&e, period, rec.as_ref(), reported) {
+        match cases::case(&e, period, rec, reported) {
             Ok(c) => out.push(c),
             Err(reason) => skipped.push(Skipped {
                 nip: e.nip,

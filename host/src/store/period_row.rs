@@ -81,6 +81,28 @@ pub(super) fn get(
     }
 }
 
+/// Only the SKP input of the record under `key`: what an appraisal reads, without decoding
+/// (and allocating) the record's own fields for each of a region's employees.
+pub(super) fn get_input(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<PeriodInput>> {
+    #[derive(Deserialize)]
+    struct DataOnly {
+        data: PeriodInput,
+    }
+    let Some(v) = t.get(key)? else {
+        return Ok(None);
+    };
+    let b = v.value();
+    if b.starts_with(NESTED) {
+        if let Ok(d) = serde_json::from_slice::<DataOnly>(b) {
+            return Ok(Some(d.data));
+        }
+    }
+    decode(b).map(|r| Some(r.data))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +146,34 @@ mod tests {
         let c = serde_json::to_value(decode(&resorted).expect("re-encoded")).expect("json");
         assert_eq!(a, c);
         assert!(decode(br#"{"v":2,"region":1}"#).is_err());
+    }
+
+    /// An appraisal's read of the input alone agrees with the whole record, for both forms.
+    #[test]
+    fn the_input_alone_reads_from_both_forms() {
+        use redb::ReadableDatabase;
+        let r = record();
+        let db = redb::Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .expect("db");
+        let t = crate::store::tables::PERIODS;
+        let tx = db.begin_write().expect("write");
+        {
+            let mut table = tx.open_table(t).expect("table");
+            let flat = serde_json::to_vec(&r).expect("flat");
+            table
+                .insert("nested", encode(&r).expect("encode").as_slice())
+                .expect("insert");
+            table.insert("flat", flat.as_slice()).expect("insert");
+        }
+        tx.commit().expect("commit");
+        let tx = db.begin_read().expect("read");
+        let table = tx.open_table(t).expect("table");
+        let want = serde_json::to_value(&r.data).expect("json");
+        for key in ["nested", "flat"] {
+            let got = get_input(&table, key).expect("read").expect("present");
+            assert_eq!(serde_json::to_value(got).expect("json"), want, "{key}");
+        }
+        assert!(get_input(&table, "absent").expect("read").is_none());
     }
 }

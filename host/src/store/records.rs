@@ -420,7 +420,7 @@ impl Store {
         region: &str,
         period: Period,
         employees: &[Employee],
-    ) -> Result<Vec<(Option<PeriodRecord>, u32)>> {
+    ) -> Result<Vec<(Option<PeriodInput>, u32)>> {
         self.appraisal_inputs_from(region, period, employees, PARALLEL_READ_FROM)
     }
 
@@ -432,11 +432,11 @@ impl Store {
         period: Period,
         employees: &[Employee],
         parallel_from: usize,
-    ) -> Result<Vec<(Option<PeriodRecord>, u32)>> {
+    ) -> Result<Vec<(Option<PeriodInput>, u32)>> {
         let tx = self.db.begin_read()?;
         let periods = tx.open_table(PERIODS)?;
         let acts = tx.open_table(ACTIVITIES)?;
-        let read = |part: &[Employee]| -> Result<Vec<(Option<PeriodRecord>, u32)>> {
+        let read = |part: &[Employee]| -> Result<Vec<(Option<PeriodInput>, u32)>> {
             let (start, end) = (period.start(), period.end());
             let mut key = String::with_capacity(64);
             let mut out = Vec::with_capacity(part.len());
@@ -444,7 +444,7 @@ impl Store {
                 use std::fmt::Write;
                 key.clear();
                 let _ = write!(key, "{region}/{}/{period}", e.nip);
-                let rec = period_row::get(&periods, &key)?;
+                let rec = period_row::get_input(&periods, &key)?;
                 let reported = match &rec {
                     Some(_) => count_days(&acts, region, &e.nip, start, end)?,
                     None => 0,
@@ -474,15 +474,17 @@ fn count_days(
     let prefix = format!("{region}/{nip}/");
     let lo = format!("{prefix}{start}");
     let hi = format!("{prefix}{end}0");
-    let mut last: Option<String> = None;
+    // The previous key's date, kept in place: a string per report was a visible share of a
+    // region-wide read.
+    let mut last = [0u8; 10];
     let mut n = 0;
     for row in t.range::<&str>(lo.as_str()..hi.as_str())? {
         let (k, _) = row?;
         let date = &k.value()[prefix.len()..prefix.len() + 10];
-        if last.as_deref() == Some(date) {
+        if last == date.as_bytes() {
             continue;
         }
-        last = Some(date.to_string());
+        last.copy_from_slice(date.as_bytes());
         if date.parse::<Date>().is_ok_and(|d| d.is_weekday()) {
             n += 1;
         }
@@ -558,13 +560,14 @@ mod tests {
         let many = store
             .appraisal_inputs_from("jambi", period, &emps, 1)
             .expect("parallel");
-        let json = |v: &Vec<(Option<PeriodRecord>, u32)>| serde_json::to_string(v).expect("json");
+        let json = |v: &Vec<(Option<PeriodInput>, u32)>| serde_json::to_string(v).expect("json");
         assert_eq!(json(&one), json(&many));
         assert!(one.iter().filter(|(r, n)| r.is_some() && *n > 0).count() > 100);
+        // Each employee got its own record's input.
         for (e, (r, _)) in emps.iter().zip(&many) {
-            if let Some(r) = r {
-                assert_eq!(r.nip, e.nip);
-            }
+            let own = store.period_opt("jambi", &e.nip, period).expect("read");
+            let v = |x: Option<&PeriodInput>| serde_json::to_value(x).expect("json");
+            assert_eq!(v(r.as_ref()), v(own.as_ref().map(|o| &o.data)), "{}", e.nip);
         }
     }
 }
