@@ -445,7 +445,19 @@ pub fn kinerja_binary() -> PathBuf {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let mut cmd = std::process::Command::new(cargo);
             if profile_dir.file_name().is_some_and(|n| n == "release") {
-                cmd.args(["build", "--release", "-p", "kinerja", "--bin", "kinerja"]);
+                // With the benches selected too, features unify as in `cargo bench -p
+                // kinerja-tests`, and the binary reuses the bench build's wasmtime (alone,
+                // `-p kinerja --bin kinerja` recompiled it: 15 minutes).
+                cmd.args([
+                    "build",
+                    "--release",
+                    "-p",
+                    "kinerja-tests",
+                    "-p",
+                    "kinerja",
+                    "--bins",
+                    "--benches",
+                ]);
             } else {
                 // The same selection as the test command (`cargo test --workspace
                 // --all-targets`), so that features unify the same way and the binary reuses
