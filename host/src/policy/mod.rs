@@ -271,7 +271,7 @@ fn check_results(
                 return Err(PolicyError::Plugin(format!(
                     "plugin {short} answered result {} for nip {} where {want} was asked",
                     offset + i,
-                    nip.map_or_else(|| "(none)".to_string(), |n| format!("\"{n}\""))
+                    nip.map_or_else(|| "(none)".to_string(), |n| Value::from(n).to_string())
                 )));
             }
         }
@@ -280,9 +280,18 @@ fn check_results(
     Ok(())
 }
 
-/// A result as written with `"decision_id"` put first: the object is spliced, not parsed.
+/// A result as written with the server's `"decision_id"` in it. The object is spliced, not
+/// parsed, unless it may hold a `decision_id` of its own (the schema allows extra fields, and
+/// a client reading a duplicated key keeps the last): then the server's replaces it.
 fn with_decision_id(raw: &RawValue, id: &str) -> Result<Box<RawValue>, PolicyError> {
     let text = raw.get();
+    let internal = |e: serde_json::Error| PolicyError::Internal(e.to_string());
+    // An escape could spell the key too.
+    if text.contains("decision_id") || text.contains("\\u") {
+        let mut v: serde_json::Map<String, Value> = serde_json::from_str(text).map_err(internal)?;
+        v.insert("decision_id".into(), Value::String(id.into()));
+        return serde_json::value::to_raw_value(&v).map_err(internal);
+    }
     let Some(rest) = text.strip_prefix('{') else {
         return Err(PolicyError::Internal(
             "a stored appraisal result is not an object".into(),
@@ -295,7 +304,7 @@ fn with_decision_id(raw: &RawValue, id: &str) -> Result<Box<RawValue>, PolicyErr
     };
     // Ids are `dec-` and digits: nothing to escape.
     let spliced = format!("{{\"decision_id\":\"{id}\"{sep}{rest}");
-    RawValue::from_string(spliced).map_err(|e| PolicyError::Internal(e.to_string()))
+    RawValue::from_string(spliced).map_err(internal)
 }
 
 impl From<CallError> for PolicyError {
@@ -764,5 +773,34 @@ impl Policy {
         verdicts
             .pop()
             .ok_or_else(|| PolicyError::Internal("a replay judged nothing".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(text: &str) -> Value {
+        let raw = RawValue::from_string(text.into()).expect("json");
+        let out = with_decision_id(&raw, "dec-000000000007").expect("spliced");
+        serde_json::from_str(out.get()).expect("still JSON")
+    }
+
+    /// The server's id is in every answer, once, whatever the plugin wrote.
+    #[test]
+    fn the_decision_id_is_the_servers() {
+        let id = serde_json::json!("dec-000000000007");
+        assert_eq!(with(r#"{"nip":"1","score":90.5}"#)["decision_id"], id);
+        assert_eq!(with("{}")["decision_id"], id);
+        assert_eq!(with("{ }")["decision_id"], id);
+        for own in [
+            r#"{"decision_id":"dec-1","nip":"1"}"#,
+            r#"{"nip":"1","decision\u005fid":"dec-1"}"#,
+        ] {
+            let raw = RawValue::from_string(own.into()).expect("json");
+            let text = with_decision_id(&raw, "dec-000000000007").expect("replaced");
+            assert_eq!(text.get().matches("decision_id").count(), 1, "{own}");
+            assert_eq!(with(own)["decision_id"], id, "{own}");
+        }
     }
 }

@@ -74,7 +74,8 @@ fn subject_matches(d: &Decision, request: Option<&Value>) -> bool {
             let nip = d.nip.as_deref();
             case["employee"]["nip"].as_str() == nip
                 && case["period"]["id"].as_str() == d.period.as_deref()
-                && d.output_value()["nip"].as_str() == nip
+                && serde_json::from_str::<Value>(d.output.get())
+                    .is_ok_and(|o| o["nip"].as_str() == nip)
         }
         ("rotate", None) => req["as_of"].as_str() == d.as_of.as_deref(),
         _ => false,
@@ -120,9 +121,14 @@ pub fn judge(
                     &sha[..12]
                 ));
             }
-            match serde_json::from_slice::<Value>(stdout) {
-                Ok(whole) => {
-                    part_ok = part(d, &whole) == Some(&d.output_value());
+            let stored = serde_json::from_str::<Value>(d.output.get());
+            match (serde_json::from_slice::<Value>(stdout), stored) {
+                (Err(e), _) => mismatches.push(format!("the module's output is not JSON now: {e}")),
+                (Ok(_), Err(e)) => {
+                    mismatches.push(format!("the decision's stored output is not JSON: {e}"))
+                }
+                (Ok(whole), Ok(stored)) => {
+                    part_ok = part(d, &whole) == Some(&stored);
                     if !part_ok {
                         mismatches.push(match d.case_index {
                             Some(i) => format!(
@@ -133,7 +139,6 @@ pub fn judge(
                         });
                     }
                 }
-                Err(e) => mismatches.push(format!("the module's output is not JSON now: {e}")),
             }
             replay_sha = Some(sha);
             fuel = f;
@@ -259,6 +264,29 @@ mod tests {
         );
         let v = judge(&d, b"in", Some(&req()), Some(OUT), Ok((OUT, 1, 0.1)));
         assert!(v.identical, "{:?}", v.mismatches);
+    }
+
+    /// A stored output that only skips as JSON (a lone surrogate) is named as such, not as
+    /// another employee's or another result.
+    #[test]
+    fn a_stored_output_that_is_not_json_is_named() {
+        let mut d = decision(
+            serde_json::json!({"nip":"2","predikat":"kurang"}),
+            Some(1),
+            b"in",
+            OUT,
+        );
+        d.output = serde_json::value::RawValue::from_string(r#"{"nip":"2","x":"\udc00"}"#.into())
+            .expect("skips as JSON");
+        let v = judge(&d, b"in", Some(&req()), Some(OUT), Ok((OUT, 1, 0.1)));
+        assert!(!v.identical && !v.decision_output_matches);
+        assert!(
+            v.mismatches
+                .iter()
+                .any(|m| m.contains("stored output is not JSON")),
+            "{:?}",
+            v.mismatches
+        );
     }
 
     #[test]

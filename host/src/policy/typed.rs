@@ -4,9 +4,10 @@
 //! again for the decision row was a fifth of a region-wide appraisal's CPU.
 //!
 //! This path only ever *accepts*. It is exactly as strict as `schemas/plugin/appraise.response.json`
-//! or stricter (a test mutates valid responses field by field and checks that whatever it
-//! accepts the schema accepts too); anything it does not accept goes through the schema check,
-//! which decides and names the problem.
+//! and the JSON parse before it, or stricter (a test mutates valid responses field by field and
+//! checks that whatever it accepts the schema accepts too; another feeds it what serde's skip
+//! lets through); anything it does not accept goes through the schema check, which decides and
+//! names the problem.
 
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
@@ -59,8 +60,9 @@ struct Response<'a> {
     error: bool,
 }
 
+/// The fields of one result the schema has rules for; the others are kept, unread.
 #[derive(Deserialize)]
-struct Result1<'a> {
+struct ResultFields<'a> {
     #[serde(borrow)]
     nip: Cow<'a, str>,
     #[serde(borrow)]
@@ -69,24 +71,26 @@ struct Result1<'a> {
     perilaku_kerja: Cow<'a, str>,
     #[serde(borrow)]
     predikat: Cow<'a, str>,
-    #[allow(dead_code)]
-    score: f64,
+    #[serde(rename = "score")]
+    _score: f64,
     #[serde(borrow)]
     components: Vec<&'a RawValue>,
     #[serde(borrow)]
     recommendations: Vec<&'a RawValue>,
-    #[allow(dead_code)]
-    explanation: AnyStr,
-    #[allow(dead_code)]
-    tpp_percent: Option<f64>,
+    #[serde(rename = "explanation")]
+    _explanation: AnyStr,
+    #[serde(rename = "tpp_percent")]
+    _tpp_percent: Option<f64>,
 }
 
 #[derive(Deserialize)]
-#[allow(dead_code)]
 struct Component {
-    name: AnyStr,
-    value: f64,
-    weight: Option<f64>,
+    #[serde(rename = "name")]
+    _name: AnyStr,
+    #[serde(rename = "value")]
+    _value: f64,
+    #[serde(rename = "weight")]
+    _weight: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -120,7 +124,7 @@ fn typed<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Option<T> {
 }
 
 fn result(raw: &RawValue) -> Option<RawResult> {
-    let r: Result1 = typed(raw)?;
+    let r: ResultFields = typed(raw)?;
     let ok = RATINGS.contains(&r.hasil_kerja.as_ref())
         && RATINGS.contains(&r.perilaku_kerja.as_ref())
         && PREDIKAT.contains(&r.predikat.as_ref())
@@ -137,11 +141,88 @@ fn result(raw: &RawValue) -> Option<RawResult> {
     })
 }
 
+/// Deepest nesting this path takes; serde_json refuses past 128 when it parses (not when it
+/// skips).
+const MAX_DEPTH: usize = 100;
+
+/// Whether skipping over `text`'s values checks as much as parsing them would. serde_json's
+/// skip (for the fields nobody reads here, and for raw values) does not refuse a lone
+/// surrogate escape, a number beyond `f64` or nesting past its depth limit, all of which the
+/// schema check's parse refuses. Conservative: `false` only sends the response to the schema
+/// check, e.g. for any surrogate escape or any long number.
+fn plain(text: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&c) = text.get(i) {
+        match c {
+            b'"' => {
+                i += 1;
+                loop {
+                    match text.get(i) {
+                        None => return false,
+                        Some(b'"') => break,
+                        Some(b'\\') if text.get(i + 1) == Some(&b'u') => {
+                            let hex = text
+                                .get(i + 2..i + 6)
+                                .and_then(|h| std::str::from_utf8(h).ok())
+                                .and_then(|h| u16::from_str_radix(h, 16).ok());
+                            if !matches!(hex, Some(h) if !(0xD800..=0xDFFF).contains(&h)) {
+                                return false;
+                            }
+                            i += 6;
+                        }
+                        Some(b'\\') => i += 2,
+                        Some(&c) if c < 0x20 => return false,
+                        Some(_) => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return false;
+                }
+                i += 1;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while matches!(
+                    text.get(i),
+                    Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                ) {
+                    i += 1;
+                }
+                let number = &text[start..i];
+                // Twenty characters without an exponent stay far inside `f64`; so does any
+                // exponent under 290 with them.
+                if number.len() > 20 {
+                    return false;
+                }
+                if let Some(e) = number.iter().position(|&c| c == b'e' || c == b'E') {
+                    let exp = std::str::from_utf8(&number[e + 1..])
+                        .ok()
+                        .and_then(|x| x.parse::<i32>().ok());
+                    if !matches!(exp, Some(x) if x.abs() < 290) {
+                        return false;
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    true
+}
+
 /// The results of a valid appraise response, or `None` when this path cannot tell (the
 /// caller then runs the schema check, which decides).
 pub fn appraise_results(stdout: &[u8]) -> Option<Vec<RawResult>> {
     let text = std::str::from_utf8(stdout).ok()?;
-    if !text.trim_start().starts_with('{') {
+    if !text.trim_start().starts_with('{') || !plain(text.as_bytes()) {
         return None;
     }
     let resp: Response = serde_json::from_str(text).ok()?;
@@ -280,6 +361,40 @@ mod tests {
             refused_by_schema > 50,
             "the mutations reach the schema's rules"
         );
+    }
+
+    /// What serde's skip lets through but a parse refuses, in a field nobody reads: the typed
+    /// path leaves it to the schema check, which refuses it as invalid JSON. A valid surrogate
+    /// pair goes the slow way too, and is accepted.
+    #[test]
+    fn what_only_a_parse_refuses_goes_to_the_schema_check() {
+        let valid = valid().to_string();
+        let with_extra =
+            |extra: &str| valid.replacen("\"extra\":", &format!("\"x\":{extra},\"extra\":"), 1);
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        for extra in [
+            "1e400",
+            "-1e400",
+            "\"\\udc00\"",
+            "\"\\ud800x\"",
+            deep.as_str(),
+        ] {
+            let text = with_extra(extra);
+            assert!(appraise_results(text.as_bytes()).is_none(), "{extra}");
+            let err = super::super::output::check_appraise("p", text.as_bytes());
+            assert!(err.is_err_and(|e| e.contains("invalid JSON")), "{extra}");
+        }
+        let long = format!("1{}", "0".repeat(400));
+        assert!(appraise_results(with_extra(&long).as_bytes()).is_none());
+        let pair = with_extra("\"\\ud83d\\ude00\"");
+        assert!(appraise_results(pair.as_bytes()).is_none());
+        assert!(super::super::output::check_appraise("p", pair.as_bytes()).is_ok());
+        for fine in ["1e-7", "-0.5", "12345678901234567890", "\"\\u00e9\\n\""] {
+            assert!(
+                appraise_results(with_extra(fine).as_bytes()).is_some(),
+                "{fine}"
+            );
+        }
     }
 
     #[test]

@@ -5,11 +5,10 @@
 //! decision; a decision's row keeps its own fields (case, NIP, output) and that key. Rows
 //! written before, with every field, are still read as they are.
 
-use super::{from_json, to_json, Decision, Result, StoreError};
+use super::{from_json, has_key, to_json, Decision, Result, StoreError};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use std::rc::Rc;
 
 /// How every decision row of this form starts as written here (serde writes fields in
 /// declaration order). A tool that re-encodes a row may reorder its keys, so a row without
@@ -99,6 +98,7 @@ struct RowRef<'a> {
 
 #[derive(Deserialize)]
 struct Row {
+    v: u8,
     call: String,
     case_index: Option<usize>,
     nip: Option<String>,
@@ -139,7 +139,7 @@ pub(super) fn encode(d: &Decision, call: &str) -> Result<Vec<u8>> {
 /// (the usual order) read the call row once.
 pub(super) struct Reader<T> {
     calls: T,
-    last: Option<(String, Rc<Shared>)>,
+    last: Option<(String, Shared)>,
 }
 
 impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
@@ -147,30 +147,41 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
         Reader { calls, last: None }
     }
 
-    fn shared(&mut self, id: &str, call: &str) -> Result<Rc<Shared>> {
-        if let Some((k, s)) = &self.last {
-            if k == call {
-                return Ok(Rc::clone(s));
-            }
+    fn shared(&mut self, id: &str, call: &str) -> Result<&Shared> {
+        if self.last.as_ref().is_none_or(|(k, _)| k != call) {
+            let row = self.calls.get(call)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "decision `{id}` names call `{call}`, which is missing"
+                ))
+            })?;
+            let s: Shared = from_json(row.value()).map_err(|e| {
+                StoreError::Corrupt(format!("call `{call}` of decision `{id}`: {e}"))
+            })?;
+            self.last = Some((call.to_string(), s));
         }
-        let row = self.calls.get(call)?.ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "decision `{id}` names call `{call}`, which is missing"
-            ))
-        })?;
-        let s: Rc<Shared> = Rc::new(from_json(row.value())?);
-        self.last = Some((call.to_string(), Rc::clone(&s)));
-        Ok(s)
+        match &self.last {
+            Some((_, s)) => Ok(s),
+            None => Err(StoreError::Corrupt(format!("call `{call}` was not kept"))),
+        }
     }
 
     /// The decision stored under `id` as `row`.
     pub(super) fn decode(&mut self, id: &str, row: &[u8]) -> Result<Decision> {
+        let damaged = |e: StoreError| StoreError::Corrupt(format!("decision `{id}`: {e}"));
         if !row.starts_with(SPLIT) {
-            if let Ok(d) = from_json::<Decision>(row) {
-                return Ok(d);
+            match from_json::<Decision>(row) {
+                Ok(d) => return Ok(d),
+                Err(e) if !has_key(row, "call") => return Err(damaged(e)),
+                Err(_) => {}
             }
         }
-        let r: Row = from_json(row)?;
+        let r: Row = from_json(row).map_err(damaged)?;
+        if r.v != 2 {
+            return Err(StoreError::Corrupt(format!(
+                "decision `{id}` is stored in a form this version does not know (v {})",
+                r.v
+            )));
+        }
         let s = self.shared(id, &r.call)?;
         Ok(Decision {
             id: id.to_string(),

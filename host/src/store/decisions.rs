@@ -41,12 +41,6 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// The output as a JSON tree, for the few readers that look inside it (replay, the
-    /// distribution check); `Null` if the stored bytes are not JSON.
-    pub fn output_value(&self) -> serde_json::Value {
-        serde_json::from_str(self.output.get()).unwrap_or_default()
-    }
-
     /// The predikat of an appraisal decision, read without building the whole output.
     pub fn predikat(&self) -> Option<String> {
         predikat_of(&self.output)
@@ -63,11 +57,9 @@ fn predikat_of(output: &RawValue) -> Option<String> {
         .and_then(|p| p.predikat)
 }
 
-/// `v` as a raw output; a `Value` always encodes.
+/// `v` as a raw output (a `Value` always encodes; `null` should it ever not).
 pub fn raw_output(v: &serde_json::Value) -> Box<RawValue> {
-    serde_json::value::to_raw_value(v).unwrap_or_else(|_| {
-        RawValue::from_string("null".into()).unwrap_or_else(|_| unreachable!("null is JSON"))
-    })
+    serde_json::value::to_raw_value(v).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 #[cfg(test)]
@@ -370,6 +362,36 @@ mod tests {
             whole(&store.decision(&old.id).expect("old row")),
             whole(&old)
         );
+
+        // Damaged rows of either form, and a form from a later version, are named by id.
+        let tx = store.db.begin_write().expect("write");
+        {
+            let mut t = tx.open_table(DECISIONS).expect("decisions");
+            let rows: [(&str, &[u8]); 2] = [
+                (
+                    "dec-000000000901",
+                    br#"{"id":"dec-000000000901","region":"jambi"}"#,
+                ),
+                ("dec-000000000902", br#"{"v":3,"call":"dec-1","output":{}}"#),
+            ];
+            for (id, row) in rows {
+                t.insert(id, row).expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+        let err = store
+            .decision("dec-000000000901")
+            .expect_err("damaged")
+            .to_string();
+        assert!(
+            err.contains("dec-000000000901") && err.contains("missing field"),
+            "{err}"
+        );
+        let err = store
+            .decision("dec-000000000902")
+            .expect_err("later")
+            .to_string();
+        assert!(err.contains("does not know (v 3)"), "{err}");
 
         // A decision whose call row is gone is reported as damage, by name.
         let tx = store.db.begin_write().expect("write");

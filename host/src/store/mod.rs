@@ -211,6 +211,14 @@ pub(crate) fn from_json<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
     serde_json::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Whether the JSON object `row` has the key `key`: when a row fails to decode, tells which of
+/// a table's stored forms it was meant to be, so the error reported is that form's (and an old
+/// reader never gets a newer row it would misread).
+pub(crate) fn has_key(row: &[u8], key: &str) -> bool {
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(row)
+        .is_ok_and(|m| m.contains_key(key))
+}
+
 pub(crate) fn get_json<T: DeserializeOwned>(
     t: &impl ReadableTable<&'static str, &'static [u8]>,
     key: &str,

@@ -4,7 +4,7 @@
 //! appraisal reads, once per employee. Rows are therefore written with the input nested, under
 //! a version field that comes first; rows written before (flattened) are still read.
 
-use super::{from_json, to_json, Result, StoreError};
+use super::{from_json, has_key, to_json, Result, StoreError};
 use crate::domain::date::Date;
 use crate::domain::records::{PeriodInput, PeriodRecord};
 use redb::ReadableTable;
@@ -57,8 +57,12 @@ pub(super) fn encode(r: &PeriodRecord) -> Result<Vec<u8>> {
 pub(super) fn decode(b: &[u8]) -> Result<PeriodRecord> {
     let r: Row = match serde_json::from_slice(b) {
         Ok(r) => r,
-        Err(_) if !b.starts_with(NESTED) => return from_json(b),
-        Err(e) => return Err(StoreError::Corrupt(e.to_string())),
+        // A nested row that does not decode must not be read as a flattened one (it would come
+        // back empty): only a row without `data` is the old form.
+        Err(e) if b.starts_with(NESTED) || has_key(b, "data") => {
+            return Err(StoreError::Corrupt(format!("period record: {e}")))
+        }
+        Err(_) => return from_json(b),
     };
     Ok(PeriodRecord {
         region: r.region,
@@ -146,6 +150,11 @@ mod tests {
         let c = serde_json::to_value(decode(&resorted).expect("re-encoded")).expect("json");
         assert_eq!(a, c);
         assert!(decode(br#"{"v":2,"region":1}"#).is_err());
+        // A reordered nested row whose input is damaged is an error, not an empty record.
+        let mut damaged = v.clone();
+        damaged["data"]["indicators"] = serde_json::json!("not a list");
+        let err = decode(&serde_json::to_vec(&damaged).expect("json")).expect_err("damaged");
+        assert!(err.to_string().contains("period record"), "{err}");
     }
 
     /// An appraisal's read of the input alone agrees with the whole record, for both forms.
