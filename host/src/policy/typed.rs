@@ -9,6 +9,7 @@
 //! lets through); anything it does not accept goes through the schema check, which decides and
 //! names the problem.
 
+use crate::domain::distribution::Predikat;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -102,13 +103,6 @@ struct Recommendation<'a> {
 }
 
 const RATINGS: [&str; 3] = ["di_atas", "sesuai", "di_bawah"];
-const PREDIKAT: [&str; 5] = [
-    "sangat_baik",
-    "baik",
-    "butuh_perbaikan",
-    "kurang",
-    "sangat_kurang",
-];
 const KINDS: [&str; 4] = ["reward", "coaching", "dialog", "training"];
 
 /// Serde also reads a struct from a JSON array (by position); the schema wants objects.
@@ -127,7 +121,7 @@ fn result(raw: &RawValue) -> Option<RawResult> {
     let r: ResultFields = typed(raw)?;
     let ok = RATINGS.contains(&r.hasil_kerja.as_ref())
         && RATINGS.contains(&r.perilaku_kerja.as_ref())
-        && PREDIKAT.contains(&r.predikat.as_ref())
+        && Predikat::parse(&r.predikat).is_some()
         && r.components.iter().all(|c| typed::<Component>(c).is_some())
         && r.recommendations.iter().all(|c| {
             typed::<Recommendation>(c).is_some_and(|rec| {

@@ -3,7 +3,7 @@
 use super::blob::{self, Packed};
 use super::decision_row::{self, Reader};
 use super::tables::*;
-use super::{next_seq, prefix_end, Result, Store, StoreError};
+use super::{get_row, next_seq, prefix_end, Result, Store, StoreError};
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -197,10 +197,8 @@ impl Store {
     pub fn decision(&self, id: &str) -> Result<Decision> {
         let tx = self.db.begin_read()?;
         let mut reader = Reader::new(tx.open_table(DECISION_CALLS)?);
-        match tx.open_table(DECISIONS)?.get(id)? {
-            Some(row) => reader.decode(id, row.value()),
-            None => Err(StoreError::NotFound(format!("decision `{id}`"))),
-        }
+        get_row(&tx.open_table(DECISIONS)?, id, |row| reader.decode(id, row))?
+            .ok_or_else(|| StoreError::NotFound(format!("decision `{id}`")))
     }
 
     /// The exact request and (when kept: decisions from before outputs were stored have only
@@ -272,11 +270,8 @@ impl Store {
         let last = idx.range::<&str>(lo.as_str()..hi.as_str())?.next_back();
         let Some(row) = last else { return Ok(None) };
         let (_, id) = row?;
-        let row = tx.open_table(DECISIONS)?.get(id.value())?;
-        match row {
-            Some(r) => Ok(predikat_of(&decision_row::output(r.value())?)),
-            None => Ok(None),
-        }
+        let output = get_row(&tx.open_table(DECISIONS)?, id.value(), decision_row::output)?;
+        Ok(output.and_then(|o| predikat_of(&o)))
     }
 }
 

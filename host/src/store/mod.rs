@@ -223,8 +223,17 @@ pub(crate) fn get_json<T: DeserializeOwned>(
     t: &impl ReadableTable<&'static str, &'static [u8]>,
     key: &str,
 ) -> Result<Option<T>> {
+    get_row(t, key, from_json)
+}
+
+/// [`get_json`] with the row decoder given, for tables whose rows are not plain JSON of `T`.
+pub(crate) fn get_row<T>(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+    decode: impl FnOnce(&[u8]) -> Result<T>,
+) -> Result<Option<T>> {
     match t.get(key)? {
-        Some(v) => Ok(Some(from_json(v.value())?)),
+        Some(v) => Ok(Some(decode(v.value())?)),
         None => Ok(None),
     }
 }
@@ -287,7 +296,6 @@ pub(crate) fn page_rows<T>(
     Ok(Page { items, next })
 }
 
-/// Takes the next value of a named counter inside a write transaction.
 /// Threads of one [`in_parts`] run, at most.
 const MAX_PART_THREADS: usize = 4;
 
@@ -329,6 +337,7 @@ where
     })
 }
 
+/// Takes the next value of a named counter inside a write transaction.
 pub(crate) fn next_seq(tx: &redb::WriteTransaction, name: &str) -> Result<u64> {
     let mut t = tx.open_table(tables::COUNTERS)?;
     let n = t.get(name)?.map(|v| v.value()).unwrap_or(0) + 1;

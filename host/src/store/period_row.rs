@@ -7,7 +7,6 @@
 use super::{from_json, has_key, to_json, Result, StoreError};
 use crate::domain::date::Date;
 use crate::domain::records::{PeriodInput, PeriodRecord};
-use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 /// How every nested row starts as written here (serde writes fields in declaration order). A
@@ -75,42 +74,26 @@ pub(super) fn decode(b: &[u8]) -> Result<PeriodRecord> {
     })
 }
 
-pub(super) fn get(
-    t: &impl ReadableTable<&'static str, &'static [u8]>,
-    key: &str,
-) -> Result<Option<PeriodRecord>> {
-    match t.get(key)? {
-        Some(v) => Ok(Some(decode(v.value())?)),
-        None => Ok(None),
-    }
-}
-
-/// Only the SKP input of the record under `key`: what an appraisal reads, without decoding
-/// (and allocating) the record's own fields for each of a region's employees.
-pub(super) fn get_input(
-    t: &impl ReadableTable<&'static str, &'static [u8]>,
-    key: &str,
-) -> Result<Option<PeriodInput>> {
+/// Only the SKP input of a row: what an appraisal reads, without decoding (and allocating)
+/// the record's own fields for each of a region's employees.
+pub(super) fn decode_input(b: &[u8]) -> Result<PeriodInput> {
     #[derive(Deserialize)]
     struct DataOnly {
         data: PeriodInput,
     }
-    let Some(v) = t.get(key)? else {
-        return Ok(None);
-    };
-    let b = v.value();
     if b.starts_with(NESTED) {
         if let Ok(d) = serde_json::from_slice::<DataOnly>(b) {
-            return Ok(Some(d.data));
+            return Ok(d.data);
         }
     }
-    decode(b).map(|r| Some(r.data))
+    decode(b).map(|r| r.data)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::period::Period;
+    use crate::store::get_row;
 
     fn record() -> PeriodRecord {
         let data: PeriodInput = serde_json::from_value(serde_json::json!({
@@ -180,9 +163,13 @@ mod tests {
         let table = tx.open_table(t).expect("table");
         let want = serde_json::to_value(&r.data).expect("json");
         for key in ["nested", "flat"] {
-            let got = get_input(&table, key).expect("read").expect("present");
+            let got = get_row(&table, key, decode_input)
+                .expect("read")
+                .expect("present");
             assert_eq!(serde_json::to_value(got).expect("json"), want, "{key}");
         }
-        assert!(get_input(&table, "absent").expect("read").is_none());
+        assert!(get_row(&table, "absent", decode_input)
+            .expect("read")
+            .is_none());
     }
 }

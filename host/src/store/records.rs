@@ -3,7 +3,8 @@
 use super::period_row;
 use super::tables::*;
 use super::{
-    from_json, get_json, page_json, page_rows, prefix_end, to_json, Result, Store, StoreError,
+    from_json, get_json, get_row, page_json, page_rows, prefix_end, to_json, Result, Store,
+    StoreError,
 };
 use crate::domain::date::Date;
 use crate::domain::period::Period;
@@ -287,9 +288,10 @@ impl Store {
     pub fn period(&self, region: &str, nip: &str, period: Period) -> Result<PeriodRecord> {
         self.employee(region, nip)?;
         let tx = self.db.begin_read()?;
-        period_row::get(
+        get_row(
             &tx.open_table(PERIODS)?,
             &format!("{region}/{nip}/{period}"),
+            period_row::decode,
         )?
         .ok_or_else(|| StoreError::NotFound(format!("period `{period}` of employee `{nip}`")))
     }
@@ -302,9 +304,10 @@ impl Store {
         period: Period,
     ) -> Result<Option<PeriodRecord>> {
         let tx = self.db.begin_read()?;
-        period_row::get(
+        get_row(
             &tx.open_table(PERIODS)?,
             &format!("{region}/{nip}/{period}"),
+            period_row::decode,
         )
     }
 
@@ -444,7 +447,7 @@ impl Store {
                 use std::fmt::Write;
                 key.clear();
                 let _ = write!(key, "{region}/{}/{period}", e.nip);
-                let rec = period_row::get_input(&periods, &key)?;
+                let rec = get_row(&periods, &key, period_row::decode_input)?;
                 let reported = match &rec {
                     Some(_) => count_days(&acts, region, &e.nip, start, end)?,
                     None => 0,

@@ -14,7 +14,7 @@ pub const AGENCIES: JsonTable = TableDefinition::new("agencies");
 pub const POSITIONS: JsonTable = TableDefinition::new("positions");
 /// `region/nip` → Employee (with its position history).
 pub const EMPLOYEES: JsonTable = TableDefinition::new("employees");
-/// `region/nip/period` → PeriodInput.
+/// `region/nip/period` → the period record, its SKP input nested (see `store::period_row`).
 pub const PERIODS: JsonTable = TableDefinition::new("periods");
 /// `region/nip/YYYY-MM-DD/seq` → Activity; the date in the key makes range reads by date cheap.
 pub const ACTIVITIES: JsonTable = TableDefinition::new("activities");
