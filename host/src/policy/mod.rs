@@ -307,6 +307,78 @@ fn with_decision_id(raw: &RawValue, id: &str) -> Result<Box<RawValue>, PolicyErr
     RawValue::from_string(spliced).map_err(internal)
 }
 
+/// The decisions of an appraisal's checked calls, not yet stored, with the bytes of each call
+/// and what the calls cost.
+struct Made {
+    decisions: Vec<Decision>,
+    kept: Vec<CallBytes>,
+    in_plugin: Duration,
+    fuel: u64,
+}
+
+impl Made {
+    /// One decision per result of `calls`, in order. A plain function rather than a step of
+    /// the async path, so that a one-batch appraisal can build and store its decisions on the
+    /// blocking thread that made the call instead of handing off twice more.
+    fn of(
+        region: &str,
+        plugin: &str,
+        period: Period,
+        actor: &str,
+        calls: Vec<Call>,
+    ) -> Result<Made, PolicyError> {
+        let mut made = Made {
+            decisions: Vec::with_capacity(
+                calls
+                    .iter()
+                    .map(|c| c.raw.as_ref().map_or(0, Vec::len))
+                    .sum(),
+            ),
+            kept: Vec::with_capacity(calls.len()),
+            in_plugin: Duration::ZERO,
+            fuel: 0,
+        };
+        let at = now_rfc3339();
+        let by = Some(actor.to_string());
+        let (period_s, end_s) = (Some(period.to_string()), Some(period.end().to_string()));
+        for mut call in calls {
+            made.in_plugin += call.out.duration;
+            made.fuel += call.out.fuel_used;
+            let results = call.raw.take().unwrap_or_default();
+            let bytes = call
+                .bytes
+                .take()
+                .ok_or_else(|| PolicyError::Internal("a stored call was not packed".into()))?;
+            let log = logs(&call.out.stderr);
+            let dur = ms(call.out.duration);
+            for (i, r) in results.into_iter().enumerate() {
+                made.decisions.push(Decision {
+                    id: String::new(),
+                    region: region.into(),
+                    hook: "appraise".into(),
+                    plugin: plugin.into(),
+                    input_sha256: bytes.input.sha256.clone(),
+                    output_sha256: bytes.output.sha256.clone(),
+                    output: r.raw,
+                    case_index: Some(i),
+                    // `check_results` made sure it is the case's NIP.
+                    nip: Some(r.nip),
+                    period: period_s.clone(),
+                    period_end: end_s.clone(),
+                    as_of: None,
+                    fuel: call.out.fuel_used,
+                    duration_ms: dur,
+                    logs: log.clone(),
+                    at: at.clone(),
+                    by: by.clone(),
+                });
+            }
+            made.kept.push(bytes);
+        }
+        Ok(made)
+    }
+}
+
 impl From<CallError> for PolicyError {
     fn from(e: CallError) -> Self {
         match e {
@@ -472,6 +544,7 @@ impl Policy {
             Arc::clone(&self.runtime),
             self.config.batch_size.max(1),
         );
+        let actor_s = actor.to_string();
         let prepared = self
             .store
             .run(move |s| {
@@ -480,89 +553,60 @@ impl Policy {
                 };
                 let (cases, skipped) = assemble(s, &r, period, employees)?;
                 let t1 = Instant::now();
+                let plugin = act.plugin.clone().unwrap_or_default();
                 let single = (!cases.is_empty() && cases.len() <= batch).then(|| {
-                    let plugin = act.plugin.as_deref().unwrap_or_default();
-                    appraise_request(&r, &act.config, &cases)
-                        .map(|input| call_blocking(&rt, plugin, Hook::Appraise, input, Keep::Bytes))
+                    let input = appraise_request(&r, &act.config, &cases)?;
+                    let raw = call_blocking(&rt, &plugin, Hook::Appraise, input, Keep::Bytes);
+                    let calls = vec![finish(&r, &plugin, Hook::Appraise, raw)?];
+                    check_results(&plugin, batch, &cases, &calls)?;
+                    let t2 = Instant::now();
+                    let made = Made::of(&r, &plugin, period, &actor_s, calls)?;
+                    let stored = s.put_decisions_grouped(made.decisions, made.kept)?;
+                    Ok::<_, PolicyError>((stored, made.in_plugin, made.fuel, t2))
                 });
-                Ok(Some((act, cases, skipped, t1, single)))
+                Ok(Some((act, plugin, cases, skipped, t1, single)))
             })
             .await?;
-        let Some((act, cases, skipped, t1, single)) = prepared else {
+        let Some((act, plugin, cases, skipped, t1, single)) = prepared else {
             return Err(PolicyError::NoActivePolicy {
                 region: region.into(),
                 hook: "appraise".into(),
             });
         };
-        let plugin = act.plugin.clone().unwrap_or_default();
-        let cases = Arc::new(cases);
-        let calls = match single {
-            Some(raw) => {
-                let calls = vec![finish(region, &plugin, Hook::Appraise, raw?)?];
-                check_results(&plugin, batch, &cases, &calls)?;
-                calls
+        let (decisions, in_plugin, fuel, calls, t2) = match single {
+            Some(done) => {
+                let (stored, in_plugin, fuel, t2) = done?;
+                (stored, in_plugin, fuel, 1, t2)
             }
             None => {
-                self.run_appraise(region, &plugin, &act.config, &cases, Keep::Bytes)
-                    .await?
+                let cases = Arc::new(cases);
+                let calls = self
+                    .run_appraise(region, &plugin, &act.config, &cases, Keep::Bytes)
+                    .await?;
+                drop(cases);
+                let t2 = Instant::now();
+                let n = calls.len();
+                let made = Made::of(region, &plugin, period, actor, calls)?;
+                let (in_plugin, fuel) = (made.in_plugin, made.fuel);
+                let stored = self
+                    .store
+                    .run(move |s| s.put_decisions_grouped(made.decisions, made.kept))
+                    .await?;
+                (stored, in_plugin, fuel, n, t2)
             }
         };
-        let t2 = Instant::now();
-        let mut times = PhaseTimes {
-            assemble: t1 - t0,
-            plugins: t2 - t1,
-            calls: calls.len(),
-            ..PhaseTimes::default()
-        };
-        let mut decisions = Vec::with_capacity(cases.len());
-        let mut kept = Vec::with_capacity(calls.len());
-        let at = now_rfc3339();
-        let by = Some(actor.to_string());
-        let (period_s, end_s) = (Some(period.to_string()), Some(period.end().to_string()));
-        for mut call in calls {
-            times.in_plugin += call.out.duration;
-            times.fuel += call.out.fuel_used;
-            let results = call.raw.take().unwrap_or_default();
-            let bytes = call
-                .bytes
-                .take()
-                .ok_or_else(|| PolicyError::Internal("a stored call was not packed".into()))?;
-            let log = logs(&call.out.stderr);
-            let dur = ms(call.out.duration);
-            for (i, r) in results.into_iter().enumerate() {
-                decisions.push(Decision {
-                    id: String::new(),
-                    region: region.into(),
-                    hook: "appraise".into(),
-                    plugin: plugin.clone(),
-                    input_sha256: bytes.input.sha256.clone(),
-                    output_sha256: bytes.output.sha256.clone(),
-                    output: r.raw,
-                    case_index: Some(i),
-                    // `check_results` made sure it is the case's NIP.
-                    nip: Some(r.nip),
-                    period: period_s.clone(),
-                    period_end: end_s.clone(),
-                    as_of: None,
-                    fuel: call.out.fuel_used,
-                    duration_ms: dur,
-                    logs: log.clone(),
-                    at: at.clone(),
-                    by: by.clone(),
-                });
-            }
-            kept.push(bytes);
-        }
-        drop(cases);
-        let decisions = self
-            .store
-            .run(move |s| s.put_decisions_grouped(decisions, kept))
-            .await?;
         let results = decisions
             .into_iter()
             .map(|d| with_decision_id(&d.output, &d.id))
             .collect::<Result<_, _>>()?;
-        times.store = t2.elapsed();
+        let times = PhaseTimes {
+            assemble: t1 - t0,
+            plugins: t2 - t1,
+            store: t2.elapsed(),
+            in_plugin,
+            calls,
+            fuel,
+        };
         tracing::debug!(
             region,
             assemble_ms = ms(times.assemble),
