@@ -453,3 +453,73 @@ fn oversized_upload(s: &TestServer, path: &str, len: usize) -> String {
     let _ = write.join();
     line
 }
+
+/// An appraisal of more than one batch writes each call's decisions while the next calls run
+/// (`store::Writer`): the answer keeps the cases' order with consecutive ids, everything is
+/// stored, a batch that fails leaves nothing of the others behind, and the write lock the
+/// failed appraisal held is free for the next request at once.
+#[test]
+fn a_many_batch_appraisal_is_stored_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_in(dir.path(), |cfg| cfg.batch_size = 1);
+    let c = s.client();
+    let nips = seed_people(&c, "jambi", "disdik");
+    let id = c.upload("jambi", wasm("kinerja_test_simple"));
+    let appraise = || {
+        c.post(
+            &format!("{R}/appraisals"),
+            &json!({"period": "2026", "agency": "disdik"}),
+        )
+    };
+    let stored = |nip: &str| {
+        let r = c.get(&format!("{R}/employees/{nip}/appraisals"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["items"].as_array().map_or(0, Vec::len)
+    };
+
+    // The second employee's batch refuses: 422 naming it, and the first's decision is gone too.
+    c.activate("jambi", "appraise", &id, json!({"refuse_nip": nips[1]}));
+    let r = appraise();
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], "plugin_failed");
+    assert!(r.message().contains(&nips[1]), "{}", r.message());
+    assert_eq!((stored(&nips[0]), stored(&nips[1])), (0, 0));
+
+    // The first batch refuses: the same, whichever call finishes first.
+    c.activate("jambi", "appraise", &id, json!({"refuse_nip": nips[0]}));
+    assert_eq!(appraise().status, 422);
+    assert_eq!((stored(&nips[0]), stored(&nips[1])), (0, 0));
+
+    // No refusal: two calls of one case each, answered in case order with consecutive ids,
+    // and a single-employee appraisal (group commit) right after is not held up.
+    c.activate("jambi", "appraise", &id, json!({}));
+    let r = appraise();
+    assert_eq!(r.status, 200, "{}", r.text);
+    let results = r.body["results"].as_array().expect("results");
+    let got: Vec<&str> = results.iter().filter_map(|r| r["nip"].as_str()).collect();
+    assert_eq!(got, [nips[0].as_str(), nips[1].as_str()]);
+    let seqs: Vec<u64> = results
+        .iter()
+        .map(|r| {
+            r["decision_id"].as_str().expect("id")["dec-".len()..]
+                .parse()
+                .expect("seq")
+        })
+        .collect();
+    assert_eq!(seqs[1], seqs[0] + 1, "{seqs:?}");
+    assert_eq!(r.body["skipped"].as_array().map(Vec::len), Some(1));
+    for (result, nip) in results.iter().zip(&nips) {
+        let d = c.get(&format!(
+            "/api/v1/decisions/{}",
+            result["decision_id"].as_str().unwrap()
+        ));
+        assert_eq!(d.status, 200, "{}", d.text);
+        assert_eq!(d.body["nip"].as_str(), Some(nip.as_str()));
+    }
+    let one = c.post(
+        &format!("{R}/appraisals"),
+        &json!({"period": "2026", "nips": [nips[0]]}),
+    );
+    assert_eq!(one.status, 200, "{}", one.text);
+    assert_eq!((stored(&nips[0]), stored(&nips[1])), (2, 1));
+}

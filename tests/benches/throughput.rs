@@ -74,6 +74,18 @@ fn per_sec(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
 
+/// CPU time (user and system) this process has used so far, from `/proc/self/stat` in clock
+/// ticks of 10 ms; `None` where there is no procfs. With the wall time it tells idle cores from
+/// busy ones, which throughput alone cannot.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces; the fields after it are fixed.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// A fresh data dir with the Jambi plugin uploaded and active for appraise; the server that did
 /// it has stopped, so the caller may open the store directly.
 fn prepared_dir() -> tempfile::TempDir {
@@ -124,7 +136,7 @@ fn batch(counts: &Counts) {
     drop((emps, inputs));
 
     // The whole appraisal, as `POST /appraisals {"agency": …}` runs it.
-    let t = Instant::now();
+    let (t, cpu0) = (Instant::now(), cpu_time());
     let (appraisal, phases) = rt.block_on(async {
         let emps = store
             .employees(REGION, Some(AGENCY), None, usize::MAX)
@@ -136,6 +148,7 @@ fn batch(counts: &Counts) {
             .expect("appraise")
     });
     let total = t.elapsed();
+    let cpu = cpu_time().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
     assert_eq!(appraisal.results.len(), n, "one result per employee");
     assert!(appraisal.skipped.is_empty(), "{:?}", appraisal.skipped);
     // Results come in the store's key order, which is NIP order.
@@ -174,6 +187,14 @@ fn batch(counts: &Counts) {
         total.as_secs_f64()
     );
     println!("  ratio end-to-end/read    {:>10.3}", pipeline / baseline);
+    if let Some(cpu) = cpu {
+        println!(
+            "  CPU                      {:>10.2} s over {:.2} s: {:.2} cores busy on average",
+            cpu.as_secs_f64(),
+            total.as_secs_f64(),
+            cpu.as_secs_f64() / total.as_secs_f64()
+        );
+    }
     let list = total.saturating_sub(phases.assemble + phases.plugins + phases.store);
     println!(
         "  phases: list employees {:.0}%, assemble {:.0}%, plugins {:.0}%, store decisions {:.0}%",

@@ -17,7 +17,7 @@ use crate::store::raw_output;
 use crate::store::{Activation, CallBytes, Decision, Store, StoreError};
 use crate::telemetry;
 use cases::{AppraiseRequest, Case, RotateRequest};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use kinerja_runtime::{CallError, CallOutput, Hook, Runtime};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -81,9 +81,10 @@ pub struct Appraisal {
 pub struct PhaseTimes {
     /// Reading the employees' records from redb and building the cases.
     pub assemble: Duration,
-    /// Serialising the batches, running every plugin call (in parallel) and checking outputs.
+    /// Serialising the batches, running every plugin call (in parallel), checking outputs and,
+    /// for an appraisal of more than one batch, writing each call's decisions as it finishes.
     pub plugins: Duration,
-    /// Turning results into decisions and committing them.
+    /// Committing the decisions (for one batch: building and writing them too) and the answer.
     pub store: Duration,
     /// Sum over calls of the time inside the runtime (instantiation and Wasm), all threads.
     pub in_plugin: Duration,
@@ -210,16 +211,18 @@ fn assemble(
     period: Period,
     employees: Vec<Employee>,
 ) -> Result<(Vec<Case>, Vec<Skipped>), StoreError> {
-    let inputs = s.appraisal_inputs(region, period, &employees)?;
-    let mut out = Vec::with_capacity(employees.len());
+    let cases = s.appraisal_inputs_map(region, period, &employees, |e, rec, reported| {
+        cases::case(e, period, rec, reported).map_err(|reason| Skipped {
+            nip: e.nip.clone(),
+            reason: reason.into(),
+        })
+    })?;
+    let mut out = Vec::with_capacity(cases.len());
     let mut skipped = Vec::new();
-    for (e, (rec, reported)) in employees.into_iter().zip(inputs) {
-        match cases::case(&e, period, rec, reported) {
+    for c in cases {
+        match c {
             Ok(c) => out.push(c),
-            Err(reason) => skipped.push(Skipped {
-                nip: e.nip,
-                reason: reason.into(),
-            }),
+            Err(s) => skipped.push(s),
         }
     }
     Ok((out, skipped))
@@ -245,39 +248,54 @@ fn check_results(
     cases: &[Case],
     calls: &[Call],
 ) -> Result<(), PolicyError> {
-    let short = &plugin[..plugin.len().min(12)];
-    let mut offset = 0;
-    for call in calls {
-        let n = cases.len().min(offset + batch) - offset;
-        let nips: Vec<Option<&str>> = match &call.raw {
-            Some(raw) => raw.iter().map(|r| Some(r.nip.as_str())).collect(),
-            None => call.value["results"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-                .iter()
-                .map(|r| r["nip"].as_str())
-                .collect(),
-        };
-        if nips.len() != n {
-            return Err(PolicyError::Plugin(format!(
-                "plugin {short} answered {} results for {n} cases",
-                nips.len()
-            )));
-        }
-        for (i, nip) in nips.into_iter().enumerate() {
-            let want = &cases[offset + i].employee.nip;
-            if nip != Some(want.as_str()) {
-                return Err(PolicyError::Plugin(format!(
-                    "plugin {short} answered result {} for nip {} where {want} was asked",
-                    offset + i,
-                    nip.map_or_else(|| "(none)".to_string(), |n| Value::from(n).to_string())
-                )));
-            }
-        }
-        offset += n;
+    for (i, call) in calls.iter().enumerate() {
+        let first = i * batch;
+        let end = cases.len().min(first + batch);
+        check_call(plugin, first, cases.get(first..end).unwrap_or(&[]), call)?;
     }
     Ok(())
+}
+
+/// One result per case of the call's `cases` (the first being case `first` of the
+/// appraisal), same order.
+fn check_call(plugin: &str, first: usize, cases: &[Case], call: &Call) -> Result<(), PolicyError> {
+    let short = &plugin[..plugin.len().min(12)];
+    let n = cases.len();
+    let nips: Vec<Option<&str>> = match &call.raw {
+        Some(raw) => raw.iter().map(|r| Some(r.nip.as_str())).collect(),
+        None => call.value["results"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|r| r["nip"].as_str())
+            .collect(),
+    };
+    if nips.len() != n {
+        return Err(PolicyError::Plugin(format!(
+            "plugin {short} answered {} results for {n} cases",
+            nips.len()
+        )));
+    }
+    for (i, (nip, case)) in nips.into_iter().zip(cases).enumerate() {
+        let want = &case.employee.nip;
+        if nip != Some(want.as_str()) {
+            return Err(PolicyError::Plugin(format!(
+                "plugin {short} answered result {} for nip {} where {want} was asked",
+                first + i,
+                nip.map_or_else(|| "(none)".to_string(), |n| Value::from(n).to_string())
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The stored decisions' outputs as the answer shows them, with their ids.
+fn answer(decisions: Vec<Decision>) -> Result<Vec<Box<RawValue>>, PolicyError> {
+    decisions
+        .into_iter()
+        .map(|d| with_decision_id(&d.output, &d.id))
+        .collect()
 }
 
 /// A result as written with the server's `"decision_id"` in it. The object is spliced, not
@@ -325,6 +343,7 @@ impl Made {
         plugin: &str,
         period: Period,
         actor: &str,
+        at: &str,
         calls: Vec<Call>,
     ) -> Result<Made, PolicyError> {
         let mut made = Made {
@@ -338,7 +357,6 @@ impl Made {
             in_plugin: Duration::ZERO,
             fuel: 0,
         };
-        let at = now_rfc3339();
         let by = Some(actor.to_string());
         let (period_s, end_s) = (Some(period.to_string()), Some(period.end().to_string()));
         for mut call in calls {
@@ -369,7 +387,7 @@ impl Made {
                     fuel: call.out.fuel_used,
                     duration_ms: dur,
                     logs: log.clone(),
-                    at: at.clone(),
+                    at: at.into(),
                     by: by.clone(),
                 });
             }
@@ -483,6 +501,33 @@ impl Policy {
             .await?)
     }
 
+    /// The calls of `plugin`'s appraise over `cases` in batches, `parallel_calls` at a time,
+    /// each answered with its batch's index as soon as it finishes. Unordered: with
+    /// `buffered`, a call that finished before the one ahead of it waited for it with its
+    /// thread idle, which left a quarter of two cores unused.
+    fn appraise_calls<'a>(
+        &'a self,
+        region: &'a str,
+        plugin: &'a str,
+        config: &Value,
+        cases: &Arc<Vec<Case>>,
+        keep: Keep,
+    ) -> impl futures::Stream<Item = (usize, Result<Call, PolicyError>)> + 'a {
+        let batch = self.config.batch_size.max(1);
+        let config = Arc::new(config.clone());
+        let cases = Arc::clone(cases);
+        futures::stream::iter((0..cases.len()).step_by(batch).enumerate())
+            .map(move |(i, start)| {
+                let (cases, config, r) =
+                    (Arc::clone(&cases), Arc::clone(&config), region.to_string());
+                let end = cases.len().min(start + batch);
+                let input = move || appraise_request(&r, &config, &cases[start..end]);
+                self.call_with(region, plugin, Hook::Appraise, input, keep)
+                    .map(move |c| (i, c))
+            })
+            .buffer_unordered(self.config.parallel_calls.max(1))
+    }
+
     /// Runs the appraise hook of `plugin` over `cases` in batches, in parallel.
     async fn run_appraise(
         &self,
@@ -492,23 +537,66 @@ impl Policy {
         cases: &Arc<Vec<Case>>,
         keep: Keep,
     ) -> Result<Vec<Call>, PolicyError> {
-        let batch = self.config.batch_size.max(1);
-        let config = Arc::new(config.clone());
-        let calls: Vec<Result<Call, PolicyError>> =
-            futures::stream::iter((0..cases.len()).step_by(batch))
-                .map(|start| {
-                    let (cases, config, r) =
-                        (Arc::clone(cases), Arc::clone(&config), region.to_string());
-                    let end = cases.len().min(start + batch);
-                    let input = move || appraise_request(&r, &config, &cases[start..end]);
-                    self.call_with(region, plugin, Hook::Appraise, input, keep)
-                })
-                .buffered(self.config.parallel_calls.max(1))
-                .collect()
-                .await;
-        let calls: Vec<Call> = calls.into_iter().collect::<Result<_, _>>()?;
-        check_results(plugin, batch, cases, &calls)?;
+        let mut done: Vec<(usize, Result<Call, PolicyError>)> = self
+            .appraise_calls(region, plugin, config, cases, keep)
+            .collect()
+            .await;
+        done.sort_unstable_by_key(|(i, _)| *i);
+        let calls: Vec<Call> = done.into_iter().map(|(_, c)| c).collect::<Result<_, _>>()?;
+        check_results(plugin, self.config.batch_size.max(1), cases, &calls)?;
         Ok(calls)
+    }
+
+    /// Runs the appraise hook over `cases` in batches and writes each call's decisions, in
+    /// case order, while the next calls run; commits when all are written. Answers the stored
+    /// results, the time inside the runtime and the fuel of all calls, and when the last
+    /// call was written (the rest is the commit). The first failing call stops the appraisal
+    /// and nothing is stored.
+    async fn appraise_and_store(
+        &self,
+        region: &str,
+        plugin: &str,
+        config: &Value,
+        cases: Arc<Vec<Case>>,
+        who: (Period, &str),
+    ) -> Result<(Vec<Box<RawValue>>, Duration, u64, Instant), PolicyError> {
+        let (period, actor) = who;
+        let batch = self.config.batch_size.max(1);
+        let at = now_rfc3339();
+        let writer = self.store.writer()?;
+        let (mut in_plugin, mut fuel, mut calls) = (Duration::ZERO, 0, 0);
+        {
+            let mut stream =
+                std::pin::pin!(self.appraise_calls(region, plugin, config, &cases, Keep::Bytes));
+            // Calls finish in any order; their decisions are written in case order so that
+            // ids follow the cases, as they did when everything was written at the end.
+            let mut waiting = std::collections::BTreeMap::new();
+            while let Some((i, call)) = stream.next().await {
+                waiting.insert(i, call?);
+                while let Some(call) = waiting.remove(&calls) {
+                    let first = calls * batch;
+                    let end = cases.len().min(first + batch);
+                    check_call(plugin, first, &cases[first..end], &call)?;
+                    let made = Made::of(region, plugin, period, actor, &at, vec![call])?;
+                    in_plugin += made.in_plugin;
+                    fuel += made.fuel;
+                    writer.write(made.decisions, made.kept)?;
+                    calls += 1;
+                }
+            }
+        }
+        let expected = cases.len().div_ceil(batch);
+        if calls != expected {
+            return Err(PolicyError::Internal(format!(
+                "{calls} of {expected} appraise calls were written"
+            )));
+        }
+        let written = Instant::now();
+        // Freed while the commit syncs, not after.
+        let freeing = std::thread::spawn(move || drop(cases));
+        let results = writer.commit_with(answer).await??;
+        let _ = freeing.join();
+        Ok((results, in_plugin, fuel, written))
     }
 
     /// Appraises with the active plugin and stores every result as a decision, all together.
@@ -560,7 +648,7 @@ impl Policy {
                     let calls = vec![finish(&r, &plugin, Hook::Appraise, raw)?];
                     check_results(&plugin, batch, &cases, &calls)?;
                     let t2 = Instant::now();
-                    let made = Made::of(&r, &plugin, period, &actor_s, calls)?;
+                    let made = Made::of(&r, &plugin, period, &actor_s, &now_rfc3339(), calls)?;
                     let stored = s.put_decisions_grouped(made.decisions, made.kept)?;
                     Ok::<_, PolicyError>((stored, made.in_plugin, made.fuel, t2))
                 });
@@ -573,32 +661,25 @@ impl Policy {
                 hook: "appraise".into(),
             });
         };
-        let (decisions, in_plugin, fuel, calls, t2) = match single {
+        let (results, in_plugin, fuel, calls, t2) = match single {
             Some(done) => {
                 let (stored, in_plugin, fuel, t2) = done?;
-                (stored, in_plugin, fuel, 1, t2)
+                (answer(stored)?, in_plugin, fuel, 1, t2)
             }
             None => {
-                let cases = Arc::new(cases);
-                let calls = self
-                    .run_appraise(region, &plugin, &act.config, &cases, Keep::Bytes)
+                let n = cases.len().div_ceil(batch);
+                let (stored, in_plugin, fuel, written) = self
+                    .appraise_and_store(
+                        region,
+                        &plugin,
+                        &act.config,
+                        Arc::new(cases),
+                        (period, actor),
+                    )
                     .await?;
-                drop(cases);
-                let t2 = Instant::now();
-                let n = calls.len();
-                let made = Made::of(region, &plugin, period, actor, calls)?;
-                let (in_plugin, fuel) = (made.in_plugin, made.fuel);
-                let stored = self
-                    .store
-                    .run(move |s| s.put_decisions_grouped(made.decisions, made.kept))
-                    .await?;
-                (stored, in_plugin, fuel, n, t2)
+                (stored, in_plugin, fuel, n, written)
             }
         };
-        let results = decisions
-            .into_iter()
-            .map(|d| with_decision_id(&d.output, &d.id))
-            .collect::<Result<_, _>>()?;
         let times = PhaseTimes {
             assemble: t1 - t0,
             plugins: t2 - t1,
