@@ -11,6 +11,7 @@ use std::process::Command;
 const DECISIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("decisions");
 const INPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("inputs");
 const OUTPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("outputs");
+const DECISION_CALLS: TableDefinition<&str, &[u8]> = TableDefinition::new("decision_calls");
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Runs `kinerja audit verify` on `dir` with `args`; answers the exit code, the JSON summary
@@ -221,6 +222,48 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
         "the rotation and the edited appraisal: {sum}"
     );
     assert!(err.contains("stored request is unavailable"), "{err}");
+
+    // The row a batch's decisions share is lost: each of them is named as unreadable and the
+    // rest of the audit still runs, instead of the whole audit failing on the first of them.
+    {
+        let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
+        let tx = db.begin_write().expect("write tx");
+        {
+            let mut calls = tx.open_table(DECISION_CALLS).expect("decision calls");
+            // A call's row is keyed by the id of its first decision.
+            calls
+                .remove(ids[0].as_str())
+                .expect("remove")
+                .expect("the call row");
+        }
+        tx.commit().expect("commit");
+    }
+    let (code, sum, err) = verify(dir, &["--max-mismatches", "100000"]);
+    assert_eq!(code, 1, "{sum} {err}");
+    assert_eq!(
+        sum["mismatched"].as_u64(),
+        Some(ids.len() as u64 + 1),
+        "the batch's decisions and the rotation: {sum}"
+    );
+    let mut named: Vec<String> = sum["mismatched_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|v| v.as_str().expect("id").to_string())
+        .collect();
+    named.retain(|id| id != &rot_id);
+    assert_eq!(named, ids, "every decision of the batch, in order");
+    assert!(
+        err.contains("cannot be read") && err.contains(&ids[0]),
+        "{err}"
+    );
+    let (code, sum, _) = verify(dir, &["--region", "jakarta"]);
+    assert_eq!(code, 1, "{sum}");
+    assert_eq!(
+        sum["decisions"].as_u64(),
+        Some(ids.len() as u64 + 1),
+        "unreadable decisions are reported whatever the region: {sum}"
+    );
 
     // A data dir without a database is an error, not an empty success.
     let (code, _, err) = verify(&dir.join("nowhere"), &[]);

@@ -86,12 +86,13 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
     let config = Config::for_data_dir(&args.data_dir);
     let policy = Policy::for_store(Arc::clone(&store), &config)
         .map_err(|e| VerifyError::Runtime(e.to_string()))?;
-    let decisions = store.decisions_since(args.region.as_deref(), since.as_deref())?;
+    let (decisions, unreadable) =
+        store.decisions_since(args.region.as_deref(), since.as_deref())?;
 
     // Group by call, keeping the first decision's order so the report reads like the log.
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     let mut calls: Vec<Vec<Decision>> = Vec::new();
-    let total = decisions.len();
+    let total = decisions.len() + unreadable.len();
     for d in decisions {
         let key = (d.plugin.clone(), d.input_sha256.clone());
         let i = *index.entry(key).or_insert_with(|| {
@@ -138,6 +139,10 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
     }
     let mut all = verdicts.into_inner().unwrap_or_default();
     all.sort_by_key(|(i, _)| *i);
+    let mut failing: Vec<Verdict> = unreadable
+        .iter()
+        .map(|u| replay::unreadable(&u.id, &u.reason))
+        .collect();
     let mut report = Report {
         decisions: total,
         calls: calls.len(),
@@ -150,12 +155,14 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
         if v.identical {
             report.identical += 1;
         } else {
-            report.mismatched += 1;
-            if report.mismatches.len() < args.max_mismatches {
-                report.mismatches.push(v);
-            }
+            failing.push(v);
         }
     }
+    // Ids are zero-padded sequence numbers: their order is the decisions' order.
+    failing.sort_by(|a, b| a.decision_id.cmp(&b.decision_id));
+    report.mismatched = failing.len();
+    failing.truncate(args.max_mismatches);
+    report.mismatches = failing;
     report.elapsed = started.elapsed();
     Ok(report)
 }

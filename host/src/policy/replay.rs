@@ -163,6 +163,27 @@ pub fn judge(
     }
 }
 
+/// The failing verdict of a stored decision that cannot be read at all: nothing of it can be
+/// checked, which is itself a finding.
+pub fn unreadable(id: &str, reason: &str) -> Verdict {
+    Verdict {
+        identical: false,
+        decision_id: id.to_string(),
+        plugin: String::new(),
+        hook: String::new(),
+        input_sha256: String::new(),
+        output_sha256: String::new(),
+        replay_output_sha256: None,
+        input_intact: false,
+        output_bytes_identical: false,
+        decision_output_matches: false,
+        subject_matches: false,
+        mismatches: vec![format!("the stored decision cannot be read: {reason}")],
+        fuel: 0,
+        duration_ms: 0.0,
+    }
+}
+
 /// Replays one plugin call and judges every decision taken from it (they share their
 /// `plugin` and `input_sha256`: one run serves a whole batch). Blocking. Stored bytes that
 /// are missing or unreadable make failing verdicts, not an error, so one damaged row never

@@ -90,6 +90,13 @@ impl Decision {
     }
 }
 
+/// A stored decision row that does not decode (damaged, or its call row lost).
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    pub id: String,
+    pub reason: String,
+}
+
 /// What the appraisal list of an employee shows.
 pub type StoredAppraisal = Decision;
 
@@ -221,25 +228,40 @@ impl Store {
     }
 
     /// Every decision, oldest first, of `region` (all when `None`) made at or after `since`
-    /// (an RFC 3339 prefix such as `2026-11-01`), for `kinerja audit verify`.
+    /// (an RFC 3339 prefix such as `2026-11-01`), for `kinerja audit verify`; and every stored
+    /// decision that cannot be read, with why. Those are not filtered (a decision whose call
+    /// row is lost has no region or time left to filter by), and they do not stop the read: a
+    /// call row covers a whole batch, and the audit should name each of its decisions rather
+    /// than fail outright.
     pub fn decisions_since(
         &self,
         region: Option<&str>,
         since: Option<&str>,
-    ) -> Result<Vec<Decision>> {
+    ) -> Result<(Vec<Decision>, Vec<Unreadable>)> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(DECISIONS)?;
         let mut reader = Reader::new(tx.open_table(DECISION_CALLS)?);
         let mut out = Vec::new();
+        let mut unreadable = Vec::new();
         for row in t.iter()? {
             let (k, v) = row?;
-            let d = reader.decode(k.value(), v.value())?;
+            let d = match reader.decode(k.value(), v.value()) {
+                Ok(d) => d,
+                Err(StoreError::Corrupt(reason)) => {
+                    unreadable.push(Unreadable {
+                        id: k.value().to_string(),
+                        reason,
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if region.is_some_and(|r| r != d.region) || since.is_some_and(|s| d.at.as_str() < s) {
                 continue;
             }
             out.push(d);
         }
-        Ok(out)
+        Ok((out, unreadable))
     }
 
     /// An employee's appraisal decisions, newest first.
@@ -325,7 +347,8 @@ mod tests {
                 [whole(d)]
             );
         }
-        let since = store.decisions_since(Some("jambi"), None).expect("since");
+        let (since, unreadable) = store.decisions_since(Some("jambi"), None).expect("since");
+        assert!(unreadable.is_empty());
         assert_eq!(
             since.iter().map(whole).collect::<Vec<_>>(),
             ds.iter().map(whole).collect::<Vec<_>>()

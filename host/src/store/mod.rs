@@ -19,7 +19,7 @@ mod writer;
 
 pub use audit::AuditEvent;
 pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
-pub use decisions::{raw_output, CallBytes, Decision, StoredAppraisal};
+pub use decisions::{raw_output, CallBytes, Decision, StoredAppraisal, Unreadable};
 pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
 pub use records::{ActivityQuery, Page};
