@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Browser tests of the web console: starts `kinerja serve --demo` on a free port with a fresh
 # data directory, issues region_admin/agency/employee tokens through the API, and runs the
-# tests in tests/console/ in headless Chromium. Screenshots go to docs/screenshots/.
+# tests in tests/console/ in headless Chromium. Screenshots go to a temporary directory, or to
+# docs/screenshots/ (the ones docs/console.md shows) with KINERJA_UPDATE_SCREENSHOTS=1, so that
+# a test run does not rewrite tracked files.
 # Exits non-zero on any failure; the server is stopped on exit whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +64,12 @@ curl -fsS "$URL/ready" >/dev/null || { echo "console-test: the server did not be
 
 ADMIN_TOKEN=$(cat "$DATA/db/admin.token")
 eval "$(node tests/console/setup.mjs "$URL" "$ADMIN_TOKEN")"
-export KINERJA_URL="$URL" ADMIN_TOKEN PLUGIN_DIR SCREENSHOT_DIR="$ROOT/docs/screenshots"
+if [ "${KINERJA_UPDATE_SCREENSHOTS:-0}" = 1 ]; then
+  SCREENSHOT_DIR="$ROOT/docs/screenshots"
+else
+  SCREENSHOT_DIR="$DATA/screenshots"
+  mkdir -p "$SCREENSHOT_DIR"
+fi
+export KINERJA_URL="$URL" ADMIN_TOKEN PLUGIN_DIR SCREENSHOT_DIR
 
 (cd tests/console && npm test)

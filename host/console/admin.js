@@ -114,7 +114,7 @@ async function pluginsPane(region, me) {
   const drModule = h('select', { id: 'dry-module' });
   const drHook = h('select', { id: 'dry-hook' }, h('option', { value: 'appraise' }, 'appraise (penilaian)'), h('option', { value: 'rotate' }, 'rotate (rotasi)'));
   const drPeriod = h('input', { id: 'dry-period', value: '2025', size: 8 });
-  const drAsOf = h('input', { id: 'dry-asof', type: 'date', value: new Date().toISOString().slice(0, 10) });
+  const drAsOf = h('input', { id: 'dry-asof', type: 'date', value: today() });
   const drAgency = h('select', { id: 'dry-agency' }, h('option', { value: '' }, '— seluruh wilayah —'), agencies.map((a) => h('option', { value: a.id }, a.name)));
   const drNips = h('textarea', { id: 'dry-nips', rows: 2, placeholder: 'NIP, dipisah koma/spasi (kosong: pakai instansi)' });
   const drConfig = h('textarea', { id: 'dry-config', rows: 3, placeholder: '{} — kosong: config yang aktif', class: 'code' });

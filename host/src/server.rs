@@ -40,16 +40,10 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .context("starting the plugin runtime")?,
     );
     load_stored_plugins(&store, &runtime).await?;
-    let parallel = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
     let policy = Arc::new(Policy {
         store: Arc::clone(&store),
         runtime,
-        config: PolicyConfig {
-            batch_size: config.batch_size.max(1),
-            parallel_calls: parallel,
-        },
+        config: PolicyConfig::from_config(&config),
     });
     let state = AppState {
         store,

@@ -106,7 +106,7 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
     // More replays at once than the runtime has slots would fail as busy.
     let jobs = args
         .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .unwrap_or_else(crate::config::cores)
         .clamp(1, config.plugin_max_in_flight.max(1));
     let next = AtomicUsize::new(0);
     let verdicts: Mutex<Vec<(usize, Vec<Verdict>)>> = Mutex::new(Vec::new());

@@ -259,9 +259,12 @@ impl Policy {
         let active = act.plugin.clone().unwrap_or_default();
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
         let cases = std::sync::Arc::new(cases);
+        // Both modules at once, half the calls each: together they stay within what one
+        // request may run (and so within the runtime's slots).
+        let half = (Keep::Nothing, (self.config.parallel_calls / 2).max(1));
         let (a, c) = futures::join!(
-            self.run_appraise(region, &active, &act.config, &cases, Keep::Nothing),
-            self.run_appraise(region, candidate, &candidate_config, &cases, Keep::Nothing),
+            self.run_appraise(region, &active, &act.config, &cases, half),
+            self.run_appraise(region, candidate, &candidate_config, &cases, half),
         );
         let (a, c) = (a?, c?);
         let fuel = |calls: &[super::Call]| calls.iter().map(|c| c.out.fuel_used).sum::<u64>();

@@ -54,6 +54,19 @@ pub struct PolicyConfig {
     pub parallel_calls: usize,
 }
 
+impl PolicyConfig {
+    /// One call per core, but never more than the runtime's slots: past them a request's own
+    /// calls would be refused as busy.
+    pub fn from_config(config: &crate::config::Config) -> PolicyConfig {
+        PolicyConfig {
+            batch_size: config.batch_size.max(1),
+            parallel_calls: crate::config::cores()
+                .min(config.plugin_max_in_flight)
+                .max(1),
+        }
+    }
+}
+
 pub struct Policy {
     pub store: Arc<Store>,
     pub runtime: Arc<Runtime>,
@@ -429,12 +442,7 @@ impl Policy {
         Ok(Policy {
             store,
             runtime: Arc::new(runtime),
-            config: PolicyConfig {
-                batch_size: config.batch_size.max(1),
-                parallel_calls: std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2),
-            },
+            config: PolicyConfig::from_config(config),
         })
     }
 
@@ -501,7 +509,7 @@ impl Policy {
             .await?)
     }
 
-    /// The calls of `plugin`'s appraise over `cases` in batches, `parallel_calls` at a time,
+    /// The calls of `plugin`'s appraise over `cases` in batches, `width` at a time,
     /// each answered with its batch's index as soon as it finishes. Unordered: with
     /// `buffered`, a call that finished before the one ahead of it waited for it with its
     /// thread idle, which left a quarter of two cores unused.
@@ -511,7 +519,7 @@ impl Policy {
         plugin: &'a str,
         config: &Value,
         cases: &Arc<Vec<Case>>,
-        keep: Keep,
+        (keep, width): (Keep, usize),
     ) -> impl futures::Stream<Item = (usize, Result<Call, PolicyError>)> + 'a {
         let batch = self.config.batch_size.max(1);
         let config = Arc::new(config.clone());
@@ -525,20 +533,20 @@ impl Policy {
                 self.call_with(region, plugin, Hook::Appraise, input, keep)
                     .map(move |c| (i, c))
             })
-            .buffer_unordered(self.config.parallel_calls.max(1))
+            .buffer_unordered(width.max(1))
     }
 
-    /// Runs the appraise hook of `plugin` over `cases` in batches, in parallel.
+    /// Runs the appraise hook of `plugin` over `cases` in batches, `width` calls at a time.
     async fn run_appraise(
         &self,
         region: &str,
         plugin: &str,
         config: &Value,
         cases: &Arc<Vec<Case>>,
-        keep: Keep,
+        (keep, width): (Keep, usize),
     ) -> Result<Vec<Call>, PolicyError> {
         let mut done: Vec<(usize, Result<Call, PolicyError>)> = self
-            .appraise_calls(region, plugin, config, cases, keep)
+            .appraise_calls(region, plugin, config, cases, (keep, width))
             .collect()
             .await;
         done.sort_unstable_by_key(|(i, _)| *i);
@@ -566,8 +574,13 @@ impl Policy {
         let writer = self.store.writer()?;
         let (mut in_plugin, mut fuel, mut calls) = (Duration::ZERO, 0, 0);
         {
-            let mut stream =
-                std::pin::pin!(self.appraise_calls(region, plugin, config, &cases, Keep::Bytes));
+            let mut stream = std::pin::pin!(self.appraise_calls(
+                region,
+                plugin,
+                config,
+                &cases,
+                (Keep::Bytes, self.config.parallel_calls),
+            ));
             // Calls finish in any order; their decisions are written in case order so that
             // ids follow the cases, as they did when everything was written at the end.
             let mut waiting = std::collections::BTreeMap::new();
@@ -718,7 +731,13 @@ impl Policy {
     ) -> Result<Value, PolicyError> {
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
         let calls = self
-            .run_appraise(region, plugin, config, &Arc::new(cases), Keep::Nothing)
+            .run_appraise(
+                region,
+                plugin,
+                config,
+                &Arc::new(cases),
+                (Keep::Nothing, self.config.parallel_calls),
+            )
             .await?;
         let mut response = serde_json::Map::new();
         let mut results = Vec::new();
@@ -912,6 +931,20 @@ mod tests {
     }
 
     /// The server's id is in every answer, once, whatever the plugin wrote.
+    /// A request never runs more calls at once than the runtime has slots, however many
+    /// cores there are.
+    #[test]
+    fn calls_at_once_stay_within_the_runtime_slots() {
+        let mut c = crate::config::Config::for_data_dir("/nonexistent");
+        c.plugin_max_in_flight = 1;
+        assert_eq!(PolicyConfig::from_config(&c).parallel_calls, 1);
+        c.plugin_max_in_flight = 10_000;
+        assert_eq!(
+            PolicyConfig::from_config(&c).parallel_calls,
+            crate::config::cores()
+        );
+    }
+
     #[test]
     fn the_decision_id_is_the_servers() {
         let id = serde_json::json!("dec-000000000007");

@@ -298,13 +298,6 @@ pub(crate) fn page_rows<T>(
     Ok(Page { items, next })
 }
 
-/// The cores this process may use, read once: `available_parallelism` opens and reads the
-/// cgroup files on every call, which was 13% of the CPU of a one-employee HTTP appraisal.
-pub(crate) fn cores() -> usize {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
 /// Threads of one [`in_parts`] run, at most.
 const MAX_PART_THREADS: usize = 4;
 
@@ -326,7 +319,7 @@ where
     if items.len() < parallel_from {
         return f(items);
     }
-    let threads = cores().min(MAX_PART_THREADS);
+    let threads = crate::config::cores().min(MAX_PART_THREADS);
     if threads < 2 {
         return f(items);
     }
