@@ -454,10 +454,9 @@ fn oversized_upload(s: &TestServer, path: &str, len: usize) -> String {
     line
 }
 
-/// An appraisal of more than one batch writes each call's decisions while the next calls run
-/// (`store::Writer`): the answer keeps the cases' order with consecutive ids, everything is
-/// stored, a batch that fails leaves nothing of the others behind, and the write lock the
-/// failed appraisal held is free for the next request at once.
+/// An appraisal of more than one batch is stored whole or not at all: the answer keeps the
+/// cases' order with consecutive ids and everything is stored, and a batch that fails, first or
+/// last, leaves nothing of the others behind and is named in the error.
 #[test]
 fn a_many_batch_appraisal_is_stored_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
@@ -485,13 +484,13 @@ fn a_many_batch_appraisal_is_stored_whole_or_not_at_all() {
     assert!(r.message().contains(&nips[1]), "{}", r.message());
     assert_eq!((stored(&nips[0]), stored(&nips[1])), (0, 0));
 
-    // The first batch refuses: the same, whichever call finishes first.
+    // The first batch refuses: the same.
     c.activate("jambi", "appraise", &id, json!({"refuse_nip": nips[0]}));
     assert_eq!(appraise().status, 422);
     assert_eq!((stored(&nips[0]), stored(&nips[1])), (0, 0));
 
-    // No refusal: two calls of one case each, answered in case order with consecutive ids,
-    // and a single-employee appraisal (group commit) right after is not held up.
+    // No refusal: two calls of one case each, answered in case order with consecutive ids;
+    // then a single-employee appraisal (group commit).
     c.activate("jambi", "appraise", &id, json!({}));
     let r = appraise();
     assert_eq!(r.status, 200, "{}", r.text);

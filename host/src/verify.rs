@@ -103,6 +103,8 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
     }
 
     let bar = progress_bar(total as u64, args.quiet);
+    // Nothing to replay for the unreadable ones: they are done (and failing) already.
+    bar.inc(unreadable.len() as u64);
     // More replays at once than the runtime has slots would fail as busy.
     let jobs = args
         .jobs

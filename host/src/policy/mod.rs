@@ -94,10 +94,9 @@ pub struct Appraisal {
 pub struct PhaseTimes {
     /// Reading the employees' records from redb and building the cases.
     pub assemble: Duration,
-    /// Serialising the batches, running every plugin call (in parallel), checking outputs and,
-    /// for an appraisal of more than one batch, writing each call's decisions as it finishes.
+    /// Serialising the batches, running every plugin call (in parallel) and checking outputs.
     pub plugins: Duration,
-    /// Committing the decisions (for one batch: building and writing them too) and the answer.
+    /// Turning results into decisions, committing them and preparing the answer.
     pub store: Duration,
     /// Sum over calls of the time inside the runtime (instantiation and Wasm), all threads.
     pub in_plugin: Duration,
@@ -356,7 +355,6 @@ impl Made {
         plugin: &str,
         period: Period,
         actor: &str,
-        at: &str,
         calls: Vec<Call>,
     ) -> Result<Made, PolicyError> {
         let mut made = Made {
@@ -370,6 +368,7 @@ impl Made {
             in_plugin: Duration::ZERO,
             fuel: 0,
         };
+        let at = now_rfc3339();
         let by = Some(actor.to_string());
         let (period_s, end_s) = (Some(period.to_string()), Some(period.end().to_string()));
         for mut call in calls {
@@ -400,7 +399,7 @@ impl Made {
                     fuel: call.out.fuel_used,
                     duration_ms: dur,
                     logs: log.clone(),
-                    at: at.into(),
+                    at: at.clone(),
                     by: by.clone(),
                 });
             }
@@ -509,34 +508,10 @@ impl Policy {
             .await?)
     }
 
-    /// The calls of `plugin`'s appraise over `cases` in batches, `width` at a time,
-    /// each answered with its batch's index as soon as it finishes. Unordered: with
-    /// `buffered`, a call that finished before the one ahead of it waited for it with its
-    /// thread idle, which left a quarter of two cores unused.
-    fn appraise_calls<'a>(
-        &'a self,
-        region: &'a str,
-        plugin: &'a str,
-        config: &Value,
-        cases: &Arc<Vec<Case>>,
-        (keep, width): (Keep, usize),
-    ) -> impl futures::Stream<Item = (usize, Result<Call, PolicyError>)> + 'a {
-        let batch = self.config.batch_size.max(1);
-        let config = Arc::new(config.clone());
-        let cases = Arc::clone(cases);
-        futures::stream::iter((0..cases.len()).step_by(batch).enumerate())
-            .map(move |(i, start)| {
-                let (cases, config, r) =
-                    (Arc::clone(&cases), Arc::clone(&config), region.to_string());
-                let end = cases.len().min(start + batch);
-                let input = move || appraise_request(&r, &config, &cases[start..end]);
-                self.call_with(region, plugin, Hook::Appraise, input, keep)
-                    .map(move |c| (i, c))
-            })
-            .buffer_unordered(width.max(1))
-    }
-
     /// Runs the appraise hook of `plugin` over `cases` in batches, `width` calls at a time.
+    /// Unordered, then put back in order: with `buffered`, a call that finished before the one
+    /// ahead of it waited for it with its thread idle, which left a quarter of two cores
+    /// unused. Every call runs; a failure is reported by its batch's position.
     async fn run_appraise(
         &self,
         region: &str,
@@ -545,21 +520,33 @@ impl Policy {
         cases: &Arc<Vec<Case>>,
         (keep, width): (Keep, usize),
     ) -> Result<Vec<Call>, PolicyError> {
-        let mut done: Vec<(usize, Result<Call, PolicyError>)> = self
-            .appraise_calls(region, plugin, config, cases, (keep, width))
-            .collect()
-            .await;
+        let batch = self.config.batch_size.max(1);
+        let config = Arc::new(config.clone());
+        let mut done: Vec<(usize, Result<Call, PolicyError>)> =
+            futures::stream::iter((0..cases.len()).step_by(batch).enumerate())
+                .map(|(i, start)| {
+                    let (cases, config, r) =
+                        (Arc::clone(cases), Arc::clone(&config), region.to_string());
+                    let end = cases.len().min(start + batch);
+                    let input = move || appraise_request(&r, &config, &cases[start..end]);
+                    self.call_with(region, plugin, Hook::Appraise, input, keep)
+                        .map(move |c| (i, c))
+                })
+                .buffer_unordered(width.max(1))
+                .collect()
+                .await;
         done.sort_unstable_by_key(|(i, _)| *i);
         let calls: Vec<Call> = done.into_iter().map(|(_, c)| c).collect::<Result<_, _>>()?;
-        check_results(plugin, self.config.batch_size.max(1), cases, &calls)?;
+        check_results(plugin, batch, cases, &calls)?;
         Ok(calls)
     }
 
-    /// Runs the appraise hook over `cases` in batches and writes each call's decisions, in
-    /// case order, while the next calls run; commits when all are written. Answers the stored
-    /// results, the time inside the runtime and the fuel of all calls, and when the last
-    /// call was written (the rest is the commit). The first failing call stops the appraisal
-    /// and nothing is stored.
+    /// Runs the appraise hook over `cases` in batches and stores every result as a decision,
+    /// all in one transaction. Every call runs, and a failure is reported by its batch's
+    /// position, whatever finished first. The write lock is taken only after the last call:
+    /// holding it while plugins run would let one slow module stop every write of every
+    /// region. The answer (each result with its id) is prepared while the commit syncs.
+    /// Answers the results, the time inside the runtime, the fuel, and when the calls were done.
     async fn appraise_and_store(
         &self,
         region: &str,
@@ -569,47 +556,22 @@ impl Policy {
         who: (Period, &str),
     ) -> Result<(Vec<Box<RawValue>>, Duration, u64, Instant), PolicyError> {
         let (period, actor) = who;
-        let batch = self.config.batch_size.max(1);
-        let at = now_rfc3339();
-        let writer = self.store.writer()?;
-        let (mut in_plugin, mut fuel, mut calls) = (Duration::ZERO, 0, 0);
-        {
-            let mut stream = std::pin::pin!(self.appraise_calls(
-                region,
-                plugin,
-                config,
-                &cases,
-                (Keep::Bytes, self.config.parallel_calls),
-            ));
-            // Calls finish in any order; their decisions are written in case order so that
-            // ids follow the cases, as they did when everything was written at the end.
-            let mut waiting = std::collections::BTreeMap::new();
-            while let Some((i, call)) = stream.next().await {
-                waiting.insert(i, call?);
-                while let Some(call) = waiting.remove(&calls) {
-                    let first = calls * batch;
-                    let end = cases.len().min(first + batch);
-                    check_call(plugin, first, &cases[first..end], &call)?;
-                    let made = Made::of(region, plugin, period, actor, &at, vec![call])?;
-                    in_plugin += made.in_plugin;
-                    fuel += made.fuel;
-                    writer.write(made.decisions, made.kept)?;
-                    calls += 1;
-                }
-            }
-        }
-        let expected = cases.len().div_ceil(batch);
-        if calls != expected {
-            return Err(PolicyError::Internal(format!(
-                "{calls} of {expected} appraise calls were written"
-            )));
-        }
-        let written = Instant::now();
-        // Freed while the commit syncs, not after.
-        let freeing = std::thread::spawn(move || drop(cases));
-        let results = writer.commit_with(answer).await??;
-        let _ = freeing.join();
-        Ok((results, in_plugin, fuel, written))
+        let width = self.config.parallel_calls;
+        let calls = self
+            .run_appraise(region, plugin, config, &cases, (Keep::Bytes, width))
+            .await?;
+        let done = Instant::now();
+        let made = Made::of(region, plugin, period, actor, calls)?;
+        let (in_plugin, fuel) = (made.in_plugin, made.fuel);
+        let results = self
+            .store
+            .put_decisions_then(made.decisions, made.kept, move |stored| {
+                // A region's cases are freed here, beside the commit, not after it.
+                drop(cases);
+                answer(stored)
+            })
+            .await??;
+        Ok((results, in_plugin, fuel, done))
     }
 
     /// Appraises with the active plugin and stores every result as a decision, all together.
@@ -638,17 +600,23 @@ impl Policy {
         let t0 = Instant::now();
         // The active policy, the records and the cases in one blocking hop; when the cases fit
         // one batch (the single-employee request of an agency's form) the call runs on that
-        // same thread too. Each hop is a hand-off between threads, and they were most of a
-        // single appraisal's host time.
+        // same thread too, and its decisions are stored there (group commit). Each hop is a
+        // hand-off between threads, and they were most of a single appraisal's host time. A
+        // blocking hop cannot be cancelled: a request whose client gives up (or times out)
+        // during the call still stores its decisions, as any write already under way does.
         let (r, rt, batch) = (
             region.to_string(),
             Arc::clone(&self.runtime),
             self.config.batch_size.max(1),
         );
         let actor_s = actor.to_string();
+        // The request's span, so that a failed call logged on the blocking thread still names
+        // its request.
+        let span = tracing::Span::current();
         let prepared = self
             .store
             .run(move |s| {
+                let _in_request = span.enter();
                 let Some(act) = s.active_policy(&r, "appraise")? else {
                     return Ok(None);
                 };
@@ -661,7 +629,7 @@ impl Policy {
                     let calls = vec![finish(&r, &plugin, Hook::Appraise, raw)?];
                     check_results(&plugin, batch, &cases, &calls)?;
                     let t2 = Instant::now();
-                    let made = Made::of(&r, &plugin, period, &actor_s, &now_rfc3339(), calls)?;
+                    let made = Made::of(&r, &plugin, period, &actor_s, calls)?;
                     let stored = s.put_decisions_grouped(made.decisions, made.kept)?;
                     Ok::<_, PolicyError>((stored, made.in_plugin, made.fuel, t2))
                 });
@@ -679,6 +647,8 @@ impl Policy {
                 let (stored, in_plugin, fuel, t2) = done?;
                 (answer(stored)?, in_plugin, fuel, 1, t2)
             }
+            // Everyone skipped: nothing to run or store.
+            None if cases.is_empty() => (Vec::new(), Duration::ZERO, 0, 0, Instant::now()),
             None => {
                 let n = cases.len().div_ceil(batch);
                 let (stored, in_plugin, fuel, written) = self

@@ -7,6 +7,7 @@ use super::{get_row, next_seq, prefix_end, Result, Store, StoreError};
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -144,6 +145,46 @@ impl Store {
         self.write_decisions(&tx, decisions, calls)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// [`Store::put_decisions`] from async code, answering `prepare` of the stored decisions
+    /// (ids filled in). `prepare` runs on a blocking thread of its own while the transaction
+    /// commits and syncs, which is when a region-wide appraisal builds its answer: the two
+    /// took turns before. Its result is answered only once the commit is durable; should the
+    /// write fail, the write's own error is answered.
+    pub async fn put_decisions_then<T, F>(
+        self: &Arc<Self>,
+        decisions: Vec<Decision>,
+        calls: Vec<CallBytes>,
+        prepare: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Vec<Decision>) -> T + Send + 'static,
+    {
+        let store = Arc::clone(self);
+        let (written, ready) = tokio::sync::oneshot::channel();
+        let commit = tokio::task::spawn_blocking(move || -> Result<()> {
+            let mut decisions = decisions;
+            let tx = store.db.begin_write()?;
+            store.write_decisions(&tx, &mut decisions, &calls)?;
+            let _ = written.send(decisions);
+            tx.commit()?;
+            Ok(())
+        });
+        let prepared = ready
+            .await
+            .ok()
+            .map(|ds| tokio::task::spawn_blocking(move || prepare(ds)));
+        let joined = |e: tokio::task::JoinError| StoreError::Db(format!("store task failed: {e}"));
+        commit.await.map_err(joined)??;
+        match prepared {
+            Some(p) => p.await.map_err(joined),
+            // Not reached: the decisions are handed over before the commit can succeed.
+            None => Err(StoreError::Db(
+                "the stored decisions were not handed over".into(),
+            )),
+        }
     }
 
     /// The writes of [`Store::put_decisions`] inside a caller's transaction, so that group
@@ -306,6 +347,46 @@ mod tests {
         d.input_sha256 = blob::sha256_hex(input.as_bytes());
         d.output_sha256 = blob::sha256_hex(b"{}");
         d.case_index = Some(i);
+    }
+
+    /// `put_decisions_then` stores every decision and hands them, ids filled in and in order,
+    /// to `prepare`, whose result it answers.
+    #[tokio::test]
+    async fn put_then_prepares_from_the_stored_decisions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let ds: Vec<Decision> = (0..4)
+            .map(|i| {
+                let mut d = Decision::sample(&format!("n{i}"), serde_json::json!({"i": i}));
+                call(&mut d, "a", i);
+                d
+            })
+            .collect();
+        let bytes = vec![CallBytes {
+            input: blob::pack(b"a"),
+            output: blob::pack(b"{}"),
+        }];
+        let got = store
+            .put_decisions_then(ds, bytes, |ds| {
+                ds.into_iter()
+                    .map(|d| (d.id, d.nip.unwrap_or_default()))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .expect("stored");
+        let nips: Vec<&str> = got.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(nips, ["n0", "n1", "n2", "n3"]);
+        for (id, nip) in &got {
+            assert_eq!(
+                store.decision(id).expect("stored").nip.as_deref(),
+                Some(nip.as_str())
+            );
+        }
+        let seqs: Vec<u64> = got
+            .iter()
+            .map(|(id, _)| id["dec-".len()..].parse().expect("seq"))
+            .collect();
+        assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
     }
 
     /// Decisions of two calls are stored as two call rows and their own rows, and read back

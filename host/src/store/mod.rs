@@ -15,7 +15,6 @@ mod plugins;
 mod records;
 pub mod tables;
 mod tokens;
-mod writer;
 
 pub use audit::AuditEvent;
 pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
@@ -24,7 +23,6 @@ pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
 pub use records::{ActivityQuery, Page};
 pub use tokens::{IssuedToken, TokenRecord};
-pub use writer::Writer;
 
 use crate::domain::records::{Region, REGIONS};
 use crate::domain::FieldError;

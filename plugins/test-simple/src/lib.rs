@@ -12,8 +12,7 @@
 //!   state leaked between calls.
 //!
 //! With `config.refuse_nip` set, an appraise call whose cases include that NIP refuses (an
-//! ABI 1 refusal document) after some tens of milliseconds of work, so that tests can fail one
-//! batch of a larger appraisal after the others were done.
+//! ABI 1 refusal document), so that tests can fail one batch of a larger appraisal.
 //!
 //! Build a variant with a different version marker (and so different bytes
 //! and a different module id) with
@@ -75,13 +74,6 @@ pub extern "C" fn appraise() {
     let nip_of = |c: &Value| c.get("employee").and_then(|e| e.get("nip")).cloned();
     if let Some(refused) = request.pointer("/config/refuse_nip") {
         if cases.iter().any(|c| nip_of(c).as_ref() == Some(refused)) {
-            // Refuse late, so that the other batches of the appraisal are already written
-            // when the refusal arrives: the case a streaming writer must undo.
-            let mut x = 0u64;
-            for i in 0..20_000_000u64 {
-                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
-            }
-            eprintln!("test-simple: refusing after {x:x}");
             let mut out = std::io::stdout().lock();
             let refusal = json!({"error": {"message": format!("refused: test-simple refuses nip {refused}")}});
             let _ = write!(out, "{refusal}");
