@@ -167,6 +167,13 @@ impl Store {
         let commit = tokio::task::spawn_blocking(move || -> Result<()> {
             let mut decisions = decisions;
             let tx = store.db.begin_write()?;
+            #[cfg(test)]
+            if decisions
+                .iter()
+                .any(|d| d.nip.as_deref() == Some(tests::FAIL_WRITE))
+            {
+                return Err(StoreError::Db("injected write failure".into()));
+            }
             store.write_decisions(&tx, &mut decisions, &calls)?;
             let _ = written.send(decisions);
             tx.commit()?;
@@ -347,6 +354,31 @@ mod tests {
         d.input_sha256 = blob::sha256_hex(input.as_bytes());
         d.output_sha256 = blob::sha256_hex(b"{}");
         d.case_index = Some(i);
+    }
+
+    /// A NIP whose decisions `put_decisions_then` fails to write, for the test of that path
+    /// (a NIP, not a global switch: tests run in parallel).
+    pub(super) const FAIL_WRITE: &str = "fail-the-write";
+
+    /// A write that fails answers its own error, never runs `prepare`, and stores nothing.
+    #[tokio::test]
+    async fn put_then_answers_the_writes_own_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let mut d = Decision::sample(FAIL_WRITE, serde_json::json!({}));
+        call(&mut d, "a", 0);
+        let bytes = vec![CallBytes {
+            input: blob::pack(b"a"),
+            output: blob::pack(b"{}"),
+        }];
+        let res = store
+            .put_decisions_then(vec![d], bytes, |_| {
+                panic!("prepare ran after a failed write")
+            })
+            .await;
+        let err = res.map(|()| ()).expect_err("the write failed");
+        assert!(err.to_string().contains("injected write failure"), "{err}");
+        assert_eq!(store.count(DECISIONS).expect("count"), 0);
     }
 
     /// `put_decisions_then` stores every decision and hands them, ids filled in and in order,
