@@ -376,7 +376,7 @@ mod tests {
                 panic!("prepare ran after a failed write")
             })
             .await;
-        let err = res.map(|()| ()).expect_err("the write failed");
+        let err = res.expect_err("the write failed");
         assert!(err.to_string().contains("injected write failure"), "{err}");
         assert_eq!(store.count(DECISIONS).expect("count"), 0);
     }
