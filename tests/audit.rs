@@ -30,17 +30,27 @@ fn verify(dir: &Path, args: &[&str]) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), summary, stderr)
 }
 
-/// Rewrites one row of the database while no server runs, as a tamperer with file access would.
+/// Changes one table of the database while no server runs, as a tamperer with file access
+/// would, in one committed transaction.
+fn in_table(
+    dir: &Path,
+    table: TableDefinition<&str, &[u8]>,
+    f: impl FnOnce(&mut redb::Table<&str, &[u8]>),
+) {
+    let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
+    let tx = db.begin_write().expect("write tx");
+    f(&mut tx.open_table(table).expect("table"));
+    tx.commit().expect("commit");
+}
+
+/// Rewrites one row of the database behind the server's back.
 fn tamper(
     dir: &Path,
     table: TableDefinition<&str, &[u8]>,
     key: &str,
     f: impl FnOnce(Vec<u8>) -> Vec<u8>,
 ) {
-    let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
-    let tx = db.begin_write().expect("write tx");
-    {
-        let mut t = tx.open_table(table).expect("table");
+    in_table(dir, table, |t| {
         let old = t
             .get(key)
             .expect("get")
@@ -49,8 +59,14 @@ fn tamper(
             .to_vec();
         let new = f(old);
         t.insert(key, new.as_slice()).expect("insert");
-    }
-    tx.commit().expect("commit");
+    });
+}
+
+/// Deletes one row of the database behind the server's back; the row must be there.
+fn remove_row(dir: &Path, table: TableDefinition<&str, &[u8]>, key: &str) {
+    in_table(dir, table, |t| {
+        t.remove(key).expect("remove").expect("row exists");
+    });
 }
 
 #[test]
@@ -206,15 +222,7 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
     assert!(err.contains("stored output no longer hashes"), "{err}");
 
     // A lost request row is reported against its decisions; the audit goes on.
-    {
-        let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
-        let tx = db.begin_write().expect("write tx");
-        {
-            let mut inputs = tx.open_table(INPUTS).expect("inputs");
-            inputs.remove(rot_in.as_str()).expect("remove");
-        }
-        tx.commit().expect("commit");
-    }
+    remove_row(dir, INPUTS, &rot_in);
     let (code, sum, err) = verify(dir, &[]);
     assert_eq!(code, 1, "{sum} {err}");
     assert_eq!(
@@ -225,19 +233,8 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
 
     // The row a batch's decisions share is lost: each of them is named as unreadable and the
     // rest of the audit still runs, instead of the whole audit failing on the first of them.
-    {
-        let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
-        let tx = db.begin_write().expect("write tx");
-        {
-            let mut calls = tx.open_table(DECISION_CALLS).expect("decision calls");
-            // A call's row is keyed by the id of its first decision.
-            calls
-                .remove(ids[0].as_str())
-                .expect("remove")
-                .expect("the call row");
-        }
-        tx.commit().expect("commit");
-    }
+    // A call's row is keyed by the id of its first decision.
+    remove_row(dir, DECISION_CALLS, &ids[0]);
     let (code, sum, err) = verify(dir, &["--max-mismatches", "100000"]);
     assert_eq!(code, 1, "{sum} {err}");
     assert_eq!(

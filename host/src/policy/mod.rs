@@ -900,7 +900,6 @@ mod tests {
         serde_json::from_str(out.get()).expect("still JSON")
     }
 
-    /// The server's id is in every answer, once, whatever the plugin wrote.
     /// A request never runs more calls at once than the runtime has slots, however many
     /// cores there are.
     #[test]
@@ -915,6 +914,7 @@ mod tests {
         );
     }
 
+    /// The server's id is in every answer, once, whatever the plugin wrote.
     #[test]
     fn the_decision_id_is_the_servers() {
         let id = serde_json::json!("dec-000000000007");
