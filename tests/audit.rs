@@ -99,6 +99,7 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
         .map(|r| r["decision_id"].as_str().expect("decision id").to_string())
         .collect();
     let first = c.get(&format!("/api/v1/decisions/{}", ids[0])).body;
+    let victim_output = c.get(&format!("/api/v1/decisions/{}", ids[1])).body["output"].clone();
     let last = c
         .get(&format!("/api/v1/decisions/{}", ids[ids.len() - 1]))
         .body;
@@ -173,19 +174,31 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
     assert_eq!(code, 2);
     assert!(err.contains("--since"), "{err}");
 
-    // Change one stored predikat, leaving every hash as it was.
+    // A batch's decision row holds only where its result lies in the call's stored stdout.
+    // Written back with a result of its own (the form of a re-encoded result), its predikat
+    // changed and every hash left as it was:
     let victim = ids[1].clone();
+    let row_of = |id: &str| -> Value {
+        let mut row = Value::Null;
+        in_table(dir, DECISIONS, |t| {
+            let v = t.get(id).expect("get").expect("row exists");
+            row = serde_json::from_slice(v.value()).expect("decision json");
+        });
+        row
+    };
+    assert_eq!(row_of(&victim)["v"], 3, "{}", row_of(&victim));
+    assert!(row_of(&victim).get("output").is_none());
     tamper(dir, DECISIONS, &victim, |old| {
         let mut d: Value = serde_json::from_slice(&old).expect("decision json");
-        let p = d["output"]["predikat"]
-            .as_str()
-            .expect("predikat")
-            .to_string();
-        d["output"]["predikat"] = json!(if p == "sangat_baik" {
+        let mut output = victim_output.clone();
+        output["predikat"] = json!(if output["predikat"] == "sangat_baik" {
             "kurang"
         } else {
             "sangat_baik"
         });
+        d["v"] = json!(2);
+        d["output"] = output;
+        d.as_object_mut().expect("object").remove("at");
         serde_json::to_vec(&d).expect("encode")
     });
     let (code, sum, err) = verify(dir, &[]);
@@ -193,6 +206,23 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
     assert_eq!(sum["mismatched"], 1, "{sum}");
     assert_eq!(sum["mismatched_ids"], json!([victim]));
     assert!(err.contains(&victim) && err.contains("result 1"), "{err}");
+
+    // Pointed at another employee's result of the same stdout instead: caught too, then put
+    // back.
+    let (moved, saved) = (ids[2].clone(), row_of(&ids[2]));
+    let elsewhere = row_of(&ids[3])["at"].clone();
+    tamper(dir, DECISIONS, &moved, |old| {
+        let mut d: Value = serde_json::from_slice(&old).expect("decision json");
+        d["at"] = elsewhere;
+        serde_json::to_vec(&d).expect("encode")
+    });
+    let (code, sum, err) = verify(dir, &[]);
+    assert_eq!(code, 1, "{sum} {err}");
+    assert_eq!(sum["mismatched_ids"], json!([victim, moved]), "{sum}");
+    assert!(err.contains(&moved) && err.contains("result 2"), "{err}");
+    tamper(dir, DECISIONS, &moved, |_| {
+        serde_json::to_vec(&saved).expect("encode")
+    });
 
     // The rotation's stored stdout is altered too: its bytes no longer match.
     let (rot_out, rot_in) = {

@@ -390,6 +390,7 @@ impl Made {
                     input_sha256: bytes.input.sha256.clone(),
                     output_sha256: bytes.output.sha256.clone(),
                     output: r.raw,
+                    output_span: r.span,
                     case_index: Some(i),
                     // `check_results` made sure it is the case's NIP.
                     nip: Some(r.nip),
@@ -770,11 +771,13 @@ impl Policy {
             .run(move |s| {
                 let emps = s.employees(&r, agency.as_deref(), None, usize::MAX)?.items;
                 let as_of_s = as_of.to_string();
-                let mut employees = Vec::with_capacity(emps.len());
-                for e in &emps {
-                    let p = s.latest_predikat(&r, &e.nip, &as_of_s)?;
-                    employees.push(cases::rotate_employee(e, p));
-                }
+                let predikats =
+                    s.latest_predikats(&r, emps.iter().map(|e| e.nip.as_str()), &as_of_s)?;
+                let employees: Vec<_> = emps
+                    .iter()
+                    .zip(predikats)
+                    .map(|(e, p)| cases::rotate_employee(e, p))
+                    .collect();
                 let all = s.all_positions(&r, None)?;
                 let positions = cases::rotate_positions(&all, agency.as_deref(), &employees);
                 configs
@@ -825,6 +828,7 @@ impl Policy {
             input_sha256: bytes.input.sha256.clone(),
             output_sha256: bytes.output.sha256.clone(),
             output: raw_output(&call.value),
+            output_span: None,
             case_index: None,
             nip: None,
             period: None,

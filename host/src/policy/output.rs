@@ -96,6 +96,8 @@ pub fn check_appraise(plugin: &str, stdout: &[u8]) -> Result<Vec<RawResult>, Str
             Ok(RawResult {
                 nip: r["nip"].as_str().unwrap_or_default().to_string(),
                 raw,
+                // Re-encoded, not the plugin's bytes.
+                span: None,
             })
         })
         .collect()

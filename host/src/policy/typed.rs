@@ -20,6 +20,8 @@ use std::borrow::Cow;
 pub struct RawResult {
     pub nip: String,
     pub raw: Box<RawValue>,
+    /// Start and length of `raw` in the response, when it is exactly those bytes.
+    pub span: Option<(usize, usize)>,
 }
 
 /// Any JSON string, read without copying it.
@@ -117,7 +119,8 @@ fn typed<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Option<T> {
     serde_json::from_str(raw.get()).ok()
 }
 
-fn result(raw: &RawValue) -> Option<RawResult> {
+/// `raw`, a result of the response `text`, when it is one the schema accepts.
+fn result(text: &str, raw: &RawValue) -> Option<RawResult> {
     let r: ResultFields = typed(raw)?;
     let ok = RATINGS.contains(&r.hasil_kerja.as_ref())
         && RATINGS.contains(&r.perilaku_kerja.as_ref())
@@ -129,9 +132,11 @@ fn result(raw: &RawValue) -> Option<RawResult> {
                     && (rec.kind != "training" || rec.subject.is_some())
             })
         });
+    let at = raw.get().as_ptr() as usize - text.as_ptr() as usize;
     ok.then(|| RawResult {
         nip: r.nip.into_owned(),
         raw: raw.to_owned(),
+        span: Some((at, raw.get().len())),
     })
 }
 
@@ -223,7 +228,7 @@ pub fn appraise_results(stdout: &[u8]) -> Option<Vec<RawResult>> {
     if resp.error {
         return None;
     }
-    resp.results.into_iter().map(result).collect()
+    resp.results.into_iter().map(|r| result(text, r)).collect()
 }
 
 #[cfg(test)]
@@ -329,6 +334,14 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].nip, "199001012015031001");
         assert_eq!(got[0].raw.get(), v["results"][0].to_string());
+        // Where it lies in the response, for a row that refers to it there.
+        let (at, len) = got[0].span.expect("span");
+        assert_eq!(&text[at..at + len], got[0].raw.get());
+        let two = format!(r#" {{"results": [{0}, {0}]}}"#, v["results"][0]);
+        let got = appraise_results(two.as_bytes()).expect("accepted");
+        let spans: Vec<_> = got.iter().map(|r| r.span.expect("span")).collect();
+        assert_eq!(&two[spans[1].0..spans[1].0 + spans[1].1], got[1].raw.get());
+        assert!(spans[1].0 > spans[0].0 + spans[0].1);
     }
 
     /// Whatever the fast path accepts, the schema accepts: every field of a valid response is

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 /// zstd's frame magic number; rows written before compression hold raw JSON, which starts
 /// with `{` and so can never be mistaken for a frame.
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+pub(crate) const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Level 1: batches must not wait on compression; higher levels gain little on JSON.
 const LEVEL: i32 = 1;

@@ -2,18 +2,23 @@
 //! (region, hook, module, both hashes, period, time, actor, fuel, logs): about a third of each
 //! row when they were repeated, written and committed again for each of a batch's results.
 //! They are stored once per call in `DECISION_CALLS`, under the id of the call's first
-//! decision; a decision's row keeps its own fields (case, NIP, output) and that key. Rows
-//! written before, with every field, are still read as they are.
-
-use super::{from_json, has_key, to_json, Decision, Result, StoreError};
+//! decision; a decision's row keeps its own fields (case, NIP) and that key.
+//!
+//! A decision's output is, byte for byte, a part of its call's stdout, which `OUTPUTS` already
+//! keeps for replays. A row whose output is such a part (`v` 3) holds only where it lies in
+//! that stdout instead of repeating it: the output was most of each row, and writing it twice
+//! made the single-threaded insert and commit of a region-wide appraisal most of its tail. An
+//! output the server re-encoded (one the schema check had to read) is kept in the row (`v` 2).
+//! Rows written before either, with every field, are still read as they are.
+use super::{blob, from_json, has_key, Decision, Result, StoreError};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-/// How every decision row of this form starts as written here (serde writes fields in
-/// declaration order). A tool that re-encodes a row may reorder its keys, so a row without
-/// this start is tried as an old whole row first, then as a split one.
-const SPLIT: &[u8] = br#"{"v":2,"#;
+/// How every split decision row starts as written here (serde writes fields in declaration
+/// order). A tool that re-encodes a row may reorder its keys, so a row without this start is
+/// tried as an old whole row first, then as a split one.
+const SPLIT: &[u8] = br#"{"v":"#;
 
 /// What the decisions of one call share.
 #[derive(Serialize, Deserialize)]
@@ -93,7 +98,11 @@ struct RowRef<'a> {
     call: &'a str,
     case_index: Option<usize>,
     nip: Option<&'a str>,
-    output: &'a RawValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<&'a RawValue>,
+    /// Start and length of the output in the call's stdout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at: Option<(usize, usize)>,
 }
 
 #[derive(Deserialize)]
@@ -102,7 +111,17 @@ struct Row {
     call: String,
     case_index: Option<usize>,
     nip: Option<String>,
-    output: Box<RawValue>,
+    #[serde(default, deserialize_with = "some_raw")]
+    output: Option<Box<RawValue>>,
+    at: Option<(usize, usize)>,
+}
+
+/// An `output` that is present, `null` included (a `null` output is an output, as it was when
+/// the field was required).
+fn some_raw<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(d).map(Some)
 }
 
 /// For each decision (ids assigned), the index of the first decision of its call: runs of
@@ -121,35 +140,60 @@ pub(super) fn calls_of(decisions: &[Decision]) -> Vec<usize> {
 
 /// The call row of `d` (the first decision of its call).
 pub(super) fn encode_call(d: &Decision) -> Result<Vec<u8>> {
-    to_json(&SharedRef::from(d))
+    super::to_json(&SharedRef::from(d))
 }
 
-/// The row of `d`, whose call is stored under `call`.
-pub(super) fn encode(d: &Decision, call: &str) -> Result<Vec<u8>> {
-    to_json(&RowRef {
-        v: 2,
+/// Appends the row of `d`, whose call is stored under `call`, to `buf`: the rows of a batch
+/// go into one buffer, not an allocation each.
+pub(super) fn encode_into(buf: &mut Vec<u8>, d: &Decision, call: &str) -> Result<()> {
+    let (output, at) = match d.output_span {
+        Some(at) => (None, Some(at)),
+        None => (Some(&*d.output), None),
+    };
+    let row = RowRef {
+        v: if at.is_some() { 3 } else { 2 },
         call,
         case_index: d.case_index,
         nip: d.nip.as_deref(),
-        output: &d.output,
-    })
+        output,
+        at,
+    };
+    serde_json::to_writer(buf, &row)
+        .map_err(|e| StoreError::Db(format!("cannot encode decision: {e}")))
 }
 
-/// Reads decision rows, joining each with its call row; consecutive decisions of one call
-/// (the usual order) read the call row once.
+/// The row of `d`, whose call is stored under `call`.
+#[cfg(test)]
+pub(super) fn encode(d: &Decision, call: &str) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    encode_into(&mut buf, d, call)?;
+    Ok(buf)
+}
+
+/// Reads decision rows, joining each with its call row and, for a row that refers to its
+/// output, with the call's stdout; consecutive decisions of one call (the usual order) read
+/// each of those once.
 pub(super) struct Reader<T> {
-    calls: T,
+    calls: Calls<T>,
+    outputs: Outputs<T>,
+}
+
+/// The last call row read.
+struct Calls<T> {
+    table: T,
     last: Option<(String, Shared)>,
 }
 
-impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
-    pub(super) fn new(calls: T) -> Self {
-        Reader { calls, last: None }
-    }
+/// The last call stdout read, unpacked.
+struct Outputs<T> {
+    table: T,
+    last: Option<(String, Vec<u8>)>,
+}
 
-    fn shared(&mut self, id: &str, call: &str) -> Result<&Shared> {
+impl<T: ReadableTable<&'static str, &'static [u8]>> Calls<T> {
+    fn get(&mut self, id: &str, call: &str) -> Result<&Shared> {
         if self.last.as_ref().is_none_or(|(k, _)| k != call) {
-            let row = self.calls.get(call)?.ok_or_else(|| {
+            let row = self.table.get(call)?.ok_or_else(|| {
                 StoreError::Corrupt(format!(
                     "decision `{id}` names call `{call}`, which is missing"
                 ))
@@ -164,6 +208,69 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
             None => Err(StoreError::Corrupt(format!("call `{call}` was not kept"))),
         }
     }
+}
+
+impl<T: ReadableTable<&'static str, &'static [u8]>> Outputs<T> {
+    /// The `len` bytes at `start` of the stdout stored under `sha`, which must be JSON.
+    fn part(&mut self, id: &str, sha: &str, (start, len): (usize, usize)) -> Result<Box<RawValue>> {
+        if self.last.as_ref().is_none_or(|(k, _)| k != sha) {
+            let row = self.table.get(sha)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "decision `{id}` lies in its call's output `{sha}`, which is missing"
+                ))
+            })?;
+            let bytes = blob::unpack(row.value()).map_err(|e| {
+                StoreError::Corrupt(format!("output `{sha}` of decision `{id}`: {e}"))
+            })?;
+            self.last = Some((sha.to_string(), bytes));
+        }
+        let bytes = match &self.last {
+            Some((_, b)) => b.as_slice(),
+            None => return Err(StoreError::Corrupt(format!("output `{sha}` was not kept"))),
+        };
+        let outside = || {
+            StoreError::Corrupt(format!(
+                "decision `{id}` lies at {start}+{len} of its call's output, which has {} bytes",
+                bytes.len()
+            ))
+        };
+        let part = start
+            .checked_add(len)
+            .and_then(|end| bytes.get(start..end))
+            .ok_or_else(outside)?;
+        let text = std::str::from_utf8(part).map_err(|_| outside())?;
+        RawValue::from_string(text.to_string()).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "decision `{id}`: its part of its call's output is not JSON: {e}"
+            ))
+        })
+    }
+}
+
+/// A reader of the decisions of `tx`.
+pub(super) fn reader(
+    tx: &redb::ReadTransaction,
+) -> Result<Reader<redb::ReadOnlyTable<&'static str, &'static [u8]>>> {
+    Ok(Reader::new(
+        tx.open_table(super::tables::DECISION_CALLS)?,
+        tx.open_table(super::tables::OUTPUTS)?,
+    ))
+}
+
+impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
+    /// A reader over the `DECISION_CALLS` and `OUTPUTS` tables.
+    pub(super) fn new(calls: T, outputs: T) -> Self {
+        Reader {
+            calls: Calls {
+                table: calls,
+                last: None,
+            },
+            outputs: Outputs {
+                table: outputs,
+                last: None,
+            },
+        }
+    }
 
     /// The decision stored under `id` as `row`.
     pub(super) fn decode(&mut self, id: &str, row: &[u8]) -> Result<Decision> {
@@ -176,13 +283,25 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
             }
         }
         let r: Row = from_json(row).map_err(damaged)?;
-        if r.v != 2 {
+        if !matches!(r.v, 2 | 3) {
             return Err(StoreError::Corrupt(format!(
                 "decision `{id}` is stored in a form this version does not know (v {})",
                 r.v
             )));
         }
-        let s = self.shared(id, &r.call)?;
+        let s = self.calls.get(id, &r.call)?;
+        let (output, output_span) = match (r.output, r.at) {
+            (Some(output), None) if r.v == 2 => (output, None),
+            (None, Some(at)) if r.v == 3 => {
+                (self.outputs.part(id, &s.output_sha256, at)?, Some(at))
+            }
+            _ => {
+                return Err(StoreError::Corrupt(format!(
+                    "decision `{id}` (v {}) is stored without its output, or with it twice",
+                    r.v
+                )))
+            }
+        };
         Ok(Decision {
             id: id.to_string(),
             region: s.region.clone(),
@@ -190,7 +309,8 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
             plugin: s.plugin.clone(),
             input_sha256: s.input_sha256.clone(),
             output_sha256: s.output_sha256.clone(),
-            output: r.output,
+            output,
+            output_span,
             case_index: r.case_index,
             nip: r.nip,
             period: s.period.clone(),
@@ -203,13 +323,4 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
             by: s.by.clone(),
         })
     }
-}
-
-/// The output of a decision row, either form, without its call.
-pub(super) fn output(row: &[u8]) -> Result<Box<RawValue>> {
-    #[derive(Deserialize)]
-    struct O {
-        output: Box<RawValue>,
-    }
-    from_json::<O>(row).map(|o| o.output)
 }

@@ -1,7 +1,7 @@
 //! Decisions: every plugin result the server acted on, with what is needed to audit and replay it.
 
 use super::blob::{self, Packed};
-use super::decision_row::{self, Reader};
+use super::decision_row;
 use super::tables::*;
 use super::{get_row, next_seq, prefix_end, Result, Store, StoreError};
 use redb::{ReadableDatabase, ReadableTable};
@@ -27,6 +27,10 @@ pub struct Decision {
     // for the row cost more than the plugin call.
     #[schema(value_type = Object)]
     pub output: Box<RawValue>,
+    /// Where `output` lies in the call's stdout, when it is exactly those bytes: its row then
+    /// refers to them instead of repeating them (see `store::decision_row`).
+    #[serde(skip)]
+    pub output_span: Option<(usize, usize)>,
     /// Position of this case in the call's `cases` (appraisals).
     pub case_index: Option<usize>,
     pub nip: Option<String>,
@@ -77,6 +81,7 @@ impl Decision {
             input_sha256: String::new(),
             output_sha256: String::new(),
             output,
+            output_span: None,
             case_index: Some(0),
             nip: Some(nip.into()),
             period: Some("2026".into()),
@@ -112,24 +117,39 @@ pub struct CallBytes {
 /// Below this many decisions they are encoded on the writing thread.
 const PARALLEL_ENCODE_FROM: usize = 4096;
 
+/// Decision rows encoded one after another into one buffer, and where each ends.
+struct Rows {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Rows {
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.bytes[a..b])
+    }
+}
+
 /// Every decision's row, given the index of the first decision of each one's call (see
-/// [`decision_row`]). A region-wide appraisal encodes 100,000 of them inside the one write
-/// transaction, where nothing else can run in parallel; spreading the encoding over the cores
-/// took that share off the single writer.
-fn encode_all(
-    decisions: &[Decision],
-    firsts: &[usize],
-    parallel_from: usize,
-) -> Result<Vec<Vec<u8>>> {
+/// [`decision_row`]), in parts of consecutive decisions. A region-wide appraisal encodes
+/// 100,000 of them inside the one write transaction, where nothing else can run in parallel;
+/// spreading the encoding over the cores took that share off the single writer.
+fn encode_all(decisions: &[Decision], firsts: &[usize], parallel_from: usize) -> Result<Vec<Rows>> {
     let pairs: Vec<(&Decision, &str)> = decisions
         .iter()
         .zip(firsts)
         .map(|(d, &f)| (d, decisions[f].id.as_str()))
         .collect();
     super::in_parts(&pairs, parallel_from, "decision encoding", |part| {
-        part.iter()
-            .map(|(d, call)| decision_row::encode(d, call))
-            .collect()
+        let mut rows = Rows {
+            bytes: Vec::with_capacity(part.len() * 128),
+            ends: Vec::with_capacity(part.len()),
+        };
+        for (d, call) in part {
+            decision_row::encode_into(&mut rows.bytes, d, call)?;
+            rows.ends.push(rows.bytes.len());
+        }
+        Ok(vec![rows])
     })
 }
 
@@ -237,9 +257,9 @@ impl Store {
                     shared.insert(d.id.as_str(), decision_row::encode_call(d)?.as_slice())?;
                 }
             }
-            let rows = encode_all(decisions, &firsts, PARALLEL_ENCODE_FROM)?;
-            for (d, row) in decisions.iter().zip(&rows) {
-                t.insert(d.id.as_str(), row.as_slice())?;
+            let parts = encode_all(decisions, &firsts, PARALLEL_ENCODE_FROM)?;
+            for (d, row) in decisions.iter().zip(parts.iter().flat_map(Rows::iter)) {
+                t.insert(d.id.as_str(), row)?;
                 if let (Some(nip), Some(end)) = (&d.nip, &d.period_end) {
                     let key = format!("{}/{nip}/{end}/{}", d.region, d.id);
                     idx.insert(key.as_str(), d.id.as_str())?;
@@ -251,7 +271,7 @@ impl Store {
 
     pub fn decision(&self, id: &str) -> Result<Decision> {
         let tx = self.db.begin_read()?;
-        let mut reader = Reader::new(tx.open_table(DECISION_CALLS)?);
+        let mut reader = decision_row::reader(&tx)?;
         get_row(&tx.open_table(DECISIONS)?, id, |row| reader.decode(id, row))?
             .ok_or_else(|| StoreError::NotFound(format!("decision `{id}`")))
     }
@@ -288,7 +308,7 @@ impl Store {
     ) -> Result<(Vec<Decision>, Vec<Unreadable>)> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(DECISIONS)?;
-        let mut reader = Reader::new(tx.open_table(DECISION_CALLS)?);
+        let mut reader = decision_row::reader(&tx)?;
         let mut out = Vec::new();
         let mut unreadable = Vec::new();
         for row in t.iter()? {
@@ -317,7 +337,7 @@ impl Store {
         let tx = self.db.begin_read()?;
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
         let dec = tx.open_table(DECISIONS)?;
-        let mut reader = Reader::new(tx.open_table(DECISION_CALLS)?);
+        let mut reader = decision_row::reader(&tx)?;
         let prefix = format!("{region}/{nip}/");
         let mut out: Vec<Decision> = Vec::new();
         for row in idx.range::<&str>(prefix.as_str()..prefix_end(&prefix).as_str())? {
@@ -330,23 +350,41 @@ impl Store {
         Ok(out)
     }
 
-    /// The predikat of the stored appraisal whose period ends last on or before `as_of`
-    /// (ties: the newest decision).
-    pub fn latest_predikat(&self, region: &str, nip: &str, as_of: &str) -> Result<Option<String>> {
+    /// For each of `nips`, the predikat of its stored appraisal whose period ends last on or
+    /// before `as_of` (ties: the newest decision). One read for a whole scope: a rotation asks
+    /// for thousands, and neighbours in NIP order usually share a call's stored output.
+    pub fn latest_predikats<'a>(
+        &self,
+        region: &str,
+        nips: impl IntoIterator<Item = &'a str>,
+        as_of: &str,
+    ) -> Result<Vec<Option<String>>> {
         let tx = self.db.begin_read()?;
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
-        let lo = format!("{region}/{nip}/");
-        let hi = format!("{region}/{nip}/{as_of}0");
-        let last = idx.range::<&str>(lo.as_str()..hi.as_str())?.next_back();
-        let Some(row) = last else { return Ok(None) };
-        let (_, id) = row?;
-        let output = get_row(&tx.open_table(DECISIONS)?, id.value(), decision_row::output)?;
-        Ok(output.and_then(|o| predikat_of(&o)))
+        let dec = tx.open_table(DECISIONS)?;
+        let mut reader = decision_row::reader(&tx)?;
+        let mut out = Vec::new();
+        for nip in nips {
+            let lo = format!("{region}/{nip}/");
+            let hi = format!("{region}/{nip}/{as_of}0");
+            let last = idx.range::<&str>(lo.as_str()..hi.as_str())?.next_back();
+            let predikat = match last {
+                None => None,
+                Some(row) => {
+                    let (_, id) = row?;
+                    get_row(&dec, id.value(), |row| reader.decode(id.value(), row))?
+                        .and_then(|d| d.predikat())
+                }
+            };
+            out.push(predikat);
+        }
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::has_key;
     use super::*;
     use redb::ReadableTableMetadata;
 
@@ -468,13 +506,13 @@ mod tests {
         );
         assert_eq!(
             store
-                .latest_predikat(
+                .latest_predikats(
                     "jambi",
-                    &ds[4].nip.clone().unwrap_or_default(),
+                    [ds[4].nip.as_deref().unwrap_or_default(), "no-such-nip"],
                     "2027-01-01"
                 )
                 .expect("latest"),
-            Some("baik".into())
+            [Some("baik".into()), None]
         );
 
         // An old row, every field in it, under an id of its own.
@@ -503,7 +541,7 @@ mod tests {
                     "dec-000000000901",
                     br#"{"id":"dec-000000000901","region":"jambi"}"#,
                 ),
-                ("dec-000000000902", br#"{"v":3,"call":"dec-1","output":{}}"#),
+                ("dec-000000000902", br#"{"v":4,"call":"dec-1","output":{}}"#),
             ];
             for (id, row) in rows {
                 t.insert(id, row).expect("insert");
@@ -522,7 +560,7 @@ mod tests {
             .decision("dec-000000000902")
             .expect_err("later")
             .to_string();
-        assert!(err.contains("does not know (v 3)"), "{err}");
+        assert!(err.contains("does not know (v 4)"), "{err}");
 
         // A decision whose call row is gone is reported as damage, by name.
         let tx = store.db.begin_write().expect("write");
@@ -538,6 +576,109 @@ mod tests {
         assert!(err.contains(&ds[4].id) && err.contains("missing"), "{err}");
     }
 
+    /// Decisions whose output is part of their call's stdout store only where it lies, and
+    /// read back whole through every reader; a lost stdout or a span outside it is damage,
+    /// named by decision.
+    #[test]
+    fn decisions_refer_to_their_part_of_the_stored_stdout() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        // Long enough to be stored compressed.
+        let pad = "x".repeat(3000);
+        let results = [
+            format!(r#"{{"nip":"1","predikat":"baik","pad":"{pad}"}}"#),
+            r#"{"nip":"2","predikat":"kurang"}"#.to_string(),
+        ];
+        let stdout = format!(r#"{{"results":[{},{}]}}"#, results[0], results[1]);
+        let mut ds: Vec<Decision> = results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut d = Decision::sample(&(i + 1).to_string(), serde_json::json!(null));
+                d.output = RawValue::from_string(r.clone()).expect("raw");
+                d.output_span = Some((stdout.find(r.as_str()).expect("in stdout"), r.len()));
+                d.input_sha256 = blob::sha256_hex(b"a");
+                d.output_sha256 = blob::sha256_hex(stdout.as_bytes());
+                d.case_index = Some(i);
+                d
+            })
+            .collect();
+        let bytes = [CallBytes {
+            input: blob::pack(b"a"),
+            output: blob::pack(stdout.as_bytes()),
+        }];
+        assert!(bytes[0].output.bytes.starts_with(&blob::ZSTD_MAGIC));
+        store.put_decisions(&mut ds, &bytes).expect("stored");
+
+        let row = |id: &str| -> Vec<u8> {
+            let tx = store.db.begin_read().expect("read");
+            let t = tx.open_table(DECISIONS).expect("decisions");
+            let v = t.get(id).expect("get").expect("row").value().to_vec();
+            v
+        };
+        for d in &ds {
+            let r = row(&d.id);
+            assert!(
+                r.starts_with(br#"{"v":3,"#),
+                "{}",
+                String::from_utf8_lossy(&r)
+            );
+            assert!(
+                !has_key(&r, "output") && r.len() < 120,
+                "{}",
+                String::from_utf8_lossy(&r)
+            );
+            let got = store.decision(&d.id).expect("read");
+            assert_eq!(got.output.get(), d.output.get());
+            assert_eq!(got.output_span, d.output_span);
+        }
+        let of = store.appraisals_of("jambi", "2").expect("list");
+        assert_eq!(of.len(), 1);
+        assert_eq!(of[0].output.get(), results[1]);
+        let (since, unreadable) = store.decisions_since(None, None).expect("since");
+        assert!(unreadable.is_empty());
+        let outs: Vec<&str> = since.iter().map(|d| d.output.get()).collect();
+        assert_eq!(outs, results);
+        assert_eq!(
+            store
+                .latest_predikats("jambi", ["1", "2"], "2027-01-01")
+                .expect("latest"),
+            [Some("baik".into()), Some("kurang".into())]
+        );
+
+        // A span outside the stdout.
+        let mut bad: serde_json::Value = serde_json::from_slice(&row(&ds[1].id)).expect("row");
+        bad["at"] = serde_json::json!([stdout.len() - 2, 10]);
+        let tx = store.db.begin_write().expect("write");
+        tx.open_table(DECISIONS)
+            .expect("decisions")
+            .insert(
+                ds[1].id.as_str(),
+                serde_json::to_vec(&bad).expect("json").as_slice(),
+            )
+            .expect("insert");
+        tx.commit().expect("commit");
+        let err = store.decision(&ds[1].id).expect_err("outside").to_string();
+        assert!(err.contains(&ds[1].id) && err.contains("lies at"), "{err}");
+
+        // The stdout lost: each decision is named, and the audit's read goes on.
+        let tx = store.db.begin_write().expect("write");
+        tx.open_table(OUTPUTS)
+            .expect("outputs")
+            .remove(ds[0].output_sha256.as_str())
+            .expect("remove");
+        tx.commit().expect("commit");
+        let err = store
+            .decision(&ds[0].id)
+            .expect_err("no stdout")
+            .to_string();
+        assert!(err.contains(&ds[0].id) && err.contains("missing"), "{err}");
+        let (since, unreadable) = store.decisions_since(None, None).expect("since");
+        assert!(since.is_empty());
+        let ids: Vec<&str> = unreadable.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, [ds[0].id.as_str(), ds[1].id.as_str()]);
+    }
+
     #[test]
     fn parallel_encoding_keeps_every_row_in_order() {
         let decisions: Vec<Decision> = (0..1000)
@@ -551,9 +692,19 @@ mod tests {
             })
             .collect();
         let firsts = decision_row::calls_of(&decisions);
-        let one = encode_all(&decisions, &firsts, usize::MAX).expect("sequential");
+        let rows = |parts: Vec<Rows>| -> Vec<Vec<u8>> {
+            parts
+                .iter()
+                .flat_map(Rows::iter)
+                .map(<[u8]>::to_vec)
+                .collect()
+        };
+        let one = rows(encode_all(&decisions, &firsts, usize::MAX).expect("sequential"));
         let many = encode_all(&decisions, &firsts, 1).expect("parallel");
+        assert!(many.len() > 1 || crate::config::cores() < 2, "in parts");
+        let many = rows(many);
         assert_eq!(one, many);
+        assert_eq!(many.len(), decisions.len());
         for ((d, row), &f) in decisions.iter().zip(&many).zip(&firsts) {
             assert_eq!(
                 row,

@@ -125,7 +125,7 @@ impl Store {
         let emps = tx.open_table(EMPLOYEES)?;
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
         let decisions = tx.open_table(DECISIONS)?;
-        let mut reader = super::decision_row::Reader::new(tx.open_table(DECISION_CALLS)?);
+        let mut reader = super::decision_row::reader(&tx)?;
         let (period_s, end) = (period.to_string(), period.end().to_string());
         let region_prefix = format!("{region}/");
         let mut employees = Vec::new();

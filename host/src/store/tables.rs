@@ -37,8 +37,9 @@ pub const PLUGIN_REGIONS: JsonTable = TableDefinition::new("plugin_regions");
 pub const POLICIES: JsonTable = TableDefinition::new("policies");
 /// `region/seq` → Activation or deactivation, the history a rollback chooses from.
 pub const POLICY_HISTORY: JsonTable = TableDefinition::new("policy_history");
-/// decision id → a decision's own fields (case, NIP, output) and the key of its call in
-/// `DECISION_CALLS`; rows written before that table existed hold every field.
+/// decision id → a decision's own fields (case, NIP, and its output, or where that lies in
+/// its call's stdout in `OUTPUTS`) and the key of its call in `DECISION_CALLS`; rows written
+/// before that table existed hold every field. See `store::decision_row`.
 pub const DECISIONS: JsonTable = TableDefinition::new("decisions");
 /// id of a call's first decision → the fields the decisions of that plugin call share
 /// (module, hashes, period, time, actor, fuel, logs); see `store::decision_row`.
@@ -53,5 +54,6 @@ pub const ORG_PREDIKAT: JsonTable = TableDefinition::new("org_predikat");
 /// decisions of one call, so a replay can feed the module the very same input.
 pub const INPUTS: JsonTable = TableDefinition::new("inputs");
 /// sha256 → the exact stdout of a call (zstd), so a replay can be compared byte for byte and a
-/// decision whose stored output was altered is caught.
+/// decision whose stored output was altered is caught; most decisions' outputs are read from
+/// here.
 pub const OUTPUTS: JsonTable = TableDefinition::new("outputs");
