@@ -302,17 +302,19 @@ const MAX_PART_THREADS: usize = 4;
 /// `f` over `items` in up to [`MAX_PART_THREADS`] parts on scoped threads, the parts' results
 /// joined in order; on the calling thread below `parallel_from` items, where starting threads
 /// costs more than it saves. For the per-row work of a region-wide appraisal (decoding records,
-/// encoding decisions) that would otherwise hold one core while the others wait.
-pub(crate) fn in_parts<T, U, F>(
+/// encoding decisions, building the answer) that would otherwise hold one core while the
+/// others wait.
+pub(crate) fn in_parts<T, U, E, F>(
     items: &[T],
     parallel_from: usize,
     what: &str,
     f: F,
-) -> Result<Vec<U>>
+) -> std::result::Result<Vec<U>, E>
 where
     T: Sync,
     U: Send,
-    F: Fn(&[T]) -> Result<Vec<U>> + Sync,
+    E: Send + From<StoreError>,
+    F: Fn(&[T]) -> std::result::Result<Vec<U>, E> + Sync,
 {
     if items.len() < parallel_from {
         return f(items);
