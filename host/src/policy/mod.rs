@@ -242,14 +242,21 @@ fn assemble(
 
 /// One appraise request document.
 fn appraise_request(region: &str, config: &Value, cases: &[Case]) -> Result<Vec<u8>, PolicyError> {
-    serde_json::to_vec(&AppraiseRequest {
-        abi: 1,
-        hook: "appraise",
-        region,
-        config,
-        cases,
-    })
-    .map_err(|e| PolicyError::Internal(e.to_string()))
+    // Sized for a typical case up front: growing a batch's buffer step by step copied it
+    // about twice over.
+    let mut buf = Vec::with_capacity(256 + cases.len() * 1024);
+    serde_json::to_writer(
+        &mut buf,
+        &AppraiseRequest {
+            abi: 1,
+            hook: "appraise",
+            region,
+            config,
+            cases,
+        },
+    )
+    .map_err(|e| PolicyError::Internal(e.to_string()))?;
+    Ok(buf)
 }
 
 /// One result per case, same order, across the calls of batches of `batch`: anything else is
