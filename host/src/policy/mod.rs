@@ -583,7 +583,8 @@ impl Policy {
             .store
             .put_decisions_then(made.decisions, made.kept, answer)
             .await??;
-        // Only a panic in a drop could fail it; nothing is lost then.
+        // Only a panic in a drop, or the runtime shutting down, could fail it: either way
+        // there is nothing to answer differently.
         let _ = freed.await;
         Ok((results, in_plugin, fuel, done))
     }

@@ -132,11 +132,16 @@ fn result(text: &str, raw: &RawValue) -> Option<RawResult> {
                     && (rec.kind != "training" || rec.subject.is_some())
             })
         });
-    let at = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+    // `raw` is borrowed from `text`; should it ever not be, there is no span and the row
+    // keeps the output itself.
+    let len = raw.get().len();
+    let span = (raw.get().as_ptr() as usize)
+        .checked_sub(text.as_ptr() as usize)
+        .filter(|&at| text.get(at..at + len) == Some(raw.get()));
     ok.then(|| RawResult {
         nip: r.nip.into_owned(),
         raw: raw.to_owned(),
-        span: Some((at, raw.get().len())),
+        span: span.map(|at| (at, len)),
     })
 }
 

@@ -146,7 +146,12 @@ pub(super) fn encode_call(d: &Decision) -> Result<Vec<u8>> {
 /// Appends the row of `d`, whose call is stored under `call`, to `buf`: the rows of a batch
 /// go into one buffer, not an allocation each.
 pub(super) fn encode_into(buf: &mut Vec<u8>, d: &Decision, call: &str) -> Result<()> {
-    let (output, at) = match d.output_span {
+    // A span that cannot be the output's (an output changed after the check that found it)
+    // must not replace it: the output is kept in the row then.
+    let span = d
+        .output_span
+        .filter(|&(_, len)| len == d.output.get().len());
+    let (output, at) = match span {
         Some(at) => (None, Some(at)),
         None => (Some(&*d.output), None),
     };
@@ -178,16 +183,21 @@ pub(super) struct Reader<T> {
     outputs: Outputs<T>,
 }
 
-/// The last call row read.
+/// The call row read last: a batch's decisions are stored, and so read, one after another.
 struct Calls<T> {
     table: T,
     last: Option<(String, Shared)>,
 }
 
-/// The last call stdout read, unpacked.
+/// How many unpacked stdouts a reader keeps. More than one, so that a scope read in NIP order
+/// whose decisions come from a region's batch and, in between, single-employee calls does not
+/// unpack the batch's stdout again after each of those.
+const KEPT_OUTPUTS: usize = 4;
+
+/// The call stdouts read last, unpacked and checked, oldest first.
 struct Outputs<T> {
     table: T,
-    last: Option<(String, Vec<u8>)>,
+    kept: Vec<(String, Vec<u8>)>,
 }
 
 impl<T: ReadableTable<&'static str, &'static [u8]>> Calls<T> {
@@ -211,23 +221,54 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Calls<T> {
 }
 
 impl<T: ReadableTable<&'static str, &'static [u8]>> Outputs<T> {
-    /// The `len` bytes at `start` of the stdout stored under `sha`, which must be JSON.
-    fn part(&mut self, id: &str, sha: &str, (start, len): (usize, usize)) -> Result<Box<RawValue>> {
-        if self.last.as_ref().is_none_or(|(k, _)| k != sha) {
-            let row = self.table.get(sha)?.ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "decision `{id}` lies in its call's output `{sha}`, which is missing"
-                ))
-            })?;
-            let bytes = blob::unpack(row.value()).map_err(|e| {
-                StoreError::Corrupt(format!("output `{sha}` of decision `{id}`: {e}"))
-            })?;
-            self.last = Some((sha.to_string(), bytes));
-        }
-        let bytes = match &self.last {
-            Some((_, b)) => b.as_slice(),
-            None => return Err(StoreError::Corrupt(format!("output `{sha}` was not kept"))),
+    /// The stdout stored under `sha`. Its hash is checked here, on every read and not only by
+    /// a replay: it is where most decisions' outputs are read from.
+    fn stdout(&mut self, id: &str, sha: &str) -> Result<&[u8]> {
+        let i = match self.kept.iter().position(|(k, _)| k == sha) {
+            Some(i) => i,
+            None => {
+                let row = self.table.get(sha)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "decision `{id}` lies in its call's output `{sha}`, which is missing"
+                    ))
+                })?;
+                let bytes = blob::unpack(row.value()).map_err(|e| {
+                    StoreError::Corrupt(format!("output `{sha}` of decision `{id}`: {e}"))
+                })?;
+                if blob::sha256_hex(&bytes) != sha {
+                    return Err(StoreError::Corrupt(format!(
+                        "decision `{id}` lies in its call's output `{sha}`, which no longer \
+                         hashes to it"
+                    )));
+                }
+                if self.kept.len() == KEPT_OUTPUTS {
+                    self.kept.remove(0);
+                }
+                self.kept.push((sha.to_string(), bytes));
+                self.kept.len() - 1
+            }
         };
+        Ok(&self.kept[i].1)
+    }
+
+    /// The output of a split row (`v`, `output`, `at`) whose call's stdout is stored under
+    /// `sha`, and where it lies there.
+    fn resolve(
+        &mut self,
+        id: &str,
+        (v, output, at): (u8, Option<Box<RawValue>>, Option<Span>),
+        sha: &str,
+    ) -> Result<(Box<RawValue>, Option<Span>)> {
+        let (start, len) = match (v, output, at) {
+            (2, Some(output), None) => return Ok((output, None)),
+            (3, None, Some(at)) => at,
+            _ => {
+                return Err(StoreError::Corrupt(format!(
+                    "decision `{id}` (v {v}) is stored without its output, or with it twice"
+                )))
+            }
+        };
+        let bytes = self.stdout(id, sha)?;
         let outside = || {
             StoreError::Corrupt(format!(
                 "decision `{id}` lies at {start}+{len} of its call's output, which has {} bytes",
@@ -239,11 +280,12 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Outputs<T> {
             .and_then(|end| bytes.get(start..end))
             .ok_or_else(outside)?;
         let text = std::str::from_utf8(part).map_err(|_| outside())?;
-        RawValue::from_string(text.to_string()).map_err(|e| {
+        let output = RawValue::from_string(text.to_string()).map_err(|e| {
             StoreError::Corrupt(format!(
                 "decision `{id}`: its part of its call's output is not JSON: {e}"
             ))
-        })
+        })?;
+        Ok((output, Some((start, len))))
     }
 }
 
@@ -251,57 +293,58 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Outputs<T> {
 pub(super) fn reader(
     tx: &redb::ReadTransaction,
 ) -> Result<Reader<redb::ReadOnlyTable<&'static str, &'static [u8]>>> {
-    Ok(Reader::new(
-        tx.open_table(super::tables::DECISION_CALLS)?,
-        tx.open_table(super::tables::OUTPUTS)?,
-    ))
+    Ok(Reader {
+        calls: Calls {
+            table: tx.open_table(super::tables::DECISION_CALLS)?,
+            last: None,
+        },
+        outputs: Outputs {
+            table: tx.open_table(super::tables::OUTPUTS)?,
+            kept: Vec::new(),
+        },
+    })
+}
+
+/// Start and length of a decision's output in its call's stdout.
+type Span = (usize, usize);
+
+/// A decision row as stored: every field (written before call rows), or split.
+enum Form {
+    Whole(Box<Decision>),
+    Split(Row),
+}
+
+/// The form of the row stored under `id`.
+fn form(id: &str, row: &[u8]) -> Result<Form> {
+    let damaged = |e: StoreError| StoreError::Corrupt(format!("decision `{id}`: {e}"));
+    if !row.starts_with(SPLIT) {
+        match from_json::<Decision>(row) {
+            Ok(d) => return Ok(Form::Whole(Box::new(d))),
+            Err(e) if !has_key(row, "call") => return Err(damaged(e)),
+            Err(_) => {}
+        }
+    }
+    let r: Row = from_json(row).map_err(damaged)?;
+    if !matches!(r.v, 2 | 3) {
+        return Err(StoreError::Corrupt(format!(
+            "decision `{id}` is stored in a form this version does not know (v {})",
+            r.v
+        )));
+    }
+    Ok(Form::Split(r))
 }
 
 impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
-    /// A reader over the `DECISION_CALLS` and `OUTPUTS` tables.
-    pub(super) fn new(calls: T, outputs: T) -> Self {
-        Reader {
-            calls: Calls {
-                table: calls,
-                last: None,
-            },
-            outputs: Outputs {
-                table: outputs,
-                last: None,
-            },
-        }
-    }
-
     /// The decision stored under `id` as `row`.
     pub(super) fn decode(&mut self, id: &str, row: &[u8]) -> Result<Decision> {
-        let damaged = |e: StoreError| StoreError::Corrupt(format!("decision `{id}`: {e}"));
-        if !row.starts_with(SPLIT) {
-            match from_json::<Decision>(row) {
-                Ok(d) => return Ok(d),
-                Err(e) if !has_key(row, "call") => return Err(damaged(e)),
-                Err(_) => {}
-            }
-        }
-        let r: Row = from_json(row).map_err(damaged)?;
-        if !matches!(r.v, 2 | 3) {
-            return Err(StoreError::Corrupt(format!(
-                "decision `{id}` is stored in a form this version does not know (v {})",
-                r.v
-            )));
-        }
-        let s = self.calls.get(id, &r.call)?;
-        let (output, output_span) = match (r.output, r.at) {
-            (Some(output), None) if r.v == 2 => (output, None),
-            (None, Some(at)) if r.v == 3 => {
-                (self.outputs.part(id, &s.output_sha256, at)?, Some(at))
-            }
-            _ => {
-                return Err(StoreError::Corrupt(format!(
-                    "decision `{id}` (v {}) is stored without its output, or with it twice",
-                    r.v
-                )))
-            }
+        let r = match form(id, row)? {
+            Form::Whole(d) => return Ok(*d),
+            Form::Split(r) => r,
         };
+        let s = self.calls.get(id, &r.call)?;
+        let (output, output_span) =
+            self.outputs
+                .resolve(id, (r.v, r.output, r.at), &s.output_sha256)?;
         Ok(Decision {
             id: id.to_string(),
             region: s.region.clone(),
@@ -322,5 +365,19 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
             at: s.at.clone(),
             by: s.by.clone(),
         })
+    }
+
+    /// Only the output of the decision stored under `id` as `row`, without copying the fields
+    /// of its call (its logs may be 64 KiB) for a caller that only reads the predikat.
+    pub(super) fn output(&mut self, id: &str, row: &[u8]) -> Result<Box<RawValue>> {
+        let r = match form(id, row)? {
+            Form::Whole(d) => return Ok(d.output),
+            Form::Split(r) => r,
+        };
+        let s = self.calls.get(id, &r.call)?;
+        let (output, _) = self
+            .outputs
+            .resolve(id, (r.v, r.output, r.at), &s.output_sha256)?;
+        Ok(output)
     }
 }

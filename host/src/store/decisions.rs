@@ -372,8 +372,8 @@ impl Store {
                 None => None,
                 Some(row) => {
                     let (_, id) = row?;
-                    get_row(&dec, id.value(), |row| reader.decode(id.value(), row))?
-                        .and_then(|d| d.predikat())
+                    get_row(&dec, id.value(), |row| reader.output(id.value(), row))?
+                        .and_then(|o| predikat_of(&o))
                 }
             };
             out.push(predikat);
@@ -660,6 +660,32 @@ mod tests {
         tx.commit().expect("commit");
         let err = store.decision(&ds[1].id).expect_err("outside").to_string();
         assert!(err.contains(&ds[1].id) && err.contains("lies at"), "{err}");
+
+        // The stdout edited (a predikat changed, the hash left as it was): no read takes it.
+        let edited = stdout.replace(r#""predikat":"baik""#, r#""predikat":"kurang""#);
+        let tx = store.db.begin_write().expect("write");
+        tx.open_table(OUTPUTS)
+            .expect("outputs")
+            .insert(
+                ds[0].output_sha256.as_str(),
+                blob::pack(edited.as_bytes()).bytes.as_slice(),
+            )
+            .expect("insert");
+        tx.commit().expect("commit");
+        let err = store.decision(&ds[0].id).expect_err("edited").to_string();
+        assert!(
+            err.contains(&ds[0].id) && err.contains("no longer hashes"),
+            "{err}"
+        );
+        assert!(store
+            .latest_predikats("jambi", ["1"], "2027-01-01")
+            .is_err());
+
+        // A span that is not the output's length is not trusted: the row keeps the output.
+        let mut odd = ds[1].clone();
+        odd.output_span = Some((0, 3));
+        let row = decision_row::encode(&odd, &ds[0].id).expect("row");
+        assert!(row.starts_with(br#"{"v":2,"#) && has_key(&row, "output"));
 
         // The stdout lost: each decision is named, and the audit's read goes on.
         let tx = store.db.begin_write().expect("write");

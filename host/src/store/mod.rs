@@ -329,11 +329,15 @@ where
             .chunks(size)
             .map(|part| sc.spawn(|| f(part)))
             .collect();
-        let mut out = Vec::with_capacity(items.len());
+        let mut done = Vec::with_capacity(parts.len());
         for p in parts {
-            let part = p
-                .join()
-                .map_err(|_| StoreError::Db(format!("a {what} thread panicked")))??;
+            done.push(
+                p.join()
+                    .map_err(|_| StoreError::Db(format!("a {what} thread panicked")))??,
+            );
+        }
+        let mut out = Vec::with_capacity(done.iter().map(Vec::len).sum());
+        for part in done {
             out.extend(part);
         }
         Ok(out)
