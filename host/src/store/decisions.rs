@@ -394,6 +394,14 @@ mod tests {
         d.case_index = Some(i);
     }
 
+    /// Changes one table behind the store's back, as damage or a tamperer would, in one
+    /// committed transaction.
+    fn in_table(store: &Store, table: JsonTable, f: impl FnOnce(&mut redb::Table<&str, &[u8]>)) {
+        let tx = store.db.begin_write().expect("write");
+        f(&mut tx.open_table(table).expect("table"));
+        tx.commit().expect("commit");
+    }
+
     /// A NIP whose decisions `put_decisions_then` fails to write, for the test of that path
     /// (a NIP, not a global switch: tests run in parallel).
     pub(super) const FAIL_WRITE: &str = "fail-the-write";
@@ -518,24 +526,17 @@ mod tests {
         // An old row, every field in it, under an id of its own.
         let mut old = ds[0].clone();
         old.id = "dec-000000000900".into();
-        let tx = store.db.begin_write().expect("write");
-        tx.open_table(DECISIONS)
-            .expect("decisions")
-            .insert(
-                old.id.as_str(),
-                serde_json::to_vec(&old).expect("json").as_slice(),
-            )
-            .expect("insert");
-        tx.commit().expect("commit");
+        in_table(&store, DECISIONS, |t| {
+            let row = serde_json::to_vec(&old).expect("json");
+            t.insert(old.id.as_str(), row.as_slice()).expect("insert");
+        });
         assert_eq!(
             whole(&store.decision(&old.id).expect("old row")),
             whole(&old)
         );
 
         // Damaged rows of either form, and a form from a later version, are named by id.
-        let tx = store.db.begin_write().expect("write");
-        {
-            let mut t = tx.open_table(DECISIONS).expect("decisions");
+        in_table(&store, DECISIONS, |t| {
             let rows: [(&str, &[u8]); 2] = [
                 (
                     "dec-000000000901",
@@ -546,8 +547,7 @@ mod tests {
             for (id, row) in rows {
                 t.insert(id, row).expect("insert");
             }
-        }
-        tx.commit().expect("commit");
+        });
         let err = store
             .decision("dec-000000000901")
             .expect_err("damaged")
@@ -563,12 +563,9 @@ mod tests {
         assert!(err.contains("does not know (v 4)"), "{err}");
 
         // A decision whose call row is gone is reported as damage, by name.
-        let tx = store.db.begin_write().expect("write");
-        tx.open_table(DECISION_CALLS)
-            .expect("calls")
-            .remove(ds[3].id.as_str())
-            .expect("remove");
-        tx.commit().expect("commit");
+        in_table(&store, DECISION_CALLS, |t| {
+            t.remove(ds[3].id.as_str()).expect("remove");
+        });
         let err = store
             .decision(&ds[4].id)
             .expect_err("no call row")
@@ -649,29 +646,20 @@ mod tests {
         // A span outside the stdout.
         let mut bad: serde_json::Value = serde_json::from_slice(&row(&ds[1].id)).expect("row");
         bad["at"] = serde_json::json!([stdout.len() - 2, 10]);
-        let tx = store.db.begin_write().expect("write");
-        tx.open_table(DECISIONS)
-            .expect("decisions")
-            .insert(
-                ds[1].id.as_str(),
-                serde_json::to_vec(&bad).expect("json").as_slice(),
-            )
-            .expect("insert");
-        tx.commit().expect("commit");
+        in_table(&store, DECISIONS, |t| {
+            let row = serde_json::to_vec(&bad).expect("json");
+            t.insert(ds[1].id.as_str(), row.as_slice()).expect("insert");
+        });
         let err = store.decision(&ds[1].id).expect_err("outside").to_string();
         assert!(err.contains(&ds[1].id) && err.contains("lies at"), "{err}");
 
         // The stdout edited (a predikat changed, the hash left as it was): no read takes it.
         let edited = stdout.replace(r#""predikat":"baik""#, r#""predikat":"kurang""#);
-        let tx = store.db.begin_write().expect("write");
-        tx.open_table(OUTPUTS)
-            .expect("outputs")
-            .insert(
-                ds[0].output_sha256.as_str(),
-                blob::pack(edited.as_bytes()).bytes.as_slice(),
-            )
-            .expect("insert");
-        tx.commit().expect("commit");
+        in_table(&store, OUTPUTS, |t| {
+            let packed = blob::pack(edited.as_bytes());
+            t.insert(ds[0].output_sha256.as_str(), packed.bytes.as_slice())
+                .expect("insert");
+        });
         let err = store.decision(&ds[0].id).expect_err("edited").to_string();
         assert!(
             err.contains(&ds[0].id) && err.contains("no longer hashes"),
@@ -688,12 +676,9 @@ mod tests {
         assert!(row.starts_with(br#"{"v":2,"#) && has_key(&row, "output"));
 
         // The stdout lost: each decision is named, and the audit's read goes on.
-        let tx = store.db.begin_write().expect("write");
-        tx.open_table(OUTPUTS)
-            .expect("outputs")
-            .remove(ds[0].output_sha256.as_str())
-            .expect("remove");
-        tx.commit().expect("commit");
+        in_table(&store, OUTPUTS, |t| {
+            t.remove(ds[0].output_sha256.as_str()).expect("remove");
+        });
         let err = store
             .decision(&ds[0].id)
             .expect_err("no stdout")
