@@ -125,7 +125,8 @@ where
     Resp: Serialize,
     F: FnOnce(Req) -> Result<Resp, String>,
 {
-    let outcome = match parse_request::<Req>(input) {
+    let parsed = Req::parse_fast(input).map_or_else(|| parse_request::<Req>(input), Ok);
+    let outcome = match parsed {
         Ok(req) => check_envelope(&req).and_then(|()| handler(req)),
         Err(parse_error) => Err(envelope_problem::<Req>(input).unwrap_or(parse_error)),
     };

@@ -42,6 +42,7 @@ pub mod arena;
 pub mod assignment;
 pub mod conformance;
 pub mod dates;
+mod fast;
 pub mod io;
 pub mod rotation;
 pub mod rules;

@@ -41,6 +41,15 @@ pub trait HookRequest {
     fn abi(&self) -> u32;
     /// The `hook` the host sent.
     fn hook(&self) -> Hook;
+    /// A quicker reader for the document's usual shape, tried before serde_json. `None` means
+    /// "let serde_json read it", never "invalid": serde_json decides and names the problem.
+    #[doc(hidden)]
+    fn parse_fast(_json: &str) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,6 +265,9 @@ impl HookRequest for AppraiseRequest {
     }
     fn hook(&self) -> Hook {
         self.hook
+    }
+    fn parse_fast(json: &str) -> Option<Self> {
+        crate::fast::appraise_request(json)
     }
 }
 
