@@ -5,12 +5,13 @@
 //! than a panic: plugins are built with `panic = "abort"`, where a panic is a trap and the host
 //! can only report "the plugin crashed" instead of what was wrong.
 
+use std::any::Any;
 use std::io::{self, Read, Write};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::types::{HookRequest, Refusal, ABI_VERSION};
+use crate::types::{AppraiseResponse, HookRequest, Refusal, ABI_VERSION};
 
 /// Parses a request document, naming where it is malformed (for example "invalid request at
 /// cases[2].behavior.supervisor: missing field loyal"), since "invalid JSON at column 4311"
@@ -116,13 +117,22 @@ fn envelope_problem<Req: HookRequest>(input: &str) -> Option<String> {
     None
 }
 
+/// The response document: an appraise response by the quicker writer (the same bytes), any
+/// other by serde_json.
+fn render<Resp: Serialize + 'static>(response: &Resp) -> Result<String, serde_json::Error> {
+    match (response as &dyn Any).downcast_ref::<AppraiseResponse>() {
+        Some(appraisal) => crate::fast_write::appraise_response(appraisal),
+        None => serde_json::to_string(response),
+    }
+}
+
 /// String in, string out: parses the request, checks the envelope, calls `handler` and returns
 /// the response document or the refusal document. This is what the wasm export does minus
 /// stdin/stdout, so native tests and benchmarks can exercise the full JSON path.
 pub fn handle_json<Req, Resp, F>(input: &str, handler: F) -> String
 where
     Req: DeserializeOwned + HookRequest,
-    Resp: Serialize,
+    Resp: Serialize + 'static,
     F: FnOnce(Req) -> Result<Resp, String>,
 {
     let parsed = Req::parse_fast(input).map_or_else(|| parse_request::<Req>(input), Ok);
@@ -131,8 +141,9 @@ where
         Err(parse_error) => Err(envelope_problem::<Req>(input).unwrap_or(parse_error)),
     };
     let rendered = match outcome {
-        Ok(response) => serde_json::to_string(&response)
-            .map_err(|e| format!("cannot serialize the response: {e}")),
+        Ok(response) => {
+            render(&response).map_err(|e| format!("cannot serialize the response: {e}"))
+        }
         Err(message) => Err(message),
     };
     match rendered {
@@ -150,7 +161,7 @@ where
 pub fn run_hook<Req, Resp, F>(handler: F)
 where
     Req: DeserializeOwned + HookRequest,
-    Resp: Serialize,
+    Resp: Serialize + 'static,
     F: FnOnce(Req) -> Result<Resp, String>,
 {
     run(handler, false)
@@ -167,7 +178,7 @@ const ARENA_FROM_BYTES: usize = 16 * 1024;
 pub fn run_hook_in_arena<Req, Resp, F>(handler: F)
 where
     Req: DeserializeOwned + HookRequest,
-    Resp: Serialize,
+    Resp: Serialize + 'static,
     F: FnOnce(Req) -> Result<Resp, String>,
 {
     run(handler, true)
@@ -176,7 +187,7 @@ where
 fn run<Req, Resp, F>(handler: F, arena: bool)
 where
     Req: DeserializeOwned + HookRequest,
-    Resp: Serialize,
+    Resp: Serialize + 'static,
     F: FnOnce(Req) -> Result<Resp, String>,
 {
     let mut input = String::new();

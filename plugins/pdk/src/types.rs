@@ -267,7 +267,7 @@ impl HookRequest for AppraiseRequest {
         self.hook
     }
     fn parse_fast(json: &str) -> Option<Self> {
-        crate::fast::appraise_request(json)
+        crate::fast_read::appraise_request(json)
     }
 }
 

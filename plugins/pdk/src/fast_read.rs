@@ -77,7 +77,7 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 /// The high bit of every byte of `w` (eight bytes of a string, little-endian) that ends or
 /// escapes a string: `"`, `\` or a control character. The lowest set bit is always exact (the
 /// borrow of the zero-byte test can only mark bytes above a true one), which is all `str` needs.
-fn stops(w: u64) -> u64 {
+pub(crate) fn stops(w: u64) -> u64 {
     let quote = w ^ (ONES * u64::from(b'"'));
     let backslash = w ^ (ONES * u64::from(b'\\'));
     let zero = |x: u64| x.wrapping_sub(ONES) & !x;
