@@ -454,6 +454,51 @@ fn oversized_upload(s: &TestServer, path: &str, len: usize) -> String {
     line
 }
 
+/// An appraisal cut off by the request timeout starts no further plugin calls: its call
+/// threads stop at their next batch instead of running the region to the end for nobody.
+#[test]
+fn an_appraisal_that_times_out_stops_calling_plugins() {
+    // The metrics recorder is the process's: a region no other test here uses.
+    const REGION: &str = "tenayan-raya";
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = TestServer::start_in(dir.path(), |_| {});
+        let c = s.client();
+        let id = c.upload(REGION, wasm("loop"));
+        c.activate(REGION, "appraise", &id, json!({}));
+    }
+    // One case per call, and each call spins until its 150 ms limit: seconds of calls.
+    let n = 40;
+    seed_bulk(dir.path(), REGION, "bench", n, 1);
+    let s = TestServer::start_in(dir.path(), |cfg| {
+        cfg.batch_size = 1;
+        cfg.plugin_wall_ms = 150;
+        cfg.plugin_fuel = 1 << 40;
+        cfg.request_timeout = std::time::Duration::from_millis(400);
+    });
+    let c = s.client();
+    let calls = || -> u64 {
+        let m = c.anonymous().get("/metrics");
+        m.text
+            .lines()
+            .filter(|l| l.starts_with("kinerja_plugin_calls_total{") && l.contains(REGION))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    };
+    let r = c.post(
+        &format!("/api/v1/regions/{REGION}/appraisals"),
+        &json!({"period": "2026", "agency": "bench"}),
+    );
+    assert_eq!(r.status, 408, "{}", r.text);
+    // Calls under way when the request was dropped end at their limit; then the count stays.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let after = calls();
+    assert!(after > 0, "the appraisal was cut during its calls");
+    std::thread::sleep(std::time::Duration::from_millis(900));
+    assert_eq!(calls(), after, "no call starts after the request is gone");
+    assert!(after < n as u64, "{after} calls of {n}");
+}
+
 /// An appraisal of more than one batch is stored whole or not at all: the answer keeps the
 /// cases' order with consecutive ids and everything is stored, and a batch that fails, first or
 /// last, leaves nothing of the others behind and is named in the error.

@@ -17,11 +17,11 @@ use crate::store::raw_output;
 use crate::store::{Activation, CallBytes, Decision, Store, StoreError};
 use crate::telemetry;
 use cases::{AppraiseRequest, Case, RotateRequest};
-use futures::{FutureExt, StreamExt};
 use kinerja_runtime::{CallError, CallOutput, Hook, Runtime};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use typed::RawResult;
@@ -349,6 +349,15 @@ fn with_decision_id(raw: &RawValue, id: &str) -> Result<Box<RawValue>, PolicyErr
     RawValue::from_string(spliced).map_err(internal)
 }
 
+/// Raises its flag when dropped: tells the call threads of a request that is gone to stop.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// The decisions of an appraisal's checked calls, not yet stored, with the bytes of each call
 /// and what the calls cost.
 struct Made {
@@ -534,20 +543,54 @@ impl Policy {
         (keep, width): (Keep, usize),
     ) -> Result<Vec<Call>, PolicyError> {
         let batch = self.config.batch_size.max(1);
+        let n = cases.len().div_ceil(batch);
+        // `width` threads each take the next batch as soon as they finish one, rather than one
+        // blocking task per call: the hand-offs between a call's task and the async side took
+        // about half a millisecond per call on this machine, a tenth of a call.
+        let next = Arc::new(AtomicUsize::new(0));
+        // A request dropped midway (client gone, timeout) starts no further calls.
+        let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
         let config = Arc::new(config.clone());
-        let mut done: Vec<(usize, Result<Call, PolicyError>)> =
-            futures::stream::iter((0..cases.len()).step_by(batch).enumerate())
-                .map(|(i, start)| {
-                    let (cases, config, r) =
-                        (Arc::clone(cases), Arc::clone(&config), region.to_string());
-                    let end = cases.len().min(start + batch);
-                    let input = move || appraise_request(&r, &config, &cases[start..end]);
-                    self.call_with(region, plugin, Hook::Appraise, input, keep)
-                        .map(move |c| (i, c))
+        let workers: Vec<_> = (0..width.clamp(1, n.max(1)))
+            .map(|_| {
+                let (cases, config, next, stop) = (
+                    Arc::clone(cases),
+                    Arc::clone(&config),
+                    Arc::clone(&next),
+                    Arc::clone(&stop.0),
+                );
+                let (rt, r, id) = (
+                    Arc::clone(&self.runtime),
+                    region.to_string(),
+                    plugin.to_string(),
+                );
+                let span = tracing::Span::current();
+                tokio::task::spawn_blocking(move || {
+                    let _in_request = span.enter();
+                    let mut done = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(part) = cases.chunks(batch).nth(i) else {
+                            break;
+                        };
+                        let call = appraise_request(&r, &config, part).and_then(|input| {
+                            let raw = call_blocking(&rt, &id, Hook::Appraise, input, keep);
+                            finish(&r, &id, Hook::Appraise, raw)
+                        });
+                        done.push((i, call));
+                    }
+                    done
                 })
-                .buffer_unordered(width.max(1))
-                .collect()
-                .await;
+            })
+            .collect();
+        let mut done: Vec<(usize, Result<Call, PolicyError>)> = Vec::with_capacity(n);
+        for worker in workers {
+            done.extend(
+                worker
+                    .await
+                    .map_err(|e| PolicyError::Internal(format!("plugin task failed: {e}")))?,
+            );
+        }
         done.sort_unstable_by_key(|(i, _)| *i);
         let calls: Vec<Call> = done.into_iter().map(|(_, c)| c).collect::<Result<_, _>>()?;
         check_results(plugin, batch, cases, &calls)?;
