@@ -157,6 +157,27 @@ fn unpack_row(what: &str, sha: &str, stored: &[u8]) -> Result<Vec<u8>> {
     blob::unpack(stored).map_err(|e| StoreError::Corrupt(format!("{what} `{sha}`: {e}")))
 }
 
+/// From this many decisions on, they are freed on a thread of their own.
+const FREE_APART_FROM: usize = 4096;
+
+/// Gives the decisions consecutive ids. They are taken from the counter once for the whole
+/// request, not per decision: reopening the counter table per row was a visible share of a
+/// 100k-case batch.
+fn assign_ids(tx: &redb::WriteTransaction, decisions: &mut [Decision]) -> Result<()> {
+    if decisions.is_empty() {
+        return Ok(());
+    }
+    let first = next_seq(tx, "decision")?;
+    if decisions.len() > 1 {
+        tx.open_table(COUNTERS)?
+            .insert("decision", first + decisions.len() as u64 - 1)?;
+    }
+    for (i, d) in decisions.iter_mut().enumerate() {
+        d.id = format!("dec-{:012}", first + i as u64);
+    }
+    Ok(())
+}
+
 impl Store {
     /// Stores the decisions of one request and the call bytes they refer to, all or nothing.
     /// Fills in each decision's id.
@@ -168,10 +189,11 @@ impl Store {
     }
 
     /// [`Store::put_decisions`] from async code, answering `prepare` of the stored decisions
-    /// (ids filled in). `prepare` runs on a blocking thread of its own while the transaction
-    /// commits and syncs, which is when a region-wide appraisal builds its answer: the two
-    /// took turns before. Its result is answered only once the commit is durable; should the
-    /// write fail, the write's own error is answered.
+    /// (ids filled in). `prepare` runs on a thread of its own from the moment the ids are
+    /// taken, while the rows are written and the transaction commits and syncs: that is when
+    /// a region-wide appraisal builds its answer, which took turns with the writing before.
+    /// Its result is answered only once the commit is durable; should the write fail, the
+    /// write's own error is answered and the prepared result is dropped.
     pub async fn put_decisions_then<T, F>(
         self: &Arc<Self>,
         decisions: Vec<Decision>,
@@ -180,11 +202,11 @@ impl Store {
     ) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(Vec<Decision>) -> T + Send + 'static,
+        F: FnOnce(&[Decision]) -> T + Send + 'static,
     {
         let store = Arc::clone(self);
-        let (written, ready) = tokio::sync::oneshot::channel();
-        let commit = tokio::task::spawn_blocking(move || -> Result<()> {
+        let joined = |e: tokio::task::JoinError| StoreError::Db(format!("store task failed: {e}"));
+        tokio::task::spawn_blocking(move || -> Result<T> {
             let mut decisions = decisions;
             let tx = store.db.begin_write()?;
             #[cfg(test)]
@@ -194,24 +216,28 @@ impl Store {
             {
                 return Err(StoreError::Db("injected write failure".into()));
             }
-            store.write_decisions(&tx, &mut decisions, &calls)?;
-            let _ = written.send(decisions);
-            tx.commit()?;
-            Ok(())
-        });
-        let prepared = ready
-            .await
-            .ok()
-            .map(|ds| tokio::task::spawn_blocking(move || prepare(ds)));
-        let joined = |e: tokio::task::JoinError| StoreError::Db(format!("store task failed: {e}"));
-        commit.await.map_err(joined)??;
-        match prepared {
-            Some(p) => p.await.map_err(joined),
-            // Not reached: the decisions are handed over before the commit can succeed.
-            None => Err(StoreError::Db(
-                "the stored decisions were not handed over".into(),
-            )),
-        }
+            assign_ids(&tx, &mut decisions)?;
+            let prepared = std::thread::scope(|s| {
+                let prepared = std::thread::Builder::new()
+                    .name("prepare".into())
+                    .spawn_scoped(s, || prepare(&decisions))
+                    .map_err(|e| StoreError::Db(format!("cannot start a thread: {e}")))?;
+                let written = store
+                    .write_rows(&tx, &decisions, &calls)
+                    .and_then(|()| Ok(tx.commit()?));
+                let prepared = prepared
+                    .join()
+                    .map_err(|_| StoreError::Db("preparing the answer panicked".into()));
+                written.and(prepared)
+            });
+            // A region's decisions take a while to free: not on the answer's path.
+            if decisions.len() >= FREE_APART_FROM {
+                std::thread::spawn(move || drop(decisions));
+            }
+            prepared
+        })
+        .await
+        .map_err(joined)?
     }
 
     /// The writes of [`Store::put_decisions`] inside a caller's transaction, so that group
@@ -222,48 +248,43 @@ impl Store {
         decisions: &mut [Decision],
         calls: &[CallBytes],
     ) -> Result<()> {
-        {
-            let mut inp = tx.open_table(INPUTS)?;
-            let mut outp = tx.open_table(OUTPUTS)?;
-            for c in calls {
-                if inp.get(c.input.sha256.as_str())?.is_none() {
-                    inp.insert(c.input.sha256.as_str(), c.input.bytes.as_slice())?;
-                }
-                if outp.get(c.output.sha256.as_str())?.is_none() {
-                    outp.insert(c.output.sha256.as_str(), c.output.bytes.as_slice())?;
-                }
+        assign_ids(tx, decisions)?;
+        self.write_rows(tx, decisions, calls)
+    }
+
+    /// The rows of decisions whose ids are assigned, and their calls' request and stdout.
+    fn write_rows(
+        &self,
+        tx: &redb::WriteTransaction,
+        decisions: &[Decision],
+        calls: &[CallBytes],
+    ) -> Result<()> {
+        let mut inp = tx.open_table(INPUTS)?;
+        let mut outp = tx.open_table(OUTPUTS)?;
+        for c in calls {
+            if inp.get(c.input.sha256.as_str())?.is_none() {
+                inp.insert(c.input.sha256.as_str(), c.input.bytes.as_slice())?;
             }
-            let mut t = tx.open_table(DECISIONS)?;
-            let mut idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
-            // Ids are taken from the counter once for the whole request, not per decision:
-            // reopening the counter table per row was a visible share of a 100k-case batch.
-            let first = if decisions.is_empty() {
-                0
-            } else {
-                next_seq(tx, "decision")?
-            };
-            if decisions.len() > 1 {
-                tx.open_table(COUNTERS)?
-                    .insert("decision", first + decisions.len() as u64 - 1)?;
+            if outp.get(c.output.sha256.as_str())?.is_none() {
+                outp.insert(c.output.sha256.as_str(), c.output.bytes.as_slice())?;
             }
-            for (i, d) in decisions.iter_mut().enumerate() {
-                d.id = format!("dec-{:012}", first + i as u64);
+        }
+        let mut t = tx.open_table(DECISIONS)?;
+        let mut idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
+        let firsts = decision_row::calls_of(decisions);
+        let mut shared = tx.open_table(DECISION_CALLS)?;
+        for (i, &f) in firsts.iter().enumerate() {
+            if i == f {
+                let d = &decisions[i];
+                shared.insert(d.id.as_str(), decision_row::encode_call(d)?.as_slice())?;
             }
-            let firsts = decision_row::calls_of(decisions);
-            let mut shared = tx.open_table(DECISION_CALLS)?;
-            for (i, &f) in firsts.iter().enumerate() {
-                if i == f {
-                    let d = &decisions[i];
-                    shared.insert(d.id.as_str(), decision_row::encode_call(d)?.as_slice())?;
-                }
-            }
-            let parts = encode_all(decisions, &firsts, PARALLEL_ENCODE_FROM)?;
-            for (d, row) in decisions.iter().zip(parts.iter().flat_map(Rows::iter)) {
-                t.insert(d.id.as_str(), row)?;
-                if let (Some(nip), Some(end)) = (&d.nip, &d.period_end) {
-                    let key = format!("{}/{nip}/{end}/{}", d.region, d.id);
-                    idx.insert(key.as_str(), d.id.as_str())?;
-                }
+        }
+        let parts = encode_all(decisions, &firsts, PARALLEL_ENCODE_FROM)?;
+        for (d, row) in decisions.iter().zip(parts.iter().flat_map(Rows::iter)) {
+            t.insert(d.id.as_str(), row)?;
+            if let (Some(nip), Some(end)) = (&d.nip, &d.period_end) {
+                let key = format!("{}/{nip}/{end}/{}", d.region, d.id);
+                idx.insert(key.as_str(), d.id.as_str())?;
             }
         }
         Ok(())
@@ -406,7 +427,8 @@ mod tests {
     /// (a NIP, not a global switch: tests run in parallel).
     pub(super) const FAIL_WRITE: &str = "fail-the-write";
 
-    /// A write that fails answers its own error, never runs `prepare`, and stores nothing.
+    /// A write that fails answers its own error, does not run `prepare` (the failure comes
+    /// before the ids), and stores nothing.
     #[tokio::test]
     async fn put_then_answers_the_writes_own_error() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -446,8 +468,8 @@ mod tests {
         }];
         let got = store
             .put_decisions_then(ds, bytes, |ds| {
-                ds.into_iter()
-                    .map(|d| (d.id, d.nip.unwrap_or_default()))
+                ds.iter()
+                    .map(|d| (d.id.clone(), d.nip.clone().unwrap_or_default()))
                     .collect::<Vec<_>>()
             })
             .await
