@@ -117,7 +117,7 @@ pub struct AppraiseRequest<'a> {
     pub hook: &'static str,
     pub region: &'a str,
     pub config: &'a serde_json::Value,
-    pub cases: &'a [Case],
+    pub cases: &'a [Box<Case>],
 }
 
 #[derive(Debug, Clone, Serialize)]
