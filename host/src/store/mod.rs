@@ -375,3 +375,31 @@ pub(crate) fn next_seq(tx: &redb::WriteTransaction, name: &str) -> Result<u64> {
     t.insert(name, n)?;
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces_of(items: &[u32]) -> std::result::Result<Vec<u32>, StoreError> {
+        in_parts(items, 1, "test", |piece| {
+            match piece.iter().find(|&&x| x == 5_000 || x == 9_000) {
+                Some(x) => Err(StoreError::Db(x.to_string())),
+                None => Ok(piece.iter().map(|x| x * 2).collect()),
+            }
+        })
+    }
+
+    /// The pieces' results come back joined in the items' order, and a failure is the first
+    /// failing piece's whichever thread met it first.
+    #[test]
+    fn in_parts_keeps_the_order_and_the_first_failure() {
+        let items: Vec<u32> = (0..4_999).collect();
+        let doubled = pieces_of(&items).expect("no failing item");
+        assert_eq!(doubled, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+        let items: Vec<u32> = (0..10_000).collect();
+        for _ in 0..20 {
+            let err = pieces_of(&items).expect_err("5000 and 9000 fail");
+            assert!(err.to_string().contains("5000"), "{err}");
+        }
+    }
+}
