@@ -217,7 +217,10 @@ fn finish(region: &str, plugin: &str, hook: Hook, res: RawCall) -> Result<Call, 
 
 /// The cases of `employees` from one read of their records, in their order, and those skipped
 /// with the reason.
-#[expect(clippy::vec_box, reason = "moving whole cases cost more than the boxes")]
+#[expect(
+    clippy::vec_box,
+    reason = "moving whole cases cost more than the boxes"
+)]
 fn assemble(
     s: &Store,
     region: &str,

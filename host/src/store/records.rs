@@ -597,4 +597,40 @@ mod tests {
             assert_eq!(v(r.as_ref()), v(own.as_ref().map(|o| &o.data)), "{}", e.nip);
         }
     }
+
+    /// A listing of everything (decoded on several threads) is the pages of a paged listing
+    /// joined, in order, with the agency filter applied alike.
+    #[test]
+    fn listing_everything_is_the_pages_joined() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open store");
+        crate::demo::load_records(&store).expect("demo records");
+        let all = store
+            .employees("jambi", None, None, usize::MAX)
+            .expect("employees");
+        assert!(all.items.len() > 100 && all.next.is_none());
+        let agency = all.items[all.items.len() / 2].agency.clone();
+        for filter in [None, Some(agency.as_str())] {
+            let (mut paged, mut cursor) = (Vec::new(), None);
+            loop {
+                let page = store
+                    .employees("jambi", filter, cursor.as_deref(), 7)
+                    .expect("page");
+                paged.extend(page.items.into_iter().map(|e| e.nip));
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            let everything: Vec<String> = store
+                .employees("jambi", filter, None, usize::MAX)
+                .expect("everything")
+                .items
+                .into_iter()
+                .map(|e| e.nip)
+                .collect();
+            assert_eq!(everything, paged, "{filter:?}");
+            assert!(!everything.is_empty());
+        }
+    }
 }
