@@ -472,6 +472,8 @@ fn an_appraisal_that_times_out_stops_calling_plugins() {
     seed_bulk(dir.path(), REGION, "bench", n, 1);
     let s = TestServer::start_in(dir.path(), |cfg| {
         cfg.batch_size = 1;
+        // Two calls at a time whatever the core count, so the timeout comes mid-way.
+        cfg.plugin_max_in_flight = 2;
         cfg.plugin_wall_ms = 150;
         cfg.plugin_fuel = 1 << 40;
         cfg.request_timeout = std::time::Duration::from_millis(400);

@@ -547,10 +547,10 @@ impl Policy {
             .await?)
     }
 
-    /// Runs the appraise hook of `plugin` over `cases` in batches, `width` calls at a time.
-    /// Unordered, then put back in order: with `buffered`, a call that finished before the one
-    /// ahead of it waited for it with its thread idle, which left a quarter of two cores
-    /// unused. Every call runs; a failure is reported by its batch's position.
+    /// Runs the appraise hook of `plugin` over `cases` in batches, `width` calls at a time, on
+    /// `width` threads that each take the next batch when they finish one; the calls are put
+    /// back in batch order. Every call runs while the request lives (a dropped request starts
+    /// no more), and a failure is reported by its batch's position, whatever finished first.
     async fn run_appraise(
         &self,
         region: &str,
@@ -614,12 +614,12 @@ impl Policy {
         Ok(calls)
     }
 
-    /// Runs the appraise hook over `cases` in batches and stores every result as a decision,
-    /// all in one transaction. Every call runs, and a failure is reported by its batch's
-    /// position, whatever finished first. The write lock is taken only after the last call:
-    /// holding it while plugins run would let one slow module stop every write of every
-    /// region. The answer (each result with its id) is prepared while the commit syncs.
-    /// Answers the results, the time inside the runtime, the fuel, and when the calls were done.
+    /// Runs the appraise hook over `cases` in batches ([`Policy::run_appraise`]) and stores
+    /// every result as a decision, all in one transaction. The write lock is taken only after
+    /// the last call: holding it while plugins run would let one slow module stop every write
+    /// of every region. The answer (each result with its id) is prepared while the rows are
+    /// written and committed. Answers the results, the time inside the runtime, the fuel, and
+    /// when the calls were done.
     async fn appraise_and_store(
         &self,
         region: &str,
@@ -634,16 +634,21 @@ impl Policy {
             .run_appraise(region, plugin, config, &cases, (Keep::Bytes, width))
             .await?;
         let done = Instant::now();
-        let made = Made::of(region, plugin, period, actor, calls)?;
-        let (in_plugin, fuel) = (made.in_plugin, made.fuel);
-        let results = self
-            .store
-            .put_decisions_then(made.decisions, made.kept, answer)
-            .await??;
-        // A region's cases are freed on a thread of their own once the answer is ready:
-        // freeing 100,000 took longer than the commit, and beside the writing and the answer
-        // it only slowed both down.
+        let stored = async {
+            let made = Made::of(region, plugin, period, actor, calls)?;
+            let (in_plugin, fuel) = (made.in_plugin, made.fuel);
+            let results = self
+                .store
+                .put_decisions_then(made.decisions, made.kept, answer)
+                .await??;
+            Ok::<_, PolicyError>((results, in_plugin, fuel))
+        }
+        .await;
+        // A region's cases are freed on a thread of their own once the answer is ready (or
+        // the store failed): freeing 100,000 took longer than the commit, and beside the
+        // writing and the answer it only slowed both down.
         drop(tokio::task::spawn_blocking(move || drop(cases)));
+        let (results, in_plugin, fuel) = stored?;
         Ok((results, in_plugin, fuel, done))
     }
 

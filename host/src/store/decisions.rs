@@ -209,19 +209,19 @@ impl Store {
         tokio::task::spawn_blocking(move || -> Result<T> {
             let mut decisions = decisions;
             let tx = store.db.begin_write()?;
-            #[cfg(test)]
-            if decisions
-                .iter()
-                .any(|d| d.nip.as_deref() == Some(tests::FAIL_WRITE))
-            {
-                return Err(StoreError::Db("injected write failure".into()));
-            }
             assign_ids(&tx, &mut decisions)?;
             let prepared = std::thread::scope(|s| {
                 let prepared = std::thread::Builder::new()
                     .name("prepare".into())
                     .spawn_scoped(s, || prepare(&decisions))
                     .map_err(|e| StoreError::Db(format!("cannot start a thread: {e}")))?;
+                #[cfg(test)]
+                if decisions
+                    .iter()
+                    .any(|d| d.nip.as_deref() == Some(tests::FAIL_WRITE))
+                {
+                    return Err(StoreError::Db("injected write failure".into()));
+                }
                 let written = store
                     .write_rows(&tx, &decisions, &calls)
                     .and_then(|()| Ok(tx.commit()?));
@@ -230,9 +230,12 @@ impl Store {
                     .map_err(|_| StoreError::Db("preparing the answer panicked".into()));
                 written.and(prepared)
             });
-            // A region's decisions take a while to free: not on the answer's path.
+            // A region's decisions take a while to free: not on the answer's path. (Should no
+            // thread start, they are freed here: the commit is durable, so the answer stands.)
             if decisions.len() >= FREE_APART_FROM {
-                std::thread::spawn(move || drop(decisions));
+                let _ = std::thread::Builder::new()
+                    .name("free".into())
+                    .spawn(move || drop(decisions));
             }
             prepared
         })
@@ -427,8 +430,8 @@ mod tests {
     /// (a NIP, not a global switch: tests run in parallel).
     pub(super) const FAIL_WRITE: &str = "fail-the-write";
 
-    /// A write that fails answers its own error, does not run `prepare` (the failure comes
-    /// before the ids), and stores nothing.
+    /// A write that fails while `prepare` runs beside it answers the write's own error, drops
+    /// what `prepare` made, and stores nothing.
     #[tokio::test]
     async fn put_then_answers_the_writes_own_error() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -440,9 +443,7 @@ mod tests {
             output: blob::pack(b"{}"),
         }];
         let res = store
-            .put_decisions_then(vec![d], bytes, |_| {
-                panic!("prepare ran after a failed write")
-            })
+            .put_decisions_then(vec![d], bytes, |ds| ds.len())
             .await;
         let err = res.expect_err("the write failed");
         assert!(err.to_string().contains("injected write failure"), "{err}");

@@ -264,6 +264,8 @@ pub(crate) fn page_json<T: DeserializeOwned + Send>(
 }
 
 /// [`page_json`] with the row decoder given, for tables whose rows are not plain JSON of `T`.
+/// A `limit` of `usize::MAX` asks for everything: the rows are then decoded on several threads
+/// (and `next` is always `None`).
 pub(crate) fn page_rows<T: Send>(
     t: &impl ReadableTable<&'static str, &'static [u8]>,
     prefix: &str,
@@ -353,7 +355,7 @@ where
     // Several pieces per thread, each taken by whichever thread is free: threads rarely get
     // the cores in equal shares on a shared machine, and with one half each, one thread was
     // left finishing alone for a fifth of a second.
-    let size = items.len().div_ceil(threads * PIECES_PER_THREAD);
+    let size = items.len().div_ceil(threads * PIECES_PER_THREAD).max(1);
     let pieces: Vec<&[T]> = items.chunks(size).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|sc| {

@@ -24,10 +24,9 @@ use crate::types::{
 /// Unknown values nested deeper than this are left to serde_json (whose own limit is 128).
 const MAX_DEPTH: u32 = 64;
 
-/// Powers of ten that are exact in an `f64`.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+/// The powers of ten a number of at most 15 digits can need (all exact in an `f64`).
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];
 
 /// Reads `json` as an appraise request, or `None` when serde_json should read it instead.
@@ -262,9 +261,9 @@ impl<'a> Cursor<'a> {
     }
 
     /// A number read exactly as serde_json reads it into an `f64`. Only numbers of at most 15
-    /// digits and 22 decimals, without exponent, are taken: their digits are exact in an
-    /// `f64`, as is the power of ten, so the one division serde_json does is correctly
-    /// rounded, and gives the same value with or without its `float_roundtrip` feature.
+    /// digits in all, without exponent, are taken: their digits are exact in an `f64`, as is
+    /// the power of ten, so the one division serde_json does is correctly rounded, and gives
+    /// the same value with or without its `float_roundtrip` feature.
     fn f64(&mut self) -> Option<f64> {
         let negative = self.peek()? == b'-';
         if negative {
@@ -278,7 +277,8 @@ impl<'a> Cursor<'a> {
                 if !b.is_ascii_digit() {
                     break;
                 }
-                if count == 15 {
+                // Also stops the integer part's 16 to 19 digits: `value` must not overflow.
+                if count >= 15 {
                     return None;
                 }
                 value = value * 10 + u64::from(b - b'0');
@@ -730,65 +730,90 @@ mod tests {
         assert!(taken * 20 > tried, "took {taken} of {tried}");
     }
 
-    /// A request with one number put in three places: an f64 field, an integer field and a
-    /// rating.
-    fn with_number(n: &str) -> String {
+    /// A request with `n` as an indicator's target and realization (f64 fields) and `k` as the
+    /// working days and a rating (integer fields).
+    fn with_numbers(n: &str, k: &str) -> String {
         format!(
             r#"{{"abi":1,"hook":"appraise","region":"r","config":{{}},"cases":[{{
               "employee":{{"nip":"197001012000011001"}},
-              "period":{{"id":"2026","start":"2026-01-01","end":"2026-12-31","working_days":{n}}},
-              "indicators":[{{"id":"a","kind":"utama","direction":"higher_is_better","target":{n}}}],
-              "behavior":{{"supervisor":{{"berorientasi_pelayanan":{n},"akuntabel":4,"kompeten":4,
+              "period":{{"id":"2026","start":"2026-01-01","end":"2026-12-31","working_days":{k}}},
+              "indicators":[{{"id":"a","kind":"utama","direction":"higher_is_better","target":{n},
+                "realization":{n}}}],
+              "behavior":{{"supervisor":{{"berorientasi_pelayanan":{k},"akuntabel":4,"kompeten":4,
                 "harmonis":4,"loyal":4,"adaptif":4,"kolaboratif":4}}}}}}]}}"#
         )
     }
 
+    fn with_number(n: &str) -> String {
+        with_numbers(n, "4")
+    }
+
+    const NUMBERS: &[&str] = &[
+        "0",
+        "1",
+        "4",
+        "5",
+        "255",
+        "256",
+        "-0",
+        "-1",
+        "01",
+        "1.",
+        ".5",
+        "-",
+        "1.5",
+        "0.1",
+        "2.675",
+        "-0.0",
+        "3.0",
+        "1e2",
+        "1E2",
+        "1.0e-2",
+        "123456789012345",
+        "1234567890123456",
+        "12345678901234567890",
+        "0.30000000000000004",
+        "9007199254740993",
+        "99999999999999999999",
+        "1.7976931348623157e308",
+        "1e400",
+        "9999999999999999999.5",
+        "12345678901234567890.5",
+        "2000000000000000.00000",
+        "123456789012345.0",
+        "-85.25",
+    ];
+
+    /// In f64 fields: every number the fast path takes reads as serde_json reads it, and the
+    /// host's usual forms are taken.
     #[test]
     fn numbers_are_read_exactly_or_left_to_serde() {
-        for n in [
-            "0",
-            "1",
-            "4",
-            "5",
-            "255",
-            "256",
-            "-0",
-            "-1",
-            "01",
-            "1.",
-            ".5",
-            "-",
-            "1.5",
-            "0.1",
-            "2.675",
-            "-0.0",
-            "3.0",
-            "1e2",
-            "1E2",
-            "1.0e-2",
-            "123456789012345",
-            "1234567890123456",
-            "12345678901234567890",
-            "0.30000000000000004",
-            "9007199254740993",
-            "99999999999999999999",
-            "1.7976931348623157e308",
-            "1e400",
-        ] {
+        for n in NUMBERS {
             let text = with_number(n);
             let fast = appraise_request(&text);
             assert!(fast.is_none() || agree(&text), "{n}");
-            // Plain small integers are the host's usual form and must be taken.
-            if ["1", "4", "5"].contains(&n) {
+            if ["1", "4", "1.5", "0.1", "2.675", "-85.25", "3.0", "-0.0"].contains(n) {
                 assert!(fast.is_some(), "{n}");
             }
-        }
-        for n in ["0.1", "2.675", "-0.0", "123.456", "1320000000.0", "85"] {
             let f = Cursor::new(n).f64();
+            if let Some(f) = f {
+                let serde = serde_json::from_str::<f64>(n).ok().map(f64::to_bits);
+                assert_eq!(Some(f.to_bits()), serde, "{n}");
+            }
+        }
+    }
+
+    /// In integer fields: the same, for whole numbers in range only.
+    #[test]
+    fn integers_are_read_exactly_or_left_to_serde() {
+        for k in NUMBERS {
+            let text = with_numbers("4", k);
+            let fast = appraise_request(&text);
+            assert!(fast.is_none() || agree(&text), "{k}");
             assert_eq!(
-                f.map(f64::to_bits),
-                serde_json::from_str::<f64>(n).ok().map(f64::to_bits),
-                "{n}"
+                fast.is_some(),
+                ["0", "1", "4", "5", "255"].contains(k),
+                "{k}"
             );
         }
     }
@@ -814,7 +839,11 @@ mod tests {
                 r#""indicators":["#,
                 r#""indicators":null,"x":["#,
             ),
-            ("a long number", r#""abi":1"#, r#""abi":1,"x":1e5"#),
+            (
+                "a number with an exponent",
+                r#""abi":1"#,
+                r#""abi":1,"x":1e5"#,
+            ),
         ] {
             let text = base.replacen(from, to, 1);
             assert_ne!(text, base, "{what}");
@@ -835,7 +864,7 @@ mod tests {
                 r#""nip":"197001012000011001","name":null,"agency":"Dinas Pendidikan — Kota""#,
             ),
             (
-                r#""target":4"#,
+                "\"target\":4,\n                \"realization\":4",
                 r#""target":4,"realization":null,"weight":null,"unit":"hari""#,
             ),
             (r#""config":{}"#, r#""config":{"tpp_percent":{"baik":100}}"#),

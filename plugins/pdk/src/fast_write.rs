@@ -11,7 +11,7 @@
 use std::io;
 
 use crate::fast_read::stops;
-use crate::types::{AppraiseResponse, AppraiseResult, RecommendationKind};
+use crate::types::{AppraiseResponse, AppraiseResult, Component, Recommendation};
 
 /// `response` as `serde_json::to_string` writes it.
 pub(crate) fn appraise_response(response: &AppraiseResponse) -> Result<String, serde_json::Error> {
@@ -27,62 +27,72 @@ pub(crate) fn appraise_response(response: &AppraiseResponse) -> Result<String, s
     Ok(out)
 }
 
-/// The fields in the order the type declares them, as serde's derive writes them.
+/// The fields in the order the type declares them, as serde's derive writes them. The types are
+/// taken apart field by field (no `..`), so a field added to them does not compile here until
+/// it is written.
 fn appraise_result(out: &mut String, r: &AppraiseResult) -> Result<(), serde_json::Error> {
+    let AppraiseResult {
+        nip,
+        hasil_kerja,
+        perilaku_kerja,
+        predikat,
+        score,
+        components,
+        recommendations,
+        explanation,
+        tpp_percent,
+    } = r;
     out.push_str("{\"nip\":");
-    string(out, &r.nip)?;
+    string(out, nip)?;
     out.push_str(",\"hasil_kerja\":\"");
-    out.push_str(r.hasil_kerja.as_str());
+    out.push_str(hasil_kerja.as_str());
     out.push_str("\",\"perilaku_kerja\":\"");
-    out.push_str(r.perilaku_kerja.as_str());
+    out.push_str(perilaku_kerja.as_str());
     out.push_str("\",\"predikat\":\"");
-    out.push_str(r.predikat.as_str());
+    out.push_str(predikat.as_str());
     out.push_str("\",\"score\":");
-    by_serde(out, &r.score)?;
+    by_serde(out, score)?;
     out.push_str(",\"components\":[");
-    for (i, c) in r.components.iter().enumerate() {
+    for (i, c) in components.iter().enumerate() {
+        let Component {
+            name,
+            value,
+            weight,
+        } = c;
         out.push_str(if i > 0 { ",{\"name\":" } else { "{\"name\":" });
-        string(out, &c.name)?;
+        string(out, name)?;
         out.push_str(",\"value\":");
-        by_serde(out, &c.value)?;
-        if let Some(weight) = &c.weight {
+        by_serde(out, value)?;
+        if let Some(weight) = weight {
             out.push_str(",\"weight\":");
             by_serde(out, weight)?;
         }
         out.push('}');
     }
     out.push_str("],\"recommendations\":[");
-    for (i, rec) in r.recommendations.iter().enumerate() {
+    for (i, rec) in recommendations.iter().enumerate() {
+        let Recommendation { kind, subject } = rec;
         out.push_str(if i > 0 {
             ",{\"kind\":\""
         } else {
             "{\"kind\":\""
         });
-        out.push_str(kind(rec.kind));
+        out.push_str(kind.as_str());
         out.push('"');
-        if let Some(subject) = &rec.subject {
+        if let Some(subject) = subject {
             out.push_str(",\"subject\":");
             string(out, subject)?;
         }
         out.push('}');
     }
     out.push_str("],\"explanation\":");
-    string(out, &r.explanation)?;
-    if let Some(tpp) = &r.tpp_percent {
+    string(out, explanation)?;
+    if let Some(tpp) = tpp_percent {
         out.push_str(",\"tpp_percent\":");
         by_serde(out, tpp)?;
     }
     out.push('}');
     Ok(())
-}
-
-fn kind(kind: RecommendationKind) -> &'static str {
-    match kind {
-        RecommendationKind::Reward => "reward",
-        RecommendationKind::Coaching => "coaching",
-        RecommendationKind::Dialog => "dialog",
-        RecommendationKind::Training => "training",
-    }
 }
 
 /// A string: copied whole when nothing in it needs escaping, else written by serde_json.
@@ -133,7 +143,7 @@ impl io::Write for Text<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{Component, Predikat, Rating, Recommendation};
+    use crate::types::{Predikat, Rating, RecommendationKind};
 
     fn same_as_serde(response: &AppraiseResponse) {
         let fast = appraise_response(response).expect("written");
@@ -142,11 +152,13 @@ mod tests {
     }
 
     fn result(text: &str, x: f64) -> AppraiseResult {
+        let ratings = [Rating::DiAtas, Rating::Sesuai, Rating::DiBawah];
+        let i = text.len() + x.to_bits() as usize;
         AppraiseResult {
             nip: text.to_string(),
-            hasil_kerja: Rating::DiAtas,
-            perilaku_kerja: Rating::DiBawah,
-            predikat: Predikat::ButuhPerbaikan,
+            hasil_kerja: ratings[i % 3],
+            perilaku_kerja: ratings[(i / 3) % 3],
+            predikat: Predikat::ALL[i % 5],
             score: x,
             components: vec![
                 Component::new(text, x),

@@ -524,6 +524,18 @@ pub enum RecommendationKind {
     Training,
 }
 
+impl RecommendationKind {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecommendationKind::Reward => "reward",
+            RecommendationKind::Coaching => "coaching",
+            RecommendationKind::Dialog => "dialog",
+            RecommendationKind::Training => "training",
+        }
+    }
+}
+
 /// A follow-up; `training` always has a `subject`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
