@@ -126,10 +126,11 @@ fn render<Resp: Serialize + 'static>(response: &Resp) -> Result<String, serde_js
     }
 }
 
-/// String in, string out (the response type must own its data, `'static`, so that an appraise
-/// response can be told apart and written by the quicker writer): parses the request, checks the envelope, calls `handler` and returns
+/// String in, string out: parses the request, checks the envelope, calls `handler` and returns
 /// the response document or the refusal document. This is what the wasm export does minus
-/// stdin/stdout, so native tests and benchmarks can exercise the full JSON path.
+/// stdin/stdout, so native tests and benchmarks can exercise the full JSON path. The response
+/// type must own its data (`'static`), so that an appraise response can be told apart and
+/// written by the quicker writer.
 pub fn handle_json<Req, Resp, F>(input: &str, handler: F) -> String
 where
     Req: DeserializeOwned + HookRequest,
