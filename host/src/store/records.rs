@@ -568,13 +568,19 @@ mod tests {
     use super::*;
     use crate::domain::period::Period;
 
+    /// A store in a temporary directory (kept alive by the first half) with the demo records.
+    fn demo_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open store");
+        crate::demo::load_records(&store).expect("demo records");
+        (dir, store)
+    }
+
     /// The parallel read gives every employee their own record and day count, in order: the
     /// same answer as the one-thread read, on the demo region.
     #[test]
     fn parallel_and_sequential_reads_agree() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path()).expect("open store");
-        crate::demo::load_records(&store).expect("demo records");
+        let (_dir, store) = demo_store();
         let emps = store
             .employees("jambi", None, None, usize::MAX)
             .expect("employees")
@@ -602,9 +608,7 @@ mod tests {
     /// joined, in order, with the agency filter applied alike.
     #[test]
     fn listing_everything_is_the_pages_joined() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path()).expect("open store");
-        crate::demo::load_records(&store).expect("demo records");
+        let (_dir, store) = demo_store();
         let all = store
             .employees("jambi", None, None, usize::MAX)
             .expect("employees");

@@ -70,13 +70,37 @@ fn set<T>(seen: &mut Seen, bit: u32, slot: &mut Option<T>, value: Option<T>) -> 
     Some(())
 }
 
+/// Where the first byte of `bytes` that ends or escapes a string (`"`, `\\` or a control
+/// character) is, or `bytes.len()` if none does. Eight bytes at a time: Wasm has 64-bit loads
+/// and `ctz`, and most strings here are keys and codes of under 24 bytes. The reader stops on
+/// it; the writer copies a string whole when there is none.
+pub(crate) fn first_stop(bytes: &[u8]) -> usize {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let found = stops(u64::from_le_bytes(w));
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    at + rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(rest.len())
+}
+
 /// Ones in `x` repeated in every byte.
 const ONES: u64 = 0x0101_0101_0101_0101;
 
 /// The high bit of every byte of `w` (eight bytes of a string, little-endian) that ends or
 /// escapes a string: `"`, `\` or a control character. The lowest set bit is always exact (the
-/// borrow of the zero-byte test can only mark bytes above a true one), which is all `str` needs.
-pub(crate) fn stops(w: u64) -> u64 {
+/// borrow of the zero-byte test can only mark bytes above a true one), which is all
+/// [`first_stop`] needs.
+fn stops(w: u64) -> u64 {
     let quote = w ^ (ONES * u64::from(b'"'));
     let backslash = w ^ (ONES * u64::from(b'\\'));
     let zero = |x: u64| x.wrapping_sub(ONES) & !x;
@@ -140,23 +164,7 @@ impl<'a> Cursor<'a> {
     fn str(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.at;
-        let mut end = start;
-        // Eight bytes at a time: Wasm has 64-bit loads and `ctz`, and most strings here are
-        // keys and codes of under 24 bytes.
-        while let Some(chunk) = self.bytes.get(end..end + 8) {
-            let stops = stops(u64::from_le_bytes(chunk.try_into().ok()?));
-            if stops != 0 {
-                end += (stops.trailing_zeros() / 8) as usize;
-                return self.close(start, end);
-            }
-            end += 8;
-        }
-        while let Some(&b) = self.bytes.get(end) {
-            if b == b'"' || b == b'\\' || b < 0x20 {
-                break;
-            }
-            end += 1;
-        }
+        let end = start + first_stop(self.bytes.get(start..)?);
         self.close(start, end)
     }
 
@@ -876,6 +884,26 @@ mod tests {
             let text = base.replacen(from, to, 1);
             assert_ne!(text, base);
             assert!(agree(&text), "{text}");
+        }
+    }
+
+    /// `first_stop` finds the first quote, backslash or control character at any position of
+    /// strings of every length around the eight-byte steps, and the length when there is none.
+    #[test]
+    fn first_stop_finds_the_first_special_byte_at_any_length() {
+        for len in 0..26 {
+            let plain = "é".repeat(len / 2) + &"x".repeat(len % 2);
+            assert_eq!(first_stop(plain.as_bytes()), plain.len(), "{plain}");
+            for at in 0..plain.len() {
+                for special in [b'"', b'\\', 0x00, 0x1f] {
+                    let mut bytes = plain.clone().into_bytes();
+                    bytes[at] = special;
+                    if let Some(b) = bytes.get_mut(at + 1) {
+                        *b = b'"';
+                    }
+                    assert_eq!(first_stop(&bytes), at, "{bytes:?}");
+                }
+            }
         }
     }
 

@@ -10,7 +10,7 @@
 
 use std::io;
 
-use crate::fast_read::stops;
+use crate::fast_read::first_stop;
 use crate::types::{AppraiseResponse, AppraiseResult, Component, Recommendation};
 
 /// `response` as `serde_json::to_string` writes it.
@@ -97,17 +97,7 @@ fn appraise_result(out: &mut String, r: &AppraiseResult) -> Result<(), serde_jso
 
 /// A string: copied whole when nothing in it needs escaping, else written by serde_json.
 fn string(out: &mut String, s: &str) -> Result<(), serde_json::Error> {
-    let bytes = s.as_bytes();
-    let mut chunks = bytes.chunks_exact(8);
-    let clean = chunks.all(|c| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        stops(u64::from_le_bytes(w)) == 0
-    }) && chunks
-        .remainder()
-        .iter()
-        .all(|&b| b != b'"' && b != b'\\' && b >= 0x20);
-    if !clean {
+    if first_stop(s.as_bytes()) < s.len() {
         return by_serde(out, s);
     }
     out.push('"');
