@@ -14,10 +14,19 @@ fn a_burst_beyond_capacity_gets_503_never_a_hang() {
     let nips = seed_people(&c, "jambi", "disdik");
     let slow = c.upload("jambi", wasm("slow"));
     c.activate("jambi", "appraise", &slow, json!({}));
+    // Fifty callers: one caller's waiting requests would share a call, so these need a slot
+    // each.
+    let callers: Vec<Client> = (0..50)
+        .map(|i| {
+            let scope =
+                json!({"role": "region_admin", "region": "jambi", "label": format!("caller {i}")});
+            c.with_token(&c.issue(scope))
+        })
+        .collect();
     let t = Instant::now();
     let handles: Vec<_> = (0..50)
         .map(|i| {
-            let c = c.clone();
+            let c = callers[i].clone();
             let nip = nips[i % 2].clone();
             std::thread::spawn(move || {
                 let r = c.post(

@@ -569,3 +569,100 @@ fn a_many_batch_appraisal_is_stored_whole_or_not_at_all() {
     assert_eq!(one.status, 200, "{}", one.text);
     assert_eq!((stored(&nips[0]), stored(&nips[1])), (2, 1));
 }
+
+/// Single-employee appraisals that arrive while their region is busy share one plugin call,
+/// and each is still answered and stored on its own: with a refused employee among them, that
+/// request alone fails, and the others are stored as if they had come alone.
+#[test]
+fn small_appraisals_waiting_together_share_a_call_and_fail_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let s = TestServer::start_in(dir.path(), |_| {});
+        s.client().upload("jambi", wasm("kinerja_test_simple"))
+    };
+    let nips = seed_bulk(dir.path(), "jambi", "bench", 7, 1);
+    let s = TestServer::start_in(dir.path(), |cfg| {
+        // The slow call below counts to 10^9: about a second of Wasm here, more on a busy
+        // machine, and nowhere near these limits.
+        cfg.plugin_fuel = 1 << 40;
+        cfg.plugin_wall_ms = 60_000;
+    });
+    let c = s.client();
+    let (slow, others) = (&nips[0], &nips[1..]);
+    let appraise = |nip: &str| {
+        c.post(
+            &format!("{R}/appraisals"),
+            &json!({"period": "2026", "nips": [nip]}),
+        )
+    };
+    // The slow employee's call keeps the region's worker busy while the others queue.
+    let round = |config: serde_json::Value| {
+        c.activate("jambi", "appraise", &id, config);
+        std::thread::scope(|scope| {
+            let blocker = scope.spawn(|| appraise(slow));
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let queued: Vec<_> = others
+                .iter()
+                .map(|nip| scope.spawn(move || appraise(nip)))
+                .collect();
+            let answers: Vec<_> = queued.into_iter().map(|t| t.join().unwrap()).collect();
+            let blocker = blocker.join().unwrap();
+            assert_eq!(blocker.status, 200, "{}", blocker.text);
+            answers
+        })
+    };
+    let slow_config = json!({"slow_nip": slow, "spin": 1_000_000_000u64});
+
+    let answers = round(slow_config.clone());
+    let mut calls = std::collections::BTreeMap::<String, Vec<u64>>::new();
+    for (nip, r) in others.iter().zip(&answers) {
+        assert_eq!(r.status, 200, "{}", r.text);
+        let results = r.body["results"].as_array().expect("results");
+        assert_eq!(results.len(), 1, "{}", r.text);
+        assert_eq!(results[0]["nip"].as_str(), Some(nip.as_str()));
+        let d = c.get(&format!(
+            "/api/v1/decisions/{}",
+            results[0]["decision_id"].as_str().unwrap()
+        ));
+        assert_eq!(d.status, 200, "{}", d.text);
+        assert_eq!(d.body["nip"].as_str(), Some(nip.as_str()));
+        let call = d.body["input_sha256"].as_str().unwrap().to_string();
+        calls
+            .entry(call)
+            .or_default()
+            .push(d.body["case_index"].as_u64().unwrap());
+    }
+    let shared = calls.values().map(Vec::len).max().unwrap_or(0);
+    assert!(shared >= 2, "no call was shared: {calls:?}");
+    for cases in calls.values() {
+        let mut sorted = cases.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), cases.len(), "one case per request: {calls:?}");
+    }
+
+    // One of them refused: only its request fails, and nothing of it is stored.
+    let refused = &others[2];
+    let mut config = slow_config;
+    config["refuse_nip"] = json!(refused);
+    let answers = round(config);
+    for (nip, r) in others.iter().zip(&answers) {
+        if nip == refused {
+            assert_eq!(r.status, 422, "{}", r.text);
+            assert!(r.message().contains(refused.as_str()), "{}", r.message());
+        } else {
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_eq!(r.body["results"][0]["nip"].as_str(), Some(nip.as_str()));
+        }
+    }
+    for nip in &nips {
+        let r = c.get(&format!("{R}/employees/{nip}/appraisals"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        let want = if nip == refused { 1 } else { 2 };
+        assert_eq!(
+            r.body["items"].as_array().map(Vec::len),
+            Some(want),
+            "{nip}"
+        );
+    }
+}

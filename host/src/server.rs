@@ -40,11 +40,11 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .context("starting the plugin runtime")?,
     );
     load_stored_plugins(&store, &runtime).await?;
-    let policy = Arc::new(Policy {
-        store: Arc::clone(&store),
+    let policy = Arc::new(Policy::new(
+        Arc::clone(&store),
         runtime,
-        config: PolicyConfig::from_config(&config),
-    });
+        PolicyConfig::from_config(&config),
+    ));
     let state = AppState {
         store,
         config: Arc::new(config.clone()),

@@ -39,7 +39,11 @@ fn main() {
         Counts {
             batch: 100_000,
             http_secs: 5.0,
-            http_concurrency: 16,
+            // `KINERJA_BENCH_CLIENTS` to load the server harder (or softer) than 16 clients.
+            http_concurrency: std::env::var("KINERJA_BENCH_CLIENTS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(16),
             ingest: 1_000_000,
         }
     } else {

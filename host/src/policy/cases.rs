@@ -193,24 +193,30 @@ pub fn rotate_positions(
         .collect()
 }
 
+/// An employee for tests that need one.
+#[cfg(test)]
+pub(super) fn sample_employee() -> Employee {
+    Employee {
+        region: "jambi".into(),
+        nip: "198503122010011001".into(),
+        name: "A".into(),
+        agency: "x".into(),
+        position_id: "p".into(),
+        position_since: Date::new(2021, 3, 1).expect("a date"),
+        competencies: BTreeMap::new(),
+        potential: None,
+        declined_rotation: false,
+        history: vec![],
+        updated_at: String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn emp() -> Employee {
-        Employee {
-            region: "jambi".into(),
-            nip: "198503122010011001".into(),
-            name: "A".into(),
-            agency: "x".into(),
-            position_id: "p".into(),
-            position_since: Date::new(2021, 3, 1).unwrap(),
-            competencies: BTreeMap::new(),
-            potential: None,
-            declined_rotation: false,
-            history: vec![],
-            updated_at: String::new(),
-        }
+        super::sample_employee()
     }
 
     #[test]

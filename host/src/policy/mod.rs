@@ -3,6 +3,7 @@
 //! store and the runtime, never the other way round.
 
 pub mod cases;
+mod coalesce;
 pub mod impact;
 pub mod output;
 pub mod replay;
@@ -71,6 +72,8 @@ pub struct Policy {
     pub store: Arc<Store>,
     pub runtime: Arc<Runtime>,
     pub config: PolicyConfig,
+    /// Small appraisals waiting to share a call ([`coalesce`]).
+    waiting: Arc<coalesce::Queue>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -225,9 +228,9 @@ fn assemble(
     s: &Store,
     region: &str,
     period: Period,
-    employees: Vec<Employee>,
+    employees: &[Employee],
 ) -> Result<(Vec<Box<Case>>, Vec<Skipped>), StoreError> {
-    let cases = s.appraisal_inputs_map(region, period, &employees, |e, rec, reported| {
+    let cases = s.appraisal_inputs_map(region, period, employees, |e, rec, reported| {
         // Boxed: the cases are moved twice more (the parts joined, the skipped taken out),
         // and 100,000 moves of a whole case were a tenth of a second on one core.
         cases::case(e, period, rec, reported)
@@ -448,6 +451,181 @@ impl Made {
     }
 }
 
+fn no_active_appraise(region: &str) -> PolicyError {
+    PolicyError::NoActivePolicy {
+        region: region.into(),
+        hook: "appraise".into(),
+    }
+}
+
+/// One call of the appraise hook over `cases` (at most one batch) on this thread, checked,
+/// and its decisions made but not stored.
+fn one_call(
+    rt: &Runtime,
+    act: (&str, &str, &Value),
+    key: &coalesce::Key,
+    cases: &[Box<Case>],
+) -> Result<Made, PolicyError> {
+    let (region, plugin, config) = act;
+    let input = appraise_request(region, config, cases)?;
+    let raw = call_blocking(rt, plugin, Hook::Appraise, input, Keep::Bytes);
+    let call = finish(region, plugin, Hook::Appraise, raw)?;
+    check_call(plugin, 0, cases, &call)?;
+    Made::of(region, plugin, key.period, &key.actor, vec![call])
+}
+
+/// Takes the small appraisals of one key from the queue and runs them, on a blocking thread,
+/// until none waits.
+struct Worker {
+    key: coalesce::Key,
+    store: Arc<Store>,
+    runtime: Arc<Runtime>,
+    batch: usize,
+    waiting: Arc<coalesce::Queue>,
+    /// Where the commits go: a worker hands its decisions over and takes the next requests
+    /// while they are written and synced.
+    tokio: tokio::runtime::Handle,
+}
+
+/// A group's call made and checked, its decisions not yet stored.
+struct Ready {
+    plugin: String,
+    /// `None` when every case of the group was skipped.
+    made: Option<Made>,
+    /// Per request of the group: how many of the call's cases are its, and its skipped.
+    parts: Vec<(usize, Vec<Skipped>)>,
+    /// When the records were read, and when the call was checked.
+    read: Instant,
+    called: Instant,
+}
+
+impl Worker {
+    fn run(&self) {
+        while let Some(group) = self.waiting.take(&self.key, self.batch) {
+            // A panic drops the group's replies (each of its requests is answered with an
+            // error) and the worker goes on: the queue counts it as running until it finds
+            // nothing to take.
+            let run = std::panic::AssertUnwindSafe(|| self.run_group(group));
+            if std::panic::catch_unwind(run).is_err() {
+                tracing::error!("an appraisal worker panicked; its requests got an error");
+            }
+        }
+    }
+
+    /// Runs `group` as one call and hands its decisions to be stored; should the call fail
+    /// for a group of several requests, each runs alone, so that one request's refused case
+    /// is never another's error.
+    fn run_group(&self, group: Vec<coalesce::Job>) {
+        let ready = {
+            let _in_request = group[0].span.enter();
+            self.call(&group)
+        };
+        match ready {
+            Ok(ready) => self.store_and_answer(group, ready),
+            Err(e) if group.len() > 1 => {
+                tracing::debug!(requests = group.len(), error = %e, "a shared appraisal call failed; each request runs alone");
+                for job in group {
+                    self.run_group(vec![job]);
+                }
+            }
+            Err(e) => {
+                if let Some(job) = group.into_iter().next() {
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+        }
+    }
+
+    /// The records of `group` (one key) read, and one call over all their cases.
+    fn call(&self, group: &[coalesce::Job]) -> Result<Ready, PolicyError> {
+        let key = &group[0].key;
+        let s = &*self.store;
+        let act = s
+            .active_policy(&key.region, "appraise")?
+            .ok_or_else(|| no_active_appraise(&key.region))?;
+        let plugin = act.plugin.clone().unwrap_or_default();
+        let mut cases = Vec::new();
+        let mut parts = Vec::with_capacity(group.len());
+        for job in group {
+            let (mine, skipped) = assemble(s, &key.region, key.period, &job.employees)?;
+            parts.push((mine.len(), skipped));
+            cases.extend(mine);
+        }
+        let read = Instant::now();
+        let made = if cases.is_empty() {
+            None
+        } else {
+            let act = (key.region.as_str(), plugin.as_str(), &act.config);
+            Some(one_call(&self.runtime, act, key, &cases)?)
+        };
+        Ok(Ready {
+            plugin,
+            made,
+            parts,
+            read,
+            called: Instant::now(),
+        })
+    }
+
+    /// Stores each request's decisions, all or nothing on its own (group commit), and
+    /// answers it, on a blocking thread of its own.
+    fn store_and_answer(&self, group: Vec<coalesce::Job>, ready: Ready) {
+        let store = Arc::clone(&self.store);
+        let span = group[0].span.clone();
+        let task = move || {
+            let _in_request = span.enter();
+            let Ready {
+                plugin,
+                made,
+                parts,
+                read,
+                called,
+            } = ready;
+            let (decisions, kept, in_plugin, fuel) = match made {
+                Some(m) => (m.decisions, m.kept, m.in_plugin, m.fuel),
+                None => (Vec::new(), Vec::new(), Duration::ZERO, 0),
+            };
+            // Requests whose employees were all skipped store nothing, not even the call.
+            let mut decisions = decisions.into_iter();
+            let requests = parts
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, _)| (decisions.by_ref().take(*n).collect(), kept.clone()))
+                .collect();
+            let mut stored = store.put_decisions_grouped_each(requests).into_iter();
+            let stored_at = Instant::now();
+            for (job, (n, skipped)) in group.into_iter().zip(parts) {
+                let results = match n {
+                    0 => Ok(Vec::new()),
+                    _ => stored
+                        .next()
+                        .unwrap_or_else(|| Err(StoreError::Db("a request went unstored".into())))
+                        .map_err(PolicyError::from)
+                        .and_then(|stored| answer(&stored)),
+                };
+                let times = PhaseTimes {
+                    assemble: read.saturating_duration_since(job.since),
+                    plugins: called - read,
+                    store: stored_at - called,
+                    in_plugin,
+                    calls: usize::from(n > 0),
+                    fuel,
+                };
+                let answer = results.map(|results| {
+                    let appraisal = Appraisal {
+                        plugin: plugin.clone(),
+                        results,
+                        skipped,
+                    };
+                    (appraisal, times)
+                });
+                let _ = job.reply.send(answer);
+            }
+        };
+        drop(self.tokio.spawn_blocking(task));
+    }
+}
+
 impl From<CallError> for PolicyError {
     fn from(e: CallError) -> Self {
         match e {
@@ -477,11 +655,20 @@ impl Policy {
                 tracing::error!(plugin = %id, error = %e, "a stored plugin failed to load");
             }
         }
-        Ok(Policy {
+        Ok(Policy::new(
             store,
-            runtime: Arc::new(runtime),
-            config: PolicyConfig::from_config(config),
-        })
+            Arc::new(runtime),
+            PolicyConfig::from_config(config),
+        ))
+    }
+
+    pub fn new(store: Arc<Store>, runtime: Arc<Runtime>, config: PolicyConfig) -> Policy {
+        Policy {
+            store,
+            runtime,
+            config,
+            waiting: Arc::default(),
+        }
     }
 
     /// Runs one call on a blocking thread (the WASI adapter blocks), checks its output and
@@ -543,7 +730,7 @@ impl Policy {
         let r = region.to_string();
         Ok(self
             .store
-            .run(move |s| assemble(s, &r, period, employees))
+            .run(move |s| assemble(s, &r, period, &employees))
             .await?)
     }
 
@@ -675,79 +862,13 @@ impl Policy {
         employees: Vec<Employee>,
         actor: &str,
     ) -> Result<(Appraisal, PhaseTimes), PolicyError> {
-        let t0 = Instant::now();
-        // The active policy, the records and the cases in one blocking hop; when the cases fit
-        // one batch (the single-employee request of an agency's form) the call runs on that
-        // same thread too, and its decisions are stored there (group commit). Each hop is a
-        // hand-off between threads, and they were most of a single appraisal's host time. A
-        // blocking hop cannot be cancelled: a request whose client gives up (or times out)
-        // during the call still stores its decisions, as any write already under way does.
-        let (r, rt, batch) = (
-            region.to_string(),
-            Arc::clone(&self.runtime),
-            self.config.batch_size.max(1),
-        );
-        let actor_s = actor.to_string();
-        // The request's span, so that a failed call logged on the blocking thread still names
-        // its request.
-        let span = tracing::Span::current();
-        let prepared = self
-            .store
-            .run(move |s| {
-                let _in_request = span.enter();
-                let Some(act) = s.active_policy(&r, "appraise")? else {
-                    return Ok(None);
-                };
-                let (cases, skipped) = assemble(s, &r, period, employees)?;
-                let t1 = Instant::now();
-                let plugin = act.plugin.clone().unwrap_or_default();
-                let single = (!cases.is_empty() && cases.len() <= batch).then(|| {
-                    let input = appraise_request(&r, &act.config, &cases)?;
-                    let raw = call_blocking(&rt, &plugin, Hook::Appraise, input, Keep::Bytes);
-                    let calls = vec![finish(&r, &plugin, Hook::Appraise, raw)?];
-                    check_results(&plugin, batch, &cases, &calls)?;
-                    let t2 = Instant::now();
-                    let made = Made::of(&r, &plugin, period, &actor_s, calls)?;
-                    let stored = s.put_decisions_grouped(made.decisions, made.kept)?;
-                    Ok::<_, PolicyError>((stored, made.in_plugin, made.fuel, t2))
-                });
-                Ok(Some((act, plugin, cases, skipped, t1, single)))
-            })
-            .await?;
-        let Some((act, plugin, cases, skipped, t1, single)) = prepared else {
-            return Err(PolicyError::NoActivePolicy {
-                region: region.into(),
-                hook: "appraise".into(),
-            });
-        };
-        let (results, in_plugin, fuel, calls, t2) = match single {
-            Some(done) => {
-                let (stored, in_plugin, fuel, t2) = done?;
-                (answer(&stored)?, in_plugin, fuel, 1, t2)
-            }
-            // Everyone skipped: nothing to run or store.
-            None if cases.is_empty() => (Vec::new(), Duration::ZERO, 0, 0, Instant::now()),
-            None => {
-                let n = cases.len().div_ceil(batch);
-                let (stored, in_plugin, fuel, written) = self
-                    .appraise_and_store(
-                        region,
-                        &plugin,
-                        &act.config,
-                        Arc::new(cases),
-                        (period, actor),
-                    )
-                    .await?;
-                (stored, in_plugin, fuel, n, written)
-            }
-        };
-        let times = PhaseTimes {
-            assemble: t1 - t0,
-            plugins: t2 - t1,
-            store: t2.elapsed(),
-            in_plugin,
-            calls,
-            fuel,
+        let batch = self.config.batch_size.max(1);
+        let (appraisal, times) = if employees.len() <= batch {
+            self.appraise_small(region, period, employees, actor)
+                .await?
+        } else {
+            self.appraise_large(region, period, employees, actor)
+                .await?
         };
         tracing::debug!(
             region,
@@ -756,6 +877,95 @@ impl Policy {
             store_ms = ms(times.store),
             "appraisal phases"
         );
+        Ok((appraisal, times))
+    }
+
+    /// An appraisal of at most one batch of employees: queued to share a call with the
+    /// others waiting ([`coalesce`]), and run by a worker on a blocking thread.
+    async fn appraise_small(
+        &self,
+        region: &str,
+        period: Period,
+        employees: Vec<Employee>,
+        actor: &str,
+    ) -> coalesce::Answer {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let key = coalesce::Key {
+            region: region.into(),
+            period,
+            actor: actor.into(),
+        };
+        let job = coalesce::Job {
+            key: key.clone(),
+            employees,
+            reply,
+            span: tracing::Span::current(),
+            since: Instant::now(),
+        };
+        if self.waiting.push(job) {
+            let worker = Worker {
+                key,
+                store: Arc::clone(&self.store),
+                runtime: Arc::clone(&self.runtime),
+                batch: self.config.batch_size.max(1),
+                waiting: Arc::clone(&self.waiting),
+                tokio: tokio::runtime::Handle::current(),
+            };
+            drop(tokio::task::spawn_blocking(move || worker.run()));
+        }
+        answer.await.map_err(|_| {
+            PolicyError::Internal("an appraisal worker stopped before answering".into())
+        })?
+    }
+
+    /// An appraisal of more than one batch: the records read and the cases built in one
+    /// blocking hop, the batches run on every core ([`Policy::appraise_and_store`]).
+    async fn appraise_large(
+        &self,
+        region: &str,
+        period: Period,
+        employees: Vec<Employee>,
+        actor: &str,
+    ) -> Result<(Appraisal, PhaseTimes), PolicyError> {
+        let t0 = Instant::now();
+        let r = region.to_string();
+        let prepared = self
+            .store
+            .run(move |s| {
+                let Some(act) = s.active_policy(&r, "appraise")? else {
+                    return Ok(None);
+                };
+                let (cases, skipped) = assemble(s, &r, period, &employees)?;
+                Ok(Some((act, cases, skipped)))
+            })
+            .await?;
+        let Some((act, cases, skipped)) = prepared else {
+            return Err(no_active_appraise(region));
+        };
+        let t1 = Instant::now();
+        let plugin = act.plugin.clone().unwrap_or_default();
+        let mut times = PhaseTimes {
+            assemble: t1 - t0,
+            ..PhaseTimes::default()
+        };
+        // Everyone skipped: nothing to run or store.
+        let results = if cases.is_empty() {
+            Vec::new()
+        } else {
+            times.calls = cases.len().div_ceil(self.config.batch_size.max(1));
+            let (results, in_plugin, fuel, written) = self
+                .appraise_and_store(
+                    region,
+                    &plugin,
+                    &act.config,
+                    Arc::new(cases),
+                    (period, actor),
+                )
+                .await?;
+            (times.plugins, times.store) = (written - t1, written.elapsed());
+            (times.in_plugin, times.fuel) = (in_plugin, fuel);
+            results
+        };
         Ok((
             Appraisal {
                 plugin,

@@ -27,6 +27,10 @@ pub struct GroupCommit {
     commit: Mutex<()>,
 }
 
+fn lost() -> StoreError {
+    StoreError::Db("a decision writer stopped before answering".into())
+}
+
 /// The locks guard no invariant of their own (the queue is a list, the commit lock only
 /// serialises leaders), so a panic elsewhere must not stop every later write: take them back.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -41,29 +45,57 @@ impl Store {
         decisions: Vec<Decision>,
         calls: Vec<CallBytes>,
     ) -> Result<Vec<Decision>> {
-        let (reply, answer) = mpsc::channel();
-        lock(&self.group.queue).push(Job {
-            decisions,
-            calls,
-            reply,
-        });
-        let lost = || StoreError::Db("a decision writer stopped before answering".into());
-        // A leader may have written this job already, before we even queue for the lock.
-        if let Ok(done) = answer.try_recv() {
-            return done;
+        self.put_decisions_grouped_each(vec![(decisions, calls)])
+            .pop()
+            .unwrap_or_else(|| Err(lost()))
+    }
+
+    /// [`Store::put_decisions_grouped`] for several requests at once (appraisals that shared
+    /// a plugin call): each request's decisions are still all or nothing on their own, and
+    /// the answers are in the order given. Blocking.
+    pub fn put_decisions_grouped_each(
+        &self,
+        requests: Vec<(Vec<Decision>, Vec<CallBytes>)>,
+    ) -> Vec<Result<Vec<Decision>>> {
+        // Queued under one hold of the lock, so that one leader takes them all or none.
+        let answers: Vec<_> = {
+            let mut queue = lock(&self.group.queue);
+            requests
+                .into_iter()
+                .map(|(decisions, calls)| {
+                    let (reply, answer) = mpsc::channel();
+                    queue.push(Job {
+                        decisions,
+                        calls,
+                        reply,
+                    });
+                    answer
+                })
+                .collect()
+        };
+        // A leader may have written them already, before we even queue for the lock.
+        let mut got: Vec<_> = answers.iter().map(|a| a.try_recv().ok()).collect();
+        if got.iter().any(Option::is_none) {
+            let _leader = lock(&self.group.commit);
+            for (g, a) in got.iter_mut().zip(&answers) {
+                if g.is_none() {
+                    *g = a.try_recv().ok();
+                }
+            }
+            // Ours are in the queue unless a leader took them; leaders answer before
+            // releasing the lock, so a taken, unanswered job means that leader panicked and
+            // dropped the reply, and `recv` then fails instead of waiting for ever.
+            if got.iter().any(Option::is_none) {
+                let jobs = std::mem::take(&mut *lock(&self.group.queue));
+                if !jobs.is_empty() {
+                    self.commit_jobs(jobs);
+                }
+            }
         }
-        let _leader = lock(&self.group.commit);
-        if let Ok(done) = answer.try_recv() {
-            return done;
-        }
-        // Our job is in the queue unless a leader took it; leaders answer before releasing the
-        // lock, so a taken, unanswered job means that leader panicked and dropped the reply,
-        // and `recv` then fails instead of waiting for ever.
-        let jobs = std::mem::take(&mut *lock(&self.group.queue));
-        if !jobs.is_empty() {
-            self.commit_jobs(jobs);
-        }
-        answer.recv().map_err(|_| lost())?
+        got.into_iter()
+            .zip(answers)
+            .map(|(g, a)| g.unwrap_or_else(|| a.recv().unwrap_or_else(|_| Err(lost()))))
+            .collect()
     }
 
     /// Writes `jobs` in one transaction; should that fail, each on its own, so that one
@@ -160,5 +192,39 @@ mod tests {
             }
         }
         assert_eq!(ids.len(), 6 * 20 * 3);
+    }
+
+    /// Requests that shared one call are written together, each with its own unbroken run
+    /// of ids, and the call they share is stored once and read back by each.
+    #[test]
+    fn requests_sharing_a_call_each_get_their_own_decisions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let shared = CallBytes {
+            input: blob::pack(b"shared"),
+            output: blob::pack(b"{}"),
+        };
+        let requests = (0..3)
+            .map(|r| {
+                let ds = (0..=r).map(|i| decision(&format!("{r}-{i}"))).collect();
+                (ds, vec![shared.clone()])
+            })
+            .collect();
+        let answers = store.put_decisions_grouped_each(requests);
+        assert_eq!(answers.len(), 3);
+        for (r, ds) in answers.into_iter().enumerate() {
+            let ds = ds.expect("stored");
+            assert_eq!(ds.len(), r + 1);
+            let first: u64 = ds[0].id["dec-".len()..].parse().expect("seq");
+            for (i, d) in ds.iter().enumerate() {
+                assert_eq!(d.id, format!("dec-{:012}", first + i as u64));
+                assert_eq!(d.nip.as_deref(), Some(format!("{r}-{i}").as_str()));
+                assert_eq!(store.decision(&d.id).expect("stored").nip, d.nip);
+            }
+        }
+        let (input, _) = store
+            .call_bytes(&blob::sha256_hex(b"shared"), &blob::sha256_hex(b"{}"))
+            .expect("call bytes");
+        assert_eq!(input, b"shared");
     }
 }

@@ -12,7 +12,10 @@
 //!   state leaked between calls.
 //!
 //! With `config.refuse_nip` set, an appraise call whose cases include that NIP refuses (an
-//! ABI 1 refusal document), so that tests can fail one batch of a larger appraisal.
+//! ABI 1 refusal document), so that tests can fail one batch of a larger appraisal. With
+//! `config.slow_nip` set, an appraise call whose cases include that NIP first counts to
+//! `config.spin` (default 10^8), so that tests can keep a region busy while other requests
+//! queue behind it.
 //!
 //! Build a variant with a different version marker (and so different bytes
 //! and a different module id) with
@@ -72,6 +75,19 @@ pub extern "C" fn appraise() {
     let cases = items(&request, "cases");
     eprintln!("test-simple {VERSION}: appraise {} case(s)", cases.len());
     let nip_of = |c: &Value| c.get("employee").and_then(|e| e.get("nip")).cloned();
+    if let Some(slow) = request.pointer("/config/slow_nip") {
+        if cases.iter().any(|c| nip_of(c).as_ref() == Some(slow)) {
+            let n = request
+                .pointer("/config/spin")
+                .and_then(Value::as_u64)
+                .unwrap_or(100_000_000);
+            let mut x = 0u64;
+            for i in 0..n {
+                x = std::hint::black_box(x.wrapping_add(i));
+            }
+            std::hint::black_box(x);
+        }
+    }
     if let Some(refused) = request.pointer("/config/refuse_nip") {
         if cases.iter().any(|c| nip_of(c).as_ref() == Some(refused)) {
             let mut out = std::io::stdout().lock();
