@@ -582,8 +582,8 @@ fn small_appraisals_waiting_together_share_a_call_and_fail_alone() {
     };
     let nips = seed_bulk(dir.path(), "jambi", "bench", 7, 1);
     let s = TestServer::start_in(dir.path(), |cfg| {
-        // The slow call below counts to 10^9: about a second of Wasm here, more on a busy
-        // machine, and nowhere near these limits.
+        // The slow call below counts to 3·10^9: about two seconds of Wasm here, more on a
+        // busy machine, and nowhere near these limits.
         cfg.plugin_fuel = 1 << 40;
         cfg.plugin_wall_ms = 60_000;
     });
@@ -600,7 +600,7 @@ fn small_appraisals_waiting_together_share_a_call_and_fail_alone() {
         c.activate("jambi", "appraise", &id, config);
         std::thread::scope(|scope| {
             let blocker = scope.spawn(|| appraise(slow));
-            std::thread::sleep(std::time::Duration::from_millis(300));
+            std::thread::sleep(std::time::Duration::from_millis(500));
             let queued: Vec<_> = others
                 .iter()
                 .map(|nip| scope.spawn(move || appraise(nip)))
@@ -611,10 +611,11 @@ fn small_appraisals_waiting_together_share_a_call_and_fail_alone() {
             answers
         })
     };
-    let slow_config = json!({"slow_nip": slow, "spin": 1_000_000_000u64});
+    let slow_config = json!({"slow_nip": slow, "spin": 3_000_000_000u64});
 
     let answers = round(slow_config.clone());
     let mut calls = std::collections::BTreeMap::<String, Vec<u64>>::new();
+    let mut ids = Vec::new();
     for (nip, r) in others.iter().zip(&answers) {
         assert_eq!(r.status, 200, "{}", r.text);
         let results = r.body["results"].as_array().expect("results");
@@ -627,6 +628,7 @@ fn small_appraisals_waiting_together_share_a_call_and_fail_alone() {
         assert_eq!(d.status, 200, "{}", d.text);
         assert_eq!(d.body["nip"].as_str(), Some(nip.as_str()));
         let call = d.body["input_sha256"].as_str().unwrap().to_string();
+        ids.push((call.clone(), d.body["id"].as_str().unwrap().to_string()));
         calls
             .entry(call)
             .or_default()
@@ -634,6 +636,15 @@ fn small_appraisals_waiting_together_share_a_call_and_fail_alone() {
     }
     let shared = calls.values().map(Vec::len).max().unwrap_or(0);
     assert!(shared >= 2, "no call was shared: {calls:?}");
+    // Each decision of a shared call replays to itself: its case, its part of the stdout and
+    // the stored request are the right ones.
+    for (call, id) in &ids {
+        if calls[call].len() >= 2 {
+            let r = c.post(&format!("/api/v1/decisions/{id}/replay"), &json!({}));
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_eq!(r.body["identical"], true, "{}", r.text);
+        }
+    }
     for cases in calls.values() {
         let mut sorted = cases.clone();
         sorted.sort_unstable();

@@ -68,15 +68,21 @@ impl Queue {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Queues `job`. True when the caller is to start a worker for its key (none runs).
-    pub fn push(&self, job: Job) -> bool {
+    /// Queues `job`; `Some(true)` when the caller is to start a worker for its key (none
+    /// runs). `None`, the job dropped, when `limit` requests of its key wait already: the
+    /// caller is then to answer busy, as when every plugin slot is taken, rather than let a
+    /// flood of one caller's requests pile up until they time out.
+    pub fn push(&self, job: Job, limit: usize) -> Option<bool> {
         let mut st = self.state();
+        if st.jobs.len() >= limit && st.jobs.iter().filter(|j| j.key == job.key).count() >= limit {
+            return None;
+        }
         let start = !st.working.contains(&job.key);
         if start {
             st.working.push(job.key.clone());
         }
         st.jobs.push_back(job);
-        start
+        Some(start)
     }
 
     /// The requests with `key` to run next together: the oldest waiting and those behind
@@ -152,15 +158,19 @@ mod tests {
         ] {
             let (j, a) = job(region, actor, 1);
             answers.push(a);
-            assert_eq!(q.push(j), expected, "{region} {actor}");
+            assert_eq!(q.push(j, 100), Some(expected), "{region} {actor}");
         }
         let jambi = key("jambi", "t");
         assert_eq!(q.take(&jambi, 200).map(|g| g.len()), Some(2));
         assert!(q.take(&jambi, 200).is_none());
         let (j, _a) = job("dki", "t", 1);
-        assert!(!q.push(j), "dki's worker still runs");
+        assert_eq!(q.push(j, 100), Some(false), "dki's worker still runs");
         let (j, _b) = job("jambi", "t", 1);
-        assert!(q.push(j), "jambi's stopped: a new one starts");
+        assert_eq!(
+            q.push(j, 100),
+            Some(true),
+            "jambi's stopped: a new one starts"
+        );
         assert_eq!(q.take(&key("dki", "t"), 200).map(|g| g.len()), Some(2));
         assert!(q.take(&key("dki", "t"), 200).is_none());
         assert_eq!(q.take(&key("jambi", "u"), 200).map(|g| g.len()), Some(1));
@@ -184,7 +194,7 @@ mod tests {
         ] {
             let (j, a) = job(region, actor, n);
             answers.push(a);
-            q.push(j);
+            assert!(q.push(j, 100).is_some());
         }
         let jambi = key("jambi", "t");
         let sizes = |g: Vec<Job>| g.iter().map(|j| j.employees.len()).collect::<Vec<_>>();
@@ -203,12 +213,32 @@ mod tests {
         let q = Queue::default();
         let (gone, answer) = job("jambi", "t", 1);
         drop(answer);
-        q.push(gone);
+        assert!(q.push(gone, 100).is_some());
         let (kept, _answer) = job("jambi", "t", 2);
-        q.push(kept);
+        assert!(q.push(kept, 100).is_some());
         let group = q.take(&key("jambi", "t"), 200).expect("group");
         assert_eq!(group.len(), 1);
         assert_eq!(group[0].employees.len(), 2);
         assert!(q.take(&key("jambi", "t"), 200).is_none());
+    }
+
+    /// Past `limit` waiting requests a key's next is refused (to be answered busy); other
+    /// keys still queue, and once the key's requests are taken it queues again.
+    #[test]
+    fn a_key_with_too_many_waiting_is_refused() {
+        let q = Queue::default();
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            let (j, a) = job("jambi", "t", 1);
+            answers.push(a);
+            assert!(q.push(j, 3).is_some());
+        }
+        let (j, _a) = job("jambi", "t", 1);
+        assert!(q.push(j, 3).is_none());
+        let (j, _b) = job("jambi", "u", 1);
+        assert!(q.push(j, 3).is_some(), "another caller still queues");
+        assert_eq!(q.take(&key("jambi", "t"), 200).map(|g| g.len()), Some(3));
+        let (j, _c) = job("jambi", "t", 1);
+        assert!(q.push(j, 3).is_some());
     }
 }

@@ -92,7 +92,9 @@ pub struct Appraisal {
     pub skipped: Vec<Skipped>,
 }
 
-/// Wall time of the phases of one appraisal request.
+/// Wall time of the phases of one appraisal request. For a small appraisal that shared its call
+/// with others waiting ([`coalesce`]), `assemble` counts from when it was queued, and the
+/// call's figures (`in_plugin`, `calls`, `fuel`) are the whole shared call's.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PhaseTimes {
     /// Reading the employees' records from redb and building the cases.
@@ -389,8 +391,8 @@ struct Made {
 
 impl Made {
     /// One decision per result of `calls`, in order. A plain function rather than a step of
-    /// the async path, so that a one-batch appraisal can build and store its decisions on the
-    /// blocking thread that made the call instead of handing off twice more.
+    /// the async path, so that a small appraisal's worker builds its decisions on the blocking
+    /// thread that made the call.
     fn of(
         region: &str,
         plugin: &str,
@@ -433,7 +435,7 @@ impl Made {
                     output: r.raw,
                     output_span: r.span,
                     case_index: Some(i),
-                    // `check_results` made sure it is the case's NIP.
+                    // `check_call` made sure it is the case's NIP.
                     nip: Some(r.nip),
                     period: period_s.clone(),
                     period_end: end_s.clone(),
@@ -502,29 +504,50 @@ struct Ready {
 impl Worker {
     fn run(&self) {
         while let Some(group) = self.waiting.take(&self.key, self.batch) {
-            // A panic drops the group's replies (each of its requests is answered with an
-            // error) and the worker goes on: the queue counts it as running until it finds
-            // nothing to take.
+            // A panic of a request alone drops its reply (it is answered with an error) and
+            // the worker goes on: the queue counts it as running until it finds nothing to
+            // take. A shared call's panic is caught closer, in `run_group`.
             let run = std::panic::AssertUnwindSafe(|| self.run_group(group));
             if std::panic::catch_unwind(run).is_err() {
-                tracing::error!("an appraisal worker panicked; its requests got an error");
+                tracing::error!("an appraisal worker panicked; its request got an error");
             }
         }
     }
 
-    /// Runs `group` as one call and hands its decisions to be stored; should the call fail
-    /// for a group of several requests, each runs alone, so that one request's refused case
-    /// is never another's error.
+    /// Runs `group` as one call and hands its decisions to be stored. Should the plugin fail
+    /// (or the host panic) on a call of several requests, each runs again alone, so that one
+    /// request's refused case is never another's error; a failure that is no request's own
+    /// (every slot busy, no active policy) is every request's answer at once.
     fn run_group(&self, group: Vec<coalesce::Job>) {
+        let shared = group.len() > 1;
         let ready = {
             let _in_request = group[0].span.enter();
-            self.call(&group)
+            if shared {
+                let call = std::panic::AssertUnwindSafe(|| self.call(&group));
+                std::panic::catch_unwind(call).unwrap_or_else(|_| {
+                    Err(PolicyError::Internal(
+                        "a shared appraisal call panicked".into(),
+                    ))
+                })
+            } else {
+                self.call(&group)
+            }
         };
         match ready {
             Ok(ready) => self.store_and_answer(group, ready),
-            Err(e) if group.len() > 1 => {
-                tracing::debug!(requests = group.len(), error = %e, "a shared appraisal call failed; each request runs alone");
+            Err(e @ (PolicyError::Busy(_) | PolicyError::NoActivePolicy { .. })) if shared => {
                 for job in group {
+                    let again = match &e {
+                        PolicyError::Busy(m) => PolicyError::Busy(m.clone()),
+                        _ => no_active_appraise(&job.key.region),
+                    };
+                    let _ = job.reply.send(Err(again));
+                }
+            }
+            Err(e) if shared => {
+                tracing::debug!(requests = group.len(), error = %e, "a shared appraisal call failed; each request runs alone");
+                // Those whose client has gone meanwhile are not run again.
+                for job in group.into_iter().filter(|j| !j.reply.is_closed()) {
                     self.run_group(vec![job]);
                 }
             }
@@ -902,14 +925,23 @@ impl Policy {
             span: tracing::Span::current(),
             since: Instant::now(),
         };
-        if self.waiting.push(job) {
+        let batch = self.config.batch_size.max(1);
+        let start = self
+            .waiting
+            .push(job, batch.saturating_mul(4).max(64))
+            .ok_or_else(|| {
+                PolicyError::Busy(
+                    "too many appraisals of this caller are waiting; retry shortly".into(),
+                )
+            })?;
+        if start {
             let worker = Worker {
                 key,
                 store: Arc::clone(&self.store),
                 runtime: Arc::clone(&self.runtime),
-                batch: self.config.batch_size.max(1),
                 waiting: Arc::clone(&self.waiting),
                 tokio: tokio::runtime::Handle::current(),
+                batch,
             };
             drop(tokio::task::spawn_blocking(move || worker.run()));
         }
