@@ -573,20 +573,32 @@ fn a_many_batch_appraisal_is_stored_whole_or_not_at_all() {
 /// Single-employee appraisals that arrive while their region is busy share one plugin call,
 /// and each is still answered and stored on its own: with a refused employee among them, that
 /// request alone fails, and the others are stored as if they had come alone.
+/// A server over `dir` with `n` employees of Jambi seeded, test-simple uploaded (its id
+/// answered), and limits that let test-simple's slow call (`config.slow_nip`, `spin`) run.
+fn slow_capable(
+    dir: &std::path::Path,
+    n: usize,
+    tweak: impl FnOnce(&mut kinerja::config::Config),
+) -> (TestServer, String, Vec<String>) {
+    let id = {
+        let s = TestServer::start_in(dir, |_| {});
+        s.client().upload("jambi", wasm("kinerja_test_simple"))
+    };
+    let nips = seed_bulk(dir, "jambi", "bench", n, 1);
+    let s = TestServer::start_in(dir, |cfg| {
+        // The slow calls of these tests count to 3·10^9: about two seconds of Wasm here, more
+        // on a busy machine, and nowhere near these limits.
+        cfg.plugin_fuel = 1 << 40;
+        cfg.plugin_wall_ms = 60_000;
+        tweak(cfg);
+    });
+    (s, id, nips)
+}
+
 #[test]
 fn small_appraisals_waiting_together_share_a_call_and_fail_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let id = {
-        let s = TestServer::start_in(dir.path(), |_| {});
-        s.client().upload("jambi", wasm("kinerja_test_simple"))
-    };
-    let nips = seed_bulk(dir.path(), "jambi", "bench", 7, 1);
-    let s = TestServer::start_in(dir.path(), |cfg| {
-        // The slow call below counts to 3·10^9: about two seconds of Wasm here, more on a
-        // busy machine, and nowhere near these limits.
-        cfg.plugin_fuel = 1 << 40;
-        cfg.plugin_wall_ms = 60_000;
-    });
+    let (s, id, nips) = slow_capable(dir.path(), 7, |_| {});
     let c = s.client();
     let (slow, others) = (&nips[0], &nips[1..]);
     let appraise = |nip: &str| {
@@ -676,4 +688,54 @@ fn small_appraisals_waiting_together_share_a_call_and_fail_alone() {
             "{nip}"
         );
     }
+}
+
+/// One caller's requests pile up only so far: past `max(4 × batch size, 64)` waiting (64
+/// here, with batches of one), the next is answered 503 busy at once, and those queued are
+/// all answered.
+#[test]
+fn a_caller_with_too_many_appraisals_waiting_gets_503() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, id, nips) = slow_capable(dir.path(), 2, |cfg| cfg.batch_size = 1);
+    let c = s.client();
+    c.activate(
+        "jambi",
+        "appraise",
+        &id,
+        json!({"slow_nip": nips[0], "spin": 3_000_000_000u64}),
+    );
+    let appraise = |nip: &str| {
+        c.post(
+            &format!("{R}/appraisals"),
+            &json!({"period": "2026", "nips": [nip]}),
+        )
+    };
+    let n = 80;
+    let answers: Vec<(u16, Option<String>)> = std::thread::scope(|scope| {
+        let blocker = scope.spawn(|| appraise(&nips[0]));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let queued: Vec<_> = (0..n).map(|_| scope.spawn(|| appraise(&nips[1]))).collect();
+        let answers = queued
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .map(|r| {
+                (
+                    r.status,
+                    r.body["error"]["code"].as_str().map(str::to_string),
+                )
+            })
+            .collect();
+        let blocker = blocker.join().unwrap();
+        assert_eq!(blocker.status, 200, "{}", blocker.text);
+        answers
+    });
+    let ok = answers.iter().filter(|a| a.0 == 200).count();
+    let busy = answers
+        .iter()
+        .filter(|a| a.0 == 503 && a.1.as_deref() == Some("busy"))
+        .count();
+    assert_eq!(ok + busy, n, "only 200 or 503: {answers:?}");
+    assert!(busy >= 1 && ok >= 1, "{ok} answered, {busy} busy");
+    let r = c.get(&format!("{R}/employees/{}/appraisals", nips[1]));
+    assert_eq!(r.body["items"].as_array().map(Vec::len), Some(ok));
 }

@@ -685,6 +685,8 @@ impl Policy {
         ))
     }
 
+    /// A policy over `store` and `runtime`; its queue of small appraisals starts empty and
+    /// starts its workers as requests come.
     pub fn new(store: Arc<Store>, runtime: Arc<Runtime>, config: PolicyConfig) -> Policy {
         Policy {
             store,
@@ -904,7 +906,9 @@ impl Policy {
     }
 
     /// An appraisal of at most one batch of employees: queued to share a call with the
-    /// others waiting ([`coalesce`]), and run by a worker on a blocking thread.
+    /// others waiting ([`coalesce`]), and run by a worker on a blocking thread. Once its call
+    /// has started it cannot be cancelled: a request whose client gives up (or times out)
+    /// then still stores its decisions, as any write already under way does.
     async fn appraise_small(
         &self,
         region: &str,
