@@ -6,9 +6,10 @@
 //! of the server's CPU. So a request of at most one batch waits here instead, and one worker
 //! per [`Key`] takes the requests waiting with that key (up to one batch of employees) and runs
 //! them as one call, as the plugin contract allows ("the host may batch many employees into one
-//! call"), while the previous group's decisions are being committed. Each request is still answered with its own
-//! results and stored all or nothing on its own; should the shared call fail, each request
-//! runs again alone, so that one request's refused case never becomes another's error.
+//! call"), while the previous group's decisions are being committed. Each request is still
+//! answered with its own results and stored all or nothing on its own; should the plugin fail
+//! the shared call, each request runs again alone, so that one request's refused case never
+//! becomes another's error.
 
 use super::{Appraisal, PhaseTimes, PolicyError};
 use crate::domain::period::Period;
