@@ -460,6 +460,19 @@ fn no_active_appraise(region: &str) -> PolicyError {
     }
 }
 
+/// One call of the appraise hook (region, plugin, config) over `cases` on this thread: the
+/// request written, the module run, its output checked against the schema.
+fn appraise_call(
+    rt: &Runtime,
+    (region, plugin, config): (&str, &str, &Value),
+    cases: &[Box<Case>],
+    keep: Keep,
+) -> Result<Call, PolicyError> {
+    let input = appraise_request(region, config, cases)?;
+    let raw = call_blocking(rt, plugin, Hook::Appraise, input, keep);
+    finish(region, plugin, Hook::Appraise, raw)
+}
+
 /// One call of the appraise hook over `cases` (at most one batch) on this thread, checked,
 /// and its decisions made but not stored.
 fn one_call(
@@ -468,10 +481,8 @@ fn one_call(
     key: &coalesce::Key,
     cases: &[Box<Case>],
 ) -> Result<Made, PolicyError> {
-    let (region, plugin, config) = act;
-    let input = appraise_request(region, config, cases)?;
-    let raw = call_blocking(rt, plugin, Hook::Appraise, input, Keep::Bytes);
-    let call = finish(region, plugin, Hook::Appraise, raw)?;
+    let (region, plugin, _) = act;
+    let call = appraise_call(rt, act, cases, Keep::Bytes)?;
     check_call(plugin, 0, cases, &call)?;
     Made::of(region, plugin, key.period, &key.actor, vec![call])
 }
@@ -802,10 +813,7 @@ impl Policy {
                         let Some(part) = cases.chunks(batch).nth(i) else {
                             break;
                         };
-                        let call = appraise_request(&r, &config, part).and_then(|input| {
-                            let raw = call_blocking(&rt, &id, Hook::Appraise, input, keep);
-                            finish(&r, &id, Hook::Appraise, raw)
-                        });
+                        let call = appraise_call(&rt, (&r, &id, &config), part, keep);
                         done.push((i, call));
                     }
                     done
