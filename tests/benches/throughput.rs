@@ -12,7 +12,8 @@
 //!    days) — the floor any appraisal pays — so the ratio says how many "plain reads" the
 //!    whole appraisal costs. The phase split shows the host's share against the plugins'.
 //! 5. HTTP: a tokio + reqwest load generator against `POST /appraisals` (one employee) and
-//!    `GET /health` in the same run; ratio appraisal/health requests per second.
+//!    `GET /health` in the same run; ratio appraisal/health requests per second. Also `GET` of
+//!    that employee, the cheapest authenticated request with a record behind it, for scale.
 //! 8. Ingest: 1,000,000 daily reports through `POST …/activities` (10,000 per request) and
 //!    through `kinerja import` (the real binary); ratio import/API.
 
@@ -281,13 +282,18 @@ fn http(counts: &Counts) {
         .enable_all()
         .build()
         .expect("runtime");
-    let (health, appraise, health2) = rt.block_on(async {
+    let (health, appraise, health2, read) = rt.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(counts.http_concurrency)
             .build()
             .expect("client");
         let hb = base.clone();
         let health = move |c: &reqwest::Client| c.get(format!("{hb}/health"));
+        let (rb, rtok) = (base.clone(), token.clone());
+        let read = move |c: &reqwest::Client| {
+            c.get(format!("{rb}/api/v1/regions/{REGION}/employees/{NIP}"))
+                .bearer_auth(&rtok)
+        };
         let (ab, tok) = (base.clone(), token.clone());
         let appraise = move |c: &reqwest::Client| {
             c.post(format!("{ab}/api/v1/regions/{REGION}/appraisals"))
@@ -306,7 +312,8 @@ fn http(counts: &Counts) {
         .await;
         let a = load(&client, counts.http_concurrency, counts.http_secs, appraise).await;
         let h2 = load(&client, counts.http_concurrency, counts.http_secs, health).await;
-        (h, a, h2)
+        let r = load(&client, counts.http_concurrency, counts.http_secs, read).await;
+        (h, a, h2, r)
     });
     assert!(health.n > 0 && appraise.n > 0 && health2.n > 0);
     // The appraisals were stored: the employee's list has at least as many decisions.
@@ -331,6 +338,7 @@ fn http(counts: &Counts) {
         ("GET /health (before)", &health),
         ("POST /appraisals (1 NIP)", &appraise),
         ("GET /health (after)", &health2),
+        ("GET employee (read)", &read),
     ] {
         println!(
             "  {name:<26} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests)",
@@ -343,6 +351,13 @@ fn http(counts: &Counts) {
     println!(
         "  ratio appraisal/health   {:>8.3}   (target ≥ 0.5)",
         appraise.rps / base_rps
+    );
+    // The cheapest authenticated request with a record behind it, for scale: an appraisal
+    // reads that record and more, runs the plugin, and commits durably.
+    println!(
+        "  ratio read/health        {:>8.3}   ratio appraisal/read {:.3}",
+        read.rps / base_rps,
+        appraise.rps / read.rps
     );
 }
 

@@ -88,9 +88,7 @@ async fn get_agency(
     region_ok(&region)?;
     c.scope.require_region_staff(&region)?;
     validate_id("agency", &agency)?;
-    Ok(Json(
-        st.store.run(move |s| s.agency(&region, &agency)).await?,
-    ))
+    Ok(Json(st.store.read_now(|s| s.agency(&region, &agency))?))
 }
 
 /// List positions with their holders and vacancies (filter `agency`).
@@ -211,8 +209,7 @@ async fn readable_employee(
     region_ok(region)?;
     let nip = nip(nip_s)?;
     c.scope.require_region(region)?;
-    let r = region.to_string();
-    let emp = st.store.run(move |s| s.employee(&r, nip.as_str())).await?;
+    let emp = st.store.read_now(|s| s.employee(region, nip.as_str()))?;
     c.scope
         .require_employee_read(region, &emp.agency, &emp.nip)?;
     Ok(emp)
@@ -246,9 +243,7 @@ async fn put_period(
     let p = period_param(&period_s)?;
     input.validate(p.days())?;
     c.scope.require_region(&region)?;
-    let r = region.clone();
-    let n = nip.to_string();
-    let emp = st.store.run(move |s| s.employee(&r, &n)).await?;
+    let emp = st.store.read_now(|s| s.employee(&region, nip.as_str()))?;
     c.scope.require_agency(&region, &emp.agency)?;
     Ok(Json(
         st.store
@@ -268,11 +263,7 @@ async fn get_period(
 ) -> ApiResult<Json<PeriodRecord>> {
     let p = period_param(&period_s)?;
     let emp = readable_employee(&st, &c, &region, &nip_s).await?;
-    Ok(Json(
-        st.store
-            .run(move |s| s.period(&region, &emp.nip, p))
-            .await?,
-    ))
+    Ok(Json(st.store.read_now(|s| s.period(&region, &emp.nip, p))?))
 }
 
 /// List the employee's period records.
