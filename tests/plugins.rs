@@ -114,6 +114,37 @@ fn upload_activate_appraise_and_read_the_decision() {
         .status,
         404
     );
+    // Up to 16 named employees are read on the request's own thread, more on a blocking
+    // thread: both ways keep the order and name the unknown NIP.
+    for len in [15, 17] {
+        let mut long: Vec<&str> = (0..len - 1).map(|i| nips[i % 2].as_str()).collect();
+        long.push(nips[2].as_str());
+        let sel = c.post(
+            &format!("{R}/appraisals"),
+            &json!({"period": "2026", "nips": long}),
+        );
+        assert_eq!(sel.status, 200, "{len}: {}", sel.text);
+        let got: Vec<&str> = sel.body["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter_map(|r| r["nip"].as_str())
+            .collect();
+        // The third employee has no 2026 record: skipped, not appraised.
+        assert_eq!(got, long[..len - 1], "{len}");
+        assert_eq!(sel.body["skipped"][0]["nip"], nips[2].as_str(), "{len}");
+        long.push("197001011995031009");
+        let unknown = c.post(
+            &format!("{R}/appraisals"),
+            &json!({"period": "2026", "nips": long}),
+        );
+        assert_eq!(unknown.status, 404, "{len}: {}", unknown.text);
+        assert!(
+            unknown.text.contains("197001011995031009"),
+            "{}",
+            unknown.text
+        );
+    }
     assert_eq!(
         c.post(&format!("{R}/appraisals"), &json!({"period": "2026-Q9"}))
             .status,
