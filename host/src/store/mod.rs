@@ -1,6 +1,7 @@
 //! The record store: the only module that touches redb. Every operation is one short
 //! transaction, synchronous; async callers go through [`Store::run`], which moves the work to a
-//! blocking thread so that disk waits never stall the async workers.
+//! blocking thread so that disk waits never stall the async workers. Reads of a few keys are
+//! the exception ([`Store::read_now`]): the hand-off would cost several times the read.
 
 mod audit;
 mod auth_cache;
