@@ -311,8 +311,8 @@ fn http(counts: &Counts) {
         )
         .await;
         let a = load(&client, counts.http_concurrency, counts.http_secs, appraise).await;
-        let h2 = load(&client, counts.http_concurrency, counts.http_secs, health).await;
         let r = load(&client, counts.http_concurrency, counts.http_secs, read).await;
+        let h2 = load(&client, counts.http_concurrency, counts.http_secs, health).await;
         (h, a, h2, r)
     });
     assert!(health.n > 0 && appraise.n > 0 && health2.n > 0);
@@ -337,8 +337,8 @@ fn http(counts: &Counts) {
     for (name, l) in [
         ("GET /health (before)", &health),
         ("POST /appraisals (1 NIP)", &appraise),
-        ("GET /health (after)", &health2),
         ("GET employee (read)", &read),
+        ("GET /health (after)", &health2),
     ] {
         println!(
             "  {name:<26} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests)",

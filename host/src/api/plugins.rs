@@ -14,9 +14,7 @@ use crate::domain::validate_id;
 use crate::policy::impact::Impact;
 use crate::policy::replay::Verdict;
 use crate::policy::{Appraisal, PolicyError};
-use crate::store::{
-    Activation, Decision, PluginMeta, PluginUpload, Store, StoreError, READ_NOW_MAX_KEYS,
-};
+use crate::store::{Activation, Decision, PluginMeta, PluginUpload, READ_NOW_MAX_NIPS};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -291,8 +289,8 @@ async fn policies(
 }
 
 /// Who is appraised: the named NIPs in order, or an agency's employees by NIP, or the region's.
-/// The region's existence is checked in the same blocking hop: each hop is a thread hand-off
-/// on the appraisal's hot path.
+/// The region's existence is checked in the same read: a few named employees (an agency's form
+/// names one) are read on this thread, more, or an agency's, in one blocking hop.
 async fn select(
     st: &AppState,
     c: &Caller,
@@ -312,16 +310,20 @@ async fn select(
             for (i, n) in nips.iter().enumerate() {
                 Nip::parse(n).map_err(|m| ApiError::BadRequest(format!("nips[{i}]: {m}")))?;
             }
-            // An agency's form names one employee: read at once, without the hop.
-            let emps = if nips.len() <= READ_NOW_MAX_KEYS {
-                st.store.read_now(|s| named_employees(s, region, &nips))?
+            let (found, nips) = if reads_now(nips.len()) {
+                (
+                    st.store.read_now(|s| s.employees_named(region, &nips))?,
+                    nips,
+                )
             } else {
                 let r = region.to_string();
-                st.store.run(move |s| named_employees(s, &r, &nips)).await?
+                st.store
+                    .run(move |s| Ok((s.employees_named(&r, &nips)?, nips)))
+                    .await?
             };
-            let mut out = Vec::with_capacity(emps.len());
-            for e in emps {
-                let e = e.map_err(|n| {
+            let mut out = Vec::with_capacity(found.len());
+            for (e, n) in found.into_iter().zip(&nips) {
+                let e = e.ok_or_else(|| {
                     ApiError::NotFound(format!("employee `{n}` in region `{region}` not found"))
                 })?;
                 if let Some(a) = &agency {
@@ -356,20 +358,9 @@ async fn select(
     }
 }
 
-/// The region checked and each named employee read, or the NIP that was not found.
-fn named_employees(
-    s: &Store,
-    region: &str,
-    nips: &[String],
-) -> Result<Vec<Result<Employee, String>>, StoreError> {
-    s.require_region(region)?;
-    nips.iter()
-        .map(|n| match s.employee(region, n) {
-            Ok(e) => Ok(Ok(e)),
-            Err(StoreError::NotFound(_)) => Ok(Err(n.clone())),
-            Err(e) => Err(e),
-        })
-        .collect()
+/// Whether an appraisal naming `nips` employees reads them on the request's own thread.
+fn reads_now(nips: usize) -> bool {
+    nips <= READ_NOW_MAX_NIPS
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -669,4 +660,15 @@ async fn replay(
     let d = readable_decision(&st, &c, id).await?;
     ensure_loaded(&st, &d.plugin).await?;
     Ok(Json(st.policy.replay(d).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The threshold the docs and `tests/plugins.rs` name: 16 named employees are read on the
+    /// request's thread, 17 take the hop.
+    #[test]
+    fn up_to_sixteen_named_employees_are_read_now() {
+        assert!(super::reads_now(1) && super::reads_now(16));
+        assert!(!super::reads_now(17));
+    }
 }

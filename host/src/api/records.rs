@@ -263,7 +263,12 @@ async fn get_period(
 ) -> ApiResult<Json<PeriodRecord>> {
     let p = period_param(&period_s)?;
     let emp = readable_employee(&st, &c, &region, &nip_s).await?;
-    Ok(Json(st.store.read_now(|s| s.period(&region, &emp.nip, p))?))
+    // A period record can be large (up to 200 indicators): read on a blocking thread.
+    Ok(Json(
+        st.store
+            .run(move |s| s.period(&region, &emp.nip, p))
+            .await?,
+    ))
 }
 
 /// List the employee's period records.

@@ -1,7 +1,8 @@
 //! The record store: the only module that touches redb. Every operation is one short
 //! transaction, synchronous; async callers go through [`Store::run`], which moves the work to a
-//! blocking thread so that disk waits never stall the async workers. Reads of a few keys are
-//! the exception ([`Store::read_now`]): the hand-off would cost several times the read.
+//! blocking thread so that disk waits never stall the async workers. Reads of a few small
+//! records are the exception ([`Store::read_now`]): there the hand-off cost several times the
+//! read, and the worst wait is a page read from disk when the file is not in the page cache.
 
 mod audit;
 mod auth_cache;
@@ -71,9 +72,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The database file's name inside the data dir.
 pub const DB_FILE: &str = "kinerja.redb";
 
-/// The most keys a [`Store::read_now`] may read: an appraisal of this many named employees
-/// reads them on its async thread, more take the hop to a blocking thread.
-pub const READ_NOW_MAX_KEYS: usize = 16;
+/// The most employees an appraisal reads through [`Store::read_now`] (one read transaction,
+/// one lookup each); an appraisal naming more takes the hop to a blocking thread.
+pub const READ_NOW_MAX_NIPS: usize = 16;
 
 pub struct Store {
     db: Database,
@@ -170,14 +171,18 @@ impl Store {
             .map_err(|e| StoreError::Db(format!("store task failed: {e}")))?
     }
 
-    /// Runs `f`, a read of at most [`READ_NOW_MAX_KEYS`] keys, on the caller's own (async)
-    /// thread. Such a read takes a few microseconds (redb's read transactions never wait for
-    /// the writer), while the hand-off of [`Store::run`] (a wake-up of a blocking thread, and
-    /// of the async task again when it is done) cost ~25 µs of CPU on the 2-core machine of
-    /// docs/performance.md: under load, `GET` of an employee went from 34k to 61k requests a
-    /// second without it. Not for writes, scans or reads whose size a client chooses.
+    /// Runs `f`, a read of a few small records (an employee, an agency, a region; at most
+    /// [`READ_NOW_MAX_NIPS`] employees), on the caller's own (async) thread. Such a read takes
+    /// a few microseconds (redb's read transactions never wait for the writer), while the
+    /// hand-off of [`Store::run`] (a wake-up of a blocking thread, and of the async task again
+    /// when it is done) cost ~20–25 µs of CPU on the 2-core machine of docs/performance.md:
+    /// under load, `GET` of an employee went from 34–35k to 51–62k requests a second. Not for
+    /// writes, scans, or records a client can make large (period records). A panic is caught
+    /// and answered as an error, as [`Store::run`]'s would be, rather than unwinding the
+    /// connection's task.
     pub fn read_now<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
-        f(self)
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)))
+            .map_err(|_| StoreError::Db("a store read panicked".into()))?
     }
 
     pub fn path(&self) -> &Path {

@@ -233,6 +233,17 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("employee `{nip}` in region `{region}`")))
     }
 
+    /// The region checked, then each named employee in order, `None` for a NIP not found, in
+    /// one read transaction: an appraisal's selection.
+    pub fn employees_named(&self, region: &str, nips: &[String]) -> Result<Vec<Option<Employee>>> {
+        self.require_region(region)?;
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(EMPLOYEES)?;
+        nips.iter()
+            .map(|n| get_json(&t, &key2(region, n)))
+            .collect()
+    }
+
     pub fn employees(
         &self,
         region: &str,
