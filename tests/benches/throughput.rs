@@ -12,8 +12,10 @@
 //!    days) — the floor any appraisal pays — so the ratio says how many "plain reads" the
 //!    whole appraisal costs. The phase split shows the host's share against the plugins'.
 //! 5. HTTP: a tokio + reqwest load generator against `POST /appraisals` (one employee) and
-//!    `GET /health` in the same run; ratio appraisal/health requests per second. Also `GET` of
-//!    that employee, the cheapest authenticated request with a record behind it, for scale.
+//!    `GET /health` in the same run; ratio appraisal/health requests per second. The clients
+//!    share one token (one caller, whose waiting requests share plugin calls) and then have a
+//!    token each (callers apart, who never share). Also `GET` of that employee, the cheapest
+//!    authenticated request with a record behind it, for scale.
 //! 8. Ingest: 1,000,000 daily reports through `POST …/activities` (10,000 per request) and
 //!    through `kinerja import` (the real binary); ratio import/API.
 
@@ -217,33 +219,40 @@ fn batch(counts: &Counts) {
     );
 }
 
-/// Requests per second and latencies of one endpoint under `concurrency` clients for `secs`.
+/// Requests per second and latencies of one endpoint under `concurrency` clients for `secs`
+/// (answered 200), and how many were answered 503 `busy` (every plugin slot taken: the server
+/// refuses rather than queues, and the client's next request goes straight out again).
 struct Load {
     rps: f64,
     p50: Duration,
     p99: Duration,
     n: usize,
+    busy: usize,
 }
 
 async fn load(
     client: &reqwest::Client,
     concurrency: usize,
     secs: f64,
-    make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + Clone + 'static,
+    make: impl Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + Clone + 'static,
 ) -> Load {
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);
     let mut tasks = Vec::new();
-    for _ in 0..concurrency {
+    for i in 0..concurrency {
         let c = client.clone();
         let make = make.clone();
         tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
+            let (mut lat, mut busy) = (Vec::new(), 0);
             while Instant::now() < until {
                 let t = Instant::now();
-                let r = make(&c).send().await.expect("request");
+                let r = make(&c, i).send().await.expect("request");
                 let status = r.status();
                 let body = r.bytes().await.expect("body");
+                if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+                    busy += 1;
+                    continue;
+                }
                 assert!(
                     status.is_success(),
                     "{status}: {}",
@@ -251,21 +260,27 @@ async fn load(
                 );
                 lat.push(t.elapsed());
             }
-            lat
+            (lat, busy)
         }));
     }
-    let mut all = Vec::new();
+    let (mut all, mut busy) = (Vec::new(), 0);
     for t in tasks {
-        all.extend(t.await.expect("load task"));
+        let (lat, b) = t.await.expect("load task");
+        all.extend(lat);
+        busy += b;
     }
     let elapsed = start.elapsed();
     all.sort();
-    let q = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    let q = |p: f64| {
+        let i = ((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1));
+        all.get(i).copied().unwrap_or_default()
+    };
     Load {
         rps: per_sec(all.len(), elapsed),
         p50: q(0.50),
         p99: q(0.99),
         n: all.len(),
+        busy,
     }
 }
 
@@ -277,27 +292,41 @@ fn http(counts: &Counts) {
     c.activate(REGION, "appraise", &id, json!({}));
     let base = s.base.clone();
     let token = s.admin.clone();
+    // One token per client: requests of different callers never share a plugin call.
+    let tokens: Arc<Vec<String>> = Arc::new(
+        (0..counts.http_concurrency)
+            .map(|i| {
+                c.issue(json!({"role": "region_admin", "region": REGION, "label": format!("bench {i}")}))
+            })
+            .collect(),
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    let (health, appraise, health2, read) = rt.block_on(async {
+    let (health, appraise, callers, health2, read) = rt.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(counts.http_concurrency)
             .build()
             .expect("client");
         let hb = base.clone();
-        let health = move |c: &reqwest::Client| c.get(format!("{hb}/health"));
+        let health = move |c: &reqwest::Client, _| c.get(format!("{hb}/health"));
         let (rb, rtok) = (base.clone(), token.clone());
-        let read = move |c: &reqwest::Client| {
+        let read = move |c: &reqwest::Client, _| {
             c.get(format!("{rb}/api/v1/regions/{REGION}/employees/{NIP}"))
                 .bearer_auth(&rtok)
         };
         let (ab, tok) = (base.clone(), token.clone());
-        let appraise = move |c: &reqwest::Client| {
+        let appraise = move |c: &reqwest::Client, _| {
             c.post(format!("{ab}/api/v1/regions/{REGION}/appraisals"))
                 .bearer_auth(&tok)
+                .json(&json!({"period": "2026", "nips": [NIP]}))
+        };
+        let mb = base.clone();
+        let appraise_apart = move |c: &reqwest::Client, i: usize| {
+            c.post(format!("{mb}/api/v1/regions/{REGION}/appraisals"))
+                .bearer_auth(&tokens[i])
                 .json(&json!({"period": "2026", "nips": [NIP]}))
         };
         // Warm up both paths (connections, the plugin's first instance).
@@ -311,11 +340,18 @@ fn http(counts: &Counts) {
         )
         .await;
         let a = load(&client, counts.http_concurrency, counts.http_secs, appraise).await;
+        let m = load(
+            &client,
+            counts.http_concurrency,
+            counts.http_secs,
+            appraise_apart,
+        )
+        .await;
         let r = load(&client, counts.http_concurrency, counts.http_secs, read).await;
         let h2 = load(&client, counts.http_concurrency, counts.http_secs, health).await;
-        (h, a, h2, r)
+        (h, a, m, h2, r)
     });
-    assert!(health.n > 0 && appraise.n > 0 && health2.n > 0);
+    assert!(health.n > 0 && appraise.n > 0 && callers.n > 0 && health2.n > 0);
     // The appraisals were stored: the employee's list has at least as many decisions.
     let r = c.get(&format!(
         "/api/v1/regions/{REGION}/employees/{NIP}/appraisals"
@@ -323,9 +359,9 @@ fn http(counts: &Counts) {
     assert_eq!(r.status, 200, "{}", r.text);
     let stored = r.body["items"].as_array().map(Vec::len).unwrap_or(0);
     assert!(
-        stored >= appraise.n,
+        stored >= appraise.n + callers.n,
         "{stored} stored < {} answered",
-        appraise.n
+        appraise.n + callers.n
     );
     // Health before and after: their mean is the baseline, their spread the noise.
     let base_rps = (health.rps + health2.rps) / 2.0;
@@ -337,11 +373,16 @@ fn http(counts: &Counts) {
     for (name, l) in [
         ("GET /health (before)", &health),
         ("POST /appraisals (1 NIP)", &appraise),
+        ("  the same, a token each", &callers),
         ("GET employee (read)", &read),
         ("GET /health (after)", &health2),
     ] {
+        let busy = match l.busy {
+            0 => String::new(),
+            b => format!(", {b} answered 503 busy"),
+        };
         println!(
-            "  {name:<26} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests)",
+            "  {name:<26} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests{busy})",
             l.rps,
             ms(l.p50),
             ms(l.p99),
@@ -349,8 +390,9 @@ fn http(counts: &Counts) {
         );
     }
     println!(
-        "  ratio appraisal/health   {:>8.3}   (target ≥ 0.5)",
-        appraise.rps / base_rps
+        "  ratio appraisal/health   {:>8.3}   (target ≥ 0.5; a token each: {:.3})",
+        appraise.rps / base_rps,
+        callers.rps / base_rps
     );
     // The cheapest authenticated request with a record behind it, for scale: an appraisal
     // reads that record and more, runs the plugin, and commits durably.
