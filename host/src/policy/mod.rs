@@ -495,9 +495,6 @@ struct Worker {
     runtime: Arc<Runtime>,
     batch: usize,
     waiting: Arc<coalesce::Queue>,
-    /// Where the commits go: a worker hands its decisions over and takes the next requests
-    /// while they are written and synced.
-    tokio: tokio::runtime::Handle,
 }
 
 /// A group's call made and checked, its decisions not yet stored.
@@ -601,32 +598,32 @@ impl Worker {
         })
     }
 
-    /// Stores each request's decisions, all or nothing on its own (group commit), and
-    /// answers it, on a blocking thread of its own.
+    /// Hands each request's decisions to group commit (all or nothing on its own), and
+    /// answers each once they are durable, from the committer thread: the worker goes on
+    /// with its next group meanwhile.
     fn store_and_answer(&self, group: Vec<coalesce::Job>, ready: Ready) {
-        let store = Arc::clone(&self.store);
         let span = group[0].span.clone();
-        let task = move || {
+        let Ready {
+            plugin,
+            made,
+            parts,
+            read,
+            called,
+        } = ready;
+        let (decisions, kept, in_plugin, fuel) = match made {
+            Some(m) => (m.decisions, m.kept, m.in_plugin, m.fuel),
+            None => (Vec::new(), Vec::new(), Duration::ZERO, 0),
+        };
+        // Requests whose employees were all skipped store nothing, not even the call.
+        let mut decisions = decisions.into_iter();
+        let requests = parts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, _)| (decisions.by_ref().take(*n).collect(), kept.clone()))
+            .collect();
+        let answer_each = move |stored: Vec<Result<Vec<Decision>, StoreError>>| {
             let _in_request = span.enter();
-            let Ready {
-                plugin,
-                made,
-                parts,
-                read,
-                called,
-            } = ready;
-            let (decisions, kept, in_plugin, fuel) = match made {
-                Some(m) => (m.decisions, m.kept, m.in_plugin, m.fuel),
-                None => (Vec::new(), Vec::new(), Duration::ZERO, 0),
-            };
-            // Requests whose employees were all skipped store nothing, not even the call.
-            let mut decisions = decisions.into_iter();
-            let requests = parts
-                .iter()
-                .filter(|(n, _)| *n > 0)
-                .map(|(n, _)| (decisions.by_ref().take(*n).collect(), kept.clone()))
-                .collect();
-            let mut stored = store.put_decisions_grouped_each(requests).into_iter();
+            let mut stored = stored.into_iter();
             let stored_at = Instant::now();
             for (job, (n, skipped)) in group.into_iter().zip(parts) {
                 let results = match n {
@@ -656,7 +653,7 @@ impl Worker {
                 let _ = job.reply.send(answer);
             }
         };
-        drop(self.tokio.spawn_blocking(task));
+        self.store.submit_decisions(requests, answer_each);
     }
 }
 
@@ -952,7 +949,6 @@ impl Policy {
                 store: Arc::clone(&self.store),
                 runtime: Arc::clone(&self.runtime),
                 waiting: Arc::clone(&self.waiting),
-                tokio: tokio::runtime::Handle::current(),
                 batch,
             };
             drop(tokio::task::spawn_blocking(move || worker.run()));
@@ -1171,10 +1167,7 @@ impl Policy {
             at: now_rfc3339(),
             by: Some(actor.into()),
         }];
-        let d = self
-            .store
-            .run(move |s| s.put_decisions_grouped(d, vec![bytes]))
-            .await?;
+        let d = self.store.put_decisions_queued(d, vec![bytes]).await?;
         let mut out = call.value;
         if let (Some(o), Some(first)) = (out.as_object_mut(), d.first()) {
             o.insert("decision_id".into(), Value::String(first.id.clone()));

@@ -1,47 +1,148 @@
 //! Group commit of decisions.
 //!
 //! Every appraisal request stores its decisions durably before it answers, and a durable redb
-//! commit is an fsync: about a millisecond, during which no other writer may commit. One
-//! commit per request capped concurrent single-employee appraisals at about 900 a second
-//! however fast the plugin was. Here, whoever holds the commit lock writes every request
-//! queued behind it in one transaction and one fsync, then hands each its own answer; a
-//! request is still answered only after its decisions are on disk, and each request's
-//! decisions are still all or nothing (see [`Store::put_decisions`]).
+//! commit is an fsync (~0.5 ms on the disk of docs/performance.md), during which no other
+//! writer may commit. One commit per request capped concurrent single-employee appraisals at
+//! about 900 a second however fast the plugin was. Here one committer thread per store writes
+//! every request queued since its last commit in one transaction and one fsync, then hands each
+//! its own answer; a request is still answered only after its decisions are on disk, and each
+//! request's decisions are still all or nothing (see [`Store::put_decisions`]).
+//!
+//! Requests are handed over, not waited for: whoever submits goes on (an appraisal's worker
+//! takes its next group), and the answer is delivered by a callback on the committer thread.
+//! Before, each submitter waited on a blocking thread of its own for the commit lock, and with
+//! many callers at once those threads and their wake-ups cost more than the commits.
 
 use super::decisions::CallBytes;
 use super::{Decision, Result, Store, StoreError};
-use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{mpsc, Arc, Condvar, Mutex, Weak};
 
-/// One request's decisions waiting to be written, and where its answer goes.
+/// What one request stores: its decisions and the calls they came from.
+pub type Request = (Vec<Decision>, Vec<CallBytes>);
+
+/// Where the answers of a submission go: one per request, in the order given.
+type Done = Box<dyn FnOnce(Vec<Result<Vec<Decision>>>) + Send>;
+
+/// One submission: requests that were handed over together, and where their answers go.
 struct Job {
-    decisions: Vec<Decision>,
-    calls: Vec<CallBytes>,
-    reply: mpsc::Sender<Result<Vec<Decision>>>,
+    requests: Vec<Request>,
+    done: Done,
 }
 
-/// The queue and the lock of group commit; part of [`Store`].
+/// The queue, shared by the store and its committer thread.
+#[derive(Default)]
+struct Shared {
+    pending: Mutex<Pending>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct Pending {
+    jobs: Vec<Job>,
+    /// Whether the committer thread was started (it runs until the store is dropped).
+    started: bool,
+    /// The store is gone: the committer stops.
+    closed: bool,
+}
+
+/// The queue of group commit; part of [`Store`].
 #[derive(Default)]
 pub struct GroupCommit {
-    queue: Mutex<Vec<Job>>,
-    commit: Mutex<()>,
+    shared: Arc<Shared>,
+}
+
+impl Drop for GroupCommit {
+    fn drop(&mut self) {
+        lock(&self.shared.pending).closed = true;
+        self.shared.wake.notify_all();
+    }
 }
 
 fn lost() -> StoreError {
     StoreError::Db("a decision writer stopped before answering".into())
 }
 
-/// The locks guard no invariant of their own (the queue is a list, the commit lock only
-/// serialises leaders), so a panic elsewhere must not stop every later write: take them back.
+/// The lock guards a list and two flags, each changed in one step, so a panic elsewhere must
+/// not stop every later write: take it back.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The committer: takes every submission queued, commits them together, answers each; sleeps
+/// while nothing is queued; stops when the store is dropped. It holds the store only while it
+/// commits, so that dropping the store's last handle closes the database as before.
+fn committer(store: Weak<Store>, shared: Arc<Shared>) {
+    loop {
+        let jobs = {
+            let mut p = lock(&shared.pending);
+            while p.jobs.is_empty() && !p.closed {
+                p = shared
+                    .wake
+                    .wait(p)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+            std::mem::take(&mut p.jobs)
+        };
+        if jobs.is_empty() {
+            return;
+        }
+        // Gone: the jobs are dropped, and their waiters learn it from the dropped callbacks.
+        let Some(store) = store.upgrade() else {
+            return;
+        };
+        let run = std::panic::AssertUnwindSafe(|| store.commit_jobs(jobs));
+        if std::panic::catch_unwind(run).is_err() {
+            tracing::error!(
+                "the decision writer panicked; the requests of that commit got an error"
+            );
+        }
+    }
+}
+
 impl Store {
+    /// Hands `requests` to group commit and returns at once; `done` gets one answer per
+    /// request, in order (the decisions with their ids), on the committer thread once they
+    /// are durable. Should the committer be unable to start, `done` gets errors at once.
+    pub fn submit_decisions(
+        self: &Arc<Self>,
+        requests: Vec<Request>,
+        done: impl FnOnce(Vec<Result<Vec<Decision>>>) + Send + 'static,
+    ) {
+        let shared = &self.group.shared;
+        let start = {
+            let mut p = lock(&shared.pending);
+            p.jobs.push(Job {
+                requests,
+                done: Box::new(done),
+            });
+            !std::mem::replace(&mut p.started, true)
+        };
+        if !start {
+            shared.wake.notify_one();
+            return;
+        }
+        let (store, queue) = (Arc::downgrade(self), Arc::clone(shared));
+        let spawned = std::thread::Builder::new()
+            .name("kinerja-commit".into())
+            .spawn(move || committer(store, queue));
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "could not start the decision writer");
+            let jobs = {
+                let mut p = lock(&shared.pending);
+                p.started = false;
+                std::mem::take(&mut p.jobs)
+            };
+            for j in jobs {
+                let n = j.requests.len();
+                (j.done)((0..n).map(|_| Err(lost())).collect());
+            }
+        }
+    }
+
     /// Stores one request's decisions durably, sharing the commit with the requests that
-    /// arrive meanwhile. Answers the decisions with their ids. Blocking.
+    /// arrive meanwhile, and answers them with their ids. Blocking.
     pub fn put_decisions_grouped(
-        &self,
+        self: &Arc<Self>,
         decisions: Vec<Decision>,
         calls: Vec<CallBytes>,
     ) -> Result<Vec<Decision>> {
@@ -50,82 +151,67 @@ impl Store {
             .unwrap_or_else(|| Err(lost()))
     }
 
+    /// [`Store::put_decisions_grouped`] from async code, without a blocking thread: the
+    /// committer answers.
+    pub async fn put_decisions_queued(
+        self: &Arc<Self>,
+        decisions: Vec<Decision>,
+        calls: Vec<CallBytes>,
+    ) -> Result<Vec<Decision>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit_decisions(vec![(decisions, calls)], move |mut answers| {
+            let _ = tx.send(answers.pop().unwrap_or_else(|| Err(lost())));
+        });
+        rx.await.unwrap_or_else(|_| Err(lost()))
+    }
+
     /// [`Store::put_decisions_grouped`] for several requests at once (appraisals that shared
     /// a plugin call): each request's decisions are still all or nothing on their own, and
     /// the answers are in the order given. Blocking.
     pub fn put_decisions_grouped_each(
-        &self,
-        requests: Vec<(Vec<Decision>, Vec<CallBytes>)>,
+        self: &Arc<Self>,
+        requests: Vec<Request>,
     ) -> Vec<Result<Vec<Decision>>> {
-        // Queued under one hold of the lock, so that one leader takes them all or none.
-        let answers: Vec<_> = {
-            let mut queue = lock(&self.group.queue);
-            requests
-                .into_iter()
-                .map(|(decisions, calls)| {
-                    let (reply, answer) = mpsc::channel();
-                    queue.push(Job {
-                        decisions,
-                        calls,
-                        reply,
-                    });
-                    answer
-                })
-                .collect()
-        };
-        // A leader may have written them already, before we even queue for the lock.
-        let mut got: Vec<_> = answers.iter().map(|a| a.try_recv().ok()).collect();
-        if got.iter().any(Option::is_none) {
-            let _leader = lock(&self.group.commit);
-            for (g, a) in got.iter_mut().zip(&answers) {
-                if g.is_none() {
-                    *g = a.try_recv().ok();
-                }
-            }
-            // Ours are in the queue unless a leader took them; leaders answer before
-            // releasing the lock, so a taken, unanswered job means that leader panicked and
-            // dropped the reply, and `recv` then fails instead of waiting for ever.
-            if got.iter().any(Option::is_none) {
-                let jobs = std::mem::take(&mut *lock(&self.group.queue));
-                if !jobs.is_empty() {
-                    self.commit_jobs(jobs);
-                }
-            }
-        }
-        got.into_iter()
-            .zip(answers)
-            .map(|(g, a)| g.unwrap_or_else(|| a.recv().unwrap_or_else(|_| Err(lost()))))
-            .collect()
+        let n = requests.len();
+        let (tx, rx) = mpsc::channel();
+        self.submit_decisions(requests, move |answers| {
+            let _ = tx.send(answers);
+        });
+        rx.recv()
+            .unwrap_or_else(|_| (0..n).map(|_| Err(lost())).collect())
     }
 
-    /// Writes `jobs` in one transaction; should that fail, each on its own, so that one
-    /// request's failure is never another's.
+    /// Writes every request of `jobs` in one transaction; should that fail, each request on
+    /// its own, so that one request's failure is never another's. Then answers each job.
     fn commit_jobs(&self, mut jobs: Vec<Job>) {
-        if jobs.len() > 1 {
+        let requests: usize = jobs.iter().map(|j| j.requests.len()).sum();
+        if requests > 1 {
             let together = (|| -> Result<()> {
                 let tx = self.db.begin_write()?;
-                for j in jobs.iter_mut() {
-                    self.write_decisions(&tx, &mut j.decisions, &j.calls)?;
+                for (decisions, calls) in jobs.iter_mut().flat_map(|j| j.requests.iter_mut()) {
+                    self.write_decisions(&tx, decisions, calls)?;
                 }
                 tx.commit()?;
                 Ok(())
             })();
             if together.is_ok() {
                 for j in jobs {
-                    let _ = j.reply.send(Ok(j.decisions));
+                    (j.done)(j.requests.into_iter().map(|(d, _)| Ok(d)).collect());
                 }
                 return;
             }
-            tracing::warn!(
-                "a group commit of {} requests failed; retrying each",
-                jobs.len()
-            );
+            tracing::warn!("a group commit of {requests} requests failed; retrying each");
         }
-        for mut j in jobs {
-            let res = self
-                .put_decisions(&mut j.decisions, &j.calls)
-                .map(|()| j.decisions);
-            let _ = j.reply.send(res);
+        for j in jobs {
+            let answers = j
+                .requests
+                .into_iter()
+                .map(|(mut decisions, calls)| {
+                    self.put_decisions(&mut decisions, &calls)
+                        .map(|()| decisions)
+                })
+                .collect();
+            (j.done)(answers);
         }
     }
 }
@@ -135,7 +221,6 @@ mod tests {
     use super::*;
     use crate::store::blob;
     use std::collections::BTreeSet;
-    use std::sync::Arc;
 
     fn decision(nip: &str) -> Decision {
         Decision::sample(nip, serde_json::json!({"nip": nip}))
@@ -199,7 +284,7 @@ mod tests {
     #[test]
     fn requests_sharing_a_call_each_get_their_own_decisions() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
         let shared = CallBytes {
             input: blob::pack(b"shared"),
             output: blob::pack(b"{}"),
