@@ -78,7 +78,8 @@ fn main() -> anyhow::Result<()> {
                 std::io::stdout().flush()?;
                 kinerja::server::serve(prepared, kinerja::server::shutdown_signal()).await
             })?;
-            // Dropping the runtime waits for blocking store tasks; the database closes after.
+            // `serve` has waited for group commit to answer everything; dropping the runtime
+            // waits for the remaining blocking store tasks, and the database closes after.
             drop(rt);
             tracing::info!("database closed; bye");
             Ok(())

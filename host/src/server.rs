@@ -99,6 +99,10 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await?;
     p.state.ready.store(false, Ordering::Release);
+    // A worker's remaining work is a plugin call, bounded by its wall-clock limit, and one
+    // commit: twice the limit outlasts it.
+    let wall = std::time::Duration::from_millis(p.state.config.plugin_wall_ms.max(10));
+    p.state.policy.drain(2 * wall).await;
     tracing::info!("stopped accepting requests; closing the database");
     Ok(())
 }

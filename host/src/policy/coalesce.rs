@@ -88,6 +88,11 @@ impl Queue {
         }
     }
 
+    /// Whether no request waits and no worker runs.
+    pub fn is_idle(&self) -> bool {
+        self.state().is_empty()
+    }
+
     /// The requests with `key` to run next together: the oldest waiting and those behind
     /// it, up to `batch` employees in all (the oldest always). `None` when none waits, and
     /// the key's worker is then counted as stopped under the same lock that [`Queue::push`]

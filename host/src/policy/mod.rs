@@ -616,7 +616,7 @@ impl Worker {
         };
         // Requests whose employees were all skipped store nothing, not even the call.
         let mut decisions = decisions.into_iter();
-        let requests = parts
+        let requests: Vec<_> = parts
             .iter()
             .filter(|(n, _)| *n > 0)
             .map(|(n, _)| (decisions.by_ref().take(*n).collect(), kept.clone()))
@@ -653,7 +653,12 @@ impl Worker {
                 let _ = job.reply.send(answer);
             }
         };
-        self.store.submit_decisions(requests, answer_each);
+        // Everyone skipped: nothing to wait for.
+        if requests.is_empty() {
+            answer_each(Vec::new());
+        } else {
+            self.store.submit_decisions(requests, answer_each);
+        }
     }
 }
 
@@ -1014,6 +1019,21 @@ impl Policy {
             },
             times,
         ))
+    }
+
+    /// Waits, after the server's last request, until the small appraisals' workers have
+    /// stopped and every decision handed to group commit is stored and answered, so that
+    /// dropping the server closes the database only then. A worker whose client has gone
+    /// still stores the call it had started; this waits for it, up to `limit`.
+    pub async fn drain(&self, limit: Duration) {
+        let until = Instant::now() + limit;
+        while !(self.waiting.is_idle() && self.store.commits_idle()) {
+            if Instant::now() >= until {
+                tracing::warn!("appraisals were still being stored at shutdown");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
     }
 
     /// Runs any uploaded module's appraise over the selection; stores nothing. Answers the

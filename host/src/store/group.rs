@@ -41,6 +41,8 @@ struct Pending {
     jobs: Vec<Job>,
     /// Whether the committer thread was started (it runs until the store is dropped).
     started: bool,
+    /// The committer has taken jobs and not yet answered them all.
+    committing: bool,
     /// The store is gone: the committer stops.
     closed: bool,
 }
@@ -70,7 +72,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The committer: takes every submission queued, commits them together, answers each; sleeps
 /// while nothing is queued; stops when the store is dropped. It holds the store only while it
-/// commits, so that dropping the store's last handle closes the database as before.
+/// commits, and lets go of it before answering: once a request is answered the committer no
+/// longer keeps the database open, so a server that has answered everything and is dropped
+/// closes its database as before ([`Store::commits_idle`] tells when).
 fn committer(store: Weak<Store>, shared: Arc<Shared>) {
     loop {
         let jobs = {
@@ -81,6 +85,7 @@ fn committer(store: Weak<Store>, shared: Arc<Shared>) {
                     .wait(p)
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
             }
+            p.committing = !p.jobs.is_empty();
             std::mem::take(&mut p.jobs)
         };
         if jobs.is_empty() {
@@ -91,11 +96,21 @@ fn committer(store: Weak<Store>, shared: Arc<Shared>) {
             return;
         };
         let run = std::panic::AssertUnwindSafe(|| store.commit_jobs(jobs));
-        if std::panic::catch_unwind(run).is_err() {
+        let answers = std::panic::catch_unwind(run).unwrap_or_else(|_| {
             tracing::error!(
                 "the decision writer panicked; the requests of that commit got an error"
             );
+            Vec::new()
+        });
+        drop(store);
+        // Each callback on its own: one that panics must not drop the others' answers.
+        for (done, answer) in answers {
+            let call = std::panic::AssertUnwindSafe(|| done(answer));
+            if std::panic::catch_unwind(call).is_err() {
+                tracing::error!("answering a stored request panicked");
+            }
         }
+        lock(&shared.pending).committing = false;
     }
 }
 
@@ -140,7 +155,8 @@ impl Store {
     }
 
     /// Stores one request's decisions durably, sharing the commit with the requests that
-    /// arrive meanwhile, and answers them with their ids. Blocking.
+    /// arrive meanwhile, and answers them with their ids. Blocking (never from a `done`
+    /// callback of [`Store::submit_decisions`]: the committer would wait for itself).
     pub fn put_decisions_grouped(
         self: &Arc<Self>,
         decisions: Vec<Decision>,
@@ -181,9 +197,17 @@ impl Store {
             .unwrap_or_else(|_| (0..n).map(|_| Err(lost())).collect())
     }
 
+    /// Whether nothing is queued for group commit and no commit is under way or unanswered:
+    /// after its last request, a server waits for this before it lets go of the store.
+    pub fn commits_idle(&self) -> bool {
+        let p = lock(&self.group.shared.pending);
+        p.jobs.is_empty() && !p.committing
+    }
+
     /// Writes every request of `jobs` in one transaction; should that fail, each request on
-    /// its own, so that one request's failure is never another's. Then answers each job.
-    fn commit_jobs(&self, mut jobs: Vec<Job>) {
+    /// its own, so that one request's failure is never another's. Answers each job's callback
+    /// with its results, to be called once the store is let go of.
+    fn commit_jobs(&self, mut jobs: Vec<Job>) -> Vec<(Done, Vec<Result<Vec<Decision>>>)> {
         let requests: usize = jobs.iter().map(|j| j.requests.len()).sum();
         if requests > 1 {
             let together = (|| -> Result<()> {
@@ -195,24 +219,26 @@ impl Store {
                 Ok(())
             })();
             if together.is_ok() {
-                for j in jobs {
-                    (j.done)(j.requests.into_iter().map(|(d, _)| Ok(d)).collect());
-                }
-                return;
+                return jobs
+                    .into_iter()
+                    .map(|j| (j.done, j.requests.into_iter().map(|(d, _)| Ok(d)).collect()))
+                    .collect();
             }
             tracing::warn!("a group commit of {requests} requests failed; retrying each");
         }
-        for j in jobs {
-            let answers = j
-                .requests
-                .into_iter()
-                .map(|(mut decisions, calls)| {
-                    self.put_decisions(&mut decisions, &calls)
-                        .map(|()| decisions)
-                })
-                .collect();
-            (j.done)(answers);
-        }
+        jobs.into_iter()
+            .map(|j| {
+                let answers = j
+                    .requests
+                    .into_iter()
+                    .map(|(mut decisions, calls)| {
+                        self.put_decisions(&mut decisions, &calls)
+                            .map(|()| decisions)
+                    })
+                    .collect();
+                (j.done, answers)
+            })
+            .collect()
     }
 }
 
@@ -277,6 +303,75 @@ mod tests {
             }
         }
         assert_eq!(ids.len(), 6 * 20 * 3);
+    }
+
+    /// A callback that panics costs its own answer only: a request committed in the same
+    /// batch is still answered, and the committer goes on.
+    #[test]
+    fn a_panicking_answer_leaves_the_others_answered() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let bytes = |tag: &str| CallBytes {
+            input: blob::pack(tag.as_bytes()),
+            output: blob::pack(b"{}"),
+        };
+        // Hold the committer in a first answer, so that the next two are queued together.
+        let (release, held) = mpsc::channel::<()>();
+        let (entered, in_first) = mpsc::channel();
+        store.submit_decisions(
+            vec![(vec![decision("first")], vec![bytes("first")])],
+            move |_| {
+                let _ = entered.send(());
+                let _ = held.recv();
+            },
+        );
+        in_first.recv().expect("the first answer runs");
+        store.submit_decisions(vec![(vec![decision("a")], vec![bytes("a")])], |_| {
+            panic!("an answer that panics")
+        });
+        let (tx, rx) = mpsc::channel();
+        store.submit_decisions(vec![(vec![decision("b")], vec![bytes("b")])], move |a| {
+            let _ = tx.send(a);
+        });
+        release.send(()).expect("release");
+        let b = rx
+            .recv()
+            .expect("answered")
+            .pop()
+            .expect("one")
+            .expect("stored");
+        assert_eq!(b[0].nip.as_deref(), Some("b"));
+        // Both were stored, and the committer still serves.
+        let again = store
+            .put_decisions_grouped(vec![decision("c")], vec![bytes("c")])
+            .expect("stored");
+        let seq = |id: &str| id["dec-".len()..].parse::<u64>().expect("seq");
+        assert_eq!(seq(&again[0].id), seq(&b[0].id) + 1);
+        assert_eq!(
+            store.decision(&b[0].id).expect("b").nip.as_deref(),
+            Some("b")
+        );
+    }
+
+    /// Once a request is answered the committer holds the store no longer: dropping the
+    /// store's last handle closes the database, and it opens again at once.
+    #[test]
+    fn an_answered_store_closes_when_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let bytes = CallBytes {
+            input: blob::pack(b"x"),
+            output: blob::pack(b"{}"),
+        };
+        let stored = store
+            .put_decisions_grouped(vec![decision("x")], vec![bytes])
+            .expect("stored");
+        drop(store);
+        let again = Store::open(dir.path()).expect("reopened at once");
+        assert_eq!(
+            again.decision(&stored[0].id).expect("kept").nip.as_deref(),
+            Some("x")
+        );
     }
 
     /// Requests that shared one call are written together, each with its own unbroken run
