@@ -64,8 +64,8 @@ fn lost() -> StoreError {
     StoreError::Db("a decision writer stopped before answering".into())
 }
 
-/// The lock guards a list and two flags, each changed in one step, so a panic elsewhere must
-/// not stop every later write: take it back.
+/// The lock guards a list and three flags, each changed in one step, so a panic elsewhere
+/// must not stop every later write: take it back.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
