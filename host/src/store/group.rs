@@ -15,7 +15,7 @@
 
 use super::decisions::CallBytes;
 use super::{Decision, Result, Store, StoreError};
-use std::sync::{mpsc, Arc, Condvar, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 
 /// What one request stores: its decisions and the calls they came from.
 pub type Request = (Vec<Decision>, Vec<CallBytes>);
@@ -155,20 +155,8 @@ impl Store {
     }
 
     /// Stores one request's decisions durably, sharing the commit with the requests that
-    /// arrive meanwhile, and answers them with their ids. Blocking (never from a `done`
-    /// callback of [`Store::submit_decisions`]: the committer would wait for itself).
-    pub fn put_decisions_grouped(
-        self: &Arc<Self>,
-        decisions: Vec<Decision>,
-        calls: Vec<CallBytes>,
-    ) -> Result<Vec<Decision>> {
-        self.put_decisions_grouped_each(vec![(decisions, calls)])
-            .pop()
-            .unwrap_or_else(|| Err(lost()))
-    }
-
-    /// [`Store::put_decisions_grouped`] from async code, without a blocking thread: the
-    /// committer answers.
+    /// arrive meanwhile, and answers them with their ids once durable, without a blocking
+    /// thread: the committer answers.
     pub async fn put_decisions_queued(
         self: &Arc<Self>,
         decisions: Vec<Decision>,
@@ -179,22 +167,6 @@ impl Store {
             let _ = tx.send(answers.pop().unwrap_or_else(|| Err(lost())));
         });
         rx.await.unwrap_or_else(|_| Err(lost()))
-    }
-
-    /// [`Store::put_decisions_grouped`] for several requests at once (appraisals that shared
-    /// a plugin call): each request's decisions are still all or nothing on their own, and
-    /// the answers are in the order given. Blocking.
-    pub fn put_decisions_grouped_each(
-        self: &Arc<Self>,
-        requests: Vec<Request>,
-    ) -> Vec<Result<Vec<Decision>>> {
-        let n = requests.len();
-        let (tx, rx) = mpsc::channel();
-        self.submit_decisions(requests, move |answers| {
-            let _ = tx.send(answers);
-        });
-        rx.recv()
-            .unwrap_or_else(|_| (0..n).map(|_| Err(lost())).collect())
     }
 
     /// Whether nothing is queued for group commit and no commit is under way or unanswered:
@@ -247,9 +219,35 @@ mod tests {
     use super::*;
     use crate::store::blob;
     use std::collections::BTreeSet;
+    use std::sync::mpsc;
 
     fn decision(nip: &str) -> Decision {
         Decision::sample(nip, serde_json::json!({"nip": nip}))
+    }
+
+    /// A call whose request is `tag` and whose stdout is `{}`.
+    fn call(tag: &[u8]) -> CallBytes {
+        CallBytes {
+            input: blob::pack(tag),
+            output: blob::pack(b"{}"),
+        }
+    }
+
+    /// [`Store::submit_decisions`] waited for: the answers, one per request, in order.
+    fn grouped_each(store: &Arc<Store>, requests: Vec<Request>) -> Vec<Result<Vec<Decision>>> {
+        let (tx, rx) = mpsc::channel();
+        store.submit_decisions(requests, move |answers| {
+            let _ = tx.send(answers);
+        });
+        rx.recv().expect("answered")
+    }
+
+    /// One request's decisions stored through group commit, waited for.
+    fn grouped(store: &Arc<Store>, decisions: Vec<Decision>, bytes: CallBytes) -> Vec<Decision> {
+        grouped_each(store, vec![(decisions, vec![bytes])])
+            .pop()
+            .expect("one answer")
+            .expect("stored")
     }
 
     /// Concurrent requests each get their own decisions back, with ids in one unbroken run
@@ -266,16 +264,8 @@ mod tests {
                         .map(|r| {
                             let tag = format!("{t}-{r}");
                             let ds = (0..3).map(|i| decision(&format!("{tag}-{i}"))).collect();
-                            let bytes = CallBytes {
-                                input: blob::pack(tag.as_bytes()),
-                                output: blob::pack(b"{}"),
-                            };
-                            (
-                                tag,
-                                store
-                                    .put_decisions_grouped(ds, vec![bytes])
-                                    .expect("stored"),
-                            )
+                            let stored = grouped(&store, ds, call(tag.as_bytes()));
+                            (tag, stored)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -311,26 +301,22 @@ mod tests {
     fn a_panicking_answer_leaves_the_others_answered() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(Store::open(dir.path()).expect("open"));
-        let bytes = |tag: &str| CallBytes {
-            input: blob::pack(tag.as_bytes()),
-            output: blob::pack(b"{}"),
-        };
         // Hold the committer in a first answer, so that the next two are queued together.
         let (release, held) = mpsc::channel::<()>();
         let (entered, in_first) = mpsc::channel();
         store.submit_decisions(
-            vec![(vec![decision("first")], vec![bytes("first")])],
+            vec![(vec![decision("first")], vec![call(b"first")])],
             move |_| {
                 let _ = entered.send(());
                 let _ = held.recv();
             },
         );
         in_first.recv().expect("the first answer runs");
-        store.submit_decisions(vec![(vec![decision("a")], vec![bytes("a")])], |_| {
+        store.submit_decisions(vec![(vec![decision("a")], vec![call(b"a")])], |_| {
             panic!("an answer that panics")
         });
         let (tx, rx) = mpsc::channel();
-        store.submit_decisions(vec![(vec![decision("b")], vec![bytes("b")])], move |a| {
+        store.submit_decisions(vec![(vec![decision("b")], vec![call(b"b")])], move |a| {
             let _ = tx.send(a);
         });
         release.send(()).expect("release");
@@ -342,9 +328,7 @@ mod tests {
             .expect("stored");
         assert_eq!(b[0].nip.as_deref(), Some("b"));
         // Both were stored, and the committer still serves.
-        let again = store
-            .put_decisions_grouped(vec![decision("c")], vec![bytes("c")])
-            .expect("stored");
+        let again = grouped(&store, vec![decision("c")], call(b"c"));
         let seq = |id: &str| id["dec-".len()..].parse::<u64>().expect("seq");
         assert_eq!(seq(&again[0].id), seq(&b[0].id) + 1);
         assert_eq!(
@@ -359,13 +343,7 @@ mod tests {
     fn an_answered_store_closes_when_dropped() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(Store::open(dir.path()).expect("open"));
-        let bytes = CallBytes {
-            input: blob::pack(b"x"),
-            output: blob::pack(b"{}"),
-        };
-        let stored = store
-            .put_decisions_grouped(vec![decision("x")], vec![bytes])
-            .expect("stored");
+        let stored = grouped(&store, vec![decision("x")], call(b"x"));
         drop(store);
         let again = Store::open(dir.path()).expect("reopened at once");
         assert_eq!(
@@ -380,17 +358,14 @@ mod tests {
     fn requests_sharing_a_call_each_get_their_own_decisions() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(Store::open(dir.path()).expect("open"));
-        let shared = CallBytes {
-            input: blob::pack(b"shared"),
-            output: blob::pack(b"{}"),
-        };
+        let shared = call(b"shared");
         let requests = (0..3)
             .map(|r| {
                 let ds = (0..=r).map(|i| decision(&format!("{r}-{i}"))).collect();
                 (ds, vec![shared.clone()])
             })
             .collect();
-        let answers = store.put_decisions_grouped_each(requests);
+        let answers = grouped_each(&store, requests);
         assert_eq!(answers.len(), 3);
         for (r, ds) in answers.into_iter().enumerate() {
             let ds = ds.expect("stored");
