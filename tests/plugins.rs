@@ -602,9 +602,6 @@ fn a_many_batch_appraisal_is_stored_whole_or_not_at_all() {
     assert_eq!((stored(&nips[0]), stored(&nips[1])), (2, 1));
 }
 
-/// Single-employee appraisals that arrive while their region is busy share one plugin call,
-/// and each is still answered and stored on its own: with a refused employee among them, that
-/// request alone fails, and the others are stored as if they had come alone.
 /// A server over `dir` with `n` employees of Jambi seeded, test-simple uploaded (its id
 /// answered), and limits that let test-simple's slow call (`config.slow_nip`, `spin`) run.
 fn slow_capable(
@@ -627,6 +624,9 @@ fn slow_capable(
     (s, id, nips)
 }
 
+/// Single-employee appraisals that arrive while their region is busy share one plugin call,
+/// and each is still answered and stored on its own: with a refused employee among them, that
+/// request alone fails, and the others are stored as if they had come alone.
 #[test]
 fn small_appraisals_waiting_together_share_a_call_and_fail_alone() {
     let dir = tempfile::tempdir().unwrap();
