@@ -160,20 +160,95 @@ fn unpack_row(what: &str, sha: &str, stored: &[u8]) -> Result<Vec<u8>> {
 /// From this many decisions on, they are freed on a thread of their own.
 const FREE_APART_FROM: usize = 4096;
 
-/// Gives the decisions consecutive ids. They are taken from the counter once for the whole
-/// request, not per decision: reopening the counter table per row was a visible share of a
-/// 100k-case batch.
-fn assign_ids(tx: &redb::WriteTransaction, decisions: &mut [Decision]) -> Result<()> {
-    if decisions.is_empty() {
+/// Gives the decisions of every request consecutive ids, in order. They are taken from the
+/// counter once for the whole transaction, not per decision or per request: reopening the
+/// counter table per row was a visible share of a 100k-case batch, and per request a visible
+/// share of a group commit.
+fn assign_ids<'a>(
+    tx: &redb::WriteTransaction,
+    total: usize,
+    decisions: impl IntoIterator<Item = &'a mut Decision>,
+) -> Result<()> {
+    if total == 0 {
         return Ok(());
     }
     let first = next_seq(tx, "decision")?;
-    if decisions.len() > 1 {
+    if total > 1 {
         tx.open_table(COUNTERS)?
-            .insert("decision", first + decisions.len() as u64 - 1)?;
+            .insert("decision", first + total as u64 - 1)?;
     }
-    for (i, d) in decisions.iter_mut().enumerate() {
+    for (i, d) in decisions.into_iter().enumerate() {
         d.id = format!("dec-{:012}", first + i as u64);
+    }
+    Ok(())
+}
+
+/// The tables a decision write touches, opened once per transaction rather than once per
+/// request of a group commit.
+struct DecisionTables<'tx> {
+    inputs: redb::Table<'tx, &'static str, &'static [u8]>,
+    outputs: redb::Table<'tx, &'static str, &'static [u8]>,
+    decisions: redb::Table<'tx, &'static str, &'static [u8]>,
+    by_employee: redb::Table<'tx, &'static str, &'static str>,
+    calls: redb::Table<'tx, &'static str, &'static [u8]>,
+}
+
+impl<'tx> DecisionTables<'tx> {
+    fn open(tx: &'tx redb::WriteTransaction) -> Result<Self> {
+        Ok(DecisionTables {
+            inputs: tx.open_table(INPUTS)?,
+            outputs: tx.open_table(OUTPUTS)?,
+            decisions: tx.open_table(DECISIONS)?,
+            by_employee: tx.open_table(APPRAISALS_BY_EMPLOYEE)?,
+            calls: tx.open_table(DECISION_CALLS)?,
+        })
+    }
+
+    /// The rows of decisions whose ids are assigned, and their calls' request and stdout.
+    fn write(&mut self, decisions: &[Decision], calls: &[CallBytes]) -> Result<()> {
+        for c in calls {
+            if self.inputs.get(c.input.sha256.as_str())?.is_none() {
+                self.inputs
+                    .insert(c.input.sha256.as_str(), c.input.bytes.as_slice())?;
+            }
+            if self.outputs.get(c.output.sha256.as_str())?.is_none() {
+                self.outputs
+                    .insert(c.output.sha256.as_str(), c.output.bytes.as_slice())?;
+            }
+        }
+        let firsts = decision_row::calls_of(decisions);
+        for (i, &f) in firsts.iter().enumerate() {
+            if i == f {
+                let d = &decisions[i];
+                self.calls
+                    .insert(d.id.as_str(), decision_row::encode_call(d)?.as_slice())?;
+            }
+        }
+        let parts = encode_all(decisions, &firsts, PARALLEL_ENCODE_FROM)?;
+        for (d, row) in decisions.iter().zip(parts.iter().flat_map(Rows::iter)) {
+            self.decisions.insert(d.id.as_str(), row)?;
+            if let (Some(nip), Some(end)) = (&d.nip, &d.period_end) {
+                let key = format!("{}/{nip}/{end}/{}", d.region, d.id);
+                self.by_employee.insert(key.as_str(), d.id.as_str())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The writes of [`Store::put_decisions`] for several requests inside a caller's
+/// transaction, so that group commit can put them in one: ids taken and tables opened once.
+pub(super) fn write_requests<'a>(
+    tx: &redb::WriteTransaction,
+    requests: impl IntoIterator<Item = (&'a mut [Decision], &'a [CallBytes])>,
+) -> Result<()> {
+    let mut requests: Vec<_> = requests.into_iter().collect();
+    let total = requests.iter().map(|(d, _)| d.len()).sum();
+    let all = requests.iter_mut().flat_map(|(d, _)| d.iter_mut());
+    assign_ids(tx, total, all)?;
+    let mut tables = DecisionTables::open(tx)?;
+    for (decisions, calls) in &requests {
+        tables.write(decisions, calls)?;
     }
     Ok(())
 }
@@ -183,7 +258,7 @@ impl Store {
     /// Fills in each decision's id.
     pub fn put_decisions(&self, decisions: &mut [Decision], calls: &[CallBytes]) -> Result<()> {
         let tx = self.db.begin_write()?;
-        self.write_decisions(&tx, decisions, calls)?;
+        write_requests(&tx, [(decisions, calls)])?;
         tx.commit()?;
         Ok(())
     }
@@ -209,7 +284,7 @@ impl Store {
         tokio::task::spawn_blocking(move || -> Result<T> {
             let mut decisions = decisions;
             let tx = store.db.begin_write()?;
-            assign_ids(&tx, &mut decisions)?;
+            assign_ids(&tx, decisions.len(), decisions.iter_mut())?;
             let prepared = std::thread::scope(|s| {
                 let prepared = std::thread::Builder::new()
                     .name("prepare".into())
@@ -222,8 +297,8 @@ impl Store {
                 {
                     return Err(StoreError::Db("injected write failure".into()));
                 }
-                let written = store
-                    .write_rows(&tx, &decisions, &calls)
+                let written = DecisionTables::open(&tx)
+                    .and_then(|mut t| t.write(&decisions, &calls))
                     .and_then(|()| Ok(tx.commit()?));
                 let prepared = prepared
                     .join()
@@ -241,56 +316,6 @@ impl Store {
         })
         .await
         .map_err(joined)?
-    }
-
-    /// The writes of [`Store::put_decisions`] inside a caller's transaction, so that group
-    /// commit can put several requests in one.
-    pub(super) fn write_decisions(
-        &self,
-        tx: &redb::WriteTransaction,
-        decisions: &mut [Decision],
-        calls: &[CallBytes],
-    ) -> Result<()> {
-        assign_ids(tx, decisions)?;
-        self.write_rows(tx, decisions, calls)
-    }
-
-    /// The rows of decisions whose ids are assigned, and their calls' request and stdout.
-    fn write_rows(
-        &self,
-        tx: &redb::WriteTransaction,
-        decisions: &[Decision],
-        calls: &[CallBytes],
-    ) -> Result<()> {
-        let mut inp = tx.open_table(INPUTS)?;
-        let mut outp = tx.open_table(OUTPUTS)?;
-        for c in calls {
-            if inp.get(c.input.sha256.as_str())?.is_none() {
-                inp.insert(c.input.sha256.as_str(), c.input.bytes.as_slice())?;
-            }
-            if outp.get(c.output.sha256.as_str())?.is_none() {
-                outp.insert(c.output.sha256.as_str(), c.output.bytes.as_slice())?;
-            }
-        }
-        let mut t = tx.open_table(DECISIONS)?;
-        let mut idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
-        let firsts = decision_row::calls_of(decisions);
-        let mut shared = tx.open_table(DECISION_CALLS)?;
-        for (i, &f) in firsts.iter().enumerate() {
-            if i == f {
-                let d = &decisions[i];
-                shared.insert(d.id.as_str(), decision_row::encode_call(d)?.as_slice())?;
-            }
-        }
-        let parts = encode_all(decisions, &firsts, PARALLEL_ENCODE_FROM)?;
-        for (d, row) in decisions.iter().zip(parts.iter().flat_map(Rows::iter)) {
-            t.insert(d.id.as_str(), row)?;
-            if let (Some(nip), Some(end)) = (&d.nip, &d.period_end) {
-                let key = format!("{}/{nip}/{end}/{}", d.region, d.id);
-                idx.insert(key.as_str(), d.id.as_str())?;
-            }
-        }
-        Ok(())
     }
 
     pub fn decision(&self, id: &str) -> Result<Decision> {

@@ -184,9 +184,11 @@ impl Store {
         if requests > 1 {
             let together = (|| -> Result<()> {
                 let tx = self.db.begin_write()?;
-                for (decisions, calls) in jobs.iter_mut().flat_map(|j| j.requests.iter_mut()) {
-                    self.write_decisions(&tx, decisions, calls)?;
-                }
+                let requests = jobs.iter_mut().flat_map(|j| j.requests.iter_mut());
+                super::decisions::write_requests(
+                    &tx,
+                    requests.map(|(d, c)| (d.as_mut_slice(), c.as_slice())),
+                )?;
                 tx.commit()?;
                 Ok(())
             })();
@@ -367,6 +369,7 @@ mod tests {
             .collect();
         let answers = grouped_each(&store, requests);
         assert_eq!(answers.len(), 3);
+        let mut ids = BTreeSet::new();
         for (r, ds) in answers.into_iter().enumerate() {
             let ds = ds.expect("stored");
             assert_eq!(ds.len(), r + 1);
@@ -375,8 +378,15 @@ mod tests {
                 assert_eq!(d.id, format!("dec-{:012}", first + i as u64));
                 assert_eq!(d.nip.as_deref(), Some(format!("{r}-{i}").as_str()));
                 assert_eq!(store.decision(&d.id).expect("stored").nip, d.nip);
+                ids.insert(first + i as u64);
             }
         }
+        // The ids are taken once for the whole commit: six distinct, and the next request's
+        // come after all of them.
+        assert_eq!(ids.len(), 6);
+        let next = grouped(&store, vec![decision("next")], call(b"next"));
+        let next: u64 = next[0].id["dec-".len()..].parse().expect("seq");
+        assert_eq!(Some(next - 1), ids.last().copied());
         let (input, _) = store
             .call_bytes(&blob::sha256_hex(b"shared"), &blob::sha256_hex(b"{}"))
             .expect("call bytes");
