@@ -324,6 +324,16 @@ fn bad_input_names_the_field() {
     assert_eq!(c.get("/api/v1/regions/atlantis/agencies").status, 404);
     assert_eq!(c.get(&format!("{R}/agencies/nope")).status, 404);
     assert_eq!(c.get(&format!("{R}/employees/{NIP2}")).status, 404);
+    // A period record that is not there, and one of an employee who is not: each 404 names
+    // what is missing.
+    let r = c.get(&format!("{R}/employees/{NIP}/periods/2025"));
+    assert!(
+        r.status == 404 && r.message().contains("2025") && r.message().contains(NIP),
+        "{}",
+        r.text
+    );
+    let r = c.get(&format!("{R}/employees/{NIP2}/periods/2026"));
+    assert!(r.status == 404 && r.message().contains(NIP2), "{}", r.text);
     assert_eq!(c.get(&format!("{R}/employees?limit=5000")).status, 400);
     assert_eq!(c.get(&format!("{R}/employees?limit=abc")).status, 400);
     assert_eq!(c.get(&format!("{R}/agencies/..%2F..%2Fetc")).status, 400);
