@@ -189,6 +189,43 @@ fn upload_activate_appraise_and_read_the_decision() {
     );
     assert_eq!(dry_rot.status, 200, "{}", dry_rot.text);
 
+    // An agency that does not exist is a 404 naming it, not an empty success (nor, for a
+    // rotation, a stored decision about nobody).
+    for (path, body) in [
+        (
+            "appraisals".to_string(),
+            json!({"period": "2026", "agency": "atlantis"}),
+        ),
+        (
+            "rotations".to_string(),
+            json!({"as_of": "2026-12-31", "agency": "atlantis"}),
+        ),
+        (
+            format!("plugins/{id}/dry-run"),
+            json!({"hook": "appraise", "period": "2026", "agency": "atlantis"}),
+        ),
+        (
+            format!("plugins/{id}/dry-run"),
+            json!({"hook": "rotate", "as_of": "2026-12-31", "agency": "atlantis"}),
+        ),
+        (
+            format!("plugins/{id}/impact"),
+            json!({"hook": "appraise", "period": "2026", "agency": "atlantis"}),
+        ),
+        (
+            format!("plugins/{id}/impact"),
+            json!({"hook": "rotate", "as_of": "2026-12-31", "agency": "atlantis"}),
+        ),
+    ] {
+        let r = c.post(&format!("{R}/{path}"), &body);
+        assert!(
+            r.status == 404 && r.message().contains("atlantis"),
+            "{path} {body}: {} {}",
+            r.status,
+            r.text
+        );
+    }
+
     // Same input, same module: byte-identical output.
     let a = c.post(
         &format!("{R}/plugins/{id}/dry-run"),
