@@ -30,26 +30,26 @@ fn validator(hook: &str) -> Option<&'static Validator> {
 }
 
 /// Parses and validates a response; `Err` is the message for the client.
+/// Each message names the whole plugin id, as the API promises for a 422.
 pub fn check(plugin: &str, hook: &str, stdout: &[u8]) -> Result<Value, String> {
-    let short = &plugin[..plugin.len().min(12)];
     let text = std::str::from_utf8(stdout).map_err(|e| {
         format!(
-            "plugin {short} wrote stdout that is not UTF-8 (invalid byte at offset {})",
+            "plugin {plugin} wrote stdout that is not UTF-8 (invalid byte at offset {})",
             e.valid_up_to()
         )
     })?;
     if text.trim().is_empty() {
-        return Err(format!("plugin {short} wrote nothing to stdout"));
+        return Err(format!("plugin {plugin} wrote nothing to stdout"));
     }
     let value: Value = serde_json::from_str(text)
-        .map_err(|e| format!("plugin {short} wrote invalid JSON: {e}"))?;
+        .map_err(|e| format!("plugin {plugin} wrote invalid JSON: {e}"))?;
     if let Some(err) = value.get("error") {
         let msg = err
             .get("message")
             .and_then(Value::as_str)
             .unwrap_or("no message given");
         return Err(format!(
-            "plugin {short} refused: {}",
+            "plugin {plugin} refused: {}",
             msg.chars().take(500).collect::<String>()
         ));
     }
@@ -70,7 +70,7 @@ pub fn check(plugin: &str, hook: &str, stdout: &[u8]) -> Result<Value, String> {
         .collect();
     if !problems.is_empty() {
         return Err(format!(
-            "plugin {short} response breaks the {hook} response schema {}",
+            "plugin {plugin} response breaks the {hook} response schema {}",
             problems.join("; ")
         ));
     }
