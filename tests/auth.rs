@@ -220,7 +220,25 @@ fn tokens_and_roles() {
         .status,
         403
     );
-    assert_eq!(ag.get("/api/v1/regions/jambi/agencies").status, 200);
+    // An agency token reads its own agency only: the list holds just that one, and another
+    // agency is 403 naming it.
+    let list = ag.get("/api/v1/regions/jambi/agencies");
+    assert_eq!(list.status, 200, "{}", list.text);
+    let ids: Vec<&str> = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["disdik"], "{}", list.text);
+    assert!(list.body["next"].is_null());
+    assert_eq!(ag.get("/api/v1/regions/jambi/agencies/disdik").status, 200);
+    let other = ag.get("/api/v1/regions/jambi/agencies/dinkes");
+    assert!(
+        other.status == 403 && other.message().contains("dinkes"),
+        "{}",
+        other.text
+    );
 
     // Each token can learn its own role and scope (the web console asks), never the secret.
     let me = em.get("/api/v1/tokens/self");

@@ -46,8 +46,20 @@ async fn list_agencies(
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Agency>>> {
     region_ok(&region)?;
-    c.scope.require_region_staff(&region)?;
+    let own = c.scope.agency_filter(&region, None)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    // An agency token sees its own agency only, on one page.
+    if let Some(own) = own {
+        let items = match cursor {
+            Some(_) => Vec::new(),
+            None => match st.store.read_now(|s| s.agency(&region, &own)) {
+                Ok(a) => vec![a],
+                Err(crate::store::StoreError::NotFound(_)) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            },
+        };
+        return Ok(Json(Page { items, next: None }));
+    }
     Ok(Json(
         st.store
             .run(move |s| s.agencies(&region, cursor.as_deref(), limit))
@@ -86,8 +98,8 @@ async fn get_agency(
     P((region, agency)): P<(String, String)>,
 ) -> ApiResult<Json<Agency>> {
     region_ok(&region)?;
-    c.scope.require_region_staff(&region)?;
     validate_id("agency", &agency)?;
+    c.scope.require_agency(&region, &agency)?;
     Ok(Json(st.store.read_now(|s| s.agency(&region, &agency))?))
 }
 
