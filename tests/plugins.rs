@@ -92,6 +92,41 @@ fn upload_activate_appraise_and_read_the_decision() {
     let mine = c.get(&format!("{R}/employees/{}/appraisals", nips[0]));
     assert_eq!(mine.body["items"][0]["id"], did);
 
+    // The employee's results are paged, newest first: two more appraisals, then pages of two.
+    let mut newest = String::new();
+    for _ in 0..2 {
+        let again = c.post(
+            &format!("{R}/appraisals"),
+            &json!({"period": "2026", "nips": [nips[0]]}),
+        );
+        assert_eq!(again.status, 200, "{}", again.text);
+        newest = again.body["results"][0]["decision_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    }
+    let list = format!("{R}/employees/{}/appraisals", nips[0]);
+    let first = c.get(&format!("{list}?limit=2"));
+    assert_eq!(first.status, 200, "{}", first.text);
+    let ids = |page: &serde_json::Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let page1 = ids(&first.body);
+    assert_eq!(page1.len(), 2);
+    assert_eq!(page1[0], newest, "newest first");
+    assert_eq!(first.body["next"], page1[1].as_str());
+    let second = c.get(&format!("{list}?limit=2&cursor={}", page1[1]));
+    let page2 = ids(&second.body);
+    assert_eq!(page2, [did.to_string()], "{}", second.text);
+    assert!(second.body["next"].is_null());
+    assert!(page1[0] > page1[1] && page1[1] > page2[0]);
+    assert_eq!(c.get(&format!("{list}?limit=0")).status, 400);
+
     let rp = c.post(&format!("/api/v1/decisions/{did}/replay"), &json!({}));
     assert_eq!(
         (rp.status, &rp.body["identical"]),

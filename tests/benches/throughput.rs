@@ -352,12 +352,20 @@ fn http(counts: &Counts) {
         (h, a, m, h2, r)
     });
     assert!(health.n > 0 && appraise.n > 0 && callers.n > 0 && health2.n > 0);
-    // The appraisals were stored: the employee's list has at least as many decisions.
-    let r = c.get(&format!(
-        "/api/v1/regions/{REGION}/employees/{NIP}/appraisals"
-    ));
-    assert_eq!(r.status, 200, "{}", r.text);
-    let stored = r.body["items"].as_array().map(Vec::len).unwrap_or(0);
+    // The appraisals were stored: the employee's list (every page) has at least as many
+    // decisions.
+    let (mut stored, mut cursor) = (0, String::new());
+    loop {
+        let r = c.get(&format!(
+            "/api/v1/regions/{REGION}/employees/{NIP}/appraisals?limit=1000&cursor={cursor}"
+        ));
+        assert_eq!(r.status, 200, "{}", r.text);
+        stored += r.body["items"].as_array().map(Vec::len).unwrap_or(0);
+        match r.body["next"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
     assert!(
         stored >= appraise.n + callers.n,
         "{stored} stored < {} answered",

@@ -2,7 +2,8 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{
-    period_param, region_ok, Caller, HookParam, JsonBody, NipParam, PluginIdParam, RegionParam, P,
+    period_param, region_ok, Caller, HookParam, JsonBody, NipParam, PageQuery, PluginIdParam,
+    RegionParam, P, Q,
 };
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
@@ -14,7 +15,7 @@ use crate::domain::validate_id;
 use crate::policy::impact::Impact;
 use crate::policy::replay::Verdict;
 use crate::policy::{Appraisal, PolicyError};
-use crate::store::{Activation, Decision, PluginMeta, PluginUpload, READ_NOW_MAX_NIPS};
+use crate::store::{Activation, Decision, Page, PluginMeta, PluginUpload, READ_NOW_MAX_NIPS};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -592,32 +593,28 @@ async fn impact(
     Ok(Json(out))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct DecisionList {
-    pub items: Vec<Decision>,
-}
-
-/// The employee's stored appraisal results, newest first.
+/// The employee's stored appraisal results, newest first, paged.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/appraisals", tag = "evaluation",
-    params(RegionParam, NipParam),
-    responses((status = 200, body = DecisionList), Errors), security(("bearer" = [])))]
+    params(RegionParam, NipParam, PageQuery),
+    responses((status = 200, body = Page<Decision>), Errors), security(("bearer" = [])))]
 async fn employee_appraisals(
     State(st): State<AppState>,
     c: Caller,
     P((region, nip)): P<(String, String)>,
-) -> ApiResult<Json<DecisionList>> {
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<Decision>>> {
     region_ok(&region)?;
     Nip::parse(&nip).map_err(|m| ApiError::BadRequest(format!("nip: {m}")))?;
     c.scope.require_region(&region)?;
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     let emp = st.store.read_now(|s| s.employee(&region, &nip))?;
     c.scope
         .require_employee_read(&region, &emp.agency, &emp.nip)?;
-    Ok(Json(DecisionList {
-        items: st
-            .store
-            .run(move |s| s.appraisals_of(&region, &nip))
+    Ok(Json(
+        st.store
+            .run(move |s| s.appraisals_page(&region, &nip, cursor.as_deref(), limit))
             .await?,
-    }))
+    ))
 }
 
 async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<Decision> {

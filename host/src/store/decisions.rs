@@ -3,7 +3,7 @@
 use super::blob::{self, Packed};
 use super::decision_row;
 use super::tables::*;
-use super::{get_row, next_seq, prefix_end, Result, Store, StoreError};
+use super::{get_row, next_seq, prefix_end, Page, Result, Store, StoreError};
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -386,22 +386,45 @@ impl Store {
         Ok((out, unreadable))
     }
 
-    /// An employee's appraisal decisions, newest first.
+    /// An employee's appraisal decisions, newest first, all of them.
     pub fn appraisals_of(&self, region: &str, nip: &str) -> Result<Vec<Decision>> {
+        Ok(self.appraisals_page(region, nip, None, usize::MAX)?.items)
+    }
+
+    /// One page of an employee's appraisal decisions, newest first: those older than the
+    /// decision `before` (the previous page's `next`), at most `limit`. The index is ordered
+    /// by period, not by age, so every id of the employee is read and sorted (a short string
+    /// each); only the page's decisions are decoded, which is the cost that grows.
+    pub fn appraisals_page(
+        &self,
+        region: &str,
+        nip: &str,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Decision>> {
         let tx = self.db.begin_read()?;
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
         let dec = tx.open_table(DECISIONS)?;
         let mut reader = decision_row::reader(&tx)?;
         let prefix = format!("{region}/{nip}/");
-        let mut out: Vec<Decision> = Vec::new();
+        let mut ids = Vec::new();
         for row in idx.range::<&str>(prefix.as_str()..prefix_end(&prefix).as_str())? {
-            let (_, id) = row?;
-            if let Some(v) = dec.get(id.value())? {
-                out.push(reader.decode(id.value(), v.value())?);
+            ids.push(row?.1.value().to_string());
+        }
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        let start = before.map_or(0, |b| ids.partition_point(|id| id.as_str() >= b));
+        let rest = &ids[start..];
+        let page = &rest[..rest.len().min(limit)];
+        let mut items = Vec::with_capacity(page.len());
+        for id in page {
+            if let Some(v) = dec.get(id.as_str())? {
+                items.push(reader.decode(id, v.value())?);
             }
         }
-        out.sort_by(|a, b| b.id.cmp(&a.id));
-        Ok(out)
+        let next = (rest.len() > page.len())
+            .then(|| page.last().cloned())
+            .flatten();
+        Ok(Page { items, next })
     }
 
     /// For each of `nips`, the predikat of its stored appraisal whose period ends last on or
