@@ -275,6 +275,30 @@ fn tokens_and_roles() {
         3,
         "region admin sees its region's"
     );
+    // Paged as every list: pages cover the same tokens, and a region admin's pages hold its
+    // region's only.
+    let ids = |body: &serde_json::Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (who, limit, total) in [(&admin, 3, 4), (&ra, 2, 3)] {
+        let first = who.get(&format!("/api/v1/tokens?limit={limit}"));
+        let next = first.body["next"]
+            .as_str()
+            .expect("a second page")
+            .to_string();
+        let second = who.get(&format!("/api/v1/tokens?limit={limit}&cursor={next}"));
+        assert!(second.body["next"].is_null(), "{}", second.text);
+        let mut paged = ids(&first.body);
+        paged.extend(ids(&second.body));
+        assert_eq!(paged.len(), total);
+        let whole = ids(&who.get("/api/v1/tokens").body);
+        assert_eq!(paged, whole);
+    }
     let audit = admin.get("/api/v1/audit");
     let issues = audit.body["items"]
         .as_array()

@@ -412,6 +412,26 @@ fn activation_between_calls_changes_the_plugin_and_restarts_keep_it() {
     let a = c.upload("jambi", wasm("kinerja_test_simple"));
     let b = c.upload("jambi", wasm("command"));
     assert_ne!(a, b);
+    // The region's modules are paged as every list: one a page, in id order.
+    let p1 = c.get(&format!("{R}/plugins?limit=1"));
+    assert_eq!(p1.status, 200, "{}", p1.text);
+    let next = p1.body["next"].as_str().expect("a second page").to_string();
+    let p2 = c.get(&format!("{R}/plugins?limit=1&cursor={next}"));
+    assert!(p2.body["next"].is_null(), "{}", p2.text);
+    let mut listed = vec![
+        p1.body["items"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        p2.body["items"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    ];
+    listed.sort();
+    let mut uploaded = vec![a.clone(), b.clone()];
+    uploaded.sort();
+    assert_eq!(listed, uploaded);
     c.activate("jambi", "appraise", &a, json!({}));
     let first = c.post(
         &format!("{R}/appraisals"),

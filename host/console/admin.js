@@ -72,8 +72,8 @@ async function pluginsPane(region, me) {
 
   // Who uploaded and activated: token labels where this token may list tokens.
   try {
-    const toks = await api('GET', '/api/v1/tokens');
-    names = Object.fromEntries(toks.items.map((t) => [t.id, t.label ? `${t.label} (${t.role})` : `${t.id} (${t.role})`]));
+    const toks = await all('/api/v1/tokens');
+    names = Object.fromEntries(toks.map((t) => [t.id, t.label ? `${t.label} (${t.role})` : `${t.id} (${t.role})`]));
   } catch { /* a token that cannot list tokens sees ids */ }
   const by = (id) => (id ? names[id] || id : 'sistem (demo)');
 
@@ -306,7 +306,7 @@ async function pluginsPane(region, me) {
 
   async function refresh() {
     [plugins, policies] = await Promise.all([
-      api('GET', `${base}/plugins`).then((r) => r.items),
+      all(`${base}/plugins`),
       api('GET', `${base}/policies`),
     ]);
     plugins.sort((a, b) => (b.uploaded_at || '').localeCompare(a.uploaded_at || ''));

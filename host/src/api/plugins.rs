@@ -165,24 +165,24 @@ async fn upload(
     ))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PluginList {
-    pub items: Vec<PluginUpload>,
-}
-
-/// The region's modules: id, size, hooks, who uploaded them and when.
-#[utoipa::path(get, path = "/api/v1/regions/{region}/plugins", tag = "plugins", params(RegionParam),
-    responses((status = 200, body = PluginList), Errors), security(("bearer" = [])))]
+/// The region's modules: id, size, hooks, who uploaded them and when; paged.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/plugins", tag = "plugins",
+    params(RegionParam, PageQuery),
+    responses((status = 200, body = Page<PluginUpload>), Errors), security(("bearer" = [])))]
 async fn list_plugins(
     State(st): State<AppState>,
     c: Caller,
     P(region): P<String>,
-) -> ApiResult<Json<PluginList>> {
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<PluginUpload>>> {
     region_ok(&region)?;
     c.scope.require_region_admin(&region)?;
-    Ok(Json(PluginList {
-        items: st.store.run(move |s| s.plugins(&region)).await?,
-    }))
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    Ok(Json(
+        st.store
+            .run(move |s| s.plugins(&region, cursor.as_deref(), limit))
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]

@@ -1,12 +1,12 @@
 //! Issuing, listing and revoking bearer tokens.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Caller, JsonBody, P};
+use super::extract::{Caller, JsonBody, PageQuery, P, Q};
 use super::{AppState, Errors};
 use crate::domain::auth::{Role, Scope};
 use crate::domain::nip::Nip;
 use crate::domain::{validate_id, FieldError};
-use crate::store::{IssuedToken, TokenRecord};
+use crate::store::{IssuedToken, Page, TokenRecord};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -55,11 +55,6 @@ pub struct IssueInput {
     /// Required for `employee`.
     pub nip: Option<String>,
     pub label: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TokenList {
-    pub items: Vec<TokenRecord>,
 }
 
 /// Checks that the scope names exactly what its role needs and that it exists.
@@ -169,10 +164,14 @@ async fn issue(
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
-/// List tokens (never their secrets); a region admin sees its region's.
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
-    responses((status = 200, body = TokenList), Errors), security(("bearer" = [])))]
-async fn list(State(st): State<AppState>, c: Caller) -> ApiResult<Json<TokenList>> {
+/// List tokens (never their secrets); a region admin sees its region's. Paged.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(PageQuery),
+    responses((status = 200, body = Page<TokenRecord>), Errors), security(("bearer" = [])))]
+async fn list(
+    State(st): State<AppState>,
+    c: Caller,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<TokenRecord>>> {
     let region = match c.scope.role {
         Role::Admin => None,
         Role::RegionAdmin => c.scope.region.clone(),
@@ -182,8 +181,12 @@ async fn list(State(st): State<AppState>, c: Caller) -> ApiResult<Json<TokenList
             ))
         }
     };
-    let items = st.store.run(move |s| s.tokens(region.as_deref())).await?;
-    Ok(Json(TokenList { items }))
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    Ok(Json(
+        st.store
+            .run(move |s| s.tokens(region.as_deref(), cursor.as_deref(), limit))
+            .await?,
+    ))
 }
 
 /// The calling token's role and scope, so a client (the web console) can show what the token

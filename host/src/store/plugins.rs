@@ -1,7 +1,9 @@
 //! Uploaded modules and which one is active per region and hook, with the activation history.
 
 use super::tables::*;
-use super::{audit, from_json, get_json, next_seq, prefix_end, to_json, Result, Store, StoreError};
+use super::{
+    audit, from_json, get_json, next_seq, prefix_end, to_json, Page, Result, Store, StoreError,
+};
 use crate::domain::now_rfc3339;
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
@@ -97,16 +99,17 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("plugin `{id}` in region `{region}`")))
     }
 
-    pub fn plugins(&self, region: &str) -> Result<Vec<PluginUpload>> {
+    /// One page of the region's modules, in id order after `cursor`.
+    pub fn plugins(
+        &self,
+        region: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<PluginUpload>> {
         self.require_region(region)?;
         let tx = self.db.begin_read()?;
         let t = tx.open_table(PLUGIN_REGIONS)?;
-        let prefix = format!("{region}/");
-        let mut out = Vec::new();
-        for row in t.range::<&str>(prefix.as_str()..prefix_end(&prefix).as_str())? {
-            out.push(from_json(row?.1.value())?);
-        }
-        Ok(out)
+        super::page_json(&t, &format!("{region}/"), cursor, limit, |_| true)
     }
 
     /// Every stored module's bytes, to load them into the runtime at start.

@@ -2,11 +2,11 @@
 //! working tokens, and the lookup compares hashes in constant time.
 
 use super::tables::{TOKENS, TOKEN_BY_HASH};
-use super::{audit, get_json, to_json, Result, Store, StoreError};
+use super::{audit, get_json, to_json, Page, Result, Store, StoreError};
 use crate::domain::auth::{Role, Scope};
 use crate::domain::now_rfc3339;
 use rand::RngCore;
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{ReadableDatabase, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -141,18 +141,18 @@ impl Store {
     }
 
     /// All tokens, or those of one region.
-    pub fn tokens(&self, region: Option<&str>) -> Result<Vec<TokenRecord>> {
+    /// One page of the tokens (of `region`'s scope, or all), in id order after `cursor`.
+    pub fn tokens(
+        &self,
+        region: Option<&str>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<TokenRecord>> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(TOKENS)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (_, v) = row?;
-            let s: StoredToken = super::from_json(v.value())?;
-            if region.is_none_or(|r| s.token.scope.region.as_deref() == Some(r)) {
-                out.push(s.token);
-            }
-        }
-        Ok(out)
+        let decode = |b: &[u8]| super::from_json::<StoredToken>(b).map(|s| s.token);
+        let keep = |t: &TokenRecord| region.is_none_or(|r| t.scope.region.as_deref() == Some(r));
+        super::page_rows(&t, "", cursor, limit, decode, keep)
     }
 
     pub fn revoke_token(&self, id: &str, actor: Option<&str>) -> Result<()> {
