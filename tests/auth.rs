@@ -239,6 +239,13 @@ fn tokens_and_roles() {
         "{}",
         other.text
     );
+    // Naming an agency that does not exist is still outside an agency token's scope: 403,
+    // not a 404 that would tell which agencies exist.
+    let r = ag.post(
+        "/api/v1/regions/jambi/appraisals",
+        &json!({"period": "2026", "agency": "atlantis"}),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
 
     // Each token can learn its own role and scope (the web console asks), never the secret.
     let me = em.get("/api/v1/tokens/self");

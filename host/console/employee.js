@@ -24,7 +24,7 @@ export async function employeeView(ctx, region, nip) {
   }
   const [periods, appraisals] = await Promise.all([
     all(`${base}/periods`),
-    api('GET', `${base}/appraisals`).then((r) => r.items),
+    all(`${base}/appraisals`),
   ]);
   if (!ctx.isCurrent()) return;
   periods.sort((a, b) => b.period.localeCompare(a.period));

@@ -48,8 +48,10 @@ async fn list_agencies(
     region_ok(&region)?;
     let own = c.scope.agency_filter(&region, None)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
-    // An agency token sees its own agency only, on one page.
+    // An agency token sees its own agency only, on one page. The region's absence is a 404;
+    // only the agency's is an empty list.
     if let Some(own) = own {
+        st.store.read_now(|s| s.require_region(&region))?;
         let items = match cursor {
             Some(_) => Vec::new(),
             None => match st.store.read_now(|s| s.agency(&region, &own)) {

@@ -300,7 +300,6 @@ fn check_call(
     cases: &[Box<Case>],
     call: &Call,
 ) -> Result<(), PolicyError> {
-    let short = &plugin[..plugin.len().min(12)];
     let n = cases.len();
     let nips: Vec<Option<&str>> = match &call.raw {
         Some(raw) => raw.iter().map(|r| Some(r.nip.as_str())).collect(),
@@ -314,7 +313,7 @@ fn check_call(
     };
     if nips.len() != n {
         return Err(PolicyError::Plugin(format!(
-            "plugin {short} answered {} results for {n} cases",
+            "plugin {plugin} answered {} results for {n} cases",
             nips.len()
         )));
     }
@@ -322,7 +321,7 @@ fn check_call(
         let want = &case.employee.nip;
         if nip != Some(want.as_str()) {
             return Err(PolicyError::Plugin(format!(
-                "plugin {short} answered result {} for nip {} where {want} was asked",
+                "plugin {plugin} answered result {} for nip {} where {want} was asked",
                 first + i,
                 nip.map_or_else(|| "(none)".to_string(), |n| Value::from(n).to_string())
             )));
