@@ -140,7 +140,6 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))
     }
 
-    /// All tokens, or those of one region.
     /// One page of the tokens (of `region`'s scope, or all), in id order after `cursor`.
     pub fn tokens(
         &self,
