@@ -299,13 +299,8 @@ impl Store {
     /// The period record, or `NotFound` naming it. The employee is not looked up again:
     /// callers have read it already to check the caller's scope.
     pub fn period(&self, region: &str, nip: &str, period: Period) -> Result<PeriodRecord> {
-        let tx = self.db.begin_read()?;
-        get_row(
-            &tx.open_table(PERIODS)?,
-            &format!("{region}/{nip}/{period}"),
-            period_row::decode,
-        )?
-        .ok_or_else(|| StoreError::NotFound(format!("period `{period}` of employee `{nip}`")))
+        self.period_opt(region, nip, period)?
+            .ok_or_else(|| StoreError::NotFound(format!("period `{period}` of employee `{nip}`")))
     }
 
     /// The period record if there is one; `None` is an answer, not an error, for appraisals.
