@@ -303,7 +303,7 @@ async fn select(
         validate_id("agency", a)?;
     }
     let agency = c.scope.agency_filter(region, agency.as_deref())?;
-    known_agency(st, region, agency.as_deref())?;
+    known_agency(st, c, region, agency.as_deref())?;
     match nips {
         Some(nips) => {
             if nips.is_empty() || nips.len() > 100_000 {
@@ -362,10 +362,15 @@ async fn select(
 
 /// An agency named in an evaluation body must exist: an unknown one would select nobody and
 /// answer an empty success, and a rotation would store a decision about nobody. (The region
-/// is checked in the same read.)
-fn known_agency(st: &AppState, region: &str, agency: Option<&str>) -> ApiResult<()> {
-    if let Some(a) = agency {
-        st.store.read_now(|s| s.agency(region, a).map(drop))?;
+/// is checked in the same read.) An agency token's own agency is not read again: it was
+/// checked when the token was issued, and agencies are never deleted; any other agency it
+/// names was refused by the scope check before this.
+fn known_agency(st: &AppState, c: &Caller, region: &str, agency: Option<&str>) -> ApiResult<()> {
+    match agency {
+        Some(a) if c.scope.role != Role::Agency => {
+            st.store.read_now(|s| s.agency(region, a).map(drop))?;
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -430,7 +435,7 @@ async fn rotate(
     }
     let agency = c.scope.agency_filter(&region, input.agency.as_deref())?;
     st.store.read_now(|s| s.require_region(&region))?;
-    known_agency(&st, &region, agency.as_deref())?;
+    known_agency(&st, &c, &region, agency.as_deref())?;
     Ok(Json(
         st.policy
             .rotate(&region, input.as_of, agency, &c.token_id)
@@ -479,7 +484,7 @@ async fn dry_run(
             if let Some(a) = &input.agency {
                 validate_id("agency", a)?;
             }
-            known_agency(&st, &region, input.agency.as_deref())?;
+            known_agency(&st, &c, &region, input.agency.as_deref())?;
             Ok(Json(
                 st.policy
                     .dry_run_rotate(&region, &id, &config, as_of, input.agency)
@@ -584,7 +589,7 @@ async fn impact(
         }
         kinerja_runtime::Hook::Rotate => {
             let as_of = required_as_of(input.as_of)?;
-            known_agency(&st, &region, input.agency.as_deref())?;
+            known_agency(&st, &c, &region, input.agency.as_deref())?;
             st.policy
                 .impact_rotate(&region, &id, config, as_of, input.agency)
                 .await?
