@@ -224,13 +224,7 @@ fn tokens_and_roles() {
     // agency is 403 naming it.
     let list = ag.get("/api/v1/regions/jambi/agencies");
     assert_eq!(list.status, 200, "{}", list.text);
-    let ids: Vec<&str> = list.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|a| a["id"].as_str())
-        .collect();
-    assert_eq!(ids, ["disdik"], "{}", list.text);
+    assert_eq!(list.item_ids(), ["disdik"], "{}", list.text);
     assert!(list.body["next"].is_null());
     assert_eq!(ag.get("/api/v1/regions/jambi/agencies/disdik").status, 200);
     let other = ag.get("/api/v1/regions/jambi/agencies/dinkes");
@@ -284,14 +278,6 @@ fn tokens_and_roles() {
     );
     // Paged as every list: pages cover the same tokens, and a region admin's pages hold its
     // region's only.
-    let ids = |body: &serde_json::Value| -> Vec<String> {
-        body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["id"].as_str().unwrap().to_string())
-            .collect()
-    };
     for (who, limit, total) in [(&admin, 3, 4), (&ra, 2, 3)] {
         let first = who.get(&format!("/api/v1/tokens?limit={limit}"));
         let next = first.body["next"]
@@ -300,10 +286,10 @@ fn tokens_and_roles() {
             .to_string();
         let second = who.get(&format!("/api/v1/tokens?limit={limit}&cursor={next}"));
         assert!(second.body["next"].is_null(), "{}", second.text);
-        let mut paged = ids(&first.body);
-        paged.extend(ids(&second.body));
+        let mut paged = first.item_ids();
+        paged.extend(second.item_ids());
         assert_eq!(paged.len(), total);
-        let whole = ids(&who.get("/api/v1/tokens").body);
+        let whole = who.get("/api/v1/tokens").item_ids();
         assert_eq!(paged, whole);
     }
     let audit = admin.get("/api/v1/audit");

@@ -108,20 +108,12 @@ fn upload_activate_appraise_and_read_the_decision() {
     let list = format!("{R}/employees/{}/appraisals", nips[0]);
     let first = c.get(&format!("{list}?limit=2"));
     assert_eq!(first.status, 200, "{}", first.text);
-    let ids = |page: &serde_json::Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["id"].as_str().unwrap().to_string())
-            .collect()
-    };
-    let page1 = ids(&first.body);
+    let page1 = first.item_ids();
     assert_eq!(page1.len(), 2);
     assert_eq!(page1[0], newest, "newest first");
     assert_eq!(first.body["next"], page1[1].as_str());
     let second = c.get(&format!("{list}?limit=2&cursor={}", page1[1]));
-    let page2 = ids(&second.body);
+    let page2 = second.item_ids();
     assert_eq!(page2, [did.to_string()], "{}", second.text);
     assert!(second.body["next"].is_null());
     assert!(page1[0] > page1[1] && page1[1] > page2[0]);
@@ -418,16 +410,8 @@ fn activation_between_calls_changes_the_plugin_and_restarts_keep_it() {
     let next = p1.body["next"].as_str().expect("a second page").to_string();
     let p2 = c.get(&format!("{R}/plugins?limit=1&cursor={next}"));
     assert!(p2.body["next"].is_null(), "{}", p2.text);
-    let mut listed = vec![
-        p1.body["items"][0]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        p2.body["items"][0]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    ];
+    let mut listed = p1.item_ids();
+    listed.extend(p2.item_ids());
     listed.sort();
     let mut uploaded = vec![a.clone(), b.clone()];
     uploaded.sort();

@@ -140,6 +140,16 @@ impl Resp {
     pub fn message(&self) -> &str {
         self.body["error"]["message"].as_str().unwrap_or("")
     }
+
+    /// The `id` of every item of a list page, in order; panics unless each has one.
+    pub fn item_ids(&self) -> Vec<String> {
+        self.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a page of items: {}", self.text))
+            .iter()
+            .map(|i| i["id"].as_str().expect("an id").to_string())
+            .collect()
+    }
 }
 
 #[derive(Clone)]
