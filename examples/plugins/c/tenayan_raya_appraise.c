@@ -3,7 +3,7 @@
  *
  * The whole contract in one file: read the request (one JSON document) from stdin, write the
  * response (one JSON document) to stdout, export a function `appraise` of type () -> ().
- * Formulas: shared/design/region-policies.md, "Shared definitions" and "Tenayan Raya".
+ * Formulas: docs/region-policies.md, "Shared definitions" and "Tenayan Raya".
  *
  * No JSON library: a small parser (~200 lines) builds a tree, and a string builder writes the
  * answer. Memory is never freed: every call runs in a fresh instance that is thrown away after.

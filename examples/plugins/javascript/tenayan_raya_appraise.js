@@ -4,7 +4,7 @@
 // parses stdin as JSON, calls the global function `appraise(request)`, and writes what it returns
 // to stdout with JSON.stringify. A thrown Error becomes the refusal {"error": {"message": …}};
 // console.log / console.error write to stderr, the plugin's log.
-// Formulas: shared/design/region-policies.md, "Shared definitions" and "Tenayan Raya".
+// Formulas: docs/region-policies.md, "Shared definitions" and "Tenayan Raya".
 "use strict";
 
 const VALUES = ["berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif"];

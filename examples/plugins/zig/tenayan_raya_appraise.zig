@@ -3,7 +3,7 @@
 //! Reads the request (one JSON document) from stdin, writes the response (one JSON document) to
 //! stdout, and exports `appraise` of type () -> (). No libc: Zig's standard library talks to
 //! `wasi_snapshot_preview1` directly, and std.json parses the request.
-//! Formulas: shared/design/region-policies.md, "Shared definitions" and "Tenayan Raya".
+//! Formulas: docs/region-policies.md, "Shared definitions" and "Tenayan Raya".
 //!
 //! Build: ./build.sh  (zig build-exe -target wasm32-wasi -fno-entry -rdynamic …)
 

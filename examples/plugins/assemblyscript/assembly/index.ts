@@ -3,7 +3,7 @@
 // Reads the request (one JSON document) from stdin, writes the response (one JSON document) to
 // stdout, and exports `appraise` of type () -> (). @assemblyscript/wasi-shim routes I/O (and
 // `abort`) through wasi_snapshot_preview1, so the module imports nothing else.
-// Formulas: shared/design/region-policies.md, "Shared definitions" and "Tenayan Raya".
+// Formulas: docs/region-policies.md, "Shared definitions" and "Tenayan Raya".
 //
 // AssemblyScript has no JSON in its standard library and no try/catch, so this file carries a
 // small JSON parser, and refusals travel as return values (`fail` sets the message).
