@@ -115,7 +115,7 @@ fn metrics_count_requests_plugin_calls_and_limit_hits() {
     let c = s.client();
     seed_people(&c, "jambi", "disdik");
     let lp = c.upload("jambi", wasm("loop"));
-    c.activate("jambi", "appraise", &lp, json!({}));
+    c.activate_forced("jambi", "appraise", &lp, json!({}));
     assert_eq!(
         c.post(&format!("{R}/appraisals"), &json!({"period": "2026"}))
             .status,

@@ -362,7 +362,7 @@ fn every_failure_mode_is_named_and_the_server_keeps_serving() {
     ];
     for (name, needles) in modes {
         let id = c.upload("jambi", wasm(name));
-        c.activate("jambi", "appraise", &id, json!({}));
+        c.activate_forced("jambi", "appraise", &id, json!({}));
         let t = std::time::Instant::now();
         let r = c.post(
             &format!("{R}/appraisals"),
@@ -573,7 +573,7 @@ fn an_appraisal_that_times_out_stops_calling_plugins() {
         let s = TestServer::start_in(dir.path(), |_| {});
         let c = s.client();
         let id = c.upload(REGION, wasm("loop"));
-        c.activate(REGION, "appraise", &id, json!({}));
+        c.activate_forced(REGION, "appraise", &id, json!({}));
     }
     // One case per call, and each call spins until its 150 ms limit: seconds of calls.
     let n = 40;
@@ -632,7 +632,7 @@ fn a_many_batch_appraisal_is_stored_whole_or_not_at_all() {
     };
 
     // The second employee's batch refuses: 422 naming it, and the first's decision is gone too.
-    c.activate("jambi", "appraise", &id, json!({"refuse_nip": nips[1]}));
+    c.activate_forced("jambi", "appraise", &id, json!({"refuse_nip": nips[1]}));
     let r = appraise();
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.body["error"]["code"], "plugin_failed");
@@ -640,7 +640,7 @@ fn a_many_batch_appraisal_is_stored_whole_or_not_at_all() {
     assert_eq!((stored(&nips[0]), stored(&nips[1])), (0, 0));
 
     // The first batch refuses: the same.
-    c.activate("jambi", "appraise", &id, json!({"refuse_nip": nips[0]}));
+    c.activate_forced("jambi", "appraise", &id, json!({"refuse_nip": nips[0]}));
     assert_eq!(appraise().status, 422);
     assert_eq!((stored(&nips[0]), stored(&nips[1])), (0, 0));
 
@@ -717,7 +717,7 @@ fn small_appraisals_waiting_together_share_a_call_and_fail_alone() {
     };
     // The slow employee's call keeps the region's worker busy while the others queue.
     let round = |config: serde_json::Value| {
-        c.activate("jambi", "appraise", &id, config);
+        c.activate_forced("jambi", "appraise", &id, config);
         std::thread::scope(|scope| {
             let blocker = scope.spawn(|| appraise(slow));
             std::thread::sleep(std::time::Duration::from_millis(500));

@@ -62,8 +62,23 @@ export function distributionChart(results) {
 }
 
 /**
+ * Capaian of an indicator in percent, by the rule every region plugin applies
+ * (docs/region-policies.md): 100 × R/T where higher is better, 100 × (2 − R/T) where lower is
+ * better, clamped to 0–120; an unreported realization counts 0. So the bar shows what the
+ * appraisal used: an unreported lower-is-better indicator is 0, not a full bar.
+ */
+export function capaian(ind) {
+  const t = Number(ind.target);
+  if (!(t > 0)) return 0;
+  if (ind.realization === null || ind.realization === undefined) return 0;
+  const q = Number(ind.realization) / t;
+  const c = ind.direction === 'lower_is_better' ? 100 * (2 - q) : 100 * q;
+  return Math.min(120, Math.max(0, c));
+}
+
+/**
  * One row per indicator: the target as a grey track, the realization as a coloured bar, and
- * the achievement in percent. For `lower_is_better` indicators, achievement is target/realization.
+ * the capaian (see `capaian`) in percent, coloured by it.
  */
 export function indicatorChart(indicators) {
   const rowH = 46, W = 680, labelW = 210, barX = labelW + 10, barMax = W - barX - 150;
@@ -75,14 +90,14 @@ export function indicatorChart(indicators) {
     const t = Number(ind.target) || 0, r = Number(ind.realization) || 0;
     const scale = Math.max(t, r, 1e-9);
     const lower = ind.direction === 'lower_is_better';
-    const pct = lower ? (r > 0 ? (100 * t) / r : 100) : (t > 0 ? (100 * r) / t : 0);
+    const pct = capaian(ind);
     const color = pct >= 100 ? '#1e7b34' : pct >= 80 ? '#d19a00' : '#c62828';
     svg.appendChild(text(0, y + 14, ind.name || ind.id, { 'font-weight': 600 }));
     svg.appendChild(text(0, y + 30, `${ind.kind || ''} · ${ind.unit || ''}${lower ? ' · makin kecil makin baik' : ''}`, { fill: '#667', 'font-size': 10 }));
     svg.appendChild(s('rect', { x: barX, y: y + 4, width: (barMax * t) / scale, height: 12, fill: '#d5dbe5', rx: 2 }, s('title', {}, `Target ${num(t)}`)));
     svg.appendChild(s('rect', { x: barX, y: y + 20, width: Math.max(1, (barMax * r) / scale), height: 12, fill: color, rx: 2, class: 'realization' }, s('title', {}, `Realisasi ${num(r)}`)));
     svg.appendChild(text(barX + barMax + 8, y + 14, `target ${num(t)}`, { fill: '#667', 'font-size': 11 }));
-    svg.appendChild(text(barX + barMax + 8, y + 30, `real. ${num(r)} · ${num(pct, 1)}%`, { fill: color, 'font-size': 11, 'font-weight': 600 }));
+    svg.appendChild(text(barX + barMax + 8, y + 30, `real. ${ind.realization === null || ind.realization === undefined ? '—' : num(r)} · ${num(pct, 1)}%`, { fill: color, 'font-size': 11, 'font-weight': 600, class: 'capaian', 'data-capaian': String(pct) }));
   });
   return svg;
 }

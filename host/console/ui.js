@@ -71,7 +71,7 @@ export const BERAKHLAK = {
 };
 
 export const RECOMMENDATION = {
-  coaching: 'Coaching',
+  coaching: 'Pembinaan',
   dialog: 'Dialog kinerja',
   training: 'Pelatihan',
   promotion: 'Promosi',
@@ -85,7 +85,10 @@ export function recommendations(list) {
   return list.map((r) => {
     const kind = typeof r === 'string' ? r : r.kind;
     const detail = typeof r === 'object' ? Object.entries(r).filter(([k]) => k !== 'kind').map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ') : '';
-    return h('span', { class: 'chip', title: detail || kind }, RECOMMENDATION[kind] || kind);
+    // The subject (what to train) is on the chip itself, not only in the tooltip.
+    const subject = typeof r === 'object' && r.subject ? (BERAKHLAK[r.subject] || String(r.subject).replace(/_/g, ' ')) : '';
+    const label = (RECOMMENDATION[kind] || kind) + (subject ? `: ${subject}` : '');
+    return h('span', { class: `chip rec-${kind}`, title: detail || kind }, label);
   });
 }
 

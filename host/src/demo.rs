@@ -570,6 +570,7 @@ async fn activate_plugins(state: &AppState) -> anyhow::Result<()> {
                             &id,
                             serde_json::json!(demo_config(region)),
                             None,
+                            false,
                         )?;
                     }
                 }

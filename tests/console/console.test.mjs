@@ -309,8 +309,13 @@ test('agency: employees, appraisal with badges and chart, nine-box and rotations
   assert.equal(await bars.count(), 5);
   const counts = await bars.evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-count'))));
   assert.equal(counts.reduce((a, b) => a + b, 0), badges, 'the chart counts the results');
+  // A training recommendation says its subject on the chip itself.
+  const trainingChips = await page.locator('table.results .chip.rec-training').allInnerTexts();
+  assert.ok(trainingChips.length > 0, 'the demo appraisal recommends some training');
+  assert.ok(trainingChips.every((t) => /^Pelatihan: \S/.test(t)), `training chips: ${trainingChips.slice(0, 5)}`);
   await page.locator('table.results button.explain').first().click();
   assert.match(await page.locator('table.results tr.explanation:not([hidden])').first().innerText(), /Penjelasan/);
+  assert.match(await page.locator('table.results tr.explanation:not([hidden])').first().innerText(), /predikat (Sangat Baik|Baik|Butuh Perbaikan|Kurang|Sangat Kurang)/);
   await shot(page, 'agency-appraisal', 1500);
 
   await page.click('#tab-talent');
@@ -335,6 +340,16 @@ test('employee: own page, adds an activity report, cannot open another employee'
   await page.waitForSelector('#emp-nip');
   assert.equal((await page.innerText('#emp-nip')).trim(), EMP_NIP);
   await page.waitForSelector('#indicators svg rect.realization');
+  // Each bar's percent is the capaian the plugins use (lower is better: 100 × (2 − R/T), an
+  // unreported realization 0, clamped to 0–120), recomputed here from the record.
+  const shown = await page.locator('#indicators svg text.capaian').evaluateAll((ts) => ts.map((t) => Number(t.dataset.capaian)));
+  const periods = await api(EMP, 'GET', `/api/v1/regions/${REGION}/employees/${EMP_NIP}/periods?limit=1000`);
+  const shownPeriod = periods.body.items.find((p) => (p.indicators || []).length === shown.length && p.indicators.every((ind, i) => {
+    const t = ind.target, r = ind.realization;
+    const c = r === null || r === undefined ? 0 : ind.direction === 'lower_is_better' ? 100 * (2 - r / t) : 100 * r / t;
+    return Math.abs(Math.min(120, Math.max(0, c)) - shown[i]) < 1e-9;
+  }));
+  assert.ok(shownPeriod, `the bars show the plugins' capaian: ${shown}`);
   await page.waitForSelector('#behaviour svg rect');
   assert.ok((await page.locator('table.history tbody .badge').count()) > 0, 'the appraisal run by the agency shows');
   await page.waitForSelector('#activities tbody tr');

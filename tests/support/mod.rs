@@ -321,10 +321,22 @@ impl Client {
         r.body["id"].as_str().expect("id").to_string()
     }
 
+    /// Activates a module as a region admin would: it must pass the preflight (a run with
+    /// `config` on a sample of the region's cases).
     pub fn activate(&self, region: &str, hook: &str, plugin: &str, config: Value) {
         let r = self.put(
             &format!("/api/v1/regions/{region}/policies/{hook}"),
             &json!({"plugin": plugin, "config": config}),
+        );
+        assert_eq!(r.status, 200, "activate: {}", r.text);
+    }
+
+    /// Activates a module that is meant to fail (a hostile or broken one, for the tests of
+    /// what happens then), skipping the preflight with `"force": true`.
+    pub fn activate_forced(&self, region: &str, hook: &str, plugin: &str, config: Value) {
+        let r = self.put(
+            &format!("/api/v1/regions/{region}/policies/{hook}"),
+            &json!({"plugin": plugin, "config": config, "force": true}),
         );
         assert_eq!(r.status, 200, "activate: {}", r.text);
     }

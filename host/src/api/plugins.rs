@@ -194,6 +194,10 @@ pub struct ActivateInput {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub config: Option<Value>,
+    /// Skip the preflight (the module run with this config on a sample of the region's cases
+    /// before it is activated); recorded in the audit as `policy.activate.forced`.
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// Activate a module for `appraise` or `rotate`; activating an older id is a rollback.
@@ -239,10 +243,22 @@ async fn activate(
         )));
     }
     ensure_loaded(&st, &up.id).await?;
-    let actor = c.token_id.clone();
+    if !input.force {
+        st.policy
+            .preflight(&region, &up.id, h, &config)
+            .await
+            .map_err(|e| match e {
+                PolicyError::Plugin(m) => ApiError::Plugin(format!(
+                    "not activated: with this config, on a sample of region `{region}`'s \
+                     cases, {m}; send \"force\": true to activate it anyway"
+                )),
+                other => other.into(),
+            })?;
+    }
+    let (actor, forced) = (c.token_id.clone(), input.force);
     let act = st
         .store
-        .run(move |s| s.activate(&region, h.as_str(), &up.id, config, Some(&actor)))
+        .run(move |s| s.activate(&region, h.as_str(), &up.id, config, Some(&actor), forced))
         .await?;
     tracing::info!(region = %act.region, hook = %act.hook, plugin = ?act.plugin, "policy activated");
     Ok(Json(act))

@@ -6,6 +6,7 @@ pub mod cases;
 mod coalesce;
 pub mod impact;
 pub mod output;
+mod preflight;
 pub mod replay;
 pub mod typed;
 

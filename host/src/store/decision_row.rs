@@ -367,17 +367,22 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
         })
     }
 
-    /// Only the output of the decision stored under `id` as `row`, without copying the fields
-    /// of its call (its logs may be 64 KiB) for a caller that only reads the predikat.
-    pub(super) fn output(&mut self, id: &str, row: &[u8]) -> Result<Box<RawValue>> {
+    /// Only the period and the output of the decision stored under `id` as `row`, without
+    /// copying the other fields of its call (its logs may be 64 KiB), for a caller that only
+    /// reads the predikat of an annual appraisal.
+    pub(super) fn period_output(
+        &mut self,
+        id: &str,
+        row: &[u8],
+    ) -> Result<(Option<String>, Box<RawValue>)> {
         let r = match form(id, row)? {
-            Form::Whole(d) => return Ok(d.output),
+            Form::Whole(d) => return Ok((d.period, d.output)),
             Form::Split(r) => r,
         };
         let s = self.calls.get(id, &r.call)?;
-        let (output, _) = self
-            .outputs
-            .resolve(id, (r.v, r.output, r.at), &s.output_sha256)?;
-        Ok(output)
+        let period = s.period.clone();
+        let sha = s.output_sha256.clone();
+        let (output, _) = self.outputs.resolve(id, (r.v, r.output, r.at), &sha)?;
+        Ok((period, output))
     }
 }

@@ -4,6 +4,7 @@ use super::blob::{self, Packed};
 use super::decision_row;
 use super::tables::*;
 use super::{get_row, next_seq, prefix_end, Page, Result, Store, StoreError};
+use crate::domain::period::Period;
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -427,9 +428,11 @@ impl Store {
         Ok(Page { items, next })
     }
 
-    /// For each of `nips`, the predikat of its stored appraisal whose period ends last on or
-    /// before `as_of` (ties: the newest decision). One read for a whole scope: a rotation asks
-    /// for thousands, and neighbours in NIP order usually share a call's stored output.
+    /// For each of `nips`, the predikat of its stored **annual** appraisal whose year ends last
+    /// on or before `as_of` (ties: the newest decision). The talent map stands on the year's
+    /// appraisal (plugin contract, `latest_predikat`): a poor December *monthly* appraisal must
+    /// not replace the annual predikat of the same year. One read for a whole scope: a rotation
+    /// asks for thousands, and neighbours in NIP order usually share a call's stored output.
     pub fn latest_predikats<'a>(
         &self,
         region: &str,
@@ -444,15 +447,23 @@ impl Store {
         for nip in nips {
             let lo = format!("{region}/{nip}/");
             let hi = format!("{region}/{nip}/{as_of}0");
-            let last = idx.range::<&str>(lo.as_str()..hi.as_str())?.next_back();
-            let predikat = match last {
-                None => None,
-                Some(row) => {
-                    let (_, id) = row?;
-                    get_row(&dec, id.value(), |row| reader.output(id.value(), row))?
-                        .and_then(|o| predikat_of(&o))
+            let mut predikat = None;
+            // Newest first; only year-end keys can hold an annual appraisal.
+            for row in idx.range::<&str>(lo.as_str()..hi.as_str())?.rev() {
+                let (key, id) = row?;
+                if key.value()[lo.len()..].get(4..11) != Some("-12-31/") {
+                    continue;
                 }
-            };
+                let read = get_row(&dec, id.value(), |row| {
+                    reader.period_output(id.value(), row)
+                })?;
+                if let Some((Some(period), output)) = read {
+                    if matches!(Period::parse(&period), Ok(Period::Year(_))) {
+                        predikat = predikat_of(&output);
+                        break;
+                    }
+                }
+            }
             out.push(predikat);
         }
         Ok(out)
@@ -713,6 +724,41 @@ mod tests {
     /// Decisions whose output is part of their call's stdout store only where it lies, and
     /// read back whole through every reader; a lost stdout or a span outside it is damage,
     /// named by decision.
+    /// The talent map's predikat is the year's: a later monthly or quarterly appraisal ending
+    /// the same day, or a newer monthly one, never replaces it.
+    #[test]
+    fn latest_predikat_is_the_annual_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let stored = |period: &str, end: &str, predikat: &str| {
+            let mut d = Decision::sample("1", serde_json::json!({ "predikat": predikat }));
+            d.period = Some(period.into());
+            d.period_end = Some(end.into());
+            call(&mut d, period, 0);
+            let bytes = [CallBytes {
+                input: blob::pack(period.as_bytes()),
+                output: blob::pack(b"{}"),
+            }];
+            store.put_decisions(&mut [d], &bytes).expect("stored");
+        };
+        let latest = |as_of: &str| store.latest_predikats("jambi", ["1"], as_of).expect("read");
+        stored("2025-11", "2025-11-30", "kurang");
+        assert_eq!(
+            latest("2026-01-31"),
+            [None],
+            "a monthly appraisal alone is no predikat"
+        );
+        stored("2025", "2025-12-31", "sangat_baik");
+        stored("2025-12", "2025-12-31", "kurang");
+        stored("2025-Q4", "2025-12-31", "butuh_perbaikan");
+        stored("2026-01", "2026-01-31", "sangat_kurang");
+        assert_eq!(latest("2026-02-28"), [Some("sangat_baik".into())]);
+        assert_eq!(latest("2025-12-30"), [None], "the year had not ended");
+        stored("2024", "2024-12-31", "kurang");
+        assert_eq!(latest("2026-02-28"), [Some("sangat_baik".into())]);
+        assert_eq!(latest("2025-06-30"), [Some("kurang".into())]);
+    }
+
     #[test]
     fn decisions_refer_to_their_part_of_the_stored_stdout() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -173,6 +173,8 @@ impl Store {
     }
 
     /// Makes `plugin` the active module for `hook`; a rollback is simply activating an older id.
+    /// `forced` (the preflight was skipped) is recorded in the audit as
+    /// `policy.activate.forced`.
     pub fn activate(
         &self,
         region: &str,
@@ -180,6 +182,7 @@ impl Store {
         plugin: &str,
         config: serde_json::Value,
         actor: Option<&str>,
+        forced: bool,
     ) -> Result<Activation> {
         let mut act = Activation {
             seq: 0,
@@ -191,7 +194,12 @@ impl Store {
             by: actor.map(str::to_string),
             at: now_rfc3339(),
         };
-        self.write_activation(&mut act, "policy.activate", actor)?;
+        let action = if forced {
+            "policy.activate.forced"
+        } else {
+            "policy.activate"
+        };
+        self.write_activation(&mut act, action, actor)?;
         Ok(act)
     }
 

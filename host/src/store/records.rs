@@ -337,6 +337,48 @@ impl Store {
         )
     }
 
+    /// The sample an activation's preflight appraises: among the region's first employees by
+    /// NIP (at most `4 × n` read), up to `n` that have a period record, the latest period any
+    /// of them has (by its end, then its id), and those of them with a record of it. `None`
+    /// when none of them has a record. One read transaction.
+    pub fn appraisal_sample(
+        &self,
+        region: &str,
+        n: usize,
+    ) -> Result<Option<(Period, Vec<Employee>)>> {
+        let tx = self.db.begin_read()?;
+        let (emps, periods) = (tx.open_table(EMPLOYEES)?, tx.open_table(PERIODS)?);
+        let prefix = format!("{region}/");
+        let mut sample: Vec<(Employee, Period)> = Vec::new();
+        for row in emps
+            .range::<&str>(prefix.as_str()..prefix_end(&prefix).as_str())?
+            .take(4 * n)
+        {
+            if sample.len() >= n {
+                break;
+            }
+            let e: Employee = from_json(row?.1.value())?;
+            let own = format!("{region}/{}/", e.nip);
+            let last = periods
+                .range::<&str>(own.as_str()..prefix_end(&own).as_str())?
+                .next_back();
+            if let Some(row) = last {
+                if let Ok(p) = Period::parse(&row?.0.value()[own.len()..]) {
+                    sample.push((e, p));
+                }
+            }
+        }
+        let Some(latest) = sample.iter().map(|(_, p)| (p.end(), *p)).max() else {
+            return Ok(None);
+        };
+        let with_it = sample
+            .into_iter()
+            .filter(|(_, p)| *p == latest.1)
+            .map(|(e, _)| e)
+            .collect();
+        Ok(Some((latest.1, with_it)))
+    }
+
     /// Adds reports all at once or not at all.
     pub fn add_activities(
         &self,

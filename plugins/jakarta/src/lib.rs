@@ -8,15 +8,16 @@
 //! The rlib exposes the two hooks as pure functions; the wasm32 build exports them as
 //! `appraise` and `rotate`.
 
-use kinerja_pdk::rotation::{move_kind, sort_flags, sort_moves, Candidate, Roster};
+use kinerja_pdk::explain;
+use kinerja_pdk::rotation::Roster;
 use kinerja_pdk::rules::{
-    behaviour_rating, ensure_finite, fmt2, ge9, gt9, lt9, mean_rating, predikat, recommendations,
+    behaviour_rating, ensure_finite, fmt2, ge9, gt9, mean_rating, predikat, recommendations,
     round2, validate_case, weighted_capaian,
 };
-use kinerja_pdk::talent::{competency_gaps, job_person_match};
+use kinerja_pdk::talent::competency_gaps;
 use kinerja_pdk::{
-    AppraiseRequest, AppraiseResponse, AppraiseResult, Case, Component, Flag, FlagKind, Move,
-    Predikat, Rating, Readiness, Recommendation, RecommendationKind, RotateRequest, RotateResponse,
+    AppraiseRequest, AppraiseResponse, AppraiseResult, Case, Component, Flag, FlagKind, Predikat,
+    Rating, Recommendation, RecommendationKind, RotateRequest, RotateResponse,
 };
 use serde_json::{Map, Number, Value};
 
@@ -106,12 +107,12 @@ fn appraise_case(case: &Case, tpp: Option<&Map<String, Value>>) -> Result<Apprai
 
     let has_innovation = !case.innovations().is_empty();
     let (hasil_kerja, hk_why) = if ge9(k, K_DI_ATAS) && has_innovation {
-        (Rating::DiAtas, "≥ 110 with an innovation")
+        (Rating::DiAtas, "≥ 110 dengan inovasi")
     } else if ge9(k, K_SESUAI) {
         (
             Rating::Sesuai,
             if ge9(k, K_DI_ATAS) {
-                "≥ 110 but no innovation"
+                "≥ 110 tetapi tanpa inovasi"
             } else {
                 "≥ 85"
             },
@@ -149,35 +150,45 @@ fn appraise_case(case: &Case, tpp: Option<&Map<String, Value>>) -> Result<Apprai
 
     let score2 = fmt2(score);
     let score_how = match a {
-        Some(a) => format!("score = 0.7 K + 0.1 P + 0.2 A (A {}) = {score2}", fmt2(a)),
-        None => format!("no budget, so score = (0.7 K + 0.1 P) / 0.8 = {score2}"),
+        Some(a) => format!("skor = 0.7 K + 0.1 P + 0.2 A (A {}) = {score2}", fmt2(a)),
+        None => format!("tanpa anggaran, jadi skor = (0.7 K + 0.1 P) / 0.8 = {score2}"),
     };
     let self_how = match self_gap {
-        Some(gap) if dialog => format!(
-            "; self-assessment {} above the supervisor's → dialog",
-            fmt2(gap)
-        ),
-        Some(gap) => format!("; self-assessment gap {}", fmt2(gap)),
+        Some(gap) => format!("; penilaian diri − penilaian atasan = {}", fmt2(gap)),
         None => String::new(),
     };
     let tpp_how = match &tpp_percent {
         Some(t) => format!("; TPP {t}%"),
         None => String::new(),
     };
-    let explanation = format!(
-        "K {k2} {hk_why} → {hk}; supervisor m = {m2} → {pk}{one}; matrix ({hk}, {pk}) → {pred}; \
-         P = 20 m = {p2}; {score_how}{self_how}{tpp_how}",
+    let mut explanation = format!(
+        "K {k2} {hk_why} → {hk}; perilaku: rerata nilai atasan m = {m2} → {pk}",
         k2 = fmt2(k),
-        hk = hasil_kerja.as_str(),
+        hk = explain::rating(hasil_kerja),
         m2 = fmt2(m),
-        pk = perilaku_kerja.as_str(),
-        one = if supervisor.iter().any(|(_, r)| r == 1) {
-            " (a value rated 1)"
-        } else {
-            ""
-        },
-        pred = predikat.as_str(),
-        p2 = fmt2(p),
+        pk = explain::rating(perilaku_kerja),
+    );
+    explain::push_rated_one(&mut explanation, supervisor);
+    explain::push_matrix(&mut explanation, hasil_kerja, perilaku_kerja, predikat);
+    explanation.push_str(&format!(
+        "; P = 20 m = {}; {score_how}{self_how}{tpp_how}",
+        fmt2(p)
+    ));
+    let dialog_why = self_gap
+        .map(|gap| {
+            format!(
+                "penilaian diri {} di atas penilaian atasan, > 1.00",
+                fmt2(gap)
+            )
+        })
+        .unwrap_or_default();
+    let dialog = Recommendation::of(RecommendationKind::Dialog);
+    explain::push_recommendations(
+        &mut explanation,
+        &recommendations,
+        predikat,
+        supervisor,
+        &[(&dialog, &dialog_why)],
     );
 
     Ok(AppraiseResult {
@@ -193,24 +204,14 @@ fn appraise_case(case: &Case, tpp: Option<&Map<String, Value>>) -> Result<Apprai
     })
 }
 
-/// Recommends same-level rotations for the talent boxes (and promotions for box 9) and flags
-/// box 1 for review and overdue employees.
+/// Recommends rotations for the talent boxes 4, 7, 8 and 9 (and promotions for box 9) and
+/// flags box 1 for review and overdue employees.
 pub fn rotate(request: &RotateRequest) -> Result<RotateResponse, String> {
     let roster = Roster::prepare(request)?;
     let mut candidates = Vec::new();
     let mut flags = Vec::new();
     for (i, employee, facts) in roster.employees() {
-        let current = roster.current_position(i);
-        if facts.tenure_months > MAX_TENURE {
-            flags.push(Flag {
-                nip: employee.nip.clone(),
-                kind: FlagKind::Overdue,
-                detail: format!(
-                    "{} months in {} (more than {MAX_TENURE})",
-                    facts.tenure_months, current.id
-                ),
-            });
-        }
+        flags.extend(roster.overdue(i, MAX_TENURE));
         if facts.nine_box == Some(1) {
             flags.push(Flag {
                 nip: employee.nip.clone(),
@@ -226,57 +227,9 @@ pub fn rotate(request: &RotateRequest) -> Result<RotateResponse, String> {
         if facts.tenure_months < MIN_TENURE {
             continue;
         }
-        for (pi, target) in roster.positions().iter().enumerate() {
-            let level_ok =
-                target.level == current.level || (nine_box == 9 && target.level > current.level);
-            if pi == facts.current || target.vacancies == 0 || !level_ok {
-                continue;
-            }
-            let jpm = job_person_match(&employee.competencies, &target.required);
-            if lt9(jpm, MIN_JPM) {
-                continue;
-            }
-            candidates.push(Candidate {
-                employee: i,
-                position: pi,
-                value: jpm,
-                job_person_match: jpm,
-            });
-        }
+        candidates.extend(roster.candidates(i, nine_box == 9, MIN_JPM, 0.0));
     }
-
-    let mut moves: Vec<Move> = roster
-        .choose(&candidates)
-        .into_iter()
-        .map(|c| {
-            let employee = &request.employees[c.employee];
-            let current = roster.current_position(c.employee);
-            let target = &request.positions[c.position];
-            let ready = ge9(c.job_person_match, READY_JPM);
-            Move {
-                nip: employee.nip.clone(),
-                from: current.id.clone(),
-                to: target.id.clone(),
-                kind: move_kind(current.level, target.level),
-                job_person_match: round2(c.job_person_match),
-                readiness: if ready {
-                    Readiness::Ready
-                } else {
-                    Readiness::NeedsTraining
-                },
-                training: if ready {
-                    Vec::new()
-                } else {
-                    competency_gaps(&employee.competencies, &target.required)
-                },
-            }
-        })
-        .collect();
-    sort_moves(&mut moves);
-    sort_flags(&mut flags);
-    Ok(RotateResponse {
-        talent: roster.talent(),
-        moves,
-        flags,
-    })
+    Ok(roster.answer(&candidates, flags, |employee, target, jpm| {
+        (!ge9(jpm, READY_JPM)).then(|| competency_gaps(&employee.competencies, &target.required))
+    }))
 }

@@ -121,7 +121,7 @@ fn k_thresholds() {
     c["innovations"] = json!([]);
     let r = one(c);
     assert_eq!(r.hasil_kerja, Rating::Sesuai);
-    assert!(r.explanation.contains("no innovation"), "{}", r.explanation);
+    assert!(r.explanation.contains("tanpa inovasi"), "{}", r.explanation);
     // K exactly 85 is sesuai: (59.5 + 8)/0.8 = 84.375 → 84.38 (half away from zero).
     let r = one(case(85.0));
     assert_eq!(r.hasil_kerja, Rating::Sesuai);
@@ -160,7 +160,12 @@ fn self_assessment_far_above_the_supervisor_asks_for_dialog() {
     assert_eq!(r.predikat, Predikat::Baik);
     assert_eq!(kinds(&r), vec![(Dialog, None)]);
     // Self-ratings never produce training: only the supervisor's do.
-    assert!(r.explanation.contains("dialog"), "{}", r.explanation);
+    assert!(
+        r.explanation
+            .contains("dialog kinerja (penilaian diri 1.14 di atas penilaian atasan, > 1.00)"),
+        "{}",
+        r.explanation
+    );
     // Exactly 1.0 apart: no dialog.
     c["behavior"]["self"] = sup([4; 7]);
     assert!(one(c.clone()).recommendations.is_empty());

@@ -7,16 +7,16 @@
 //! The rlib exposes the two hooks as pure functions (used by the tests and by the host's
 //! native benchmarks); the wasm32 build exports them as `appraise` and `rotate`.
 
-use kinerja_pdk::rotation::{move_kind, sort_flags, sort_moves, Candidate, Roster};
+use kinerja_pdk::explain;
+use kinerja_pdk::rotation::Roster;
 use kinerja_pdk::rules::{
     behaviour_rating, ensure_finite, ge9, indicator_capaian, lower_one_level, lt9, mean_rating,
     predikat, push_fmt2, push_u64, recommendations, round2, validate_case, weighted_capaian,
 };
-use kinerja_pdk::talent::{competency_gaps, job_person_match};
+use kinerja_pdk::talent::competency_gaps;
 use kinerja_pdk::{
-    AppraiseRequest, AppraiseResponse, AppraiseResult, Case, Component, Flag, FlagKind,
-    IndicatorKind, Move, Rating, Readiness, Recommendation, RecommendationKind, RotateRequest,
-    RotateResponse,
+    AppraiseRequest, AppraiseResponse, AppraiseResult, BerAkhlak, Case, Component, IndicatorKind,
+    Rating, Recommendation, RecommendationKind, RotateRequest, RotateResponse,
 };
 
 kinerja_pdk::export_hooks!(appraise = appraise, rotate = rotate);
@@ -68,9 +68,9 @@ fn appraise_case(case: &Case) -> Result<AppraiseResult, String> {
     let (p, p_source) = match case.process() {
         Some(process) => (
             process.values().sum::<f64>() / process.len() as f64,
-            "mean of the process ratings",
+            "rerata penilaian proses",
         ),
-        None => (c, "no process ratings, so P = C"),
+        None => (c, "tanpa penilaian proses, jadi P = C"),
     };
     let hk = 0.8 * c + 0.2 * p;
 
@@ -84,15 +84,18 @@ fn appraise_case(case: &Case) -> Result<AppraiseResult, String> {
     let (base, base_why) = if ge9(hk, HK_DI_ATAS) && has_innovation && weak_utama.is_empty() {
         (
             Rating::DiAtas,
-            "≥ 110 with an innovation and every utama ≥ 90".to_string(),
+            "≥ 110 dengan inovasi dan setiap indikator utama ≥ 90".to_string(),
         )
     } else if ge9(hk, HK_SESUAI) {
         let why = if !ge9(hk, HK_DI_ATAS) {
             "≥ 90".to_string()
         } else if !has_innovation {
-            "≥ 110 but no innovation".to_string()
+            "≥ 110 tetapi tanpa inovasi".to_string()
         } else {
-            format!("≥ 110 but utama {} below 90", weak_utama.join(", "))
+            format!(
+                "≥ 110 tetapi indikator utama {} di bawah 90",
+                weak_utama.join(", ")
+            )
         };
         (Rating::Sesuai, why)
     } else {
@@ -128,9 +131,10 @@ fn appraise_case(case: &Case) -> Result<AppraiseResult, String> {
         hasil_kerja,
         m,
         perilaku_kerja,
-        rated_one: supervisor.iter().any(|(_, r)| r == 1),
+        supervisor,
         predikat,
         score,
+        recommendations: &recommendations,
     });
 
     Ok(AppraiseResult {
@@ -167,19 +171,21 @@ struct Explained<'a> {
     hasil_kerja: Rating,
     m: f64,
     perilaku_kerja: Rating,
-    rated_one: bool,
+    supervisor: &'a BerAkhlak,
     predikat: kinerja_pdk::Predikat,
     score: f64,
+    recommendations: &'a [Recommendation],
 }
 
-/// "C …; P … (…); HK = 0.8 C + 0.2 P = … → …; reporting q = …; supervisor m = … → …; matrix
-/// (…, …) → …; score = 0.6 HK + 0.4 × 20 m = …".
+/// "C …; P … (…); HK = 0.8 C + 0.2 P = … → …; laporan harian q = … → …; perilaku: rerata nilai
+/// atasan m = … → …; matriks (…, …) → predikat …; skor = 0.6 HK + 0.4 × 20 m = …; rekomendasi: …
+/// (cause), …", in Bahasa Indonesia.
 ///
 /// Built by appending to one pre-sized string rather than with nested `format!`s: the
 /// explanation is produced for every case, and the formatting machinery (above all `{:.2}` on
 /// floats) was a large share of a case's fuel.
 fn explain(e: &Explained) -> String {
-    let mut s = String::with_capacity(320);
+    let mut s = String::with_capacity(480);
     s.push_str("C ");
     push_fmt2(&mut s, e.c);
     s.push_str("; P ");
@@ -191,54 +197,53 @@ fn explain(e: &Explained) -> String {
     s.push(' ');
     s.push_str(e.base_why);
     s.push_str(" → ");
-    s.push_str(e.base.as_str());
-    s.push_str("; reporting q = ");
+    s.push_str(explain::rating(e.base));
+    s.push_str("; laporan harian q = ");
+    let reporting_start = s.len();
     push_u64(&mut s, u64::from(e.days_reported));
     s.push('/');
     push_u64(&mut s, u64::from(e.working_days));
-    s.push_str(" = ");
+    s.push_str(" hari kerja = ");
     push_fmt2(&mut s, e.q);
-    if e.low_reporting {
-        s.push_str(" < 0.80, lowered one level to ");
-        s.push_str(e.hasil_kerja.as_str());
+    // Only a low q gives a dialog; its cause is copied only then (this runs for every case).
+    let dialog_why = if e.low_reporting {
+        format!("laporan harian q = {} < 0.80", &s[reporting_start..])
     } else {
-        s.push_str(" ≥ 0.80, no change");
+        String::new()
+    };
+    if e.low_reporting {
+        s.push_str(" < 0.80, hasil kerja turun satu tingkat ke ");
+        s.push_str(explain::rating(e.hasil_kerja));
+    } else {
+        s.push_str(" ≥ 0.80, tetap");
     }
-    s.push_str("; supervisor m = ");
+    s.push_str("; perilaku: rerata nilai atasan m = ");
     push_fmt2(&mut s, e.m);
     s.push_str(" → ");
-    s.push_str(e.perilaku_kerja.as_str());
-    if e.rated_one {
-        s.push_str(" (a value rated 1)");
-    }
-    s.push_str("; matrix (");
-    s.push_str(e.hasil_kerja.as_str());
-    s.push_str(", ");
-    s.push_str(e.perilaku_kerja.as_str());
-    s.push_str(") → ");
-    s.push_str(e.predikat.as_str());
-    s.push_str("; score = 0.6 HK + 0.4 × 20 m = ");
+    s.push_str(explain::rating(e.perilaku_kerja));
+    explain::push_rated_one(&mut s, e.supervisor);
+    explain::push_matrix(&mut s, e.hasil_kerja, e.perilaku_kerja, e.predikat);
+    s.push_str("; skor = 0.6 HK + 0.4 × 20 m = ");
     push_fmt2(&mut s, e.score);
+    let dialog = Recommendation::of(RecommendationKind::Dialog);
+    explain::push_recommendations(
+        &mut s,
+        e.recommendations,
+        e.predikat,
+        e.supervisor,
+        &[(&dialog, &dialog_why)],
+    );
     s
 }
 
-/// Recommends rotations and promotions and flags overdue employees.
+/// Recommends rotations, and promotions for the talent pool (boxes 7–9), and flags overdue
+/// employees.
 pub fn rotate(request: &RotateRequest) -> Result<RotateResponse, String> {
     let roster = Roster::prepare(request)?;
     let mut candidates = Vec::new();
     let mut flags = Vec::new();
     for (i, employee, facts) in roster.employees() {
-        let current = roster.current_position(i);
-        if facts.tenure_months > MAX_TENURE {
-            flags.push(Flag {
-                nip: employee.nip.clone(),
-                kind: FlagKind::Overdue,
-                detail: format!(
-                    "{} months in {} (more than {MAX_TENURE})",
-                    facts.tenure_months, current.id
-                ),
-            });
-        }
+        flags.extend(roster.overdue(i, MAX_TENURE));
         if facts.tenure_months < MIN_TENURE || employee.latest_predikat.is_none() {
             continue;
         }
@@ -248,64 +253,17 @@ pub fn rotate(request: &RotateRequest) -> Result<RotateResponse, String> {
         } else {
             0.0
         };
-        for (pi, target) in roster.positions().iter().enumerate() {
-            if pi == facts.current
-                || target.vacancies == 0
-                || (target.level > current.level && !talent_pool)
-            {
-                continue;
-            }
-            let jpm = job_person_match(&employee.competencies, &target.required);
-            if lt9(jpm, MIN_JPM) {
-                continue;
-            }
-            candidates.push(Candidate {
-                employee: i,
-                position: pi,
-                value: jpm + bonus,
-                job_person_match: jpm,
-            });
-        }
+        candidates.extend(roster.candidates(i, talent_pool, MIN_JPM, bonus));
     }
-
-    let mut moves: Vec<Move> = roster
-        .choose(&candidates)
-        .into_iter()
-        .map(|c| {
-            let employee = &request.employees[c.employee];
-            let current = roster.current_position(c.employee);
-            let target = &request.positions[c.position];
-            let declined = employee.declined_rotation;
-            let ready = ge9(c.job_person_match, READY_JPM) && !declined;
-            let training = if ready {
-                Vec::new()
-            } else {
-                let mut t = competency_gaps(&employee.competencies, &target.required);
-                if declined {
-                    t.push(DECLINED_TRAINING.to_string());
-                }
-                t
-            };
-            Move {
-                nip: employee.nip.clone(),
-                from: current.id.clone(),
-                to: target.id.clone(),
-                kind: move_kind(current.level, target.level),
-                job_person_match: round2(c.job_person_match),
-                readiness: if ready {
-                    Readiness::Ready
-                } else {
-                    Readiness::NeedsTraining
-                },
-                training,
-            }
-        })
-        .collect();
-    sort_moves(&mut moves);
-    sort_flags(&mut flags);
-    Ok(RotateResponse {
-        talent: roster.talent(),
-        moves,
-        flags,
-    })
+    Ok(roster.answer(&candidates, flags, |employee, target, jpm| {
+        let declined = employee.declined_rotation;
+        if ge9(jpm, READY_JPM) && !declined {
+            return None;
+        }
+        let mut training = competency_gaps(&employee.competencies, &target.required);
+        if declined {
+            training.push(DECLINED_TRAINING.to_string());
+        }
+        Some(training)
+    }))
 }

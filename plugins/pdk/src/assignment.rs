@@ -283,21 +283,7 @@ pub fn optimal_assignment(employees: usize, capacities: &[u32], pairs: &[Pair]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// SplitMix64: a tiny deterministic generator so the random tests repeat exactly.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::rng::SplitMix64;
 
     /// Best (total, moves) by trying every choice: each employee picks one of its pairs or none.
     fn brute_force(employees: usize, caps: &[u32], pairs: &[Pair]) -> (i64, usize) {
@@ -354,7 +340,7 @@ mod tests {
 
     #[test]
     fn matches_brute_force_on_random_small_cases() {
-        let mut rng = Rng(0x5EED_1234);
+        let mut rng = SplitMix64::new(0x5EED_1234);
         let mut cases_with_ties = 0;
         for case in 0..600 {
             let employees = 1 + rng.below(6) as usize;
@@ -504,7 +490,7 @@ mod tests {
     #[test]
     fn handles_a_larger_sparse_instance() {
         // Not a benchmark (tests run unoptimised); checks the search scales and stays valid.
-        let mut rng = Rng(42);
+        let mut rng = SplitMix64::new(42);
         let (employees, positions) = (1500, 150);
         let caps: Vec<u32> = (0..positions).map(|_| rng.below(4) as u32).collect();
         let mut pairs = Vec::new();

@@ -1,13 +1,13 @@
 //! # kinerja-pdk: writing Kinerja policy plugins in Rust
 //!
 //! A Kinerja policy plugin is a WASI preview 1 module that reads one JSON request on stdin and
-//! writes one JSON response on stdout (ABI 1, `shared/design/plugin-contract.md`). This crate
+//! writes one JSON response on stdout (ABI 1, `docs/plugin-contract.md`). This crate
 //! gives a plugin author:
 //!
 //! - [`types`]: serde types for every ABI 1 document (re-exported at the root);
 //! - [`io`]: [`run_hook`] and the export macros, so a plugin is a pure function plus one line;
 //! - [`rules`], [`dates`], [`talent`], [`assignment`], [`rotation`]: the shared rules of
-//!   `region-policies.md` as pure, tested functions (rounding, capaian, predikat matrix,
+//!   `docs/region-policies.md` as pure, tested functions (rounding, capaian, predikat matrix,
 //!   recommendations, tenure, JPM, nine-box, optimal assignment);
 //! - [`conformance`]: checks of an answer against the project's test vectors.
 //!
@@ -42,9 +42,11 @@ pub mod arena;
 pub mod assignment;
 pub mod conformance;
 pub mod dates;
+pub mod explain;
 mod fast_read;
 mod fast_write;
 pub mod io;
+pub mod rng;
 pub mod rotation;
 pub mod rules;
 pub mod talent;

@@ -2,15 +2,20 @@
 //! needs per employee (tenure, box, current position), choosing the optimal moves among the
 //! region's candidates, and the output order.
 //!
-//! A region only decides which (employee, position) pairs are allowed, what each is worth and
-//! how a chosen move and the flags read; see the region plugins for the pattern.
+//! A region only decides which employees may move, whether they may be promoted, what a move
+//! is worth and when a chosen move is ready; which positions are a move at all is the same for
+//! every region ([`step`]). See the region plugins for the pattern.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::assignment::{optimal_assignment, value_units, Pair};
 use crate::dates::{tenure_months, Date};
-use crate::talent::nine_box;
-use crate::types::{Flag, Move, MoveKind, Position, RotateEmployee, RotateRequest, Talent};
+use crate::rules::{lt9, round2};
+use crate::talent::{job_person_match, nine_box};
+use crate::types::{
+    Flag, FlagKind, Move, MoveKind, Position, Readiness, RotateEmployee, RotateRequest,
+    RotateResponse, Talent,
+};
 
 /// What the rules need to know about one employee, computed once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +125,93 @@ impl<'a> Roster<'a> {
             .collect()
     }
 
+    /// An `overdue` flag for employee `i` when their tenure is more than `max_tenure` months.
+    pub fn overdue(&self, i: usize, max_tenure: u32) -> Option<Flag> {
+        let months = self.facts[i].tenure_months;
+        (months > max_tenure).then(|| Flag {
+            nip: self.request.employees[i].nip.clone(),
+            kind: FlagKind::Overdue,
+            detail: format!(
+                "{months} months in {} (more than {max_tenure})",
+                self.current_position(i).id
+            ),
+        })
+    }
+
+    /// The allowed moves of employee `i`: every other position with a vacancy that is a
+    /// rotation, or a promotion where `promotion` allows it ([`step`]), and whose JPM reaches
+    /// `min_jpm`; each worth its JPM plus `bonus`.
+    pub fn candidates(
+        &self,
+        i: usize,
+        promotion: bool,
+        min_jpm: f64,
+        bonus: f64,
+    ) -> impl Iterator<Item = Candidate> + '_ {
+        let employee = &self.request.employees[i];
+        let current = self.current_position(i);
+        self.positions()
+            .iter()
+            .enumerate()
+            .filter_map(move |(pi, target)| {
+                if pi == self.facts[i].current || target.vacancies == 0 {
+                    return None;
+                }
+                let kind = step(current, target)?;
+                if kind == MoveKind::Promotion && !promotion {
+                    return None;
+                }
+                let jpm = job_person_match(&employee.competencies, &target.required);
+                (!lt9(jpm, min_jpm)).then_some(Candidate {
+                    employee: i,
+                    position: pi,
+                    kind,
+                    value: jpm + bonus,
+                    job_person_match: jpm,
+                })
+            })
+    }
+
+    /// The response: the optimal moves among `candidates` ([`Roster::choose`]), each ready
+    /// when `training` answers `None` for it and needing that training otherwise, with the
+    /// talent map and `flags`, everything in the contract's order.
+    pub fn answer(
+        &self,
+        candidates: &[Candidate],
+        mut flags: Vec<Flag>,
+        training: impl Fn(&RotateEmployee, &Position, f64) -> Option<Vec<String>>,
+    ) -> RotateResponse {
+        let mut moves: Vec<Move> = self
+            .choose(candidates)
+            .into_iter()
+            .map(|c| {
+                let employee = &self.request.employees[c.employee];
+                let target = &self.request.positions[c.position];
+                let training = training(employee, target, c.job_person_match);
+                Move {
+                    nip: employee.nip.clone(),
+                    from: self.current_position(c.employee).id.clone(),
+                    to: target.id.clone(),
+                    kind: c.kind,
+                    job_person_match: round2(c.job_person_match),
+                    readiness: if training.is_some() {
+                        Readiness::NeedsTraining
+                    } else {
+                        Readiness::Ready
+                    },
+                    training: training.unwrap_or_default(),
+                }
+            })
+            .collect();
+        sort_moves(&mut moves);
+        sort_flags(&mut flags);
+        RotateResponse {
+            talent: self.talent(),
+            moves,
+            flags,
+        }
+    }
+
     /// The optimal moves among `candidates` (see [`crate::assignment`]): returns the chosen
     /// candidates in the order of `candidates`. Capacities are the request's vacancies; a move
     /// out of a position does not free its seat within the same run.
@@ -147,28 +239,35 @@ pub struct Candidate {
     pub employee: usize,
     /// Index into the request's positions.
     pub position: usize,
+    /// A rotation or a promotion ([`step`]).
+    pub kind: MoveKind,
     /// What the assignment maximises (JPM, plus any region bonus).
     pub value: f64,
     /// JPM, unrounded.
     pub job_person_match: f64,
 }
 
-/// `promotion` to any higher level, else `rotation`.
-pub fn move_kind(current_level: i64, target_level: i64) -> MoveKind {
-    if target_level > current_level {
-        MoveKind::Promotion
+/// What moving from `current` to `target` is (region policies, version 2): a rotation keeps
+/// the kind and the level, a promotion goes exactly one level up (any kind), and anything else
+/// is no move at all: a demotion is a disciplinary measure (PP 94/2021), never a
+/// recommendation, and skipping a level is not a promotion.
+pub fn step(current: &Position, target: &Position) -> Option<MoveKind> {
+    if target.level == current.level && target.kind == current.kind {
+        Some(MoveKind::Rotation)
+    } else if current.level.checked_add(1) == Some(target.level) {
+        Some(MoveKind::Promotion)
     } else {
-        MoveKind::Rotation
+        None
     }
 }
 
 /// Sorts moves by NIP (the contract's order).
-pub fn sort_moves(moves: &mut [Move]) {
+fn sort_moves(moves: &mut [Move]) {
     moves.sort_by(|a, b| a.nip.cmp(&b.nip));
 }
 
 /// Sorts flags by NIP, then kind in the order overdue, review, coaching_first.
-pub fn sort_flags(flags: &mut [Flag]) {
+fn sort_flags(flags: &mut [Flag]) {
     flags.sort_by(|a, b| a.nip.cmp(&b.nip).then(a.kind.cmp(&b.kind)));
 }
 
@@ -265,12 +364,14 @@ mod tests {
             Candidate {
                 employee: 0,
                 position: 1,
+                kind: MoveKind::Rotation,
                 value: 90.0,
                 job_person_match: 90.0,
             },
             Candidate {
                 employee: 1,
                 position: 0,
+                kind: MoveKind::Rotation,
                 value: 100.0,
                 job_person_match: 100.0,
             },
@@ -282,9 +383,24 @@ mod tests {
 
     #[test]
     fn ordering_helpers() {
-        assert_eq!(move_kind(3, 4), MoveKind::Promotion);
-        assert_eq!(move_kind(3, 3), MoveKind::Rotation);
-        assert_eq!(move_kind(3, 2), MoveKind::Rotation);
+        let at = |kind: &str, level| Position {
+            id: String::new(),
+            title: None,
+            agency: None,
+            kind: kind.into(),
+            level,
+            required: BTreeMap::new(),
+            vacancies: 1,
+        };
+        let here = at("fungsional", 3);
+        assert_eq!(step(&here, &at("fungsional", 3)), Some(MoveKind::Rotation));
+        assert_eq!(step(&here, &at("struktural", 3)), None);
+        assert_eq!(step(&here, &at("fungsional", 4)), Some(MoveKind::Promotion));
+        assert_eq!(step(&here, &at("struktural", 4)), Some(MoveKind::Promotion));
+        assert_eq!(step(&here, &at("fungsional", 5)), None);
+        assert_eq!(step(&here, &at("fungsional", 2)), None);
+        assert_eq!(step(&here, &at("pelaksana", 1)), None);
+        assert_eq!(step(&at("x", i64::MAX), &at("x", i64::MIN)), None);
         let f = |nip: &str, kind| Flag {
             nip: nip.into(),
             kind,

@@ -1,4 +1,4 @@
-//! The ABI 1 documents (see `shared/design/plugin-contract.md`).
+//! The ABI 1 documents (see `docs/plugin-contract.md`).
 //!
 //! Requests are parsed leniently: unknown fields are ignored because the host may add fields
 //! in later minor revisions, and blocks the contract calls optional are `Option` so that an
@@ -618,7 +618,8 @@ pub struct RotateEmployee {
     /// Competency levels (1–5) by competency name.
     #[serde(default)]
     pub competencies: BTreeMap<String, f64>,
-    /// Predikat of the latest appraisal ending on or before `as_of`; `null` if none.
+    /// Predikat of the latest **annual** appraisal ending on or before `as_of`; `null` if
+    /// none. Monthly and quarterly appraisals never count here.
     #[serde(default)]
     pub latest_predikat: Option<Predikat>,
     /// `null` counts as `rendah`.
@@ -686,7 +687,7 @@ fn nine_box_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
-/// `rotation` (same or lower level) or `promotion` (higher level).
+/// `rotation` (same kind and level) or `promotion` (exactly one level up); nothing moves down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]

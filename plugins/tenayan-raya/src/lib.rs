@@ -9,15 +9,16 @@
 //! The rlib exposes the two hooks as pure functions; the wasm32 build exports them as
 //! `appraise` and `rotate`.
 
-use kinerja_pdk::rotation::{move_kind, sort_flags, sort_moves, Candidate, Roster};
+use kinerja_pdk::explain;
+use kinerja_pdk::rotation::Roster;
 use kinerja_pdk::rules::{
     behaviour_rating, ensure_finite, fmt2, ge9, lt9, mean_rating, predikat, recommendations,
-    round2, validate_case, weighted_capaian,
+    round2, round9, validate_case, weighted_capaian,
 };
-use kinerja_pdk::talent::{competency_gaps, job_person_match};
+use kinerja_pdk::talent::competency_gaps;
 use kinerja_pdk::{
-    AppraiseRequest, AppraiseResponse, AppraiseResult, Case, Component, Flag, FlagKind, Move,
-    Predikat, Rating, Readiness, Recommendation, RotateRequest, RotateResponse,
+    AppraiseRequest, AppraiseResponse, AppraiseResult, Case, Component, Flag, FlagKind, Predikat,
+    Rating, Recommendation, RotateRequest, RotateResponse,
 };
 
 kinerja_pdk::export_hooks!(appraise = appraise, rotate = rotate);
@@ -117,41 +118,52 @@ fn appraise_case(case: &Case) -> Result<AppraiseResult, String> {
     let b_how = parts
         .iter()
         .map(|(name, value, weight)| {
+            let who = match *name {
+                "supervisor" => "atasan",
+                "peers" => "rekan kerja",
+                _ => "masyarakat",
+            };
             format!(
-                "{name} {} (weight {})",
+                "{who} {} (bobot {})",
                 fmt2(*value),
                 fmt2(weight / total_weight)
             )
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let explanation = format!(
-        "HK {hk2} {hk_why} → {hk_r}; B from {b_how} = {b2} → {pk}{one}; matrix ({hk_r}, {pk}) → \
-         {pred}; score = 0.6 HK + 0.4 × 20 B = {score2}{ikm_how}",
+    let mut explanation = format!(
+        "HK {hk2} {hk_why} → {hk_r}; perilaku 360°: B dari {b_how} = {b2} → {pk}",
         hk2 = fmt2(hk),
-        score2 = fmt2(score),
         hk_why = match hasil_kerja {
             Rating::DiAtas => "≥ 110",
             Rating::Sesuai => "≥ 90",
             Rating::DiBawah => "< 90",
         },
-        hk_r = hasil_kerja.as_str(),
+        hk_r = explain::rating(hasil_kerja),
         b2 = fmt2(b),
-        pk = perilaku_kerja.as_str(),
-        one = if supervisor.iter().any(|(_, r)| r == 1) {
-            " (a value rated 1)"
-        } else {
-            ""
-        },
-        pred = predikat.as_str(),
-        ikm_how = match ikm {
-            Some(ikm) if poor_service => format!(
-                "; IKM {ikm} × 25 = {} < 76.61 (grade C/D) → pelayanan_prima training",
-                fmt2(ikm * 25.0)
-            ),
-            Some(ikm) => format!("; IKM {ikm} × 25 = {}", fmt2(ikm * 25.0)),
-            None => String::new(),
-        },
+        pk = explain::rating(perilaku_kerja),
+    );
+    explain::push_rated_one(&mut explanation, supervisor);
+    explain::push_matrix(&mut explanation, hasil_kerja, perilaku_kerja, predikat);
+    explanation.push_str("; skor = 0.6 HK + 0.4 × 20 B = ");
+    explanation.push_str(&fmt2(score));
+    let ikm_why = match ikm {
+        Some(ikm) => {
+            // Four decimals: the threshold is 76.61, so two would show 76.6075 as "76.61 < 76.61".
+            let how = format!("IKM {ikm} × 25 = {:.4}", round9(ikm * 25.0));
+            explanation.push_str("; ");
+            explanation.push_str(&how);
+            format!("{how} < 76.61, mutu pelayanan C/D")
+        }
+        None => String::new(),
+    };
+    let service = Recommendation::training(SERVICE_TRAINING);
+    explain::push_recommendations(
+        &mut explanation,
+        &recommendations,
+        predikat,
+        supervisor,
+        &[(&service, &ikm_why)],
     );
 
     Ok(AppraiseResult {
@@ -167,24 +179,14 @@ fn appraise_case(case: &Case) -> Result<AppraiseResult, String> {
     })
 }
 
-/// Recommends same-kind, same-level rotations for employees performing well, and flags overdue
-/// employees and those who need coaching first.
+/// Recommends rotations (same kind and level, never promotions) for well-performing employees
+/// and flags overdue employees and those who need coaching first.
 pub fn rotate(request: &RotateRequest) -> Result<RotateResponse, String> {
     let roster = Roster::prepare(request)?;
     let mut candidates = Vec::new();
     let mut flags = Vec::new();
     for (i, employee, facts) in roster.employees() {
-        let current = roster.current_position(i);
-        if facts.tenure_months > MAX_TENURE {
-            flags.push(Flag {
-                nip: employee.nip.clone(),
-                kind: FlagKind::Overdue,
-                detail: format!(
-                    "{} months in {} (more than {MAX_TENURE})",
-                    facts.tenure_months, current.id
-                ),
-            });
-        }
+        flags.extend(roster.overdue(i, MAX_TENURE));
         if let Some(p) = employee.latest_predikat.filter(|p| p.is_poor()) {
             flags.push(Flag {
                 nip: employee.nip.clone(),
@@ -204,55 +206,10 @@ pub fn rotate(request: &RotateRequest) -> Result<RotateResponse, String> {
         } else {
             0.0
         };
-        for (pi, target) in roster.positions().iter().enumerate() {
-            if pi == facts.current
-                || target.vacancies == 0
-                || target.kind != current.kind
-                || target.level != current.level
-            {
-                continue;
-            }
-            let jpm = job_person_match(&employee.competencies, &target.required);
-            if lt9(jpm, MIN_JPM) {
-                continue;
-            }
-            candidates.push(Candidate {
-                employee: i,
-                position: pi,
-                value: jpm + bonus,
-                job_person_match: jpm,
-            });
-        }
+        candidates.extend(roster.candidates(i, false, MIN_JPM, bonus));
     }
-
-    let mut moves: Vec<Move> = roster
-        .choose(&candidates)
-        .into_iter()
-        .map(|c| {
-            let employee = &request.employees[c.employee];
-            let current = roster.current_position(c.employee);
-            let target = &request.positions[c.position];
-            let gaps = competency_gaps(&employee.competencies, &target.required);
-            Move {
-                nip: employee.nip.clone(),
-                from: current.id.clone(),
-                to: target.id.clone(),
-                kind: move_kind(current.level, target.level),
-                job_person_match: round2(c.job_person_match),
-                readiness: if gaps.is_empty() {
-                    Readiness::Ready
-                } else {
-                    Readiness::NeedsTraining
-                },
-                training: gaps,
-            }
-        })
-        .collect();
-    sort_moves(&mut moves);
-    sort_flags(&mut flags);
-    Ok(RotateResponse {
-        talent: roster.talent(),
-        moves,
-        flags,
-    })
+    Ok(roster.answer(&candidates, flags, |employee, target, _| {
+        let gaps = competency_gaps(&employee.competencies, &target.required);
+        (!gaps.is_empty()).then_some(gaps)
+    }))
 }

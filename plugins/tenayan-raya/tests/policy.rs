@@ -189,7 +189,9 @@ fn poor_ikm_grade_sends_to_service_training() {
     let r = one(c.clone());
     assert_eq!(kinds(&r), vec![(Training, Some("pelayanan_prima"))]);
     assert!(
-        r.explanation.contains("pelayanan_prima"),
+        r.explanation.contains(
+            "pelatihan pelayanan prima (IKM 3.0643 × 25 = 76.6075 < 76.61, mutu pelayanan C/D)"
+        ),
         "{}",
         r.explanation
     );
