@@ -598,7 +598,7 @@ async fn impact(
     Ok(Json(out))
 }
 
-/// The employee's stored appraisal results, newest first, paged.
+/// The employee's stored appraisal results, newest first, paged (logs only for admins).
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/appraisals", tag = "evaluation",
     params(RegionParam, NipParam, PageQuery),
     responses((status = 200, body = Page<Decision>), Errors), security(("bearer" = [])))]
@@ -615,11 +615,26 @@ async fn employee_appraisals(
     let emp = st.store.read_now(|s| s.employee(&region, &nip))?;
     c.scope
         .require_employee_read(&region, &emp.agency, &emp.nip)?;
-    Ok(Json(
-        st.store
-            .run(move |s| s.appraisals_page(&region, &nip, cursor.as_deref(), limit))
-            .await?,
-    ))
+    let mut page = st
+        .store
+        .run(move |s| s.appraisals_page(&region, &nip, cursor.as_deref(), limit))
+        .await?;
+    for d in &mut page.items {
+        redact_logs(&c, d);
+    }
+    Ok(Json(page))
+}
+
+/// A decision's `logs` are the stderr of the whole plugin call it came from, and a call
+/// carries up to `batch_size` cases of several agencies and requests: a plugin that logs per
+/// case writes other employees' NIPs and names there. They are operator data, so only admins
+/// and the region's admins see them; for agency and employee tokens they are always emptied.
+/// (Keeping them when a call held the caller's cases only would need every call's case list
+/// at read time; the caller loses nothing it needs: its result is in `output`.)
+fn redact_logs(c: &Caller, d: &mut Decision) {
+    if !matches!(c.scope.role, Role::Admin | Role::RegionAdmin) {
+        d.logs.clear();
+    }
 }
 
 async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<Decision> {
@@ -648,7 +663,8 @@ async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<D
     Ok(d)
 }
 
-/// A stored decision: plugin, hook, input hash, output, fuel, duration, logs, time, who.
+/// A stored decision: plugin, hook, input hash, output, fuel, duration, logs, time, who. The
+/// logs (the whole call's plugin stderr) are empty for agency and employee tokens.
 #[utoipa::path(get, path = "/api/v1/decisions/{id}", tag = "evaluation", params(("id" = String, Path)),
     responses((status = 200, body = Decision), Errors), security(("bearer" = [])))]
 async fn decision(
@@ -656,7 +672,9 @@ async fn decision(
     c: Caller,
     P(id): P<String>,
 ) -> ApiResult<Json<Decision>> {
-    Ok(Json(readable_decision(&st, &c, id).await?))
+    let mut d = readable_decision(&st, &c, id).await?;
+    redact_logs(&c, &mut d);
+    Ok(Json(d))
 }
 
 /// Re-run the same module on the same input bytes and say whether the output is identical.
