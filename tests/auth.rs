@@ -339,3 +339,104 @@ fn openapi_lists_every_route() {
         assert!(doc.body["paths"].get(p).is_some(), "missing {p}");
     }
 }
+
+/// The last admin token cannot be revoked (no admin could ever exist again); with a second
+/// admin it can. Agency and region admins are unaffected by the rule.
+#[test]
+fn the_last_admin_token_cannot_be_revoked() {
+    let s = TestServer::start();
+    let admin = s.client();
+    let me = admin.get("/api/v1/tokens/self").body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = admin.delete(&format!("/api/v1/tokens/{me}"));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], "last_admin", "{}", r.text);
+    assert!(r.message().contains("last admin"), "{}", r.text);
+    assert_eq!(admin.get("/api/v1/tokens/self").status, 200, "still works");
+
+    // With a second admin, either may go, but not both.
+    let second = admin.with_token(&admin.issue(json!({"role": "admin", "label": "second"})));
+    let second_id = second.get("/api/v1/tokens/self").body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(second.delete(&format!("/api/v1/tokens/{me}")).status, 204);
+    assert_eq!(admin.get("/api/v1/tokens/self").status, 401);
+    let r = second.delete(&format!("/api/v1/tokens/{second_id}"));
+    assert_eq!(r.status, 409, "{}", r.text);
+    // Other roles are revoked as before.
+    let ra_secret = second.issue(json!({"role": "region_admin", "region": "jambi"}));
+    let ra_id = second
+        .with_token(&ra_secret)
+        .get("/api/v1/tokens/self")
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        second.delete(&format!("/api/v1/tokens/{ra_id}")).status,
+        204
+    );
+}
+
+/// `kinerja admin reset-token` with the server stopped issues a new admin token into
+/// DATA_DIR/admin.token (mode 0600); with the server running it refuses, saying why.
+#[test]
+fn admin_reset_token_recovers_the_admin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut s = TestServer::start_in(dir, |_| {});
+    let old = s.admin.clone();
+    let bin = kinerja_binary();
+    let run = || {
+        std::process::Command::new(&bin)
+            .args(["admin", "reset-token", "--data-dir"])
+            .arg(dir)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run kinerja")
+    };
+    let busy = run();
+    let err = String::from_utf8_lossy(&busy.stderr);
+    assert!(!busy.status.success(), "refused while serving: {err}");
+    assert!(err.contains("in use") && err.contains("stop"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("admin.token"))
+            .unwrap()
+            .trim(),
+        old,
+        "the file is untouched"
+    );
+    s.stop();
+
+    let out = run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let new = std::fs::read_to_string(dir.join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(new.starts_with("knj_") && new != old, "{new}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&new),
+        "the secret goes to the file only"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("admin.token"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let s = TestServer::start_in(dir, |_| {});
+    let c = s.client().with_token(&new);
+    let me = c.get("/api/v1/tokens/self");
+    assert_eq!(me.body["role"], "admin", "{}", me.text);
+    assert_eq!(c.get("/api/v1/tokens").status, 200);
+    let audit = c.get("/api/v1/audit");
+    assert!(audit.text.contains("token.issue"), "{}", audit.text);
+}

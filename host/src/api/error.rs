@@ -130,6 +130,10 @@ impl From<StoreError> for ApiError {
                 code: "conflict",
                 message: m,
             },
+            e @ StoreError::LastAdmin(_) => ApiError::Conflict {
+                code: "last_admin",
+                message: e.to_string(),
+            },
             StoreError::Db(m) | StoreError::Corrupt(m) => ApiError::Internal(m),
         }
     }
