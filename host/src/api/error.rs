@@ -24,6 +24,9 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("{0}")]
     TooLarge(String),
+    /// A body in a format the route does not take (a JSON body without its content type).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The plugin refused or failed; the message names the plugin id and the cause.
     #[error("{0}")]
     Plugin(String),
@@ -44,7 +47,8 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `no_active_policy`, `conflict`, `payload_too_large`, `plugin_failed`, `busy`, `timeout`,
+    /// `no_active_policy`, `conflict`, `last_admin`, `payload_too_large`,
+    /// `unsupported_media_type`, `plugin_failed`, `busy`, `timeout`,
     /// `internal`.
     pub code: String,
     /// A sentence for people; for bad input it names the field.
@@ -60,6 +64,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Plugin(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -75,6 +80,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { code, .. } => code,
             ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Plugin(_) => "plugin_failed",
             ApiError::Busy(_) => "busy",
             ApiError::Timeout(_) => "timeout",

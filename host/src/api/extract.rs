@@ -37,13 +37,28 @@ impl<S: Send + Sync> FromRequest<S> for JsonBytes {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("");
-            if !ct.starts_with("application/json") && !ct.contains("+json") {
-                return Err(ApiError::BadRequest(format!(
-                    "body: expected Content-Type application/json, got `{}`",
-                    ct.chars().take(60).collect::<String>()
-                )));
+        // A JSON body must say so. Reading an unlabelled or form-encoded body as JSON is what
+        // lets a web page on another origin post one without a CORS preflight.
+        match req.headers().get(header::CONTENT_TYPE) {
+            None => {
+                return Err(ApiError::UnsupportedMediaType(
+                    "body: send it with `Content-Type: application/json`".into(),
+                ))
+            }
+            Some(ct) => {
+                let ct = ct.to_str().unwrap_or("");
+                let essence = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                if essence != "application/json" && !essence.ends_with("+json") {
+                    return Err(ApiError::UnsupportedMediaType(format!(
+                        "body: expected `Content-Type: application/json`, got `{}`",
+                        ct.chars().take(60).collect::<String>()
+                    )));
+                }
             }
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
@@ -81,12 +96,13 @@ pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, Ap
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." {
-            "body".to_string()
-        } else {
-            path
-        };
-        ApiError::BadRequest(format!("{field}: {inner}"))
+        // Where malformed JSON stops the parser before it read a key, the path holds `?`,
+        // which names no field a client could fix; the line and column do (serde_json's
+        // message ends with them). A path of real keys is kept: it says where to look.
+        if path == "." || path.contains('?') {
+            return ApiError::BadRequest(format!("body: malformed JSON: {inner}"));
+        }
+        ApiError::BadRequest(format!("{path}: {inner}"))
     })?;
     // `serde_json::from_slice` does this itself; a hand-made deserializer stops after the first
     // value and would take `{"name": "x"} anything` as valid.
@@ -208,6 +224,18 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
+    /// The `agency` filter, an id: anything else (`../jakarta`) names no agency and is 400,
+    /// not an empty page that reads as "this agency has no one".
+    pub fn agency(&self) -> Result<Option<&str>, ApiError> {
+        match self.agency.as_deref() {
+            Some(a) => {
+                validate_id("agency", a)?;
+                Ok(Some(a))
+            }
+            None => Ok(None),
+        }
+    }
+
     pub fn limit(&self) -> Result<usize, ApiError> {
         match self.limit {
             None => Ok(100),

@@ -309,8 +309,16 @@ async fn select(
             if nips.is_empty() || nips.len() > 100_000 {
                 return Err(ApiError::BadRequest("nips: give 1–100000 NIPs".into()));
             }
+            // The same employee twice would be appraised twice in one request: two decisions
+            // of one case, and a plugin comparing colleagues would count it double.
+            let mut seen = std::collections::HashMap::with_capacity(nips.len());
             for (i, n) in nips.iter().enumerate() {
                 Nip::parse(n).map_err(|m| ApiError::BadRequest(format!("nips[{i}]: {m}")))?;
+                if let Some(first) = seen.insert(n.as_str(), i) {
+                    return Err(ApiError::BadRequest(format!(
+                        "nips[{i}]: NIP {n} is named twice (also nips[{first}])"
+                    )));
+                }
             }
             let (found, nips) = if reads_now(nips.len()) {
                 (

@@ -112,7 +112,7 @@ async fn list_positions(
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<PositionView>>> {
     region_ok(&region)?;
-    let agency = c.scope.agency_filter(&region, q.agency.as_deref())?;
+    let agency = c.scope.agency_filter(&region, q.agency()?)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
         st.store
@@ -175,7 +175,7 @@ async fn list_employees(
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Employee>>> {
     region_ok(&region)?;
-    let agency = c.scope.agency_filter(&region, q.agency.as_deref())?;
+    let agency = c.scope.agency_filter(&region, q.agency()?)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
         st.store
@@ -196,7 +196,7 @@ async fn put_employee(
 ) -> ApiResult<Json<Employee>> {
     region_ok(&region)?;
     let nip = nip(&nip_s)?;
-    input.validate()?;
+    input.validate(&nip)?;
     c.scope.require_agency(&region, &input.agency)?;
     let (r, n) = (region.clone(), nip.to_string());
     if let Ok(old) = st.store.run(move |s| s.employee(&r, &n)).await {
@@ -251,7 +251,7 @@ async fn put_period(
     region_ok(&region)?;
     let nip = nip(&nip_s)?;
     let p = period_param(&period_s)?;
-    input.validate(p.days())?;
+    input.validate(p)?;
     c.scope.require_region(&region)?;
     let emp = st.store.read_now(|s| s.employee(&region, nip.as_str()))?;
     c.scope.require_agency(&region, &emp.agency)?;
