@@ -440,3 +440,142 @@ fn admin_reset_token_recovers_the_admin() {
     let audit = c.get("/api/v1/audit");
     assert!(audit.text.contains("token.issue"), "{}", audit.text);
 }
+
+/// An employee or agency token learns nothing about records outside its scope: a NIP or a
+/// decision that exists elsewhere and one that does not exist get the same 403. Admins and
+/// region admins still get 404 for what is missing.
+#[test]
+fn out_of_scope_and_missing_look_alike() {
+    let s = TestServer::start();
+    let admin = s.client();
+    let nips = seed_people(&admin, "jambi", "disdik");
+    seed_people(&admin, "jakarta", "disdik");
+    seed_agency(&admin, "jambi", "dinkes");
+    let theirs = nip_for(3);
+    assert_eq!(
+        admin
+            .put(
+                &format!("/api/v1/regions/jambi/employees/{theirs}"),
+                &employee_body("dinkes", "staf", "2021-03-01")
+            )
+            .status,
+        200
+    );
+    assert_eq!(
+        admin
+            .put(
+                &format!("/api/v1/regions/jambi/employees/{theirs}/periods/2026"),
+                &period_body()
+            )
+            .status,
+        200
+    );
+    let missing = nip_for(4);
+    let id = admin.upload("jambi", wasm("kinerja_test_simple"));
+    admin.activate("jambi", "appraise", &id, json!({}));
+    let r = admin.post(
+        "/api/v1/regions/jambi/appraisals",
+        &json!({"period": "2026", "nips": [nips[0], nips[1], theirs]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let decision = |i: usize| {
+        r.body["results"][i]["decision_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (colleague_dec, their_dec) = (decision(1), decision(2));
+    let missing_dec = "dec-000099999999";
+
+    let em = admin
+        .with_token(&admin.issue(json!({"role": "employee", "region": "jambi", "nip": nips[0]})));
+    let ag = admin
+        .with_token(&admin.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
+    let same = |who: &Client, a: &str, b: &str, what: &str| {
+        let (x, y) = (who.get(a), who.get(b));
+        assert_eq!(
+            (x.status, y.status),
+            (403, 403),
+            "{what}: {} / {}",
+            x.text,
+            y.text
+        );
+        assert_eq!(x.text, y.text, "{what}: the answers differ");
+    };
+    let e = |n: &str, rest: &str| format!("/api/v1/regions/jambi/employees/{n}{rest}");
+    for rest in [
+        "",
+        "/periods",
+        "/periods/2026",
+        "/appraisals",
+        "/activities",
+    ] {
+        same(&em, &e(&nips[1], rest), &e(&missing, rest), "employee");
+        same(&ag, &e(&theirs, rest), &e(&missing, rest), "agency");
+    }
+    same(
+        &em,
+        &format!("/api/v1/decisions/{colleague_dec}"),
+        &format!("/api/v1/decisions/{missing_dec}"),
+        "employee decision",
+    );
+    same(
+        &ag,
+        &format!("/api/v1/decisions/{their_dec}"),
+        &format!("/api/v1/decisions/{missing_dec}"),
+        "agency decision",
+    );
+    // Writes and appraisals answer alike too.
+    for (who, other) in [(&em, &nips[1]), (&ag, &theirs)] {
+        let (x, y) = (
+            who.put(&e(other, "/periods/2026"), &period_body()),
+            who.put(&e(&missing, "/periods/2026"), &period_body()),
+        );
+        assert_eq!((x.status, y.status), (403, 403), "{} / {}", x.text, y.text);
+        let (x, y) = (
+            who.post(
+                &e(other, "/activities"),
+                &json!({"date": "2026-03-02", "description": "x", "minutes": 60}),
+            ),
+            who.post(
+                &e(&missing, "/activities"),
+                &json!({"date": "2026-03-02", "description": "x", "minutes": 60}),
+            ),
+        );
+        assert_eq!((x.status, y.status), (403, 403), "{} / {}", x.text, y.text);
+    }
+    let (x, y) = (
+        ag.post(
+            "/api/v1/regions/jambi/appraisals",
+            &json!({"period": "2026", "nips": [theirs]}),
+        ),
+        ag.post(
+            "/api/v1/regions/jambi/appraisals",
+            &json!({"period": "2026", "nips": [missing]}),
+        ),
+    );
+    assert_eq!((x.status, y.status), (403, 403), "{} / {}", x.text, y.text);
+    assert_eq!(
+        x.message().replace(&theirs, "<n>"),
+        y.message().replace(&missing, "<n>")
+    );
+    // What is in scope still reads, and a missing record of one's own is still 404.
+    assert_eq!(em.get(&e(&nips[0], "")).status, 200);
+    assert_eq!(
+        em.get(&format!("/api/v1/decisions/{}", decision(0))).status,
+        200
+    );
+    assert_eq!(em.get(&e(&nips[0], "/periods/2025")).status, 404);
+    assert_eq!(ag.get(&e(&nips[2], "/periods/2026")).status, 404);
+    // Admins and region admins: 404 for what does not exist, as before.
+    let ra = admin.with_token(&admin.issue(json!({"role": "region_admin", "region": "jambi"})));
+    for who in [&admin, &ra] {
+        assert_eq!(who.get(&e(&missing, "")).status, 404);
+        assert_eq!(
+            who.get(&format!("/api/v1/decisions/{missing_dec}")).status,
+            404
+        );
+        assert_eq!(who.get(&e(&theirs, "")).status, 200);
+    }
+}
+

@@ -15,7 +15,9 @@ use crate::domain::validate_id;
 use crate::policy::impact::Impact;
 use crate::policy::replay::Verdict;
 use crate::policy::{Appraisal, PolicyError};
-use crate::store::{Activation, Decision, Page, PluginMeta, PluginUpload, READ_NOW_MAX_NIPS};
+use crate::store::{
+    Activation, Decision, Page, PluginMeta, PluginUpload, StoreError, READ_NOW_MAX_NIPS,
+};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -332,17 +334,29 @@ async fn select(
                     .await?
             };
             let mut out = Vec::with_capacity(found.len());
-            for (e, n) in found.into_iter().zip(&nips) {
-                let e = e.ok_or_else(|| {
-                    ApiError::NotFound(format!("employee `{n}` in region `{region}` not found"))
-                })?;
+            // An agency token hears the same about a NIP of another agency and a NIP of no
+            // one, so it cannot probe which exist.
+            let not_in_scope = |i: usize, n: &str| {
+                ApiError::Forbidden(format!(
+                    "nips[{i}]: agency `{}` has no employee with NIP {n}",
+                    agency.as_deref().unwrap_or("")
+                ))
+            };
+            let agency_token = c.scope.role == Role::Agency;
+            for (i, (e, n)) in found.into_iter().zip(&nips).enumerate() {
+                let e = match e {
+                    Some(e) => e,
+                    None if agency_token => return Err(not_in_scope(i, n)),
+                    None => {
+                        return Err(ApiError::NotFound(format!(
+                            "employee `{n}` in region `{region}` not found"
+                        )))
+                    }
+                };
                 if let Some(a) = &agency {
                     if &e.agency != a {
-                        return Err(if c.scope.role == Role::Agency {
-                            ApiError::Forbidden(format!(
-                                "employee {} is not in agency `{a}`",
-                                e.nip
-                            ))
+                        return Err(if agency_token {
+                            not_in_scope(i, n)
                         } else {
                             ApiError::BadRequest(format!(
                                 "nips: employee {} is not in agency `{a}`",
@@ -616,13 +630,10 @@ async fn employee_appraisals(
     P((region, nip)): P<(String, String)>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Decision>>> {
-    region_ok(&region)?;
-    Nip::parse(&nip).map_err(|m| ApiError::BadRequest(format!("nip: {m}")))?;
-    c.scope.require_region(&region)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
-    let emp = st.store.read_now(|s| s.employee(&region, &nip))?;
-    c.scope
-        .require_employee_read(&region, &emp.agency, &emp.nip)?;
+    let nip = super::records::readable_employee(&st, &c, &region, &nip)
+        .await?
+        .nip;
     let mut page = st
         .store
         .run(move |s| s.appraisals_page(&region, &nip, cursor.as_deref(), limit))
@@ -645,6 +656,10 @@ fn redact_logs(c: &Caller, d: &mut Decision) {
     }
 }
 
+/// A decision the caller may read. Admins and region admins get 404 for an id no decision has;
+/// an agency or employee token gets the same 403 for it as for a decision outside its scope:
+/// ids are sequential, and telling "missing" from "not yours" would let it count and probe the
+/// decisions of the whole server.
 async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<Decision> {
     if id.len() > 40 || !id.starts_with("dec-") {
         return Err(ApiError::NotFound(format!(
@@ -652,21 +667,32 @@ async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<D
             id.chars().take(40).collect::<String>()
         )));
     }
-    let d = st.store.run(move |s| s.decision(&id)).await?;
-    c.scope.require_region(&d.region)?;
-    match (c.scope.role, &d.nip) {
-        (Role::Admin | Role::RegionAdmin, _) => {}
-        (_, Some(nip)) => {
+    let not_yours = || ApiError::Forbidden("this decision is not within this token's scope".into());
+    let admin = matches!(c.scope.role, Role::Admin | Role::RegionAdmin);
+    let d = match st.store.run(move |s| s.decision(&id)).await {
+        Ok(d) => d,
+        Err(StoreError::NotFound(_)) if !admin => return Err(not_yours()),
+        Err(e) => return Err(e.into()),
+    };
+    if admin {
+        c.scope.require_region(&d.region)?;
+        return Ok(d);
+    }
+    c.scope.require_region(&d.region).map_err(|_| not_yours())?;
+    match &d.nip {
+        Some(nip) => {
             let (r, n) = (d.region.clone(), nip.clone());
-            let emp = st.store.run(move |s| s.employee(&r, &n)).await?;
-            c.scope.require_employee_read(&d.region, &emp.agency, nip)?;
+            let emp = match st.store.run(move |s| s.employee(&r, &n)).await {
+                Ok(emp) => emp,
+                Err(StoreError::NotFound(_)) => return Err(not_yours()),
+                Err(e) => return Err(e.into()),
+            };
+            c.scope
+                .require_employee_read(&d.region, &emp.agency, nip)
+                .map_err(|_| not_yours())?;
         }
-        (_, None) if d.by.as_deref() == Some(c.token_id.as_str()) => {}
-        _ => {
-            return Err(ApiError::Forbidden(
-                "this decision is not within this token's scope".into(),
-            ))
-        }
+        None if d.by.as_deref() == Some(c.token_id.as_str()) => {}
+        None => return Err(not_yours()),
     }
     Ok(d)
 }
