@@ -579,3 +579,49 @@ fn out_of_scope_and_missing_look_alike() {
     }
 }
 
+/// Repeated bad tokens from one address are slowed: after the configured number of failures
+/// in the window the next are answered 429 with `Retry-After`. A valid token from the same
+/// address still works, and another address is not affected.
+#[test]
+fn repeated_bad_tokens_are_throttled_per_address() {
+    let s = TestServer::start_in(&tempfile::tempdir().unwrap().keep(), |cfg| {
+        cfg.auth_failure_limit = 5;
+    });
+    let url = format!("{}/api/v1/regions/jambi/agencies", s.base);
+    let from = |ip: [u8; 4]| {
+        reqwest::blocking::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    let here = from([127, 0, 0, 1]);
+    let bad = |http: &reqwest::blocking::Client, i: usize| {
+        http.get(&url)
+            .bearer_auth(format!("knj_guess_{i}"))
+            .send()
+            .unwrap()
+    };
+    for i in 0..5 {
+        assert_eq!(bad(&here, i).status().as_u16(), 401, "failure {i}");
+    }
+    for i in 5..40 {
+        let r = bad(&here, i);
+        assert_eq!(r.status().as_u16(), 429, "failure {i}");
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        let body: serde_json::Value = r.json().unwrap();
+        assert_eq!(body["error"]["code"], "too_many_requests", "{body}");
+    }
+    // The admin's valid token from the same address is unaffected.
+    let ok = here.get(&url).bearer_auth(&s.admin).send().unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    // So is another address (all of 127.0.0.0/8 is loopback on Linux).
+    let there = from([127, 0, 0, 2]);
+    assert_eq!(bad(&there, 0).status().as_u16(), 401);
+    // No token at all is no failed guess.
+    assert_eq!(here.get(&url).send().unwrap().status().as_u16(), 401);
+}

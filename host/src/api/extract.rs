@@ -7,12 +7,13 @@ use crate::domain::auth::Scope;
 use crate::domain::period::Period;
 use crate::domain::validate_id;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use utoipa::IntoParams;
 
@@ -272,18 +273,36 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // No header is no guess: it is not counted by the throttle.
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into())
         })?;
+        // The peer's address, when the server was started with it (`server::serve`); an app
+        // driven without a socket (in-process tests) is not throttled.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let failed = |message: &str| -> ApiError {
+            let refused = peer.and_then(|ip| state.throttle.failed(ip, Instant::now()).err());
+            match refused {
+                Some(r) => ApiError::TooManyRequests {
+                    message: format!(
+                        "too many failed authentications from this address; retry in {} s",
+                        r.retry_after_secs()
+                    ),
+                    retry_after: r.retry_after_secs(),
+                },
+                None => ApiError::Unauthorized(message.into()),
+            }
+        };
         let secret = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|s| !s.is_empty() && s.len() <= 256)
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-            })?
+            .ok_or_else(|| failed("the Authorization header must be `Bearer <token>`"))?
             .to_string();
         let rec = match state.store.authenticate_cached(&secret) {
             Some(rec) => rec,
@@ -291,7 +310,7 @@ impl FromRequestParts<AppState> for Caller {
                 .store
                 .run(move |s| s.authenticate(&secret))
                 .await?
-                .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?,
+                .ok_or_else(|| failed("unknown or revoked token"))?,
         };
         let due = {
             let mut touched = state.touched.lock().unwrap_or_else(|p| p.into_inner());

@@ -8,6 +8,7 @@ pub mod extract;
 mod plugins;
 mod records;
 mod service;
+pub mod throttle;
 mod tokens;
 
 use crate::config::Config;
@@ -39,6 +40,8 @@ pub struct AppState {
     /// Set once the database is open and the stored plugins are loaded.
     pub ready: Arc<AtomicBool>,
     pub policy: Arc<Policy>,
+    /// Failed authentications per client address (see `throttle`).
+    pub throttle: Arc<throttle::AuthThrottle>,
 }
 
 impl AppState {
@@ -75,6 +78,9 @@ pub enum Errors {
     /// A JSON body without `Content-Type: application/json`.
     #[response(status = 415)]
     UnsupportedMediaType(ErrorBody),
+    /// Too many failed authentications from this address; retry after `Retry-After` seconds.
+    #[response(status = 429)]
+    TooManyRequests(ErrorBody),
     /// The plugin refused or failed.
     #[response(status = 422)]
     Plugin(ErrorBody),
