@@ -339,3 +339,289 @@ fn openapi_lists_every_route() {
         assert!(doc.body["paths"].get(p).is_some(), "missing {p}");
     }
 }
+
+/// The last admin token cannot be revoked (no admin could ever exist again); with a second
+/// admin it can. Agency and region admins are unaffected by the rule.
+#[test]
+fn the_last_admin_token_cannot_be_revoked() {
+    let s = TestServer::start();
+    let admin = s.client();
+    let me = admin.get("/api/v1/tokens/self").body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = admin.delete(&format!("/api/v1/tokens/{me}"));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], "last_admin", "{}", r.text);
+    assert!(r.message().contains("last admin"), "{}", r.text);
+    assert_eq!(admin.get("/api/v1/tokens/self").status, 200, "still works");
+
+    // With a second admin, either may go, but not both.
+    let second = admin.with_token(&admin.issue(json!({"role": "admin", "label": "second"})));
+    let second_id = second.get("/api/v1/tokens/self").body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(second.delete(&format!("/api/v1/tokens/{me}")).status, 204);
+    assert_eq!(admin.get("/api/v1/tokens/self").status, 401);
+    let r = second.delete(&format!("/api/v1/tokens/{second_id}"));
+    assert_eq!(r.status, 409, "{}", r.text);
+    // Other roles are revoked as before.
+    let ra_secret = second.issue(json!({"role": "region_admin", "region": "jambi"}));
+    let ra_id = second
+        .with_token(&ra_secret)
+        .get("/api/v1/tokens/self")
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        second.delete(&format!("/api/v1/tokens/{ra_id}")).status,
+        204
+    );
+}
+
+/// `kinerja admin reset-token` with the server stopped issues a new admin token into
+/// DATA_DIR/admin.token (mode 0600); with the server running it refuses, saying why.
+#[test]
+fn admin_reset_token_recovers_the_admin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut s = TestServer::start_in(dir, |_| {});
+    let old = s.admin.clone();
+    let bin = kinerja_binary();
+    let run = || {
+        std::process::Command::new(&bin)
+            .args(["admin", "reset-token", "--data-dir"])
+            .arg(dir)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run kinerja")
+    };
+    let busy = run();
+    let err = String::from_utf8_lossy(&busy.stderr);
+    assert!(!busy.status.success(), "refused while serving: {err}");
+    assert!(err.contains("in use") && err.contains("stop"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("admin.token"))
+            .unwrap()
+            .trim(),
+        old,
+        "the file is untouched"
+    );
+    s.stop();
+
+    let out = run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let new = std::fs::read_to_string(dir.join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(new.starts_with("knj_") && new != old, "{new}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&new),
+        "the secret goes to the file only"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("admin.token"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let s = TestServer::start_in(dir, |_| {});
+    let c = s.client().with_token(&new);
+    let me = c.get("/api/v1/tokens/self");
+    assert_eq!(me.body["role"], "admin", "{}", me.text);
+    assert_eq!(c.get("/api/v1/tokens").status, 200);
+    let audit = c.get("/api/v1/audit");
+    assert!(audit.text.contains("token.issue"), "{}", audit.text);
+}
+
+/// An employee or agency token learns nothing about records outside its scope: a NIP or a
+/// decision that exists elsewhere and one that does not exist get the same 403. Admins and
+/// region admins still get 404 for what is missing.
+#[test]
+fn out_of_scope_and_missing_look_alike() {
+    let s = TestServer::start();
+    let admin = s.client();
+    let nips = seed_people(&admin, "jambi", "disdik");
+    seed_people(&admin, "jakarta", "disdik");
+    seed_agency(&admin, "jambi", "dinkes");
+    let theirs = nip_for(3);
+    assert_eq!(
+        admin
+            .put(
+                &format!("/api/v1/regions/jambi/employees/{theirs}"),
+                &employee_body("dinkes", "staf", "2021-03-01")
+            )
+            .status,
+        200
+    );
+    assert_eq!(
+        admin
+            .put(
+                &format!("/api/v1/regions/jambi/employees/{theirs}/periods/2026"),
+                &period_body()
+            )
+            .status,
+        200
+    );
+    let missing = nip_for(4);
+    let id = admin.upload("jambi", wasm("kinerja_test_simple"));
+    admin.activate("jambi", "appraise", &id, json!({}));
+    let r = admin.post(
+        "/api/v1/regions/jambi/appraisals",
+        &json!({"period": "2026", "nips": [nips[0], nips[1], theirs]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let decision = |i: usize| {
+        r.body["results"][i]["decision_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (colleague_dec, their_dec) = (decision(1), decision(2));
+    let missing_dec = "dec-000099999999";
+
+    let em = admin
+        .with_token(&admin.issue(json!({"role": "employee", "region": "jambi", "nip": nips[0]})));
+    let ag = admin
+        .with_token(&admin.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
+    let same = |who: &Client, a: &str, b: &str, what: &str| {
+        let (x, y) = (who.get(a), who.get(b));
+        assert_eq!(
+            (x.status, y.status),
+            (403, 403),
+            "{what}: {} / {}",
+            x.text,
+            y.text
+        );
+        assert_eq!(x.text, y.text, "{what}: the answers differ");
+    };
+    let e = |n: &str, rest: &str| format!("/api/v1/regions/jambi/employees/{n}{rest}");
+    for rest in [
+        "",
+        "/periods",
+        "/periods/2026",
+        "/appraisals",
+        "/activities",
+    ] {
+        same(&em, &e(&nips[1], rest), &e(&missing, rest), "employee");
+        same(&ag, &e(&theirs, rest), &e(&missing, rest), "agency");
+    }
+    same(
+        &em,
+        &format!("/api/v1/decisions/{colleague_dec}"),
+        &format!("/api/v1/decisions/{missing_dec}"),
+        "employee decision",
+    );
+    same(
+        &ag,
+        &format!("/api/v1/decisions/{their_dec}"),
+        &format!("/api/v1/decisions/{missing_dec}"),
+        "agency decision",
+    );
+    // Writes and appraisals answer alike too.
+    for (who, other) in [(&em, &nips[1]), (&ag, &theirs)] {
+        let (x, y) = (
+            who.put(&e(other, "/periods/2026"), &period_body()),
+            who.put(&e(&missing, "/periods/2026"), &period_body()),
+        );
+        assert_eq!((x.status, y.status), (403, 403), "{} / {}", x.text, y.text);
+        let (x, y) = (
+            who.post(
+                &e(other, "/activities"),
+                &json!({"date": "2026-03-02", "description": "x", "minutes": 60}),
+            ),
+            who.post(
+                &e(&missing, "/activities"),
+                &json!({"date": "2026-03-02", "description": "x", "minutes": 60}),
+            ),
+        );
+        assert_eq!((x.status, y.status), (403, 403), "{} / {}", x.text, y.text);
+    }
+    let (x, y) = (
+        ag.post(
+            "/api/v1/regions/jambi/appraisals",
+            &json!({"period": "2026", "nips": [theirs]}),
+        ),
+        ag.post(
+            "/api/v1/regions/jambi/appraisals",
+            &json!({"period": "2026", "nips": [missing]}),
+        ),
+    );
+    assert_eq!((x.status, y.status), (403, 403), "{} / {}", x.text, y.text);
+    assert_eq!(
+        x.message().replace(&theirs, "<n>"),
+        y.message().replace(&missing, "<n>")
+    );
+    // What is in scope still reads, and a missing record of one's own is still 404.
+    assert_eq!(em.get(&e(&nips[0], "")).status, 200);
+    assert_eq!(
+        em.get(&format!("/api/v1/decisions/{}", decision(0))).status,
+        200
+    );
+    assert_eq!(em.get(&e(&nips[0], "/periods/2025")).status, 404);
+    assert_eq!(ag.get(&e(&nips[2], "/periods/2026")).status, 404);
+    // Admins and region admins: 404 for what does not exist, as before.
+    let ra = admin.with_token(&admin.issue(json!({"role": "region_admin", "region": "jambi"})));
+    for who in [&admin, &ra] {
+        assert_eq!(who.get(&e(&missing, "")).status, 404);
+        assert_eq!(
+            who.get(&format!("/api/v1/decisions/{missing_dec}")).status,
+            404
+        );
+        assert_eq!(who.get(&e(&theirs, "")).status, 200);
+    }
+}
+
+/// Repeated bad tokens from one address are slowed: after the configured number of failures
+/// in the window the next are answered 429 with `Retry-After`. A valid token from the same
+/// address still works, and another address is not affected.
+#[test]
+fn repeated_bad_tokens_are_throttled_per_address() {
+    let s = TestServer::start_in(&tempfile::tempdir().unwrap().keep(), |cfg| {
+        cfg.auth_failure_limit = 5;
+    });
+    let url = format!("{}/api/v1/regions/jambi/agencies", s.base);
+    let from = |ip: [u8; 4]| {
+        reqwest::blocking::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    let here = from([127, 0, 0, 1]);
+    let bad = |http: &reqwest::blocking::Client, i: usize| {
+        http.get(&url)
+            .bearer_auth(format!("knj_guess_{i}"))
+            .send()
+            .unwrap()
+    };
+    for i in 0..5 {
+        assert_eq!(bad(&here, i).status().as_u16(), 401, "failure {i}");
+    }
+    for i in 5..40 {
+        let r = bad(&here, i);
+        assert_eq!(r.status().as_u16(), 429, "failure {i}");
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        let body: serde_json::Value = r.json().unwrap();
+        assert_eq!(body["error"]["code"], "too_many_requests", "{body}");
+    }
+    // The admin's valid token from the same address is unaffected.
+    let ok = here.get(&url).bearer_auth(&s.admin).send().unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    // So is another address (all of 127.0.0.0/8 is loopback on Linux).
+    let there = from([127, 0, 0, 2]);
+    assert_eq!(bad(&there, 0).status().as_u16(), 401);
+    // No token at all is no failed guess.
+    assert_eq!(here.get(&url).send().unwrap().status().as_u16(), 401);
+}

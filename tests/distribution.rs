@@ -300,6 +300,8 @@ fn distribution_of_real_appraisals_against_the_quotas() {
     // The last quarter ends on the same day as the year; its appraisal is not the year's.
     let mut q4_record = period_body();
     q4_record["working_days"] = json!(60);
+    // An innovation is dated within its period.
+    q4_record["innovations"] = json!([{"title": "Layanan daring", "date": "2025-11-03"}]);
     let r = c.put(
         &format!("/api/v1/regions/jambi/employees/{nip}/periods/2025-Q4"),
         &q4_record,

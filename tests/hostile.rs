@@ -158,3 +158,94 @@ fn metrics_count_requests_plugin_calls_and_limit_hits() {
     assert!(has("kinerja_plugin_calls_in_flight") && has("kinerja_database_size_bytes"));
     assert_eq!(c.anonymous().get("/ready").status, 200);
 }
+
+/// A call's logs carry every case of the call; an employee or agency token reading its own
+/// decision must not see the colleagues' (or other agencies') NIPs and names in them. Admins
+/// and the region's admin see them whole, and a dry run (admins only) shows them.
+#[test]
+fn plugin_logs_are_shown_only_to_admins() {
+    let s = TestServer::start();
+    let c = s.client();
+    let nips = seed_people(&c, "jambi", "disdik");
+    seed_agency(&c, "jambi", "dinkes");
+    let other = nip_for(7);
+    assert_eq!(
+        c.put(
+            &format!("{R}/employees/{other}"),
+            &employee_body("dinkes", "staf", "2021-03-01")
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        c.put(
+            &format!("{R}/employees/{other}/periods/2026"),
+            &period_body()
+        )
+        .status,
+        200
+    );
+    let id = c.upload("jambi", wasm("log-cases"));
+    c.activate("jambi", "appraise", &id, json!({}));
+    // One region-wide call: its stderr names all three appraised employees.
+    let r = c.post(&format!("{R}/appraisals"), &json!({"period": "2026"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let decision_of = |nip: &str| -> String {
+        r.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["nip"] == nip)
+            .unwrap_or_else(|| panic!("a result for {nip}: {}", r.text))["decision_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (mine, theirs) = (decision_of(&nips[0]), decision_of(&other));
+
+    let ra = c.with_token(&c.issue(json!({"role": "region_admin", "region": "jambi"})));
+    for who in [&c, &ra] {
+        let d = who.get(&format!("/api/v1/decisions/{mine}"));
+        assert_eq!(d.status, 200, "{}", d.text);
+        let logs = d.body["logs"].as_str().unwrap();
+        assert!(
+            logs.contains(&nips[1]) && logs.contains(&other),
+            "an admin sees the call's logs: {logs}"
+        );
+    }
+
+    let em = c.with_token(&c.issue(json!({"role": "employee", "region": "jambi", "nip": nips[0]})));
+    let ag =
+        c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "dinkes"})));
+    for (who, decision, nip, strangers) in [
+        (&em, &mine, &nips[0], vec![&nips[1], &other]),
+        (&ag, &theirs, &other, vec![&nips[0], &nips[1]]),
+    ] {
+        let d = who.get(&format!("/api/v1/decisions/{decision}"));
+        assert_eq!(d.status, 200, "{}", d.text);
+        let list = who.get(&format!("{R}/employees/{nip}/appraisals"));
+        assert_eq!(list.status, 200, "{}", list.text);
+        for text in [&d.text, &list.text] {
+            for s in &strangers {
+                assert!(
+                    !text.contains(s.as_str()),
+                    "{s} leaked to {nip}'s reader: {text}"
+                );
+            }
+            assert!(!text.contains("log-cases: case of"), "logs shown: {text}");
+        }
+        assert_eq!(d.body["logs"], "", "{}", d.text);
+    }
+
+    // A dry run is an admin's tool and shows the logs.
+    let dry = ra.post(
+        &format!("{R}/plugins/{id}/dry-run"),
+        &json!({"hook": "appraise", "period": "2026"}),
+    );
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    assert!(
+        dry.body["logs"].as_str().unwrap().contains(&other),
+        "{}",
+        dry.text
+    );
+}

@@ -143,9 +143,19 @@ fn upload_activate_appraise_and_read_the_decision() {
     );
     // Up to 16 named employees are read on the request's own thread, more on a blocking
     // thread: both ways keep the order, skip who has no record, and name an unknown NIP.
-    // (The seeded region has three employees, so the lists repeat two of them.)
+    // A NIP may be named once, so 15 more employees with a record join the two seeded ones.
+    let mut recorded: Vec<String> = nips[..2].to_vec();
+    for i in 0..15 {
+        let n = nip_for(100 + i);
+        let body = employee_body("disdik", "staf", "2021-03-01");
+        let r = c.put(&format!("{R}/employees/{n}"), &body);
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = c.put(&format!("{R}/employees/{n}/periods/2026"), &period_body());
+        assert_eq!(r.status, 200, "{}", r.text);
+        recorded.push(n);
+    }
     for len in [16, 17] {
-        let mut long: Vec<&str> = (0..len - 1).map(|i| nips[i % 2].as_str()).collect();
+        let mut long: Vec<&str> = recorded[..len - 1].iter().map(String::as_str).collect();
         long.push(nips[2].as_str());
         let sel = c.post(
             &format!("{R}/appraisals"),

@@ -480,3 +480,211 @@ fn concurrent_writers_lose_nothing() {
         "the period record is one whole write: {wd}"
     );
 }
+
+/// What the hostile review sent and should have been refused: control characters and
+/// bidirectional overrides in names, titles and descriptions; a `position_since` before birth or
+/// in the future; an innovation outside its period; a path-like `?agency=`; the same NIP twice
+/// in one appraisal; JSON without its content type; malformed JSON named as field `?`; plain
+/// text errors from the HTTP layer. Ordinary Indonesian text, punctuation and emoji pass.
+#[test]
+fn hostile_inputs_are_refused_naming_the_field() {
+    let (_s, c) = setup();
+    let emp = |name: &str, since: &str| {
+        let mut b = employee_body("disdik", "staf", since);
+        b["name"] = json!(name);
+        b
+    };
+    let position = |title: &str| json!({"title": title, "agency": "disdik", "kind": "fungsional", "level": 2, "capacity": 1});
+    let innovation = |title: &str, date: &str| {
+        let mut b = period_body();
+        b["innovations"] = json!([{"title": title, "date": date}]);
+        b
+    };
+    let cases: Vec<(String, serde_json::Value, &str)> = vec![
+        (
+            format!("{R}/agencies/x"),
+            json!({"name": "Dinas\u{0}Rahasia"}),
+            "name",
+        ),
+        (
+            format!("{R}/agencies/x"),
+            json!({"name": "Dinas\u{7}"}),
+            "name",
+        ),
+        (
+            format!("{R}/agencies/x"),
+            json!({"name": "Dinas\nBaru"}),
+            "name",
+        ),
+        (
+            format!("{R}/agencies/x"),
+            json!({"name": "Dinas \u{202E}lihat"}),
+            "name",
+        ),
+        (
+            format!("{R}/agencies/x"),
+            json!({"name": "Dinas \u{2067}x\u{2069}"}),
+            "name",
+        ),
+        (
+            format!("{R}/agencies/x"),
+            json!({"name": "Dinas \u{85}x"}),
+            "name",
+        ),
+        (
+            format!("{R}/positions/p1"),
+            position("Analis\u{1b}[31m"),
+            "title",
+        ),
+        (
+            format!("{R}/employees/{NIP}"),
+            emp("Siti\u{202D}Rahma", "2021-03-01"),
+            "name",
+        ),
+        // NIP2 says 1990-01-01.
+        (
+            format!("{R}/employees/{NIP2}"),
+            emp("Siti", "1989-12-31"),
+            "position_since",
+        ),
+        (
+            format!("{R}/employees/{NIP2}"),
+            emp("Siti", "2099-01-01"),
+            "position_since",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            innovation("Layanan\u{0}", "2026-05-02"),
+            "innovations[0].title",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026"),
+            innovation("Layanan daring", "2025-12-31"),
+            "innovations[0].date",
+        ),
+        (
+            format!("{R}/employees/{NIP}/periods/2026-Q1"),
+            {
+                let mut b = innovation("Layanan daring", "2026-05-02");
+                b["working_days"] = json!(60);
+                b
+            },
+            "innovations[0].date",
+        ),
+    ];
+    // The employee must exist for its period record.
+    let r = c.put(
+        &format!("{R}/employees/{NIP}"),
+        &employee_body("disdik", "staf", "2021-03-01"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    for (path, body, needle) in cases {
+        let r = c.put(&path, &body);
+        assert_eq!(r.status, 400, "{path} {body}: {}", r.text);
+        assert!(
+            r.message().starts_with(needle),
+            "{path}: `{}` should name `{needle}`",
+            r.message()
+        );
+    }
+    let r = c.post(
+        &format!("{R}/employees/{NIP}/activities"),
+        &json!([{"date": "2026-02-03", "description": "Rapat\u{202E}", "minutes": 10}]),
+    );
+    assert!(
+        r.status == 400 && r.message().starts_with("[0].description"),
+        "{}",
+        r.text
+    );
+    // Ordinary text passes: Indonesian, punctuation, emoji; line breaks and tabs in a report.
+    let ok = c.put(
+        &format!("{R}/agencies/budaya"),
+        &json!({"name": "Dinas Pendidikan & Kebudayaan (Disdikbud) — “Maju” 🎓"}),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let ok = c.post(
+        &format!("{R}/employees/{NIP}/activities"),
+        &json!({"date": "2026-02-03", "description": "Rapat koordinasi:\n\t- anggaran 2026 ✅", "minutes": 10}),
+    );
+    assert_eq!(ok.status, 201, "{}", ok.text);
+    let ok = c.put(
+        &format!("{R}/employees/{NIP}/periods/2026"),
+        &innovation("Layanan daring 🚀", "2026-12-31"),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text);
+
+    // A path-like agency filter is a bad parameter, not an empty page.
+    for list in ["employees", "positions"] {
+        let r = c.get(&format!("{R}/{list}?agency=../jakarta"));
+        assert!(
+            r.status == 400 && r.message().starts_with("agency"),
+            "{list}: {}",
+            r.text
+        );
+    }
+
+    // The same NIP twice in one appraisal.
+    let id = c.upload("jambi", wasm("kinerja_test_simple"));
+    c.activate("jambi", "appraise", &id, json!({}));
+    let r = c.post(
+        &format!("{R}/appraisals"),
+        &json!({"period": "2026", "nips": [NIP, NIP]}),
+    );
+    assert!(
+        r.status == 400 && r.message().starts_with("nips[1]") && r.message().contains(NIP),
+        "{}",
+        r.text
+    );
+
+    // A JSON body needs its content type: absent or another is 415 in the error format.
+    for ct in [None, Some("text/plain")] {
+        let http = reqwest::blocking::Client::new();
+        let mut rb = http
+            .put(format!("{}{R}/agencies/x", _s.base))
+            .bearer_auth(&_s.admin)
+            .body(r#"{"name": "Dinas X"}"#);
+        if let Some(ct) = ct {
+            rb = rb.header("content-type", ct);
+        }
+        let r = rb.send().unwrap();
+        assert_eq!(r.status().as_u16(), 415, "{ct:?}");
+        let body: serde_json::Value = r.json().unwrap();
+        assert_eq!(body["error"]["code"], "unsupported_media_type", "{body}");
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("application/json"));
+    }
+    assert_eq!(
+        c.get(&format!("{R}/agencies/x")).status,
+        404,
+        "nothing stored"
+    );
+
+    // Malformed JSON names the line and column, never a field `?`.
+    for bad in [
+        &b"{\"name\": }"[..],
+        b"{\"name\": \"x\",\n \"id\" 5}",
+        b"[1, 2",
+    ] {
+        let r = c.put_raw(&format!("{R}/agencies/x"), "application/json", bad.to_vec());
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(
+            !r.message().contains('?') && r.message().contains("line"),
+            "{}",
+            r.text
+        );
+    }
+
+    // Every error the HTTP layer gives is in the JSON error format, e.g. a path that is not
+    // UTF-8 once decoded.
+    for path in ["/console/%FF", "/console/a%00b"] {
+        let r = c.get(path);
+        assert!(r.status >= 400 && r.status < 500, "{path}: {}", r.text);
+        assert!(
+            r.body["error"]["code"].is_string() && r.body["error"]["message"].is_string(),
+            "{path}: {}",
+            r.text
+        );
+    }
+}

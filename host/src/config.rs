@@ -53,6 +53,16 @@ pub struct Config {
     /// Appraisal cases per plugin call.
     #[arg(long, env = "KINERJA_BATCH_SIZE", default_value_t = 200)]
     pub batch_size: usize,
+    /// Failed authentications one client address may make per window before further failures
+    /// are answered 429 (0: no limit). 20 a minute is far above a person mistyping or a script
+    /// with a stale token retrying, and far below a program guessing. A working token is never
+    /// refused.
+    #[arg(long, env = "KINERJA_AUTH_FAILURE_LIMIT", default_value_t = 20)]
+    pub auth_failure_limit: u32,
+    /// The window of `--auth-failure-limit`, in seconds; an address over the limit is refused
+    /// for one more window.
+    #[arg(long = "auth-failure-window", env = "KINERJA_AUTH_FAILURE_WINDOW", default_value = "60", value_parser = parse_secs)]
+    pub auth_failure_window: Duration,
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
@@ -92,6 +102,8 @@ impl Config {
             plugin_module_bytes: kinerja_runtime::Limits::default().module_bytes,
             plugin_max_in_flight: 32,
             batch_size: 200,
+            auth_failure_limit: 20,
+            auth_failure_window: Duration::from_secs(60),
         }
     }
 

@@ -360,7 +360,7 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
             potential,
             declined_rotation: rng.chance(0.08),
         };
-        input.validate()?;
+        input.validate(&Nip::parse(&nip).map_err(|m| crate::domain::FieldError::new("nip", m))?)?;
         if rng.chance(0.25) && since.year > 2018 {
             // An earlier position in the same agency, so the history is not empty.
             let mut first = input.clone();
@@ -504,7 +504,7 @@ fn period_and_reports(
         public_feedback,
         working_days,
     };
-    input.validate(year.days())?;
+    input.validate(year)?;
     store.put_period(region, nip, year, input)?;
     // Reports on a share of the weekdays that follows diligence.
     let q = (0.72 + (perf - 0.9) * 0.8 + rng.normal(0.0, 0.06)).clamp(0.4, 1.0);

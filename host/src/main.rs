@@ -32,6 +32,21 @@ enum Command {
     /// Check stored decisions; the server must be stopped.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Recover administration; the server must be stopped.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Issue a new admin token and write it to DATA_DIR/admin.token (mode 0600), replacing
+    /// the file. For when every admin token is lost: it needs the stopped server's files.
+    /// Existing tokens are kept; the issue is in the audit trail.
+    ResetToken {
+        /// The server's data directory.
+        #[arg(long, env = "KINERJA_DATA_DIR", default_value = "./data")]
+        data_dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -181,6 +196,28 @@ fn main() -> anyhow::Result<()> {
                 std::process::exit(2);
             }
         },
+        Command::Admin(AdminCommand::ResetToken { data_dir }) => {
+            let done = kinerja::store::Store::open(&data_dir)
+                .and_then(|store| store.reset_admin(&data_dir));
+            match done {
+                Ok((id, path)) => {
+                    // The secret goes to the file only, never to a terminal or a log.
+                    eprintln!(
+                        "issued admin token {id}; its secret is in {} (mode 0600)",
+                        path.display()
+                    );
+                    println!(
+                        "{}",
+                        serde_json::json!({"id": id, "file": path.display().to_string()})
+                    );
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Openapi => {
             println!(
                 "{}",

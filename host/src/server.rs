@@ -51,6 +51,10 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         touched: Arc::new(Mutex::new(Default::default())),
         ready: Arc::new(AtomicBool::new(false)),
         policy,
+        throttle: Arc::new(api::throttle::AuthThrottle::new(
+            config.auth_failure_limit,
+            config.auth_failure_window,
+        )),
     };
     if config.demo {
         crate::demo::load(&state)
@@ -95,9 +99,13 @@ pub async fn serve(
     p.state.ready.store(true, Ordering::Release);
     let app = api::app(p.state.clone());
     tracing::info!(addr = %p.addr, "serving");
-    axum::serve(p.listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    // With the peer's address, which the authentication throttle keys on.
+    axum::serve(
+        p.listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     p.state.ready.store(false, Ordering::Release);
     // A worker's remaining work is a plugin call, bounded by its wall-clock limit, and one
     // commit: twice the limit outlasts it.

@@ -24,6 +24,13 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("{0}")]
     TooLarge(String),
+    /// A body in a format the route does not take (a JSON body without its content type).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Too many failed authentications from the client's address; retry after `retry_after`
+    /// seconds (see `api::throttle`).
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// The plugin refused or failed; the message names the plugin id and the cause.
     #[error("{0}")]
     Plugin(String),
@@ -44,7 +51,8 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `no_active_policy`, `conflict`, `payload_too_large`, `plugin_failed`, `busy`, `timeout`,
+    /// `no_active_policy`, `conflict`, `last_admin`, `payload_too_large`,
+    /// `unsupported_media_type`, `plugin_failed`, `too_many_requests`, `busy`, `timeout`,
     /// `internal`.
     pub code: String,
     /// A sentence for people; for bad input it names the field.
@@ -60,6 +68,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Plugin(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -75,6 +85,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { code, .. } => code,
             ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Plugin(_) => "plugin_failed",
             ApiError::Busy(_) => "busy",
             ApiError::Timeout(_) => "timeout",
@@ -105,6 +117,10 @@ impl IntoResponse for ApiError {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         }
+        if let ApiError::TooManyRequests { retry_after, .. } = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+        }
         resp
     }
 }
@@ -129,6 +145,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(m) => ApiError::Conflict {
                 code: "conflict",
                 message: m,
+            },
+            e @ StoreError::LastAdmin(_) => ApiError::Conflict {
+                code: "last_admin",
+                message: e.to_string(),
             },
             StoreError::Db(m) | StoreError::Corrupt(m) => ApiError::Internal(m),
         }

@@ -7,12 +7,13 @@ use crate::domain::auth::Scope;
 use crate::domain::period::Period;
 use crate::domain::validate_id;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use utoipa::IntoParams;
 
@@ -37,13 +38,28 @@ impl<S: Send + Sync> FromRequest<S> for JsonBytes {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("");
-            if !ct.starts_with("application/json") && !ct.contains("+json") {
-                return Err(ApiError::BadRequest(format!(
-                    "body: expected Content-Type application/json, got `{}`",
-                    ct.chars().take(60).collect::<String>()
-                )));
+        // A JSON body must say so. Reading an unlabelled or form-encoded body as JSON is what
+        // lets a web page on another origin post one without a CORS preflight.
+        match req.headers().get(header::CONTENT_TYPE) {
+            None => {
+                return Err(ApiError::UnsupportedMediaType(
+                    "body: send it with `Content-Type: application/json`".into(),
+                ))
+            }
+            Some(ct) => {
+                let ct = ct.to_str().unwrap_or("");
+                let essence = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                if essence != "application/json" && !essence.ends_with("+json") {
+                    return Err(ApiError::UnsupportedMediaType(format!(
+                        "body: expected `Content-Type: application/json`, got `{}`",
+                        ct.chars().take(60).collect::<String>()
+                    )));
+                }
             }
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
@@ -81,12 +97,13 @@ pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, Ap
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." {
-            "body".to_string()
-        } else {
-            path
-        };
-        ApiError::BadRequest(format!("{field}: {inner}"))
+        // Where malformed JSON stops the parser before it read a key, the path holds `?`,
+        // which names no field a client could fix; the line and column do (serde_json's
+        // message ends with them). A path of real keys is kept: it says where to look.
+        if path == "." || path.contains('?') {
+            return ApiError::BadRequest(format!("body: malformed JSON: {inner}"));
+        }
+        ApiError::BadRequest(format!("{path}: {inner}"))
     })?;
     // `serde_json::from_slice` does this itself; a hand-made deserializer stops after the first
     // value and would take `{"name": "x"} anything` as valid.
@@ -208,6 +225,18 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
+    /// The `agency` filter, an id: anything else (`../jakarta`) names no agency and is 400,
+    /// not an empty page that reads as "this agency has no one".
+    pub fn agency(&self) -> Result<Option<&str>, ApiError> {
+        match self.agency.as_deref() {
+            Some(a) => {
+                validate_id("agency", a)?;
+                Ok(Some(a))
+            }
+            None => Ok(None),
+        }
+    }
+
     pub fn limit(&self) -> Result<usize, ApiError> {
         match self.limit {
             None => Ok(100),
@@ -244,18 +273,36 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // No header is no guess: it is not counted by the throttle.
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into())
         })?;
+        // The peer's address, when the server was started with it (`server::serve`); an app
+        // driven without a socket (in-process tests) is not throttled.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let failed = |message: &str| -> ApiError {
+            let refused = peer.and_then(|ip| state.throttle.failed(ip, Instant::now()).err());
+            match refused {
+                Some(r) => ApiError::TooManyRequests {
+                    message: format!(
+                        "too many failed authentications from this address; retry in {} s",
+                        r.retry_after_secs()
+                    ),
+                    retry_after: r.retry_after_secs(),
+                },
+                None => ApiError::Unauthorized(message.into()),
+            }
+        };
         let secret = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|s| !s.is_empty() && s.len() <= 256)
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-            })?
+            .ok_or_else(|| failed("the Authorization header must be `Bearer <token>`"))?
             .to_string();
         let rec = match state.store.authenticate_cached(&secret) {
             Some(rec) => rec,
@@ -263,7 +310,7 @@ impl FromRequestParts<AppState> for Caller {
                 .store
                 .run(move |s| s.authenticate(&secret))
                 .await?
-                .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?,
+                .ok_or_else(|| failed("unknown or revoked token"))?,
         };
         let due = {
             let mut touched = state.touched.lock().unwrap_or_else(|p| p.into_inner());

@@ -8,6 +8,7 @@ pub mod extract;
 mod plugins;
 mod records;
 mod service;
+pub mod throttle;
 mod tokens;
 
 use crate::config::Config;
@@ -39,6 +40,8 @@ pub struct AppState {
     /// Set once the database is open and the stored plugins are loaded.
     pub ready: Arc<AtomicBool>,
     pub policy: Arc<Policy>,
+    /// Failed authentications per client address (see `throttle`).
+    pub throttle: Arc<throttle::AuthThrottle>,
 }
 
 impl AppState {
@@ -72,6 +75,12 @@ pub enum Errors {
     /// Body too large.
     #[response(status = 413)]
     TooLarge(ErrorBody),
+    /// A JSON body without `Content-Type: application/json`.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
+    /// Too many failed authentications from this address; retry after `Retry-After` seconds.
+    #[response(status = 429)]
+    TooManyRequests(ErrorBody),
     /// The plugin refused or failed.
     #[response(status = 422)]
     Plugin(ErrorBody),
@@ -136,6 +145,7 @@ pub fn app(state: AppState) -> Router {
             (StatusCode::METHOD_NOT_ALLOWED, axum::Json(serde_json::json!({"error": {"code": "method_not_allowed", "message": "this route does not take that method"}})))
         })
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(finish_body))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(move |req: Request, next: Next| async move {
@@ -234,6 +244,65 @@ impl futures::Stream for EndAware {
         }
         next
     }
+}
+
+/// The most of a non-JSON error body [`json_errors`] reads to carry over as the message.
+const PLAIN_ERROR_MAX_BYTES: usize = 4096;
+
+/// Every error is answered in the API's format, `{"error": {"code", "message"}}`, also the
+/// ones no handler wrote: axum's own rejections (a path that is not UTF-8 once decoded, say)
+/// are plain text, and a client that reads `error.code` would find nothing. Such an answer keeps
+/// its status and headers; its text becomes the message (a 5xx's never: it may name internals).
+async fn json_errors(req: Request, next: Next) -> Response {
+    use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, PLAIN_ERROR_MAX_BYTES)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let reason = status.canonical_reason().unwrap_or("error");
+    let message = if text.is_empty() || status.is_server_error() {
+        reason.to_string()
+    } else {
+        text
+    };
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request".to_string(),
+        StatusCode::UNAUTHORIZED => "unauthorized".to_string(),
+        StatusCode::FORBIDDEN => "forbidden".to_string(),
+        StatusCode::NOT_FOUND => "not_found".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed".to_string(),
+        StatusCode::REQUEST_TIMEOUT => "timeout".to_string(),
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large".to_string(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type".to_string(),
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests".to_string(),
+        StatusCode::SERVICE_UNAVAILABLE => "busy".to_string(),
+        StatusCode::INTERNAL_SERVER_ERROR => "internal".to_string(),
+        other => format!("http_{}", other.as_u16()),
+    };
+    parts.headers.remove(CONTENT_LENGTH);
+    parts.headers.remove(CONTENT_TYPE);
+    let body = ErrorBody {
+        error: error::ErrorDetail { code, message },
+    };
+    let mut out = (status, axum::Json(body)).into_response();
+    for (name, value) in &parts.headers {
+        out.headers_mut().append(name.clone(), value.clone());
+    }
+    out
 }
 
 /// Counts requests by route template (never the raw path: ids would explode the label set),

@@ -15,7 +15,9 @@ use crate::domain::validate_id;
 use crate::policy::impact::Impact;
 use crate::policy::replay::Verdict;
 use crate::policy::{Appraisal, PolicyError};
-use crate::store::{Activation, Decision, Page, PluginMeta, PluginUpload, READ_NOW_MAX_NIPS};
+use crate::store::{
+    Activation, Decision, Page, PluginMeta, PluginUpload, StoreError, READ_NOW_MAX_NIPS,
+};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -325,8 +327,16 @@ async fn select(
             if nips.is_empty() || nips.len() > 100_000 {
                 return Err(ApiError::BadRequest("nips: give 1–100000 NIPs".into()));
             }
+            // The same employee twice would be appraised twice in one request: two decisions
+            // of one case, and a plugin comparing colleagues would count it double.
+            let mut seen = std::collections::HashMap::with_capacity(nips.len());
             for (i, n) in nips.iter().enumerate() {
                 Nip::parse(n).map_err(|m| ApiError::BadRequest(format!("nips[{i}]: {m}")))?;
+                if let Some(first) = seen.insert(n.as_str(), i) {
+                    return Err(ApiError::BadRequest(format!(
+                        "nips[{i}]: NIP {n} is named twice (also nips[{first}])"
+                    )));
+                }
             }
             let (found, nips) = if reads_now(nips.len()) {
                 (
@@ -340,17 +350,29 @@ async fn select(
                     .await?
             };
             let mut out = Vec::with_capacity(found.len());
-            for (e, n) in found.into_iter().zip(&nips) {
-                let e = e.ok_or_else(|| {
-                    ApiError::NotFound(format!("employee `{n}` in region `{region}` not found"))
-                })?;
+            // An agency token hears the same about a NIP of another agency and a NIP of no
+            // one, so it cannot probe which exist.
+            let not_in_scope = |i: usize, n: &str| {
+                ApiError::Forbidden(format!(
+                    "nips[{i}]: agency `{}` has no employee with NIP {n}",
+                    agency.as_deref().unwrap_or("")
+                ))
+            };
+            let agency_token = c.scope.role == Role::Agency;
+            for (i, (e, n)) in found.into_iter().zip(&nips).enumerate() {
+                let e = match e {
+                    Some(e) => e,
+                    None if agency_token => return Err(not_in_scope(i, n)),
+                    None => {
+                        return Err(ApiError::NotFound(format!(
+                            "employee `{n}` in region `{region}` not found"
+                        )))
+                    }
+                };
                 if let Some(a) = &agency {
                     if &e.agency != a {
-                        return Err(if c.scope.role == Role::Agency {
-                            ApiError::Forbidden(format!(
-                                "employee {} is not in agency `{a}`",
-                                e.nip
-                            ))
+                        return Err(if agency_token {
+                            not_in_scope(i, n)
                         } else {
                             ApiError::BadRequest(format!(
                                 "nips: employee {} is not in agency `{a}`",
@@ -614,7 +636,7 @@ async fn impact(
     Ok(Json(out))
 }
 
-/// The employee's stored appraisal results, newest first, paged.
+/// The employee's stored appraisal results, newest first, paged (logs only for admins).
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/appraisals", tag = "evaluation",
     params(RegionParam, NipParam, PageQuery),
     responses((status = 200, body = Page<Decision>), Errors), security(("bearer" = [])))]
@@ -624,20 +646,36 @@ async fn employee_appraisals(
     P((region, nip)): P<(String, String)>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Decision>>> {
-    region_ok(&region)?;
-    Nip::parse(&nip).map_err(|m| ApiError::BadRequest(format!("nip: {m}")))?;
-    c.scope.require_region(&region)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
-    let emp = st.store.read_now(|s| s.employee(&region, &nip))?;
-    c.scope
-        .require_employee_read(&region, &emp.agency, &emp.nip)?;
-    Ok(Json(
-        st.store
-            .run(move |s| s.appraisals_page(&region, &nip, cursor.as_deref(), limit))
-            .await?,
-    ))
+    let nip = super::records::readable_employee(&st, &c, &region, &nip)
+        .await?
+        .nip;
+    let mut page = st
+        .store
+        .run(move |s| s.appraisals_page(&region, &nip, cursor.as_deref(), limit))
+        .await?;
+    for d in &mut page.items {
+        redact_logs(&c, d);
+    }
+    Ok(Json(page))
 }
 
+/// A decision's `logs` are the stderr of the whole plugin call it came from, and a call
+/// carries up to `batch_size` cases of several agencies and requests: a plugin that logs per
+/// case writes other employees' NIPs and names there. They are operator data, so only admins
+/// and the region's admins see them; for agency and employee tokens they are always emptied.
+/// (Keeping them when a call held the caller's cases only would need every call's case list
+/// at read time; the caller loses nothing it needs: its result is in `output`.)
+fn redact_logs(c: &Caller, d: &mut Decision) {
+    if !matches!(c.scope.role, Role::Admin | Role::RegionAdmin) {
+        d.logs.clear();
+    }
+}
+
+/// A decision the caller may read. Admins and region admins get 404 for an id no decision has;
+/// an agency or employee token gets the same 403 for it as for a decision outside its scope:
+/// ids are sequential, and telling "missing" from "not yours" would let it count and probe the
+/// decisions of the whole server.
 async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<Decision> {
     if id.len() > 40 || !id.starts_with("dec-") {
         return Err(ApiError::NotFound(format!(
@@ -645,26 +683,38 @@ async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<D
             id.chars().take(40).collect::<String>()
         )));
     }
-    let d = st.store.run(move |s| s.decision(&id)).await?;
-    c.scope.require_region(&d.region)?;
-    match (c.scope.role, &d.nip) {
-        (Role::Admin | Role::RegionAdmin, _) => {}
-        (_, Some(nip)) => {
+    let not_yours = || ApiError::Forbidden("this decision is not within this token's scope".into());
+    let admin = matches!(c.scope.role, Role::Admin | Role::RegionAdmin);
+    let d = match st.store.run(move |s| s.decision(&id)).await {
+        Ok(d) => d,
+        Err(StoreError::NotFound(_)) if !admin => return Err(not_yours()),
+        Err(e) => return Err(e.into()),
+    };
+    if admin {
+        c.scope.require_region(&d.region)?;
+        return Ok(d);
+    }
+    c.scope.require_region(&d.region).map_err(|_| not_yours())?;
+    match &d.nip {
+        Some(nip) => {
             let (r, n) = (d.region.clone(), nip.clone());
-            let emp = st.store.run(move |s| s.employee(&r, &n)).await?;
-            c.scope.require_employee_read(&d.region, &emp.agency, nip)?;
+            let emp = match st.store.run(move |s| s.employee(&r, &n)).await {
+                Ok(emp) => emp,
+                Err(StoreError::NotFound(_)) => return Err(not_yours()),
+                Err(e) => return Err(e.into()),
+            };
+            c.scope
+                .require_employee_read(&d.region, &emp.agency, nip)
+                .map_err(|_| not_yours())?;
         }
-        (_, None) if d.by.as_deref() == Some(c.token_id.as_str()) => {}
-        _ => {
-            return Err(ApiError::Forbidden(
-                "this decision is not within this token's scope".into(),
-            ))
-        }
+        None if d.by.as_deref() == Some(c.token_id.as_str()) => {}
+        None => return Err(not_yours()),
     }
     Ok(d)
 }
 
-/// A stored decision: plugin, hook, input hash, output, fuel, duration, logs, time, who.
+/// A stored decision: plugin, hook, input hash, output, fuel, duration, logs, time, who. The
+/// logs (the whole call's plugin stderr) are empty for agency and employee tokens.
 #[utoipa::path(get, path = "/api/v1/decisions/{id}", tag = "evaluation", params(("id" = String, Path)),
     responses((status = 200, body = Decision), Errors), security(("bearer" = [])))]
 async fn decision(
@@ -672,7 +722,9 @@ async fn decision(
     c: Caller,
     P(id): P<String>,
 ) -> ApiResult<Json<Decision>> {
-    Ok(Json(readable_decision(&st, &c, id).await?))
+    let mut d = readable_decision(&st, &c, id).await?;
+    redact_logs(&c, &mut d);
+    Ok(Json(d))
 }
 
 /// Re-run the same module on the same input bytes and say whether the output is identical.

@@ -6,11 +6,12 @@ use super::extract::{
     PeriodParam, PositionIdParam, RegionParam, P, Q,
 };
 use super::{AppState, Errors};
+use crate::domain::auth::Role;
 use crate::domain::date::Date;
 use crate::domain::nip::Nip;
 use crate::domain::records::*;
 use crate::domain::{validate_id, FieldError};
-use crate::store::{ActivityQuery, Page};
+use crate::store::{ActivityQuery, Page, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -112,7 +113,7 @@ async fn list_positions(
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<PositionView>>> {
     region_ok(&region)?;
-    let agency = c.scope.agency_filter(&region, q.agency.as_deref())?;
+    let agency = c.scope.agency_filter(&region, q.agency()?)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
         st.store
@@ -175,7 +176,7 @@ async fn list_employees(
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Employee>>> {
     region_ok(&region)?;
-    let agency = c.scope.agency_filter(&region, q.agency.as_deref())?;
+    let agency = c.scope.agency_filter(&region, q.agency()?)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
         st.store
@@ -196,11 +197,18 @@ async fn put_employee(
 ) -> ApiResult<Json<Employee>> {
     region_ok(&region)?;
     let nip = nip(&nip_s)?;
-    input.validate()?;
+    input.validate(&nip)?;
     c.scope.require_agency(&region, &input.agency)?;
     let (r, n) = (region.clone(), nip.to_string());
     if let Ok(old) = st.store.run(move |s| s.employee(&r, &n)).await {
-        c.scope.require_agency(&region, &old.agency)?;
+        // Refusing shows that the NIP is taken (a NIP is one person's, so that much cannot be
+        // hidden from a token that may create employees), but not by which agency.
+        c.scope.require_agency(&region, &old.agency).map_err(|_| {
+            ApiError::Forbidden(
+                "this NIP is another agency's employee; this token changes its own agency's only"
+                    .into(),
+            )
+        })?;
     }
     Ok(Json(
         st.store
@@ -209,8 +217,22 @@ async fn put_employee(
     ))
 }
 
-/// The employee the caller may read, or 403/404.
-async fn readable_employee(
+/// What an agency or employee token hears about an employee it may not read, the same whether
+/// the NIP belongs to someone outside its scope or to no one: a 404 for the one and a 403 for
+/// the other would let it probe which NIPs exist, and naming the other agency would tell where.
+fn not_in_scope(c: &Caller) -> ApiError {
+    ApiError::Forbidden(match (c.scope.role, c.scope.agency.as_deref()) {
+        (Role::Agency, Some(a)) => format!(
+            "agency `{a}` has no employee with this NIP; this token reads its own agency's employees only"
+        ),
+        _ => "an employee token may only read its own records".into(),
+    })
+}
+
+/// The employee the caller may read. Admins and region admins, who may list every employee
+/// anyway, get 404 for a NIP no one has; an agency or employee token gets the same 403 for it
+/// as for an employee outside its scope (see [`not_in_scope`]).
+pub(super) async fn readable_employee(
     st: &AppState,
     c: &Caller,
     region: &str,
@@ -219,9 +241,19 @@ async fn readable_employee(
     region_ok(region)?;
     let nip = nip(nip_s)?;
     c.scope.require_region(region)?;
-    let emp = st.store.read_now(|s| s.employee(region, nip.as_str()))?;
+    let admin = matches!(c.scope.role, Role::Admin | Role::RegionAdmin);
+    // An employee token's scope is one NIP: anything else is answered before any read.
+    if c.scope.role == Role::Employee && c.scope.nip.as_deref() != Some(nip.as_str()) {
+        return Err(not_in_scope(c));
+    }
+    let emp = match st.store.read_now(|s| s.employee(region, nip.as_str())) {
+        Ok(emp) => emp,
+        Err(StoreError::NotFound(_)) if !admin => return Err(not_in_scope(c)),
+        Err(e) => return Err(e.into()),
+    };
     c.scope
-        .require_employee_read(region, &emp.agency, &emp.nip)?;
+        .require_employee_read(region, &emp.agency, &emp.nip)
+        .map_err(|_| not_in_scope(c))?;
     Ok(emp)
 }
 
@@ -251,9 +283,14 @@ async fn put_period(
     region_ok(&region)?;
     let nip = nip(&nip_s)?;
     let p = period_param(&period_s)?;
-    input.validate(p.days())?;
+    input.validate(p)?;
     c.scope.require_region(&region)?;
-    let emp = st.store.read_now(|s| s.employee(&region, nip.as_str()))?;
+    if c.scope.role == Role::Employee {
+        return Err(ApiError::Forbidden(
+            "an employee token cannot write period records".into(),
+        ));
+    }
+    let emp = readable_employee(&st, &c, &region, nip.as_str()).await?;
     c.scope.require_agency(&region, &emp.agency)?;
     Ok(Json(
         st.store

@@ -75,6 +75,7 @@ async fn scope_of(st: &AppState, input: IssueInput) -> ApiResult<(Scope, Option<
     } = input;
     if let Some(l) = &label {
         need(l.chars().count() <= 200, "label", "at most 200 characters")?;
+        crate::domain::plain_text("label", l, false)?;
     }
     match role {
         Role::Admin => need(

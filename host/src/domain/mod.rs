@@ -33,6 +33,35 @@ pub(crate) fn check(ok: bool, field: &str, message: impl Into<String>) -> Result
     }
 }
 
+/// Free text (names, titles, descriptions, labels) may be any Unicode a person writes —
+/// Indonesian text, punctuation, emoji — but no control characters (NUL, escape, DEL, C1):
+/// they break terminals, logs, CSV exports and C-string consumers downstream. Nor the
+/// bidirectional overrides and isolates U+202A–U+202E and U+2066–U+2069, which make text
+/// display in another order than it is stored ("Trojan Source"): a name could read as someone
+/// else's. `multiline` text (an activity report) may also hold line feeds, carriage returns
+/// and tabs, which are how people lay out a paragraph; one-line text (a name) may not.
+pub fn plain_text(field: &str, value: &str, multiline: bool) -> Result<(), FieldError> {
+    for (i, ch) in value.chars().enumerate() {
+        let what = match ch {
+            '\n' | '\r' | '\t' if multiline => continue,
+            c if c.is_control() => "a control character",
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+                "a bidirectional override or isolate"
+            }
+            _ => continue,
+        };
+        return Err(FieldError::new(
+            field,
+            format!(
+                "must not contain {what} (U+{:04X} at character {})",
+                ch as u32,
+                i + 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Ids of agencies, positions and plugins appear in store keys and URLs; a narrow alphabet
 /// rules out path traversal and key-separator confusion at the door.
 pub fn validate_id(field: &str, id: &str) -> Result<(), FieldError> {
@@ -105,6 +134,38 @@ mod tests {
         }
         assert!(validate_key("k", "teknis.pendidikan").is_ok());
         assert!(validate_key("k", "a/b").is_err());
+    }
+
+    #[test]
+    fn plain_text_refuses_controls_and_bidi_overrides() {
+        for good in [
+            "Dinas Pendidikan & Kebudayaan",
+            "Siti Rahma, S.Pd.",
+            "“Maju” — 100% 🎓",
+            "a\u{301}",
+            "ÅÉÎ ١٢٣",
+        ] {
+            assert!(plain_text("name", good, false).is_ok(), "{good}");
+        }
+        for bad in [
+            "a\u{0}b",
+            "a\u{7}",
+            "a\nb",
+            "a\tb",
+            "\u{1b}[31m",
+            "a\u{7f}",
+            "a\u{85}",
+            "\u{202A}x",
+            "\u{202E}x",
+            "x\u{2066}",
+            "x\u{2069}",
+        ] {
+            let e = plain_text("name", bad, false).unwrap_err();
+            assert_eq!(e.field, "name", "{bad:?}");
+        }
+        assert!(plain_text("d", "baris 1\r\n\tbaris 2", true).is_ok());
+        assert!(plain_text("d", "a\u{0}", true).is_err());
+        assert!(plain_text("d", "a\u{202E}", true).is_err());
     }
 
     #[test]

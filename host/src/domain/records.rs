@@ -3,6 +3,8 @@
 //! same rules, and each error names the field a client must fix.
 
 use super::date::Date;
+use super::nip::Nip;
+use super::period::Period;
 use super::{check, FieldError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -337,13 +339,19 @@ const MAX_TEXT: usize = 500;
 const MAX_WEIGHT: f64 = 1e6;
 const MAX_DESCRIPTION: usize = 4000;
 
+/// One-line text: a name, a title, a unit.
 fn text(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
+    text_of(field, value, max, false)
+}
+
+fn text_of(field: &str, value: &str, max: usize, multiline: bool) -> Result<(), FieldError> {
     check(!value.trim().is_empty(), field, "must not be empty")?;
     check(
         value.chars().count() <= max,
         field,
         format!("must be at most {max} characters"),
-    )
+    )?;
+    super::plain_text(field, value, multiline)
 }
 
 fn competency_map(field: &str, map: &BTreeMap<String, u8>) -> Result<(), FieldError> {
@@ -380,10 +388,29 @@ impl PositionInput {
 }
 
 impl EmployeeInput {
-    pub fn validate(&self) -> Result<(), FieldError> {
+    /// `nip` is the employee's: its birth date is the earliest `position_since` can be. The
+    /// latest is tomorrow (UTC): today in Indonesia (UTC+7 to +9) can be tomorrow in UTC terms
+    /// for a clerk working before 09:00, and a future start date is a typo, not a plan.
+    pub fn validate(&self, nip: &Nip) -> Result<(), FieldError> {
         text("name", &self.name, MAX_TEXT)?;
         super::validate_id("agency", &self.agency)?;
         super::validate_id("position_id", &self.position_id)?;
+        if let Some(birth) = nip.birth_date() {
+            check(
+                self.position_since >= birth,
+                "position_since",
+                format!(
+                    "{} is before the employee's birth date {birth} (from the NIP)",
+                    self.position_since
+                ),
+            )?;
+        }
+        let latest = Date::from_days(Date::today().to_days() + 1);
+        check(
+            self.position_since <= latest,
+            "position_since",
+            format!("{} is in the future", self.position_since),
+        )?;
         competency_map("competencies", &self.competencies)
     }
 
@@ -428,8 +455,10 @@ fn finite(field: &str, v: f64) -> Result<(), FieldError> {
 }
 
 impl PeriodInput {
-    /// `days` is the number of calendar days of the period, the ceiling for `working_days`.
-    pub fn validate(&self, days: u32) -> Result<(), FieldError> {
+    /// `period` is the record's: its days are the ceiling for `working_days`, and its first and
+    /// last day bound the innovations' dates (an innovation of another period would count twice).
+    pub fn validate(&self, period: Period) -> Result<(), FieldError> {
+        let days = period.days();
         check(
             self.indicators.len() <= 200,
             "indicators",
@@ -483,8 +512,14 @@ impl PeriodInput {
             "innovations",
             "at most 100 innovations",
         )?;
+        let (start, end) = (period.start(), period.end());
         for (i, inn) in self.innovations.iter().enumerate() {
             text(&format!("innovations[{i}].title"), &inn.title, MAX_TEXT)?;
+            check(
+                (start..=end).contains(&inn.date),
+                &format!("innovations[{i}].date"),
+                format!("{} is outside the period ({start} to {end})", inn.date),
+            )?;
         }
         check(
             self.process.len() <= 20,
@@ -524,10 +559,11 @@ impl PeriodInput {
 
 impl ActivityInput {
     pub fn validate(&self, field: &str) -> Result<(), FieldError> {
-        text(
+        text_of(
             &format!("{field}.description"),
             &self.description,
             MAX_DESCRIPTION,
+            true,
         )?;
         check(
             (1..=1440).contains(&self.minutes),

@@ -43,6 +43,13 @@ pub enum StoreError {
     Invalid(#[from] FieldError),
     #[error("{0}")]
     Conflict(String),
+    /// Revoking this admin token would leave none: no admin token could ever be issued again
+    /// through the API (only `kinerja admin reset-token` on the stopped server could).
+    #[error(
+        "token `{0}` is the last admin token: revoking it would leave no admin; issue another \
+         admin token first (or, with the server stopped, use `kinerja admin reset-token`)"
+    )]
+    LastAdmin(String),
     #[error("database error: {0}")]
     Db(String),
     #[error("stored record is unreadable: {0}")]

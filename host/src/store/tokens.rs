@@ -6,7 +6,7 @@ use super::{audit, get_json, to_json, Page, Result, Store, StoreError};
 use crate::domain::auth::{Role, Scope};
 use crate::domain::now_rfc3339;
 use rand::RngCore;
-use redb::{ReadableDatabase, ReadableTableMetadata};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -160,6 +160,11 @@ impl Store {
             let mut t = tx.open_table(TOKENS)?;
             let stored: StoredToken =
                 get_json(&t, id)?.ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))?;
+            // Counted inside the write transaction, so two revocations of the last two admins
+            // at once cannot both pass.
+            if stored.token.scope.role == Role::Admin && admins(&t)? <= 1 {
+                return Err(StoreError::LastAdmin(id.to_string()));
+            }
             t.remove(id)?;
             tx.open_table(TOKEN_BY_HASH)?.remove(stored.hash.as_str())?;
             audit::record(
@@ -198,6 +203,46 @@ impl Store {
             .map_err(|e| StoreError::Db(format!("cannot write {}: {e}", path.display())))?;
         Ok(Some(path))
     }
+
+    /// `kinerja admin reset-token`: issues a new admin token and writes it to
+    /// `DATA_DIR/admin.token` (mode 0600), whatever tokens exist. The way back in when every
+    /// admin token is lost; it needs the stopped server's files, which is the proof of being
+    /// its operator. Other tokens are kept. Answers the new token's id and the file.
+    pub fn reset_admin(&self, data_dir: &Path) -> Result<(String, std::path::PathBuf)> {
+        let scope = Scope {
+            role: Role::Admin,
+            region: None,
+            agency: None,
+            nip: None,
+        };
+        let issued = self.issue_token(scope, Some("admin reset-token".into()), None)?;
+        let path = data_dir.join(ADMIN_TOKEN_FILE);
+        if let Err(e) = write_secret_file(&path, &issued.token) {
+            // A token whose secret no one has is only clutter: take it back.
+            if let Err(undo) = self.revoke_token(&issued.id, None) {
+                tracing::warn!(token = %issued.id, error = %undo, "could not revoke the unwritten token");
+            }
+            return Err(StoreError::Db(format!(
+                "cannot write {}: {e}",
+                path.display()
+            )));
+        }
+        Ok((issued.id, path))
+    }
+}
+
+/// How many admin tokens `t` (the tokens table) holds. Tokens are few (people and services,
+/// not requests), so a scan is fine.
+fn admins(t: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<usize> {
+    let mut n = 0;
+    for row in t.iter()? {
+        let (_, v) = row?;
+        let stored: StoredToken = super::from_json(v.value())?;
+        if stored.token.scope.role == Role::Admin {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Creates the file with mode 0600 from the start, so the secret is never world-readable.
