@@ -260,13 +260,13 @@ fn talent_map_uses_the_annual_predikat() {
         "position_id": "diskominfo-pengadministrasi", "position_since": "2021-03-01",
         "potential": "tinggi"});
     assert_eq!(c.put(&format!("{base}/employees/{nip}"), &body).status, 200);
-    let record = |realization: u32, rating: u8| {
+    let record = |realization: u32, rating: u8, innovation: &str| {
         json!({
             "indicators": [{"id": "iki-1", "name": "Laporan", "kind": "utama",
                 "direction": "higher_is_better", "unit": "dokumen", "target": 10,
                 "realization": realization}],
             "behavior": {"supervisor": ratings(rating)},
-            "innovations": [{"title": "Layanan daring", "date": "2026-05-02"}],
+            "innovations": [{"title": "Layanan daring", "date": innovation}],
             "process": {"inovasi": 100, "keterlibatan_masyarakat": 100},
             "working_days": 1
         })
@@ -278,8 +278,8 @@ fn talent_map_uses_the_annual_predikat() {
         201
     );
     for (period, rec, want) in [
-        ("2026", record(12, 5), "sangat_baik"),
-        ("2026-12", record(0, 1), "sangat_kurang"),
+        ("2026", record(12, 5, "2026-05-02"), "sangat_baik"),
+        ("2026-12", record(0, 1, "2026-12-01"), "sangat_kurang"),
     ] {
         let r = c.put(&format!("{base}/employees/{nip}/periods/{period}"), &rec);
         assert_eq!(r.status, 200, "{}", r.text);
