@@ -1,6 +1,6 @@
 //! Server settings: flags of `kinerja serve`, each also readable from a `KINERJA_*` variable.
 
-use clap::Args;
+use clap::{Args, FromArgMatches};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -85,26 +85,19 @@ pub fn cores() -> usize {
 }
 
 impl Config {
-    /// Settings for tests and embedding: a data dir, a free port, defaults otherwise.
+    /// Settings for tests and embedding: a data dir, a free port, and otherwise every default
+    /// of `kinerja serve`, read from the flags' own declarations above (without their
+    /// environment variables), so that each default is written once.
     pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Config {
-        Config {
-            data_dir: data_dir.into(),
-            listen: "127.0.0.1:0".into(),
-            demo: false,
-            demo_plugins: PathBuf::from("target/wasm32-wasip1/plugin"),
-            body_limit: 2 * 1024 * 1024,
-            request_timeout: Duration::from_secs(60),
-            plugin_fuel: kinerja_runtime::Limits::default().fuel,
-            plugin_wall_ms: kinerja_runtime::Limits::default().wall_time.as_millis() as u64,
-            plugin_memory_mib: kinerja_runtime::Limits::default().memory_bytes / (1024 * 1024),
-            plugin_stdout: kinerja_runtime::Limits::default().stdout_bytes,
-            plugin_stderr: kinerja_runtime::Limits::default().stderr_bytes,
-            plugin_module_bytes: kinerja_runtime::Limits::default().module_bytes,
-            plugin_max_in_flight: 32,
-            batch_size: 200,
-            auth_failure_limit: 20,
-            auth_failure_window: Duration::from_secs(60),
-        }
+        let cmd = Config::augment_args(clap::Command::new("kinerja"))
+            .mut_args(|a| a.env(None::<&'static str>));
+        let mut config = cmd
+            .try_get_matches_from(["kinerja"])
+            .and_then(|m| Config::from_arg_matches(&m))
+            .unwrap_or_else(|e| unreachable!("every flag of Config has a default: {e}"));
+        config.data_dir = data_dir.into();
+        config.listen = "127.0.0.1:0".into();
+        config
     }
 
     /// The runtime's limits from these settings.
@@ -117,5 +110,26 @@ impl Config {
             stderr_bytes: self.plugin_stderr,
             module_bytes: self.plugin_module_bytes,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defaults come from the flags' declarations: a few spot checks against what the
+    /// docs promise, and the two settings `for_data_dir` chooses itself.
+    #[test]
+    fn for_data_dir_takes_the_flags_defaults() {
+        let c = Config::for_data_dir("/tmp/x");
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(c.listen, "127.0.0.1:0");
+        assert!(!c.demo);
+        assert_eq!(c.body_limit, 2 * 1024 * 1024);
+        assert_eq!(c.request_timeout, Duration::from_secs(60));
+        assert_eq!(c.batch_size, 200);
+        assert_eq!(c.plugin_max_in_flight, 32);
+        assert_eq!(c.plugin_fuel, kinerja_runtime::Limits::default().fuel);
+        assert_eq!(c.auth_failure_window, Duration::from_secs(60));
     }
 }

@@ -3,10 +3,9 @@
 
 use crate::api::{self, AppState};
 use crate::config::Config;
-use crate::policy::{Policy, PolicyConfig};
+use crate::policy::Policy;
 use crate::store::Store;
 use anyhow::Context;
-use kinerja_runtime::{Runtime, RuntimeConfig};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,20 +30,15 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     if let Some(path) = store.run(move |s| s.bootstrap_admin(&dir)).await? {
         tracing::info!(path = %path.display(), "created the first admin token; read it from this file");
     }
-    let runtime = Arc::new(
-        Runtime::new(RuntimeConfig {
-            limits: config.limits(),
-            max_in_flight: config.plugin_max_in_flight,
-            cache_dir: config.data_dir.join("cache"),
-        })
-        .context("starting the plugin runtime")?,
+    // The one wiring of runtime and stored plugins, shared with `audit verify`, the benches
+    // and the tests; it loads every stored module (from the compiled cache when it can) so the
+    // first call after a restart does not wait for a compile.
+    let (s, c) = (Arc::clone(&store), config.clone());
+    let policy = Arc::new(
+        tokio::task::spawn_blocking(move || Policy::for_store(s, &c))
+            .await?
+            .context("starting the plugin runtime")?,
     );
-    load_stored_plugins(&store, &runtime).await?;
-    let policy = Arc::new(Policy::new(
-        Arc::clone(&store),
-        runtime,
-        PolicyConfig::from_config(&config),
-    ));
     let state = AppState {
         store,
         config: Arc::new(config.clone()),
@@ -70,25 +64,6 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         listener,
         addr,
     })
-}
-
-/// Loads every stored module into the runtime (from the compiled cache when it can), so the
-/// first call after a restart does not wait for a compile.
-async fn load_stored_plugins(store: &Arc<Store>, runtime: &Arc<Runtime>) -> anyhow::Result<()> {
-    let modules = store.run(|s| s.all_plugin_bytes()).await?;
-    let rt = Arc::clone(runtime);
-    let n = modules.len();
-    tokio::task::spawn_blocking(move || {
-        for (id, bytes) in modules {
-            if let Err(e) = rt.load(&bytes) {
-                // A module the runtime no longer accepts must not keep the server down.
-                tracing::error!(plugin = %id, error = %e, "a stored plugin failed to load");
-            }
-        }
-    })
-    .await?;
-    tracing::info!(modules = n, "stored plugins loaded");
-    Ok(())
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.

@@ -674,8 +674,8 @@ impl From<CallError> for PolicyError {
 
 impl Policy {
     /// A policy over `store` with its own runtime built from the server's settings and every
-    /// stored module loaded, as `kinerja serve` does; for tools and benchmarks that appraise
-    /// in process without the HTTP layer.
+    /// stored module loaded: the one wiring used by `kinerja serve`, `audit verify` and the
+    /// benchmarks. Blocking (it compiles or loads modules).
     pub fn for_store(
         store: Arc<Store>,
         config: &crate::config::Config,
@@ -686,11 +686,15 @@ impl Policy {
             cache_dir: config.data_dir.join("cache"),
         })
         .map_err(|e| PolicyError::Internal(format!("starting the plugin runtime: {e}")))?;
-        for (id, bytes) in store.all_plugin_bytes()? {
+        let modules = store.all_plugin_bytes()?;
+        let n = modules.len();
+        for (id, bytes) in modules {
             if let Err(e) = runtime.load(&bytes) {
+                // A module the runtime no longer accepts must not keep the server down.
                 tracing::error!(plugin = %id, error = %e, "a stored plugin failed to load");
             }
         }
+        tracing::info!(modules = n, "stored plugins loaded");
         Ok(Policy::new(
             store,
             Arc::new(runtime),
