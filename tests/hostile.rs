@@ -249,3 +249,133 @@ fn plugin_logs_are_shown_only_to_admins() {
         dry.text
     );
 }
+
+/// Connections that never finish their headers cannot take the server down (a hostile review
+/// held ~20,000 and `/health` failed for over 40 s). A bounded loopback attack from two
+/// addresses, each opening far more connections than the caps and never finishing a request:
+/// `/health` from a third address keeps answering, every attacking connection is closed by
+/// the server within the header-read timeout (or sooner, to make room), and an idle
+/// keep-alive connection is closed after the idle timeout.
+#[test]
+fn held_open_connections_cannot_exhaust_the_server() {
+    use std::io::{Read, Write};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_in(dir.path(), |cfg| {
+        cfg.max_connections = 48;
+        cfg.max_connections_per_client = 24;
+        cfg.header_read_timeout = Duration::from_secs(1);
+        cfg.idle_timeout = Duration::from_secs(2);
+    });
+    let addr: std::net::SocketAddr = s.base.trim_start_matches("http://").parse().unwrap();
+
+    // 2 × 300 connections over ~3 s, each sending half a request and then waiting; each one
+    // reports how long it stayed open (at most 10 s: the test is bounded).
+    let attack = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let mut held = Vec::new();
+            for i in 0..600u32 {
+                let from: std::net::IpAddr = [127, 0, 0, if i % 2 == 0 { 2 } else { 3 }].into();
+                held.push(tokio::spawn(async move {
+                    let sock = tokio::net::TcpSocket::new_v4().ok()?;
+                    sock.bind((from, 0).into()).ok()?;
+                    let mut c = sock.connect(addr).await.ok()?;
+                    let opened = Instant::now();
+                    let _ = c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await;
+                    let mut buf = [0u8; 256];
+                    let limit = Duration::from_secs(10);
+                    loop {
+                        match tokio::time::timeout(limit, c.read(&mut buf)).await {
+                            Ok(Ok(0)) | Ok(Err(_)) => return Some(opened.elapsed()),
+                            Ok(Ok(_)) => continue,
+                            Err(_) => return Some(limit),
+                        }
+                    }
+                }));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let mut open_for = Vec::new();
+            for h in held {
+                open_for.push(h.await.unwrap());
+            }
+            open_for
+        })
+    });
+
+    // Meanwhile, health checks on fresh connections from 127.0.0.1 every 50 ms.
+    let health = reqwest::blocking::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let t = Instant::now();
+    let mut checks = 0;
+    while !attack.is_finished() && t.elapsed() < Duration::from_secs(20) {
+        let started = Instant::now();
+        let r = health.get(format!("{}/health", s.base)).send();
+        assert!(
+            r.as_ref().is_ok_and(|r| r.status() == 200),
+            "health check {checks} failed during the attack: {r:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "health check {checks} was slow"
+        );
+        checks += 1;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let open_for = attack.join().unwrap();
+    assert!(checks >= 20, "only {checks} health checks ran");
+    let connected: Vec<Duration> = open_for.into_iter().flatten().collect();
+    assert!(
+        connected.len() >= 500,
+        "{} attacking connections were made",
+        connected.len()
+    );
+    let longest = connected.iter().max().unwrap();
+    assert!(
+        *longest < Duration::from_secs(4),
+        "an attacking connection stayed open {longest:?} (header-read timeout 1 s)"
+    );
+    let metrics = s.client().anonymous().get("/metrics").text;
+    let evicted = metrics
+        .lines()
+        .find(|l| l.starts_with("kinerja_connections_closed_total") && l.contains("evicted"))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(
+        evicted > 0.0,
+        "the caps closed the oldest idle connections: {metrics}"
+    );
+
+    // An idle keep-alive connection: one whole request answered, then silence. (Over HTTP/1
+    // the header-read timeout also bounds the wait for a next request, so the idle timeout is
+    // tested on a server whose header-read timeout is longer.)
+    drop(s);
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_in(dir.path(), |cfg| {
+        cfg.header_read_timeout = Duration::from_secs(30);
+        cfg.idle_timeout = Duration::from_secs(2);
+    });
+    let addr: std::net::SocketAddr = s.base.trim_start_matches("http://").parse().unwrap();
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    let mut buf = [0u8; 1024];
+    let n = c.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let idle = Instant::now();
+    let closed = loop {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => break idle.elapsed(),
+            Ok(_) => continue,
+        }
+    };
+    assert!(
+        closed >= Duration::from_millis(1500) && closed < Duration::from_secs(6),
+        "idle connection closed after {closed:?} (idle timeout 2 s)"
+    );
+}

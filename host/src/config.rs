@@ -53,6 +53,25 @@ pub struct Config {
     /// Appraisal cases per plugin call.
     #[arg(long, env = "KINERJA_BATCH_SIZE", default_value_t = 200)]
     pub batch_size: usize,
+    /// Connections open at once; over it, the oldest idle connection is closed to make room
+    /// (a new one is refused only when every connection is busy). Lowered at start to what the
+    /// open-files limit allows.
+    #[arg(long, env = "KINERJA_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Connections open at once from one client address (IPv6: one /64), handled the same way:
+    /// one client cannot hold every connection.
+    #[arg(
+        long,
+        env = "KINERJA_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 256
+    )]
+    pub max_connections_per_client: usize,
+    /// Seconds a connection has to send a request's headers before it is closed.
+    #[arg(long = "header-read-timeout", env = "KINERJA_HEADER_READ_TIMEOUT", default_value = "10", value_parser = parse_secs)]
+    pub header_read_timeout: Duration,
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(long = "idle-timeout", env = "KINERJA_IDLE_TIMEOUT", default_value = "60", value_parser = parse_secs)]
+    pub idle_timeout: Duration,
     /// Failed authentications one client address may make per window before further failures
     /// are answered 429 (0: no limit). 20 a minute is far above a person mistyping or a script
     /// with a stale token retrying, and far below a program guessing. A working token is never

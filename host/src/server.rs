@@ -73,14 +73,16 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     p.state.ready.store(true, Ordering::Release);
     let app = api::app(p.state.clone());
-    tracing::info!(addr = %p.addr, "serving");
-    // With the peer's address, which the authentication throttle keys on.
-    axum::serve(
-        p.listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let config = &p.state.config;
+    let limits = api::connections::ConnLimits {
+        max: api::connections::raise_descriptor_limit(config.max_connections.max(1)),
+        per_client: config.max_connections_per_client.max(1),
+        header_read: config.header_read_timeout,
+        idle: config.idle_timeout,
+    };
+    tracing::info!(addr = %p.addr, max_connections = limits.max, "serving");
+    // Each request carries the peer's address, which the authentication throttle keys on.
+    api::connections::serve(p.listener, app, limits, shutdown).await?;
     p.state.ready.store(false, Ordering::Release);
     // A worker's remaining work is a plugin call, bounded by its wall-clock limit, and one
     // commit: twice the limit outlasts it.

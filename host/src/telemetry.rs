@@ -12,6 +12,10 @@ pub const PLUGIN_DURATION: &str = "kinerja_plugin_call_duration_seconds";
 pub const PLUGIN_LIMIT_HITS: &str = "kinerja_plugin_limit_hits_total";
 pub const PLUGIN_IN_FLIGHT: &str = "kinerja_plugin_calls_in_flight";
 pub const DB_SIZE: &str = "kinerja_database_size_bytes";
+pub const CONNECTIONS_OPEN: &str = "kinerja_connections_open";
+/// Connections the server closed itself, by `reason`: `evicted` (the oldest idle, to make
+/// room), `refused` (over a cap with every connection busy), `idle` (the idle timeout).
+pub const CONNECTIONS_CLOSED: &str = "kinerja_connections_closed_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 

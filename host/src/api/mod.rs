@@ -1,6 +1,7 @@
 //! The HTTP API: the only module that touches axum. [`app`] builds the whole router so tests
 //! and the server use the very same one; the OpenAPI document is generated from the handlers.
 
+pub mod connections;
 mod console;
 mod distribution;
 pub mod error;
