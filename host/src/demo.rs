@@ -378,12 +378,16 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
         // before the appointment month the NIP gives (digits 9–14): someone appointed in
         // 2022 starts their current position somewhere between then and two months ago.
         let end = Date::new(2025, 12, 31).map(|d| d.to_days()).unwrap_or(0);
-        let mut since = Date::from_days(end - rng.range(60, 3300));
-        let appointed = parsed.appointment_start().unwrap_or(since);
-        if since < appointed {
+        // The spread within the room left is taken from the draw itself, not a new one, so the
+        // rest of the seeded sequence (and the demo built from it) is not shifted.
+        let raw = end - rng.range(60, 3300);
+        let appointed = parsed.appointment_start().unwrap_or(Date::from_days(raw));
+        let since = if raw < appointed.to_days() {
             let room = (end - 60 - appointed.to_days()).max(0);
-            since = Date::from_days(appointed.to_days() + rng.range(0, room));
-        }
+            Date::from_days(appointed.to_days() + (appointed.to_days() - raw) % (room + 1))
+        } else {
+            Date::from_days(raw)
+        };
         let mut competencies: BTreeMap<String, u8> = req
             .iter()
             .map(|(c, l)| {

@@ -103,7 +103,8 @@ pub struct Position {
     pub level: u8,
     pub required: BTreeMap<String, u8>,
     pub capacity: u32,
-    /// Positions stored before the workload analysis existed read back with none.
+    /// The tasks of the workload analysis; empty when there is none (as for positions stored
+    /// before tasks existed).
     #[serde(default)]
     pub tasks: Vec<Task>,
     pub updated_at: String,
