@@ -247,7 +247,7 @@ function formasiResults(f) {
         h('div', { class: 'stat' }, h('small', {}, 'Kebutuhan (needed)'), h('span', { id: 'formasi-needed' }, num(t.needed, 0))),
         h('div', { class: 'stat' }, h('small', {}, 'Yang ada (held)'), h('span', { id: 'formasi-held' }, num(t.held, 0))),
         h('div', { class: 'stat down' }, h('small', {}, 'Kekurangan (shortage)'), h('span', { id: 'formasi-shortage' }, num(t.shortage, 0))),
-        h('div', { class: 'stat up' }, h('small', {}, 'Kelebihan (surplus)'), h('span', { id: 'formasi-surplus' }, num(t.surplus, 0))),
+        h('div', { class: 'stat' }, h('small', {}, 'Kelebihan (surplus)'), h('span', { id: 'formasi-surplus' }, num(t.surplus, 0))),
         h('div', { class: 'stat' }, h('small', {}, 'Dengan beban kerja'), `${t.positions_with_workload} / ${t.positions} jabatan`)),
       table([
         { title: 'Jabatan (position)', cell: (r) => [r.title, ' ', h('code', { class: 'muted' }, r.position_id)] },

@@ -198,7 +198,7 @@ const POSITIONS: [Template; 7] = [
 /// the volumes, so some agencies need more staff than they have and others fewer. The other
 /// positions have none, and keep their capacity as their need.
 fn tasks(suffix: &str, agency: usize) -> Vec<Task> {
-    let scale = [1.25, 0.8, 1.05, 0.6][agency % 4];
+    let scale = [1.25, 0.8, 1.2, 0.6][agency % 4];
     let t = |task: &str, unit: &str, volume: f64, minutes: f64| Task {
         task: task.into(),
         unit: unit.into(),
