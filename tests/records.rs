@@ -688,3 +688,270 @@ fn hostile_inputs_are_refused_naming_the_field() {
         );
     }
 }
+
+/// The workload analysis of a position (PermenPANRB 1/2020): its tasks are stored and read back,
+/// and the view shows the minutes, the needed staff to two decimals and rounded up, the holders
+/// and the gap; vacancies follow the workload. The worked example of docs/domain-rules.md.
+#[test]
+fn position_workload_shows_needed_staff_and_gap() {
+    let (_s, c) = setup();
+    let tasks = json!([
+        {"task": "Melayani permohonan masyarakat", "unit": "permohonan", "volume": 24000.0, "minutes": 30.0},
+        {"task": "Memverifikasi berkas administrasi", "unit": "berkas", "volume": 18000.0, "minutes": 20.0},
+        {"task": "Menyusun laporan layanan bulanan", "unit": "laporan", "volume": 12.0, "minutes": 480.0}
+    ]);
+    let body = json!({"title": "Pengelola Layanan", "agency": "disdik", "kind": "pelaksana",
+                      "level": 2, "capacity": 1, "tasks": tasks});
+    let r = c.put(&format!("{R}/positions/disdik-layanan"), &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["tasks"], tasks);
+    for n in [NIP, NIP2] {
+        let e = c.put(
+            &format!("{R}/employees/{n}"),
+            &employee_body("disdik", "layanan", "2021-03-01"),
+        );
+        assert_eq!(e.status, 200, "{}", e.text);
+    }
+    let p = c.get(&format!("{R}/positions/disdik-layanan"));
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(p.body["tasks"], tasks);
+    assert_eq!(
+        p.body["workload"],
+        json!({"minutes": 1085760.0, "effective_minutes": 75000.0, "needed": 14.48,
+               "needed_staff": 15, "held": 2, "gap": 13})
+    );
+    assert_eq!(
+        p.body["vacancies"], 13,
+        "the workload, not the capacity of 1, gives the vacancies"
+    );
+    let list = c.get(&format!("{R}/positions?agency=disdik"));
+    let item = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "disdik-layanan")
+        .cloned()
+        .unwrap();
+    assert_eq!(item["workload"], p.body["workload"]);
+    // A position without tasks has no workload, and capacity − holders as before.
+    let staf = c.get(&format!("{R}/positions/disdik-staf"));
+    assert_eq!(
+        (
+            &staf.body["workload"],
+            &staf.body["vacancies"],
+            &staf.body["tasks"]
+        ),
+        (&json!(null), &json!(5), &json!([]))
+    );
+    // A smaller workload than the holders: a surplus, no vacancy.
+    let mut small = body.clone();
+    small["tasks"] = json!([{"task": "Rekap", "unit": "laporan", "volume": 100, "minutes": 375}]);
+    assert_eq!(
+        c.put(&format!("{R}/positions/disdik-layanan"), &small)
+            .status,
+        200
+    );
+    let p = c.get(&format!("{R}/positions/disdik-layanan"));
+    assert_eq!(
+        (
+            &p.body["workload"]["needed"],
+            &p.body["workload"]["needed_staff"],
+            &p.body["workload"]["gap"],
+            &p.body["vacancies"]
+        ),
+        (&json!(0.5), &json!(1), &json!(-1), &json!(0))
+    );
+
+    // Bad tasks are refused naming the field.
+    let with = |task: serde_json::Value| {
+        let mut b = body.clone();
+        b["tasks"] = json!([{"task": "Rekap", "unit": "laporan", "volume": 1, "minutes": 1}, task]);
+        b
+    };
+    let t = |task: &str, unit: &str, volume: serde_json::Value, minutes: serde_json::Value| json!({"task": task, "unit": unit, "volume": volume, "minutes": minutes});
+    let many: Vec<_> = (0..201)
+        .map(|_| t("Rekap", "laporan", json!(1), json!(1)))
+        .collect();
+    let mut too_many = body.clone();
+    too_many["tasks"] = json!(many);
+    let mut too_much = body.clone();
+    too_much["tasks"] = json!([t("Rekap", "laporan", json!(10000000), json!(75000))]);
+    let cases = [
+        (with(t("", "laporan", json!(1), json!(1))), "tasks[1].task"),
+        (
+            with(t("Rekap\u{1b}[31m", "laporan", json!(1), json!(1))),
+            "tasks[1].task",
+        ),
+        (
+            with(t("Rekap", "lap\u{0}", json!(1), json!(1))),
+            "tasks[1].unit",
+        ),
+        (
+            with(t("Rekap", "laporan", json!(-1), json!(1))),
+            "tasks[1].volume",
+        ),
+        (
+            with(t("Rekap", "laporan", json!(1e300), json!(1))),
+            "tasks[1].volume",
+        ),
+        (
+            with(t("Rekap", "laporan", json!(1), json!(0))),
+            "tasks[1].minutes",
+        ),
+        (
+            with(t("Rekap", "laporan", json!(1), json!(-3))),
+            "tasks[1].minutes",
+        ),
+        (
+            with(t("Rekap", "laporan", json!(1), json!(100000))),
+            "tasks[1].minutes",
+        ),
+        (too_many, "tasks"),
+        (too_much, "tasks"),
+    ];
+    for (b, needle) in cases {
+        let r = c.put(&format!("{R}/positions/disdik-layanan"), &b);
+        assert_eq!(r.status, 400, "{b}: {}", r.text);
+        assert!(
+            r.message().starts_with(needle),
+            "`{}` should name `{needle}`",
+            r.message()
+        );
+    }
+    let mut unknown = body.clone();
+    unknown["tasks"] =
+        json!([{"task": "Rekap", "unit": "laporan", "volume": 1, "minutes": 1, "jam": 2}]);
+    assert_eq!(
+        c.put(&format!("{R}/positions/disdik-layanan"), &unknown)
+            .status,
+        400
+    );
+    // Nothing refused was stored.
+    let p = c.get(&format!("{R}/positions/disdik-layanan"));
+    assert_eq!(p.body["workload"]["needed"], 0.5);
+}
+
+/// `GET …/agencies/{agency}/formasi`: per position the staff needed (workload, else capacity),
+/// held and the gap, with totals; readable by who may read the agency and no one else.
+#[test]
+fn formasi_summary_and_who_may_read_it() {
+    let (_s, c) = setup();
+    let r = c.put(
+        &format!("{R}/positions/disdik-layanan"),
+        &json!({"title": "Pengelola Layanan", "agency": "disdik", "kind": "pelaksana",
+                "level": 2, "capacity": 1,
+                "tasks": [{"task": "Melayani permohonan", "unit": "permohonan", "volume": 5000, "minutes": 30}]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    for (n, pos) in [(NIP, "layanan"), (NIP2, "staf")] {
+        let e = c.put(
+            &format!("{R}/employees/{n}"),
+            &employee_body("disdik", pos, "2021-03-01"),
+        );
+        assert_eq!(e.status, 200, "{}", e.text);
+    }
+    let path = format!("{R}/agencies/disdik/formasi");
+    let f = c.get(&path);
+    assert_eq!(f.status, 200, "{}", f.text);
+    // 5,000 × 30 = 150,000 minutes / 75,000 = 2.00 staff; one holds it: a gap of 1.
+    assert_eq!(
+        f.body,
+        json!({
+            "region": "jambi", "agency": "disdik", "effective_minutes": 75000.0,
+            "positions": [
+                {"position_id": "disdik-analis", "title": "analis", "kind": "fungsional", "level": 3,
+                 "basis": "capacity", "workload_minutes": null, "needed_exact": null,
+                 "needed": 2, "held": 0, "gap": 2},
+                {"position_id": "disdik-layanan", "title": "Pengelola Layanan", "kind": "pelaksana",
+                 "level": 2, "basis": "workload", "workload_minutes": 150000.0, "needed_exact": 2.0,
+                 "needed": 2, "held": 1, "gap": 1},
+                {"position_id": "disdik-staf", "title": "staf", "kind": "fungsional", "level": 1,
+                 "basis": "capacity", "workload_minutes": null, "needed_exact": null,
+                 "needed": 5, "held": 1, "gap": 4}
+            ],
+            "totals": {"needed": 9, "held": 2, "gap": 7, "shortage": 7, "surplus": 0,
+                       "positions_with_workload": 1, "positions": 3}
+        })
+    );
+    // Another agency's positions are not in it.
+    seed_agency(&c, "jambi", "dinkes");
+    let other = c.get(&format!("{R}/agencies/dinkes/formasi"));
+    assert_eq!(other.body["totals"]["positions"], 2, "{}", other.text);
+    assert_eq!(c.get(&path).body, f.body);
+
+    // Who may read: admin (above), the region's admin, the agency itself.
+    let ra = c.with_token(&c.issue(json!({"role": "region_admin", "region": "jambi"})));
+    assert_eq!(ra.get(&path).body, f.body);
+    let own =
+        c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
+    assert_eq!(own.get(&path).body, f.body);
+    // Not another agency, an employee (even of this agency), another region's admin, or no one.
+    let other_agency =
+        c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "dinkes"})));
+    let employee =
+        c.with_token(&c.issue(json!({"role": "employee", "region": "jambi", "nip": NIP})));
+    let jakarta = c.with_token(&c.issue(json!({"role": "region_admin", "region": "jakarta"})));
+    for (who, client, status) in [
+        ("another agency", &other_agency, 403),
+        ("an employee", &employee, 403),
+        ("another region's admin", &jakarta, 403),
+        ("no token", &c.anonymous(), 401),
+    ] {
+        let r = client.get(&path);
+        assert_eq!(r.status, status, "{who}: {}", r.text);
+    }
+    assert_eq!(
+        other_agency
+            .get(&format!("{R}/agencies/dinkes/formasi"))
+            .status,
+        200
+    );
+    // An agency that does not exist, an id that cannot be one, a region that is not.
+    assert_eq!(c.get(&format!("{R}/agencies/nowhere/formasi")).status, 404);
+    assert_eq!(
+        c.get(&format!("{R}/agencies/No%20Such/formasi")).status,
+        400
+    );
+    assert_eq!(
+        c.get("/api/v1/regions/atlantis/agencies/disdik/formasi")
+            .status,
+        404
+    );
+}
+
+/// No position before the appointment: `position_since` before the month in NIP digits 9–14 is
+/// refused naming the field; the first day of that month is accepted.
+#[test]
+fn position_since_may_not_precede_the_appointment_month() {
+    let (_s, c) = setup();
+    // NIP: born 1985-03-12, appointed 2010-01.
+    for (since, status) in [
+        ("2009-12-31", 400),
+        ("2005-06-01", 400),
+        ("2010-01-01", 200),
+    ] {
+        let r = c.put(
+            &format!("{R}/employees/{NIP}"),
+            &employee_body("disdik", "staf", since),
+        );
+        assert_eq!(r.status, status, "{since}: {}", r.text);
+        if status == 400 {
+            assert!(
+                r.message().starts_with("position_since") && r.message().contains("2010-01"),
+                "{}",
+                r.text
+            );
+        }
+    }
+    // A later move is checked the same way; nothing refused was stored.
+    let r = c.put(
+        &format!("{R}/employees/{NIP2}"),
+        &employee_body("disdik", "staf", "2014-12-01"),
+    );
+    assert_eq!(r.status, 400, "NIP2 was appointed 2015-01: {}", r.text);
+    assert_eq!(c.get(&format!("{R}/employees/{NIP2}")).status, 404);
+    assert_eq!(
+        c.get(&format!("{R}/employees/{NIP}")).body["position_since"],
+        "2010-01-01"
+    );
+}

@@ -388,3 +388,140 @@ fn activation_runs_the_module_on_the_regions_cases_first() {
     );
     c.activate("jakarta", "rotate", &id, json!({}));
 }
+
+/// Where a position has a workload, the rotation's vacancies are `max(ceil(needed) − holders,
+/// 0)`: a full position whose workload calls for one more person gets the only move, and a
+/// position with free capacity but no need left by its workload gets none.
+#[test]
+fn rotation_vacancies_follow_the_workload() {
+    let s = TestServer::start();
+    let c = s.client();
+    let base = "/api/v1/regions/jambi";
+    let id = c.upload("jambi", wasm("kinerja_plugin_jambi"));
+    c.activate("jambi", "appraise", &id, json!({}));
+    c.activate("jambi", "rotate", &id, json!({}));
+    let r = c.put(
+        &format!("{base}/agencies/disdik"),
+        &json!({"name": "Dinas Pendidikan"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let position = |capacity: u32, tasks: serde_json::Value| {
+        json!({"title": "Pengelola Layanan", "agency": "disdik", "kind": "pelaksana", "level": 2,
+               "required": {"integritas": 3}, "capacity": capacity, "tasks": tasks})
+    };
+    let put_b = |capacity: u32, tasks: serde_json::Value| {
+        let r = c.put(
+            &format!("{base}/positions/disdik-b"),
+            &position(capacity, tasks),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    let r = c.put(
+        &format!("{base}/positions/disdik-a"),
+        &position(1, json!([])),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    put_b(1, json!([]));
+    // One employee in each position; the one in A has an annual predikat and five years in it.
+    for (nip, pos) in [(NIP, "a"), (NIP2, "b")] {
+        let r = c.put(
+            &format!("{base}/employees/{nip}"),
+            &employee_body("disdik", pos, "2021-03-01"),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let r = c.put(
+        &format!("{base}/employees/{NIP}/periods/2026"),
+        &period_body(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let ap = c.post(
+        &format!("{base}/appraisals"),
+        &json!({"period": "2026", "nips": [NIP]}),
+    );
+    assert_eq!(ap.status, 200, "{}", ap.text);
+    let moves = || {
+        let rot = c.post(
+            &format!("{base}/rotations"),
+            &json!({"as_of": "2027-01-31", "agency": "disdik"}),
+        );
+        assert_eq!(rot.status, 200, "{}", rot.text);
+        rot.body["moves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["nip"].as_str().unwrap().to_string(),
+                    m["to"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let to_b = vec![(NIP.to_string(), "disdik-b".to_string())];
+    // Both positions full by capacity: nowhere to go.
+    assert_eq!(moves(), vec![]);
+    // B's workload calls for 1.5 → 2 staff; one holds it: the only vacancy, and the only move.
+    put_b(
+        1,
+        json!([{"task": "Melayani permohonan", "unit": "permohonan", "volume": 3750, "minutes": 30}]),
+    );
+    let b = c.get(&format!("{base}/positions/disdik-b"));
+    assert_eq!(
+        (&b.body["workload"]["needed"], &b.body["vacancies"]),
+        (&json!(1.5), &json!(1)),
+        "{}",
+        b.text
+    );
+    assert_eq!(moves(), to_b);
+    // Capacity 3 alone would leave two seats free…
+    put_b(3, json!([]));
+    assert_eq!(moves(), to_b);
+    // …but a workload of 0.8 → 1 staff, already held, leaves none: the move disappears.
+    put_b(
+        3,
+        json!([{"task": "Melayani permohonan", "unit": "permohonan", "volume": 2000, "minutes": 30}]),
+    );
+    assert_eq!(
+        c.get(&format!("{base}/positions/disdik-b")).body["vacancies"],
+        0
+    );
+    assert_eq!(moves(), vec![]);
+}
+
+/// The demo obeys the appointment-month rule: every demo employee's current and earlier
+/// positions start no earlier than the month in NIP digits 9–14, read back over HTTP; and
+/// each demo agency has positions with a workload in its formasi.
+#[test]
+fn demo_employees_start_no_earlier_than_their_appointment() {
+    let s = TestServer::demo();
+    let c = s.client();
+    let mut checked = 0;
+    for region in ["jambi", "jakarta", "tenayan-raya"] {
+        let base = format!("/api/v1/regions/{region}");
+        let list = c.get(&format!("{base}/employees?limit=1000"));
+        assert_eq!(list.status, 200, "{}", list.text);
+        assert!(list.body["next"].is_null());
+        for e in list.body["items"].as_array().unwrap() {
+            let nip = e["nip"].as_str().unwrap();
+            let appointed = format!("{}-{}-01", &nip[8..12], &nip[12..14]);
+            let since = e["position_since"].as_str().unwrap();
+            assert!(since >= appointed.as_str(), "{region} {nip}: {since}");
+            for spell in e["history"].as_array().unwrap() {
+                let from = spell["from"].as_str().unwrap();
+                assert!(from >= appointed.as_str(), "{region} {nip}: {spell}");
+            }
+            checked += 1;
+        }
+        let agencies = c.get(&format!("{base}/agencies"));
+        for a in agencies.body["items"].as_array().unwrap() {
+            let f = c.get(&format!(
+                "{base}/agencies/{}/formasi",
+                a["id"].as_str().unwrap()
+            ));
+            assert_eq!(f.status, 200, "{}", f.text);
+            assert_eq!(f.body["totals"]["positions_with_workload"], 2, "{}", f.text);
+        }
+    }
+    assert_eq!(checked, 3 * 240);
+}

@@ -1,6 +1,6 @@
 // The agency view (agency tokens, and admins who picked an agency): employees with search and
-// paging, the appraisal run with its results and predikat distribution, and the talent view
-// (nine-box grid and rotation recommendations).
+// paging, the appraisal run with its results and predikat distribution, the talent view
+// (nine-box grid and rotation recommendations), and the formasi (staff needed by workload).
 
 import { api, all, enc } from './api.js';
 import {
@@ -28,6 +28,7 @@ export async function agencyView(ctx, region, agencyId) {
     employees: ['Pegawai (employees)', () => employeesPane(region, employees)],
     appraisal: ['Penilaian (appraisal)', () => appraisalPane(base, agencyId, nameOf, region)],
     talent: ['Talenta & rotasi (nine-box)', () => talentPane(base, agencyId, nameOf, byNip)],
+    formasi: ['Formasi (kebutuhan pegawai)', () => formasiPane(base, agencyId)],
   };
   const cache = {};
   const show = (key) => {
@@ -215,4 +216,54 @@ function talentResults(r, nameOf) {
         { title: 'Rincian', cell: (f) => f.detail },
       ], flags.slice(0, 200)))) : null,
     h('p', { class: 'muted' }, `Keputusan ${r.decision_id || '—'} · plugin ${(r.plugin || '').slice(0, 12)}…`));
+}
+
+// The formasi (PermenPANRB 1/2020): per position the staff the workload calls for (or the
+// capacity where no workload analysis was done), the staff there are, and the gap.
+const KIND = { struktural: 'Struktural', fungsional: 'Fungsional', pelaksana: 'Pelaksana' };
+
+function gapCell(gap) {
+  if (gap > 0) return h('span', { class: 'bad', dataset: { gap } }, `kurang ${gap}`);
+  if (gap < 0) return h('span', { class: 'good', dataset: { gap } }, `lebih ${-gap}`);
+  return h('span', { class: 'muted', dataset: { gap } }, 'sesuai');
+}
+
+function formasiPane(base, agencyId) {
+  const out = h('div', { id: 'formasi' }, h('p', { class: 'muted' }, 'Memuat formasi…'));
+  api('GET', `${base}/agencies/${enc(agencyId)}/formasi`)
+    .then((f) => mount(out, formasiResults(f)))
+    .catch((err) => mount(out, errorBox(err, 'Formasi gagal dimuat')));
+  return out;
+}
+
+function formasiResults(f) {
+  const t = f.totals;
+  const hours = num(f.effective_minutes / 60, 0);
+  return h('div', {},
+    card('Formasi: kebutuhan pegawai (needs analysis)',
+      h('p', { class: 'muted' }, `Analisis beban kerja (PermenPANRB 1/2020): kebutuhan = Σ(volume × menit per satuan) / (${hours} jam × 60). `
+        + 'Kebutuhan dibulatkan ke atas; jabatan tanpa uraian tugas memakai kapasitasnya. Selisih = kebutuhan − yang ada.'),
+      h('div', { class: 'stats', id: 'formasi-totals' },
+        h('div', { class: 'stat' }, h('small', {}, 'Kebutuhan (needed)'), h('span', { id: 'formasi-needed' }, num(t.needed, 0))),
+        h('div', { class: 'stat' }, h('small', {}, 'Yang ada (held)'), h('span', { id: 'formasi-held' }, num(t.held, 0))),
+        h('div', { class: 'stat down' }, h('small', {}, 'Kekurangan (shortage)'), h('span', { id: 'formasi-shortage' }, num(t.shortage, 0))),
+        h('div', { class: 'stat' }, h('small', {}, 'Kelebihan (surplus)'), h('span', { id: 'formasi-surplus' }, num(t.surplus, 0))),
+        h('div', { class: 'stat' }, h('small', {}, 'Dengan beban kerja'), `${t.positions_with_workload} / ${t.positions} jabatan`)),
+      table([
+        { title: 'Jabatan (position)', cell: (r) => [r.title, ' ', h('code', { class: 'muted' }, r.position_id)] },
+        { title: 'Jenis', cell: (r) => `${KIND[r.kind] || r.kind} · ${r.level}` },
+        { title: 'Dasar (basis)', cell: (r) => (r.basis === 'workload'
+          ? h('span', { class: 'chip on' }, 'Beban kerja')
+          : h('span', { class: 'chip' }, 'Kapasitas')) },
+        { title: 'Beban kerja (menit/tahun)', class: 'num', cell: (r) => num(r.workload_minutes, 0) },
+        { title: 'Kebutuhan', class: 'num', cell: (r) => (r.needed_exact === null || r.needed_exact === undefined
+          ? String(r.needed)
+          : `${num(r.needed_exact, 2)} → ${r.needed}`) },
+        { title: 'Ada', class: 'num', cell: (r) => String(r.held) },
+        { title: 'Selisih (gap)', class: 'num', cell: (r) => gapCell(r.gap) },
+      ], f.positions, {
+        class: 'formasi',
+        empty: 'Instansi ini belum memiliki jabatan.',
+        rowAttrs: (r) => ({ dataset: { position: r.position_id, basis: r.basis } }),
+      })));
 }

@@ -193,6 +193,53 @@ const POSITIONS: [Template; 7] = [
     ),
 ];
 
+/// The workload analysis (analisis beban kerja) the demo gives two positions of every agency:
+/// Pengelola Layanan and Analis Kebijakan Ahli Muda. `agency` (its index in the region) scales
+/// the volumes, so some agencies need more staff than they have and others fewer. The other
+/// positions have none, and keep their capacity as their need.
+fn tasks(suffix: &str, agency: usize) -> Vec<Task> {
+    let scale = [1.25, 0.8, 1.2, 0.6][agency % 4];
+    let t = |task: &str, unit: &str, volume: f64, minutes: f64| Task {
+        task: task.into(),
+        unit: unit.into(),
+        volume: (volume * scale).round(),
+        minutes,
+    };
+    match suffix {
+        "pengelola-layanan" => vec![
+            t(
+                "Melayani permohonan masyarakat",
+                "permohonan",
+                31_200.0,
+                30.0,
+            ),
+            t(
+                "Memverifikasi berkas administrasi",
+                "berkas",
+                23_400.0,
+                20.0,
+            ),
+            t("Menyusun laporan layanan bulanan", "laporan", 12.0, 480.0),
+        ],
+        "analis-ahli-muda" => vec![
+            t("Menyusun kajian kebijakan", "kajian", 40.0, 9_000.0),
+            t(
+                "Menyusun rekomendasi kebijakan",
+                "rekomendasi",
+                120.0,
+                2_400.0,
+            ),
+            t(
+                "Mengevaluasi pelaksanaan kebijakan",
+                "laporan",
+                24.0,
+                4_800.0,
+            ),
+        ],
+        _ => Vec::new(),
+    }
+}
+
 const NAMES: [&str; 24] = [
     "Ahmad", "Siti", "Budi", "Dewi", "Rahmat", "Nurul", "Agus", "Rina", "Hendra", "Fitri", "Joko",
     "Lestari", "Yusuf", "Ayu", "Irfan", "Wulan", "Dedi", "Putri", "Fajar", "Indah", "Taufik",
@@ -273,7 +320,7 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
     let mut rng = Rng(seed);
     let agencies = agencies(region);
     let mut slots: Vec<(String, String, BTreeMap<String, u8>, u32)> = Vec::new();
-    for (aid, name, tech) in &agencies {
+    for (ai, (aid, name, tech)) in agencies.iter().enumerate() {
         let input = AgencyInput {
             name: name.to_string(),
         };
@@ -292,6 +339,7 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
                 level,
                 required: required.clone(),
                 capacity: cap,
+                tasks: tasks(suffix, ai),
             };
             input.validate()?;
             let id = format!("{aid}-{suffix}");
@@ -324,11 +372,22 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
     let working = weekdays_between(year.start(), year.end());
     for (n, (position, agency, req)) in holders.into_iter().enumerate() {
         let nip = nip(&mut rng, n + 1);
+        let parsed = Nip::parse(&nip).map_err(|m| crate::domain::FieldError::new("nip", m))?;
         let name = format!("{} {}", rng.pick(&NAMES), rng.pick(&SURNAMES));
-        // Tenure from a few months to nine years, so every rotation rule has someone.
-        let since = Date::from_days(
-            Date::new(2025, 12, 31).map(|d| d.to_days()).unwrap_or(0) - rng.range(60, 3300),
-        );
+        // Tenure from a few months to nine years, so every rotation rule has someone; never
+        // before the appointment month the NIP gives (digits 9–14): someone appointed in
+        // 2022 starts their current position somewhere between then and two months ago.
+        let end = Date::new(2025, 12, 31).map(|d| d.to_days()).unwrap_or(0);
+        // The spread within the room left is taken from the draw itself, not a new one, so the
+        // rest of the seeded sequence (and the demo built from it) is not shifted.
+        let raw = end - rng.range(60, 3300);
+        let appointed = parsed.appointment_start().unwrap_or(Date::from_days(raw));
+        let since = if raw < appointed.to_days() {
+            let room = (end - 60 - appointed.to_days()).max(0);
+            Date::from_days(appointed.to_days() + (appointed.to_days() - raw) % (room + 1))
+        } else {
+            Date::from_days(raw)
+        };
         let mut competencies: BTreeMap<String, u8> = req
             .iter()
             .map(|(c, l)| {
@@ -360,13 +419,16 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
             potential,
             declined_rotation: rng.chance(0.08),
         };
-        input.validate(&Nip::parse(&nip).map_err(|m| crate::domain::FieldError::new("nip", m))?)?;
+        input.validate(&parsed)?;
         if rng.chance(0.25) && since.year > 2018 {
-            // An earlier position in the same agency, so the history is not empty.
+            // An earlier position in the same agency, so the history is not empty; it too
+            // starts no earlier than the appointment month.
             let mut first = input.clone();
             first.position_id = format!("{agency}-pengadministrasi");
-            first.position_since = Date::from_days(since.to_days() - rng.range(400, 1500));
-            if first.position_id != position {
+            first.position_since =
+                Date::from_days(since.to_days() - rng.range(400, 1500)).max(appointed);
+            if first.position_id != position && first.position_since < since {
+                first.validate(&parsed)?;
                 store.upsert_employee(region, &nip, first)?;
             }
         }
@@ -589,5 +651,53 @@ fn demo_config(region: &str) -> serde_json::Value {
             serde_json::json!({"tpp_percent": {"sangat_baik": 110, "baik": 100, "butuh_perbaikan": 80, "kurang": 60, "sangat_kurang": 40}})
         }
         _ => serde_json::json!({}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo obeys the rules the API enforces: every employee starts the current and every
+    /// earlier position no earlier than the appointment month in the NIP, and some positions
+    /// of every region carry a workload, both short of staff and above the need.
+    #[test]
+    fn demo_obeys_the_appointment_month_and_has_workloads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        assert!(load_records(&store).expect("demo loads"));
+        for (region, _) in REGIONS {
+            let all = store.employees(region, None, None, usize::MAX).unwrap();
+            assert_eq!(all.items.len(), EMPLOYEES_PER_REGION);
+            for e in &all.items {
+                let nip = Nip::parse(&e.nip).unwrap();
+                let appointed = nip.appointment_start().unwrap();
+                assert!(e.position_since >= appointed, "{region} {}", e.nip);
+                for spell in &e.history {
+                    assert!(spell.from >= appointed, "{region} {} {spell:?}", e.nip);
+                }
+            }
+            let (mut short, mut over) = (0, 0);
+            for (agency, _, _) in agencies(region) {
+                let f = store.formasi(region, agency).unwrap();
+                assert_eq!(f.totals.positions_with_workload, 2, "{region} {agency}");
+                for row in f
+                    .positions
+                    .iter()
+                    .filter(|r| r.basis == FormasiBasis::Workload)
+                {
+                    eprintln!(
+                        "{region} {agency} {}: needed {:?} → {}, held {}, gap {}",
+                        row.position_id, row.needed_exact, row.needed, row.held, row.gap
+                    );
+                    short += usize::from(row.gap > 0);
+                    over += usize::from(row.gap < 0);
+                }
+            }
+            assert!(
+                short > 0 && over > 0,
+                "{region}: {short} short, {over} over"
+            );
+        }
     }
 }

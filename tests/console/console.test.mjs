@@ -286,7 +286,7 @@ test('region admin: impact preview of a module against the active policy', async
   await page.close();
 });
 
-test('agency: employees, appraisal with badges and chart, nine-box and rotations', async () => {
+test('agency: employees, appraisal with badges and chart, nine-box and rotations, formasi', async () => {
   const page = await newPage();
   await signIn(page, AGENCY);
   assert.match(await page.innerText('#role'), /Instansi/);
@@ -324,8 +324,32 @@ test('agency: employees, appraisal with badges and chart, nine-box and rotations
   assert.equal(await page.locator('#ninebox .box').count(), 9);
   const placed = await page.locator('#ninebox .box').evaluateAll((bs) => bs.reduce((s, b) => s + Number(b.dataset.count), 0));
   assert.ok(placed > 0, 'employees are placed in the grid');
-  assert.ok((await page.locator('table.moves tbody tr').count()) > 0, 'rotation recommendations');
+  assert.ok((await page.locator('table.moves tbody tr td code').count()) > 0, 'rotation recommendations (not the empty row)');
   await shot(page, 'agency-ninebox');
+
+  // The formasi: every position of the agency with its need, holders and gap, as the API has
+  // them; the demo gives two positions a workload, the others fall back to their capacity.
+  await page.click('#tab-formasi');
+  await page.waitForSelector('#formasi table.formasi tbody tr[data-position]');
+  const formasi = (await api(AGENCY, 'GET', `/api/v1/regions/${REGION}/agencies/${AGENCY_ID}/formasi`)).body;
+  assert.equal(formasi.totals.positions_with_workload, 2);
+  const rows = await page.locator('#formasi table.formasi tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+    position: tr.dataset.position, basis: tr.dataset.basis, gap: Number(tr.querySelector('[data-gap]').dataset.gap),
+    text: tr.textContent,
+  })));
+  assert.deepEqual(rows.map((r) => [r.position, r.basis, r.gap]), formasi.positions.map((p) => [p.position_id, p.basis, p.gap]));
+  for (const [r, p] of rows.map((r, i) => [r, formasi.positions[i]])) {
+    if (p.basis === 'workload') {
+      assert.ok(r.text.includes(`→ ${p.needed}`), `${p.position_id} shows the needed staff rounded up: ${r.text}`);
+      assert.ok(r.text.includes(p.needed_exact.toLocaleString('id-ID', { maximumFractionDigits: 2 })), `and to two decimals: ${r.text}`);
+    }
+    assert.ok(r.text.includes(p.gap > 0 ? `kurang ${p.gap}` : p.gap < 0 ? `lebih ${-p.gap}` : 'sesuai'), r.text);
+  }
+  assert.equal((await page.innerText('#formasi-needed')).trim(), String(formasi.totals.needed));
+  assert.equal((await page.innerText('#formasi-held')).trim(), String(formasi.totals.held));
+  assert.equal((await page.innerText('#formasi-shortage')).trim(), String(formasi.totals.shortage));
+  assert.equal((await page.innerText('#formasi-surplus')).trim(), String(formasi.totals.surplus));
+  await shot(page, 'agency-formasi');
 
   // An agency token is refused another agency.
   await page.goto(`${BASE}/#/r/${REGION}/a/dinas-kesehatan`);

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_agencies))
         .routes(routes!(put_agency, get_agency))
+        .routes(routes!(get_formasi))
         .routes(routes!(list_positions))
         .routes(routes!(put_position, get_position))
         .routes(routes!(list_employees))
@@ -100,6 +101,24 @@ async fn get_agency(
     validate_id("agency", &agency)?;
     c.scope.require_agency(&region, &agency)?;
     Ok(Json(st.store.read_now(|s| s.agency(&region, &agency))?))
+}
+
+/// The agency's formasi: per position the staff needed (from its workload analysis, else its
+/// capacity), held and the gap, with totals.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/agencies/{agency}/formasi", tag = "records",
+    params(RegionParam, AgencyParam),
+    responses((status = 200, body = Formasi), Errors), security(("bearer" = [])))]
+async fn get_formasi(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, agency)): P<(String, String)>,
+) -> ApiResult<Json<Formasi>> {
+    region_ok(&region)?;
+    validate_id("agency", &agency)?;
+    c.scope.require_agency(&region, &agency)?;
+    Ok(Json(
+        st.store.run(move |s| s.formasi(&region, &agency)).await?,
+    ))
 }
 
 /// List positions with their holders and vacancies (filter `agency`).

@@ -56,6 +56,13 @@ impl Nip {
         let n = |r: std::ops::Range<usize>| self.0[r].parse::<u32>().ok();
         Date::new(n(0..4)? as i32, n(4..6)?, n(6..8)?)
     }
+
+    /// The first day of the appointment month (digits 9–14, YYYYMM): the NIP carries no day,
+    /// so the month's first day is the earliest the employee can have held any position.
+    pub fn appointment_start(&self) -> Option<Date> {
+        let n = |r: std::ops::Range<usize>| self.0[r].parse::<u32>().ok();
+        Date::new(n(8..12)? as i32, n(12..14)?, 1)
+    }
 }
 
 impl fmt::Display for Nip {
@@ -84,5 +91,12 @@ mod tests {
             let e = Nip::parse(nip).unwrap_err();
             assert!(e.contains(needle), "{nip}: {e}");
         }
+    }
+
+    #[test]
+    fn appointment_start_is_the_first_of_the_month() {
+        let nip = Nip::parse("198503122010111001").unwrap();
+        assert_eq!(nip.appointment_start(), Date::new(2010, 11, 1));
+        assert_eq!(nip.birth_date(), Date::new(1985, 3, 12));
     }
 }

@@ -62,9 +62,35 @@ pub struct PositionInput {
     /// Competence standard: competency name → required level 1–5.
     #[serde(default)]
     pub required: BTreeMap<String, u8>,
-    /// How many employees may hold the position at once.
+    /// How many employees may hold the position at once. A position with `tasks` takes its
+    /// vacancies from the workload instead (see `PositionView::workload`).
     #[schema(maximum = 100000)]
     pub capacity: u32,
+    /// The position's tasks for the workload analysis (analisis beban kerja, PermenPANRB
+    /// 1/2020); empty when none was done.
+    #[serde(default)]
+    #[schema(max_items = 200)]
+    pub tasks: Vec<Task>,
+}
+
+/// One task of a position's workload analysis: how many units of output a year and how long
+/// one unit takes (the "norma waktu").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// What is done, e.g. "Memverifikasi berkas permohonan".
+    #[schema(min_length = 1, max_length = 500)]
+    pub task: String,
+    /// The unit of output, e.g. "berkas".
+    #[schema(min_length = 1, max_length = 64)]
+    pub unit: String,
+    /// Units a year (the "beban kerja"), at least 0 and at most 10000000.
+    #[schema(minimum = 0, maximum = 10000000)]
+    pub volume: f64,
+    /// Minutes one unit takes (the "norma waktu"), greater than 0 and at most 75000 (one
+    /// person's effective working year).
+    #[schema(exclusive_minimum = 0, maximum = 75000)]
+    pub minutes: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -77,16 +103,205 @@ pub struct Position {
     pub level: u8,
     pub required: BTreeMap<String, u8>,
     pub capacity: u32,
+    /// The tasks of the workload analysis; empty when there is none (as for positions stored
+    /// before tasks existed).
+    #[serde(default)]
+    pub tasks: Vec<Task>,
     pub updated_at: String,
 }
 
-/// A position as read back: with who holds it now and how many seats are free.
+/// Effective working hours of one employee a year (jam kerja efektif, PermenPANRB 1/2020).
+pub const EFFECTIVE_HOURS_PER_YEAR: u32 = 1250;
+/// The same in minutes: the divisor of the workload.
+pub const EFFECTIVE_MINUTES_PER_YEAR: f64 = EFFECTIVE_HOURS_PER_YEAR as f64 * 60.0;
+/// The most staff a workload may call for, as for `capacity`.
+pub const MAX_NEEDED: u32 = 100_000;
+
+/// A position's workload analysis: needed staff = Σ(volume × minutes) / (1,250 h × 60).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct Workload {
+    /// Σ(volume × minutes) over the tasks: minutes of work a year.
+    pub minutes: f64,
+    /// One employee's effective working minutes a year (1,250 h × 60 = 75,000).
+    pub effective_minutes: f64,
+    /// Needed staff, `minutes / effective_minutes` rounded to two decimals.
+    pub needed: f64,
+    /// `needed` rounded up: the staff the position calls for.
+    pub needed_staff: u32,
+    /// Current holders.
+    pub held: u32,
+    /// `needed_staff − held`: positive is a shortage, negative a surplus.
+    pub gap: i64,
+}
+
+impl Workload {
+    /// The workload of `tasks` with `held` current holders; `None` when there are no tasks.
+    /// The needed staff is kept in hundredths as an integer, so "rounded up" is the ceiling of
+    /// the two-decimal figure shown (2.001 shows and counts as 2.00 → 2, never 3).
+    pub fn of(tasks: &[Task], held: u32) -> Option<Workload> {
+        if tasks.is_empty() {
+            return None;
+        }
+        let minutes: f64 = tasks.iter().map(|t| t.volume * t.minutes).sum();
+        let hundredths = (minutes * 100.0 / EFFECTIVE_MINUTES_PER_YEAR).round() as u64;
+        let needed_staff = hundredths.div_ceil(100).min(u64::from(u32::MAX)) as u32;
+        Some(Workload {
+            minutes,
+            effective_minutes: EFFECTIVE_MINUTES_PER_YEAR,
+            needed: hundredths as f64 / 100.0,
+            needed_staff,
+            held,
+            gap: i64::from(needed_staff) - i64::from(held),
+        })
+    }
+
+    /// The seats a rotation may fill: `max(ceil(needed) − holders, 0)`.
+    pub fn vacancies(&self) -> u32 {
+        self.gap.max(0) as u32
+    }
+}
+
+/// A position as read back: with who holds it now, how many seats are free and, when it has
+/// tasks, its workload.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PositionView {
     #[serde(flatten)]
     pub position: Position,
     pub holders: Vec<String>,
+    /// Seats a rotation may fill: with a workload `max(needed_staff − holders, 0)`, else
+    /// `capacity − holders` (never below 0).
     pub vacancies: u32,
+    /// The workload analysis, null when the position has no tasks.
+    pub workload: Option<Workload>,
+}
+
+impl PositionView {
+    pub fn new(position: Position, holders: Vec<String>) -> PositionView {
+        let held = holders.len() as u32;
+        let workload = Workload::of(&position.tasks, held);
+        let vacancies = match &workload {
+            Some(w) => w.vacancies(),
+            None => position.capacity.saturating_sub(held),
+        };
+        PositionView {
+            position,
+            holders,
+            vacancies,
+            workload,
+        }
+    }
+}
+
+/// Where a formasi row's needed staff comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FormasiBasis {
+    /// The position's workload analysis (its tasks).
+    Workload,
+    /// No tasks: the position's capacity stands in for the need.
+    Capacity,
+}
+
+/// One position of an agency's formasi.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FormasiRow {
+    pub position_id: String,
+    pub title: String,
+    pub kind: PositionKind,
+    pub level: u8,
+    pub basis: FormasiBasis,
+    /// Minutes of work a year (Σ volume × minutes); null without tasks.
+    pub workload_minutes: Option<f64>,
+    /// Needed staff to two decimals; null without tasks.
+    pub needed_exact: Option<f64>,
+    /// Needed staff: the workload's rounded up, or the capacity.
+    pub needed: u32,
+    pub held: u32,
+    /// `needed − held`: positive is a shortage, negative a surplus.
+    pub gap: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+pub struct FormasiTotals {
+    pub needed: u64,
+    pub held: u64,
+    /// `needed − held` over the agency.
+    pub gap: i64,
+    /// Σ of the positive gaps: seats to fill.
+    pub shortage: u64,
+    /// Σ of the negative gaps, as a positive number: staff above the need.
+    pub surplus: u64,
+    /// Positions whose need comes from a workload analysis.
+    pub positions_with_workload: u32,
+    pub positions: u32,
+}
+
+/// An agency's formasi: per position needed, held and gap, and the totals.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Formasi {
+    pub region: String,
+    pub agency: String,
+    /// One employee's effective working minutes a year (1,250 h × 60).
+    pub effective_minutes: f64,
+    pub positions: Vec<FormasiRow>,
+    pub totals: FormasiTotals,
+}
+
+impl Formasi {
+    pub fn new(region: &str, agency: &str, views: &[PositionView]) -> Formasi {
+        let mut totals = FormasiTotals::default();
+        let positions: Vec<FormasiRow> = views
+            .iter()
+            .map(|v| {
+                let held = v.holders.len() as u32;
+                let p = &v.position;
+                let row = match &v.workload {
+                    Some(w) => FormasiRow {
+                        position_id: p.id.clone(),
+                        title: p.title.clone(),
+                        kind: p.kind,
+                        level: p.level,
+                        basis: FormasiBasis::Workload,
+                        workload_minutes: Some(w.minutes),
+                        needed_exact: Some(w.needed),
+                        needed: w.needed_staff,
+                        held,
+                        gap: w.gap,
+                    },
+                    None => FormasiRow {
+                        position_id: p.id.clone(),
+                        title: p.title.clone(),
+                        kind: p.kind,
+                        level: p.level,
+                        basis: FormasiBasis::Capacity,
+                        workload_minutes: None,
+                        needed_exact: None,
+                        needed: p.capacity,
+                        held,
+                        gap: i64::from(p.capacity) - i64::from(held),
+                    },
+                };
+                totals.positions += 1;
+                totals.positions_with_workload += u32::from(row.basis == FormasiBasis::Workload);
+                totals.needed += u64::from(row.needed);
+                totals.held += u64::from(row.held);
+                totals.gap += row.gap;
+                if row.gap > 0 {
+                    totals.shortage += row.gap as u64;
+                } else {
+                    totals.surplus += row.gap.unsigned_abs();
+                }
+                row
+            })
+            .collect();
+        Formasi {
+            region: region.into(),
+            agency: agency.into(),
+            effective_minutes: EFFECTIVE_MINUTES_PER_YEAR,
+            positions,
+            totals,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -338,6 +553,10 @@ const MAX_TEXT: usize = 500;
 /// refuses the whole appraisal request (422) because of one record. Real SKP weights are small.
 const MAX_WEIGHT: f64 = 1e6;
 const MAX_DESCRIPTION: usize = 4000;
+/// Tasks of one position's workload analysis.
+pub const MAX_TASKS: usize = 200;
+/// Units of one task a year; ten million is beyond any office's year, so more is a typo.
+const MAX_VOLUME: f64 = 1e7;
 
 /// One-line text: a name, a title, a unit.
 fn text(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
@@ -383,12 +602,49 @@ impl PositionInput {
             "capacity",
             "must be at most 100000",
         )?;
-        competency_map("required", &self.required)
+        competency_map("required", &self.required)?;
+        check(
+            self.tasks.len() <= MAX_TASKS,
+            "tasks",
+            format!("at most {MAX_TASKS} tasks"),
+        )?;
+        for (i, t) in self.tasks.iter().enumerate() {
+            let f = |name: &str| format!("tasks[{i}].{name}");
+            text(&f("task"), &t.task, MAX_TEXT)?;
+            text(&f("unit"), &t.unit, 64)?;
+            finite(&f("volume"), t.volume)?;
+            check(
+                (0.0..=MAX_VOLUME).contains(&t.volume),
+                &f("volume"),
+                format!("must be 0–{MAX_VOLUME} units a year"),
+            )?;
+            finite(&f("minutes"), t.minutes)?;
+            check(t.minutes > 0.0, &f("minutes"), "must be greater than 0")?;
+            check(
+                t.minutes <= EFFECTIVE_MINUTES_PER_YEAR,
+                &f("minutes"),
+                format!(
+                    "must be at most {EFFECTIVE_MINUTES_PER_YEAR} (one employee's effective working year)"
+                ),
+            )?;
+        }
+        if let Some(w) = Workload::of(&self.tasks, 0) {
+            check(
+                w.needed_staff <= MAX_NEEDED,
+                "tasks",
+                format!(
+                    "the workload calls for {} staff; at most {MAX_NEEDED}",
+                    w.needed
+                ),
+            )?;
+        }
+        Ok(())
     }
 }
 
 impl EmployeeInput {
-    /// `nip` is the employee's: its birth date is the earliest `position_since` can be. The
+    /// `nip` is the employee's: its birth date and its appointment month (digits 9–14) are the
+    /// earliest `position_since` can be. The
     /// latest is tomorrow (UTC): today in Indonesia (UTC+7 to +9) can be tomorrow in UTC terms
     /// for a clerk working before 09:00, and a future start date is a typo, not a plan.
     pub fn validate(&self, nip: &Nip) -> Result<(), FieldError> {
@@ -402,6 +658,18 @@ impl EmployeeInput {
                 format!(
                     "{} is before the employee's birth date {birth} (from the NIP)",
                     self.position_since
+                ),
+            )?;
+        }
+        // No position can be held before the appointment as ASN (NIP digits 9–14, YYYYMM;
+        // the first of that month, as the NIP carries no day).
+        if let Some(appointed) = nip.appointment_start() {
+            check(
+                self.position_since >= appointed,
+                "position_since",
+                format!(
+                    "{} is before the appointment month {}-{:02} (NIP digits 9–14)",
+                    self.position_since, appointed.year, appointed.month
                 ),
             )?;
         }
@@ -575,5 +843,134 @@ impl ActivityInput {
             &format!("{field}.date"),
             "must be between 2000-01-01 and a year from today",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(volume: f64, minutes: f64) -> Task {
+        Task {
+            task: "Melayani permohonan".into(),
+            unit: "permohonan".into(),
+            volume,
+            minutes,
+        }
+    }
+
+    fn position(tasks: Vec<Task>) -> PositionInput {
+        PositionInput {
+            title: "Pengelola Layanan".into(),
+            agency: "disdik".into(),
+            kind: PositionKind::Pelaksana,
+            level: 2,
+            required: BTreeMap::new(),
+            capacity: 5,
+            tasks,
+        }
+    }
+
+    /// The worked example of docs/domain-rules.md.
+    #[test]
+    fn workload_worked_example() {
+        let tasks = vec![
+            task(24_000.0, 30.0),
+            task(18_000.0, 20.0),
+            task(12.0, 480.0),
+        ];
+        let w = Workload::of(&tasks, 12).unwrap();
+        assert_eq!(w.minutes, 1_085_760.0);
+        assert_eq!(w.needed, 14.48);
+        assert_eq!((w.needed_staff, w.held, w.gap), (15, 12, 3));
+        assert_eq!(w.vacancies(), 3);
+        let over = Workload::of(&tasks, 17).unwrap();
+        assert_eq!((over.gap, over.vacancies()), (-2, 0));
+        assert!(Workload::of(&[], 3).is_none());
+    }
+
+    #[test]
+    fn rounding_up_is_of_the_two_decimals_shown() {
+        // 2.001 staff shows as 2.00 and calls for 2, not 3; 2.005 shows as 2.01 and calls for 3.
+        let exact = |minutes: f64| Workload::of(&[task(1.0, minutes)], 0).unwrap();
+        let w = exact(75_000.0);
+        assert_eq!((w.needed, w.needed_staff), (1.0, 1));
+        let w = exact(150_075.0);
+        assert_eq!((w.needed, w.needed_staff), (2.0, 2));
+        let w = exact(150_375.0);
+        assert_eq!((w.needed, w.needed_staff), (2.01, 3));
+        let w = Workload::of(&[task(0.0, 30.0)], 1).unwrap();
+        assert_eq!((w.needed, w.needed_staff, w.gap), (0.0, 0, -1));
+    }
+
+    #[test]
+    fn view_vacancies_follow_the_workload_when_there_is_one() {
+        let p = |tasks: Vec<Task>| Position {
+            region: "jambi".into(),
+            id: "p".into(),
+            title: "t".into(),
+            agency: "a".into(),
+            kind: PositionKind::Pelaksana,
+            level: 1,
+            required: BTreeMap::new(),
+            capacity: 2,
+            tasks,
+            updated_at: String::new(),
+        };
+        let holders = vec!["a".to_string(), "b".to_string()];
+        let v = PositionView::new(p(vec![]), holders.clone());
+        assert_eq!((v.vacancies, v.workload.is_none()), (0, true));
+        // 3.2 staff needed → 4, two held → 2 seats although the capacity is full.
+        let v = PositionView::new(p(vec![task(3.2, 75_000.0)]), holders.clone());
+        assert_eq!(v.vacancies, 2);
+        // 0.5 staff needed → 1, two held → none.
+        let v = PositionView::new(p(vec![task(0.5, 75_000.0)]), holders);
+        assert_eq!(v.vacancies, 0);
+    }
+
+    #[test]
+    fn task_validation_names_the_field() {
+        assert!(position(vec![task(24_000.0, 30.0)]).validate().is_ok());
+        let field = |tasks: Vec<Task>| position(tasks).validate().unwrap_err().field;
+        let mut t = task(1.0, 1.0);
+        t.task = " ".into();
+        assert_eq!(field(vec![task(1.0, 1.0), t.clone()]), "tasks[1].task");
+        t.task = "a\u{0}".into();
+        assert_eq!(field(vec![t]), "tasks[0].task");
+        let mut t = task(1.0, 1.0);
+        t.unit = "x".repeat(65);
+        assert_eq!(field(vec![t]), "tasks[0].unit");
+        for (v, m, f) in [
+            (-1.0, 1.0, "tasks[0].volume"),
+            (f64::NAN, 1.0, "tasks[0].volume"),
+            (1e8, 1.0, "tasks[0].volume"),
+            (1.0, 0.0, "tasks[0].minutes"),
+            (1.0, -5.0, "tasks[0].minutes"),
+            (1.0, f64::INFINITY, "tasks[0].minutes"),
+            (1.0, 75_001.0, "tasks[0].minutes"),
+            (1e7, 75_000.0, "tasks"),
+        ] {
+            assert_eq!(field(vec![task(v, m)]), f, "{v} × {m}");
+        }
+        assert_eq!(field(vec![task(1.0, 1.0); MAX_TASKS + 1]), "tasks");
+        assert!(position(vec![task(1.0, 1.0); MAX_TASKS]).validate().is_ok());
+    }
+
+    #[test]
+    fn position_since_not_before_the_appointment_month() {
+        let nip = Nip::parse("198503122010111001").unwrap();
+        let emp = |since: &str| EmployeeInput {
+            name: "Siti".into(),
+            agency: "disdik".into(),
+            position_id: "disdik-staf".into(),
+            position_since: since.parse().unwrap(),
+            competencies: BTreeMap::new(),
+            potential: None,
+            declined_rotation: false,
+        };
+        assert!(emp("2010-11-01").validate(&nip).is_ok());
+        let e = emp("2010-10-31").validate(&nip).unwrap_err();
+        assert_eq!(e.field, "position_since");
+        assert!(e.message.contains("2010-11"), "{}", e.message);
     }
 }

@@ -168,7 +168,9 @@ pub fn rotate_employee(e: &Employee, latest_predikat: Option<String>) -> RotateE
 }
 
 /// The target positions of a scope plus every employee's current position, so the plugin
-/// always knows the level and kind an employee starts from.
+/// always knows the level and kind an employee starts from. Each one's `vacancies` is the
+/// view's: `max(ceil(needed) − holders, 0)` with a workload analysis, else capacity − holders
+/// (`PositionView::new`).
 pub fn rotate_positions(
     all: &[PositionView],
     agency: Option<&str>,

@@ -101,6 +101,15 @@ impl Store {
             level: input.level,
             required: input.required,
             capacity: input.capacity,
+            tasks: input
+                .tasks
+                .into_iter()
+                .map(|t| Task {
+                    task: t.task.trim().into(),
+                    unit: t.unit.trim().into(),
+                    ..t
+                })
+                .collect(),
             updated_at: now_rfc3339(),
         };
         tx.open_table(POSITIONS)?
@@ -128,12 +137,7 @@ impl Store {
 
     fn view(p: Position, holders: &BTreeMap<String, Vec<String>>) -> PositionView {
         let h = holders.get(&p.id).cloned().unwrap_or_default();
-        let vacancies = p.capacity.saturating_sub(h.len() as u32);
-        PositionView {
-            position: p,
-            holders: h,
-            vacancies,
-        }
+        PositionView::new(p, h)
     }
 
     pub fn position(&self, region: &str, id: &str) -> Result<PositionView> {
@@ -170,6 +174,32 @@ impl Store {
                 .collect(),
             next: page.next,
         })
+    }
+
+    /// An agency's formasi: each of its positions' need (from the workload, else the
+    /// capacity), holders and gap, read in one transaction.
+    pub fn formasi(&self, region: &str, agency: &str) -> Result<Formasi> {
+        self.require_region(region)?;
+        let tx = self.db.begin_read()?;
+        if !agency_exists(&tx.open_table(AGENCIES)?, region, agency)? {
+            return Err(StoreError::NotFound(format!(
+                "agency `{agency}` in region `{region}`"
+            )));
+        }
+        let page: Page<Position> = page_json(
+            &tx.open_table(POSITIONS)?,
+            &format!("{region}/"),
+            None,
+            usize::MAX,
+            |p: &Position| p.agency == agency,
+        )?;
+        let holders = self.holders(&tx, region)?;
+        let views: Vec<PositionView> = page
+            .items
+            .into_iter()
+            .map(|p| Self::view(p, &holders))
+            .collect();
+        Ok(Formasi::new(region, agency, &views))
     }
 
     /// All positions of a region (or an agency), with vacancies, for the rotate hook.
