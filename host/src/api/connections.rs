@@ -6,7 +6,7 @@
 //! - a connection must send a request's headers within the header-read timeout (hyper's);
 //! - a connection with no request in flight for the idle timeout is closed;
 //! - at most `max` connections are open, and at most `per_client` from one client address
-//!   (IPv6 by its /64). A new connection over either cap closes the *oldest idle* one in its way
+//!   (IPv6 by its /64, as the authentication throttle counts: `throttle::client_key`). A new connection over either cap closes the *oldest idle* one in its way
 //!   (idle: no request in flight, which includes one still sending its headers), so a crowd of
 //!   silent connections gives way to new clients; only when every connection in the way is
 //!   busy is the new one closed at once.
@@ -14,6 +14,7 @@
 //! The caps are kept below the process's descriptor limit, which is raised to its hard limit
 //! at start where allowed ([`raise_descriptor_limit`]).
 
+use super::throttle::client_key;
 use crate::telemetry;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -64,21 +65,6 @@ pub fn raise_descriptor_limit(wanted: usize) -> usize {
         );
     }
     cap
-}
-
-/// The key a per-client cap counts by: the address, or an IPv6 address's /64 (one host often
-/// holds a whole /64).
-fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::from([s[0], s[1], s[2], s[3], 0, 0, 0, 0])
-            }
-        },
-        v4 => v4,
-    }
 }
 
 /// What the registry knows of one open connection.
@@ -375,14 +361,5 @@ mod tests {
         // Every connection busy: the new one is refused, nothing is closed.
         assert!(!reg.make_room(IpAddr::from([10, 0, 0, 3]), &limits(2, 2)));
         assert_eq!(reg.open.len(), 2);
-    }
-
-    #[test]
-    fn ipv6_clients_count_by_their_64() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().expect("ip");
-        assert_eq!(client_key(a), client_key(b));
-        let mapped: IpAddr = "::ffff:10.0.0.1".parse().expect("ip");
-        assert_eq!(client_key(mapped), IpAddr::from([10, 0, 0, 1]));
     }
 }

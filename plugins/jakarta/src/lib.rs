@@ -174,14 +174,14 @@ fn appraise_case(case: &Case, tpp: Option<&Map<String, Value>>) -> Result<Apprai
         "; P = 20 m = {}; {score_how}{self_how}{tpp_how}",
         fmt2(p)
     ));
-    let dialog_why = self_gap
-        .map(|gap| {
-            format!(
-                "penilaian diri {} di atas penilaian atasan, > 1.00",
-                fmt2(gap)
-            )
-        })
-        .unwrap_or_default();
+    // Written only when there is a dialog (this runs for every case).
+    let dialog_why = match self_gap {
+        Some(gap) if dialog => format!(
+            "penilaian diri {} di atas penilaian atasan, > 1.00",
+            fmt2(gap)
+        ),
+        _ => String::new(),
+    };
     let dialog = Recommendation::of(RecommendationKind::Dialog);
     explain::push_recommendations(
         &mut explanation,

@@ -144,8 +144,8 @@ pub fn check_rotate(
     }
     problems.extend(check_moves(request, actual_moves(&actual)));
     let mut total = 0.0;
-    let moves = actual["moves"].as_array().cloned().unwrap_or_default();
-    for m in &moves {
+    let moves = actual_moves(&actual);
+    for m in moves {
         let nip = m["nip"].as_str().unwrap_or_default().to_string();
         let to = m["to"].as_str().unwrap_or_default().to_string();
         let at = format!("move {nip} → {to}");

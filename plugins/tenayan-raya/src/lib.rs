@@ -153,7 +153,12 @@ fn appraise_case(case: &Case) -> Result<AppraiseResult, String> {
             let how = format!("IKM {ikm} × 25 = {:.4}", round9(ikm * 25.0));
             explanation.push_str("; ");
             explanation.push_str(&how);
-            format!("{how} < 76.61, mutu pelayanan C/D")
+            // Written only when it causes the training (this runs for every case).
+            if poor_service {
+                format!("{how} < 76.61, mutu pelayanan C/D")
+            } else {
+                String::new()
+            }
         }
         None => String::new(),
     };
