@@ -379,3 +379,179 @@ fn held_open_connections_cannot_exhaust_the_server() {
         "idle connection closed after {closed:?} (idle timeout 2 s)"
     );
 }
+
+/// A token of its own for each of `n` callers of `region`: one caller's waiting requests would
+/// share a plugin call, and these need a slot each.
+fn callers(c: &Client, region: &str, n: usize) -> Vec<Client> {
+    (0..n)
+        .map(|i| {
+            let scope =
+                json!({"role": "region_admin", "region": region, "label": format!("caller {i}")});
+            c.with_token(&c.issue(scope))
+        })
+        .collect()
+}
+
+/// How many appraisal decisions an employee has (every page).
+fn decisions_of(c: &Client, region: &str, nip: &str) -> usize {
+    let r = c.get(&format!(
+        "/api/v1/regions/{region}/employees/{nip}/appraisals?limit=1000"
+    ));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body["next"].is_null(), "one page holds them");
+    r.body["items"].as_array().map_or(0, Vec::len)
+}
+
+/// One region's looping plugin, called by eight clients at once, holds no more than its share
+/// of the plugin slots while another region calls: the other region is never answered 503 and
+/// every decision it was answered is stored. (Pauses are off: the slots alone are tested; the
+/// throughput bench prints the other region's latency against its baseline.)
+#[test]
+fn a_looping_region_leaves_other_regions_their_share_of_the_slots() {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let s = TestServer::start_in(&dir, |cfg| {
+        cfg.plugin_max_in_flight = 4;
+        cfg.plugin_pause_after = 0;
+        cfg.plugin_wall_ms = 300;
+        cfg.plugin_fuel = 1 << 40;
+    });
+    let c = s.client();
+    seed_people(&c, "jambi", "disdik");
+    let nips = seed_people(&c, "jakarta", "disdik");
+    let lp = c.upload("jambi", wasm("loop"));
+    c.activate_forced("jambi", "appraise", &lp, json!({}));
+    let good = c.upload("jakarta", wasm("kinerja_test_simple"));
+    c.activate("jakarta", "appraise", &good, json!({}));
+    let before: usize = nips[..2]
+        .iter()
+        .map(|n| decisions_of(&c, "jakarta", n))
+        .sum();
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hammer: Vec<_> = callers(&c, "jambi", 8)
+        .into_iter()
+        .map(|jc| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut statuses = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = jc.post(
+                        &format!("{R}/appraisals"),
+                        &json!({"period": "2026", "agency": "disdik"}),
+                    );
+                    if r.status == 503 {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    statuses.push(r.status);
+                }
+                statuses
+            })
+        })
+        .collect();
+    // Jambi alone first: it may take every slot while no one else wants one.
+    std::thread::sleep(Duration::from_millis(500));
+    let per_client = 15;
+    let jakarta: Vec<_> = callers(&c, "jakarta", 2)
+        .into_iter()
+        .zip(nips.clone())
+        .map(|(kc, nip)| {
+            std::thread::spawn(move || {
+                (0..per_client)
+                    .map(|_| {
+                        let r = kc.post(
+                            "/api/v1/regions/jakarta/appraisals",
+                            &json!({"period": "2026", "nips": [nip]}),
+                        );
+                        (r.status, r.text)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let answers: Vec<(u16, String)> = jakarta
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let jambi: Vec<u16> = hammer.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let busy = jambi.iter().filter(|s| **s == 503).count();
+    eprintln!(
+        "jambi: {} requests, {busy} answered 503; jakarta: {} requests",
+        jambi.len(),
+        answers.len()
+    );
+    assert!(
+        jambi.iter().all(|s| *s == 422 || *s == 503),
+        "the looping region gets its limit or busy: {jambi:?}"
+    );
+    assert!(busy > 0, "jambi asked for more than its share");
+    for (status, text) in &answers {
+        assert_eq!(*status, 200, "jakarta is never refused: {text}");
+    }
+    let after: usize = nips[..2]
+        .iter()
+        .map(|n| decisions_of(&c, "jakarta", n))
+        .sum();
+    assert_eq!(
+        after - before,
+        2 * per_client,
+        "every answered decision is stored"
+    );
+    assert_eq!(c.anonymous().get("/health").status, 200);
+}
+
+/// A plugin that runs into its time limit on three calls in a row is paused for its region:
+/// its calls are answered 503 at once, naming the plugin, with `Retry-After`, while other
+/// regions are served; activating a plugin ends the pause.
+#[test]
+fn a_plugin_that_keeps_hitting_its_limit_is_paused_until_an_activation() {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let s = TestServer::start_in(&dir, |cfg| cfg.plugin_pause_after = 3);
+    let c = s.client();
+    seed_people(&c, "jambi", "disdik");
+    seed_people(&c, "jakarta", "disdik");
+    let lp = c.upload("jambi", wasm("loop"));
+    c.activate_forced("jambi", "appraise", &lp, json!({}));
+    let good = c.upload("jakarta", wasm("kinerja_test_simple"));
+    c.activate("jakarta", "appraise", &good, json!({}));
+    let appraise = |region: &str| {
+        c.post(
+            &format!("/api/v1/regions/{region}/appraisals"),
+            &json!({"period": "2026", "agency": "disdik"}),
+        )
+    };
+    for _ in 0..3 {
+        let r = appraise("jambi");
+        assert_eq!(r.status, 422, "{}", r.text);
+    }
+    let t = Instant::now();
+    let r = appraise("jambi");
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert!(t.elapsed() < Duration::from_secs(1), "refused at once");
+    assert_eq!(r.body["error"]["code"], "plugin_paused");
+    assert!(
+        r.message().contains(&lp) && r.message().contains("jambi"),
+        "{}",
+        r.message()
+    );
+    let wait: u64 = r
+        .retry_after
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=30).contains(&wait), "{wait}");
+    assert_eq!(appraise("jakarta").status, 200, "other regions are served");
+    let metrics = c.anonymous().get("/metrics").text;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "kinerja_plugin_modules{state=\"paused\"} 1"),
+        "{metrics}"
+    );
+    c.activate_forced("jambi", "appraise", &lp, json!({}));
+    assert_eq!(
+        appraise("jambi").status,
+        422,
+        "the activation ended the pause"
+    );
+}

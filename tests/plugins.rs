@@ -592,6 +592,9 @@ fn an_appraisal_that_times_out_stops_calling_plugins() {
         cfg.batch_size = 1;
         // Two calls at a time whatever the core count, so the timeout comes mid-way.
         cfg.plugin_max_in_flight = 2;
+        // No pause: this is about the request's cancellation, not the pause that would end
+        // the loop's calls sooner.
+        cfg.plugin_pause_after = 0;
         cfg.plugin_wall_ms = 150;
         cfg.plugin_fuel = 1 << 40;
         cfg.request_timeout = std::time::Duration::from_millis(400);
@@ -857,4 +860,117 @@ fn a_caller_with_too_many_appraisals_waiting_gets_503() {
     assert!(busy >= 1 && ok >= 1, "{ok} answered, {busy} busy");
     let r = c.get(&format!("{R}/employees/{}/appraisals", nips[1]));
     assert_eq!(r.body["items"].as_array().map(Vec::len), Some(ok));
+}
+
+/// The value of an unlabelled or labelled gauge line of `/metrics`, e.g.
+/// `kinerja_plugin_modules{state="loaded"}`.
+fn gauge(c: &Client, series: &str) -> Option<f64> {
+    c.anonymous()
+        .get("/metrics")
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Uploads are bounded by what they cost to compile and keep, not only by their size: a module
+/// of more functions than the bound is refused before compiling, naming the bound, and leaves
+/// nothing behind.
+#[test]
+fn an_upload_over_a_cost_bound_is_refused_before_compiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_in(dir.path(), |_| {});
+    let c = s.client();
+    seed_agency(&c, "jambi", "disdik");
+    let bytes = module_of_functions(60_000);
+    assert!(bytes.len() < 1 << 20, "small in bytes: {}", bytes.len());
+    let r = c.post_raw("/api/v1/regions/jambi/plugins", "application/wasm", bytes);
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.message().contains("60000 functions") && r.message().contains("limit"),
+        "{}",
+        r.message()
+    );
+    let list = c.get("/api/v1/regions/jambi/plugins");
+    assert_eq!(list.body["items"], json!([]), "{}", list.text);
+    let cached = std::fs::read_dir(dir.path().join("cache")).unwrap().count();
+    assert_eq!(cached, 0, "nothing compiled or cached");
+    assert_eq!(c.anonymous().get("/health").status, 200);
+}
+
+/// An upload cut off by the request timeout still finishes and is recorded: it is listed, its
+/// compiled file is the cached artifact (no temporary file left), and it counts among the
+/// loaded modules in `/metrics`.
+#[test]
+fn an_upload_cut_by_the_timeout_is_still_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = TestServer::start_in(dir.path(), |_| {});
+        seed_agency(&s.client(), "jambi", "disdik");
+    }
+    let s = TestServer::start_in(dir.path(), |cfg| {
+        cfg.request_timeout = std::time::Duration::from_millis(100);
+    });
+    let c = s.client();
+    // Tens of thousands of functions take far longer than 100 ms to compile.
+    let r = c.post_raw(
+        "/api/v1/regions/jambi/plugins",
+        "application/wasm",
+        module_of_functions(40_000),
+    );
+    assert_eq!(r.status, 408, "{}", r.text);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let listed = loop {
+        let list = c.get("/api/v1/regions/jambi/plugins");
+        if let Some(item) = list.body["items"].as_array().and_then(|a| a.first()) {
+            break item.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "never recorded");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let id = listed["id"].as_str().unwrap();
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        files[0].starts_with(id) && files[0].ends_with(".cwasm"),
+        "{files:?}"
+    );
+    assert!(gauge(&c, "kinerja_plugin_modules{state=\"loaded\"}").unwrap() >= 1.0);
+    assert!(gauge(&c, "kinerja_plugin_module_resident_bytes").unwrap() > 0.0);
+}
+
+/// A module no activation uses is unloaded once idle, and its next call loads it back from
+/// the compiled cache; the active one stays loaded.
+#[test]
+fn idle_modules_are_unloaded_and_loaded_back_on_their_next_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_in(dir.path(), |cfg| {
+        cfg.plugin_idle_unload = std::time::Duration::from_millis(200);
+    });
+    let c = s.client();
+    let nips = seed_people(&c, "jambi", "disdik");
+    let active = c.upload("jambi", wasm("kinerja_test_simple"));
+    c.activate("jambi", "appraise", &active, json!({}));
+    let idle = c.upload("jambi", wasm("command"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while gauge(&c, "kinerja_plugin_modules{state=\"unloaded\"}") != Some(1.0) {
+        assert!(std::time::Instant::now() < deadline, "never unloaded");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        gauge(&c, "kinerja_plugin_modules{state=\"loaded\"}"),
+        Some(1.0)
+    );
+    let dry = c.post(
+        &format!("{R}/plugins/{idle}/dry-run"),
+        &json!({"hook": "appraise", "period": "2026", "nips": [nips[0]]}),
+    );
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    let r = c.post(
+        &format!("{R}/appraisals"),
+        &json!({"period": "2026", "nips": [nips[0]]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
 }

@@ -47,9 +47,22 @@ pub struct Config {
     /// Largest module accepted at upload, in bytes.
     #[arg(long, env = "KINERJA_PLUGIN_MODULE_BYTES", default_value_t = kinerja_runtime::Limits::default().module_bytes)]
     pub plugin_module_bytes: usize,
-    /// Plugin calls in flight at once, server-wide; more get 503.
+    /// Plugin calls in flight at once, server-wide, shared fairly between the regions calling;
+    /// more get 503.
     #[arg(long, env = "KINERJA_PLUGIN_MAX_IN_FLIGHT", default_value_t = 32)]
     pub plugin_max_in_flight: usize,
+    /// Fuel or wall-time failures in a row after which a region's plugin is paused (its calls
+    /// answered 503 at once, so a looping module stops taking the cores); 0: never.
+    #[arg(long, env = "KINERJA_PLUGIN_PAUSE_AFTER", default_value_t = kinerja_runtime::RuntimeConfig::DEFAULT_PAUSE_AFTER)]
+    pub plugin_pause_after: u32,
+    /// Seconds the first pause lasts; each pause in a row doubles it (up to ten minutes). A new
+    /// activation ends it.
+    #[arg(long = "plugin-pause", env = "KINERJA_PLUGIN_PAUSE", default_value = "30", value_parser = parse_secs)]
+    pub plugin_pause: Duration,
+    /// Seconds a module no activation uses stays loaded after its last call; then it is
+    /// unloaded, and its next call loads it back from the compiled cache in milliseconds.
+    #[arg(long = "plugin-idle-unload", env = "KINERJA_PLUGIN_IDLE_UNLOAD", default_value = "600", value_parser = parse_secs)]
+    pub plugin_idle_unload: Duration,
     /// Appraisal cases per plugin call.
     #[arg(long, env = "KINERJA_BATCH_SIZE", default_value_t = 200)]
     pub batch_size: usize,
@@ -128,6 +141,18 @@ impl Config {
             stdout_bytes: self.plugin_stdout,
             stderr_bytes: self.plugin_stderr,
             module_bytes: self.plugin_module_bytes,
+            module: kinerja_runtime::ModuleBounds::default(),
+        }
+    }
+
+    /// The runtime's settings: limits, slots, pauses and the compiled cache under the data dir.
+    pub fn runtime(&self) -> kinerja_runtime::RuntimeConfig {
+        kinerja_runtime::RuntimeConfig {
+            limits: self.limits(),
+            max_in_flight: self.plugin_max_in_flight,
+            cache_dir: self.data_dir.join("cache"),
+            pause_after: self.plugin_pause_after,
+            pause_for: self.plugin_pause,
         }
     }
 }

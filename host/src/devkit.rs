@@ -34,7 +34,7 @@ fn runtime(limits: Limits) -> Result<(Runtime, tempfile::TempDir), DevError> {
     let rt = Runtime::new(RuntimeConfig {
         limits,
         max_in_flight: 4,
-        cache_dir: dir.path().to_path_buf(),
+        ..RuntimeConfig::new(dir.path())
     })
     .map_err(|e| DevError::Runtime(e.to_string()))?;
     Ok((rt, dir))

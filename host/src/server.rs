@@ -81,8 +81,13 @@ pub async fn serve(
         idle: config.idle_timeout,
     };
     tracing::info!(addr = %p.addr, max_connections = limits.max, "serving");
+    let sweeper = tokio::spawn(unload_idle_modules(
+        Arc::clone(&p.state.policy),
+        config.plugin_idle_unload,
+    ));
     // Each request carries the peer's address, which the authentication throttle keys on.
     api::connections::serve(p.listener, app, limits, shutdown).await?;
+    sweeper.abort();
     p.state.ready.store(false, Ordering::Release);
     // A worker's remaining work is a plugin call, bounded by its wall-clock limit, and one
     // commit: twice the limit outlasts it.
@@ -90,6 +95,24 @@ pub async fn serve(
     p.state.policy.drain(2 * wall).await;
     tracing::info!("stopped accepting requests; closing the database");
     Ok(())
+}
+
+/// Every so often (a quarter of `idle`, at most a minute), unloads the modules nobody has used
+/// for `idle`, so that memory follows the modules in use rather than every module ever
+/// uploaded.
+async fn unload_idle_modules(policy: Arc<Policy>, idle: std::time::Duration) {
+    let every = (idle / 4).clamp(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(60),
+    );
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = policy.unload_idle(idle).await {
+            tracing::warn!(error = %e, "could not unload idle modules");
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

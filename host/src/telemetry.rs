@@ -11,6 +11,11 @@ pub const PLUGIN_FUEL: &str = "kinerja_plugin_fuel";
 pub const PLUGIN_DURATION: &str = "kinerja_plugin_call_duration_seconds";
 pub const PLUGIN_LIMIT_HITS: &str = "kinerja_plugin_limit_hits_total";
 pub const PLUGIN_IN_FLIGHT: &str = "kinerja_plugin_calls_in_flight";
+/// Modules by `state`: `loaded`, `unloaded` (for idleness, revived on their next call),
+/// `paused` (for some region, after time limits in a row).
+pub const PLUGIN_MODULES: &str = "kinerja_plugin_modules";
+/// Bytes of compiled code and data the loaded modules keep mapped.
+pub const PLUGIN_MODULE_BYTES: &str = "kinerja_plugin_module_resident_bytes";
 pub const DB_SIZE: &str = "kinerja_database_size_bytes";
 pub const CONNECTIONS_OPEN: &str = "kinerja_connections_open";
 /// Connections the server closed itself, by `reason`: `evicted` (the oldest idle, to make

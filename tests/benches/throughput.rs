@@ -18,6 +18,10 @@
 //!    authenticated request with a record behind it, for scale.
 //! 8. Ingest: 1,000,000 daily reports through `POST …/activities` (10,000 per request) and
 //!    through `kinerja import` (the real binary); ratio import/API.
+//! 9. Fairness: Jakarta's one-employee appraisals (two clients) alone, then while eight Jambi
+//!    clients call a looping plugin, with pauses off (the fair share of slots alone) and on;
+//!    ratio of Jakarta's p50 and p99 with the loop to without, and its 503s (there should be
+//!    none).
 
 use kinerja::policy::Policy;
 use kinerja::store::Store;
@@ -74,6 +78,9 @@ fn main() {
     }
     if run("ingest") {
         ingest(&counts);
+    }
+    if run("fair") {
+        fairness(&counts);
     }
 }
 
@@ -547,4 +554,98 @@ fn ingest(counts: &Counts) {
         summary["records_per_second"].as_f64().unwrap_or(0.0)
     );
     println!("  ratio import/API                 {:>10.3}", b / a);
+}
+
+/// [9] Jakarta's latency alone and beside a looping Jambi plugin, per pause setting.
+fn fairness(counts: &Counts) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "\n[9] Fairness: 2 Jakarta clients × {:.1} s, alone and beside 8 Jambi clients of a looping plugin (4 slots, 300 ms wall time)",
+        counts.http_secs
+    );
+    for pause_after in [0, 3] {
+        let s = TestServer::start_in(&tempfile::tempdir().expect("tmp").keep(), |cfg| {
+            cfg.plugin_max_in_flight = 4;
+            cfg.plugin_pause_after = pause_after;
+            cfg.plugin_wall_ms = 300;
+            cfg.plugin_fuel = 1 << 40;
+        });
+        let c = s.client();
+        seed_people(&c, "jambi", "disdik");
+        seed_people(&c, "jakarta", "disdik");
+        let lp = c.upload("jambi", wasm("loop"));
+        c.activate_forced("jambi", "appraise", &lp, json!({}));
+        let good = c.upload("jakarta", wasm("kinerja_plugin_jakarta"));
+        c.activate("jakarta", "appraise", &good, json!({}));
+        let token = |region: &str, i: usize| {
+            c.issue(json!({"role": "region_admin", "region": region, "label": format!("fair {i}")}))
+        };
+        let jakarta: Arc<Vec<String>> = Arc::new((0..2).map(|i| token("jakarta", i)).collect());
+        let jambi: Vec<String> = (0..8).map(|i| token("jambi", i)).collect();
+        let base = s.base.clone();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (alone, beside, jambi_n) = rt.block_on(async {
+            let client = reqwest::Client::new();
+            let kb = base.clone();
+            let appraise = move |c: &reqwest::Client, i: usize| {
+                c.post(format!("{kb}/api/v1/regions/jakarta/appraisals"))
+                    .bearer_auth(&jakarta[i])
+                    .json(&json!({"period": "2026", "nips": [NIP]}))
+            };
+            load(&client, 2, 0.1, appraise.clone()).await;
+            let alone = load(&client, 2, counts.http_secs, appraise.clone()).await;
+            let until = Instant::now() + Duration::from_secs_f64(counts.http_secs + 0.5);
+            let hammer: Vec<_> = jambi
+                .into_iter()
+                .map(|tok| {
+                    let (c, b) = (client.clone(), base.clone());
+                    tokio::spawn(async move {
+                        let mut n = 0usize;
+                        while Instant::now() < until {
+                            let r = c
+                                .post(format!("{b}/api/v1/regions/jambi/appraisals"))
+                                .bearer_auth(&tok)
+                                .json(&json!({"period": "2026", "agency": "disdik"}))
+                                .send()
+                                .await
+                                .expect("request");
+                            if r.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+                                tokio::time::sleep(Duration::from_millis(10)).await;
+                            }
+                            n += 1;
+                        }
+                        n
+                    })
+                })
+                .collect();
+            // Jambi alone first: it takes every slot while no one else wants one.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let beside = load(&client, 2, counts.http_secs, appraise).await;
+            let mut n = 0;
+            for h in hammer {
+                n += h.await.expect("hammer task");
+            }
+            (alone, beside, n)
+        });
+        println!(
+            "  pauses {:<4} alone p50 {:>7.2} ms p99 {:>7.2} ms | beside the loop p50 {:>7.2} ms p99 {:>7.2} ms ({} requests, {} answered 503; jambi {} requests)",
+            if pause_after == 0 { "off" } else { "on" },
+            ms(alone.p50),
+            ms(alone.p99),
+            ms(beside.p50),
+            ms(beside.p99),
+            beside.n,
+            beside.busy,
+            jambi_n
+        );
+        println!(
+            "  ratio beside/alone       p50 {:>6.2}  p99 {:>6.2}",
+            ms(beside.p50) / ms(alone.p50).max(1e-6),
+            ms(beside.p99) / ms(alone.p99).max(1e-6)
+        );
+    }
 }

@@ -133,6 +133,8 @@ pub struct Resp {
     pub status: u16,
     pub body: Value,
     pub text: String,
+    /// The `Retry-After` header, where there is one.
+    pub retry_after: Option<String>,
 }
 
 impl Resp {
@@ -192,9 +194,19 @@ impl Client {
         };
         let r = rb.send().expect("request failed");
         let status = r.status().as_u16();
+        let retry_after = r
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let text = r.text().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, body, text }
+        Resp {
+            status,
+            body,
+            text,
+            retry_after,
+        }
     }
 
     pub fn get(&self, path: &str) -> Resp {
@@ -492,4 +504,45 @@ pub fn kinerja_binary() -> PathBuf {
             bin
         })
         .clone()
+}
+
+/// A WebAssembly module of `n` empty functions, the first exported as `appraise`: valid, and
+/// as costly to compile as `n` makes it. Written byte by byte (type, function, export and code
+/// sections) so the tests need no assembler.
+pub fn module_of_functions(n: u32) -> Vec<u8> {
+    fn leb(mut v: u32, out: &mut Vec<u8>) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    fn section(id: u8, body: Vec<u8>, out: &mut Vec<u8>) {
+        out.push(id);
+        leb(body.len() as u32, out);
+        out.extend(body);
+    }
+    let mut m = b"\0asm\x01\0\0\0".to_vec();
+    // One type: () -> ().
+    section(1, vec![1, 0x60, 0, 0], &mut m);
+    let mut funcs = Vec::new();
+    leb(n, &mut funcs);
+    funcs.extend(std::iter::repeat_n(0u8, n as usize));
+    section(3, funcs, &mut m);
+    let mut exports = vec![1, 8];
+    exports.extend(b"appraise");
+    exports.extend([0, 0]);
+    section(7, exports, &mut m);
+    // Each body: size 2, no locals, `end`.
+    let mut code = Vec::new();
+    leb(n, &mut code);
+    for _ in 0..n {
+        code.extend([2, 0, 0x0b]);
+    }
+    section(10, code, &mut m);
+    m
 }

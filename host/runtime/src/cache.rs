@@ -58,6 +58,7 @@ impl ArtifactCache {
         let mut hasher = ShaHasher(Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let digest = hasher.0.finalize();
+        remove_temporaries(&dir);
         Ok(ArtifactCache {
             dir,
             engine_hash: hex::encode(&digest[..8]),
@@ -138,6 +139,27 @@ impl ArtifactCache {
             let _ = fs::remove_file(&temp);
             UploadError::Cache(format!("cannot write {}: {e}", path.display()))
         })
+    }
+}
+
+/// Removes the temporary files of writes that never finished (the process
+/// stopped between creating and renaming one). Only this runtime writes here,
+/// and it is starting, so none of them is in use.
+fn remove_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut removed = 0usize;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".tmp") && fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(dir = %dir.display(), removed, "removed unfinished compiled-module files");
     }
 }
 

@@ -35,6 +35,10 @@ pub enum UploadError {
         "the upload is not a WebAssembly module (it does not start with the \\0asm magic number)"
     )]
     NotWasm,
+    /// The module would cost more to compile or keep than
+    /// [`crate::ModuleBounds`] allows; checked before compiling.
+    #[error("the module has {what}, over the limit of {limit}; the server refuses modules this costly to compile or keep")]
+    TooCostly { what: String, limit: String },
     /// A component-model binary rather than a core module.
     #[error("the upload is a WebAssembly component; ABI 1 plugins must be core modules built for WASI preview 1 (wasm32-wasip1)")]
     Component,
@@ -119,6 +123,16 @@ pub enum CallError {
     /// instance pool is exhausted. Retry later (HTTP 503).
     #[error("the plugin runtime is at capacity: every call slot is in use; try again shortly")]
     Busy,
+    /// The module ran into its fuel or wall-time limit on several calls in a
+    /// row for this tenant, and its calls there are refused until
+    /// `retry_after` has passed or a plugin is activated (HTTP 503).
+    #[error("plugin {plugin} ran into its time limit on {hits} calls in a row{for_tenant}; its calls are paused for {secs} s, or until a plugin is activated", for_tenant = if tenant.is_empty() { String::new() } else { format!(" in region {tenant}") }, secs = retry_after.as_secs().max(1))]
+    Paused {
+        plugin: String,
+        tenant: String,
+        hits: u32,
+        retry_after: std::time::Duration,
+    },
     /// The module does not offer this hook.
     #[error("plugin {plugin} does not implement the {hook} hook")]
     HookMissing { plugin: String, hook: Hook },
@@ -177,7 +191,8 @@ impl CallError {
             | CallError::HookMissing { plugin, .. }
             | CallError::Limit { plugin, .. }
             | CallError::Trap { plugin, .. }
-            | CallError::Exit { plugin, .. } => Some(plugin),
+            | CallError::Exit { plugin, .. }
+            | CallError::Paused { plugin, .. } => Some(plugin),
             CallError::Busy | CallError::Internal(_) => None,
         }
     }
@@ -187,6 +202,7 @@ impl CallError {
         match self {
             CallError::NotLoaded { .. } => "not_loaded",
             CallError::Busy => "busy",
+            CallError::Paused { .. } => "paused",
             CallError::HookMissing { .. } => "hook_missing",
             CallError::Limit { .. } => "limit",
             CallError::Trap { .. } => "trap",

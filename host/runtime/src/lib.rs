@@ -19,20 +19,29 @@
 //!   deterministic sandbox (fixed clocks, seeded random, no files, no
 //!   environment, no network, no sleeping). It is synchronous and blocking:
 //!   async callers must use `spawn_blocking` (or a dedicated pool).
-//! - **Bounded concurrency**: at most `max_in_flight` calls run at once; the
-//!   rest fail fast with [`CallError::Busy`] (HTTP 503) rather than queue.
+//! - **Bounded, fair concurrency**: at most `max_in_flight` calls run at once,
+//!   shared fairly between tenants (the host's regions), and a module that keeps
+//!   running into its time limits is paused for its tenant (see `slots`). Calls
+//!   over the bound fail fast with [`CallError::Busy`] (HTTP 503) rather than
+//!   queue.
+//! - **Bounded modules**: an upload's cost is checked from its sections before
+//!   it is compiled ([`ModuleBounds`]), and modules no one calls are unloaded
+//!   ([`Runtime::unload_idle`]) and revived from the compiled cache on their
+//!   next call.
 
+mod bounds;
 mod cache;
 mod call;
 mod error;
 mod inspect;
+mod slots;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -42,11 +51,14 @@ use wasmtime::{
     WasmBacktraceDetails,
 };
 
+pub use crate::bounds::ModuleBounds;
 pub use crate::call::{FIXED_MONOTONIC_CLOCK, FIXED_WALL_CLOCK, MAX_RANDOM_BYTES};
 pub use crate::error::{CallError, LimitKind, RuntimeError, UnknownHook, UploadError};
+pub use crate::slots::{ACTIVE_WINDOW, MAX_PAUSE};
 
 use crate::cache::ArtifactCache;
 use crate::call::CallState;
+use crate::slots::{Outcome, Slots};
 
 /// The WebAssembly call-stack limit of every plugin call (512 KiB). Small on
 /// purpose: policy code does not recurse deeply, and the stack lives on the
@@ -124,6 +136,9 @@ pub struct Limits {
     /// Size of an uploaded module, checked before anything else. Default
     /// 16 MiB.
     pub module_bytes: usize,
+    /// What an uploaded module may cost to compile and keep, checked from its
+    /// sections before it is compiled.
+    pub module: ModuleBounds,
 }
 
 impl Limits {
@@ -150,6 +165,7 @@ impl Default for Limits {
             stdout_bytes: Self::DEFAULT_STDOUT_BYTES,
             stderr_bytes: Self::DEFAULT_STDERR_BYTES,
             module_bytes: Self::DEFAULT_MODULE_BYTES,
+            module: ModuleBounds::default(),
         }
     }
 }
@@ -167,11 +183,21 @@ pub struct RuntimeConfig {
     /// Created if missing. Must be private to the server: artifacts found
     /// there are loaded as native code (after an integrity check).
     pub cache_dir: PathBuf,
+    /// Time-limit failures in a row after which a module is paused for the
+    /// tenant that called it (0: never). Default 3.
+    pub pause_after: u32,
+    /// How long the first pause lasts; each pause in a row doubles it, up to
+    /// [`MAX_PAUSE`]. Default 30 s.
+    pub pause_for: Duration,
 }
 
 impl RuntimeConfig {
     /// Default for [`RuntimeConfig::max_in_flight`].
     pub const DEFAULT_MAX_IN_FLIGHT: usize = 32;
+    /// Default for [`RuntimeConfig::pause_after`].
+    pub const DEFAULT_PAUSE_AFTER: u32 = 3;
+    /// Default for [`RuntimeConfig::pause_for`].
+    pub const DEFAULT_PAUSE_FOR: Duration = Duration::from_secs(30);
 
     /// Default limits and concurrency with the given cache directory.
     pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
@@ -179,6 +205,8 @@ impl RuntimeConfig {
             limits: Limits::default(),
             max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
             cache_dir: cache_dir.into(),
+            pause_after: Self::DEFAULT_PAUSE_AFTER,
+            pause_for: Self::DEFAULT_PAUSE_FOR,
         }
     }
 }
@@ -230,6 +258,23 @@ struct Plugin {
     hooks: Vec<Hook>,
     pre: wasmtime::InstancePre<CallState>,
     entries: inspect::Entries,
+    /// Bytes of compiled code and data the loaded module keeps mapped.
+    resident: usize,
+    /// When it was last called or loaded, in ms since the runtime started.
+    last_used: AtomicU64,
+}
+
+/// What the runtime holds, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ModuleStats {
+    /// Modules loaded now.
+    pub loaded: usize,
+    /// Bytes of compiled code and data they keep mapped.
+    pub resident_bytes: usize,
+    /// Modules unloaded for idleness, revived from the cache on their next call.
+    pub unloaded: usize,
+    /// Modules paused for some tenant now.
+    pub paused: usize,
 }
 
 impl Plugin {
@@ -240,6 +285,11 @@ impl Plugin {
             size: self.size,
             source,
         }
+    }
+
+    fn touch(&self, started: Instant) {
+        let now = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_used.store(now, Ordering::Relaxed);
     }
 }
 
@@ -252,7 +302,11 @@ pub struct Runtime {
     max_in_flight: usize,
     cache: ArtifactCache,
     plugins: RwLock<HashMap<String, Arc<Plugin>>>,
-    in_flight: AtomicUsize,
+    /// Modules accepted before and unloaded for idleness: their compiled
+    /// artifact is in the cache, so a call revives them without the bytes.
+    unloaded: Mutex<HashMap<String, usize>>,
+    slots: Slots,
+    started: Instant,
     compiled: AtomicU64,
     ticker: Option<Ticker>,
 }
@@ -322,6 +376,10 @@ impl Runtime {
         let linker = build_linker(&engine)?;
         let cache = ArtifactCache::open(cfg.cache_dir, &engine)?;
         let ticker = Ticker::start(engine.clone())?;
+        // A tenant under its share waits for a slot another holds over its share at most
+        // about one call: a call ends within its wall-time limit and a tick (twice that, for
+        // a loaded machine).
+        let max_wait = 2 * limits.wall_time + 2 * EPOCH_TICK;
         tracing::info!(
             cache = %cache.dir().display(),
             engine_hash = cache.engine_hash(),
@@ -336,7 +394,9 @@ impl Runtime {
             max_in_flight: cfg.max_in_flight,
             cache,
             plugins: RwLock::new(HashMap::new()),
-            in_flight: AtomicUsize::new(0),
+            unloaded: Mutex::new(HashMap::new()),
+            slots: Slots::new(cfg.max_in_flight, max_wait, cfg.pause_after, cfg.pause_for),
+            started: Instant::now(),
             compiled: AtomicU64::new(0),
             ticker: Some(ticker),
         })
@@ -345,7 +405,8 @@ impl Runtime {
     /// Validates and compiles `bytes` (or loads the compiled artifact from the
     /// on-disk cache) and registers the module under its SHA-256. Never
     /// instantiates or runs the module. Loading an already loaded module is
-    /// cheap and returns [`LoadSource::Loaded`].
+    /// cheap and returns [`LoadSource::Loaded`]. A module's cost is checked
+    /// from its sections ([`ModuleBounds`]) before it is compiled.
     pub fn load(&self, bytes: &[u8]) -> Result<ModuleInfo, UploadError> {
         if bytes.len() > self.limits.module_bytes {
             return Err(UploadError::TooLarge {
@@ -359,6 +420,7 @@ impl Runtime {
         let _enter = span.enter();
 
         if let Some(plugin) = self.plugin(&id) {
+            plugin.touch(self.started);
             return Ok(plugin.info(LoadSource::Loaded));
         }
 
@@ -366,47 +428,70 @@ impl Runtime {
         let (module, source) = match self.cache.load(&self.engine, &id) {
             Some(module) => (module, LoadSource::Cache),
             None => {
+                bounds::check(bytes, &self.limits.module, self.limits.memory_bytes)?;
                 let module = Module::from_binary(&self.engine, bytes)
                     .map_err(|e| UploadError::Invalid(format!("{e:#}")))?;
                 self.compiled.fetch_add(1, Ordering::Relaxed);
                 (module, LoadSource::Compiled)
             }
         };
-        let entries = inspect::entries(&module)?;
-        let hooks = entries.hooks();
-        let pre = self
-            .linker
-            .instantiate_pre(&module)
-            .map_err(|e| UploadError::Invalid(format!("{e:#}")))?;
+        let plugin = self.register(&id, bytes.len(), &module)?;
         if source == LoadSource::Compiled {
             // Only a module that passed every check is cached, so a cache hit
             // is a module this runtime accepted before.
             self.cache.store(&id, &module)?;
         }
-        let plugin = Arc::new(Plugin {
-            id: id.clone(),
-            size: bytes.len(),
-            hooks,
-            pre,
-            entries,
-        });
         let info = plugin.info(source);
-        self.plugins
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, plugin);
         tracing::info!(
             ?source,
             hooks = ?info.hooks,
+            resident_bytes = plugin.resident,
             elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
             "plugin loaded"
         );
         Ok(info)
     }
 
-    /// Whether a module with this id is loaded.
+    /// Checks a compiled module's imports and exports, links it and makes it
+    /// callable under `id`.
+    fn register(&self, id: &str, size: usize, module: &Module) -> Result<Arc<Plugin>, UploadError> {
+        let entries = inspect::entries(module)?;
+        let hooks = entries.hooks();
+        let pre = self
+            .linker
+            .instantiate_pre(module)
+            .map_err(|e| UploadError::Invalid(format!("{e:#}")))?;
+        let image = module.image_range();
+        let plugin = Arc::new(Plugin {
+            id: id.to_owned(),
+            size,
+            hooks,
+            pre,
+            entries,
+            resident: (image.end as usize).saturating_sub(image.start as usize),
+            last_used: AtomicU64::new(0),
+        });
+        plugin.touch(self.started);
+        self.plugins
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_owned(), Arc::clone(&plugin));
+        self.unloaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+        Ok(plugin)
+    }
+
+    /// Whether a module with this id can be called: loaded, or unloaded for
+    /// idleness and revived on its next call.
     pub fn is_loaded(&self, id: &str) -> bool {
         self.plugin(id).is_some()
+            || self
+                .unloaded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains_key(id)
     }
 
     /// The hooks a loaded module offers, or `None` if it is not loaded.
@@ -417,11 +502,69 @@ impl Runtime {
     /// Forgets a loaded module (calls already running finish normally). The
     /// cached artifact stays on disk. Returns whether it was loaded.
     pub fn unload(&self, id: &str) -> bool {
+        self.unloaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
         self.plugins
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(id)
             .is_some()
+    }
+
+    /// Unloads the modules that `keep` does not name and that nobody called
+    /// for `idle`, so that only the modules in use stay resident. Their next
+    /// call revives them from the compiled cache (milliseconds, no compile);
+    /// a module whose artifact is not in the cache stays loaded. Returns the
+    /// ids unloaded.
+    pub fn unload_idle(&self, keep: impl Fn(&str) -> bool, idle: Duration) -> Vec<String> {
+        let now = self.millis();
+        let idle_ms = u64::try_from(idle.as_millis()).unwrap_or(u64::MAX);
+        let mut plugins = self.plugins.write().unwrap_or_else(PoisonError::into_inner);
+        let gone: Vec<(String, usize)> = plugins
+            .values()
+            .filter(|p| !keep(&p.id))
+            .filter(|p| now.saturating_sub(p.last_used.load(Ordering::Relaxed)) >= idle_ms)
+            .filter(|p| self.cache.path(&p.id).is_file())
+            .map(|p| (p.id.clone(), p.size))
+            .collect();
+        for (id, _) in &gone {
+            plugins.remove(id);
+        }
+        drop(plugins);
+        if !gone.is_empty() {
+            tracing::info!(modules = gone.len(), "idle plugins unloaded");
+            self.unloaded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(gone.iter().cloned());
+        }
+        gone.into_iter().map(|(id, _)| id).collect()
+    }
+
+    /// Ends the pauses of every module for `tenant` (a plugin was activated there).
+    pub fn resume(&self, tenant: &str) {
+        self.slots.resume(tenant);
+    }
+
+    /// Modules loaded, their resident size, those unloaded for idleness, and
+    /// those paused for some tenant.
+    pub fn module_stats(&self) -> ModuleStats {
+        let plugins = self.plugins.read().unwrap_or_else(PoisonError::into_inner);
+        let mut paused = self.slots.paused();
+        paused.sort_by(|a, b| a.1.cmp(&b.1));
+        paused.dedup_by(|a, b| a.1 == b.1);
+        ModuleStats {
+            loaded: plugins.len(),
+            resident_bytes: plugins.values().map(|p| p.resident).sum(),
+            unloaded: self
+                .unloaded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .len(),
+            paused: paused.len(),
+        }
     }
 
     /// The per-call limits this runtime enforces.
@@ -453,31 +596,47 @@ impl Runtime {
 
     /// Calls currently running.
     pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Acquire)
+        self.slots.running()
     }
 
-    /// Runs one hook call of a loaded module in a fresh store and instance,
-    /// with `stdin` as the request. Synchronous and blocking (up to the
-    /// wall-time limit plus a tick): async callers use `spawn_blocking`. The
-    /// calling thread needs [`MAX_WASM_STACK`] of stack to spare.
+    /// [`Runtime::call_for`] without a tenant: for tools and tests, which
+    /// share one anonymous tenant.
     pub fn call(&self, id: &str, hook: Hook, stdin: &[u8]) -> Result<CallOutput, CallError> {
-        let span =
-            tracing::info_span!("plugin_call", plugin = %id, %hook, request_bytes = stdin.len());
+        self.call_for("", id, hook, stdin)
+    }
+
+    /// Runs one hook call of a loaded module for `tenant` (the host's region)
+    /// in a fresh store and instance, with `stdin` as the request. The call
+    /// takes one of the tenant's fair share of slots, or fails with
+    /// [`CallError::Busy`]; a module paused for the tenant fails with
+    /// [`CallError::Paused`]. Synchronous and blocking (up to the wall-time
+    /// limit plus a tick, and as long again waiting for a slot): async callers
+    /// use `spawn_blocking`. The calling thread needs [`MAX_WASM_STACK`] of
+    /// stack to spare.
+    pub fn call_for(
+        &self,
+        tenant: &str,
+        id: &str,
+        hook: Hook,
+        stdin: &[u8],
+    ) -> Result<CallOutput, CallError> {
+        let span = tracing::info_span!("plugin_call", tenant, plugin = %id, %hook, request_bytes = stdin.len());
         let _enter = span.enter();
 
-        let Some(_slot) = InFlightGuard::acquire(&self.in_flight, self.max_in_flight) else {
+        let _slot = self.slots.acquire(tenant, id).inspect_err(|e| {
             tracing::warn!(
-                outcome = "busy",
+                outcome = e.kind(),
                 max_in_flight = self.max_in_flight,
-                "plugin call refused: at capacity"
+                error = %e,
+                "plugin call refused"
             );
-            return Err(CallError::Busy);
-        };
-        let Some(plugin) = self.plugin(id) else {
+        })?;
+        let Some(plugin) = self.plugin(id).or_else(|| self.revive(id)) else {
             return Err(CallError::NotLoaded {
                 plugin: id.to_owned(),
             });
         };
+        plugin.touch(self.started);
         let Some(entry) = plugin.entries.entry(hook) else {
             return Err(CallError::HookMissing {
                 plugin: id.to_owned(),
@@ -486,6 +645,7 @@ impl Runtime {
         };
 
         let result = call::run(&self.engine, &self.limits, &plugin, entry, hook, stdin);
+        self.slots.record(tenant, id, Outcome::of(&result));
         match &result {
             Ok(out) => tracing::info!(
                 outcome = "ok",
@@ -505,6 +665,35 @@ impl Runtime {
         result
     }
 
+    /// Loads a module unloaded for idleness back from the compiled cache.
+    fn revive(&self, id: &str) -> Option<Arc<Plugin>> {
+        let size = *self
+            .unloaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)?;
+        let started = Instant::now();
+        let module = self.cache.load(&self.engine, id)?;
+        match self.register(id, size, &module) {
+            Ok(plugin) => {
+                tracing::info!(
+                    plugin = id,
+                    elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                    "idle plugin revived from the cache"
+                );
+                Some(plugin)
+            }
+            Err(e) => {
+                tracing::error!(plugin = id, error = %e, "an unloaded plugin could not be revived");
+                None
+            }
+        }
+    }
+
+    fn millis(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
     fn plugin(&self, id: &str) -> Option<Arc<Plugin>> {
         self.plugins
             .read()
@@ -513,7 +702,6 @@ impl Runtime {
             .cloned()
     }
 }
-
 impl Drop for Runtime {
     fn drop(&mut self) {
         // Explicit for clarity: stop and join the ticker before the engine
@@ -527,27 +715,6 @@ const _: fn() = || {
     fn check<T: Send + Sync>() {}
     check::<Runtime>();
 };
-
-/// One slot of the `max_in_flight` bound, released on drop (also when a call
-/// panics or returns early).
-struct InFlightGuard<'a>(&'a AtomicUsize);
-
-impl<'a> InFlightGuard<'a> {
-    fn acquire(counter: &'a AtomicUsize, max: usize) -> Option<Self> {
-        counter
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| InFlightGuard(counter))
-    }
-}
-
-impl Drop for InFlightGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
 
 const WASM_PAGE: usize = 64 * 1024;
 

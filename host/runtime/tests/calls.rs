@@ -276,7 +276,11 @@ fn initial_memory_over_the_limit_is_refused_at_upload() {
     let module = wat(r#"(module (memory (export "memory") 2) (func (export "appraise")))"#);
     let err = rt.load(&module).expect_err("initial memory over the limit");
     assert!(
-        matches!(err, kinerja_runtime::UploadError::Invalid(_)),
+        matches!(err, kinerja_runtime::UploadError::TooCostly { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("initial memory of 131072 bytes"),
         "{err}"
     );
     eprintln!("initial memory over the limit: {err}");

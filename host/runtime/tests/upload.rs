@@ -369,3 +369,80 @@ fn hook_names_round_trip() {
     let err = "promote".parse::<Hook>().expect_err("unknown");
     assert!(err.to_string().contains("promote"));
 }
+
+/// A module of `n` empty functions, the first exported as `appraise`.
+fn many_functions(n: usize) -> Vec<u8> {
+    let funcs = "(func)".repeat(n.saturating_sub(1));
+    wat::parse_str(format!(r#"(module (func (export "appraise")) {funcs})"#)).expect("wat")
+}
+
+#[test]
+fn a_module_over_a_bound_is_refused_before_it_is_compiled() {
+    let (rt, _dir) = runtime();
+    let bounds = &rt.limits().module;
+    let err = rt
+        .load(&many_functions(bounds.functions as usize + 1))
+        .expect_err("too many functions");
+    assert!(matches!(err, UploadError::TooCostly { .. }), "{err}");
+    assert!(err.to_string().contains("functions"), "{err}");
+    assert_eq!(rt.compiled_count(), 0, "refused before compiling");
+    let cached = std::fs::read_dir(rt.cache_dir()).expect("dir").count();
+    assert_eq!(cached, 0, "nothing cached");
+    rt.load(&many_functions(10)).expect("a small module loads");
+}
+
+#[test]
+fn idle_modules_are_unloaded_and_revived_from_the_cache() {
+    let (rt, _dir) = runtime();
+    let id = rt.load(&simple()).expect("load").id;
+    let stats = rt.module_stats();
+    assert_eq!((stats.loaded, stats.unloaded), (1, 0));
+    assert!(stats.resident_bytes > 0);
+
+    let kept = rt.unload_idle(|m| m == id, std::time::Duration::ZERO);
+    assert!(kept.is_empty(), "a module in use stays");
+    let recent = rt.unload_idle(|_| false, std::time::Duration::from_secs(3600));
+    assert!(recent.is_empty(), "a module called recently stays");
+    assert_eq!(
+        rt.unload_idle(|_| false, std::time::Duration::ZERO),
+        vec![id.clone()]
+    );
+    let stats = rt.module_stats();
+    assert_eq!(
+        (stats.loaded, stats.unloaded, stats.resident_bytes),
+        (0, 1, 0)
+    );
+    assert!(rt.is_loaded(&id), "still callable");
+
+    let started = std::time::Instant::now();
+    let out = rt
+        .call(&id, Hook::Appraise, &appraise_request("revived"))
+        .expect("revived on call");
+    eprintln!(
+        "call of an unloaded module (revive included): {:?}",
+        started.elapsed()
+    );
+    assert_eq!(json_of(&out)["config"]["marker"], "revived");
+    assert_eq!(
+        rt.compiled_count(),
+        1,
+        "revived from the cache, not compiled"
+    );
+    let stats = rt.module_stats();
+    assert_eq!((stats.loaded, stats.unloaded), (1, 0));
+}
+
+#[test]
+fn unfinished_cache_files_are_removed_at_start() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let id = {
+        let rt = Runtime::new(config(dir.path())).expect("runtime");
+        rt.load(&simple()).expect("load").id
+    };
+    let torn = dir.path().join(format!(".{id}-0000.1.0.tmp"));
+    std::fs::write(&torn, vec![0u8; 4096]).expect("write");
+    let rt = Runtime::new(config(dir.path())).expect("restarted runtime");
+    assert!(!torn.exists(), "the unfinished file is removed");
+    assert!(rt.cache_path(&id).exists(), "finished artifacts stay");
+    assert_eq!(rt.load(&simple()).expect("load").source, LoadSource::Cache);
+}

@@ -37,6 +37,10 @@ pub enum ApiError {
     /// No capacity now; the client should retry after a second.
     #[error("{0}")]
     Busy(String),
+    /// The region's plugin keeps running into its time limits and its calls are paused for
+    /// `retry_after` seconds (or until a plugin is activated).
+    #[error("{message}")]
+    Paused { message: String, retry_after: u64 },
     #[error("{0}")]
     Timeout(String),
     #[error("{0}")]
@@ -52,7 +56,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
     /// `no_active_policy`, `conflict`, `last_admin`, `payload_too_large`,
-    /// `unsupported_media_type`, `plugin_failed`, `too_many_requests`, `busy`, `timeout`,
+    /// `unsupported_media_type`, `plugin_failed`, `too_many_requests`, `busy`, `plugin_paused`, `timeout`,
     /// `internal`.
     pub code: String,
     /// A sentence for people; for bad input it names the field.
@@ -71,7 +75,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Plugin(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy(_) | ApiError::Paused { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -89,6 +93,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Plugin(_) => "plugin_failed",
             ApiError::Busy(_) => "busy",
+            ApiError::Paused { .. } => "plugin_paused",
             ApiError::Timeout(_) => "timeout",
             ApiError::Internal(_) => "internal",
         }
@@ -117,7 +122,9 @@ impl IntoResponse for ApiError {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         }
-        if let ApiError::TooManyRequests { retry_after, .. } = self {
+        if let ApiError::TooManyRequests { retry_after, .. }
+        | ApiError::Paused { retry_after, .. } = self
+        {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
         }

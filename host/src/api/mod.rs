@@ -85,7 +85,8 @@ pub enum Errors {
     /// The plugin refused or failed.
     #[response(status = 422)]
     Plugin(ErrorBody),
-    /// No capacity now; retry after `Retry-After`.
+    /// No capacity now (`busy`), or the region's plugin keeps running into its time limits
+    /// and is paused (`plugin_paused`); retry after `Retry-After`.
     #[response(status = 503)]
     Busy(ErrorBody),
 }

@@ -26,6 +26,7 @@ use kinerja_runtime::UploadError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -56,6 +57,13 @@ impl From<PolicyError> for ApiError {
             },
             PolicyError::Plugin(m) => ApiError::Plugin(m),
             PolicyError::Busy(m) => ApiError::Busy(m),
+            PolicyError::Paused {
+                message,
+                retry_after,
+            } => ApiError::Paused {
+                message,
+                retry_after: retry_after.as_secs().max(1),
+            },
             PolicyError::BadRequest(m) => ApiError::BadRequest(m),
             PolicyError::Store(s) => s.into(),
             PolicyError::Internal(m) => ApiError::Internal(m),
@@ -135,27 +143,34 @@ async fn upload(
             ApiError::BadRequest(format!("body: {}", e.body_text()))
         }
     })?;
-    let rt = st.runtime();
+    // Compiling and recording run on a task of their own, awaited here: should the request
+    // time out or its client go away, the upload still finishes and is recorded (listed, and
+    // its compiled file accounted for) instead of leaving a compiled module nobody knows of.
+    let (store, rt, actor) = (Arc::clone(&st.store), st.runtime(), c.token_id.clone());
     let bytes = body.to_vec();
-    let info = tokio::task::spawn_blocking(move || rt.load(&bytes).map(|i| (i, bytes)))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| match e {
-            UploadError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
-            UploadError::Cache(m) => ApiError::Internal(m),
-            other => ApiError::BadRequest(format!("module: {other}")),
-        })?;
-    let (info, bytes) = info;
-    let meta = PluginMeta {
-        id: info.id.clone(),
-        size: info.size as u64,
-        hooks: info.hooks.iter().map(|h| h.as_str().to_string()).collect(),
-    };
-    let actor = c.token_id.clone();
-    let (up, created) = st
-        .store
-        .run(move |s| s.put_plugin(&region, meta, &bytes, Some(&actor)))
-        .await?;
+    let (up, created) = tokio::spawn(async move {
+        let (info, bytes) =
+            tokio::task::spawn_blocking(move || rt.load(&bytes).map(|i| (i, bytes)))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(|e| match e {
+                    UploadError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
+                    UploadError::Cache(m) => ApiError::Internal(m),
+                    other => ApiError::BadRequest(format!("module: {other}")),
+                })?;
+        let meta = PluginMeta {
+            id: info.id.clone(),
+            size: info.size as u64,
+            hooks: info.hooks.iter().map(|h| h.as_str().to_string()).collect(),
+        };
+        Ok::<_, ApiError>(
+            store
+                .run(move |s| s.put_plugin(&region, meta, &bytes, Some(&actor)))
+                .await?,
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the upload task failed: {e}")))??;
     tracing::info!(plugin = %up.id, region = %up.region, created, "plugin uploaded");
     Ok((
         if created {
@@ -245,6 +260,9 @@ async fn activate(
         )));
     }
     ensure_loaded(&st, &up.id).await?;
+    // An activation is the admin's answer to a paused plugin: its calls go through again,
+    // the preflight's first.
+    st.runtime().resume(&region);
     if !input.force {
         st.policy
             .preflight(&region, &up.id, h, &config)

@@ -91,13 +91,23 @@ async fn audit(
 }
 
 /// Prometheus metrics in the text format: requests, latencies, plugin calls, fuel, limit hits,
-/// calls in flight and the database size.
+/// calls in flight, the modules loaded (and their resident bytes, those unloaded for idleness,
+/// those paused) and the database size.
 #[utoipa::path(get, path = "/metrics", tag = "service",
     responses((status = 200, content_type = "text/plain", body = String)))]
 async fn metrics_text(State(st): State<AppState>) -> axum::response::Response {
     use axum::response::IntoResponse;
     metrics::gauge!(crate::telemetry::DB_SIZE).set(st.store.file_size() as f64);
-    metrics::gauge!(crate::telemetry::PLUGIN_IN_FLIGHT).set(st.runtime().in_flight() as f64);
+    let rt = st.runtime();
+    metrics::gauge!(crate::telemetry::PLUGIN_IN_FLIGHT).set(rt.in_flight() as f64);
+    let modules = rt.module_stats();
+    metrics::gauge!(crate::telemetry::PLUGIN_MODULES, "state" => "loaded")
+        .set(modules.loaded as f64);
+    metrics::gauge!(crate::telemetry::PLUGIN_MODULES, "state" => "unloaded")
+        .set(modules.unloaded as f64);
+    metrics::gauge!(crate::telemetry::PLUGIN_MODULES, "state" => "paused")
+        .set(modules.paused as f64);
+    metrics::gauge!(crate::telemetry::PLUGIN_MODULE_BYTES).set(modules.resident_bytes as f64);
     let body = crate::telemetry::handle()
         .map(|h| h.render())
         .unwrap_or_default();

@@ -39,6 +39,13 @@ pub enum PolicyError {
     Plugin(String),
     #[error("{0}")]
     Busy(String),
+    /// The region's module keeps running into its time limits: its calls are refused for
+    /// `retry_after` or until a plugin is activated.
+    #[error("{message}")]
+    Paused {
+        message: String,
+        retry_after: Duration,
+    },
     #[error("{0}")]
     BadRequest(String),
     #[error(transparent)]
@@ -152,8 +159,14 @@ type RawCall = Result<(CallOutput, Result<Checked, String>, Option<CallBytes>), 
 
 /// The blocking half of a call. The response is parsed, schema-checked and packed on the same
 /// thread as the call: on the async worker it serialised every batch's work behind the others.
-fn call_blocking(rt: &Runtime, id: &str, hook: Hook, input: Vec<u8>, keep: Keep) -> RawCall {
-    rt.call(id, hook, &input).map(|out| {
+fn call_blocking(
+    rt: &Runtime,
+    (region, id): (&str, &str),
+    hook: Hook,
+    input: Vec<u8>,
+    keep: Keep,
+) -> RawCall {
+    rt.call_for(region, id, hook, &input).map(|out| {
         let checked = match (hook, keep) {
             (Hook::Appraise, Keep::Bytes) => {
                 output::check_appraise(id, &out.stdout).map(Checked::Raw)
@@ -182,6 +195,7 @@ fn finish(region: &str, plugin: &str, hook: Hook, res: RawCall) -> Result<Call, 
                     outcome("limit");
                 }
                 (CallError::Busy, _) => outcome("busy"),
+                (CallError::Paused { .. }, _) => outcome("paused"),
                 _ => outcome("error"),
             }
             tracing::warn!(region, plugin, hook = hook.as_str(), error = %e, "plugin call failed");
@@ -469,7 +483,7 @@ fn appraise_call(
     keep: Keep,
 ) -> Result<Call, PolicyError> {
     let input = appraise_request(region, config, cases)?;
-    let raw = call_blocking(rt, plugin, Hook::Appraise, input, keep);
+    let raw = call_blocking(rt, (region, plugin), Hook::Appraise, input, keep);
     finish(region, plugin, Hook::Appraise, raw)
 }
 
@@ -543,10 +557,21 @@ impl Worker {
         };
         match ready {
             Ok(ready) => self.store_and_answer(group, ready),
-            Err(e @ (PolicyError::Busy(_) | PolicyError::NoActivePolicy { .. })) if shared => {
+            Err(
+                e @ (PolicyError::Busy(_)
+                | PolicyError::Paused { .. }
+                | PolicyError::NoActivePolicy { .. }),
+            ) if shared => {
                 for job in group {
                     let again = match &e {
                         PolicyError::Busy(m) => PolicyError::Busy(m.clone()),
+                        PolicyError::Paused {
+                            message,
+                            retry_after,
+                        } => PolicyError::Paused {
+                            message: message.clone(),
+                            retry_after: *retry_after,
+                        },
                         _ => no_active_appraise(&job.key.region),
                     };
                     let _ = job.reply.send(Err(again));
@@ -666,6 +691,10 @@ impl From<CallError> for PolicyError {
     fn from(e: CallError) -> Self {
         match e {
             CallError::Busy => PolicyError::Busy("every plugin slot is busy; retry shortly".into()),
+            CallError::Paused { retry_after, .. } => PolicyError::Paused {
+                message: e.to_string(),
+                retry_after,
+            },
             CallError::Internal(m) => PolicyError::Internal(m),
             other => PolicyError::Plugin(other.to_string()),
         }
@@ -680,12 +709,8 @@ impl Policy {
         store: Arc<Store>,
         config: &crate::config::Config,
     ) -> Result<Policy, PolicyError> {
-        let runtime = Runtime::new(kinerja_runtime::RuntimeConfig {
-            limits: config.limits(),
-            max_in_flight: config.plugin_max_in_flight,
-            cache_dir: config.data_dir.join("cache"),
-        })
-        .map_err(|e| PolicyError::Internal(format!("starting the plugin runtime: {e}")))?;
+        let runtime = Runtime::new(config.runtime())
+            .map_err(|e| PolicyError::Internal(format!("starting the plugin runtime: {e}")))?;
         let modules = store.all_plugin_bytes()?;
         let n = modules.len();
         for (id, bytes) in modules {
@@ -700,6 +725,16 @@ impl Policy {
             Arc::new(runtime),
             PolicyConfig::from_config(config),
         ))
+    }
+
+    /// Unloads the modules that no region has active and nobody called for `idle`; their next
+    /// call loads them back from the compiled cache. Returns how many were unloaded.
+    pub async fn unload_idle(&self, idle: Duration) -> Result<usize, PolicyError> {
+        let active = self.store.run(|s| s.active_plugin_ids()).await?;
+        let rt = Arc::clone(&self.runtime);
+        tokio::task::spawn_blocking(move || rt.unload_idle(|id| active.contains(id), idle).len())
+            .await
+            .map_err(|e| PolicyError::Internal(format!("unloading idle modules failed: {e}")))
     }
 
     /// A policy over `store` and `runtime`; its queue of small appraisals starts empty and
@@ -742,9 +777,9 @@ impl Policy {
         F: FnOnce() -> Result<Vec<u8>, PolicyError> + Send + 'static,
     {
         let rt = Arc::clone(&self.runtime);
-        let id = plugin.to_string();
+        let (r, id) = (region.to_string(), plugin.to_string());
         let res = tokio::task::spawn_blocking(move || {
-            input().map(|input| call_blocking(&rt, &id, hook, input, keep))
+            input().map(|input| call_blocking(&rt, (&r, &id), hook, input, keep))
         })
         .await
         .map_err(|e| PolicyError::Internal(format!("plugin task failed: {e}")))??;

@@ -218,6 +218,17 @@ impl Store {
         Ok(act)
     }
 
+    /// The modules some region has active for some hook.
+    pub fn active_plugin_ids(&self) -> Result<std::collections::BTreeSet<String>> {
+        let tx = self.db.begin_read()?;
+        let mut ids = std::collections::BTreeSet::new();
+        for row in tx.open_table(POLICIES)?.iter()? {
+            let a: Activation = from_json(row?.1.value())?;
+            ids.extend(a.plugin);
+        }
+        Ok(ids)
+    }
+
     pub fn active_policy(&self, region: &str, hook: &str) -> Result<Option<Activation>> {
         let tx = self.db.begin_read()?;
         get_json(&tx.open_table(POLICIES)?, &format!("{region}/{hook}"))

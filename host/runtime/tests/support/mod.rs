@@ -37,7 +37,7 @@ pub fn runtime_with(limits: Limits, max_in_flight: usize) -> (Runtime, tempfile:
     let rt = Runtime::new(RuntimeConfig {
         limits,
         max_in_flight,
-        cache_dir: dir.path().join("cache"),
+        ..RuntimeConfig::new(dir.path().join("cache"))
     })
     .expect("runtime");
     (rt, dir)
