@@ -250,9 +250,10 @@ fn plugin_logs_are_shown_only_to_admins() {
     );
 }
 
-/// Connections that never finish their headers cannot take the server down (a hostile review
-/// held ~20,000 and `/health` failed for over 40 s). A bounded loopback attack from two
-/// addresses, each opening far more connections than the caps and never finishing a request:
+/// Connections that never finish their headers cannot take the server down (held by the
+/// thousands they would use up its file descriptors; see docs/reliability.md). A bounded
+/// loopback attack from two addresses, each opening far more connections than the caps and
+/// never finishing a request:
 /// `/health` from a third address keeps answering, every attacking connection is closed by
 /// the server within the header-read timeout (or sooner, to make room), and an idle
 /// keep-alive connection is closed after the idle timeout.

@@ -109,8 +109,8 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
 }
 
 /// The cores this process may use, read once: `available_parallelism` opens and reads the
-/// cgroup files on every call, which was 13% of the CPU of a one-employee HTTP appraisal when
-/// it was asked per request.
+/// cgroup files on every call, which, asked per request, is a large share of the CPU of a
+/// one-employee HTTP appraisal.
 pub fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

@@ -481,7 +481,7 @@ pub fn kinerja_binary() -> PathBuf {
             if profile_dir.file_name().is_some_and(|n| n == "release") {
                 // With the benches selected too, features unify as in `cargo bench -p
                 // kinerja-tests`, and the binary reuses the bench build's wasmtime (alone,
-                // `-p kinerja --bin kinerja` recompiled it: 15 minutes).
+                // `-p kinerja --bin kinerja` unifies features differently and recompiles it).
                 cmd.args([
                     "build",
                     "--release",

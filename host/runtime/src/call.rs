@@ -51,7 +51,7 @@ const ERRNO_FAULT: i32 = 21;
 /// the call's seeded generator.
 ///
 /// wasmtime-wasi's own version collects the bytes one at a time through a
-/// boxed generator (hundreds of ns per byte measured here) inside a single
+/// boxed generator (hundreds of ns per byte) inside a single
 /// host call, where epoch interruption cannot reach, so a plugin asking for
 /// its 64 MiB maximum could hold the thread for many seconds. Filling in
 /// place runs at memory speed; requests over [`MAX_RANDOM_BYTES`] trap.

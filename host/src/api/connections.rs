@@ -1,8 +1,9 @@
 //! The accept loop, with limits that connections without a token cannot exhaust.
 //!
-//! A hostile review held ~20,000 connections that never finished their headers; once the
-//! process ran out of file descriptors `accept` failed and `/health` went unanswered for over
-//! 40 s. So every connection here is bounded in time and in number:
+//! Connections that never finish their headers, held open by the thousands, would use up the
+//! process's file descriptors; `accept` then fails and even `/health` goes unanswered (the
+//! finding is in docs/reliability.md). So every connection here is bounded in time and in
+//! number:
 //! - a connection must send a request's headers within the header-read timeout (hyper's);
 //! - a connection with no request in flight for the idle timeout is closed;
 //! - at most `max` connections are open, and at most `per_client` from one client address

@@ -71,7 +71,7 @@ pub fn working_days(period: Period, record: &PeriodInput) -> u32 {
 /// The case of one employee, or the reason there is none. `reported` is the number of distinct
 /// weekdays of the period with a report; it is capped at the working days here. The input is
 /// taken, not borrowed: a region-wide appraisal builds 100,000 cases and copying each one's
-/// indicators and ratings was a visible share of it.
+/// indicators and ratings would be a visible share of it.
 pub fn case(
     emp: &Employee,
     period: Period,

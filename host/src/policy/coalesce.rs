@@ -1,8 +1,8 @@
 //! Small appraisals that arrive together share one plugin call.
 //!
 //! An agency's form appraises one employee per request. Run one by one, each such request
-//! paid for a plugin call, a read of the active policy, a hand-off to a blocking thread and a
-//! place in group commit, and at a few thousand requests a second those fixed costs were most
+//! pays for a plugin call, a read of the active policy, a hand-off to a blocking thread and a
+//! place in group commit, and at a few thousand requests a second those fixed costs are most
 //! of the server's CPU. So a request of at most one batch waits here instead, and one worker
 //! per [`Key`] takes the requests waiting with that key (up to one batch of employees) and runs
 //! them as one call, as the plugin contract allows ("the host may batch many employees into one
@@ -44,8 +44,8 @@ pub(super) struct Job {
 }
 
 /// The waiting requests by key. A key is present while its worker runs: one worker per key at
-/// most. One worker takes bigger groups than two, which did better (groups of 7 instead of 4 at
-/// 16 clients: +20% requests a second, the commits being off the worker). Requests of different
+/// most: one worker takes bigger groups than two would, so fewer calls and commits per request
+/// (its group's commit runs off the worker, so it does not wait for it). Requests of different
 /// keys cannot share a call anyway, so they get workers of their own and run side by side, up
 /// to the runtime's slots (past them a call is refused as busy, as any call is). A queue per key
 /// keeps `push` and `take` to their own key's requests however many callers wait.

@@ -249,7 +249,7 @@ fn assemble(
 ) -> Result<(Vec<Box<Case>>, Vec<Skipped>), StoreError> {
     let cases = s.appraisal_inputs_map(region, period, employees, |e, rec, reported| {
         // Boxed: the cases are moved twice more (the parts joined, the skipped taken out),
-        // and 100,000 moves of a whole case were a tenth of a second on one core.
+        // and moving a whole case costs more than the box.
         cases::case(e, period, rec, reported)
             .map(Box::new)
             .map_err(|reason| Skipped {
@@ -274,7 +274,7 @@ fn appraise_request(
     config: &Value,
     cases: &[Box<Case>],
 ) -> Result<Vec<u8>, PolicyError> {
-    // Sized for a typical case up front: growing a batch's buffer step by step copied it
+    // Sized for a typical case up front: growing a batch's buffer step by step copies it
     // about twice over.
     let mut buf = Vec::with_capacity(256 + cases.len() * 1024);
     serde_json::to_writer(
@@ -349,7 +349,7 @@ fn check_call(
 const PARALLEL_ANSWER_FROM: usize = 4096;
 
 /// The stored decisions' outputs as the answer shows them, with their ids. A region's answer
-/// is built while its commit syncs, and on one thread it took longer than the commit.
+/// is built while its commit syncs, and on one thread it would take longer than the commit.
 fn answer(decisions: &[Decision]) -> Result<Vec<Box<RawValue>>, PolicyError> {
     crate::store::in_parts(decisions, PARALLEL_ANSWER_FROM, "answer", |part| {
         part.iter()
@@ -826,8 +826,8 @@ impl Policy {
         let batch = self.config.batch_size.max(1);
         let n = cases.len().div_ceil(batch);
         // `width` threads each take the next batch as soon as they finish one, rather than one
-        // blocking task per call: the hand-offs between a call's task and the async side took
-        // about half a millisecond per call on this machine, a tenth of a call.
+        // blocking task per call: each hand-off between a call's task and the async side is a
+        // wake-up during which the call's slot stands idle.
         let next = Arc::new(AtomicUsize::new(0));
         // A request dropped midway (client gone, timeout) starts no further calls.
         let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
@@ -906,8 +906,8 @@ impl Policy {
         }
         .await;
         // A region's cases are freed on a thread of their own once the answer is ready (or
-        // the store failed): freeing 100,000 took longer than the commit, and beside the
-        // writing and the answer it only slowed both down.
+        // the store failed): freeing a region's cases can take longer than the commit, and
+        // beside the writing and the answer it would only slow both down.
         drop(tokio::task::spawn_blocking(move || drop(cases)));
         let (results, in_plugin, fuel) = stored?;
         Ok((results, in_plugin, fuel, done))

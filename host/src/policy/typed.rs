@@ -1,7 +1,7 @@
 //! The fast path of the appraise response check: the response is read into borrowed, typed
 //! fields instead of a `serde_json::Value` tree, and each result is kept as the bytes the
 //! plugin wrote. Building a `Value` per result (a map and a string per field) and encoding it
-//! again for the decision row was a fifth of a region-wide appraisal's CPU.
+//! again for the decision row would be a large share of a region-wide appraisal's CPU.
 //!
 //! This path only ever *accepts*. It is exactly as strict as `schemas/plugin/appraise.response.json`
 //! and the JSON parse before it, or stricter (a test mutates valid responses field by field and

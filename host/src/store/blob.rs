@@ -26,8 +26,8 @@ pub fn sha256_hex(b: &[u8]) -> String {
 }
 
 /// Below this size bytes are kept raw: a one-employee request or answer is under a kilobyte,
-/// zstd saves a few hundred bytes of it, and building the Huffman tables for it was 5% of the
-/// CPU of an HTTP appraisal.
+/// zstd saves a few hundred bytes of it, and building the Huffman tables for it is a visible
+/// share of the CPU of an HTTP appraisal.
 const COMPRESS_FROM: usize = 2048;
 
 /// Compresses `raw` (unless it is small); an in-memory zstd encode only fails on allocation,

@@ -1,13 +1,13 @@
 //! The stored form of decisions. The decisions of one plugin call share most of their fields
-//! (region, hook, module, both hashes, period, time, actor, fuel, logs): about a third of each
-//! row when they were repeated, written and committed again for each of a batch's results.
+//! (region, hook, module, both hashes, period, time, actor, fuel, logs): repeated, they would
+//! be about a third of each row, written and committed again for each of a batch's results.
 //! They are stored once per call in `DECISION_CALLS`, under the id of the call's first
 //! decision; a decision's row keeps its own fields (case, NIP) and that key.
 //!
 //! A decision's output is, byte for byte, a part of its call's stdout, which `OUTPUTS` already
 //! keeps for replays. A row whose output is such a part (`v` 3) holds only where it lies in
-//! that stdout instead of repeating it: the output was most of each row, and writing it twice
-//! made the single-threaded insert and commit of a region-wide appraisal most of its tail. An
+//! that stdout instead of repeating it: the output is most of such a row, and writing it twice
+//! would make the single-threaded insert and commit of a region-wide appraisal most of its tail. An
 //! output the server re-encoded (one the schema check had to read) is kept in the row (`v` 2).
 //! Rows written before either, with every field, are still read as they are.
 use super::{blob, from_json, has_key, Decision, Result, StoreError};

@@ -134,7 +134,7 @@ impl Rows {
 /// Every decision's row, given the index of the first decision of each one's call (see
 /// [`decision_row`]), in parts of consecutive decisions. A region-wide appraisal encodes
 /// 100,000 of them inside the one write transaction, where nothing else can run in parallel;
-/// spreading the encoding over the cores took that share off the single writer.
+/// spreading the encoding over the cores takes that share off the single writer.
 fn encode_all(decisions: &[Decision], firsts: &[usize], parallel_from: usize) -> Result<Vec<Rows>> {
     let pairs: Vec<(&Decision, &str)> = decisions
         .iter()
@@ -163,8 +163,8 @@ const FREE_APART_FROM: usize = 4096;
 
 /// Gives each decision `decisions` yields the next id, in order; `decisions` must yield
 /// exactly `total` of them. The ids are taken from the counter once for all of them, not per
-/// decision: reopening the counter table per row was a visible share of a 100k-case batch
-/// (and per request, ~1% of a group commit's CPU in a profile).
+/// decision: reopening the counter table per row would be a visible share of a region-wide
+/// batch, and work on the one thread every group commit passes through.
 fn assign_ids<'a>(
     tx: &redb::WriteTransaction,
     total: usize,
@@ -272,7 +272,7 @@ impl Store {
     /// [`Store::put_decisions`] from async code, answering `prepare` of the stored decisions
     /// (ids filled in). `prepare` runs on a thread of its own from the moment the ids are
     /// taken, while the rows are written and the transaction commits and syncs: that is when
-    /// a region-wide appraisal builds its answer, which took turns with the writing before.
+    /// a region-wide appraisal builds its answer, beside the writing rather than after it.
     /// Its result is answered only once the commit is durable; should the write fail, the
     /// write's own error is answered and the prepared result is dropped.
     pub async fn put_decisions_then<T, F>(

@@ -2,16 +2,16 @@
 //!
 //! Every appraisal request stores its decisions durably before it answers, and a durable redb
 //! commit is an fsync (~0.5 ms on the disk of docs/performance.md), during which no other
-//! writer may commit. One commit per request capped concurrent single-employee appraisals at
-//! about 900 a second however fast the plugin was. Here one committer thread per store writes
-//! every request queued since its last commit in one transaction and one fsync, then hands each
-//! its own answer; a request is still answered only after its decisions are on disk, and each
-//! request's decisions are still all or nothing (see [`Store::put_decisions`]).
+//! writer may commit. One commit per request would cap concurrent single-employee appraisals
+//! at the disk's fsync rate however fast the plugin is. Here one committer thread per store
+//! writes every request queued since its last commit in one transaction and one fsync, then
+//! hands each its own answer; a request is still answered only after its decisions are on
+//! disk, and each request's decisions are still all or nothing (see [`Store::put_decisions`]).
 //!
 //! Requests are handed over, not waited for: whoever submits goes on (an appraisal's worker
 //! takes its next group), and the answer is delivered by a callback on the committer thread.
-//! Before, each submitter waited on a blocking thread of its own for the commit lock, and with
-//! many callers at once those threads and their wake-ups cost more than the commits.
+//! A submitter waiting on a blocking thread of its own for the commit lock would, with many
+//! callers at once, cost more in threads and wake-ups than the commits themselves.
 
 use super::decisions::CallBytes;
 use super::{Decision, Result, Store, StoreError};

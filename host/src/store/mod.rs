@@ -1,7 +1,7 @@
 //! The record store: the only module that touches redb. Every operation is one short
 //! transaction, synchronous; async callers go through [`Store::run`], which moves the work to a
 //! blocking thread so that disk waits never stall the async workers. Reads of a few small
-//! records are the exception ([`Store::read_now`]): there the hand-off cost several times the
+//! records are the exception ([`Store::read_now`]): there the hand-off costs several times the
 //! read, and the worst wait is a page read from disk when the file is not in the page cache.
 
 mod audit;
@@ -182,11 +182,10 @@ impl Store {
     /// [`READ_NOW_MAX_NIPS`] employees), on the caller's own (async) thread. Such a read takes
     /// a few microseconds (redb's read transactions never wait for the writer), while the
     /// hand-off of [`Store::run`] (a wake-up of a blocking thread, and of the async task again
-    /// when it is done) cost ~20–25 µs of CPU on the 2-core machine of docs/performance.md:
-    /// under load, `GET` of an employee went from 34–35k to 51–62k requests a second. Not for
-    /// writes, scans, or records a client can make large (period records). A panic is caught
-    /// and answered as an error, as [`Store::run`]'s would be, rather than unwinding the
-    /// connection's task.
+    /// when it is done) costs ~20–25 µs of CPU on the 2-core machine of docs/performance.md,
+    /// several times the read. Not for writes, scans, or records a client can make large
+    /// (period records). A panic is caught and answered as an error, as [`Store::run`]'s would
+    /// be, rather than unwinding the connection's task.
     pub fn read_now<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)))
             .map_err(|_| StoreError::Db("a store read panicked".into()))?
@@ -310,8 +309,8 @@ pub(crate) fn page_rows<T: Send>(
     };
     if limit == usize::MAX {
         // Everything (a region-wide appraisal's selection): the rows are copied out and
-        // decoded on several threads; decoding 100,000 employees held one core for a tenth
-        // of a second while the other waited.
+        // decoded on several threads; decoding a region's employees on one thread would hold
+        // one core while the others wait.
         let rows = t
             .range::<&str>(start.as_str()..end.as_str())?
             .map(|row| Ok(row?.1.value().to_vec()))
@@ -382,8 +381,8 @@ where
         return f(items);
     }
     // Several pieces per thread, each taken by whichever thread is free: threads rarely get
-    // the cores in equal shares on a shared machine, and with one half each, one thread was
-    // left finishing alone for a fifth of a second.
+    // the cores in equal shares on a shared machine, and with one half each, one thread is
+    // often left finishing alone while the others wait.
     let size = items.len().div_ceil(threads * PIECES_PER_THREAD).max(1);
     let pieces: Vec<&[T]> = items.chunks(size).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);

@@ -1,6 +1,6 @@
 //! The stored form of a period record. The API shape ([`PeriodRecord`]) flattens the SKP
 //! input into the record, and serde reads a flattened struct by first buffering every field
-//! into an intermediate tree: that doubled the decoding of the largest row a region-wide
+//! into an intermediate tree: that doubles the decoding of the largest row a region-wide
 //! appraisal reads, once per employee. Rows are therefore written with the input nested, under
 //! a version field that comes first; rows written before (flattened) are still read.
 

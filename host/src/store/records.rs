@@ -495,7 +495,7 @@ impl Store {
     }
 
     /// What the appraisal of each employee needs — the period record and the days reported in
-    /// it — read in one transaction. Opening a transaction and two tables per employee cost more
+    /// it — read in one transaction. Opening a transaction and two tables per employee costs more
     /// than the reads themselves on a 100,000-employee batch; one snapshot is also consistent.
     pub fn appraisal_inputs(
         &self,
@@ -509,8 +509,8 @@ impl Store {
     }
 
     /// [`Store::appraisal_inputs`], each employee's turned into `T` by `f` on the thread that
-    /// read it: building a region's cases after the parallel read, on one thread, was a tenth
-    /// of the time to assemble them.
+    /// read it, so that building a region's cases is spread over the cores as the reading is,
+    /// rather than left to one thread after it.
     pub fn appraisal_inputs_map<T, F>(
         &self,
         region: &str,
@@ -560,7 +560,7 @@ impl Store {
             Ok(out)
         };
         // A region-wide appraisal reads tens of thousands of rows and decodes their JSON: on
-        // one thread that was a fifth of a 100k-employee batch. The parts share the one read
+        // one thread that is a large share of a region-wide batch. The parts share the one read
         // transaction, so they still see one snapshot.
         super::in_parts(employees, parallel_from, "record reader", read)
     }
@@ -580,8 +580,8 @@ fn count_days(
     let prefix = format!("{region}/{nip}/");
     let lo = format!("{prefix}{start}");
     let hi = format!("{prefix}{end}0");
-    // The previous key's date, kept in place: a string per report was a visible share of a
-    // region-wide read.
+    // The previous key's date, kept in place: a string per report would be a visible share of
+    // a region-wide read.
     let mut last = [0u8; 10];
     let mut n = 0;
     for row in t.range::<&str>(lo.as_str()..hi.as_str())? {

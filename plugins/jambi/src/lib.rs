@@ -183,7 +183,7 @@ struct Explained<'a> {
 ///
 /// Built by appending to one pre-sized string rather than with nested `format!`s: the
 /// explanation is produced for every case, and the formatting machinery (above all `{:.2}` on
-/// floats) was a large share of a case's fuel.
+/// floats) would be a large share of a case's fuel.
 fn explain(e: &Explained) -> String {
     let mut s = String::with_capacity(480);
     s.push_str("C ");

@@ -1,7 +1,7 @@
 //! The call arena: a bump allocator for one hook call, on `wasm32` only.
 //!
 //! The host runs every call in a fresh instance and throws its memory away afterwards, so
-//! freeing memory during an appraisal buys nothing, and general-purpose `malloc`/`free` were
+//! freeing memory during an appraisal buys nothing, and general-purpose `malloc`/`free` are
 //! about a quarter of the instructions (and so of the fuel) of a batch: serde builds and drops
 //! tens of small strings and vectors per case. While the arena is on, an allocation is a
 //! pointer bump; only the newest allocation can be freed or resized in place (which covers

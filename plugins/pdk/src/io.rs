@@ -18,8 +18,8 @@ use crate::types::{AppraiseResponse, HookRequest, Refusal, ABI_VERSION};
 /// helps no one fix a batch of cases.
 ///
 /// The path is worked out only when parsing fails: tracking it (serde_path_to_error) costs an
-/// allocated string per object key and wraps every value, which was most of the fuel of an
-/// appraisal; a well-formed request is parsed by serde_json alone, and a malformed one is
+/// allocated string per object key and wraps every value, which would be most of the fuel of
+/// an appraisal; a well-formed request is parsed by serde_json alone, and a malformed one is
 /// parsed a second time with the tracking on, to name the spot.
 pub fn parse_request<T: DeserializeOwned>(json: &str) -> Result<T, String> {
     match serde_json::from_str(json) {
