@@ -9,6 +9,7 @@ pub mod demo;
 pub mod devkit;
 pub mod domain;
 pub mod import;
+pub mod limits;
 pub mod policy;
 pub mod progress;
 pub mod server;

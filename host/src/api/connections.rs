@@ -43,8 +43,7 @@ pub struct ConnLimits {
     pub idle: Duration,
 }
 
-/// File descriptors kept free of connections: the database, the plugin cache, compiles.
-const RESERVED_DESCRIPTORS: u64 = 256;
+use crate::limits::RESERVED_DESCRIPTORS;
 
 /// Raises the soft limit on open files to the hard limit (where the OS allows) and answers the
 /// connection cap that fits under it: `wanted`, or less when descriptors are short.

@@ -2,9 +2,7 @@
 //! the quotas the org predikat puts on the employees' predikat, against what was stored.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{
-    period_param, region_ok, AgencyParam, Caller, JsonBody, PeriodParam, RegionParam, P, Q,
-};
+use super::extract::{period_param, AgencyParam, Caller, JsonBody, PeriodParam, RegionParam, P, Q};
 use super::{AppState, Errors};
 use crate::domain::distribution::{self, Counts, OrgPredikat, Predikat, Quota, Shares};
 use crate::domain::validate_id;
@@ -39,7 +37,6 @@ async fn put_org_predikat(
     P((region, agency, period_s)): P<(String, String, String)>,
     JsonBody(input): JsonBody<OrgPredikatInput>,
 ) -> ApiResult<Json<OrgPredikatRecord>> {
-    region_ok(&region)?;
     validate_id("agency", &agency)?;
     // The org predikat is set by the region, not by the agency it judges.
     c.scope.require_region_admin(&region)?;
@@ -103,7 +100,6 @@ async fn distribution(
     P((region, agency)): P<(String, String)>,
     Q(q): Q<DistributionQuery>,
 ) -> ApiResult<Json<Distribution>> {
-    region_ok(&region)?;
     validate_id("agency", &agency)?;
     c.scope.require_agency(&region, &agency)?;
     let period =

@@ -3,6 +3,7 @@
 
 use crate::domain::auth::Denied;
 use crate::domain::FieldError;
+use crate::policy::PolicyError;
 use crate::store::StoreError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -157,7 +158,33 @@ impl From<StoreError> for ApiError {
                 code: "last_admin",
                 message: e.to_string(),
             },
-            StoreError::Db(m) | StoreError::Corrupt(m) => ApiError::Internal(m),
+            e @ StoreError::Db(_) => ApiError::Internal(e.to_string()),
+            StoreError::Fault(m) | StoreError::Corrupt(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<PolicyError> for ApiError {
+    fn from(e: PolicyError) -> Self {
+        match e {
+            PolicyError::NoActivePolicy { .. } => ApiError::Conflict {
+                code: "no_active_policy",
+                message: e.to_string(),
+            },
+            PolicyError::Plugin(m) => ApiError::Plugin(m),
+            e @ PolicyError::Call(_) => ApiError::Plugin(e.to_string()),
+            PolicyError::Busy(m) => ApiError::Busy(m),
+            PolicyError::Paused {
+                message,
+                retry_after,
+            } => ApiError::Paused {
+                message,
+                retry_after: retry_after.as_secs().max(1),
+            },
+            PolicyError::BadRequest(m) => ApiError::BadRequest(m),
+            PolicyError::Denied(d) => d.into(),
+            PolicyError::Store(s) => s.into(),
+            PolicyError::Internal(m) => ApiError::Internal(m),
         }
     }
 }

@@ -7,14 +7,16 @@ use crate::domain::auth::Scope;
 use crate::domain::period::Period;
 use crate::domain::validate_id;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, Path, Query, RawPathParams, Request,
+};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use utoipa::IntoParams;
 
 /// A JSON body parsed with the path of the offending field in the error.
@@ -197,13 +199,20 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Q<T> {
     }
 }
 
-/// Path parameters.
+/// Path parameters. A `{region}` among them is validated here, for every route at once: a
+/// segment that cannot be a region id is answered 404 like an unknown region, before the
+/// handler runs.
 pub struct P<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await {
+            if let Some((_, region)) = raw.iter().find(|(k, _)| *k == "region") {
+                region_ok(region)?;
+            }
+        }
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| P(v))
@@ -239,10 +248,11 @@ impl PageQuery {
 
     pub fn limit(&self) -> Result<usize, ApiError> {
         match self.limit {
-            None => Ok(100),
-            Some(n @ 1..=1000) => Ok(n),
+            None => Ok(crate::limits::PAGE_DEFAULT),
+            Some(n @ 1..=crate::limits::PAGE_MAX) => Ok(n),
             Some(n) => Err(ApiError::BadRequest(format!(
-                "limit: {n} is not within 1–1000"
+                "limit: {n} is not within 1–{}",
+                crate::limits::PAGE_MAX
             ))),
         }
     }
@@ -264,10 +274,6 @@ pub struct Caller {
     pub token_id: String,
     pub scope: Scope,
 }
-
-/// How often `last_used` of a token is written at most: a write per request would turn every
-/// read into a disk commit.
-const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -316,7 +322,7 @@ impl FromRequestParts<AppState> for Caller {
             let mut touched = state.touched.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
             match touched.get(&rec.id) {
-                Some(t) if now.duration_since(*t) < TOUCH_EVERY => false,
+                Some(t) if now.duration_since(*t) < crate::limits::TOUCH_EVERY => false,
                 _ => {
                     touched.insert(rec.id.clone(), now);
                     true

@@ -3,10 +3,13 @@
 
 pub mod connections;
 mod console;
+mod decisions;
 mod distribution;
 pub mod error;
+mod evaluation;
 pub mod extract;
 mod plugins;
+mod policies;
 mod records;
 mod service;
 pub mod throttle;
@@ -117,6 +120,9 @@ fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(records::router())
         .merge(plugins::router(upload_limit))
+        .merge(policies::router())
+        .merge(evaluation::router())
+        .merge(decisions::router())
         .merge(distribution::router())
 }
 
@@ -169,9 +175,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The most of an unread request body [`finish_body`] reads and throws away, and for how long.
-const DRAIN_MAX_BYTES: usize = 8 * 1024 * 1024;
-const DRAIN_MAX_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+use crate::limits::{DRAIN_MAX_BYTES, DRAIN_MAX_TIME, PLAIN_ERROR_MAX_BYTES};
 
 /// Answers given before the request body was read to its end — a 401 or 404 before the handler
 /// reads it, a 405, a 413 at the body limit, a route that takes no body — leave hyper unable to
@@ -247,9 +251,6 @@ impl futures::Stream for EndAware {
         next
     }
 }
-
-/// The most of a non-JSON error body [`json_errors`] reads to carry over as the message.
-const PLAIN_ERROR_MAX_BYTES: usize = 4096;
 
 /// Every error is answered in the API's format, `{"error": {"code", "message"}}`, also the
 /// ones no handler wrote: axum's own rejections (a path that is not UTF-8 once decoded, say)

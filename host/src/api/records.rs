@@ -2,8 +2,8 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{
-    period_param, region_ok, AgencyParam, Caller, JsonBody, JsonBytes, NipParam, PageQuery,
-    PeriodParam, PositionIdParam, RegionParam, P, Q,
+    period_param, AgencyParam, Caller, JsonBody, JsonBytes, NipParam, PageQuery, PeriodParam,
+    PositionIdParam, RegionParam, P, Q,
 };
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
@@ -47,7 +47,6 @@ async fn list_agencies(
     P(region): P<String>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Agency>>> {
-    region_ok(&region)?;
     let own = c.scope.agency_filter(&region, None)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     // An agency token sees its own agency only, on one page. That agency exists (checked
@@ -77,7 +76,6 @@ async fn put_agency(
     P((region, agency)): P<(String, String)>,
     JsonBody(input): JsonBody<AgencyInput>,
 ) -> ApiResult<Json<Agency>> {
-    region_ok(&region)?;
     validate_id("agency", &agency)?;
     c.scope.require_region_admin(&region)?;
     input.validate()?;
@@ -97,7 +95,6 @@ async fn get_agency(
     c: Caller,
     P((region, agency)): P<(String, String)>,
 ) -> ApiResult<Json<Agency>> {
-    region_ok(&region)?;
     validate_id("agency", &agency)?;
     c.scope.require_agency(&region, &agency)?;
     Ok(Json(st.store.read_now(|s| s.agency(&region, &agency))?))
@@ -113,7 +110,6 @@ async fn get_formasi(
     c: Caller,
     P((region, agency)): P<(String, String)>,
 ) -> ApiResult<Json<Formasi>> {
-    region_ok(&region)?;
     validate_id("agency", &agency)?;
     c.scope.require_agency(&region, &agency)?;
     Ok(Json(
@@ -131,7 +127,6 @@ async fn list_positions(
     P(region): P<String>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<PositionView>>> {
-    region_ok(&region)?;
     let agency = c.scope.agency_filter(&region, q.agency()?)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
@@ -151,7 +146,6 @@ async fn put_position(
     P((region, id)): P<(String, String)>,
     JsonBody(input): JsonBody<PositionInput>,
 ) -> ApiResult<Json<Position>> {
-    region_ok(&region)?;
     validate_id("id", &id)?;
     input.validate()?;
     c.scope.require_agency(&region, &input.agency)?;
@@ -175,7 +169,6 @@ async fn get_position(
     c: Caller,
     P((region, id)): P<(String, String)>,
 ) -> ApiResult<Json<PositionView>> {
-    region_ok(&region)?;
     c.scope.require_region(&region)?;
     validate_id("id", &id)?;
     let view = st.store.run(move |s| s.position(&region, &id)).await?;
@@ -194,7 +187,6 @@ async fn list_employees(
     P(region): P<String>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Employee>>> {
-    region_ok(&region)?;
     let agency = c.scope.agency_filter(&region, q.agency()?)?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
@@ -214,7 +206,6 @@ async fn put_employee(
     P((region, nip_s)): P<(String, String)>,
     JsonBody(input): JsonBody<EmployeeInput>,
 ) -> ApiResult<Json<Employee>> {
-    region_ok(&region)?;
     let nip = nip(&nip_s)?;
     input.validate(&nip)?;
     c.scope.require_agency(&region, &input.agency)?;
@@ -257,7 +248,6 @@ pub(super) async fn readable_employee(
     region: &str,
     nip_s: &str,
 ) -> ApiResult<Employee> {
-    region_ok(region)?;
     let nip = nip(nip_s)?;
     c.scope.require_region(region)?;
     let admin = matches!(c.scope.role, Role::Admin | Role::RegionAdmin);
@@ -299,7 +289,6 @@ async fn put_period(
     P((region, nip_s, period_s)): P<(String, String, String)>,
     JsonBody(input): JsonBody<PeriodInput>,
 ) -> ApiResult<Json<PeriodRecord>> {
-    region_ok(&region)?;
     let nip = nip(&nip_s)?;
     let p = period_param(&period_s)?;
     input.validate(p)?;
@@ -370,9 +359,6 @@ pub struct Added {
     pub items: Vec<Activity>,
 }
 
-/// The most reports one request may add.
-const MAX_ACTIVITIES: usize = 10_000;
-
 /// Add daily activity reports (one object or a list), all or none.
 #[utoipa::path(post, path = "/api/v1/regions/{region}/employees/{nip}/activities", tag = "records",
     params(RegionParam, NipParam), request_body = OneOrMany,
@@ -394,8 +380,12 @@ async fn add_activities(
             )
         }
     };
-    if items.is_empty() || items.len() > MAX_ACTIVITIES {
-        return Err(FieldError::new("body", format!("send 1–{MAX_ACTIVITIES} reports")).into());
+    if items.is_empty() || items.len() > crate::limits::MAX_ACTIVITIES {
+        return Err(FieldError::new(
+            "body",
+            format!("send 1–{} reports", crate::limits::MAX_ACTIVITIES),
+        )
+        .into());
     }
     for (i, a) in items.iter().enumerate() {
         a.validate(&format!("[{i}]"))?;

@@ -14,9 +14,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The most addresses remembered at once; past it the ones whose window began earliest are
-/// forgotten first, so a spray from very many addresses cannot grow the map without bound.
-const MAX_ADDRESSES: usize = 65_536;
+use crate::limits::THROTTLE_MAX_ADDRESSES as MAX_ADDRESSES;
 
 /// What is known of one address's recent failures.
 #[derive(Debug, Clone, Copy)]

@@ -8,6 +8,7 @@ pub mod impact;
 pub mod output;
 mod preflight;
 pub mod replay;
+pub mod select;
 pub mod typed;
 
 use crate::domain::date::Date;
@@ -34,7 +35,12 @@ use utoipa::ToSchema;
 pub enum PolicyError {
     #[error("region `{region}` has no active {hook} policy; activate a plugin first")]
     NoActivePolicy { region: String, hook: String },
-    /// The plugin refused or failed: the message names the plugin and the cause.
+    /// The plugin failed in the runtime (trapped, exited, ran into a limit, lacks the hook):
+    /// the runtime's error, which names the plugin and the cause.
+    #[error(transparent)]
+    Call(CallError),
+    /// The plugin answered what the host refuses (invalid output, wrong results, a refusal):
+    /// the message names the plugin and the cause.
     #[error("{0}")]
     Plugin(String),
     #[error("{0}")]
@@ -48,6 +54,9 @@ pub enum PolicyError {
     },
     #[error("{0}")]
     BadRequest(String),
+    /// The caller's token may not see what it asked for.
+    #[error(transparent)]
+    Denied(#[from] crate::domain::auth::Denied),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -150,7 +159,10 @@ fn ms(d: std::time::Duration) -> f64 {
 
 /// Plugin logs as text, bounded for storage and display.
 fn logs(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).chars().take(64 * 1024).collect()
+    String::from_utf8_lossy(b)
+        .chars()
+        .take(crate::limits::LOG_CHARS)
+        .collect()
 }
 
 /// What a call left on its blocking thread: the output, the checked response, and the packed
@@ -655,7 +667,7 @@ impl Worker {
                     0 => Ok(Vec::new()),
                     _ => stored
                         .next()
-                        .unwrap_or_else(|| Err(StoreError::Db("a request went unstored".into())))
+                        .unwrap_or_else(|| Err(StoreError::Fault("a request went unstored".into())))
                         .map_err(PolicyError::from)
                         .and_then(|stored| answer(&stored)),
                 };
@@ -696,7 +708,7 @@ impl From<CallError> for PolicyError {
                 retry_after,
             },
             CallError::Internal(m) => PolicyError::Internal(m),
-            other => PolicyError::Plugin(other.to_string()),
+            other => PolicyError::Call(other),
         }
     }
 }
@@ -981,7 +993,12 @@ impl Policy {
         let batch = self.config.batch_size.max(1);
         let start = self
             .waiting
-            .push(job, batch.saturating_mul(4).max(64))
+            .push(
+                job,
+                batch
+                    .saturating_mul(crate::limits::WAITING_PER_BATCH)
+                    .max(crate::limits::WAITING_MIN),
+            )
             .ok_or_else(|| {
                 PolicyError::Busy(
                     "too many appraisals of this caller are waiting; retry shortly".into(),
@@ -1178,7 +1195,7 @@ impl Policy {
                             employees: &employees,
                             positions: &positions,
                         };
-                        serde_json::to_vec(&req).map_err(|e| StoreError::Db(e.to_string()))
+                        serde_json::to_vec(&req).map_err(|e| StoreError::Fault(e.to_string()))
                     })
                     .collect()
             })

@@ -12,10 +12,6 @@ use kinerja_runtime::Hook;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// Employees read for the sample: enough to meet the region's common data shapes, few enough
-/// that an activation stays a fraction of a second.
-pub const SAMPLE_EMPLOYEES: usize = 16;
-
 impl Policy {
     /// Runs `plugin`'s `hook` with `config` on the region's sample; `Err` names the plugin
     /// and the module's own error. Nothing is stored.
@@ -31,7 +27,7 @@ impl Policy {
                 let r = region.to_string();
                 let sample = self
                     .store
-                    .run(move |s| s.appraisal_sample(&r, SAMPLE_EMPLOYEES))
+                    .run(move |s| s.appraisal_sample(&r, crate::limits::PREFLIGHT_SAMPLE))
                     .await?;
                 let (mut found, _) = match sample {
                     Some((period, employees)) => {

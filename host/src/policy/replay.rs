@@ -198,7 +198,7 @@ pub fn verify_call(
     };
     let (input, stored_output) = match store.call_bytes(&first.input_sha256, &first.output_sha256) {
         Ok(b) => b,
-        Err(StoreError::Db(e)) => return Err(StoreError::Db(e).into()),
+        Err(StoreError::Fault(e)) => return Err(StoreError::Fault(e).into()),
         Err(e) => {
             let why = format!("the stored request is unavailable: {e}");
             return Ok(decisions

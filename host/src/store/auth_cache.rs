@@ -11,9 +11,7 @@ use super::tokens::TokenRecord;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Beyond this many distinct tokens the cache starts over rather than tracking use; a server
-/// has a few dozen tokens, so this only bounds memory against a flood of valid ones.
-const MAX_ENTRIES: usize = 4096;
+use crate::limits::AUTH_CACHE_MAX_ENTRIES as MAX_ENTRIES;
 
 #[derive(Default)]
 pub(super) struct AuthCache {

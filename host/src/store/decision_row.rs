@@ -164,7 +164,7 @@ pub(super) fn encode_into(buf: &mut Vec<u8>, d: &Decision, call: &str) -> Result
         at,
     };
     serde_json::to_writer(buf, &row)
-        .map_err(|e| StoreError::Db(format!("cannot encode decision: {e}")))
+        .map_err(|e| StoreError::Fault(format!("cannot encode decision: {e}")))
 }
 
 /// The row of `d`, whose call is stored under `call`.

@@ -286,7 +286,8 @@ impl Store {
         F: FnOnce(&[Decision]) -> T + Send + 'static,
     {
         let store = Arc::clone(self);
-        let joined = |e: tokio::task::JoinError| StoreError::Db(format!("store task failed: {e}"));
+        let joined =
+            |e: tokio::task::JoinError| StoreError::Fault(format!("store task failed: {e}"));
         tokio::task::spawn_blocking(move || -> Result<T> {
             let mut decisions = decisions;
             let tx = store.db.begin_write()?;
@@ -295,20 +296,20 @@ impl Store {
                 let prepared = std::thread::Builder::new()
                     .name("prepare".into())
                     .spawn_scoped(s, || prepare(&decisions))
-                    .map_err(|e| StoreError::Db(format!("cannot start a thread: {e}")))?;
+                    .map_err(|e| StoreError::Fault(format!("cannot start a thread: {e}")))?;
                 #[cfg(test)]
                 if decisions
                     .iter()
                     .any(|d| d.nip.as_deref() == Some(tests::FAIL_WRITE))
                 {
-                    return Err(StoreError::Db("injected write failure".into()));
+                    return Err(StoreError::Fault("injected write failure".into()));
                 }
                 let written = DecisionTables::open(&tx)
                     .and_then(|mut t| t.write(&decisions, &calls))
                     .and_then(|()| Ok(tx.commit()?));
                 let prepared = prepared
                     .join()
-                    .map_err(|_| StoreError::Db("preparing the answer panicked".into()));
+                    .map_err(|_| StoreError::Fault("preparing the answer panicked".into()));
                 written.and(prepared)
             });
             // A region's decisions take a while to free: not on the answer's path. (Should no

@@ -61,7 +61,7 @@ impl Drop for GroupCommit {
 }
 
 fn lost() -> StoreError {
-    StoreError::Db("a decision writer stopped before answering".into())
+    StoreError::Fault("a decision writer stopped before answering".into())
 }
 
 /// The lock guards a list and three flags, each changed in one step, so a panic elsewhere

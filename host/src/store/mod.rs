@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tables::JsonTable;
 
-/// Why a store operation failed. Only `Db` and `Corrupt` are the server's fault.
+/// Why a store operation failed. Only `Db`, `Fault` and `Corrupt` are the server's fault.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{0} not found")]
@@ -50,23 +50,28 @@ pub enum StoreError {
          admin token first (or, with the server stopped, use `kinerja admin reset-token`)"
     )]
     LastAdmin(String),
+    /// redb failed (I/O, a full disk, a corrupt page): its error, kept as the source.
     #[error("database error: {0}")]
-    Db(String),
+    Db(#[source] redb::Error),
+    /// A fault of the store's own machinery rather than redb's (a read that panicked, a
+    /// commit whose reply was lost).
+    #[error("store fault: {0}")]
+    Fault(String),
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
 }
 
+/// redb's error types all convert into `redb::Error`, which is kept whole.
 macro_rules! db_err {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Db(e.to_string())
+                StoreError::Db(e.into())
             }
         }
     )*};
 }
 db_err!(
-    redb::Error,
     redb::DatabaseError,
     redb::TransactionError,
     redb::TableError,
@@ -74,14 +79,16 @@ db_err!(
     redb::CommitError
 );
 
+impl From<redb::Error> for StoreError {
+    fn from(e: redb::Error) -> Self {
+        StoreError::Db(e)
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The database file's name inside the data dir.
 pub const DB_FILE: &str = "kinerja.redb";
-
-/// The most employees an appraisal reads through [`Store::read_now`] (one read transaction,
-/// one lookup each); an appraisal naming more takes the hop to a blocking thread.
-pub const READ_NOW_MAX_NIPS: usize = 16;
 
 pub struct Store {
     db: Database,
@@ -95,7 +102,7 @@ impl Store {
     /// that readers never meet a missing table.
     pub fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::Db(format!(
+            StoreError::Fault(format!(
                 "cannot create data dir {}: {e}",
                 data_dir.display()
             ))
@@ -103,7 +110,7 @@ impl Store {
         let path = data_dir.join(DB_FILE);
         let db = Database::create(&path).map_err(|e| match e {
             // redb locks the file; a second opener is almost always a server still running.
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Db(format!(
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Fault(format!(
                 "the database {} is in use by another process (is a kinerja server running on \
                  this data dir? stop it first)",
                 path.display()
@@ -175,11 +182,11 @@ impl Store {
         let store = Arc::clone(self);
         tokio::task::spawn_blocking(move || f(&store))
             .await
-            .map_err(|e| StoreError::Db(format!("store task failed: {e}")))?
+            .map_err(|e| StoreError::Fault(format!("store task failed: {e}")))?
     }
 
     /// Runs `f`, a read of a few small records (an employee, an agency, a region; at most
-    /// [`READ_NOW_MAX_NIPS`] employees), on the caller's own (async) thread. Such a read takes
+    /// [`crate::limits::READ_NOW_MAX_NIPS`] employees), on the caller's own (async) thread. Such a read takes
     /// a few microseconds (redb's read transactions never wait for the writer), while the
     /// hand-off of [`Store::run`] (a wake-up of a blocking thread, and of the async task again
     /// when it is done) costs ~20–25 µs of CPU on the 2-core machine of docs/performance.md,
@@ -188,7 +195,7 @@ impl Store {
     /// be, rather than unwinding the connection's task.
     pub fn read_now<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)))
-            .map_err(|_| StoreError::Db("a store read panicked".into()))?
+            .map_err(|_| StoreError::Fault("a store read panicked".into()))?
     }
 
     pub fn path(&self) -> &Path {
@@ -232,7 +239,7 @@ impl Store {
 const REGIONS_LIST: [(&str, &str); 3] = REGIONS;
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(v).map_err(|e| StoreError::Db(format!("cannot encode record: {e}")))
+    serde_json::to_vec(v).map_err(|e| StoreError::Fault(format!("cannot encode record: {e}")))
 }
 
 pub(crate) fn from_json<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
@@ -405,7 +412,7 @@ where
         for w in workers {
             done.extend(
                 w.join()
-                    .map_err(|_| StoreError::Db(format!("a {what} thread panicked")))?,
+                    .map_err(|_| StoreError::Fault(format!("a {what} thread panicked")))?,
             );
         }
         // In order, so that the first failure is the first piece's, whatever finished first.
@@ -437,7 +444,7 @@ mod tests {
     fn pieces_of(items: &[u32]) -> std::result::Result<Vec<u32>, StoreError> {
         in_parts(items, 1, "test", |piece| {
             match piece.iter().find(|&&x| x == 5_000 || x == 9_000) {
-                Some(x) => Err(StoreError::Db(x.to_string())),
+                Some(x) => Err(StoreError::Fault(x.to_string())),
                 None => Ok(piece.iter().map(|x| x * 2).collect()),
             }
         })

@@ -200,7 +200,7 @@ impl Store {
         let issued = self.issue_token(scope, Some("bootstrap admin".into()), None)?;
         let path = data_dir.join(ADMIN_TOKEN_FILE);
         write_secret_file(&path, &issued.token)
-            .map_err(|e| StoreError::Db(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|e| StoreError::Fault(format!("cannot write {}: {e}", path.display())))?;
         Ok(Some(path))
     }
 
@@ -222,7 +222,7 @@ impl Store {
             if let Err(undo) = self.revoke_token(&issued.id, None) {
                 tracing::warn!(token = %issued.id, error = %undo, "could not revoke the unwritten token");
             }
-            return Err(StoreError::Db(format!(
+            return Err(StoreError::Fault(format!(
                 "cannot write {}: {e}",
                 path.display()
             )));

@@ -1,0 +1,129 @@
+//! Stored decisions: an employee's appraisals, one decision, and its verified replay.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Caller, NipParam, PageQuery, RegionParam, P, Q};
+use super::plugins::ensure_loaded;
+use super::{AppState, Errors};
+use crate::domain::auth::Role;
+use crate::policy::replay::Verdict;
+use crate::store::{Decision, Page, StoreError};
+use axum::extract::State;
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(employee_appraisals))
+        .routes(routes!(decision))
+        .routes(routes!(replay))
+}
+
+/// The employee's stored appraisal results, newest first, paged (logs only for admins).
+#[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/appraisals", tag = "evaluation",
+    params(RegionParam, NipParam, PageQuery),
+    responses((status = 200, body = Page<Decision>), Errors), security(("bearer" = [])))]
+async fn employee_appraisals(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip)): P<(String, String)>,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<Decision>>> {
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    let nip = super::records::readable_employee(&st, &c, &region, &nip)
+        .await?
+        .nip;
+    let mut page = st
+        .store
+        .run(move |s| s.appraisals_page(&region, &nip, cursor.as_deref(), limit))
+        .await?;
+    for d in &mut page.items {
+        redact_logs(&c, d);
+    }
+    Ok(Json(page))
+}
+
+/// A decision's `logs` are the stderr of the whole plugin call it came from, and a call
+/// carries up to `batch_size` cases of several agencies and requests: a plugin that logs per
+/// case writes other employees' NIPs and names there. They are operator data, so only admins
+/// and the region's admins see them; for agency and employee tokens they are always emptied.
+/// (Keeping them when a call held the caller's cases only would need every call's case list
+/// at read time; the caller loses nothing it needs: its result is in `output`.)
+fn redact_logs(c: &Caller, d: &mut Decision) {
+    if !matches!(c.scope.role, Role::Admin | Role::RegionAdmin) {
+        d.logs.clear();
+    }
+}
+
+/// A decision the caller may read. Admins and region admins get 404 for an id no decision has;
+/// an agency or employee token gets the same 403 for it as for a decision outside its scope:
+/// ids are sequential, and telling "missing" from "not yours" would let it count and probe the
+/// decisions of the whole server.
+async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<Decision> {
+    if id.len() > 40 || !id.starts_with("dec-") {
+        return Err(ApiError::NotFound(format!(
+            "decision `{}` not found",
+            id.chars().take(40).collect::<String>()
+        )));
+    }
+    let not_yours = || ApiError::Forbidden("this decision is not within this token's scope".into());
+    let admin = matches!(c.scope.role, Role::Admin | Role::RegionAdmin);
+    let d = match st.store.run(move |s| s.decision(&id)).await {
+        Ok(d) => d,
+        Err(StoreError::NotFound(_)) if !admin => return Err(not_yours()),
+        Err(e) => return Err(e.into()),
+    };
+    if admin {
+        c.scope.require_region(&d.region)?;
+        return Ok(d);
+    }
+    c.scope.require_region(&d.region).map_err(|_| not_yours())?;
+    match &d.nip {
+        Some(nip) => {
+            let (r, n) = (d.region.clone(), nip.clone());
+            let emp = match st.store.run(move |s| s.employee(&r, &n)).await {
+                Ok(emp) => emp,
+                Err(StoreError::NotFound(_)) => return Err(not_yours()),
+                Err(e) => return Err(e.into()),
+            };
+            c.scope
+                .require_employee_read(&d.region, &emp.agency, nip)
+                .map_err(|_| not_yours())?;
+        }
+        None if d.by.as_deref() == Some(c.token_id.as_str()) => {}
+        None => return Err(not_yours()),
+    }
+    Ok(d)
+}
+
+/// A stored decision: plugin, hook, input hash, output, fuel, duration, logs, time, who. The
+/// logs (the whole call's plugin stderr) are empty for agency and employee tokens.
+#[utoipa::path(get, path = "/api/v1/decisions/{id}", tag = "evaluation", params(("id" = String, Path)),
+    responses((status = 200, body = Decision), Errors), security(("bearer" = [])))]
+async fn decision(
+    State(st): State<AppState>,
+    c: Caller,
+    P(id): P<String>,
+) -> ApiResult<Json<Decision>> {
+    let mut d = readable_decision(&st, &c, id).await?;
+    redact_logs(&c, &mut d);
+    Ok(Json(d))
+}
+
+/// Re-run the same module on the same input bytes and say whether the output is identical.
+#[utoipa::path(post, path = "/api/v1/decisions/{id}/replay", tag = "evaluation", params(("id" = String, Path)),
+    responses((status = 200, body = Verdict), Errors), security(("bearer" = [])))]
+async fn replay(
+    State(st): State<AppState>,
+    c: Caller,
+    P(id): P<String>,
+) -> ApiResult<Json<Verdict>> {
+    if c.scope.role == Role::Employee {
+        // Re-running a module costs the region's capacity; an employee reads its results only.
+        return Err(ApiError::Forbidden(
+            "an employee token may read decisions but not replay them".into(),
+        ));
+    }
+    let d = readable_decision(&st, &c, id).await?;
+    ensure_loaded(&st, &d.plugin).await?;
+    Ok(Json(st.policy.replay(d).await?))
+}
