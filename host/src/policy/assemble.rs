@@ -1,0 +1,76 @@
+//! Assemble: the cases of the selected employees from one read of their records, and the
+//! appraise request document of a batch of them.
+
+use super::*;
+
+/// The cases of `employees` from one read of their records, in their order, and those skipped
+/// with the reason.
+#[expect(
+    clippy::vec_box,
+    reason = "moving whole cases cost more than the boxes"
+)]
+pub(super) fn assemble(
+    s: &Store,
+    region: &str,
+    period: Period,
+    employees: &[Employee],
+) -> Result<(Vec<Box<Case>>, Vec<Skipped>), StoreError> {
+    let cases = s.appraisal_inputs_map(region, period, employees, |e, rec, reported| {
+        // Boxed: the cases are moved twice more (the parts joined, the skipped taken out),
+        // and moving a whole case costs more than the box.
+        cases::case(e, period, rec, reported)
+            .map(Box::new)
+            .map_err(|reason| Skipped {
+                nip: e.nip.clone(),
+                reason: reason.into(),
+            })
+    })?;
+    let mut out = Vec::with_capacity(cases.len());
+    let mut skipped = Vec::new();
+    for c in cases {
+        match c {
+            Ok(c) => out.push(c),
+            Err(s) => skipped.push(s),
+        }
+    }
+    Ok((out, skipped))
+}
+
+/// One appraise request document.
+pub(super) fn appraise_request(
+    region: &str,
+    config: &Value,
+    cases: &[Box<Case>],
+) -> Result<Vec<u8>, PolicyError> {
+    // Sized for a typical case up front: growing a batch's buffer step by step copies it
+    // about twice over.
+    let mut buf = Vec::with_capacity(256 + cases.len() * 1024);
+    serde_json::to_writer(
+        &mut buf,
+        &AppraiseRequest {
+            abi: 1,
+            hook: "appraise",
+            region,
+            config,
+            cases,
+        },
+    )
+    .map_err(|e| PolicyError::Internal(e.to_string()))?;
+    Ok(buf)
+}
+
+impl Policy {
+    /// The cases of the given employees, in their order, and those skipped with the reason.
+    pub async fn appraisal_cases(
+        &self,
+        region: &str,
+        period: Period,
+        employees: Vec<Employee>,
+    ) -> Result<(Vec<Box<Case>>, Vec<Skipped>), PolicyError> {
+        let r = region.to_string();
+        Ok(self
+            .store
+            .run(move |s| assemble(s, &r, period, &employees))
+            .await?)
+    }
+}
