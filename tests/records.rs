@@ -955,3 +955,154 @@ fn position_since_may_not_precede_the_appointment_month() {
         "2010-01-01"
     );
 }
+
+/// Issue 24 item 1: positions name their parent, an employee's supervisor is the holder of the
+/// nearest held position above theirs (or the acting supervisor their record names), and the
+/// direct reports are listed; cycles, unknown parents and unknown supervisors are refused
+/// naming the field, and nothing changes.
+#[test]
+fn the_organisation_chart_gives_each_employee_a_supervisor() {
+    let s = TestServer::start();
+    let c = s.client();
+    let base = "/api/v1/regions/jambi";
+    seed_agency(&c, "jambi", "dinkes");
+    let position = |id: &str, level: u8, parent: Option<&str>| {
+        c.put(
+            &format!("{base}/positions/{id}"),
+            &json!({"title": id, "agency": "dinkes", "kind": "struktural", "level": level,
+                    "capacity": 2, "parent": parent}),
+        )
+    };
+    for (id, level, parent) in [
+        ("kadis", 5, None),
+        ("kabid", 4, Some("kadis")),
+        ("kasi", 3, Some("kabid")),
+        ("staf", 1, Some("kasi")),
+    ] {
+        let r = position(id, level, parent);
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["parent"], json!(parent));
+    }
+    // A parent that would close a loop, an unknown one, and the position itself.
+    let r = position("kadis", 5, Some("staf"));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.message().starts_with("parent:")
+            && r.message().contains("kadis → staf → kasi → kabid → kadis"),
+        "{}",
+        r.message()
+    );
+    let r = position("staf", 1, Some("nowhere"));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.message().contains("parent") && r.message().contains("nowhere"),
+        "{}",
+        r.message()
+    );
+    let r = position("kasi", 3, Some("kasi"));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        c.get(&format!("{base}/positions/kadis")).body["parent"],
+        serde_json::Value::Null,
+        "a refused parent changes nothing"
+    );
+
+    let [kadis, kabid, kasi, x, y] = [
+        "197001011995031001",
+        "197502022000031002",
+        "198003032005031003",
+        "199001012015012004",
+        "199202022018012005",
+    ];
+    let employee = |nip: &str, pos: &str, sup: Option<&str>| {
+        c.put(
+            &format!("{base}/employees/{nip}"),
+            &json!({"name": format!("Pegawai {pos}"), "agency": "dinkes", "position_id": pos,
+                    "position_since": "2021-03-01", "supervisor_nip": sup}),
+        )
+    };
+    // The Kepala Bidang's seat is empty at first: the Kepala Seksi reports to the Kepala Dinas.
+    for (nip, pos) in [(kadis, "kadis"), (kasi, "kasi"), (x, "staf"), (y, "staf")] {
+        let r = employee(nip, pos, None);
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let supervisor =
+        |nip: &str| c.get(&format!("{base}/employees/{nip}")).body["supervisor"].clone();
+    assert_eq!(supervisor(x)["nip"], kasi);
+    assert_eq!(supervisor(x)["via"], "position");
+    assert_eq!(supervisor(kasi)["nip"], kadis, "the empty seat is skipped");
+    assert_eq!(
+        supervisor(kadis),
+        serde_json::Value::Null,
+        "the top of the chart"
+    );
+    assert_eq!(employee(kabid, "kabid", None).status, 200);
+    assert_eq!(supervisor(kasi)["nip"], kabid);
+    assert_eq!(supervisor(kasi)["position_id"], "kabid");
+
+    // An acting supervisor (Plt) named on the record wins over the chart.
+    let r = employee(y, "staf", Some(kabid));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(supervisor(y)["nip"], kabid);
+    assert_eq!(supervisor(y)["via"], "override");
+    let reports = |nip: &str| -> Vec<String> {
+        let r = c.get(&format!("{base}/employees/{nip}/subordinates"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["nip"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(reports(kasi), vec![x.to_string()]);
+    assert_eq!(reports(kabid), vec![kasi.to_string(), y.to_string()]);
+    assert_eq!(reports(kadis), vec![kabid.to_string()]);
+    assert!(reports(x).is_empty());
+
+    // A supervisor who does not exist, or oneself, is refused naming the field.
+    let r = employee(x, "staf", Some("198501012010011099"));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.message().starts_with("supervisor_nip:"),
+        "{}",
+        r.message()
+    );
+    let r = employee(x, "staf", Some(x));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.message().starts_with("supervisor_nip:"),
+        "{}",
+        r.message()
+    );
+    let r = employee(x, "staf", Some("12345"));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(supervisor(x)["nip"], kasi, "nothing changed");
+
+    // Who may read: the employee their own record and reports, the Kepala Seksi theirs; not
+    // someone else's.
+    let as_x = c.with_token(&c.issue(json!({"role": "employee", "region": "jambi", "nip": x})));
+    assert_eq!(
+        as_x.get(&format!("{base}/employees/{x}")).body["supervisor"]["nip"],
+        kasi
+    );
+    assert_eq!(
+        as_x.get(&format!("{base}/employees/{x}/subordinates"))
+            .status,
+        200
+    );
+    assert_eq!(
+        as_x.get(&format!("{base}/employees/{kasi}/subordinates"))
+            .status,
+        403
+    );
+    seed_agency(&c, "jambi", "disdik");
+    let other =
+        c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
+    assert_eq!(
+        other
+            .get(&format!("{base}/employees/{kasi}/subordinates"))
+            .status,
+        403
+    );
+}

@@ -53,6 +53,32 @@ fn demo_regions_appraise_and_rotate() {
             assert!(["no period record", "no supervisor ratings"]
                 .contains(&sk["reason"].as_str().unwrap()));
         }
+        // The demo's chart: every staff member reports up to a Kepala Seksi, who reports
+        // to a Kepala Bidang, who reports to the Kepala Dinas at the top.
+        let staff = c.get(&format!("{base}/employees?agency={agency}&limit=1000"));
+        let staff = staff.body["items"].as_array().unwrap();
+        let one = |suffix: &str| {
+            staff
+                .iter()
+                .find(|e| e["position_id"] == format!("{agency}-{suffix}"))
+                .unwrap_or_else(|| panic!("{region}: someone holds {suffix}"))["nip"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let up = |nip: &str| {
+            c.get(&format!("{base}/employees/{nip}")).body["supervisor"]["position_id"].clone()
+        };
+        assert_eq!(
+            up(&one("pengelola-layanan")),
+            format!("{agency}-kepala-seksi")
+        );
+        assert_eq!(up(&one("kepala-seksi")), format!("{agency}-kepala-bidang"));
+        assert_eq!(up(&one("kepala-bidang")), format!("{agency}-kepala"));
+        assert!(
+            up(&one("kepala")).is_null(),
+            "{region}: the top of the chart"
+        );
         let did = results[0]["decision_id"].as_str().unwrap();
         let d = c.get(&format!("/api/v1/decisions/{did}"));
         assert_eq!(d.body["output"]["predikat"], results[0]["predikat"]);

@@ -193,6 +193,18 @@ const POSITIONS: [Template; 7] = [
     ),
 ];
 
+/// The chart of every demo agency: Kepala Dinas → Kepala Bidang → Kepala Seksi → the
+/// functional and administrative staff. The templates come in that order, so a parent is
+/// stored before the positions under it.
+fn parent_of(suffix: &str) -> Option<&'static str> {
+    match suffix {
+        "kepala" => None,
+        "kepala-bidang" => Some("kepala"),
+        "kepala-seksi" => Some("kepala-bidang"),
+        _ => Some("kepala-seksi"),
+    }
+}
+
 /// The workload analysis (analisis beban kerja) the demo gives two positions of every agency:
 /// Pengelola Layanan and Analis Kebijakan Ahli Muda. `agency` (its index in the region) scales
 /// the volumes, so some agencies need more staff than they have and others fewer. The other
@@ -340,6 +352,7 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
                 required: required.clone(),
                 capacity: cap,
                 tasks: tasks(suffix, ai),
+                parent: parent_of(suffix).map(|p| format!("{aid}-{p}")),
             };
             input.validate()?;
             let id = format!("{aid}-{suffix}");
@@ -418,6 +431,7 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
             competencies,
             potential,
             declined_rotation: rng.chance(0.08),
+            supervisor_nip: None,
         };
         input.validate(&parsed)?;
         if rng.chance(0.25) && since.year > 2018 {

@@ -9,6 +9,7 @@ use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::domain::date::Date;
 use crate::domain::nip::Nip;
+use crate::domain::org::EmployeeView;
 use crate::domain::records::*;
 use crate::domain::{validate_id, FieldError};
 use crate::store::{ActivityQuery, Page, StoreError};
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_position, get_position))
         .routes(routes!(list_employees))
         .routes(routes!(put_employee, get_employee))
+        .routes(routes!(subordinates))
         .routes(routes!(list_periods))
         .routes(routes!(put_period, get_period))
         .routes(routes!(add_activities, list_activities))
@@ -266,16 +268,35 @@ pub(super) async fn readable_employee(
     Ok(emp)
 }
 
-/// Read an employee with the position history.
+/// Read an employee with the position history and their supervisor (atasan langsung).
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}", tag = "records",
     params(RegionParam, NipParam),
-    responses((status = 200, body = Employee), Errors), security(("bearer" = [])))]
+    responses((status = 200, body = EmployeeView), Errors), security(("bearer" = [])))]
 async fn get_employee(
     State(st): State<AppState>,
     c: Caller,
     P((region, nip_s)): P<(String, String)>,
-) -> ApiResult<Json<Employee>> {
-    Ok(Json(readable_employee(&st, &c, &region, &nip_s).await?))
+) -> ApiResult<Json<EmployeeView>> {
+    let employee = readable_employee(&st, &c, &region, &nip_s).await?;
+    let supervisor = st.store.read_now(|s| s.supervisor(&employee))?;
+    Ok(Json(EmployeeView {
+        employee,
+        supervisor,
+    }))
+}
+
+/// The employee's direct reports: those whose supervisor they are, by NIP.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/subordinates", tag = "records",
+    params(RegionParam, NipParam),
+    responses((status = 200, body = Page<Employee>), Errors), security(("bearer" = [])))]
+async fn subordinates(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip_s)): P<(String, String)>,
+) -> ApiResult<Json<Page<Employee>>> {
+    let nip = readable_employee(&st, &c, &region, &nip_s).await?.nip;
+    let items = st.store.run(move |s| s.subordinates(&region, &nip)).await?;
+    Ok(Json(Page { items, next: None }))
 }
 
 /// Create or replace the employee's record for a period (SKP, behaviour, innovations, …).

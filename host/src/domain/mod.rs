@@ -5,6 +5,7 @@ pub mod auth;
 pub mod date;
 pub mod distribution;
 pub mod nip;
+pub mod org;
 pub mod period;
 pub mod records;
 

@@ -71,6 +71,11 @@ pub struct PositionInput {
     #[serde(default)]
     #[schema(max_items = 200)]
     pub tasks: Vec<Task>,
+    /// The position this one reports to, in the same region: its holder is the supervisor
+    /// (atasan langsung) of this position's holders. Absent at the top of the chart.
+    #[serde(default)]
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
+    pub parent: Option<String>,
 }
 
 /// One task of a position's workload analysis: how many units of output a year and how long
@@ -107,6 +112,10 @@ pub struct Position {
     /// before tasks existed).
     #[serde(default)]
     pub tasks: Vec<Task>,
+    /// The position this one reports to; null at the top of the chart (and for positions
+    /// stored before the chart existed).
+    #[serde(default)]
+    pub parent: Option<String>,
     pub updated_at: String,
 }
 
@@ -330,6 +339,10 @@ pub struct EmployeeInput {
     pub potential: Option<Potential>,
     #[serde(default)]
     pub declined_rotation: bool,
+    /// An acting supervisor (Plt) in place of the holder of the position above: a NIP of the
+    /// same region.
+    #[serde(default)]
+    pub supervisor_nip: Option<String>,
 }
 
 /// A position the employee held before the current one.
@@ -354,6 +367,10 @@ pub struct Employee {
     pub declined_rotation: bool,
     /// Earlier positions, oldest first.
     pub history: Vec<PositionSpell>,
+    /// The acting supervisor (Plt) the record names, if any; otherwise the supervisor is the
+    /// holder of the position above (see `domain::org`).
+    #[serde(default)]
+    pub supervisor_nip: Option<String>,
     pub updated_at: String,
 }
 
@@ -603,6 +620,9 @@ impl PositionInput {
             "must be at most 100000",
         )?;
         competency_map("required", &self.required)?;
+        if let Some(p) = &self.parent {
+            super::validate_id("parent", p)?;
+        }
         check(
             self.tasks.len() <= MAX_TASKS,
             "tasks",
@@ -679,6 +699,14 @@ impl EmployeeInput {
             "position_since",
             format!("{} is in the future", self.position_since),
         )?;
+        if let Some(s) = &self.supervisor_nip {
+            Nip::parse(s).map_err(|m| FieldError::new("supervisor_nip", m))?;
+            check(
+                s != nip.as_str(),
+                "supervisor_nip",
+                "an employee cannot be their own supervisor",
+            )?;
+        }
         competency_map("competencies", &self.competencies)
     }
 
@@ -702,6 +730,7 @@ impl EmployeeInput {
             potential: self.potential,
             declined_rotation: self.declined_rotation,
             history,
+            supervisor_nip: self.supervisor_nip,
             updated_at,
         }
     }
@@ -868,6 +897,7 @@ mod tests {
             required: BTreeMap::new(),
             capacity: 5,
             tasks,
+            parent: None,
         }
     }
 
@@ -915,6 +945,7 @@ mod tests {
             required: BTreeMap::new(),
             capacity: 2,
             tasks,
+            parent: None,
             updated_at: String::new(),
         };
         let holders = vec!["a".to_string(), "b".to_string()];
@@ -967,6 +998,7 @@ mod tests {
             competencies: BTreeMap::new(),
             potential: None,
             declined_rotation: false,
+            supervisor_nip: None,
         };
         assert!(emp("2010-11-01").validate(&nip).is_ok());
         let e = emp("2010-10-31").validate(&nip).unwrap_err();

@@ -209,6 +209,7 @@ pub(super) fn sample_employee() -> Employee {
         potential: None,
         declined_rotation: false,
         history: vec![],
+        supervisor_nip: None,
         updated_at: String::new(),
     }
 }

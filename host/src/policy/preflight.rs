@@ -69,6 +69,7 @@ fn synthetic_case() -> Result<cases::Case, PolicyError> {
         potential: None,
         declined_rotation: false,
         history: Vec::new(),
+        supervisor_nip: None,
         updated_at: String::new(),
     };
     let record: PeriodInput = serde_json::from_value(json!({

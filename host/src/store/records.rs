@@ -7,6 +7,7 @@ use super::{
     StoreError,
 };
 use crate::domain::date::Date;
+use crate::domain::org::{Chart, Supervisor};
 use crate::domain::period::Period;
 use crate::domain::records::*;
 use crate::domain::{now_rfc3339, FieldError};
@@ -92,6 +93,29 @@ impl Store {
             )
             .into());
         }
+        if let Some(parent) = &input.parent {
+            let positions = tx.open_table(POSITIONS)?;
+            let parent_of = |p: &str| -> Option<String> {
+                get_json::<Position>(&positions, &key2(region, p))
+                    .ok()
+                    .flatten()
+                    .and_then(|p| p.parent)
+            };
+            if get_json::<Position>(&positions, &key2(region, parent))?.is_none() {
+                return Err(FieldError::new(
+                    "parent",
+                    format!("position `{parent}` does not exist in region `{region}`"),
+                )
+                .into());
+            }
+            if let Some(chain) = crate::domain::org::cycle(id, parent, parent_of) {
+                return Err(FieldError::new(
+                    "parent",
+                    format!("`{parent}` would make a cycle: {}", chain.join(" → ")),
+                )
+                .into());
+            }
+        }
         let pos = Position {
             region: region.into(),
             id: id.into(),
@@ -110,6 +134,7 @@ impl Store {
                     ..t
                 })
                 .collect(),
+            parent: input.parent,
             updated_at: now_rfc3339(),
         };
         tx.open_table(POSITIONS)?
@@ -226,6 +251,15 @@ impl Store {
         )?;
         let key = key2(region, nip);
         let mut table = tx.open_table(EMPLOYEES)?;
+        if let Some(s) = &input.supervisor_nip {
+            if get_json::<Employee>(&table, &key2(region, s))?.is_none() {
+                return Err(FieldError::new(
+                    "supervisor_nip",
+                    format!("no employee with NIP {s} in region `{region}`"),
+                )
+                .into());
+            }
+        }
         let old: Option<Employee> = get_json(&table, &key)?;
         let mut history = Vec::new();
         if let Some(old) = old {
@@ -254,6 +288,53 @@ impl Store {
         drop(table);
         tx.commit()?;
         Ok(emp)
+    }
+
+    /// The region's organisation chart: every position's parent and every employee, in one
+    /// read transaction.
+    fn chart(&self, tx: &redb::ReadTransaction, region: &str) -> Result<Chart> {
+        let prefix = format!("{region}/");
+        let end = prefix_end(&prefix);
+        let mut parents = Vec::new();
+        for row in tx
+            .open_table(POSITIONS)?
+            .range::<&str>(prefix.as_str()..end.as_str())?
+        {
+            let p: Position = from_json(row?.1.value())?;
+            if let Some(parent) = p.parent {
+                parents.push((p.id, parent));
+            }
+        }
+        let mut employees = Vec::new();
+        for row in tx
+            .open_table(EMPLOYEES)?
+            .range::<&str>(prefix.as_str()..end.as_str())?
+        {
+            employees.push(from_json::<Employee>(row?.1.value())?);
+        }
+        Ok(Chart::new(parents, employees))
+    }
+
+    /// An employee's supervisor (none at the top of the chart). A named acting supervisor, or
+    /// a position without a parent, is answered from two lookups; otherwise the chart is read
+    /// (one scan of the region's employees: there is no index of holders per position yet).
+    pub fn supervisor(&self, e: &Employee) -> Result<Option<Supervisor>> {
+        let tx = self.db.begin_read()?;
+        let positions = tx.open_table(POSITIONS)?;
+        let has_parent = get_json::<Position>(&positions, &key2(&e.region, &e.position_id))?
+            .is_some_and(|p| p.parent.is_some());
+        if e.supervisor_nip.is_none() && !has_parent {
+            return Ok(None);
+        }
+        Ok(self.chart(&tx, &e.region)?.supervisor(e))
+    }
+
+    /// The employees whose supervisor is `nip` (their direct reports), by NIP.
+    pub fn subordinates(&self, region: &str, nip: &str) -> Result<Vec<Employee>> {
+        self.require_region(region)?;
+        let tx = self.db.begin_read()?;
+        let chart = self.chart(&tx, region)?;
+        Ok(chart.subordinates(nip).into_iter().cloned().collect())
     }
 
     pub fn employee(&self, region: &str, nip: &str) -> Result<Employee> {
