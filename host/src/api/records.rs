@@ -278,7 +278,20 @@ async fn get_employee(
     P((region, nip_s)): P<(String, String)>,
 ) -> ApiResult<Json<EmployeeView>> {
     let employee = readable_employee(&st, &c, &region, &nip_s).await?;
-    let supervisor = st.store.read_now(|s| s.supervisor(&employee))?;
+    // Most reads answer in place; reading the chart takes a blocking hop.
+    if !st.store.read_now(|s| s.may_have_supervisor(&employee))? {
+        return Ok(Json(EmployeeView {
+            employee,
+            supervisor: None,
+        }));
+    }
+    let (employee, supervisor) = st
+        .store
+        .run(move |s| {
+            let sup = s.supervisor(&employee)?;
+            Ok((employee, sup))
+        })
+        .await?;
     Ok(Json(EmployeeView {
         employee,
         supervisor,

@@ -315,17 +315,23 @@ impl Store {
         Ok(Chart::new(parents, employees))
     }
 
-    /// An employee's supervisor (none at the top of the chart). A named acting supervisor, or
-    /// a position without a parent, is answered from two lookups; otherwise the chart is read
-    /// (one scan of the region's employees: there is no index of holders per position yet).
+    /// Whether `e` may have a supervisor: they name an acting one, or their position has a
+    /// parent. One lookup, so it can run in place; [`Store::supervisor`] reads the chart.
+    pub fn may_have_supervisor(&self, e: &Employee) -> Result<bool> {
+        if e.supervisor_nip.is_some() {
+            return Ok(true);
+        }
+        let tx = self.db.begin_read()?;
+        Ok(
+            get_json::<Position>(&tx.open_table(POSITIONS)?, &key2(&e.region, &e.position_id))?
+                .is_some_and(|p| p.parent.is_some()),
+        )
+    }
+
+    /// An employee's supervisor (none at the top of the chart), from the region's chart: one
+    /// scan of its employees, as there is no index of holders per position yet.
     pub fn supervisor(&self, e: &Employee) -> Result<Option<Supervisor>> {
         let tx = self.db.begin_read()?;
-        let positions = tx.open_table(POSITIONS)?;
-        let has_parent = get_json::<Position>(&positions, &key2(&e.region, &e.position_id))?
-            .is_some_and(|p| p.parent.is_some());
-        if e.supervisor_nip.is_none() && !has_parent {
-            return Ok(None);
-        }
         Ok(self.chart(&tx, &e.region)?.supervisor(e))
     }
 
