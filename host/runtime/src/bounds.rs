@@ -18,6 +18,9 @@ use crate::UploadError;
 pub struct ModuleBounds {
     /// Functions defined in the module. Default 50,000.
     pub functions: u32,
+    /// Bytes of the code section (all function bodies): what the compiler works through.
+    /// Default 12 MiB.
+    pub code_bytes: u32,
     /// Bytes of the largest function body: compile time grows faster than a
     /// function's size. Default 1 MiB.
     pub function_bytes: usize,
@@ -32,6 +35,7 @@ impl Default for ModuleBounds {
     fn default() -> Self {
         ModuleBounds {
             functions: 50_000,
+            code_bytes: 12 << 20,
             function_bytes: 1 << 20,
             data_bytes: 8 << 20,
             memory64: false,
@@ -61,6 +65,12 @@ pub(crate) fn check(
                 return Err(costly(
                     format!("{count} functions"),
                     format!("{} functions", bounds.functions),
+                ));
+            }
+            Payload::CodeSectionStart { size, .. } if size > bounds.code_bytes => {
+                return Err(costly(
+                    format!("{size} bytes of code"),
+                    format!("{} bytes of code", bounds.code_bytes),
                 ));
             }
             Payload::CodeSectionEntry(body) => {
@@ -148,6 +158,7 @@ mod tests {
     fn each_bound_is_named() {
         let few = ModuleBounds {
             functions: 2,
+            code_bytes: 1 << 20,
             function_bytes: 64,
             data_bytes: 4,
             memory64: false,
@@ -166,6 +177,13 @@ mod tests {
         let data = module(r#"(module (memory 1) (data (i32.const 0) "hello"))"#);
         let e = check(&data, &few, 1 << 20).unwrap_err().to_string();
         assert!(e.contains("data segments"), "{e}");
+
+        let tight = ModuleBounds {
+            code_bytes: 8,
+            ..ModuleBounds::default()
+        };
+        let e = check(&three, &tight, 1 << 20).unwrap_err().to_string();
+        assert!(e.contains("bytes of code"), "{e}");
 
         let far = module(r#"(module (memory 1) (data (i32.const 70000) "x"))"#);
         let e = check(&far, &ModuleBounds::default(), 65536)
