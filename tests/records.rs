@@ -1105,4 +1105,44 @@ fn the_organisation_chart_gives_each_employee_a_supervisor() {
             .status,
         403
     );
+
+    // A post in another agency under the Kepala Dinas: the admin sees it among the reports,
+    // the Kepala Dinas's own agency does not see the other agency's employee.
+    let r = c.put(
+        &format!("{base}/positions/disdik-staf"),
+        &json!({"title": "staf", "agency": "disdik", "kind": "fungsional", "level": 1,
+                "capacity": 5, "parent": "kadis"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let z = "199303032019012006";
+    let r = c.put(
+        &format!("{base}/employees/{z}"),
+        &employee_body("disdik", "staf", "2021-03-01"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(reports(kadis), vec![kabid.to_string(), z.to_string()]);
+    let dinkes =
+        c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "dinkes"})));
+    let r = dinkes.get(&format!("{base}/employees/{kadis}/subordinates"));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
+    // An agency token names only a supervisor it may read, and hears the same about one of
+    // another agency as about no one.
+    let mut body = employee_body("disdik", "staf", "2021-03-01");
+    body["supervisor_nip"] = json!(kadis);
+    let r = other.put(&format!("{base}/employees/{z}"), &body);
+    assert_eq!(r.status, 400, "{}", r.text);
+    let out_of_scope = r.message().to_string();
+    body["supervisor_nip"] = json!("198501012010011099");
+    let r = other.put(&format!("{base}/employees/{z}"), &body);
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.message().replace("198501012010011099", kadis),
+        out_of_scope,
+        "the same answer"
+    );
+    assert!(
+        out_of_scope.starts_with("supervisor_nip:"),
+        "{out_of_scope}"
+    );
 }

@@ -83,7 +83,10 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
         return Err(VerifyError::NoDatabase(db));
     }
     let store = Arc::new(Store::open(&args.data_dir)?);
-    let config = Config::for_data_dir(&args.data_dir);
+    let mut config = Config::for_data_dir(&args.data_dir);
+    // Verifying replays every decision, also those of a module that ran into its limits:
+    // none of its calls may be refused for a pause.
+    config.plugin_pause_after = 0;
     let policy = Policy::for_store(Arc::clone(&store), &config)
         .map_err(|e| VerifyError::Runtime(e.to_string()))?;
     let (decisions, unreadable) =

@@ -435,12 +435,13 @@ impl Runtime {
                 (module, LoadSource::Compiled)
             }
         };
-        let plugin = self.register(&id, bytes.len(), &module)?;
+        let plugin = self.prepare(&id, bytes.len(), &module)?;
         if source == LoadSource::Compiled {
             // Only a module that passed every check is cached, so a cache hit
             // is a module this runtime accepted before.
             self.cache.store(&id, &module)?;
         }
+        let plugin = self.insert(plugin);
         let info = plugin.info(source);
         tracing::info!(
             ?source,
@@ -452,9 +453,8 @@ impl Runtime {
         Ok(info)
     }
 
-    /// Checks a compiled module's imports and exports, links it and makes it
-    /// callable under `id`.
-    fn register(&self, id: &str, size: usize, module: &Module) -> Result<Arc<Plugin>, UploadError> {
+    /// Checks a compiled module's imports and exports and links it.
+    fn prepare(&self, id: &str, size: usize, module: &Module) -> Result<Plugin, UploadError> {
         let entries = inspect::entries(module)?;
         let hooks = entries.hooks();
         let pre = self
@@ -462,7 +462,7 @@ impl Runtime {
             .instantiate_pre(module)
             .map_err(|e| UploadError::Invalid(format!("{e:#}")))?;
         let image = module.image_range();
-        let plugin = Arc::new(Plugin {
+        let plugin = Plugin {
             id: id.to_owned(),
             size,
             hooks,
@@ -470,17 +470,23 @@ impl Runtime {
             entries,
             resident: (image.end as usize).saturating_sub(image.start as usize),
             last_used: AtomicU64::new(0),
-        });
+        };
         plugin.touch(self.started);
+        Ok(plugin)
+    }
+
+    /// Makes a prepared module callable under its id.
+    fn insert(&self, plugin: Plugin) -> Arc<Plugin> {
+        let plugin = Arc::new(plugin);
         self.plugins
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(id.to_owned(), Arc::clone(&plugin));
+            .insert(plugin.id.clone(), Arc::clone(&plugin));
         self.unloaded
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(id);
-        Ok(plugin)
+            .remove(&plugin.id);
+        plugin
     }
 
     /// Whether a module with this id can be called: loaded, or unloaded for
@@ -529,16 +535,17 @@ impl Runtime {
             .filter(|p| self.cache.path(&p.id).is_file())
             .map(|p| (p.id.clone(), p.size))
             .collect();
+        // Known as unloaded before it is gone, so a call in between revives it.
+        self.unloaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(gone.iter().cloned());
         for (id, _) in &gone {
             plugins.remove(id);
         }
         drop(plugins);
         if !gone.is_empty() {
             tracing::info!(modules = gone.len(), "idle plugins unloaded");
-            self.unloaded
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend(gone.iter().cloned());
         }
         gone.into_iter().map(|(id, _)| id).collect()
     }
@@ -546,6 +553,11 @@ impl Runtime {
     /// Ends the pauses of every module for `tenant` (a plugin was activated there).
     pub fn resume(&self, tenant: &str) {
         self.slots.resume(tenant);
+    }
+
+    /// Ends the pause of `module` for `tenant` (it is about to be tried for activation).
+    pub fn resume_module(&self, tenant: &str, module: &str) {
+        self.slots.resume_module(tenant, module);
     }
 
     /// Modules loaded, their resident size, those unloaded for idleness, and
@@ -631,20 +643,8 @@ impl Runtime {
                 "plugin call refused"
             );
         })?;
-        let Some(plugin) = self.plugin(id).or_else(|| self.revive(id)) else {
-            return Err(CallError::NotLoaded {
-                plugin: id.to_owned(),
-            });
-        };
-        plugin.touch(self.started);
-        let Some(entry) = plugin.entries.entry(hook) else {
-            return Err(CallError::HookMissing {
-                plugin: id.to_owned(),
-                hook,
-            });
-        };
-
-        let result = call::run(&self.engine, &self.limits, &plugin, entry, hook, stdin);
+        let result = self.run_in_slot(id, hook, stdin);
+        // Every outcome is counted, so that a pause's probe is always decided.
         self.slots.record(tenant, id, Outcome::of(&result));
         match &result {
             Ok(out) => tracing::info!(
@@ -665,6 +665,23 @@ impl Runtime {
         result
     }
 
+    /// The call itself, once it has its slot.
+    fn run_in_slot(&self, id: &str, hook: Hook, stdin: &[u8]) -> Result<CallOutput, CallError> {
+        let Some(plugin) = self.plugin(id).or_else(|| self.revive(id)) else {
+            return Err(CallError::NotLoaded {
+                plugin: id.to_owned(),
+            });
+        };
+        plugin.touch(self.started);
+        let Some(entry) = plugin.entries.entry(hook) else {
+            return Err(CallError::HookMissing {
+                plugin: id.to_owned(),
+                hook,
+            });
+        };
+        call::run(&self.engine, &self.limits, &plugin, entry, hook, stdin)
+    }
+
     /// Loads a module unloaded for idleness back from the compiled cache.
     fn revive(&self, id: &str) -> Option<Arc<Plugin>> {
         let size = *self
@@ -673,9 +690,13 @@ impl Runtime {
             .unwrap_or_else(PoisonError::into_inner)
             .get(id)?;
         let started = Instant::now();
-        let module = self.cache.load(&self.engine, id)?;
-        match self.register(id, size, &module) {
+        let revived = match self.cache.load(&self.engine, id) {
+            Some(module) => self.prepare(id, size, &module).map_err(|e| e.to_string()),
+            None => Err("its compiled artifact is gone or damaged".to_string()),
+        };
+        match revived {
             Ok(plugin) => {
+                let plugin = self.insert(plugin);
                 tracing::info!(
                     plugin = id,
                     elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
@@ -684,6 +705,11 @@ impl Runtime {
                 Some(plugin)
             }
             Err(e) => {
+                // Forgotten, so that the host loads it again from its stored bytes.
+                self.unloaded
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(id);
                 tracing::error!(plugin = id, error = %e, "an unloaded plugin could not be revived");
                 None
             }

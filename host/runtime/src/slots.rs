@@ -19,8 +19,12 @@
 //! calls there are refused at once ([`CallError::Paused`]) for `pause_for`
 //! (doubling on each pause in a row, up to [`MAX_PAUSE`]), so a looping plugin
 //! stops burning the cores the other regions run on. After the pause one call
-//! goes through; any outcome but another time limit ends the streak.
+//! goes through as a probe while the others are still refused; any outcome but
+//! another time limit ends the streak, another time limit pauses it again.
 //! Activating a plugin resets the tenant ([`Slots::resume`]).
+
+/// How long a caller is told to wait while a paused module's probe call runs.
+const PROBE_RETRY: Duration = Duration::from_secs(1);
 
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -70,12 +74,24 @@ impl Tenant {
     }
 }
 
+/// Whether a module is paused for a tenant.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Pause {
+    /// Its calls go through.
+    #[default]
+    No,
+    /// Its calls are refused until then; the first call after it is the probe.
+    Until(Instant),
+    /// The probe is running; the others are still refused.
+    Probing,
+}
+
 /// A module's run of time-limit failures for one tenant.
 #[derive(Debug, Default)]
 struct Streak {
     hits: u32,
     pauses: u32,
-    until: Option<Instant>,
+    pause: Pause,
 }
 
 #[derive(Debug, Default)]
@@ -176,7 +192,16 @@ impl Slots {
     pub(crate) fn acquire(&self, tenant: &str, module: &str) -> Result<Slot<'_>, CallError> {
         let mut state = self.lock();
         let now = Instant::now();
-        self.check_pause(&mut state, tenant, module, now)?;
+        let probe = self.check_pause(&mut state, tenant, module, now)?;
+        // A probe that finds no slot is not a probe: the next call is.
+        let unprobe = |state: &mut State| {
+            if probe {
+                let key = (tenant.to_owned(), module.to_owned());
+                if let Some(s) = state.streaks.get_mut(&key) {
+                    s.pause = Pause::Until(Instant::now());
+                }
+            }
+        };
         state.prune(now);
         state.tenants.entry(tenant.to_owned()).or_default().last = Some(now);
         let deadline = now + self.max_wait;
@@ -200,6 +225,7 @@ impl Slots {
             // share, and comes free within about one call. Anyone else would queue behind
             // its own calls.
             if !under_share || now >= deadline {
+                unprobe(&mut state);
                 return Err(CallError::Busy);
             }
             if let Some(t) = state.tenants.get_mut(tenant) {
@@ -216,31 +242,33 @@ impl Slots {
         }
     }
 
+    /// Refuses a call of a paused module; answers whether the call is the probe of a pause
+    /// that has run out.
     fn check_pause(
         &self,
         state: &mut State,
         tenant: &str,
         module: &str,
         now: Instant,
-    ) -> Result<(), CallError> {
+    ) -> Result<bool, CallError> {
         let key = (tenant.to_owned(), module.to_owned());
         let Some(streak) = state.streaks.get_mut(&key) else {
-            return Ok(());
+            return Ok(false);
         };
-        match streak.until {
-            Some(until) if until > now => Err(CallError::Paused {
-                plugin: module.to_owned(),
-                tenant: tenant.to_owned(),
-                hits: streak.hits,
-                retry_after: until - now,
-            }),
-            Some(_) => {
-                // The pause is over: one more time limit pauses the module again.
-                streak.until = None;
-                streak.hits = self.pause_after.saturating_sub(1);
-                Ok(())
+        let paused = |retry_after: Duration| CallError::Paused {
+            plugin: module.to_owned(),
+            tenant: tenant.to_owned(),
+            hits: streak.hits,
+            retry_after,
+        };
+        match streak.pause {
+            Pause::Until(until) if until > now => Err(paused(until - now)),
+            Pause::Until(_) => {
+                streak.pause = Pause::Probing;
+                Ok(true)
             }
-            None => Ok(()),
+            Pause::Probing => Err(paused(PROBE_RETRY)),
+            Pause::No => Ok(false),
         }
     }
 
@@ -253,18 +281,30 @@ impl Slots {
         let mut state = self.lock();
         let key = (tenant.to_owned(), module.to_owned());
         if outcome == Outcome::Other {
-            state.streaks.remove(&key);
+            // A call that started before a pause does not end it; the probe does.
+            let paused = state
+                .streaks
+                .get(&key)
+                .is_some_and(|s| matches!(s.pause, Pause::Until(_)));
+            if !paused {
+                state.streaks.remove(&key);
+            }
             return;
         }
         let streak = state.streaks.entry(key).or_default();
         streak.hits += 1;
-        if streak.hits >= self.pause_after && streak.until.is_none() {
+        let pause_now = match streak.pause {
+            Pause::Probing => true,
+            Pause::Until(_) => false,
+            Pause::No => streak.hits >= self.pause_after,
+        };
+        if pause_now {
             let pause = self
                 .pause_for
                 .saturating_mul(1 << streak.pauses.min(16))
                 .min(MAX_PAUSE.max(self.pause_for));
             streak.pauses += 1;
-            streak.until = Some(Instant::now() + pause);
+            streak.pause = Pause::Until(Instant::now() + pause);
             tracing::warn!(
                 tenant,
                 plugin = module,
@@ -280,13 +320,24 @@ impl Slots {
         self.lock().streaks.retain(|(t, _), _| t != tenant);
     }
 
+    /// Ends the pause of one module for `tenant` (it is about to be tried for activation).
+    pub(crate) fn resume_module(&self, tenant: &str, module: &str) {
+        self.lock()
+            .streaks
+            .remove(&(tenant.to_owned(), module.to_owned()));
+    }
+
     /// Modules paused now, as (tenant, module) pairs.
     pub(crate) fn paused(&self) -> Vec<(String, String)> {
         let now = Instant::now();
         self.lock()
             .streaks
             .iter()
-            .filter(|(_, s)| s.until.is_some_and(|u| u > now))
+            .filter(|(_, s)| match s.pause {
+                Pause::Until(u) => u > now,
+                Pause::Probing => true,
+                Pause::No => false,
+            })
             .map(|(k, _)| k.clone())
             .collect()
     }
@@ -366,6 +417,46 @@ mod tests {
         assert_eq!(s.paused(), vec![("jambi".to_string(), "loop".to_string())]);
         s.resume("jambi");
         assert!(s.acquire("jambi", "loop").is_ok(), "activation resumes");
+    }
+
+    #[test]
+    fn after_a_pause_one_probe_goes_through_and_decides() {
+        let s = Slots::new(4, Duration::from_millis(50), 1, Duration::from_millis(1));
+        s.record("jambi", "m", Outcome::TimeLimit);
+        std::thread::sleep(Duration::from_millis(5));
+        let probe = s.acquire("jambi", "m").expect("the probe");
+        assert!(
+            matches!(s.acquire("jambi", "m"), Err(CallError::Paused { .. })),
+            "the others wait for the probe"
+        );
+        // The probe runs into its limit again: paused again, for longer.
+        drop(probe);
+        s.record("jambi", "m", Outcome::TimeLimit);
+        assert!(matches!(
+            s.acquire("jambi", "m"),
+            Err(CallError::Paused { .. })
+        ));
+        std::thread::sleep(Duration::from_millis(5));
+        let probe = s.acquire("jambi", "m").expect("the next probe");
+        drop(probe);
+        s.record("jambi", "m", Outcome::Other);
+        assert!(
+            s.acquire("jambi", "m").is_ok(),
+            "a good probe ends the pause"
+        );
+    }
+
+    #[test]
+    fn a_call_from_before_the_pause_does_not_end_it() {
+        let s = slots(4);
+        for _ in 0..3 {
+            s.record("jambi", "m", Outcome::TimeLimit);
+        }
+        s.record("jambi", "m", Outcome::Other);
+        assert!(matches!(
+            s.acquire("jambi", "m"),
+            Err(CallError::Paused { .. })
+        ));
     }
 
     #[test]

@@ -446,3 +446,25 @@ fn unfinished_cache_files_are_removed_at_start() {
     assert!(rt.cache_path(&id).exists(), "finished artifacts stay");
     assert_eq!(rt.load(&simple()).expect("load").source, LoadSource::Cache);
 }
+
+#[test]
+fn a_module_whose_artifact_is_gone_is_forgotten_when_it_cannot_be_revived() {
+    let (rt, _dir) = runtime();
+    let id = rt.load(&simple()).expect("load").id;
+    rt.unload_idle(|_| false, std::time::Duration::ZERO);
+    std::fs::remove_file(rt.cache_path(&id)).expect("remove the artifact");
+    let err = rt
+        .call(&id, Hook::Appraise, &appraise_request("gone"))
+        .expect_err("nothing to revive from");
+    assert!(
+        matches!(err, kinerja_runtime::CallError::NotLoaded { .. }),
+        "{err}"
+    );
+    assert!(
+        !rt.is_loaded(&id),
+        "forgotten, so the host loads it from its bytes"
+    );
+    assert_eq!(rt.load(&simple()).expect("load again").id, id);
+    rt.call(&id, Hook::Appraise, &appraise_request("back"))
+        .expect("callable again");
+}

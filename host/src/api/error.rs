@@ -179,7 +179,8 @@ impl From<PolicyError> for ApiError {
                 retry_after,
             } => ApiError::Paused {
                 message,
-                retry_after: retry_after.as_secs().max(1),
+                // Rounded up: a client retrying on time must find the pause over.
+                retry_after: retry_after.as_secs_f64().ceil().max(1.0) as u64,
             },
             PolicyError::BadRequest(m) => ApiError::BadRequest(m),
             PolicyError::Denied(d) => d.into(),

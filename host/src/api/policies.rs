@@ -79,9 +79,8 @@ async fn activate(
         )));
     }
     ensure_loaded(&st, &up.id).await?;
-    // An activation is the admin's answer to a paused plugin: its calls go through again,
-    // the preflight's first.
-    st.runtime().resume(&region);
+    // The candidate's preflight runs even if its calls were paused in this region.
+    st.runtime().resume_module(&region, &up.id);
     if !input.force {
         st.policy
             .preflight(&region, &up.id, h, &config)
@@ -97,8 +96,14 @@ async fn activate(
     let (actor, forced) = (c.token_id.clone(), input.force);
     let act = st
         .store
-        .run(move |s| s.activate(&region, h.as_str(), &up.id, config, Some(&actor), forced))
+        .run({
+            let region = region.clone();
+            move |s| s.activate(&region, h.as_str(), &up.id, config, Some(&actor), forced)
+        })
         .await?;
+    // An activation is the admin's answer to a paused plugin: the region's calls go through
+    // again.
+    st.runtime().resume(&region);
     tracing::info!(region = %act.region, hook = %act.hook, plugin = ?act.plugin, "policy activated");
     Ok(Json(act))
 }

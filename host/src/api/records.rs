@@ -222,6 +222,28 @@ async fn put_employee(
             )
         })?;
     }
+    if let Some(sup) = &input.supervisor_nip {
+        // The supervisor's name and position show on the employee: a token names only one it
+        // may read, and hears the same about one outside its scope as about no one.
+        if !matches!(c.scope.role, Role::Admin | Role::RegionAdmin) {
+            let (r, n) = (region.clone(), sup.clone());
+            let readable = match st.store.run(move |s| s.employee(&r, &n)).await {
+                Ok(e) => c
+                    .scope
+                    .require_employee_read(&region, &e.agency, &e.nip)
+                    .is_ok(),
+                Err(StoreError::NotFound(_)) => false,
+                Err(e) => return Err(e.into()),
+            };
+            if !readable {
+                return Err(FieldError::new(
+                    "supervisor_nip",
+                    format!("no employee with NIP {sup} that this token may name"),
+                )
+                .into());
+            }
+        }
+    }
     Ok(Json(
         st.store
             .run(move |s| s.upsert_employee(&region, nip.as_str(), input))
@@ -308,7 +330,18 @@ async fn subordinates(
     P((region, nip_s)): P<(String, String)>,
 ) -> ApiResult<Json<Page<Employee>>> {
     let nip = readable_employee(&st, &c, &region, &nip_s).await?.nip;
-    let items = st.store.run(move |s| s.subordinates(&region, &nip)).await?;
+    let r = region.clone();
+    let mut items = st.store.run(move |s| s.subordinates(&r, &nip)).await?;
+    // A supervisor's reports may sit in other agencies (a post above several): an agency
+    // token sees its own agency's only. An employee token asks for its own reports only,
+    // and sees them: they are its team.
+    if c.scope.role != Role::Employee {
+        items.retain(|e| {
+            c.scope
+                .require_employee_read(&region, &e.agency, &e.nip)
+                .is_ok()
+        });
+    }
     Ok(Json(Page { items, next: None }))
 }
 

@@ -43,27 +43,27 @@ pub struct EmployeeView {
 }
 
 /// The chain `id → parent → …` that a new parent would close into a loop, or `None` when it
-/// closes none. `parent_of` answers a position's current parent.
-pub fn cycle(
+/// closes none. `parent_of` answers a position's current parent (or why it cannot).
+pub fn cycle<E>(
     id: &str,
     parent: &str,
-    parent_of: impl Fn(&str) -> Option<String>,
-) -> Option<Vec<String>> {
+    parent_of: impl Fn(&str) -> Result<Option<String>, E>,
+) -> Result<Option<Vec<String>>, E> {
     let mut chain = vec![id.to_string(), parent.to_string()];
     let mut at = parent.to_string();
     for _ in 0..MAX_DEPTH {
         if at == id {
-            return Some(chain);
+            return Ok(Some(chain));
         }
-        match parent_of(&at) {
+        match parent_of(&at)? {
             Some(next) => {
                 chain.push(next.clone());
                 at = next;
             }
-            None => return None,
+            None => return Ok(None),
         }
     }
-    Some(chain)
+    Ok(Some(chain))
 }
 
 /// A region's positions and holders, enough to answer who supervises whom.
@@ -146,20 +146,16 @@ mod tests {
     #[test]
     fn a_cycle_names_its_chain() {
         let parents: BTreeMap<&str, &str> = [("seksi", "bidang"), ("bidang", "kepala")].into();
-        let parent_of = |p: &str| parents.get(p).map(|s| s.to_string());
+        let parent_of = |p: &str| Ok::<_, ()>(parents.get(p).map(|s| s.to_string()));
+        let chain = |ids: &[&str]| Ok(Some(ids.iter().map(|s| s.to_string()).collect()));
         assert_eq!(
             cycle("kepala", "seksi", parent_of),
-            Some(vec![
-                "kepala".into(),
-                "seksi".into(),
-                "bidang".into(),
-                "kepala".into()
-            ])
+            chain(&["kepala", "seksi", "bidang", "kepala"])
         );
-        assert_eq!(cycle("staf", "seksi", parent_of), None);
+        assert_eq!(cycle("staf", "seksi", parent_of), Ok(None));
         assert_eq!(
             cycle("seksi", "seksi", parent_of),
-            Some(vec!["seksi".into(), "seksi".into()])
+            chain(&["seksi", "seksi"])
         );
     }
 }

@@ -198,7 +198,8 @@ pub fn verify_call(
     };
     let (input, stored_output) = match store.call_bytes(&first.input_sha256, &first.output_sha256) {
         Ok(b) => b,
-        Err(StoreError::Fault(e)) => return Err(StoreError::Fault(e).into()),
+        // The store's own failures are not the decision's: the replay cannot judge it.
+        Err(e @ (StoreError::Db(_) | StoreError::Fault(_))) => return Err(e.into()),
         Err(e) => {
             let why = format!("the stored request is unavailable: {e}");
             return Ok(decisions
@@ -210,9 +211,10 @@ pub fn verify_call(
     let request: Option<Value> = serde_json::from_slice(&input).ok();
     let run = match first.hook.parse::<Hook>() {
         Err(e) => Err(e.to_string()),
-        Ok(hook) => match runtime.call(&first.plugin, hook, &input) {
+        // The region's own slots: a replay is the region's work.
+        Ok(hook) => match runtime.call_for(&first.region, &first.plugin, hook, &input) {
             Ok(out) => Ok(out),
-            Err(CallError::Busy) => return Err(ReplayError::Busy),
+            Err(CallError::Busy | CallError::Paused { .. }) => return Err(ReplayError::Busy),
             Err(CallError::Internal(m)) => return Err(ReplayError::Internal(m)),
             Err(e) => Err(e.to_string()),
         },

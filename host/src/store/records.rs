@@ -95,11 +95,8 @@ impl Store {
         }
         if let Some(parent) = &input.parent {
             let positions = tx.open_table(POSITIONS)?;
-            let parent_of = |p: &str| -> Option<String> {
-                get_json::<Position>(&positions, &key2(region, p))
-                    .ok()
-                    .flatten()
-                    .and_then(|p| p.parent)
+            let parent_of = |p: &str| -> Result<Option<String>> {
+                Ok(get_json::<Position>(&positions, &key2(region, p))?.and_then(|p| p.parent))
             };
             if get_json::<Position>(&positions, &key2(region, parent))?.is_none() {
                 return Err(FieldError::new(
@@ -108,7 +105,7 @@ impl Store {
                 )
                 .into());
             }
-            if let Some(chain) = crate::domain::org::cycle(id, parent, parent_of) {
+            if let Some(chain) = crate::domain::org::cycle(id, parent, parent_of)? {
                 return Err(FieldError::new(
                     "parent",
                     format!("`{parent}` would make a cycle: {}", chain.join(" → ")),
