@@ -638,7 +638,7 @@ async fn activate_plugins(state: &AppState) -> anyhow::Result<()> {
             .store
             .run(move |s| {
                 s.put_plugin(region, meta, &bytes, None)?;
-                for hook in ["appraise", "rotate"] {
+                for hook in kinerja_runtime::Hook::ALL.map(kinerja_runtime::Hook::as_str) {
                     if s.active_policy(region, hook)?.is_none() {
                         s.activate(
                             region,

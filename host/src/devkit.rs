@@ -53,7 +53,7 @@ fn run_one(rt: &Runtime, id: &str, hook: Hook, request: &[u8]) -> RunReport {
     let t = Instant::now();
     match rt.call(id, hook, request) {
         Ok(out) => RunReport {
-            response: output::check(id, hook.as_str(), &out.stdout),
+            response: output::check(id, hook, &out.stdout),
             logs: String::from_utf8_lossy(&out.stderr).into_owned(),
             fuel: out.fuel_used,
             micros: out.duration.as_micros(),

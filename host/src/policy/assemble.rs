@@ -49,7 +49,7 @@ pub(super) fn appraise_request(
         &mut buf,
         &AppraiseRequest {
             abi: 1,
-            hook: "appraise",
+            hook: Hook::Appraise.as_str(),
             region,
             config,
             cases,

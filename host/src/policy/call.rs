@@ -47,7 +47,7 @@ pub(super) fn call_blocking(
             (Hook::Appraise, Keep::Bytes) => {
                 output::check_appraise(id, &out.stdout).map(Checked::Raw)
             }
-            _ => output::check(id, hook.as_str(), &out.stdout).map(Checked::Value),
+            _ => output::check(id, hook, &out.stdout).map(Checked::Value),
         };
         let bytes = (keep == Keep::Bytes && checked.is_ok()).then(|| CallBytes {
             input: blob::pack(&input),

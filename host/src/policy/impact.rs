@@ -255,7 +255,7 @@ impl Policy {
         employees: Vec<Employee>,
     ) -> Result<Impact, PolicyError> {
         let t0 = Instant::now();
-        let act = self.active(region, "appraise").await?;
+        let act = self.active(region, Hook::Appraise.as_str()).await?;
         let active = act.plugin.clone().unwrap_or_default();
         let (cases, skipped) = self.appraisal_cases(region, period, employees).await?;
         let cases = std::sync::Arc::new(cases);
@@ -285,7 +285,7 @@ impl Policy {
             .collect();
         let appraise = compare_appraisals(&emps, &results(a), &results(c));
         Ok(Impact {
-            hook: "appraise".into(),
+            hook: Hook::Appraise.as_str().into(),
             region: region.into(),
             candidate_plugin: candidate.into(),
             active_plugin: active,
@@ -311,7 +311,7 @@ impl Policy {
         agency: Option<String>,
     ) -> Result<Impact, PolicyError> {
         let t0 = Instant::now();
-        let act = self.active(region, "rotate").await?;
+        let act = self.active(region, Hook::Rotate.as_str()).await?;
         let active = act.plugin.clone().unwrap_or_default();
         let configs = vec![act.config.clone(), candidate_config.clone()];
         let mut inputs = self
@@ -327,7 +327,7 @@ impl Policy {
         );
         let (a, c) = (a?, c?);
         Ok(Impact {
-            hook: "rotate".into(),
+            hook: Hook::Rotate.as_str().into(),
             region: region.into(),
             candidate_plugin: candidate.into(),
             active_plugin: active,

@@ -129,7 +129,7 @@ impl Policy {
         let prepared = self
             .store
             .run(move |s| {
-                let Some(act) = s.active_policy(&r, "appraise")? else {
+                let Some(act) = s.active_policy(&r, Hook::Appraise.as_str())? else {
                     return Ok(None);
                 };
                 let (cases, skipped) = assemble(s, &r, period, &employees)?;

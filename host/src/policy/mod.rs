@@ -6,6 +6,8 @@ mod assemble;
 mod call;
 pub mod cases;
 mod coalesce;
+#[cfg(test)]
+mod conformance;
 pub mod impact;
 mod large;
 pub mod output;
@@ -155,7 +157,7 @@ fn logs(b: &[u8]) -> String {
 fn no_active_appraise(region: &str) -> PolicyError {
     PolicyError::NoActivePolicy {
         region: region.into(),
-        hook: "appraise".into(),
+        hook: Hook::Appraise.as_str().into(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::typed::{self, RawResult};
 use jsonschema::Validator;
+use kinerja_runtime::Hook;
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -20,18 +21,18 @@ fn compile(src: &str) -> Option<Validator> {
     }
 }
 
-fn validator(hook: &str) -> Option<&'static Validator> {
+fn validator(hook: Hook) -> Option<&'static Validator> {
     static APPRAISE: OnceLock<Option<Validator>> = OnceLock::new();
     static ROTATE: OnceLock<Option<Validator>> = OnceLock::new();
     match hook {
-        "appraise" => APPRAISE.get_or_init(|| compile(APPRAISE_SCHEMA)).as_ref(),
-        _ => ROTATE.get_or_init(|| compile(ROTATE_SCHEMA)).as_ref(),
+        Hook::Appraise => APPRAISE.get_or_init(|| compile(APPRAISE_SCHEMA)).as_ref(),
+        Hook::Rotate => ROTATE.get_or_init(|| compile(ROTATE_SCHEMA)).as_ref(),
     }
 }
 
 /// Parses and validates a response; `Err` is the message for the client.
 /// Each message names the whole plugin id, as the API promises for a 422.
-pub fn check(plugin: &str, hook: &str, stdout: &[u8]) -> Result<Value, String> {
+pub fn check(plugin: &str, hook: Hook, stdout: &[u8]) -> Result<Value, String> {
     let text = std::str::from_utf8(stdout).map_err(|e| {
         format!(
             "plugin {plugin} wrote stdout that is not UTF-8 (invalid byte at offset {})",
@@ -84,7 +85,7 @@ pub fn check_appraise(plugin: &str, stdout: &[u8]) -> Result<Vec<RawResult>, Str
     if let Some(results) = typed::appraise_results(stdout) {
         return Ok(results);
     }
-    let value = check(plugin, "appraise", stdout)?;
+    let value = check(plugin, Hook::Appraise, stdout)?;
     let results = value["results"]
         .as_array()
         .map(Vec::as_slice)
@@ -109,21 +110,28 @@ mod tests {
 
     #[test]
     fn failures_are_named() {
-        assert!(check("abc", "appraise", b"\xff\xfe")
+        assert!(check("abc", Hook::Appraise, b"\xff\xfe")
             .unwrap_err()
             .contains("not UTF-8"));
-        assert!(check("abc", "appraise", b"{nope")
+        assert!(check("abc", Hook::Appraise, b"{nope")
             .unwrap_err()
             .contains("invalid JSON"));
-        assert!(check("abc", "appraise", br#"{"error":{"message":"no"}}"#)
-            .unwrap_err()
-            .contains("refused: no"));
-        assert!(check("abc", "appraise", br#"{"results":"x"}"#)
+        assert!(
+            check("abc", Hook::Appraise, br#"{"error":{"message":"no"}}"#)
+                .unwrap_err()
+                .contains("refused: no")
+        );
+        assert!(check("abc", Hook::Appraise, br#"{"results":"x"}"#)
             .unwrap_err()
             .contains("schema"));
-        assert!(check("abc", "rotate", br#"{"talent":[],"moves":[],"flags":[]}"#).is_ok());
+        assert!(check(
+            "abc",
+            Hook::Rotate,
+            br#"{"talent":[],"moves":[],"flags":[]}"#
+        )
+        .is_ok());
         let ok = br#"{"results":[{"nip":"1","hasil_kerja":"sesuai","perilaku_kerja":"sesuai","predikat":"baik","score":90.0,"components":[],"recommendations":[],"explanation":"x"}]}"#;
-        assert!(check("abc", "appraise", ok).is_ok());
+        assert!(check("abc", Hook::Appraise, ok).is_ok());
         let dup = br#"{"results":[],"results":[{"nip":"1","hasil_kerja":"sesuai","perilaku_kerja":"sesuai","predikat":"baik","score":90.0,"components":[],"recommendations":[],"explanation":"x"}]}"#;
         let kept = check_appraise("abc", dup).expect("the schema check accepts it");
         assert_eq!(kept.len(), 1);

@@ -53,7 +53,7 @@ impl Policy {
 /// A plain, complete case: one indicator met, every BerAKHLAK value rated 4 by the supervisor
 /// and peers, a process rating, a budget and public feedback, so that every region's formula
 /// has what it reads.
-fn synthetic_case() -> Result<cases::Case, PolicyError> {
+pub(super) fn synthetic_case() -> Result<cases::Case, PolicyError> {
     let internal = |e: serde_json::Error| PolicyError::Internal(format!("synthetic case: {e}"));
     let ratings = json!({"berorientasi_pelayanan": 4, "akuntabel": 4, "kompeten": 4,
         "harmonis": 4, "loyal": 4, "adaptif": 4, "kolaboratif": 4});

@@ -91,7 +91,7 @@ impl Made {
                 made.decisions.push(Decision {
                     id: String::new(),
                     region: region.into(),
-                    hook: "appraise".into(),
+                    hook: Hook::Appraise.as_str().into(),
                     plugin: plugin.into(),
                     input_sha256: bytes.input.sha256.clone(),
                     output_sha256: bytes.output.sha256.clone(),

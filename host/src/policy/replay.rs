@@ -68,8 +68,8 @@ pub enum ReplayError {
 /// hash would still agree.
 fn subject_matches(d: &Decision, request: Option<&Value>) -> bool {
     let Some(req) = request else { return false };
-    match (d.hook.as_str(), d.case_index) {
-        ("appraise", Some(i)) => {
+    match (d.hook.parse::<Hook>(), d.case_index) {
+        (Ok(Hook::Appraise), Some(i)) => {
             let case = &req["cases"][i];
             let nip = d.nip.as_deref();
             case["employee"]["nip"].as_str() == nip
@@ -77,7 +77,7 @@ fn subject_matches(d: &Decision, request: Option<&Value>) -> bool {
                 && serde_json::from_str::<Value>(d.output.get())
                     .is_ok_and(|o| o["nip"].as_str() == nip)
         }
-        ("rotate", None) => req["as_of"].as_str() == d.as_of.as_deref(),
+        (Ok(Hook::Rotate), None) => req["as_of"].as_str() == d.as_of.as_deref(),
         _ => false,
     }
 }

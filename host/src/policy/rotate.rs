@@ -48,7 +48,7 @@ impl Policy {
                     .map(|config| {
                         let req = RotateRequest {
                             abi: 1,
-                            hook: "rotate",
+                            hook: Hook::Rotate.as_str(),
                             region: &r,
                             config,
                             as_of,
@@ -71,7 +71,7 @@ impl Policy {
         agency: Option<String>,
         actor: &str,
     ) -> Result<Value, PolicyError> {
-        let act = self.active(region, "rotate").await?;
+        let act = self.active(region, Hook::Rotate.as_str()).await?;
         let plugin = act.plugin.clone().unwrap_or_default();
         let input = self
             .rotate_input(region, as_of, agency, &act.config)
@@ -86,7 +86,7 @@ impl Policy {
         let d = vec![Decision {
             id: String::new(),
             region: region.into(),
-            hook: "rotate".into(),
+            hook: Hook::Rotate.as_str().into(),
             plugin: plugin.clone(),
             input_sha256: bytes.input.sha256.clone(),
             output_sha256: bytes.output.sha256.clone(),

@@ -114,7 +114,7 @@ impl Worker {
         let key = &group[0].key;
         let s = &*self.store;
         let act = s
-            .active_policy(&key.region, "appraise")?
+            .active_policy(&key.region, Hook::Appraise.as_str())?
             .ok_or_else(|| no_active_appraise(&key.region))?;
         let plugin = act.plugin.clone().unwrap_or_default();
         let mut cases = Vec::new();

@@ -257,7 +257,12 @@ mod tests {
     }
 
     fn schema_valid(v: &Value) -> bool {
-        super::super::output::check("p", "appraise", v.to_string().as_bytes()).is_ok()
+        super::super::output::check(
+            "p",
+            kinerja_runtime::Hook::Appraise,
+            v.to_string().as_bytes(),
+        )
+        .is_ok()
     }
 
     fn fast(v: &Value) -> bool {

@@ -1,0 +1,109 @@
+//! The requests the host builds, checked against the plugin contract's own request schemas
+//! (`schemas/plugin/*.request.json`, generated from the pdk's types): the host and the pdk
+//! define the request apart, and this is where a drift between them shows.
+
+use super::assemble::appraise_request;
+use super::cases::{self, RotateRequest};
+use crate::domain::date::Date;
+use crate::domain::period::Period;
+use crate::domain::records::{PeriodInput, Position, PositionKind, PositionView};
+use serde_json::{json, Value};
+
+const APPRAISE_REQUEST: &str = include_str!("../../../schemas/plugin/appraise.request.json");
+const ROTATE_REQUEST: &str = include_str!("../../../schemas/plugin/rotate.request.json");
+
+/// Every way `request` breaks `schema`, one line each.
+fn violations(schema: &str, request: &[u8]) -> Vec<String> {
+    let schema: Value = serde_json::from_str(schema).expect("a schema");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let request: Value = serde_json::from_slice(request).expect("the request is JSON");
+    validator
+        .iter_errors(&request)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect()
+}
+
+/// A period record with every block filled, so that every optional part of a case is built.
+fn full_record() -> PeriodInput {
+    let r = |v: u8| {
+        json!({"berorientasi_pelayanan": v, "akuntabel": v, "kompeten": v, "harmonis": v,
+               "loyal": v, "adaptif": v, "kolaboratif": v})
+    };
+    serde_json::from_value(json!({
+        "indicators": [
+            {"id": "iki-1", "name": "Laporan", "kind": "utama", "direction": "higher_is_better",
+             "unit": "dokumen", "target": 12, "realization": 11, "weight": 2},
+            {"id": "iki-2", "name": "Waktu layanan", "kind": "tambahan",
+             "direction": "lower_is_better", "unit": "hari", "target": 5, "realization": null}
+        ],
+        "behavior": {"supervisor": r(4), "peers": [r(3), r(5)], "self": r(5)},
+        "innovations": [{"title": "Layanan daring", "date": "2026-05-02"}],
+        "process": {"inovasi": 85, "keterlibatan_masyarakat": 70},
+        "budget": {"planned": 1500000000.0, "realized": 1320000000.0},
+        "public_feedback": {"ikm": 3.41, "respondents": 220},
+        "working_days": 246
+    }))
+    .expect("a valid period record")
+}
+
+#[test]
+fn appraise_requests_match_the_contract_schema() {
+    let employee = cases::sample_employee();
+    let full =
+        cases::case(&employee, Period::Year(2026), Some(full_record()), 230).expect("a case");
+    let mut bare = PeriodInput::default();
+    bare.behavior.supervisor = full_record().behavior.supervisor;
+    let quarter = Period::parse("2026-Q2").expect("a period");
+    let bare = cases::case(&employee, quarter, Some(bare), 0).expect("a case");
+    let synthetic = super::preflight::synthetic_case().expect("the preflight's case");
+    // The schema is not vacuous: a request without cases breaks it.
+    assert!(!violations(
+        APPRAISE_REQUEST,
+        br#"{"abi":1,"hook":"appraise","region":"jambi","config":{}}"#
+    )
+    .is_empty());
+    for (name, case) in [("full", full), ("bare", bare), ("synthetic", synthetic)] {
+        let config = json!({"tpp_percent": {"baik": 100}});
+        let request = appraise_request("jambi", &config, &[Box::new(case)]).expect("a request");
+        let broken = violations(APPRAISE_REQUEST, &request);
+        assert!(broken.is_empty(), "{name} case: {broken:#?}");
+    }
+}
+
+#[test]
+fn rotate_requests_match_the_contract_schema() {
+    let mut employee = cases::sample_employee();
+    employee.potential = Some(crate::domain::records::Potential::Tinggi);
+    employee.competencies.insert("integritas".into(), 4);
+    let employees = [cases::rotate_employee(&employee, Some("baik".into()))];
+    let position = |id: &str, level: u8| Position {
+        region: "jambi".into(),
+        id: id.into(),
+        title: format!("Jabatan {id}"),
+        agency: "x".into(),
+        kind: PositionKind::Fungsional,
+        level,
+        required: [("integritas".to_string(), 3)].into(),
+        capacity: 2,
+        tasks: Vec::new(),
+        parent: None,
+        updated_at: String::new(),
+    };
+    let views = [
+        PositionView::new(position("p", 1), vec![employee.nip.clone()]),
+        PositionView::new(position("q", 2), Vec::new()),
+    ];
+    let positions = cases::rotate_positions(&views, None, &employees);
+    let request = serde_json::to_vec(&RotateRequest {
+        abi: 1,
+        hook: kinerja_runtime::Hook::Rotate.as_str(),
+        region: "jambi",
+        config: &json!({}),
+        as_of: Date::new(2026, 12, 1).expect("a date"),
+        employees: &employees,
+        positions: &positions,
+    })
+    .expect("a request");
+    let broken = violations(ROTATE_REQUEST, &request);
+    assert!(broken.is_empty(), "{broken:#?}");
+}
