@@ -16,13 +16,7 @@ fn a_burst_beyond_capacity_gets_503_never_a_hang() {
     c.activate("jambi", "appraise", &slow, json!({}));
     // Fifty callers: one caller's waiting requests would share a call, so these need a slot
     // each.
-    let callers: Vec<Client> = (0..50)
-        .map(|i| {
-            let scope =
-                json!({"role": "region_admin", "region": "jambi", "label": format!("caller {i}")});
-            c.with_token(&c.issue(scope))
-        })
-        .collect();
+    let callers = callers(&c, "jambi", 50);
     let t = Instant::now();
     let handles: Vec<_> = (0..50)
         .map(|i| {

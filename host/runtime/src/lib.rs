@@ -287,8 +287,8 @@ impl Plugin {
         }
     }
 
-    fn touch(&self, started: Instant) {
-        let now = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    /// Marks the module used at `now` (ms since the runtime started, [`Runtime::millis`]).
+    fn touch(&self, now: u64) {
         self.last_used.store(now, Ordering::Relaxed);
     }
 }
@@ -420,7 +420,7 @@ impl Runtime {
         let _enter = span.enter();
 
         if let Some(plugin) = self.plugin(&id) {
-            plugin.touch(self.started);
+            plugin.touch(self.millis());
             return Ok(plugin.info(LoadSource::Loaded));
         }
 
@@ -471,7 +471,7 @@ impl Runtime {
             resident: (image.end as usize).saturating_sub(image.start as usize),
             last_used: AtomicU64::new(0),
         };
-        plugin.touch(self.started);
+        plugin.touch(self.millis());
         Ok(plugin)
     }
 
@@ -672,7 +672,7 @@ impl Runtime {
                 plugin: id.to_owned(),
             });
         };
-        plugin.touch(self.started);
+        plugin.touch(self.millis());
         let Some(entry) = plugin.entries.entry(hook) else {
             return Err(CallError::HookMissing {
                 plugin: id.to_owned(),

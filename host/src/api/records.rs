@@ -226,21 +226,16 @@ async fn put_employee(
         // The supervisor's name and position show on the employee: a token names only one it
         // may read, and hears the same about one outside its scope as about no one.
         if !matches!(c.scope.role, Role::Admin | Role::RegionAdmin) {
-            let (r, n) = (region.clone(), sup.clone());
-            let readable = match st.store.run(move |s| s.employee(&r, &n)).await {
-                Ok(e) => c
-                    .scope
-                    .require_employee_read(&region, &e.agency, &e.nip)
-                    .is_ok(),
-                Err(StoreError::NotFound(_)) => false,
-                Err(e) => return Err(e.into()),
-            };
-            if !readable {
-                return Err(FieldError::new(
-                    "supervisor_nip",
-                    format!("no employee with NIP {sup} that this token may name"),
-                )
-                .into());
+            match readable_employee(&st, &c, &region, sup).await {
+                Ok(_) => {}
+                Err(ApiError::Forbidden(_)) => {
+                    return Err(FieldError::new(
+                        "supervisor_nip",
+                        format!("no employee with NIP {sup} that this token may name"),
+                    )
+                    .into())
+                }
+                Err(e) => return Err(e),
             }
         }
     }

@@ -291,24 +291,25 @@ impl Store {
     /// read transaction.
     fn chart(&self, tx: &redb::ReadTransaction, region: &str) -> Result<Chart> {
         let prefix = format!("{region}/");
-        let end = prefix_end(&prefix);
-        let mut parents = Vec::new();
-        for row in tx
-            .open_table(POSITIONS)?
-            .range::<&str>(prefix.as_str()..end.as_str())?
-        {
-            let p: Position = from_json(row?.1.value())?;
-            if let Some(parent) = p.parent {
-                parents.push((p.id, parent));
-            }
-        }
-        let mut employees = Vec::new();
-        for row in tx
-            .open_table(EMPLOYEES)?
-            .range::<&str>(prefix.as_str()..end.as_str())?
-        {
-            employees.push(from_json::<Employee>(row?.1.value())?);
-        }
+        let positions: Vec<Position> = page_json(
+            &tx.open_table(POSITIONS)?,
+            &prefix,
+            None,
+            usize::MAX,
+            |_| true,
+        )?
+        .items;
+        let employees: Vec<Employee> = page_json(
+            &tx.open_table(EMPLOYEES)?,
+            &prefix,
+            None,
+            usize::MAX,
+            |_| true,
+        )?
+        .items;
+        let parents = positions
+            .into_iter()
+            .filter_map(|p| Some((p.id, p.parent?)));
         Ok(Chart::new(parents, employees))
     }
 
