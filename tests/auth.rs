@@ -625,3 +625,288 @@ fn repeated_bad_tokens_are_throttled_per_address() {
     // No token at all is no failed guess.
     assert_eq!(here.get(&url).send().unwrap().status().as_u16(), 401);
 }
+
+/// Signs in as `nip` of jambi with `password`.
+fn sign_in(c: &Client, nip: &str, password: &str) -> Resp {
+    c.anonymous().post(
+        "/api/v1/sessions",
+        &json!({"region": "jambi", "nip": nip, "password": password}),
+    )
+}
+
+fn password_path(nip: &str) -> String {
+    format!("/api/v1/regions/jambi/employees/{nip}/password")
+}
+
+#[test]
+fn an_employee_signs_in_with_an_initial_password_then_chooses_their_own() {
+    let s = TestServer::start();
+    let admin = s.client();
+    let nips = seed_people(&admin, "jambi", "disdik");
+    let (me, colleague) = (nips[0].as_str(), nips[1].as_str());
+    seed_agency(&admin, "jakarta", "dinkes");
+    seed_agency(&admin, "jambi", "dinkes");
+    let ra = admin.with_token(&admin.issue(json!({"role": "region_admin", "region": "jambi"})));
+    let ra_other =
+        admin.with_token(&admin.issue(json!({"role": "region_admin", "region": "jakarta"})));
+    let ag = admin
+        .with_token(&ra.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
+    let ag_other = admin
+        .with_token(&ra.issue(json!({"role": "agency", "region": "jambi", "agency": "dinkes"})));
+    let em = admin.with_token(&ra.issue(json!({"role": "employee", "region": "jambi", "nip": me})));
+
+    // Who may set an initial password: the agency of the employee, the region admin, an admin.
+    let initial = json!({"password": "sementara-2026"});
+    for (who, c) in [
+        ("other agency", &ag_other),
+        ("employee token", &em),
+        ("other region", &ra_other),
+    ] {
+        let r = c.put(&password_path(me), &initial);
+        assert_eq!(r.status, 403, "{who}: {}", r.text);
+    }
+    for (what, body, field) in [
+        ("short", json!({"password": "pendek"}), "password"),
+        ("the NIP", json!({"password": format!("x{me}")}), "password"),
+        (
+            "unknown field",
+            json!({"password": "sementara-2026", "role": "admin"}),
+            "role",
+        ),
+    ] {
+        let r = ag.put(&password_path(me), &body);
+        assert_eq!(r.status, 400, "{what}: {}", r.text);
+        assert!(r.message().contains(field), "{what}: {}", r.text);
+    }
+    let r = admin.put(&password_path("199912312020121999"), &initial);
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(ra.put(&password_path(colleague), &initial).status, 204);
+    let r = ag.put(&password_path(me), &initial);
+    assert_eq!(r.status, 204, "{}", r.text);
+
+    // Wrong password, unknown NIP, NIP without a password, unknown region: one answer.
+    let wrong = sign_in(&admin, me, "salah-sekali");
+    assert_eq!(wrong.status, 401, "{}", wrong.text);
+    assert_eq!(wrong.message(), "wrong NIP or password");
+    for r in [
+        sign_in(&admin, "199912312020121999", "sementara-2026"),
+        sign_in(&admin, &nips[2], "sementara-2026"),
+        admin.anonymous().post(
+            "/api/v1/sessions",
+            &json!({"region": "pekanbaru", "nip": me, "password": "sementara-2026"}),
+        ),
+    ] {
+        assert_eq!((r.status, &r.text), (wrong.status, &wrong.text));
+    }
+    // Malformed input names the field, and is no 500.
+    for (body, field) in [
+        (
+            json!({"region": "jambi", "nip": "123", "password": "x"}),
+            "nip",
+        ),
+        (json!({"region": "jambi", "nip": me}), "password"),
+        (
+            json!({"region": "jambi", "nip": me, "password": "x".repeat(200)}),
+            "password",
+        ),
+        (
+            json!({"region": "Jambi!", "nip": me, "password": "x"}),
+            "region",
+        ),
+    ] {
+        let r = admin.anonymous().post("/api/v1/sessions", &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert!(r.message().contains(field), "{body}: {}", r.text);
+    }
+
+    // The first session may only choose a password.
+    let r = sign_in(&admin, me, "sementara-2026");
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["must_change_password"], true);
+    assert!(
+        r.body["token"].as_str().unwrap().starts_with("knj_"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.body["expires_at"].as_str().unwrap().ends_with('Z'),
+        "{}",
+        r.text
+    );
+    let first = admin.with_token(r.body["token"].as_str().unwrap());
+    let own = format!("/api/v1/regions/jambi/employees/{me}");
+    let r = first.get(&own);
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(
+        r.message().contains("/api/v1/sessions/self/password"),
+        "{}",
+        r.text
+    );
+    let who = first.get("/api/v1/tokens/self");
+    assert_eq!(who.status, 200, "{}", who.text);
+    assert_eq!(who.body["must_change_password"], true);
+    assert_eq!(who.body["nip"], me);
+    assert!(who.body["expires_at"].is_string(), "{}", who.text);
+
+    let change = |c: &Client, old: &str, new: &str| {
+        c.put(
+            "/api/v1/sessions/self/password",
+            &json!({"old": old, "new": new}),
+        )
+    };
+    for (old, new, field) in [
+        ("salah-sekali", "milik-saya-2026", "old"),
+        ("sementara-2026", "pendek", "new"),
+        ("sementara-2026", "sementara-2026", "new"),
+        ("sementara-2026", &format!("{me}!"), "new"),
+    ] {
+        let r = change(&first, old, new);
+        assert_eq!(r.status, 400, "{old} → {new}: {}", r.text);
+        assert!(r.message().starts_with(field), "{}", r.text);
+    }
+    // Only a session changes its password this way.
+    assert_eq!(change(&em, "sementara-2026", "milik-saya-2026").status, 400);
+    assert_eq!(
+        change(&first, "sementara-2026", "milik-saya-2026").status,
+        204
+    );
+
+    // Now it is the employee's session: their own records, nobody else's.
+    assert_eq!(first.get(&own).status, 200);
+    let r = first.get(&format!("/api/v1/regions/jambi/employees/{colleague}"));
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(first.get("/api/v1/regions/jambi/agencies").status, 403);
+    assert_eq!(
+        first.get("/api/v1/tokens/self").body["must_change_password"],
+        false
+    );
+
+    // The initial password is spent; the chosen one signs in straight to work.
+    assert_eq!(sign_in(&admin, me, "sementara-2026").status, 401);
+    let r = sign_in(&admin, me, "milik-saya-2026");
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["must_change_password"], false);
+    let second = admin.with_token(r.body["token"].as_str().unwrap());
+    assert_eq!(second.get(&own).status, 200);
+
+    // A change ends the other sessions and keeps the one that made it.
+    assert_eq!(
+        change(&first, "milik-saya-2026", "lebih-baru-2026").status,
+        204
+    );
+    assert_eq!(second.get(&own).status, 401);
+    assert_eq!(first.get(&own).status, 200);
+
+    // A region admin sees sessions among the tokens, named by NIP, and never a secret.
+    let listed = ra.get("/api/v1/tokens");
+    assert!(
+        listed.text.contains(&format!("ses_{me}_")),
+        "{}",
+        listed.text
+    );
+    assert!(!listed.text.contains("knj_"), "{}", listed.text);
+
+    // A reset by the agency ends every session and asks for a new choice.
+    assert_eq!(
+        ag.put(&password_path(me), &json!({"password": "reset-2026-baru"}))
+            .status,
+        204
+    );
+    assert_eq!(first.get(&own).status, 401);
+    let r = sign_in(&admin, me, "reset-2026-baru");
+    assert_eq!(r.body["must_change_password"], true, "{}", r.text);
+
+    // Signing out ends the session; a token is not signed out.
+    let third = admin.with_token(
+        sign_in(&admin, colleague, "sementara-2026").body["token"]
+            .as_str()
+            .unwrap(),
+    );
+    assert_eq!(third.delete("/api/v1/sessions/self").status, 204);
+    assert_eq!(third.get("/api/v1/tokens/self").status, 401);
+    let r = ag.delete("/api/v1/sessions/self");
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(ag.get("/api/v1/tokens/self").status, 200);
+
+    // The audit names who set and who changed, and holds no password or hash.
+    let audit = ra.get("/api/v1/audit?limit=1000");
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    for action in [
+        "employee.password.set",
+        "employee.password.change",
+        "session.open",
+        "session.close",
+    ] {
+        assert!(audit.text.contains(action), "{action}: {}", audit.text);
+    }
+    for secret in [
+        "sementara-2026",
+        "milik-saya-2026",
+        "lebih-baru-2026",
+        "$argon2",
+    ] {
+        assert!(!audit.text.contains(secret), "{secret} in the audit");
+    }
+    // Nor does the database file hold a password.
+    drop((first, second, third));
+    let mut s = s;
+    s.stop();
+    let db = std::fs::read(s.dir().join("kinerja.redb")).unwrap();
+    for secret in [
+        "sementara-2026",
+        "milik-saya-2026",
+        "lebih-baru-2026",
+        "reset-2026-baru",
+    ] {
+        let found = db.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(!found, "{secret} stored in the clear");
+    }
+}
+
+#[test]
+fn failed_sign_ins_are_slowed_then_refused_and_sessions_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_in(dir.path(), |cfg| {
+        cfg.sign_in_failure_limit = 2;
+        cfg.sign_in_failure_window = std::time::Duration::from_secs(60);
+        cfg.session_ttl = std::time::Duration::from_secs(2);
+    });
+    let admin = s.client();
+    let nips = seed_people(&admin, "jambi", "disdik");
+    for n in &nips[..2] {
+        assert_eq!(
+            admin
+                .put(&password_path(n), &json!({"password": "sementara-2026"}))
+                .status,
+            204
+        );
+    }
+    // A session ends at its expiry, whatever the client does.
+    let r = sign_in(&admin, &nips[1], "sementara-2026");
+    assert_eq!(r.status, 201, "{}", r.text);
+    let session = admin.with_token(r.body["token"].as_str().unwrap());
+    assert_eq!(session.get("/api/v1/tokens/self").status, 200);
+
+    // Two failures are answered (the second held back a second), the third is refused, and
+    // then even the right password is refused for that NIP, with Retry-After.
+    let t = std::time::Instant::now();
+    assert_eq!(sign_in(&admin, &nips[0], "salah-satu").status, 401);
+    assert_eq!(sign_in(&admin, &nips[0], "salah-dua").status, 401);
+    assert!(
+        t.elapsed() >= std::time::Duration::from_secs(1),
+        "the second failure is slowed"
+    );
+    let r = sign_in(&admin, &nips[0], "salah-tiga");
+    assert_eq!(r.status, 429, "{}", r.text);
+    let retry: u64 = r.retry_after.as_deref().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let r = sign_in(&admin, &nips[0], "sementara-2026");
+    assert_eq!(r.status, 429, "a right password is refused too: {}", r.text);
+    // Another NIP from the same address is not locked out.
+    assert_eq!(sign_in(&admin, &nips[1], "sementara-2026").status, 201);
+
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let r = session.get("/api/v1/tokens/self");
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert!(r.message().contains("expired"), "{}", r.text);
+}

@@ -95,6 +95,18 @@ pub struct Config {
     /// for one more window.
     #[arg(long = "auth-failure-window", env = "KINERJA_AUTH_FAILURE_WINDOW", default_value = "60", value_parser = parse_secs)]
     pub auth_failure_window: Duration,
+    /// Seconds a sign-in session lasts (12 hours: a working day, so nobody signs in twice a
+    /// day and a session left open on a shared computer is over by the next morning).
+    #[arg(long = "session-ttl", env = "KINERJA_SESSION_TTL", default_value = "43200", value_parser = parse_secs)]
+    pub session_ttl: Duration,
+    /// Failed sign-ins for one NIP per window before every sign-in for it is refused (429)
+    /// for a window; one client address may fail ten times as often (an office behind one
+    /// NAT). From half the limit on, each failure is answered more slowly. 0: no limit.
+    #[arg(long, env = "KINERJA_SIGN_IN_FAILURE_LIMIT", default_value_t = 6)]
+    pub sign_in_failure_limit: u32,
+    /// The window of `--sign-in-failure-limit`, in seconds.
+    #[arg(long = "sign-in-failure-window", env = "KINERJA_SIGN_IN_FAILURE_WINDOW", default_value = "900", value_parser = parse_secs)]
+    pub sign_in_failure_window: Duration,
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {

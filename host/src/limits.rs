@@ -67,3 +67,26 @@ pub const AUTH_CACHE_MAX_ENTRIES: usize = 4096;
 /// Open files kept free of connections (for the database, the plugin cache and logs) when the
 /// connection cap is fitted under the open-files limit.
 pub const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// How many times the per-NIP sign-in failure limit one client address may fail: an office
+/// behind one NAT signs in as many people, a guesser walking NIPs from one address does not
+/// get a fresh allowance per NIP.
+pub const SIGN_IN_ADDRESS_FACTOR: u32 = 10;
+
+/// Added to the answer of each failed sign-in from half the limit on, per failure over it:
+/// a person mistyping waits a moment, a program guessing gets a few tries a minute.
+pub const SIGN_IN_SLOWDOWN_STEP: Duration = Duration::from_secs(1);
+
+/// The longest a failed sign-in's answer is held back.
+pub const SIGN_IN_SLOWDOWN_MAX: Duration = Duration::from_secs(5);
+
+/// How long a sign-in or password change waits for a hashing slot (one per core; each hash
+/// takes ~20 ms and 19 MiB) before it is answered 503.
+pub const HASH_WAIT: Duration = Duration::from_secs(10);
+
+/// How often expired sessions are purged, and how many one purge removes at most (one
+/// transaction).
+pub const SESSION_PURGE_EVERY: Duration = Duration::from_secs(300);
+
+/// See [`SESSION_PURGE_EVERY`].
+pub const SESSION_PURGE_MAX: usize = 10_000;

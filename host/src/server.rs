@@ -49,6 +49,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
             config.auth_failure_limit,
             config.auth_failure_window,
         )),
+        sign_in: Arc::new(api::sessions::SignIn::new(&config)),
     };
     if config.demo {
         crate::demo::load(&state)
@@ -85,9 +86,11 @@ pub async fn serve(
         Arc::clone(&p.state.policy),
         config.plugin_idle_unload,
     ));
+    let purger = tokio::spawn(purge_expired_sessions(Arc::clone(&p.state.store)));
     // Each request carries the peer's address, which the authentication throttle keys on.
     api::connections::serve(p.listener, app, limits, shutdown).await?;
     sweeper.abort();
+    purger.abort();
     p.state.ready.store(false, Ordering::Release);
     // A worker's remaining work is a plugin call, bounded by its wall-clock limit, and one
     // commit: twice the limit outlasts it.
@@ -111,6 +114,26 @@ async fn unload_idle_modules(policy: Arc<Policy>, idle: std::time::Duration) {
         tick.tick().await;
         if let Err(e) = policy.unload_idle(idle).await {
             tracing::warn!(error = %e, "could not unload idle modules");
+        }
+    }
+}
+
+/// Every [`crate::limits::SESSION_PURGE_EVERY`], removes the sessions that have expired (they
+/// are refused from the moment they expire; this only reclaims their rows).
+async fn purge_expired_sessions(store: Arc<Store>) {
+    use crate::limits::{SESSION_PURGE_EVERY, SESSION_PURGE_MAX};
+    let mut tick = tokio::time::interval(SESSION_PURGE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = crate::domain::now_rfc3339();
+        match store
+            .run(move |s| s.purge_expired_sessions(&now, SESSION_PURGE_MAX))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
         }
     }
 }

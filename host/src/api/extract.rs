@@ -273,6 +273,8 @@ impl PageQuery {
 pub struct Caller {
     pub token_id: String,
     pub scope: Scope,
+    /// A sign-in session (it expires) rather than an integration's token.
+    pub session: bool,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -290,7 +292,10 @@ impl FromRequestParts<AppState> for Caller {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
         let failed = |message: &str| -> ApiError {
-            let refused = peer.and_then(|ip| state.throttle.failed(ip, Instant::now()).err());
+            let refused = peer.and_then(|ip| {
+                let key = super::throttle::client_key(ip);
+                state.throttle.failed(key, Instant::now()).err()
+            });
             match refused {
                 Some(r) => ApiError::TooManyRequests {
                     message: format!(
@@ -318,6 +323,21 @@ impl FromRequestParts<AppState> for Caller {
                 .await?
                 .ok_or_else(|| failed("unknown or revoked token"))?,
         };
+        if rec.is_session() {
+            // Not counted by the throttle: an expired session is no guess.
+            if rec.expired(&crate::domain::now_rfc3339()) {
+                return Err(ApiError::Unauthorized(
+                    "this session has expired; sign in again".into(),
+                ));
+            }
+            if rec.must_change_password && !super::sessions::allowed_before_change(parts) {
+                return Err(ApiError::Forbidden(
+                    "this session was opened with an initial password: choose your own first \
+                     (PUT /api/v1/sessions/self/password)"
+                        .into(),
+                ));
+            }
+        }
         let due = {
             let mut touched = state.touched.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
@@ -336,6 +356,7 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         Ok(Caller {
+            session: rec.is_session(),
             token_id: rec.id,
             scope: rec.scope,
         })

@@ -12,6 +12,7 @@ mod plugins;
 mod policies;
 mod records;
 mod service;
+pub mod sessions;
 pub mod throttle;
 mod tokens;
 
@@ -46,6 +47,8 @@ pub struct AppState {
     pub policy: Arc<Policy>,
     /// Failed authentications per client address (see `throttle`).
     pub throttle: Arc<throttle::AuthThrottle>,
+    /// Password sign-ins and hashing (see `sessions`).
+    pub sign_in: Arc<sessions::SignIn>,
 }
 
 impl AppState {
@@ -118,6 +121,7 @@ fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(service::router())
         .merge(tokens::router())
+        .merge(sessions::router())
         .merge(records::router())
         .merge(plugins::router(upload_limit))
         .merge(policies::router())

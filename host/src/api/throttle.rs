@@ -7,9 +7,15 @@
 //! part the password sign-in will share, where guessing is the real threat, and for tokens it
 //! turns a flood into a few answers a minute and one warning in the log.
 //!
+//! The password sign-in uses the same counter twice, keyed by client address and by the NIP
+//! tried, and there refuses every attempt (not only failures) while a key is over its limit:
+//! a correct password accepted during the refusal would let a guesser go on guessing.
+//!
 //! No I/O and no axum: the caller says who failed and when, and asks whether to refuse.
 
 use std::collections::HashMap;
+use std::fmt::Display;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,12 +32,13 @@ struct Entry {
     blocked_until: Option<Instant>,
 }
 
-/// Failed authentications per client address (see the module documentation).
+/// Failed authentications per key, by default a client address (see the module
+/// documentation).
 #[derive(Debug)]
-pub struct AuthThrottle {
+pub struct AuthThrottle<K = IpAddr> {
     limit: u32,
     window: Duration,
-    entries: Mutex<HashMap<IpAddr, Entry>>,
+    entries: Mutex<HashMap<K, Entry>>,
 }
 
 /// An address over its limit: refuse, and tell the client to come back after this long.
@@ -62,9 +69,9 @@ pub fn client_key(addr: IpAddr) -> IpAddr {
     }
 }
 
-impl AuthThrottle {
-    /// `limit` failures per `window` per address; a limit of 0 turns throttling off.
-    pub fn new(limit: u32, window: Duration) -> AuthThrottle {
+impl<K: Eq + Hash + Clone + Display> AuthThrottle<K> {
+    /// `limit` failures per `window` per key; a limit of 0 turns throttling off.
+    pub fn new(limit: u32, window: Duration) -> AuthThrottle<K> {
         AuthThrottle {
             limit,
             window,
@@ -72,14 +79,14 @@ impl AuthThrottle {
         }
     }
 
-    /// Whether `addr` is being refused at `now`, without recording anything (a password
+    /// Whether `key` is being refused at `now`, without recording anything (a password
     /// sign-in asks this before checking the password at all).
-    pub fn check(&self, addr: IpAddr, now: Instant) -> Result<(), Refused> {
+    pub fn check(&self, key: &K, now: Instant) -> Result<(), Refused> {
         if self.limit == 0 {
             return Ok(());
         }
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        match entries.get(&client_key(addr)).and_then(|e| e.blocked_until) {
+        match entries.get(key).and_then(|e| e.blocked_until) {
             Some(until) if until > now => Err(Refused {
                 retry_after: until - now,
             }),
@@ -87,13 +94,13 @@ impl AuthThrottle {
         }
     }
 
-    /// Records a failed authentication from `addr` at `now`. `Err` when the address is now
-    /// over its limit (this failure included): the caller answers 429 instead of 401.
-    pub fn failed(&self, addr: IpAddr, now: Instant) -> Result<(), Refused> {
+    /// Records a failed authentication of `key` at `now`: `Ok` with the failures in the
+    /// current window (this one included), `Err` when the key is now over its limit: the
+    /// caller answers 429 instead of 401.
+    pub fn failed(&self, key: K, now: Instant) -> Result<u32, Refused> {
         if self.limit == 0 {
-            return Ok(());
+            return Ok(0);
         }
-        let key = client_key(addr);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if !entries.contains_key(&key) && entries.len() >= MAX_ADDRESSES {
             self.forget_old(&mut entries, now);
@@ -103,7 +110,7 @@ impl AuthThrottle {
             failures: 0,
             blocked_until: None,
         };
-        let e = entries.entry(key).or_insert(fresh);
+        let e = entries.entry(key.clone()).or_insert(fresh);
         let expired = match e.blocked_until {
             Some(until) => until <= now,
             None => now.duration_since(e.since) >= self.window,
@@ -118,7 +125,7 @@ impl AuthThrottle {
         }
         e.failures += 1;
         if e.failures <= self.limit {
-            return Ok(());
+            return Ok(e.failures);
         }
         // Refused for a whole window from now: the next `limit` tries come a window later.
         let until = now + self.window;
@@ -127,22 +134,31 @@ impl AuthThrottle {
             client = %key,
             failures = e.failures,
             seconds = self.window.as_secs(),
-            "too many failed authentications; refusing further failures from this address"
+            "too many failed authentications; refusing further attempts"
         );
         Err(Refused {
             retry_after: until - now,
         })
     }
 
+    /// Forgets `key`'s failures (a correct password for that NIP).
+    pub fn succeeded(&self, key: &K) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.remove(key);
+    }
+
     /// Drops the entries that no longer matter, and if that is not enough, the oldest.
-    fn forget_old(&self, entries: &mut HashMap<IpAddr, Entry>, now: Instant) {
+    fn forget_old(&self, entries: &mut HashMap<K, Entry>, now: Instant) {
         let window = self.window;
         entries.retain(|_, e| match e.blocked_until {
             Some(until) => until > now,
             None => now.duration_since(e.since) < window,
         });
         while entries.len() >= MAX_ADDRESSES {
-            let oldest = entries.iter().min_by_key(|(_, e)| e.since).map(|(k, _)| *k);
+            let oldest = entries
+                .iter()
+                .min_by_key(|(_, e)| e.since)
+                .map(|(k, _)| k.clone());
             match oldest {
                 Some(k) => entries.remove(&k),
                 None => break,
@@ -156,7 +172,7 @@ mod tests {
     use super::*;
 
     fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
+        client_key(s.parse().unwrap())
     }
 
     #[test]
@@ -167,10 +183,10 @@ mod tests {
         for i in 0..3 {
             assert!(t.failed(a, now + Duration::from_secs(i)).is_ok(), "{i}");
         }
-        assert!(t.check(a, now).is_ok(), "not yet over");
+        assert!(t.check(&a, now).is_ok(), "not yet over");
         let r = t.failed(a, now + Duration::from_secs(3)).unwrap_err();
         assert_eq!(r.retry_after_secs(), 60);
-        assert!(t.check(a, now + Duration::from_secs(4)).is_err());
+        assert!(t.check(&a, now + Duration::from_secs(4)).is_err());
         let r = t.failed(a, now + Duration::from_secs(33)).unwrap_err();
         assert_eq!(
             r.retry_after_secs(),
@@ -181,7 +197,7 @@ mod tests {
         assert!(t.failed(ip("203.0.113.8"), now).is_ok());
         // After the block the address starts over.
         let later = now + Duration::from_secs(64);
-        assert!(t.check(a, later).is_ok());
+        assert!(t.check(&a, later).is_ok());
         assert!(t.failed(a, later).is_ok());
     }
 
@@ -226,7 +242,7 @@ mod tests {
         let now = Instant::now();
         for i in 0..(MAX_ADDRESSES as u32 + 100) {
             let _ = t.failed(
-                IpAddr::from(i.to_be_bytes()),
+                client_key(IpAddr::from(i.to_be_bytes())),
                 now + Duration::from_millis(i as u64),
             );
         }

@@ -42,6 +42,11 @@ pub struct SelfToken {
     /// Only for `employee`.
     pub nip: Option<String>,
     pub label: Option<String>,
+    /// Only for a sign-in session: when it ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// A session opened with an initial password, which must be changed before anything else.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -196,14 +201,12 @@ async fn list(
     responses((status = 200, body = SelfToken), Errors), security(("bearer" = [])))]
 async fn whoami(State(st): State<AppState>, c: Caller) -> ApiResult<Json<SelfToken>> {
     let id = c.token_id.clone();
-    // The label is not part of the authenticated scope; a token revoked between the two reads
-    // simply has none.
-    let label = st
-        .store
-        .run(move |s| s.token(&id))
-        .await
-        .ok()
-        .and_then(|t| t.label);
+    // The label and expiry are not part of the authenticated scope; a token revoked between
+    // the two reads simply has none.
+    let rec = st.store.run(move |s| s.token(&id)).await.ok();
+    let (label, expires_at, must_change_password) = rec
+        .map(|t| (t.label, t.expires_at, t.must_change_password))
+        .unwrap_or_default();
     let Scope {
         role,
         region,
@@ -217,6 +220,8 @@ async fn whoami(State(st): State<AppState>, c: Caller) -> ApiResult<Json<SelfTok
         agency,
         nip,
         label,
+        expires_at,
+        must_change_password,
     }))
 }
 

@@ -6,6 +6,7 @@ pub mod date;
 pub mod distribution;
 pub mod nip;
 pub mod org;
+pub mod password;
 pub mod period;
 pub mod records;
 
@@ -97,9 +98,13 @@ pub fn validate_key(field: &str, key: &str) -> Result<(), FieldError> {
 
 /// Now as RFC 3339 UTC with seconds, the one timestamp format of the API.
 pub fn now_rfc3339() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    rfc3339(std::time::SystemTime::now())
+}
+
+/// `at` in the API's timestamp format. The format is fixed-width, so two timestamps compare as
+/// strings the way they compare as times (a session's expiry is checked that way).
+pub fn rfc3339(at: std::time::SystemTime) -> String {
+    let now = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = now.as_secs() as i64;
     let d = date::Date::from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);

@@ -79,6 +79,8 @@ mod tests {
             created_at: "2026-11-23T00:00:00Z".into(),
             created_by: None,
             last_used: None,
+            expires_at: None,
+            must_change_password: false,
         }
     }
 

@@ -15,6 +15,7 @@ mod org;
 mod period_row;
 mod plugins;
 mod records;
+mod sessions;
 pub mod tables;
 mod tokens;
 
@@ -24,6 +25,7 @@ pub use decisions::{raw_output, CallBytes, Decision, StoredAppraisal, Unreadable
 pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
 pub use records::{ActivityQuery, Page};
+pub use sessions::{Credential, OpenedSession};
 pub use tokens::{IssuedToken, TokenRecord};
 
 use crate::domain::records::{Region, REGIONS};
@@ -150,10 +152,13 @@ impl Store {
                 ORG_PREDIKAT,
                 INPUTS,
                 OUTPUTS,
+                CREDENTIALS,
             ] {
                 tx.open_table(t)?;
             }
             tx.open_table(TOKEN_BY_HASH)?;
+            tx.open_table(SESSIONS)?;
+            tx.open_table(SESSION_EXPIRY)?;
             tx.open_table(COUNTERS)?;
             tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
             let mut regions = tx.open_table(REGIONS)?;

@@ -23,6 +23,16 @@ pub const TOKENS: JsonTable = TableDefinition::new("tokens");
 /// sha256(secret) hex → token id, to find a token without scanning.
 pub const TOKEN_BY_HASH: TableDefinition<'static, &'static str, &'static str> =
     TableDefinition::new("token_by_hash");
+/// `region/nip` → an employee's password (argon2id PHC string) and whether it must be changed;
+/// see `store::sessions`.
+pub const CREDENTIALS: JsonTable = TableDefinition::new("credentials");
+/// `region/nip/token id` → expiry, the sign-in sessions of one employee (to end them all when
+/// the password changes).
+pub const SESSIONS: TableDefinition<'static, &'static str, &'static str> =
+    TableDefinition::new("sessions");
+/// `expires_at/token id` → `region/nip`, the sessions in expiry order (to purge the expired).
+pub const SESSION_EXPIRY: TableDefinition<'static, &'static str, &'static str> =
+    TableDefinition::new("session_expiry");
 /// zero-padded sequence → AuditEvent.
 pub const AUDIT: JsonTable = TableDefinition::new("audit");
 /// counter name → next value.

@@ -23,13 +23,32 @@ pub struct TokenRecord {
     pub created_at: String,
     pub created_by: Option<String>,
     pub last_used: Option<String>,
+    /// When a sign-in session ends (RFC 3339); absent for tokens, which last until revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// A session opened with a one-time initial password: it may only change the password
+    /// (or sign out) until it has.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub must_change_password: bool,
+}
+
+impl TokenRecord {
+    /// Whether this is a sign-in session (it expires) rather than an integration's token.
+    pub fn is_session(&self) -> bool {
+        self.expires_at.is_some()
+    }
+
+    /// Whether a session's time is up at `now` (an RFC 3339 timestamp of the same format).
+    pub fn expired(&self, now: &str) -> bool {
+        self.expires_at.as_deref().is_some_and(|e| e <= now)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredToken {
+pub(super) struct StoredToken {
     #[serde(flatten)]
-    token: TokenRecord,
-    hash: String,
+    pub(super) token: TokenRecord,
+    pub(super) hash: String,
 }
 
 /// The one moment the secret exists outside the client: the answer to an issue.
@@ -39,11 +58,11 @@ pub struct IssuedToken {
     pub token: String,
 }
 
-fn hash(secret: &str) -> String {
+pub(super) fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(super) fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut b);
     hex::encode(b)
@@ -60,23 +79,18 @@ impl Store {
         actor: Option<&str>,
     ) -> Result<IssuedToken> {
         let id = format!("tok_{}", random_hex(8));
-        let secret = format!("knj_{}", random_hex(32));
-        let rec = StoredToken {
-            token: TokenRecord {
-                id: id.clone(),
-                scope: scope.clone(),
-                label,
-                created_at: now_rfc3339(),
-                created_by: actor.map(str::to_string),
-                last_used: None,
-            },
-            hash: hash(&secret),
+        let token = TokenRecord {
+            id: id.clone(),
+            scope: scope.clone(),
+            label,
+            created_at: now_rfc3339(),
+            created_by: actor.map(str::to_string),
+            last_used: None,
+            expires_at: None,
+            must_change_password: false,
         };
         let tx = self.db.begin_write()?;
-        tx.open_table(TOKENS)?
-            .insert(id.as_str(), to_json(&rec)?.as_slice())?;
-        tx.open_table(TOKEN_BY_HASH)?
-            .insert(rec.hash.as_str(), id.as_str())?;
+        let secret = insert_token(&tx, token)?;
         audit::record(
             &tx,
             actor,
@@ -157,7 +171,7 @@ impl Store {
     pub fn revoke_token(&self, id: &str, actor: Option<&str>) -> Result<()> {
         let tx = self.db.begin_write()?;
         {
-            let mut t = tx.open_table(TOKENS)?;
+            let t = tx.open_table(TOKENS)?;
             let stored: StoredToken =
                 get_json(&t, id)?.ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))?;
             // Counted inside the write transaction, so two revocations of the last two admins
@@ -165,8 +179,8 @@ impl Store {
             if stored.token.scope.role == Role::Admin && admins(&t)? <= 1 {
                 return Err(StoreError::LastAdmin(id.to_string()));
             }
-            t.remove(id)?;
-            tx.open_table(TOKEN_BY_HASH)?.remove(stored.hash.as_str())?;
+            drop(t);
+            remove_token(&tx, id)?;
             audit::record(
                 &tx,
                 actor,
@@ -229,6 +243,42 @@ impl Store {
         }
         Ok((issued.id, path))
     }
+}
+
+/// Stores `token` under a fresh secret, which it answers: the one moment the secret exists.
+pub(super) fn insert_token(tx: &redb::WriteTransaction, token: TokenRecord) -> Result<String> {
+    let secret = format!("knj_{}", random_hex(32));
+    let rec = StoredToken {
+        hash: hash(&secret),
+        token,
+    };
+    tx.open_table(TOKENS)?
+        .insert(rec.token.id.as_str(), to_json(&rec)?.as_slice())?;
+    tx.open_table(TOKEN_BY_HASH)?
+        .insert(rec.hash.as_str(), rec.token.id.as_str())?;
+    if let Some(expires) = &rec.token.expires_at {
+        super::sessions::index(tx, &rec.token, expires)?;
+    }
+    Ok(secret)
+}
+
+/// Removes a token and its hash (and a session's index rows); `None` if there was none. The
+/// caller invalidates the authentication cache after the commit.
+pub(super) fn remove_token(tx: &redb::WriteTransaction, id: &str) -> Result<Option<TokenRecord>> {
+    let stored: Option<StoredToken> = {
+        let mut t = tx.open_table(TOKENS)?;
+        let s = get_json(&t, id)?;
+        t.remove(id)?;
+        s
+    };
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    tx.open_table(TOKEN_BY_HASH)?.remove(stored.hash.as_str())?;
+    if let Some(expires) = &stored.token.expires_at {
+        super::sessions::unindex(tx, &stored.token, expires)?;
+    }
+    Ok(Some(stored.token))
 }
 
 /// How many admin tokens `t` (the tokens table) holds. Tokens are few (people and services,

@@ -1,0 +1,331 @@
+//! Signing in as yourself: an employee's password (set once by an administrator, then chosen
+//! by the employee), sessions that expire, and the throttle that makes guessing slow and then
+//! refused. A wrong NIP and a wrong password get the same answer after the same work (see
+//! `domain::password::verify`).
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Caller, JsonBody, NipParam, RegionParam, P};
+use super::records::readable_employee;
+use super::throttle::{client_key, AuthThrottle, Refused};
+use super::{AppState, Errors};
+use crate::config::Config;
+use crate::domain::nip::Nip;
+use crate::domain::{password, rfc3339, validate_id, FieldError};
+use crate::limits::{
+    HASH_WAIT, SIGN_IN_ADDRESS_FACTOR, SIGN_IN_SLOWDOWN_MAX, SIGN_IN_SLOWDOWN_STEP,
+};
+use crate::store::OpenedSession;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{Semaphore, SemaphorePermit};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(change_password))
+        .routes(routes!(set_password))
+}
+
+/// The sign-in's own state: failures per NIP and per address, and the hashing slots.
+pub struct SignIn {
+    by_nip: AuthThrottle<String>,
+    by_address: AuthThrottle<IpAddr>,
+    limit: u32,
+    /// One per core: argon2 is meant to be expensive, and a flood of sign-ins must queue for
+    /// the cores rather than take every blocking thread and 19 MiB each.
+    hashing: Semaphore,
+    ttl: Duration,
+}
+
+impl SignIn {
+    pub fn new(config: &Config) -> SignIn {
+        let limit = config.sign_in_failure_limit;
+        let window = config.sign_in_failure_window;
+        SignIn {
+            by_nip: AuthThrottle::new(limit, window),
+            by_address: AuthThrottle::new(limit.saturating_mul(SIGN_IN_ADDRESS_FACTOR), window),
+            limit,
+            hashing: Semaphore::new(crate::config::cores()),
+            ttl: config.session_ttl,
+        }
+    }
+
+    /// 429 while the NIP or the address is over its limit: every attempt, a right password
+    /// included, or the refusal would not stop a guesser.
+    fn refused(&self, nip: &String, peer: Option<IpAddr>, now: Instant) -> ApiResult<()> {
+        let by_address = peer.map_or(Ok(()), |ip| self.by_address.check(&client_key(ip), now));
+        self.by_nip
+            .check(nip, now)
+            .and(by_address)
+            .map_err(too_many)
+    }
+
+    /// Counts a failure; answers how long to hold the answer back, or the refusal.
+    fn failed(&self, nip: String, peer: Option<IpAddr>, now: Instant) -> ApiResult<Duration> {
+        let n = self.by_nip.failed(nip, now).map_err(too_many)?;
+        let a = match peer {
+            Some(ip) => self
+                .by_address
+                .failed(client_key(ip), now)
+                .map_err(too_many)?,
+            None => 0,
+        };
+        let over = |failures: u32, limit: u32| failures.saturating_sub(limit / 2);
+        let steps = over(n, self.limit).max(over(a, self.limit * SIGN_IN_ADDRESS_FACTOR));
+        Ok((SIGN_IN_SLOWDOWN_STEP * steps).min(SIGN_IN_SLOWDOWN_MAX))
+    }
+
+    /// A hashing slot, or 503 after [`HASH_WAIT`].
+    async fn permit(&self) -> ApiResult<SemaphorePermit<'_>> {
+        match tokio::time::timeout(HASH_WAIT, self.hashing.acquire()).await {
+            Ok(Ok(p)) => Ok(p),
+            _ => Err(ApiError::Busy(
+                "too many sign-ins at once; retry in a moment".into(),
+            )),
+        }
+    }
+}
+
+fn too_many(r: Refused) -> ApiError {
+    ApiError::TooManyRequests {
+        message: format!(
+            "too many failed sign-ins for this NIP or from this address; retry in {} s",
+            r.retry_after_secs()
+        ),
+        retry_after: r.retry_after_secs(),
+    }
+}
+
+/// The routes a session opened with an initial password may use before choosing its own.
+pub(super) fn allowed_before_change(parts: &Parts) -> bool {
+    matches!(
+        (&parts.method, parts.uri.path()),
+        (&Method::PUT, "/api/v1/sessions/self/password")
+            | (&Method::DELETE, "/api/v1/sessions/self")
+            | (&Method::GET, "/api/v1/tokens/self")
+    )
+}
+
+/// The client's address, when the server was started with it (in-process tests have none).
+pub struct Peer(Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInInput {
+    pub region: String,
+    pub nip: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InitialPassword {
+    pub password: String,
+}
+
+fn parse_nip(field: &str, s: &str) -> ApiResult<Nip> {
+    Nip::parse(s).map_err(|m| FieldError::new(field, m).into())
+}
+
+/// A password too long to be anyone's is refused before it is hashed.
+fn bounded(field: &str, p: &str) -> ApiResult<()> {
+    if p.chars().count() > password::MAX_CHARS {
+        return Err(
+            FieldError::new(field, format!("at most {} characters", password::MAX_CHARS)).into(),
+        );
+    }
+    Ok(())
+}
+
+/// Sign in with NIP and password: an expiring session token acting as that employee. A
+/// session opened with an initial password may only change it (or sign out) until it has.
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = SignInInput,
+    responses((status = 201, body = OpenedSession), Errors))]
+async fn sign_in(
+    State(st): State<AppState>,
+    Peer(peer): Peer,
+    JsonBody(input): JsonBody<SignInInput>,
+) -> ApiResult<(StatusCode, Json<OpenedSession>)> {
+    let SignInInput {
+        region,
+        nip,
+        password: secret,
+    } = input;
+    validate_id("region", &region)?;
+    let nip = parse_nip("nip", &nip)?.as_str().to_string();
+    bounded("password", &secret)?;
+    let key = format!("{region}/{nip}");
+    st.sign_in.refused(&key, peer, Instant::now())?;
+    let permit = st.sign_in.permit().await?;
+    let (r, n) = (region.clone(), nip.clone());
+    // The same work for every outcome: one read and one argon2 verification.
+    let must_change = st
+        .store
+        .run(move |s| {
+            let c = s.credential(&r, &n)?;
+            let ok = password::verify(&secret, c.as_ref().map(|c| c.hash.as_str()));
+            Ok(c.filter(|_| ok).map(|c| c.must_change))
+        })
+        .await?;
+    drop(permit);
+    let Some(must_change) = must_change else {
+        let hold = st.sign_in.failed(key, peer, Instant::now())?;
+        tokio::time::sleep(hold).await;
+        return Err(ApiError::Unauthorized("wrong NIP or password".into()));
+    };
+    st.sign_in.by_nip.succeeded(&key);
+    let expires_at = rfc3339(SystemTime::now() + st.sign_in.ttl);
+    let opened = st
+        .store
+        .run(move |s| s.open_session(&region, &nip, expires_at, must_change))
+        .await?;
+    tracing::info!(%key, "signed in");
+    Ok((StatusCode::CREATED, Json(opened)))
+}
+
+/// Sign out: the calling session ends.
+#[utoipa::path(delete, path = "/api/v1/sessions/self", tag = "sessions",
+    responses((status = 204), Errors), security(("bearer" = [])))]
+async fn sign_out(State(st): State<AppState>, c: Caller) -> ApiResult<StatusCode> {
+    require_session(&c)?;
+    let id = c.token_id;
+    st.store.run(move |s| s.close_session(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn require_session(c: &Caller) -> ApiResult<(&str, &str)> {
+    match (c.session, c.scope.region.as_deref(), c.scope.nip.as_deref()) {
+        (true, Some(r), Some(n)) => Ok((r, n)),
+        _ => Err(ApiError::BadRequest(
+            "this is a token, not a sign-in session: revoke a token with DELETE \
+             /api/v1/tokens/{id}"
+                .into(),
+        )),
+    }
+}
+
+/// Change your own password: the old one, then the new. Your other sessions end; this one
+/// stays, and may now do everything you may.
+#[utoipa::path(put, path = "/api/v1/sessions/self/password", tag = "sessions",
+    request_body = PasswordChange,
+    responses((status = 204), Errors), security(("bearer" = [])))]
+async fn change_password(
+    State(st): State<AppState>,
+    Peer(peer): Peer,
+    c: Caller,
+    JsonBody(input): JsonBody<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let (region, nip) = require_session(&c)?;
+    let (region, nip) = (region.to_string(), nip.to_string());
+    bounded("old", &input.old)?;
+    password::validate_new("new", &input.new, &nip)?;
+    if input.new == input.old {
+        return Err(FieldError::new("new", "must differ from the old password").into());
+    }
+    let key = format!("{region}/{nip}");
+    st.sign_in.refused(&key, peer, Instant::now())?;
+    let permit = st.sign_in.permit().await?;
+    let (r, n, id) = (region.clone(), nip.clone(), c.token_id.clone());
+    let changed = st
+        .store
+        .run(move |s| {
+            let stored = s.credential(&r, &n)?;
+            if !password::verify(&input.old, stored.as_ref().map(|c| c.hash.as_str())) {
+                return Ok(false);
+            }
+            let hash = password::hash(&input.new)
+                .map_err(|e| crate::store::StoreError::Fault(format!("hashing: {e}")))?;
+            s.set_password(&r, &n, hash, false, Some(&id), &id)?;
+            Ok(true)
+        })
+        .await?;
+    drop(permit);
+    if !changed {
+        let hold = st.sign_in.failed(key, peer, Instant::now())?;
+        tokio::time::sleep(hold).await;
+        return Err(FieldError::new("old", "is not your current password").into());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set an employee's initial password (admin, the region's admin, or the employee's agency).
+/// It works once: the employee must choose their own at the first sign-in. Their sessions end.
+#[utoipa::path(put, path = "/api/v1/regions/{region}/employees/{nip}/password", tag = "sessions",
+    params(RegionParam, NipParam), request_body = InitialPassword,
+    responses((status = 204), Errors), security(("bearer" = [])))]
+async fn set_password(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip_s)): P<(String, String)>,
+    JsonBody(input): JsonBody<InitialPassword>,
+) -> ApiResult<StatusCode> {
+    let emp = readable_employee(&st, &c, &region, &nip_s).await?;
+    c.scope.require_agency(&region, &emp.agency)?;
+    password::validate_new("password", &input.password, &emp.nip)?;
+    let permit = st.sign_in.permit().await?;
+    let actor = c.token_id.clone();
+    st.store
+        .run(move |s| {
+            let hash = password::hash(&input.password)
+                .map_err(|e| crate::store::StoreError::Fault(format!("hashing: {e}")))?;
+            s.set_password(&region, &emp.nip, hash, true, None, &actor)
+        })
+        .await?;
+    drop(permit);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_address_trying_many_nips_is_refused_at_ten_times_the_limit() {
+        let mut config = Config::for_data_dir("/nonexistent");
+        config.sign_in_failure_limit = 2;
+        let s = SignIn::new(&config);
+        let now = Instant::now();
+        let ip: IpAddr = "203.0.113.9".parse().unwrap();
+        let mut held = Vec::new();
+        for i in 0..20 {
+            held.push(s.failed(format!("jambi/{i}"), Some(ip), now).unwrap());
+        }
+        assert!(s.failed("jambi/x".into(), Some(ip), now).is_err());
+        assert!(s.refused(&"jambi/y".into(), Some(ip), now).is_err());
+        // Each NIP failed once: no slowing by NIP; the address is slowed from its tenth on.
+        assert_eq!(held[..10], [Duration::ZERO; 10]);
+        assert_eq!(held[10], SIGN_IN_SLOWDOWN_STEP);
+        assert_eq!(held[19], SIGN_IN_SLOWDOWN_MAX);
+        // Another address, the same NIPs: free.
+        let other: IpAddr = "198.51.100.9".parse().unwrap();
+        assert!(s.refused(&"jambi/1".into(), Some(other), now).is_ok());
+    }
+}
