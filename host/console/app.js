@@ -50,18 +50,59 @@ function go(hash) {
   else location.hash = hash;
 }
 
-function signOut() {
+async function signOut() {
+  // A sign-in session ends on the server too; an integration's token stays valid.
+  if (me && me.expires_at) {
+    try { await api('DELETE', '/api/v1/sessions/self'); } catch { /* already over */ }
+  }
   setToken(null);
   me = null;
   renderWho();
   go('#/signin');
 }
 
+/** Checks the token just stored and goes to its landing page, or to the password change. */
+async function enter() {
+  me = await api('GET', '/api/v1/tokens/self');
+  renderWho();
+  if (me.must_change_password) return passwordPage();
+  go(home(me));
+}
+
+/** People sign in with NIP and password; integrations and administrators with a token. */
 function signInPage(message) {
+  const region = h('select', { id: 'signin-region', required: true },
+    Object.entries(REGIONS).map(([id, name]) => h('option', { value: id }, name)));
+  const nip = h('input', { id: 'signin-nip', inputmode: 'numeric', autocomplete: 'username', pattern: '[0-9]{18}', placeholder: '18 digit', required: true });
+  const password = h('input', { type: 'password', id: 'signin-password', autocomplete: 'current-password', required: true });
+  const personOut = h('div', {});
+  if (message) mount(personOut, message);
+  const personButton = h('button', { type: 'submit', class: 'primary', id: 'signin-person' }, 'Masuk');
+  const person = h('form', {
+    class: 'signin',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      await busy(personButton, 'Memeriksa…', async () => {
+        try {
+          const s = await api('POST', '/api/v1/sessions', { region: region.value, nip: nip.value.trim(), password: password.value });
+          setToken(s.token);
+          await enter();
+        } catch (err) {
+          setToken(null);
+          password.value = '';
+          mount(personOut, errorBox(err, 'Gagal masuk'));
+        }
+      });
+    },
+  },
+  field('Wilayah (region)', region),
+  field('NIP', nip),
+  field('Kata sandi (password)', password, 'Pertama kali masuk? Pakai kata sandi awal dari instansi Anda; Anda akan diminta menggantinya.'),
+  personButton, personOut);
+
   const input = h('input', { type: 'password', id: 'token', autocomplete: 'off', placeholder: 'knj_…', required: true });
   const out = h('div', {});
-  if (message) mount(out, message);
-  const button = h('button', { type: 'submit', class: 'primary', id: 'signin' }, 'Masuk (sign in)');
+  const button = h('button', { type: 'submit', id: 'signin' }, 'Masuk dengan token');
   const form = h('form', {
     class: 'signin',
     onsubmit: async (e) => {
@@ -69,9 +110,7 @@ function signInPage(message) {
       setToken(input.value.trim());
       await busy(button, 'Memeriksa…', async () => {
         try {
-          me = await api('GET', '/api/v1/tokens/self');
-          renderWho();
-          go(home(me));
+          await enter();
         } catch (err) {
           setToken(null);
           mount(out, errorBox(err, 'Gagal masuk'));
@@ -81,9 +120,46 @@ function signInPage(message) {
   },
   field('Token API (API token)', input, 'Token dari admin Anda. Disimpan hanya di tab ini (sessionStorage).'),
   button, out);
-  mount(main, h('div', { class: 'narrow' }, card('Masuk ke Konsol Kinerja', form,
-    h('p', { class: 'muted' }, 'Admin, admin wilayah, instansi dan pegawai masing-masing melihat bagian yang sesuai dengan token mereka.'))));
-  input.focus();
+  mount(main, h('div', { class: 'signin-pair' },
+    card('Masuk sebagai pegawai (sign in)', person,
+      h('p', { class: 'muted' }, 'Pegawai dan atasan masuk dengan NIP dan kata sandi; sesi berlaku 12 jam.')),
+    card('Admin, instansi dan integrasi', form,
+      h('p', { class: 'muted' }, 'Admin, admin wilayah dan instansi masuk dengan token API mereka.'))));
+  nip.focus();
+}
+
+/** A session opened with an initial password: the employee chooses their own first. */
+function passwordPage() {
+  const old = h('input', { type: 'password', id: 'pw-old', autocomplete: 'current-password', required: true });
+  const fresh = h('input', { type: 'password', id: 'pw-new', autocomplete: 'new-password', minlength: 8, maxlength: 128, required: true });
+  const again = h('input', { type: 'password', id: 'pw-again', autocomplete: 'new-password', required: true });
+  const out = h('div', {});
+  const button = h('button', { type: 'submit', class: 'primary', id: 'pw-save' }, 'Simpan kata sandi');
+  const form = h('form', {
+    class: 'signin',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      if (fresh.value !== again.value) {
+        mount(out, h('div', { class: 'error', role: 'alert' }, 'Kata sandi baru dan ulangannya tidak sama.'));
+        return;
+      }
+      await busy(button, 'Menyimpan…', async () => {
+        try {
+          await api('PUT', '/api/v1/sessions/self/password', { old: old.value, new: fresh.value });
+          await enter();
+        } catch (err) {
+          mount(out, errorBox(err, 'Kata sandi tidak diganti'));
+        }
+      });
+    },
+  },
+  field('Kata sandi awal (initial password)', old),
+  field('Kata sandi baru (new password)', fresh, '8–128 karakter, tidak memuat NIP Anda.'),
+  field('Ulangi kata sandi baru', again),
+  button, out);
+  mount(main, h('div', { class: 'narrow' }, card('Ganti kata sandi awal', form,
+    h('p', { class: 'muted' }, 'Kata sandi awal hanya untuk masuk pertama kali. Pilih kata sandi Anda sendiri untuk melanjutkan.'))));
+  old.focus();
 }
 
 /** Admin's landing page: the regions. */
@@ -121,6 +197,7 @@ async function route() {
     renderWho();
   }
   if (mine !== seq) return;
+  if (me.must_change_password) return passwordPage();
   const p = parse(location.hash);
   if (p[0] === 'signin' || p.length === 0) {
     if (me.role === 'admin') return regionsPage();

@@ -22,6 +22,10 @@
 //!    clients call a looping plugin, with pauses off (the fair share of slots alone) and on;
 //!    ratio of Jakarta's p50 and p99 with the loop to without, and its 503s (there should be
 //!    none).
+//! 10. Sign-in: a wrong password, an unknown NIP and a NIP without a password, interleaved, one
+//!    at a time; ratio of each median to the wrong password's. Equal answers must take equal
+//!    time, or the timing tells which NIPs exist; the ratios should be 1.0 within noise. The
+//!    right password (which also opens a session) is shown for scale.
 
 use kinerja::policy::Policy;
 use kinerja::store::Store;
@@ -81,6 +85,55 @@ fn main() {
     }
     if run("fair") {
         fairness(&counts);
+    }
+    if run("sign") {
+        sign_in(full);
+    }
+}
+
+fn sign_in(full: bool) {
+    let rounds = if full { 60 } else { 4 };
+    println!("\n[10] Sign-in: {rounds} rounds of each answer, interleaved, one at a time");
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = TestServer::start_in(dir.path(), |cfg| cfg.sign_in_failure_limit = 0);
+    let c = s.client();
+    let nips = seed_people(&c, REGION, "disdik");
+    let r = c.put(
+        &format!("/api/v1/regions/{REGION}/employees/{}/password", nips[0]),
+        &json!({"password": "sementara-2026"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text);
+    let anon = c.anonymous();
+    let kinds: [(&str, &str, &str, u16); 4] = [
+        ("wrong password", &nips[0], "salah-sekali", 401),
+        ("unknown NIP", "199912312020121999", "salah-sekali", 401),
+        ("NIP without a password", &nips[1], "salah-sekali", 401),
+        ("right password", &nips[0], "sementara-2026", 201),
+    ];
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); kinds.len()];
+    for _ in 0..rounds {
+        for (k, (_, nip, password, status)) in kinds.iter().enumerate() {
+            let t = Instant::now();
+            let r = anon.post(
+                "/api/v1/sessions",
+                &json!({"region": REGION, "nip": nip, "password": password}),
+            );
+            times[k].push(t.elapsed());
+            assert_eq!(r.status, *status, "{}", r.text);
+        }
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let base = median(&mut times[0]);
+    for (k, (name, ..)) in kinds.iter().enumerate() {
+        let m = median(&mut times[k]);
+        println!(
+            "  {name:<24} median {:>7.2} ms  ratio {:.2}",
+            m.as_secs_f64() * 1e3,
+            m.as_secs_f64() / base.as_secs_f64()
+        );
     }
 }
 

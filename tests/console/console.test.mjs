@@ -148,6 +148,54 @@ test('sign-in: an unknown token is refused in words', async () => {
   await page.close();
 });
 
+test('sign-in: an employee with NIP and an initial password chooses their own, signs out and back in', async () => {
+  const path = `/api/v1/regions/${REGION}/employees/${EMP_NIP}/password`;
+  assert.equal((await api(AGENCY, 'PUT', path, { password: 'sementara-2026' })).status, 204);
+  const page = await newPage();
+  await page.goto(BASE + '/');
+  await page.waitForSelector('#signin-nip');
+  const signInAs = async (password) => {
+    await page.selectOption('#signin-region', REGION);
+    await page.fill('#signin-nip', EMP_NIP);
+    await page.fill('#signin-password', password);
+    await page.click('#signin-person');
+  };
+  // A wrong password is refused in words, the same words as for an unknown NIP.
+  await signInAs('salah-sekali');
+  const err = page.locator('.error[data-status="401"]');
+  await err.waitFor();
+  assert.match(await err.innerText(), /wrong NIP or password/);
+
+  // The initial password opens only the password change.
+  await signInAs('sementara-2026');
+  await page.waitForSelector('#pw-new');
+  await shot(page, 'password-change');
+  await page.fill('#pw-old', 'sementara-2026');
+  await page.fill('#pw-new', 'pilihan-saya-2026');
+  await page.fill('#pw-again', 'pilihan-beda-2026');
+  await page.click('#pw-save');
+  await page.locator('.error').waitFor();
+  await page.fill('#pw-again', 'pilihan-saya-2026');
+  await page.click('#pw-save');
+  await page.waitForSelector('#emp-nip');
+  assert.equal((await page.innerText('#emp-nip')).trim(), EMP_NIP);
+  assert.match(await page.innerText('#role'), /Pegawai/);
+
+  // Signing out ends the session on the server.
+  const session = await page.evaluate(() => sessionStorage.getItem('kinerja.token'));
+  assert.equal((await api(session, 'GET', '/api/v1/tokens/self')).body.expires_at !== undefined, true);
+  await page.click('#signout');
+  await page.waitForSelector('#signin-nip');
+  assert.equal((await api(session, 'GET', '/api/v1/tokens/self')).status, 401);
+
+  // The chosen password signs in straight to the employee's page; the initial one is spent.
+  await signInAs('sementara-2026');
+  await page.locator('.error[data-status="401"]').waitFor();
+  await signInAs('pilihan-saya-2026');
+  await page.waitForSelector('#emp-nip');
+  await page.close();
+});
+
 test('admin: regions, a region\'s agencies, and an agency', async () => {
   const page = await newPage();
   await signIn(page, ADMIN);
