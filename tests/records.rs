@@ -1146,3 +1146,199 @@ fn the_organisation_chart_gives_each_employee_a_supervisor() {
         "{out_of_scope}"
     );
 }
+
+#[test]
+fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
+    let s = TestServer::start();
+    let c = s.client();
+    let base = "/api/v1/regions/jambi";
+    seed_agency(&c, "jambi", "dinkes");
+    seed_agency(&c, "jambi", "disdik");
+    for (id, parent) in [("kepala", None), ("pelaksana", Some("kepala"))] {
+        let r = c.put(
+            &format!("{base}/positions/{id}"),
+            &json!({"title": id, "agency": "dinkes", "kind": "struktural", "level": 3,
+                    "capacity": 5, "parent": parent}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let [boss, x, p1, p2, out] = [
+        "197001011995031001",
+        "199001012015012004",
+        "199202022018012005",
+        "199303032019012006",
+        "198503122010011001",
+    ];
+    for (nip, agency, pos) in [
+        (boss, "dinkes", "kepala"),
+        (x, "dinkes", "pelaksana"),
+        (p1, "dinkes", "pelaksana"),
+        (p2, "dinkes", "pelaksana"),
+        (out, "disdik", "disdik-staf"),
+    ] {
+        let r = c.put(
+            &format!("{base}/employees/{nip}"),
+            &json!({"name": format!("Pegawai {nip}"), "agency": agency, "position_id": pos,
+                    "position_since": "2021-03-01"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    assert_eq!(
+        c.put(
+            &format!("{base}/employees/{x}/periods/2026"),
+            &period_body()
+        )
+        .status,
+        200
+    );
+    let token = |scope: serde_json::Value| c.with_token(&c.issue(scope));
+    let emp = |nip: &str| token(json!({"role": "employee", "region": "jambi", "nip": nip}));
+    let (boss_c, x_c, p1_c, p2_c, out_c) = (emp(boss), emp(x), emp(p1), emp(p2), emp(out));
+    let dinkes = token(json!({"role": "agency", "region": "jambi", "agency": "dinkes"}));
+    let disdik = token(json!({"role": "agency", "region": "jambi", "agency": "disdik"}));
+    let period = format!("{base}/employees/{x}/periods/2026");
+    let part = |p: &str| format!("{period}/ratings/{p}");
+
+    // Self: the employee (and the agency, centrally); nobody else.
+    for (who, cl) in [
+        ("peer", &p1_c),
+        ("supervisor", &boss_c),
+        ("other agency", &disdik),
+        ("outsider", &out_c),
+    ] {
+        let r = cl.put(&part("self"), &ratings(3));
+        assert_eq!(r.status, 403, "{who}: {}", r.text);
+    }
+    let r = x_c.put(&part("self"), &ratings(3));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["self"]["ratings"], ratings(3));
+    // Writing a rating leaves the indicators the agency entered.
+    assert_eq!(
+        c.get(&period).body["indicators"].as_array().unwrap().len(),
+        2
+    );
+
+    // Supervisor: the holder of the parent position.
+    for (who, cl) in [("self", &x_c), ("peer", &p1_c), ("other agency", &disdik)] {
+        let r = cl.put(&part("supervisor"), &ratings(2));
+        assert_eq!(r.status, 403, "{who}: {}", r.text);
+    }
+    assert_eq!(boss_c.put(&part("supervisor"), &ratings(2)).status, 200);
+
+    // Peers: assigned by the supervisor, 1–5 of the region, not the employee.
+    let peers = format!("{period}/peers");
+    for (who, cl) in [("self", &x_c), ("peer", &p1_c)] {
+        let r = cl.put(&peers, &json!({"raters": [p1, p2]}));
+        assert_eq!(r.status, 403, "{who}: {}", r.text);
+    }
+    for (body, field) in [
+        (json!({"raters": []}), "raters"),
+        (json!({"raters": [x]}), "raters[0]"),
+        (json!({"raters": [p1, p1]}), "raters[1]"),
+        (json!({"raters": ["199912312020121999"]}), "raters[0]"),
+        (json!({"raters": [p1], "extra": 1}), "extra"),
+    ] {
+        let r = boss_c.put(&peers, &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert!(r.message().contains(field), "{body}: {}", r.text);
+    }
+    let r = boss_c.put(&peers, &json!({"raters": [p1, p2]}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["peers_assigned"], json!([p1, p2]));
+
+    // A peer writes only their own rating, and only when assigned.
+    let r = p1_c.put(&part(&format!("peers/{p1}")), &ratings(5));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["mine"]["ratings"], ratings(5));
+    assert!(
+        r.body.get("self").is_none(),
+        "a peer does not see the self-assessment"
+    );
+    for (who, cl, rater) in [
+        ("another's", &p1_c, p2),
+        ("unassigned", &out_c, out),
+        ("supervisor as a peer", &boss_c, p1),
+    ] {
+        let r = cl.put(&part(&format!("peers/{rater}")), &ratings(1));
+        assert_eq!(r.status, 403, "{who}: {}", r.text);
+    }
+    let r = dinkes.put(&part(&format!("peers/{out}")), &ratings(1));
+    assert_eq!(
+        r.status, 400,
+        "the agency too names only assigned peers: {}",
+        r.text
+    );
+    let r = x_c.put(&part("self"), &json!({"akuntabel": 6}));
+    assert_eq!(r.status, 400, "{}", r.text);
+
+    // What each sees. One peer's rating alone would name its giver: no mean yet.
+    let own = x_c.get(&format!("{period}/ratings"));
+    assert_eq!(own.status, 200, "{}", own.text);
+    assert_eq!(own.body["peers_assigned_count"], 2);
+    assert!(own.body.get("peer_mean").is_none(), "{}", own.text);
+    assert_eq!(
+        p2_c.put(&part(&format!("peers/{p2}")), &ratings(3)).status,
+        200
+    );
+    let own = x_c.get(&format!("{period}/ratings"));
+    assert_eq!(own.body["peer_mean"]["raters"], 2, "{}", own.text);
+    assert_eq!(own.body["peer_mean"]["mean"]["akuntabel"], 4.0);
+    assert_eq!(own.body["supervisor"]["ratings"], ratings(2));
+    for hidden in ["peers", "peers_assigned", "mine"] {
+        assert!(own.body.get(hidden).is_none(), "{hidden}: {}", own.text);
+    }
+    assert!(
+        !own.text.contains(p1) && !own.text.contains(p2),
+        "never who gave which"
+    );
+    let sup = boss_c.get(&format!("{period}/ratings"));
+    assert_eq!(sup.body["peers_assigned"], json!([p1, p2]), "{}", sup.text);
+    assert!(sup.body.get("peers").is_none(), "{}", sup.text);
+    let peer = p1_c.get(&format!("{period}/ratings"));
+    assert_eq!(peer.body["mine"]["ratings"], ratings(5), "{}", peer.text);
+    assert!(peer.body.get("supervisor").is_none() && peer.body.get("peer_mean").is_none());
+    assert_eq!(out_c.get(&format!("{period}/ratings")).status, 403);
+    assert_eq!(disdik.get(&format!("{period}/ratings")).status, 403);
+    let central = dinkes.get(&format!("{period}/ratings"));
+    assert_eq!(
+        central.body["peers"][p1]["ratings"],
+        ratings(5),
+        "{}",
+        central.text
+    );
+
+    // The agency rewriting the record keeps the raters' parts.
+    assert_eq!(dinkes.put(&period, &period_body()).status, 200);
+    let after = dinkes.get(&format!("{period}/ratings"));
+    assert_eq!(after.body["self"]["ratings"], ratings(3), "{}", after.text);
+    assert_eq!(after.body["peers"].as_object().unwrap().len(), 2);
+    // A rating for a period with no record yet starts one.
+    let r = x_c.put(
+        &format!("{base}/employees/{x}/periods/2025/ratings/self"),
+        &ratings(4),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        c.get(&format!("{base}/employees/{x}/periods/2025")).status,
+        200
+    );
+
+    // Every write is in the audit, with before and after.
+    let audit = c.get("/api/v1/audit?limit=1000");
+    for action in [
+        "ratings.self",
+        "ratings.supervisor",
+        "ratings.peers.assign",
+        "ratings.peers",
+    ] {
+        assert!(audit.text.contains(&format!("\"{action}\"")), "{action}");
+    }
+    let ev = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "ratings.supervisor")
+        .unwrap();
+    assert_eq!(ev["subject"], format!("{x}/2026"));
+    assert_eq!(ev["detail"]["after"]["supervisor"]["ratings"], ratings(2));
+}

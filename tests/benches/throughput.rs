@@ -23,9 +23,9 @@
 //!    ratio of Jakarta's p50 and p99 with the loop to without, and its 503s (there should be
 //!    none).
 //! 10. Sign-in: a wrong password, an unknown NIP and a NIP without a password, interleaved, one
-//!    at a time; ratio of each median to the wrong password's. Equal answers must take equal
-//!    time, or the timing tells which NIPs exist; the ratios should be 1.0 within noise. The
-//!    right password (which also opens a session) is shown for scale.
+//!     at a time; ratio of each median to the wrong password's. Equal answers must take equal
+//!     time, or the timing tells which NIPs exist; the ratios should be 1.0 within noise. The
+//!     right password (which also opens a session) is shown for scale.
 
 use kinerja::policy::Policy;
 use kinerja::store::Store;

@@ -10,6 +10,7 @@ mod evaluation;
 pub mod extract;
 mod plugins;
 mod policies;
+mod ratings;
 mod records;
 mod service;
 pub mod sessions;
@@ -123,6 +124,7 @@ fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(sessions::router())
         .merge(records::router())
+        .merge(ratings::router())
         .merge(plugins::router(upload_limit))
         .merge(policies::router())
         .merge(evaluation::router())

@@ -8,6 +8,7 @@ pub mod nip;
 pub mod org;
 pub mod password;
 pub mod period;
+pub mod ratings;
 pub mod records;
 
 /// A client mistake in one named field; the API turns it into a 400 whose message names it.

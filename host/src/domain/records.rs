@@ -528,6 +528,10 @@ pub struct PeriodRecord {
     #[schema(schema_with = period_fields)]
     pub data: PeriodInput,
     pub updated_at: String,
+    /// The raters' own parts (`GET …/ratings` shows them as the caller may see them); kept
+    /// when the agency rewrites the record.
+    #[serde(skip)]
+    pub raters: super::ratings::Raters,
 }
 
 /// The schema of [`PeriodInput`]'s fields inside a [`PeriodRecord`]. `deny_unknown_fields` makes
@@ -736,7 +740,7 @@ impl EmployeeInput {
     }
 }
 
-fn ratings(field: &str, r: &Ratings) -> Result<(), FieldError> {
+pub fn validate_ratings(field: &str, r: &Ratings) -> Result<(), FieldError> {
     for (name, v) in r.values() {
         check(
             (1..=5).contains(&v),
@@ -791,7 +795,7 @@ impl PeriodInput {
             )?;
         }
         if let Some(s) = &self.behavior.supervisor {
-            ratings("behavior.supervisor", s)?;
+            validate_ratings("behavior.supervisor", s)?;
         }
         check(
             self.behavior.peers.len() <= 50,
@@ -799,10 +803,10 @@ impl PeriodInput {
             "at most 50 peers",
         )?;
         for (i, p) in self.behavior.peers.iter().enumerate() {
-            ratings(&format!("behavior.peers[{i}]"), p)?;
+            validate_ratings(&format!("behavior.peers[{i}]"), p)?;
         }
         if let Some(s) = &self.behavior.self_rating {
-            ratings("behavior.self", s)?;
+            validate_ratings("behavior.self", s)?;
         }
         check(
             self.innovations.len() <= 100,

@@ -98,6 +98,8 @@ impl Store {
                         end: period.end(),
                         data,
                         updated_at: updated_at.clone(),
+                        // A new employee: no rater has written anything yet.
+                        raters: Default::default(),
                     };
                     let key = format!("{region}/{}/{period}", rec.nip);
                     periods.insert(key.as_str(), super::period_row::encode(&rec)?.as_slice())?;

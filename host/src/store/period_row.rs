@@ -6,6 +6,7 @@
 
 use super::{from_json, has_key, to_json, Result, StoreError};
 use crate::domain::date::Date;
+use crate::domain::ratings::Raters;
 use crate::domain::records::{PeriodInput, PeriodRecord};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,8 @@ struct RowRef<'a> {
     end: Date,
     updated_at: &'a str,
     data: &'a PeriodInput,
+    #[serde(skip_serializing_if = "Raters::is_empty")]
+    raters: &'a Raters,
 }
 
 #[derive(Deserialize)]
@@ -36,6 +39,8 @@ struct Row {
     end: Date,
     updated_at: String,
     data: PeriodInput,
+    #[serde(default)]
+    raters: Raters,
 }
 
 pub(super) fn encode(r: &PeriodRecord) -> Result<Vec<u8>> {
@@ -48,6 +53,7 @@ pub(super) fn encode(r: &PeriodRecord) -> Result<Vec<u8>> {
         end: r.end,
         updated_at: &r.updated_at,
         data: &r.data,
+        raters: &r.raters,
     })?;
     debug_assert!(row.starts_with(NESTED));
     Ok(row)
@@ -71,22 +77,26 @@ pub(super) fn decode(b: &[u8]) -> Result<PeriodRecord> {
         end: r.end,
         data: r.data,
         updated_at: r.updated_at,
+        raters: r.raters,
     })
 }
 
-/// Only the SKP input of a row: what an appraisal reads, without decoding (and allocating)
-/// the record's own fields for each of a region's employees.
+/// Only the SKP input of a row, with the raters' own ratings applied: what an appraisal
+/// reads, without decoding (and allocating) the record's own fields for each of a region's
+/// employees.
 pub(super) fn decode_input(b: &[u8]) -> Result<PeriodInput> {
     #[derive(Deserialize)]
     struct DataOnly {
         data: PeriodInput,
+        #[serde(default)]
+        raters: Raters,
     }
-    if b.starts_with(NESTED) {
-        if let Ok(d) = serde_json::from_slice::<DataOnly>(b) {
-            return Ok(d.data);
-        }
-    }
-    decode(b).map(|r| r.data)
+    let (mut data, raters) = match serde_json::from_slice::<DataOnly>(b) {
+        Ok(d) if b.starts_with(NESTED) => (d.data, d.raters),
+        _ => decode(b).map(|r| (r.data, r.raters))?,
+    };
+    raters.apply(&mut data.behavior);
+    Ok(data)
 }
 
 #[cfg(test)]
@@ -111,6 +121,7 @@ mod tests {
             end: p.end(),
             data,
             updated_at: "2026-11-24T00:00:00Z".into(),
+            raters: Raters::default(),
         }
     }
 
@@ -138,6 +149,42 @@ mod tests {
         damaged["data"]["indicators"] = serde_json::json!("not a list");
         let err = decode(&serde_json::to_vec(&damaged).expect("json")).expect_err("damaged");
         assert!(err.to_string().contains("period record"), "{err}");
+    }
+
+    /// The raters' own ratings reach the appraisal: over the agency's self and supervisor
+    /// ratings, and after its peers.
+    #[test]
+    fn the_input_an_appraisal_reads_carries_the_raters_parts() {
+        use crate::domain::ratings::{Given, Part};
+        use crate::domain::records::Ratings;
+        let rate = |v: u8| Ratings {
+            berorientasi_pelayanan: v,
+            akuntabel: v,
+            kompeten: v,
+            harmonis: v,
+            loyal: v,
+            adaptif: v,
+            kolaboratif: v,
+        };
+        let given = |v: u8| Given {
+            ratings: rate(v),
+            by: "t".into(),
+            at: "now".into(),
+        };
+        let mut r = record();
+        r.data.behavior.supervisor = Some(rate(1));
+        r.data.behavior.peers = vec![rate(2)];
+        r.raters.set(&Part::Supervisor, given(4)).unwrap();
+        r.raters.assign(vec!["p".into()]);
+        r.raters.set(&Part::Peer("p".into()), given(5)).unwrap();
+        let row = encode(&r).expect("encode");
+        let input = decode_input(&row).expect("decode");
+        assert_eq!(input.behavior.supervisor, Some(rate(4)));
+        assert_eq!(input.behavior.peers, vec![rate(2), rate(5)]);
+        // The whole record keeps the two apart.
+        let back = decode(&row).expect("decode");
+        assert_eq!(back.data.behavior.supervisor, Some(rate(1)));
+        assert_eq!(back.raters, r.raters);
     }
 
     /// An appraisal's read of the input alone agrees with the whole record, for both forms.

@@ -3,12 +3,13 @@
 use super::period_row;
 use super::tables::*;
 use super::{
-    from_json, get_json, get_row, page_json, page_rows, prefix_end, to_json, Result, Store,
+    audit, from_json, get_json, get_row, page_json, page_rows, prefix_end, to_json, Result, Store,
     StoreError,
 };
 use crate::domain::date::Date;
 use crate::domain::org::{Chart, Supervisor};
 use crate::domain::period::Period;
+use crate::domain::ratings::Raters;
 use crate::domain::records::*;
 use crate::domain::{now_rfc3339, FieldError};
 use redb::{ReadableDatabase, ReadableTable};
@@ -395,6 +396,12 @@ impl Store {
                 "employee `{nip}` in region `{region}`"
             )));
         }
+        let key = format!("{region}/{nip}/{period}");
+        let mut periods = tx.open_table(PERIODS)?;
+        // The raters' own ratings stay: the agency's rewrite is of its own part.
+        let raters = get_row(&periods, &key, period_row::decode)?
+            .map(|old| old.raters)
+            .unwrap_or_default();
         let rec = PeriodRecord {
             region: region.into(),
             nip: nip.into(),
@@ -403,12 +410,76 @@ impl Store {
             end: period.end(),
             data: input,
             updated_at: now_rfc3339(),
+            raters,
         };
-        let key = format!("{region}/{nip}/{period}");
-        tx.open_table(PERIODS)?
-            .insert(key.as_str(), period_row::encode(&rec)?.as_slice())?;
+        periods.insert(key.as_str(), period_row::encode(&rec)?.as_slice())?;
+        drop(periods);
         tx.commit()?;
         Ok(rec)
+    }
+
+    /// The raters' part of a period record (empty when there is no record).
+    pub fn period_raters(&self, region: &str, nip: &str, period: Period) -> Result<Raters> {
+        Ok(self
+            .period_opt(region, nip, period)?
+            .map(|r| r.raters)
+            .unwrap_or_default())
+    }
+
+    /// Changes the raters' part of a period record with `change` (one of the raters' own
+    /// writes), creating an empty record when the employee has none for the period yet, and
+    /// audits the change with the part's value before and after.
+    pub fn update_raters(
+        &self,
+        region: &str,
+        nip: &str,
+        period: Period,
+        actor: &str,
+        what: &str,
+        change: impl FnOnce(&mut Raters) -> Result<(), FieldError>,
+    ) -> Result<Raters> {
+        self.require_region(region)?;
+        let tx = self.db.begin_write()?;
+        if tx
+            .open_table(EMPLOYEES)?
+            .get(key2(region, nip).as_str())?
+            .is_none()
+        {
+            return Err(StoreError::NotFound(format!(
+                "employee `{nip}` in region `{region}`"
+            )));
+        }
+        let key = format!("{region}/{nip}/{period}");
+        let mut periods = tx.open_table(PERIODS)?;
+        let mut rec = match get_row(&periods, &key, period_row::decode)? {
+            Some(r) => r,
+            None => PeriodRecord {
+                region: region.into(),
+                nip: nip.into(),
+                period: period.to_string(),
+                start: period.start(),
+                end: period.end(),
+                data: PeriodInput::default(),
+                updated_at: now_rfc3339(),
+                raters: Raters::default(),
+            },
+        };
+        let before = serde_json::to_value(&rec.raters).unwrap_or_default();
+        change(&mut rec.raters)?;
+        let after = serde_json::to_value(&rec.raters).unwrap_or_default();
+        rec.updated_at = now_rfc3339();
+        periods.insert(key.as_str(), period_row::encode(&rec)?.as_slice())?;
+        drop(periods);
+        audit::record(
+            &tx,
+            Some(actor),
+            what,
+            Some(region),
+            &format!("{nip}/{period}"),
+            serde_json::json!({ "before": before, "after": after }),
+        )?;
+        tx.commit()?;
+        Ok(rec.raters)
     }
 
     /// The period record, or `NotFound` naming it. The employee is not looked up again:
