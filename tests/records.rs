@@ -1341,4 +1341,55 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
         .unwrap();
     assert_eq!(ev["subject"], format!("{x}/2026"));
     assert_eq!(ev["detail"]["after"]["supervisor"]["ratings"], ratings(2));
+
+    // Feedback notes: the supervisor writes, the employee reads; the agency does neither.
+    let notes = format!("{base}/employees/{x}/feedback");
+    let note = json!({"text": "Laporan bulanan tepat waktu.\nPertahankan.",
+                      "dialog": {"held_on": "2026-03-02", "outcome": "Target triwulan II disepakati"}});
+    for (who, cl) in [
+        ("self", &x_c),
+        ("peer", &p1_c),
+        ("agency", &dinkes),
+        ("outsider", &out_c),
+    ] {
+        let r = cl.post(&notes, &note);
+        assert_eq!(r.status, 403, "{who}: {}", r.text);
+    }
+    let r = boss_c.post(&notes, &note);
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["author_nip"], boss);
+    assert_eq!(
+        c.post(&notes, &json!({"text": "Catatan admin"})).status,
+        201
+    );
+    for (body, field) in [
+        (json!({"text": "x".repeat(4001)}), "text"),
+        (json!({"text": "  "}), "text"),
+        (
+            json!({"text": "ok", "dialog": {"held_on": "2999-01-01", "outcome": "x"}}),
+            "dialog.held_on",
+        ),
+        (
+            json!({"text": "ok", "dialog": {"held_on": "2026-01-01"}}),
+            "outcome",
+        ),
+    ] {
+        let r = boss_c.post(&notes, &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert!(r.message().contains(field), "{body}: {}", r.text);
+    }
+    let read = x_c.get(&notes);
+    assert_eq!(read.status, 200, "{}", read.text);
+    let items = read.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", read.text);
+    assert_eq!(
+        items[0]["dialog"]["outcome"],
+        "Target triwulan II disepakati"
+    );
+    assert_eq!(boss_c.get(&notes).status, 200);
+    for (who, cl) in [("peer", &p1_c), ("agency", &dinkes), ("outsider", &out_c)] {
+        assert_eq!(cl.get(&notes).status, 403, "{who}");
+    }
+    let audit = c.get("/api/v1/audit?limit=1000");
+    assert!(audit.text.contains("\"feedback.add\""), "{}", audit.text);
 }

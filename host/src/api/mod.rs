@@ -8,6 +8,7 @@ mod distribution;
 pub mod error;
 mod evaluation;
 pub mod extract;
+mod feedback;
 mod plugins;
 mod policies;
 mod ratings;
@@ -125,6 +126,7 @@ fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(records::router())
         .merge(ratings::router())
+        .merge(feedback::router())
         .merge(plugins::router(upload_limit))
         .merge(policies::router())
         .merge(evaluation::router())

@@ -34,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// How the caller stands to the employee rated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Relation {
+pub(super) enum Relation {
     /// Admin, the region's admin, or the employee's agency: every part.
     Central,
     /// The employee rated.
@@ -50,7 +50,7 @@ const OUTSIDE: &str = "an employee may rate only themselves, the employees they 
 
 /// The employee rated and the caller's relation to them. An employee caller gets the same 403
 /// for a NIP that does not exist as for one outside their relationships.
-async fn relation(
+pub(super) async fn relation(
     st: &AppState,
     c: &Caller,
     region: &str,

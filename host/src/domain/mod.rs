@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod date;
 pub mod distribution;
+pub mod feedback;
 pub mod nip;
 pub mod org;
 pub mod password;

@@ -10,6 +10,7 @@ pub mod blob;
 mod bulk;
 mod decision_row;
 mod decisions;
+mod feedback;
 mod group;
 mod org;
 mod period_row;
@@ -153,6 +154,7 @@ impl Store {
                 INPUTS,
                 OUTPUTS,
                 CREDENTIALS,
+                FEEDBACK,
             ] {
                 tx.open_table(t)?;
             }

@@ -33,6 +33,8 @@ pub const SESSIONS: TableDefinition<'static, &'static str, &'static str> =
 /// `expires_at/token id` → `region/nip`, the sessions in expiry order (to purge the expired).
 pub const SESSION_EXPIRY: TableDefinition<'static, &'static str, &'static str> =
     TableDefinition::new("session_expiry");
+/// `region/nip/seq` (zero-padded) → a feedback note to that employee, oldest first.
+pub const FEEDBACK: JsonTable = TableDefinition::new("feedback");
 /// zero-padded sequence → AuditEvent.
 pub const AUDIT: JsonTable = TableDefinition::new("audit");
 /// counter name → next value.
