@@ -1232,6 +1232,7 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
         assert_eq!(r.status, 403, "{who}: {}", r.text);
     }
     for (body, field) in [
+        (json!({"raters": [p1, boss]}), "raters[1]"),
         (json!({"raters": []}), "raters"),
         (json!({"raters": [x]}), "raters[0]"),
         (json!({"raters": [p1, p1]}), "raters[1]"),
@@ -1297,7 +1298,18 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
     let peer = p1_c.get(&format!("{period}/ratings"));
     assert_eq!(peer.body["mine"]["ratings"], ratings(5), "{}", peer.text);
     assert!(peer.body.get("supervisor").is_none() && peer.body.get("peer_mean").is_none());
-    assert_eq!(out_c.get(&format!("{period}/ratings")).status, 403);
+    let refused = out_c.get(&format!("{period}/ratings"));
+    assert_eq!(refused.status, 403);
+    let missing = out_c.get(&format!(
+        "{base}/employees/199912312020121999/periods/2026/ratings"
+    ));
+    assert_eq!(
+        (missing.status, missing.text),
+        (403, refused.text.clone()),
+        "no NIP probing"
+    );
+    let r = out_c.put(&part("supervisor"), &ratings(1));
+    assert_eq!(r.text, refused.text);
     assert_eq!(disdik.get(&format!("{period}/ratings")).status, 403);
     let central = dinkes.get(&format!("{period}/ratings"));
     assert_eq!(
@@ -1312,15 +1324,16 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
     let after = dinkes.get(&format!("{period}/ratings"));
     assert_eq!(after.body["self"]["ratings"], ratings(3), "{}", after.text);
     assert_eq!(after.body["peers"].as_object().unwrap().len(), 2);
-    // A rating for a period with no record yet starts one.
+    // Ratings belong to an SKP the agency entered: none is made up for them.
     let r = x_c.put(
         &format!("{base}/employees/{x}/periods/2025/ratings/self"),
         &ratings(4),
     );
-    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert!(r.message().contains("2025"), "{}", r.text);
     assert_eq!(
         c.get(&format!("{base}/employees/{x}/periods/2025")).status,
-        200
+        404
     );
 
     // Every write is in the audit, with before and after.

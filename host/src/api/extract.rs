@@ -341,6 +341,11 @@ impl FromRequestParts<AppState> for Caller {
         let due = {
             let mut touched = state.touched.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
+            // One entry per token or session ever used: past a bound, the ones not due a
+            // write soon anyway are forgotten (forgetting one only makes its next use write).
+            if touched.len() >= crate::limits::AUTH_CACHE_MAX_ENTRIES {
+                touched.retain(|_, t| now.duration_since(*t) < crate::limits::TOUCH_EVERY);
+            }
             match touched.get(&rec.id) {
                 Some(t) if now.duration_since(*t) < crate::limits::TOUCH_EVERY => false,
                 _ => {

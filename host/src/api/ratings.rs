@@ -85,11 +85,13 @@ pub(super) async fn relation(
     Ok((employee, Relation::Other))
 }
 
-fn allow(ok: bool, what: &str) -> ApiResult<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!("{what}; {OUTSIDE}")))
+/// 403 unless `ok`. An employee with no standing toward the one rated gets the very answer a
+/// NIP that does not exist gets, so that refusals do not tell which NIPs exist.
+fn allow(ok: bool, rel: Relation, what: &str) -> ApiResult<()> {
+    match (ok, rel) {
+        (true, _) => Ok(()),
+        (false, Relation::Other) => Err(ApiError::Forbidden(OUTSIDE.into())),
+        (false, _) => Err(ApiError::Forbidden(format!("{what}; {OUTSIDE}"))),
     }
 }
 
@@ -140,6 +142,7 @@ async fn put_self(
     let (employee, rel) = relation(&st, &c, &region, &nip_s).await?;
     allow(
         matches!(rel, Relation::Own | Relation::Central),
+        rel,
         "only the employee writes their self-assessment",
     )?;
     write(&st, &c, (employee, rel), period, Part::Self_, ratings).await
@@ -160,6 +163,7 @@ async fn put_supervisor(
     let (employee, rel) = relation(&st, &c, &region, &nip_s).await?;
     allow(
         matches!(rel, Relation::Supervisor | Relation::Central),
+        rel,
         "only the employee's supervisor writes the supervisor's ratings",
     )?;
     write(&st, &c, (employee, rel), period, Part::Supervisor, ratings).await
@@ -183,6 +187,7 @@ async fn put_peer(
     if rel != Relation::Central {
         allow(
             c.scope.nip.as_deref() == Some(rater.as_str()),
+            rel,
             "a peer writes only their own rating",
         )?;
         // Whether this employee is assigned is the relationship itself: 403, not 400.
@@ -193,6 +198,7 @@ async fn put_peer(
             .await?;
         allow(
             raters.peers_assigned.iter().any(|p| p == rater.as_str()),
+            rel,
             "you are not assigned to rate this employee for this period",
         )?;
         // The answer is a peer's view, whatever else the rater is.
@@ -224,9 +230,10 @@ async fn put_peers(
     let (employee, rel) = relation(&st, &c, &region, &nip_s).await?;
     allow(
         matches!(rel, Relation::Supervisor | Relation::Central),
+        rel,
         "only the employee's supervisor assigns peer raters",
     )?;
-    validate_peers(&input.raters, &employee.nip)?;
+    validate_peers(&input.raters, &employee.nip, c.scope.nip.as_deref())?;
     let (r, n, actor) = (
         employee.region.clone(),
         employee.nip.clone(),
@@ -253,8 +260,8 @@ async fn put_peers(
 }
 
 /// The raters' ratings of an employee for a period, as far as the caller may see them: the
-/// employee sees their self-assessment, their supervisor's ratings and the peers' mean (from
-/// two peers on, never who gave which); the supervisor also who is assigned; a peer only their
+/// employee sees their self-assessment, their supervisor's ratings and the peers' mean (once
+/// every assigned peer, and at least two, rated; never who gave which); the supervisor also who is assigned; a peer only their
 /// own rating; the agency and administrators everything.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/periods/{period}/ratings", tag = "ratings",
     params(RegionParam, NipParam, PeriodParam),
@@ -293,7 +300,8 @@ pub struct RatingsView {
     pub peers: Option<BTreeMap<String, Given>>,
     /// How many peers are assigned.
     pub peers_assigned_count: usize,
-    /// The peers' mean, once two or more have rated (one alone would be named by it).
+    /// The peers' mean, once every assigned peer (and at least two) rated: over fewer it would
+    /// name who gave which.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer_mean: Option<PeerMean>,
     /// A peer's own rating, as that peer sees it.
@@ -303,7 +311,11 @@ pub struct RatingsView {
 
 impl RatingsView {
     fn of(r: &Raters, rel: Relation, me: Option<&str>) -> RatingsView {
-        let mean = r.peer_mean().filter(|m| m.raters >= 2);
+        // Only once every assigned peer has rated, and at least two: a mean over fewer, or one
+        // that grows rater by rater, would tell who gave which.
+        let mean = r
+            .peer_mean()
+            .filter(|m| m.raters >= 2 && m.raters == r.peers_assigned.len());
         let mine = me.and_then(|m| r.peers.get(m).cloned());
         let count = r.peers_assigned.len();
         match rel {

@@ -54,23 +54,18 @@ impl SignIn {
             by_address: AuthThrottle::new(limit.saturating_mul(SIGN_IN_ADDRESS_FACTOR), window),
             limit,
             hashing: Semaphore::new(crate::config::cores()),
-            ttl: config.session_ttl,
+            // A year at most: `SystemTime` arithmetic has an end, and no session should last longer.
+            ttl: config.session_ttl.min(Duration::from_secs(366 * 86_400)),
         }
     }
 
-    /// 429 while the NIP or the address is over its limit: every attempt, a right password
-    /// included, or the refusal would not stop a guesser.
-    fn refused(&self, nip: &String, peer: Option<IpAddr>, now: Instant) -> ApiResult<()> {
-        let by_address = peer.map_or(Ok(()), |ip| self.by_address.check(&client_key(ip), now));
-        self.by_nip
-            .check(nip, now)
-            .and(by_address)
-            .map_err(too_many)
-    }
-
-    /// Counts a failure; answers how long to hold the answer back, or the refusal.
-    fn failed(&self, nip: String, peer: Option<IpAddr>, now: Instant) -> ApiResult<Duration> {
-        let n = self.by_nip.failed(nip, now).map_err(too_many)?;
+    /// Counts an attempt for the NIP and the address *before* its password is checked, so
+    /// that attempts made at once cannot all pass while the first are still being hashed; a
+    /// successful one is given back ([`SignIn::succeeded`]). Answers how long to hold back the
+    /// answer should it fail, or 429 while either key is over its limit: every attempt, a right
+    /// password included, or the refusal would not stop a guesser.
+    fn attempt(&self, nip: &str, peer: Option<IpAddr>, now: Instant) -> ApiResult<Duration> {
+        let n = self.by_nip.failed(nip.to_string(), now).map_err(too_many)?;
         let a = match peer {
             Some(ip) => self
                 .by_address
@@ -78,9 +73,19 @@ impl SignIn {
                 .map_err(too_many)?,
             None => 0,
         };
+        // Failures beyond half a limit are each held back one step longer.
         let over = |failures: u32, limit: u32| failures.saturating_sub(limit / 2);
-        let steps = over(n, self.limit).max(over(a, self.limit * SIGN_IN_ADDRESS_FACTOR));
+        let address_limit = self.limit.saturating_mul(SIGN_IN_ADDRESS_FACTOR);
+        let steps = over(n, self.limit).max(over(a, address_limit));
         Ok((SIGN_IN_SLOWDOWN_STEP * steps).min(SIGN_IN_SLOWDOWN_MAX))
+    }
+
+    /// The attempt succeeded: the NIP starts over, the address gets its attempt back.
+    fn succeeded(&self, nip: &str, peer: Option<IpAddr>) {
+        self.by_nip.succeeded(&nip.to_string());
+        if let Some(ip) = peer {
+            self.by_address.refund(&client_key(ip));
+        }
     }
 
     /// A hashing slot, or 503 after [`HASH_WAIT`].
@@ -130,7 +135,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+/// No `Debug`: it would print the password.
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInInput {
     pub region: String,
@@ -138,14 +144,16 @@ pub struct SignInInput {
     pub password: String,
 }
 
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+/// No `Debug`: it would print the password.
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub old: String,
     pub new: String,
 }
 
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+/// No `Debug`: it would print the password.
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InitialPassword {
     pub password: String,
@@ -183,7 +191,7 @@ async fn sign_in(
     let nip = parse_nip("nip", &nip)?.as_str().to_string();
     bounded("password", &secret)?;
     let key = format!("{region}/{nip}");
-    st.sign_in.refused(&key, peer, Instant::now())?;
+    let hold = st.sign_in.attempt(&key, peer, Instant::now())?;
     let permit = st.sign_in.permit().await?;
     let (r, n) = (region.clone(), nip.clone());
     // The same work for every outcome: one read and one argon2 verification.
@@ -197,11 +205,10 @@ async fn sign_in(
         .await?;
     drop(permit);
     let Some(must_change) = must_change else {
-        let hold = st.sign_in.failed(key, peer, Instant::now())?;
         tokio::time::sleep(hold).await;
         return Err(ApiError::Unauthorized("wrong NIP or password".into()));
     };
-    st.sign_in.by_nip.succeeded(&key);
+    st.sign_in.succeeded(&key, peer);
     let expires_at = rfc3339(SystemTime::now() + st.sign_in.ttl);
     let opened = st
         .store
@@ -251,7 +258,7 @@ async fn change_password(
         return Err(FieldError::new("new", "must differ from the old password").into());
     }
     let key = format!("{region}/{nip}");
-    st.sign_in.refused(&key, peer, Instant::now())?;
+    let hold = st.sign_in.attempt(&key, peer, Instant::now())?;
     let permit = st.sign_in.permit().await?;
     let (r, n, id) = (region.clone(), nip.clone(), c.token_id.clone());
     let changed = st
@@ -269,10 +276,10 @@ async fn change_password(
         .await?;
     drop(permit);
     if !changed {
-        let hold = st.sign_in.failed(key, peer, Instant::now())?;
         tokio::time::sleep(hold).await;
         return Err(FieldError::new("old", "is not your current password").into());
     }
+    st.sign_in.succeeded(&key, peer);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -316,16 +323,35 @@ mod tests {
         let ip: IpAddr = "203.0.113.9".parse().unwrap();
         let mut held = Vec::new();
         for i in 0..20 {
-            held.push(s.failed(format!("jambi/{i}"), Some(ip), now).unwrap());
+            held.push(s.attempt(&format!("jambi/{i}"), Some(ip), now).unwrap());
         }
-        assert!(s.failed("jambi/x".into(), Some(ip), now).is_err());
-        assert!(s.refused(&"jambi/y".into(), Some(ip), now).is_err());
-        // Each NIP failed once: no slowing by NIP; the address is slowed from its tenth on.
+        assert!(s.attempt("jambi/x", Some(ip), now).is_err());
+        // Each NIP tried once: no slowing by NIP; the address is slowed from its 11th on.
         assert_eq!(held[..10], [Duration::ZERO; 10]);
         assert_eq!(held[10], SIGN_IN_SLOWDOWN_STEP);
         assert_eq!(held[19], SIGN_IN_SLOWDOWN_MAX);
         // Another address, the same NIPs: free.
         let other: IpAddr = "198.51.100.9".parse().unwrap();
-        assert!(s.refused(&"jambi/1".into(), Some(other), now).is_ok());
+        assert!(s.attempt("jambi/1", Some(other), now).is_ok());
+    }
+
+    /// Attempts are counted before the password is checked: a burst of concurrent guesses
+    /// gets the limit's worth of checks and no more; a success gives its attempt back.
+    #[test]
+    fn attempts_count_before_the_check_and_successes_are_given_back() {
+        let mut config = Config::for_data_dir("/nonexistent");
+        config.sign_in_failure_limit = 3;
+        let s = SignIn::new(&config);
+        let now = Instant::now();
+        let ip: IpAddr = "203.0.113.10".parse().unwrap();
+        let passed = (0..50)
+            .filter(|_| s.attempt("jambi/n", Some(ip), now).is_ok())
+            .count();
+        assert_eq!(passed, 3);
+        let other: IpAddr = "203.0.113.11".parse().unwrap();
+        for _ in 0..40 {
+            assert!(s.attempt("jambi/ok", Some(other), now).is_ok());
+            s.succeeded("jambi/ok", Some(other));
+        }
     }
 }

@@ -79,8 +79,7 @@ impl<K: Eq + Hash + Clone + Display> AuthThrottle<K> {
         }
     }
 
-    /// Whether `key` is being refused at `now`, without recording anything (a password
-    /// sign-in asks this before checking the password at all).
+    /// Whether `key` is being refused at `now`, without recording anything.
     pub fn check(&self, key: &K, now: Instant) -> Result<(), Refused> {
         if self.limit == 0 {
             return Ok(());
@@ -139,6 +138,17 @@ impl<K: Eq + Hash + Clone + Display> AuthThrottle<K> {
         Err(Refused {
             retry_after: until - now,
         })
+    }
+
+    /// Takes back one failure of `key`: an attempt counted before its outcome was known (a
+    /// password being checked) that then succeeded.
+    pub fn refund(&self, key: &K) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = entries.get_mut(key) {
+            if e.blocked_until.is_none() {
+                e.failures = e.failures.saturating_sub(1);
+            }
+        }
     }
 
     /// Forgets `key`'s failures (a correct password for that NIP).

@@ -139,8 +139,14 @@ impl Raters {
     }
 }
 
-/// Checks a list of peer raters: 1–5 distinct NIPs, not the employee rated.
-pub fn validate_peers(raters: &[String], rated: &str) -> Result<(), FieldError> {
+/// Checks a list of peer raters: 1–5 distinct NIPs, neither the employee rated nor the one
+/// assigning (a supervisor among the peers would see the mean and their own rating, and so
+/// the others').
+pub fn validate_peers(
+    raters: &[String],
+    rated: &str,
+    assigner: Option<&str>,
+) -> Result<(), FieldError> {
     super::check(
         (PEERS_MIN..=PEERS_MAX).contains(&raters.len()),
         "raters",
@@ -152,6 +158,11 @@ pub fn validate_peers(raters: &[String], rated: &str) -> Result<(), FieldError> 
             n != rated,
             &format!("raters[{i}]"),
             "an employee does not rate themselves as a peer",
+        )?;
+        super::check(
+            Some(n.as_str()) != assigner,
+            &format!("raters[{i}]"),
+            "the one assigning peers is not one of them",
         )?;
         super::check(
             !raters[..i].contains(n),
@@ -225,11 +236,12 @@ mod tests {
     fn peer_lists() {
         let me = "198503122010011001";
         let other = "199001012015012002";
-        assert!(validate_peers(&[other.into()], me).is_ok());
-        assert!(validate_peers(&[], me).is_err());
-        assert!(validate_peers(&[me.into()], me).is_err());
-        assert!(validate_peers(&[other.into(), other.into()], me).is_err());
-        assert!(validate_peers(&vec![other.to_string(); 6], me).is_err());
-        assert!(validate_peers(&["12".into()], me).is_err());
+        assert!(validate_peers(&[other.into()], me, None).is_ok());
+        assert!(validate_peers(&[other.into()], me, Some(other)).is_err());
+        assert!(validate_peers(&[], me, None).is_err());
+        assert!(validate_peers(&[me.into()], me, None).is_err());
+        assert!(validate_peers(&[other.into(), other.into()], me, None).is_err());
+        assert!(validate_peers(&vec![other.to_string(); 6], me, None).is_err());
+        assert!(validate_peers(&["12".into()], me, None).is_err());
     }
 }

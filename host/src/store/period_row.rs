@@ -91,9 +91,14 @@ pub(super) fn decode_input(b: &[u8]) -> Result<PeriodInput> {
         #[serde(default)]
         raters: Raters,
     }
-    let (mut data, raters) = match serde_json::from_slice::<DataOnly>(b) {
-        Ok(d) if b.starts_with(NESTED) => (d.data, d.raters),
-        _ => decode(b).map(|r| (r.data, r.raters))?,
+    let nested = if b.starts_with(NESTED) {
+        serde_json::from_slice::<DataOnly>(b).ok()
+    } else {
+        None
+    };
+    let (mut data, raters) = match nested {
+        Some(d) => (d.data, d.raters),
+        None => decode(b).map(|r| (r.data, r.raters))?,
     };
     raters.apply(&mut data.behavior);
     Ok(data)

@@ -426,9 +426,8 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// Changes the raters' part of a period record with `change` (one of the raters' own
-    /// writes), creating an empty record when the employee has none for the period yet, and
-    /// audits the change with the part's value before and after.
+    /// Changes the raters' part of an existing period record with `change` (one of the
+    /// raters' own writes), and audits the change with the value before and after.
     pub fn update_raters(
         &self,
         region: &str,
@@ -451,19 +450,13 @@ impl Store {
         }
         let key = format!("{region}/{nip}/{period}");
         let mut periods = tx.open_table(PERIODS)?;
-        let mut rec = match get_row(&periods, &key, period_row::decode)? {
-            Some(r) => r,
-            None => PeriodRecord {
-                region: region.into(),
-                nip: nip.into(),
-                period: period.to_string(),
-                start: period.start(),
-                end: period.end(),
-                data: PeriodInput::default(),
-                updated_at: now_rfc3339(),
-                raters: Raters::default(),
-            },
-        };
+        // Ratings belong to an SKP the agency entered: a record made up here would have the
+        // employee appraised on empty indicators.
+        let mut rec = get_row(&periods, &key, period_row::decode)?.ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "period `{period}` of employee `{nip}` (the agency enters the SKP record first)"
+            ))
+        })?;
         let before = serde_json::to_value(&rec.raters).unwrap_or_default();
         change(&mut rec.raters)?;
         let after = serde_json::to_value(&rec.raters).unwrap_or_default();
