@@ -1406,3 +1406,156 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
     let audit = c.get("/api/v1/audit?limit=1000");
     assert!(audit.text.contains("\"feedback.add\""), "{}", audit.text);
 }
+
+#[test]
+fn the_public_answers_a_units_survey_once_per_code_and_appraisals_carry_its_ikm() {
+    let s = TestServer::start();
+    let c = s.client();
+    let base = "/api/v1/regions/tenayan-raya";
+    let nips = seed_people(&c, "tenayan-raya", "kelurahan");
+    seed_agency(&c, "tenayan-raya", "other");
+    // The first employee serves at the loket; the second has no unit.
+    let mut body = employee_body("kelurahan", "staf", "2021-03-01");
+    body["service_unit"] = json!("loket");
+    assert_eq!(
+        c.put(&format!("{base}/employees/{}", nips[0]), &body)
+            .status,
+        200
+    );
+    let plugin = c.upload("tenayan-raya", wasm("kinerja_plugin_tenayan_raya"));
+    c.activate("tenayan-raya", "appraise", &plugin, json!({}));
+
+    let agency = c.with_token(
+        &c.issue(json!({"role": "agency", "region": "tenayan-raya", "agency": "kelurahan"})),
+    );
+    let other = c.with_token(
+        &c.issue(json!({"role": "agency", "region": "tenayan-raya", "agency": "other"})),
+    );
+    let surveys = format!("{base}/agencies/kelurahan/surveys");
+    let request = json!({"unit": "loket", "period": "2026", "count": 3});
+    assert_eq!(other.post(&surveys, &request).status, 403);
+    for (body, field) in [
+        (
+            json!({"unit": "loket", "period": "2026", "count": 0}),
+            "count",
+        ),
+        (
+            json!({"unit": "Loket!", "period": "2026", "count": 1}),
+            "unit",
+        ),
+        (json!({"period": "26", "count": 1}), "period"),
+    ] {
+        let r = agency.post(&surveys, &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert!(r.message().starts_with(field), "{body}: {}", r.text);
+    }
+    let r = agency.post(&surveys, &request);
+    assert_eq!(r.status, 201, "{}", r.text);
+    let codes: Vec<String> = r.body["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 3);
+
+    // Anyone with a code answers once, without a token.
+    let public = c.anonymous();
+    let answer = |code: &str, elements: serde_json::Value| {
+        public.post(
+            &format!("/api/v1/surveys/{code}"),
+            &json!({"elements": elements}),
+        )
+    };
+    assert_eq!(
+        answer(&codes[0], json!([4, 4, 4, 4, 4, 4, 4, 4, 4])).status,
+        204
+    );
+    assert_eq!(
+        answer(&codes[1], json!([3, 3, 3, 3, 3, 3, 3, 3, 2])).status,
+        204
+    );
+    let again = answer(&codes[0], json!([1, 1, 1, 1, 1, 1, 1, 1, 1]));
+    assert_eq!(again.status, 400, "a used code: {}", again.text);
+    assert!(again.message().contains("used"), "{}", again.text);
+    assert_eq!(
+        answer("0123456789abcdef", json!([4, 4, 4, 4, 4, 4, 4, 4, 4])).status,
+        404
+    );
+    assert_eq!(
+        answer("not-a-code", json!([4, 4, 4, 4, 4, 4, 4, 4, 4])).status,
+        404
+    );
+    for elements in [
+        json!([4, 4, 4]),
+        json!([5, 4, 4, 4, 4, 4, 4, 4, 4]),
+        json!("x"),
+    ] {
+        let r = answer(&codes[2], elements.clone());
+        assert_eq!(r.status, 400, "{elements}: {}", r.text);
+        assert!(r.message().starts_with("elements"), "{}", r.text);
+    }
+
+    // The agency reads the unit's IKM; the refused answers changed nothing.
+    let r = agency.get(&format!(
+        "{base}/agencies/kelurahan/ikm?period=2026&unit=loket"
+    ));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let ikm = (3.5 * 8.0 + 3.0) / 9.0;
+    assert_eq!(r.body["respondents"], 2);
+    assert!(
+        (r.body["ikm"].as_f64().unwrap() - ikm).abs() < 1e-9,
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["grade"], "B");
+    assert_eq!(
+        (
+            r.body["codes_issued"].clone(),
+            r.body["codes_unused"].clone()
+        ),
+        (json!(3), json!(1))
+    );
+    assert_eq!(
+        other
+            .get(&format!("{base}/agencies/kelurahan/ikm?period=2026"))
+            .status,
+        403
+    );
+    let none = agency.get(&format!("{base}/agencies/kelurahan/ikm?period=2026"));
+    assert_eq!(
+        (none.body["respondents"].clone(), none.body["ikm"].clone()),
+        (json!(0), serde_json::Value::Null)
+    );
+
+    // The unit's employee is appraised on the measured IKM; the other on the typed figure.
+    let r = c.post(
+        &format!("{base}/appraisals"),
+        &json!({"period": "2026", "nips": [nips[0], nips[1]]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let explanation = |nip: &str| {
+        r.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["nip"] == nip)
+            .and_then(|x| x["explanation"].as_str())
+            .unwrap_or_else(|| panic!("{nip}: {}", r.text))
+            .to_string()
+    };
+    assert!(
+        explanation(&nips[0]).contains(&format!("IKM {ikm} ×")),
+        "{}",
+        explanation(&nips[0])
+    );
+    assert!(
+        explanation(&nips[1]).contains("IKM 3.41 ×"),
+        "{}",
+        explanation(&nips[1])
+    );
+    let audit = c.get("/api/v1/audit?limit=1000");
+    for action in ["survey.issue", "survey.answer"] {
+        assert!(audit.text.contains(&format!("\"{action}\"")), "{action}");
+    }
+}

@@ -432,6 +432,7 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
             potential,
             declined_rotation: rng.chance(0.08),
             supervisor_nip: None,
+            service_unit: None,
         };
         input.validate(&parsed)?;
         if rng.chance(0.25) && since.year > 2018 {

@@ -15,6 +15,7 @@ mod ratings;
 mod records;
 mod service;
 pub mod sessions;
+mod surveys;
 pub mod throttle;
 mod tokens;
 
@@ -127,6 +128,7 @@ fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(records::router())
         .merge(ratings::router())
         .merge(feedback::router())
+        .merge(surveys::router())
         .merge(plugins::router(upload_limit))
         .merge(policies::router())
         .merge(evaluation::router())

@@ -343,6 +343,11 @@ pub struct EmployeeInput {
     /// same region.
     #[serde(default)]
     pub supervisor_nip: Option<String>,
+    /// The service unit (unit layanan) whose public satisfaction survey the employee's
+    /// appraisal carries, e.g. a puskesmas of the agency; absent: the agency-wide survey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
+    pub service_unit: Option<String>,
 }
 
 /// A position the employee held before the current one.
@@ -371,6 +376,9 @@ pub struct Employee {
     /// holder of the position above (see `domain::org`).
     #[serde(default)]
     pub supervisor_nip: Option<String>,
+    /// See [`EmployeeInput::service_unit`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_unit: Option<String>,
     pub updated_at: String,
 }
 
@@ -711,6 +719,9 @@ impl EmployeeInput {
                 "an employee cannot be their own supervisor",
             )?;
         }
+        if let Some(u) = &self.service_unit {
+            super::validate_id("service_unit", u)?;
+        }
         competency_map("competencies", &self.competencies)
     }
 
@@ -735,6 +746,7 @@ impl EmployeeInput {
             declined_rotation: self.declined_rotation,
             history,
             supervisor_nip: self.supervisor_nip,
+            service_unit: self.service_unit,
             updated_at,
         }
     }
@@ -1003,6 +1015,7 @@ mod tests {
             potential: None,
             declined_rotation: false,
             supervisor_nip: None,
+            service_unit: None,
         };
         assert!(emp("2010-11-01").validate(&nip).is_ok());
         let e = emp("2010-10-31").validate(&nip).unwrap_err();

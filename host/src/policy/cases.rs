@@ -210,6 +210,7 @@ pub(super) fn sample_employee() -> Employee {
         declined_rotation: false,
         history: vec![],
         supervisor_nip: None,
+        service_unit: None,
         updated_at: String::new(),
     }
 }

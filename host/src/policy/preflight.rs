@@ -70,6 +70,7 @@ pub(super) fn synthetic_case() -> Result<cases::Case, PolicyError> {
         declined_rotation: false,
         history: Vec::new(),
         supervisor_nip: None,
+        service_unit: None,
         updated_at: String::new(),
     };
     let record: PeriodInput = serde_json::from_value(json!({

@@ -17,6 +17,7 @@ mod period_row;
 mod plugins;
 mod records;
 mod sessions;
+mod surveys;
 pub mod tables;
 mod tokens;
 
@@ -155,6 +156,8 @@ impl Store {
                 OUTPUTS,
                 CREDENTIALS,
                 FEEDBACK,
+                SURVEY_CODES,
+                SURVEY_TALLIES,
             ] {
                 tx.open_table(t)?;
             }

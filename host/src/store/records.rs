@@ -691,6 +691,8 @@ impl Store {
         let tx = self.db.begin_read()?;
         let periods = tx.open_table(PERIODS)?;
         let acts = tx.open_table(ACTIVITIES)?;
+        // The public surveys of the region's units (a few rows), applied to each case below.
+        let surveys = super::surveys::surveys_for(&tx.open_table(SURVEY_TALLIES)?, region, period)?;
         let read = |part: &[Employee]| -> Result<Vec<T>> {
             let (start, end) = (period.start(), period.end());
             let mut key = String::with_capacity(64);
@@ -699,7 +701,14 @@ impl Store {
                 use std::fmt::Write;
                 key.clear();
                 let _ = write!(key, "{region}/{}/{period}", e.nip);
-                let rec = get_row(&periods, &key, period_row::decode_input)?;
+                let mut rec = get_row(&periods, &key, period_row::decode_input)?;
+                if let (Some(r), false) = (&mut rec, surveys.is_empty()) {
+                    // The measured survey of the employee's unit over a figure typed in.
+                    let unit = e.service_unit.as_deref().unwrap_or("*");
+                    if let Some(fb) = surveys.get(&(e.agency.clone(), unit.to_string())) {
+                        r.public_feedback = Some(*fb);
+                    }
+                }
                 let reported = match &rec {
                     Some(_) => count_days(&acts, region, &e.nip, start, end)?,
                     None => 0,

@@ -35,6 +35,10 @@ pub const SESSION_EXPIRY: TableDefinition<'static, &'static str, &'static str> =
     TableDefinition::new("session_expiry");
 /// `region/nip/seq` (zero-padded) → a feedback note to that employee, oldest first.
 pub const FEEDBACK: JsonTable = TableDefinition::new("feedback");
+/// survey code → where its answer counts and whether it was used; see `store::surveys`.
+pub const SURVEY_CODES: JsonTable = TableDefinition::new("survey_codes");
+/// `region/agency/unit|*/period` → the summed answers of a unit's survey.
+pub const SURVEY_TALLIES: JsonTable = TableDefinition::new("survey_tallies");
 /// zero-padded sequence → AuditEvent.
 pub const AUDIT: JsonTable = TableDefinition::new("audit");
 /// counter name → next value.

@@ -1,0 +1,130 @@
+//! The public satisfaction survey: an agency issues single-use codes for a service unit and
+//! period, anyone holding a code answers once without a token, and the agency reads the unit's
+//! IKM. Appraisals of the unit's employees carry it as `public_feedback`.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{period_param, AgencyParam, Caller, JsonBody, RegionParam, P, Q};
+use super::{AppState, Errors};
+use crate::domain::survey::{grade, IkmReport, SurveyAnswer, SurveyInput};
+use crate::domain::validate_id;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issue))
+        .routes(routes!(answer))
+        .routes(routes!(ikm))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedCodes {
+    pub unit: Option<String>,
+    pub period: String,
+    /// Single-use codes to hand to respondents (on a receipt, a QR code, a slip).
+    pub codes: Vec<String>,
+}
+
+/// Issue single-use survey codes for a service unit (or the whole agency) and period: the
+/// agency itself, or an administrator.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/agencies/{agency}/surveys", tag = "surveys",
+    params(RegionParam, AgencyParam), request_body = SurveyInput,
+    responses((status = 201, body = IssuedCodes), Errors), security(("bearer" = [])))]
+async fn issue(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, agency)): P<(String, String)>,
+    JsonBody(input): JsonBody<SurveyInput>,
+) -> ApiResult<(StatusCode, Json<IssuedCodes>)> {
+    validate_id("agency", &agency)?;
+    c.scope.require_agency(&region, &agency)?;
+    let period = input.validate()?;
+    let (actor, unit) = (c.token_id.clone(), input.unit.clone());
+    let codes = st
+        .store
+        .run(move |s| s.issue_survey_codes(&region, &agency, unit, period, input.count, &actor))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedCodes {
+            unit: input.unit,
+            period: period.to_string(),
+            codes,
+        }),
+    ))
+}
+
+/// Answer the survey with a code: nine scores 1–4, once per code, no token needed.
+#[utoipa::path(post, path = "/api/v1/surveys/{code}", tag = "surveys",
+    params(("code" = String, Path, description = "the code on the respondent's slip: 16 lowercase hex digits")),
+    request_body = SurveyAnswer, responses((status = 204), Errors))]
+async fn answer(
+    State(st): State<AppState>,
+    P(code): P<String>,
+    JsonBody(input): JsonBody<SurveyAnswer>,
+) -> ApiResult<StatusCode> {
+    let code = code.trim().to_ascii_lowercase();
+    if code.len() != 16 || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::NotFound("survey code not found".into()));
+    }
+    let scores = input.validate()?;
+    st.store
+        .run(move |s| s.answer_survey(&code, scores))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct IkmQuery {
+    /// Required: `YYYY`, `YYYY-Qn` or `YYYY-MM`.
+    #[param(required = true, example = "2026")]
+    pub period: Option<String>,
+    /// A service unit; absent: the agency-wide survey.
+    pub unit: Option<String>,
+}
+
+/// A unit's (or the agency's) IKM for a period: the mean of the element means, the converted
+/// index and its grade, the respondents, and the codes issued and unused.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/agencies/{agency}/ikm", tag = "surveys",
+    params(RegionParam, AgencyParam, IkmQuery),
+    responses((status = 200, body = IkmReport), Errors), security(("bearer" = [])))]
+async fn ikm(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, agency)): P<(String, String)>,
+    Q(q): Q<IkmQuery>,
+) -> ApiResult<Json<IkmReport>> {
+    validate_id("agency", &agency)?;
+    c.scope.require_agency(&region, &agency)?;
+    let period =
+        period_param(q.period.as_deref().ok_or_else(|| {
+            ApiError::BadRequest("period: required, e.g. `?period=2026`".into())
+        })?)?;
+    if let Some(u) = &q.unit {
+        validate_id("unit", u)?;
+    }
+    let (a, unit) = (agency.clone(), q.unit.clone());
+    let tally = st
+        .store
+        .run(move |s| s.survey_tally(&region, &a, unit.as_deref(), period))
+        .await?;
+    let ikm = tally.ikm();
+    Ok(Json(IkmReport {
+        agency,
+        unit: q.unit,
+        period: period.to_string(),
+        respondents: tally.respondents,
+        ikm,
+        index: ikm.map(|i| i * 25.0),
+        grade: ikm.map(|i| grade(i * 25.0).to_string()),
+        elements: tally.means().map(|m| m.to_vec()),
+        codes_issued: tally.issued,
+        codes_unused: tally.issued.saturating_sub(tally.respondents),
+    }))
+}
