@@ -1353,7 +1353,12 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
         .find(|e| e["action"] == "ratings.supervisor")
         .unwrap();
     assert_eq!(ev["subject"], format!("{x}/2026"));
-    assert_eq!(ev["detail"]["after"]["supervisor"]["ratings"], ratings(2));
+    assert_eq!(
+        ev["detail"]["after"]["ratings"],
+        ratings(2),
+        "only the part written"
+    );
+    assert!(!ev["detail"].to_string().contains(p1), "{}", ev["detail"]);
 
     // Feedback notes: the supervisor writes, the employee reads; the agency does neither.
     let notes = format!("{base}/employees/{x}/feedback");
@@ -1405,6 +1410,66 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
     }
     let audit = c.get("/api/v1/audit?limit=1000");
     assert!(audit.text.contains("\"feedback.add\""), "{}", audit.text);
+
+    // The history of X's record: X reads it without who rated as a peer; the agency all of it.
+    let history = format!("{base}/employees/{x}/history?limit=1000");
+    let mine = x_c.get(&history);
+    assert_eq!(mine.status, 200, "{}", mine.text);
+    let actions: Vec<&str> = mine.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "employee.put",
+        "period.put",
+        "ratings.self",
+        "ratings.supervisor",
+        "ratings.peers.assign",
+        "ratings.peers",
+        "feedback.add",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    assert!(
+        !mine.text.contains(p1) && !mine.text.contains(p2),
+        "{}",
+        mine.text
+    );
+    let period_put = mine.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|e| e["action"] == "period.put")
+        .unwrap();
+    assert!(
+        period_put["detail"]["before"]["indicators"].is_array(),
+        "{period_put}"
+    );
+    assert!(
+        period_put["detail"]["after"]["indicators"].is_array(),
+        "{period_put}"
+    );
+    let all = dinkes.get(&history);
+    assert_eq!(all.status, 200, "{}", all.text);
+    assert!(all.text.contains(p1), "the agency sees who rated");
+    let page = dinkes.get(&format!("{base}/employees/{x}/history?limit=2"));
+    let next = page.body["next"].as_str().expect("a next page").to_string();
+    let rest = dinkes.get(&format!(
+        "{base}/employees/{x}/history?limit=1000&cursor={next}"
+    ));
+    assert_eq!(
+        page.body["items"].as_array().unwrap().len() + rest.body["items"].as_array().unwrap().len(),
+        all.body["items"].as_array().unwrap().len()
+    );
+    for (who, cl) in [
+        ("peer", &p1_c),
+        ("supervisor", &boss_c),
+        ("other agency", &disdik),
+    ] {
+        assert_eq!(cl.get(&history).status, 403, "{who}");
+    }
 }
 
 #[test]

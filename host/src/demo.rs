@@ -444,11 +444,11 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
                 Date::from_days(since.to_days() - rng.range(400, 1500)).max(appointed);
             if first.position_id != position && first.position_since < since {
                 first.validate(&parsed)?;
-                store.upsert_employee(region, &nip, first)?;
+                store.upsert_employee(region, &nip, first, None)?;
             }
         }
         input.position_since = since;
-        store.upsert_employee(region, &nip, input)?;
+        store.upsert_employee(region, &nip, input, None)?;
         period_and_reports(store, region, &nip, &mut rng, year, working)?;
     }
     Ok(())
@@ -582,7 +582,7 @@ fn period_and_reports(
         working_days,
     };
     input.validate(year)?;
-    store.put_period(region, nip, year, input)?;
+    store.put_period(region, nip, year, input, None)?;
     // Reports on a share of the weekdays that follows diligence.
     let q = (0.72 + (perf - 0.9) * 0.8 + rng.normal(0.0, 0.06)).clamp(0.4, 1.0);
     let mut reports = Vec::new();

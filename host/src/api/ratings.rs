@@ -115,14 +115,14 @@ async fn write(
         employee.nip.clone(),
         c.token_id.clone(),
     );
-    let action = format!(
-        "ratings.{}",
-        part.name().split('/').next().unwrap_or("peer")
-    );
     let p = part.clone();
     let raters = st
         .store
-        .run(move |s| s.update_raters(&region, &nip, period, &actor, &action, |r| r.set(&p, given)))
+        .run(move |s| {
+            s.update_raters(&region, &nip, period, &actor, Some(&p), |r| {
+                r.set(&p, given)
+            })
+        })
         .await?;
     Ok(Json(RatingsView::of(&raters, rel, c.scope.nip.as_deref())))
 }
@@ -250,7 +250,7 @@ async fn put_peers(
                 )
                 .into());
             }
-            s.update_raters(&r, &n, period, &actor, "ratings.peers.assign", |raters| {
+            s.update_raters(&r, &n, period, &actor, None, |raters| {
                 raters.assign(input.raters);
                 Ok(())
             })

@@ -239,9 +239,10 @@ async fn put_employee(
             }
         }
     }
+    let actor = c.token_id.clone();
     Ok(Json(
         st.store
-            .run(move |s| s.upsert_employee(&region, nip.as_str(), input))
+            .run(move |s| s.upsert_employee(&region, nip.as_str(), input, Some(&actor)))
             .await?,
     ))
 }
@@ -362,9 +363,10 @@ async fn put_period(
     }
     let emp = readable_employee(&st, &c, &region, nip.as_str()).await?;
     c.scope.require_agency(&region, &emp.agency)?;
+    let actor = c.token_id.clone();
     Ok(Json(
         st.store
-            .run(move |s| s.put_period(&region, nip.as_str(), p, input))
+            .run(move |s| s.put_period(&region, nip.as_str(), p, input, Some(&actor)))
             .await?,
     ))
 }

@@ -1,7 +1,8 @@
-//! Liveness, readiness and the audit trail.
+//! Liveness, readiness, the audit trail and one employee's history.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Caller, PageQuery, Q};
+use super::extract::{Caller, NipParam, PageQuery, RegionParam, P, Q};
+use super::records::readable_employee;
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::store::{AuditEvent, Page};
@@ -18,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(health))
         .routes(routes!(ready))
         .routes(routes!(audit))
+        .routes(routes!(history))
         .routes(routes!(metrics_text))
 }
 
@@ -88,6 +90,40 @@ async fn audit(
             .run(move |s| s.audit(region.as_deref(), cursor.as_deref(), limit))
             .await?,
     ))
+}
+
+/// The history of one employee's records: every write of their record, period records,
+/// ratings, feedback notes, password and sessions, with who, when, and what changed (before
+/// and after), oldest first. The employee reads their own, with the peers' ratings and their
+/// assignment shown only as having happened (never by whom, nor what); their agency and the
+/// administrators read it all. Paged.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/history", tag = "records",
+    params(RegionParam, NipParam, PageQuery),
+    responses((status = 200, body = Page<AuditEvent>), Errors), security(("bearer" = [])))]
+async fn history(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip_s)): P<(String, String)>,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<AuditEvent>>> {
+    let employee = readable_employee(&st, &c, &region, &nip_s).await?;
+    let own = c.scope.role == Role::Employee;
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    let mut page = st
+        .store
+        .run(move |s| s.employee_history(&region, &employee.nip, cursor.as_deref(), limit))
+        .await?;
+    if own {
+        for e in page
+            .items
+            .iter_mut()
+            .filter(|e| e.action.starts_with("ratings.peers"))
+        {
+            e.actor = None;
+            e.detail = serde_json::Value::Null;
+        }
+    }
+    Ok(Json(page))
 }
 
 /// Prometheus metrics in the text format: requests, latencies, plugin calls, fuel, limit hits,

@@ -48,13 +48,16 @@ pub enum Part {
 }
 
 impl Part {
-    pub fn name(&self) -> String {
-        match self {
-            Part::Self_ => "self".into(),
-            Part::Supervisor => "supervisor".into(),
-            Part::Peer(n) => format!("peers/{n}"),
+    /// The audit action of a write of `part`, or of the peer assignment (`None`).
+    pub fn action(part: Option<&Part>) -> &'static str {
+        match part {
+            Some(Part::Self_) => "ratings.self",
+            Some(Part::Supervisor) => "ratings.supervisor",
+            Some(Part::Peer(_)) => "ratings.peers",
+            None => "ratings.peers.assign",
         }
     }
+
 }
 
 impl Raters {
@@ -104,6 +107,14 @@ impl Raters {
             }
         }
         Ok(())
+    }
+
+    /// What the audit keeps of a change: the one part written, or the peer assignment.
+    pub fn audited(&self, part: Option<&Part>) -> serde_json::Value {
+        match part {
+            Some(p) => serde_json::to_value(self.get(p)).unwrap_or_default(),
+            None => serde_json::to_value(&self.peers_assigned).unwrap_or_default(),
+        }
     }
 
     /// Assigns the peer raters; ratings of peers no longer assigned are dropped.

@@ -2,8 +2,8 @@
 //! Events are written in the same transaction as the change they describe, so neither exists
 //! without the other.
 
-use super::tables::AUDIT;
-use super::{next_seq, page_json, to_json, Page, Result, Store};
+use super::tables::{AUDIT, AUDIT_BY_EMPLOYEE};
+use super::{get_json, next_seq, page_json, to_json, Page, Result, Store};
 use crate::domain::now_rfc3339;
 use redb::ReadableDatabase;
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,18 @@ pub(crate) fn record(
     };
     tx.open_table(AUDIT)?
         .insert(format!("{seq:016}").as_str(), to_json(&ev)?.as_slice())?;
+    // Events about one employee (subject `nip` or `nip/…`) are found again by employee.
+    if let (Some(region), Some(nip)) = (region, employee_of(subject)) {
+        tx.open_table(AUDIT_BY_EMPLOYEE)?
+            .insert(format!("{region}/{nip}/{seq:016}").as_str(), seq)?;
+    }
     Ok(())
+}
+
+/// The NIP an event's subject is about, if it is about an employee.
+fn employee_of(subject: &str) -> Option<&str> {
+    let first = subject.split('/').next()?;
+    (first.len() == 18 && first.bytes().all(|b| b.is_ascii_digit())).then_some(first)
 }
 
 impl Store {
@@ -60,5 +71,38 @@ impl Store {
         page_json(&t, "", cursor, limit, |e: &AuditEvent| {
             region.is_none_or(|r| e.region.as_deref() == Some(r))
         })
+    }
+
+    /// The events about one employee, oldest first: their records, ratings, feedback,
+    /// password and sessions. The cursor is the last event's `seq`.
+    pub fn employee_history(
+        &self,
+        region: &str,
+        nip: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<AuditEvent>> {
+        let tx = self.db.begin_read()?;
+        let index = tx.open_table(AUDIT_BY_EMPLOYEE)?;
+        let events = tx.open_table(AUDIT)?;
+        let prefix = format!("{region}/{nip}/");
+        let start = match cursor {
+            Some(c) => format!("{prefix}{c}\u{0}"),
+            None => prefix.clone(),
+        };
+        let end = super::prefix_end(&prefix);
+        let mut items = Vec::new();
+        let mut next = None;
+        for row in index.range::<&str>(start.as_str()..end.as_str())? {
+            let (_, seq) = row?;
+            if items.len() == limit {
+                next = items.last().map(|e: &AuditEvent| format!("{:016}", e.seq));
+                break;
+            }
+            if let Some(ev) = get_json(&events, &format!("{:016}", seq.value()))? {
+                items.push(ev);
+            }
+        }
+        Ok(Page { items, next })
     }
 }

@@ -164,6 +164,7 @@ impl Store {
             tx.open_table(TOKEN_BY_HASH)?;
             tx.open_table(SESSIONS)?;
             tx.open_table(SESSION_EXPIRY)?;
+            tx.open_table(AUDIT_BY_EMPLOYEE)?;
             tx.open_table(COUNTERS)?;
             tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
             let mut regions = tx.open_table(REGIONS)?;

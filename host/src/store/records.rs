@@ -9,7 +9,7 @@ use super::{
 use crate::domain::date::Date;
 use crate::domain::org::{Chart, Supervisor};
 use crate::domain::period::Period;
-use crate::domain::ratings::Raters;
+use crate::domain::ratings::{Part, Raters};
 use crate::domain::records::*;
 use crate::domain::{now_rfc3339, FieldError};
 use redb::{ReadableDatabase, ReadableTable};
@@ -232,11 +232,14 @@ impl Store {
 
     /// Upserts an employee. A change of position moves the old one into the history, so that
     /// tenure always counts from the start of the current position.
+    /// Creates or replaces an employee; audited (before and after) when an `actor` wrote it,
+    /// not when the server seeds its demo.
     pub fn upsert_employee(
         &self,
         region: &str,
         nip: &str,
         input: EmployeeInput,
+        actor: Option<&str>,
     ) -> Result<Employee> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
@@ -259,6 +262,7 @@ impl Store {
             }
         }
         let old: Option<Employee> = get_json(&table, &key)?;
+        let before = actor.map(|_| serde_json::to_value(&old).unwrap_or_default());
         let mut history = Vec::new();
         if let Some(old) = old {
             history = old.history;
@@ -284,6 +288,11 @@ impl Store {
         let emp = input.into_employee(region, nip, history, now_rfc3339());
         table.insert(key.as_str(), to_json(&emp)?.as_slice())?;
         drop(table);
+        if let (Some(actor), Some(before)) = (actor, before) {
+            let after = serde_json::to_value(&emp).unwrap_or_default();
+            let detail = serde_json::json!({ "before": before, "after": after });
+            audit::record(&tx, Some(actor), "employee.put", Some(region), nip, detail)?;
+        }
         tx.commit()?;
         Ok(emp)
     }
@@ -378,12 +387,15 @@ impl Store {
         )
     }
 
+    /// Creates or replaces a period record (the agency's part; the raters' parts stay);
+    /// audited with the record's input before and after when an `actor` wrote it.
     pub fn put_period(
         &self,
         region: &str,
         nip: &str,
         period: Period,
         input: PeriodInput,
+        actor: Option<&str>,
     ) -> Result<PeriodRecord> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
@@ -399,9 +411,9 @@ impl Store {
         let key = format!("{region}/{nip}/{period}");
         let mut periods = tx.open_table(PERIODS)?;
         // The raters' own ratings stay: the agency's rewrite is of its own part.
-        let raters = get_row(&periods, &key, period_row::decode)?
-            .map(|old| old.raters)
-            .unwrap_or_default();
+        let old = get_row(&periods, &key, period_row::decode)?;
+        let before = actor.map(|_| serde_json::to_value(old.as_ref().map(|o| &o.data)));
+        let raters = old.map(|old| old.raters).unwrap_or_default();
         let rec = PeriodRecord {
             region: region.into(),
             nip: nip.into(),
@@ -414,6 +426,21 @@ impl Store {
         };
         periods.insert(key.as_str(), period_row::encode(&rec)?.as_slice())?;
         drop(periods);
+        if let (Some(actor), Some(before)) = (actor, before) {
+            let detail = serde_json::json!({
+                "before": before.unwrap_or_default(),
+                "after": serde_json::to_value(&rec.data).unwrap_or_default(),
+            });
+            let subject = format!("{nip}/{period}");
+            audit::record(
+                &tx,
+                Some(actor),
+                "period.put",
+                Some(region),
+                &subject,
+                detail,
+            )?;
+        }
         tx.commit()?;
         Ok(rec)
     }
@@ -427,14 +454,15 @@ impl Store {
     }
 
     /// Changes the raters' part of an existing period record with `change` (one of the
-    /// raters' own writes), and audits the change with the value before and after.
+    /// raters' own writes), and audits the change with `part`'s value before and after (the
+    /// peer assignment when `None`), and nothing of the other parts.
     pub fn update_raters(
         &self,
         region: &str,
         nip: &str,
         period: Period,
         actor: &str,
-        what: &str,
+        part: Option<&Part>,
         change: impl FnOnce(&mut Raters) -> Result<(), FieldError>,
     ) -> Result<Raters> {
         self.require_region(region)?;
@@ -457,16 +485,16 @@ impl Store {
                 "period `{period}` of employee `{nip}` (the agency enters the SKP record first)"
             ))
         })?;
-        let before = serde_json::to_value(&rec.raters).unwrap_or_default();
+        let before = rec.raters.audited(part);
         change(&mut rec.raters)?;
-        let after = serde_json::to_value(&rec.raters).unwrap_or_default();
+        let after = rec.raters.audited(part);
         rec.updated_at = now_rfc3339();
         periods.insert(key.as_str(), period_row::encode(&rec)?.as_slice())?;
         drop(periods);
         audit::record(
             &tx,
             Some(actor),
-            what,
+            Part::action(part),
             Some(region),
             &format!("{nip}/{period}"),
             serde_json::json!({ "before": before, "after": after }),

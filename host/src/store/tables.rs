@@ -41,6 +41,9 @@ pub const SURVEY_CODES: JsonTable = TableDefinition::new("survey_codes");
 pub const SURVEY_TALLIES: JsonTable = TableDefinition::new("survey_tallies");
 /// zero-padded sequence → AuditEvent.
 pub const AUDIT: JsonTable = TableDefinition::new("audit");
+/// `region/nip/seq` → seq: the audit events about one employee (see `store::audit`).
+pub const AUDIT_BY_EMPLOYEE: TableDefinition<'static, &'static str, u64> =
+    TableDefinition::new("audit_by_employee");
 /// counter name → next value.
 pub const COUNTERS: TableDefinition<'static, &'static str, u64> = TableDefinition::new("counters");
 /// sha256 → PluginMeta (one row per region that uploaded it lives in PLUGIN_REGIONS).
