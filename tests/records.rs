@@ -1243,6 +1243,12 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
         assert_eq!(r.status, 400, "{body}: {}", r.text);
         assert!(r.message().contains(field), "{body}: {}", r.text);
     }
+    let r = dinkes.put(&peers, &json!({"raters": [boss]}));
+    assert_eq!(
+        r.status, 400,
+        "the supervisor is no peer, whoever assigns: {}",
+        r.text
+    );
     let r = boss_c.put(&peers, &json!({"raters": [p1, p2]}));
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["peers_assigned"], json!([p1, p2]));
@@ -1317,6 +1323,13 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
         ratings(5),
         "{}",
         central.text
+    );
+    // The same list again keeps the ratings; a changed list would start over (a mean over
+    // the old list beside one over the new would give a rating away).
+    assert_eq!(boss_c.put(&peers, &json!({"raters": [p1, p2]})).status, 200);
+    assert_eq!(
+        x_c.get(&format!("{period}/ratings")).body["peer_mean"]["raters"],
+        2
     );
 
     // The agency rewriting the record keeps the raters' parts.

@@ -7,6 +7,7 @@ import {
   h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, when, recommendations, today,
 } from './ui.js';
 import { indicatorChart, behaviourChart } from './chart.js';
+import { selfAssessment, feedbackCard, teamCard } from './people.js';
 
 const PAGE = 15;
 
@@ -129,8 +130,18 @@ export async function employeeView(ctx, region, nip) {
     },
   }, field('Tanggal', date), field('Uraian (description)', desc), field('Menit', minutes), submit);
 
+  // The person's own page also carries their self-assessment, their supervisor's notes and,
+  // for a supervisor, their team.
+  const own = me.role === 'employee' && me.nip === nip;
+  const people = own ? await Promise.all([
+    selfAssessment(base, periods[0] && periods[0].period),
+    feedbackCard(base),
+    teamCard(region, nip, periods.map((p) => p.period)),
+  ]) : [];
+  if (!ctx.isCurrent()) return;
   mount(main, crumbs, profile,
     card('Kinerja per periode', h('div', { class: 'form-row' }, field('Periode', periodSel)), periodBox),
+    people,
     card('Riwayat penilaian (appraisal history)', history),
     card('Laporan kegiatan harian (daily activity reports)', form, actOut, actList, actPager));
   await loadActs();

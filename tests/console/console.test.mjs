@@ -21,6 +21,8 @@ const AGENCY = env('AGENCY_TOKEN');
 const EMP = env('EMP_TOKEN');
 const EMP_NIP = env('EMP_NIP');
 const OTHER_NIP = env('OTHER_NIP');
+const SUP = env('SUP_TOKEN');
+const SUP_NIP = env('SUP_NIP');
 const REGION = env('TEST_REGION');
 const AGENCY_ID = env('TEST_AGENCY');
 const PLUGINS = env('PLUGIN_DIR');
@@ -461,6 +463,53 @@ test('employee: own page, adds an activity report, cannot open another employee'
   ]) {
     assert.equal((await api(EMP, m, p, b)).status, 403, `${m} ${p}`);
   }
+});
+
+test('people: the employee assesses themselves; the supervisor rates the team and writes feedback', async () => {
+  const KEYS = ['berorientasi_pelayanan', 'akuntabel', 'kompeten', 'harmonis', 'loyal', 'adaptif', 'kolaboratif'];
+  const emp = `/api/v1/regions/${REGION}/employees/${EMP_NIP}`;
+  const periods = (await api(EMP, 'GET', `${emp}/periods?limit=1000`)).body.items.map((p) => p.period).sort().reverse();
+  const period = periods[0];
+
+  // The employee's own page: the self-assessment form.
+  const page = await newPage();
+  await signIn(page, EMP);
+  await page.waitForSelector('#self-save');
+  for (const k of KEYS) await page.selectOption(`#self-${k}`, '4');
+  await page.click('#self-save');
+  await page.waitForSelector('#self-out .ok');
+  const mine = await api(EMP, 'GET', `${emp}/periods/${period}/ratings`);
+  assert.equal(mine.status, 200);
+  assert.equal(mine.body.self.ratings.akuntabel, 4);
+  await shotCard(page, '#self-assessment', 'self-assessment');
+  await page.close();
+
+  // The supervisor's own page: the team, one member opened, rated, and a note written.
+  const sup = await newPage();
+  await signIn(sup, SUP);
+  await sup.waitForSelector('#team');
+  await sup.fill('#team-period', period);
+  await sup.click(`#open-${EMP_NIP}`);
+  await sup.waitForSelector(`#sup-save-${EMP_NIP}`);
+  for (const k of KEYS) await sup.selectOption(`#sup-${EMP_NIP}-${k}`, '5');
+  await sup.click(`#sup-save-${EMP_NIP}`);
+  await sup.waitForSelector(`#member-${EMP_NIP} .member-out .ok`);
+  const note = `Uji konsol: laporan bulanan tepat waktu ${Date.now()}`;
+  await sup.fill(`#note-${EMP_NIP}`, note);
+  await sup.click(`#note-save-${EMP_NIP}`);
+  await sup.waitForFunction((n) => document.querySelector('#team').textContent.includes(n), note);
+  await sup.locator('details.member[open]').screenshot({ path: join(SHOTS, 'supervisor-team.png') });
+  await sup.close();
+  const rated = await api(SUP, 'GET', `${emp}/periods/${period}/ratings`);
+  assert.equal(rated.body.supervisor.ratings.kompeten, 5);
+
+  // The employee reads the note; nobody else's team shows on their page.
+  const again = await newPage();
+  await signIn(again, EMP);
+  await again.waitForFunction((n) => document.querySelector('#feedback').textContent.includes(n), note);
+  await again.close();
+  // And the relationship, not the page, decides: the employee cannot rate as the supervisor.
+  assert.equal((await api(EMP, 'PUT', `${emp}/periods/${period}/ratings/supervisor`, Object.fromEntries(KEYS.map((k) => [k, 5])))).status, 403);
 });
 
 test('no uncaught script errors and nothing fetched from elsewhere', () => {

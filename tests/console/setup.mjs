@@ -26,19 +26,26 @@ const agency = await issue(ra, { role: 'agency', region: REGION, agency: AGENCY,
 // appraisal run gives it a result; another employee for the 403 check.
 const emps = (await call('GET', `/api/v1/regions/${REGION}/employees?agency=${AGENCY}&limit=1000`, admin)).items;
 let nip = null;
+let supervisor = null;
 for (const e of emps) {
   const periods = (await call('GET', `/api/v1/regions/${REGION}/employees/${e.nip}/periods`, admin)).items;
   if (periods.some((p) => p.behavior && p.behavior.supervisor && Object.keys(p.behavior.supervisor).length > 0)) {
+    // And one with a supervisor in the chart, who rates and writes to them in the console.
+    const full = await call('GET', `/api/v1/regions/${REGION}/employees/${e.nip}`, admin);
+    if (!full.supervisor) continue;
     nip = e.nip;
+    supervisor = full.supervisor.nip;
     break;
   }
 }
 if (!nip) throw new Error('no demo employee with a rated period record');
 const other = emps.find((e) => e.nip !== nip).nip;
 const employee = await issue(ra, { role: 'employee', region: REGION, nip, label: 'Pegawai (uji konsol)' });
+const sup = await issue(ra, { role: 'employee', region: REGION, nip: supervisor, label: 'Atasan (uji konsol)' });
 
 const out = {
   RA_TOKEN: ra, AGENCY_TOKEN: agency, EMP_TOKEN: employee, EMP_NIP: nip, OTHER_NIP: other,
+  SUP_TOKEN: sup, SUP_NIP: supervisor,
   TEST_REGION: REGION, TEST_AGENCY: AGENCY,
 };
 for (const [k, v] of Object.entries(out)) console.log(`export ${k}='${v}'`);

@@ -40,6 +40,7 @@ static ASSETS: &[Asset] = &[
     asset!("admin.js"),
     asset!("agency.js"),
     asset!("employee.js"),
+    asset!("people.js"),
     asset!("favicon.svg"),
 ];
 

@@ -345,6 +345,10 @@ impl FromRequestParts<AppState> for Caller {
             // write soon anyway are forgotten (forgetting one only makes its next use write).
             if touched.len() >= crate::limits::AUTH_CACHE_MAX_ENTRIES {
                 touched.retain(|_, t| now.duration_since(*t) < crate::limits::TOUCH_EVERY);
+                // All recent: start over rather than sweep again on the next request.
+                if touched.len() >= crate::limits::AUTH_CACHE_MAX_ENTRIES / 2 {
+                    touched.clear();
+                }
             }
             match touched.get(&rec.id) {
                 Some(t) if now.duration_since(*t) < crate::limits::TOUCH_EVERY => false,

@@ -233,7 +233,14 @@ async fn put_peers(
         rel,
         "only the employee's supervisor assigns peer raters",
     )?;
-    validate_peers(&input.raters, &employee.nip, c.scope.nip.as_deref())?;
+    // The supervisor is never a peer, whoever assigns (the agency might name them).
+    let emp = employee.clone();
+    let supervisor = st.store.run(move |s| s.supervisor(&emp)).await?;
+    validate_peers(
+        &input.raters,
+        &employee.nip,
+        supervisor.as_ref().map(|s| s.nip.as_str()),
+    )?;
     let (r, n, actor) = (
         employee.region.clone(),
         employee.nip.clone(),

@@ -65,6 +65,14 @@ impl SignIn {
     /// answer should it fail, or 429 while either key is over its limit: every attempt, a right
     /// password included, or the refusal would not stop a guesser.
     fn attempt(&self, nip: &str, peer: Option<IpAddr>, now: Instant) -> ApiResult<Duration> {
+        // A refused address must not go on counting against the NIPs it tries (it would keep
+        // them locked), so both are checked before either counts.
+        if let Some(ip) = peer {
+            self.by_address
+                .check(&client_key(ip), now)
+                .map_err(too_many)?;
+        }
+        self.by_nip.check(&nip.to_string(), now).map_err(too_many)?;
         let n = self.by_nip.failed(nip.to_string(), now).map_err(too_many)?;
         let a = match peer {
             Some(ip) => self
@@ -83,6 +91,15 @@ impl SignIn {
     /// The attempt succeeded: the NIP starts over, the address gets its attempt back.
     fn succeeded(&self, nip: &str, peer: Option<IpAddr>) {
         self.by_nip.succeeded(&nip.to_string());
+        if let Some(ip) = peer {
+            self.by_address.refund(&client_key(ip));
+        }
+    }
+
+    /// The attempt never reached its check (no hashing slot, a store error): both keys get
+    /// it back, so a busy server does not count against the people it turned away.
+    fn unchecked(&self, nip: &str, peer: Option<IpAddr>) {
+        self.by_nip.refund(&nip.to_string());
         if let Some(ip) = peer {
             self.by_address.refund(&client_key(ip));
         }
@@ -120,7 +137,7 @@ pub(super) fn allowed_before_change(parts: &Parts) -> bool {
 }
 
 /// The client's address, when the server was started with it (in-process tests have none).
-pub struct Peer(Option<IpAddr>);
+pub struct Peer(pub Option<IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
@@ -192,18 +209,23 @@ async fn sign_in(
     bounded("password", &secret)?;
     let key = format!("{region}/{nip}");
     let hold = st.sign_in.attempt(&key, peer, Instant::now())?;
-    let permit = st.sign_in.permit().await?;
     let (r, n) = (region.clone(), nip.clone());
-    // The same work for every outcome: one read and one argon2 verification.
-    let must_change = st
-        .store
-        .run(move |s| {
-            let c = s.credential(&r, &n)?;
-            let ok = password::verify(&secret, c.as_ref().map(|c| c.hash.as_str()));
-            Ok(c.filter(|_| ok).map(|c| c.must_change))
-        })
-        .await?;
-    drop(permit);
+    let checked = async {
+        let _permit = st.sign_in.permit().await?;
+        // The same work for every outcome: one read and one argon2 verification.
+        let must_change = st
+            .store
+            .run(move |s| {
+                let c = s.credential(&r, &n)?;
+                let ok = password::verify(&secret, c.as_ref().map(|c| c.hash.as_str()));
+                Ok(c.filter(|_| ok).map(|c| c.must_change))
+            })
+            .await?;
+        ApiResult::Ok(must_change)
+    };
+    let must_change = checked
+        .await
+        .inspect_err(|_| st.sign_in.unchecked(&key, peer))?;
     let Some(must_change) = must_change else {
         tokio::time::sleep(hold).await;
         return Err(ApiError::Unauthorized("wrong NIP or password".into()));
@@ -259,7 +281,13 @@ async fn change_password(
     }
     let key = format!("{region}/{nip}");
     let hold = st.sign_in.attempt(&key, peer, Instant::now())?;
-    let permit = st.sign_in.permit().await?;
+    let permit = match st.sign_in.permit().await {
+        Ok(p) => p,
+        Err(e) => {
+            st.sign_in.unchecked(&key, peer);
+            return Err(e);
+        }
+    };
     let (r, n, id) = (region.clone(), nip.clone(), c.token_id.clone());
     let changed = st
         .store

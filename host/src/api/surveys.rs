@@ -4,6 +4,8 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{period_param, AgencyParam, Caller, JsonBody, RegionParam, P, Q};
+use super::sessions::Peer;
+use super::throttle::client_key;
 use super::{AppState, Errors};
 use crate::domain::survey::{grade, IkmReport, SurveyAnswer, SurveyInput};
 use crate::domain::validate_id;
@@ -11,6 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -64,11 +67,26 @@ async fn issue(
     request_body = SurveyAnswer, responses((status = 204), Errors))]
 async fn answer(
     State(st): State<AppState>,
+    Peer(peer): Peer,
     P(code): P<String>,
     JsonBody(input): JsonBody<SurveyAnswer>,
 ) -> ApiResult<StatusCode> {
+    // An address refused for failed authentications is refused here too.
+    if let Some(ip) = peer {
+        st.throttle
+            .check(&client_key(ip), Instant::now())
+            .map_err(|r| too_many_codes(r.retry_after_secs()))?;
+    }
     let code = code.trim().to_ascii_lowercase();
-    if code.len() != 16 || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let well_formed = code.len() == 16 && code.bytes().all(|b| b.is_ascii_hexdigit());
+    // Unknown codes are answered from a read, never queueing for the writer, and count as a
+    // failed authentication of the address: codes are credentials.
+    if !well_formed || !st.store.read_now(|s| s.survey_code_exists(&code))? {
+        if let Some(ip) = peer {
+            if let Err(r) = st.throttle.failed(client_key(ip), Instant::now()) {
+                return Err(too_many_codes(r.retry_after_secs()));
+            }
+        }
         return Err(ApiError::NotFound("survey code not found".into()));
     }
     let scores = input.validate()?;
@@ -76,6 +94,13 @@ async fn answer(
         .run(move |s| s.answer_survey(&code, scores))
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn too_many_codes(retry_after: u64) -> ApiError {
+    ApiError::TooManyRequests {
+        message: format!("too many unknown codes from this address; retry in {retry_after} s"),
+        retry_after,
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -114,15 +139,15 @@ async fn ikm(
         .store
         .run(move |s| s.survey_tally(&region, &a, unit.as_deref(), period))
         .await?;
-    let ikm = tally.ikm();
+    let (ikm, index) = (tally.ikm(), tally.index());
     Ok(Json(IkmReport {
         agency,
         unit: q.unit,
         period: period.to_string(),
         respondents: tally.respondents,
         ikm,
-        index: ikm.map(|i| i * 25.0),
-        grade: ikm.map(|i| grade(i * 25.0).to_string()),
+        index,
+        grade: index.map(|i| grade(i).to_string()),
         elements: tally.means().map(|m| m.to_vec()),
         codes_issued: tally.issued,
         codes_unused: tally.issued.saturating_sub(tally.respondents),

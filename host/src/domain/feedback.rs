@@ -2,7 +2,8 @@
 //! performance dialogue (dialog kinerja) a note can record as held.
 
 use super::date::Date;
-use super::{check, plain_text, FieldError};
+use super::records::text_of;
+use super::{check, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -35,26 +36,14 @@ impl NoteInput {
     /// Text 1–4000 characters of plain text (line breaks allowed); a dialogue held on a day
     /// not after `today`, with its outcome.
     pub fn validate(&self, today: Date) -> Result<(), FieldError> {
-        let n = self.text.trim().chars().count();
-        check(
-            n >= 1 && self.text.chars().count() <= TEXT_MAX,
-            "text",
-            format!("1–{TEXT_MAX} characters"),
-        )?;
-        plain_text("text", &self.text, true)?;
+        text_of("text", &self.text, TEXT_MAX, true)?;
         if let Some(d) = &self.dialog {
             check(
                 d.held_on <= today,
                 "dialog.held_on",
                 format!("{} is in the future", d.held_on),
             )?;
-            let n = d.outcome.trim().chars().count();
-            check(
-                n >= 1 && d.outcome.chars().count() <= OUTCOME_MAX,
-                "dialog.outcome",
-                format!("1–{OUTCOME_MAX} characters"),
-            )?;
-            plain_text("dialog.outcome", &d.outcome, true)?;
+            text_of("dialog.outcome", &d.outcome, OUTCOME_MAX, true)?;
         }
         Ok(())
     }

@@ -57,7 +57,6 @@ impl Part {
             None => "ratings.peers.assign",
         }
     }
-
 }
 
 impl Raters {
@@ -117,9 +116,13 @@ impl Raters {
         }
     }
 
-    /// Assigns the peer raters; ratings of peers no longer assigned are dropped.
+    /// Assigns the peer raters. A changed list drops every peer rating given so far: the
+    /// mean over the old list next to the mean over a new one would give away the rating of
+    /// whoever was added or removed.
     pub fn assign(&mut self, raters: Vec<String>) {
-        self.peers.retain(|n, _| raters.contains(n));
+        if raters != self.peers_assigned {
+            self.peers.clear();
+        }
         self.peers_assigned = raters;
     }
 
@@ -150,13 +153,13 @@ impl Raters {
     }
 }
 
-/// Checks a list of peer raters: 1–5 distinct NIPs, neither the employee rated nor the one
-/// assigning (a supervisor among the peers would see the mean and their own rating, and so
-/// the others').
+/// Checks a list of peer raters: 1–5 distinct NIPs, neither the employee rated nor their
+/// supervisor (`excluded`: a supervisor among the peers would see the mean and their own
+/// rating, and so the others').
 pub fn validate_peers(
     raters: &[String],
     rated: &str,
-    assigner: Option<&str>,
+    excluded: Option<&str>,
 ) -> Result<(), FieldError> {
     super::check(
         (PEERS_MIN..=PEERS_MAX).contains(&raters.len()),
@@ -171,9 +174,9 @@ pub fn validate_peers(
             "an employee does not rate themselves as a peer",
         )?;
         super::check(
-            Some(n.as_str()) != assigner,
+            Some(n.as_str()) != excluded,
             &format!("raters[{i}]"),
-            "the one assigning peers is not one of them",
+            "the employee's supervisor rates as the supervisor, not as a peer",
         )?;
         super::check(
             !raters[..i].contains(n),
@@ -238,9 +241,11 @@ mod tests {
         assert_eq!(m.raters, 2);
         assert_eq!(m.mean["akuntabel"], 3.5);
         assert_eq!(m.mean["adaptif"], 5.0);
-        // Unassigning a peer drops their rating.
+        // The same list again keeps the ratings; another list starts over.
+        raters.assign(vec!["a".into(), "b".into()]);
+        assert_eq!(raters.peer_mean().unwrap().raters, 2);
         raters.assign(vec!["b".into()]);
-        assert_eq!(raters.peer_mean().unwrap().raters, 1);
+        assert!(raters.peer_mean().is_none());
     }
 
     #[test]

@@ -592,7 +592,12 @@ fn text(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     text_of(field, value, max, false)
 }
 
-fn text_of(field: &str, value: &str, max: usize, multiline: bool) -> Result<(), FieldError> {
+pub(crate) fn text_of(
+    field: &str,
+    value: &str,
+    max: usize,
+    multiline: bool,
+) -> Result<(), FieldError> {
     check(!value.trim().is_empty(), field, "must not be empty")?;
     check(
         value.chars().count() <= max,

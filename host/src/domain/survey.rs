@@ -108,6 +108,11 @@ impl Tally {
         self.means().map(|m| m.iter().sum::<f64>() / 9.0)
     }
 
+    /// The converted index, IKM × 25 (25–100).
+    pub fn index(&self) -> Option<f64> {
+        self.ikm().map(|i| i * 25.0)
+    }
+
     /// What an appraisal case carries as `public_feedback`.
     pub fn feedback(&self) -> Option<PublicFeedback> {
         Some(PublicFeedback {

@@ -30,7 +30,7 @@ pub(crate) fn record(
     region: Option<&str>,
     subject: &str,
     detail: serde_json::Value,
-) -> Result<()> {
+) -> Result<u64> {
     let seq = next_seq(tx, "audit")?;
     let ev = AuditEvent {
         seq,
@@ -43,18 +43,22 @@ pub(crate) fn record(
     };
     tx.open_table(AUDIT)?
         .insert(format!("{seq:016}").as_str(), to_json(&ev)?.as_slice())?;
-    // Events about one employee (subject `nip` or `nip/…`) are found again by employee.
-    if let (Some(region), Some(nip)) = (region, employee_of(subject)) {
-        tx.open_table(AUDIT_BY_EMPLOYEE)?
-            .insert(format!("{region}/{nip}/{seq:016}").as_str(), seq)?;
-    }
-    Ok(())
+    Ok(seq)
 }
 
-/// The NIP an event's subject is about, if it is about an employee.
-fn employee_of(subject: &str) -> Option<&str> {
-    let first = subject.split('/').next()?;
-    (first.len() == 18 && first.bytes().all(|b| b.is_ascii_digit())).then_some(first)
+/// [`record`] for an event about one employee, which their history then shows.
+pub(crate) fn record_about(
+    tx: &redb::WriteTransaction,
+    actor: Option<&str>,
+    action: &str,
+    (region, nip): (&str, &str),
+    subject: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
+    let seq = record(tx, actor, action, Some(region), subject, detail)?;
+    tx.open_table(AUDIT_BY_EMPLOYEE)?
+        .insert(format!("{region}/{nip}/{seq:016}").as_str(), seq)?;
+    Ok(())
 }
 
 impl Store {

@@ -1,11 +1,12 @@
 //! Feedback notes (umpan balik berkelanjutan): dated text a supervisor writes to an employee,
 //! one row each, oldest first, under the employee's key.
 
-use super::tables::{EMPLOYEES, FEEDBACK};
-use super::{audit, next_seq, page_json, to_json, Page, Result, Store, StoreError};
+use super::records::employee_exists;
+use super::tables::FEEDBACK;
+use super::{audit, next_seq, page_json, to_json, Page, Result, Store};
 use crate::domain::feedback::{Note, NoteInput};
 use crate::domain::now_rfc3339;
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableDatabase;
 
 impl Store {
     /// Adds a note to an existing employee and audits it.
@@ -19,15 +20,7 @@ impl Store {
     ) -> Result<Note> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
-        if tx
-            .open_table(EMPLOYEES)?
-            .get(format!("{region}/{nip}").as_str())?
-            .is_none()
-        {
-            return Err(StoreError::NotFound(format!(
-                "employee `{nip}` in region `{region}`"
-            )));
-        }
+        employee_exists(&tx, region, nip)?;
         let seq = next_seq(&tx, "feedback")?;
         let note = Note {
             id: format!("{seq:016}"),
@@ -41,11 +34,11 @@ impl Store {
             format!("{region}/{nip}/{}", note.id).as_str(),
             to_json(&note)?.as_slice(),
         )?;
-        audit::record(
+        audit::record_about(
             &tx,
             Some(actor),
             "feedback.add",
-            Some(region),
+            (region, nip),
             nip,
             serde_json::json!({ "id": note.id }),
         )?;

@@ -291,7 +291,7 @@ impl Store {
         if let (Some(actor), Some(before)) = (actor, before) {
             let after = serde_json::to_value(&emp).unwrap_or_default();
             let detail = serde_json::json!({ "before": before, "after": after });
-            audit::record(&tx, Some(actor), "employee.put", Some(region), nip, detail)?;
+            audit::record_about(&tx, Some(actor), "employee.put", (region, nip), nip, detail)?;
         }
         tx.commit()?;
         Ok(emp)
@@ -399,15 +399,7 @@ impl Store {
     ) -> Result<PeriodRecord> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
-        if tx
-            .open_table(EMPLOYEES)?
-            .get(key2(region, nip).as_str())?
-            .is_none()
-        {
-            return Err(StoreError::NotFound(format!(
-                "employee `{nip}` in region `{region}`"
-            )));
-        }
+        employee_exists(&tx, region, nip)?;
         let key = format!("{region}/{nip}/{period}");
         let mut periods = tx.open_table(PERIODS)?;
         // The raters' own ratings stay: the agency's rewrite is of its own part.
@@ -432,11 +424,11 @@ impl Store {
                 "after": serde_json::to_value(&rec.data).unwrap_or_default(),
             });
             let subject = format!("{nip}/{period}");
-            audit::record(
+            audit::record_about(
                 &tx,
                 Some(actor),
                 "period.put",
-                Some(region),
+                (region, nip),
                 &subject,
                 detail,
             )?;
@@ -467,15 +459,7 @@ impl Store {
     ) -> Result<Raters> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
-        if tx
-            .open_table(EMPLOYEES)?
-            .get(key2(region, nip).as_str())?
-            .is_none()
-        {
-            return Err(StoreError::NotFound(format!(
-                "employee `{nip}` in region `{region}`"
-            )));
-        }
+        employee_exists(&tx, region, nip)?;
         let key = format!("{region}/{nip}/{period}");
         let mut periods = tx.open_table(PERIODS)?;
         // Ratings belong to an SKP the agency entered: a record made up here would have the
@@ -491,11 +475,11 @@ impl Store {
         rec.updated_at = now_rfc3339();
         periods.insert(key.as_str(), period_row::encode(&rec)?.as_slice())?;
         drop(periods);
-        audit::record(
+        audit::record_about(
             &tx,
             Some(actor),
             Part::action(part),
-            Some(region),
+            (region, nip),
             &format!("{nip}/{period}"),
             serde_json::json!({ "before": before, "after": after }),
         )?;
@@ -595,15 +579,7 @@ impl Store {
     ) -> Result<Vec<Activity>> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
-        if tx
-            .open_table(EMPLOYEES)?
-            .get(key2(region, nip).as_str())?
-            .is_none()
-        {
-            return Err(StoreError::NotFound(format!(
-                "employee `{nip}` in region `{region}`"
-            )));
-        }
+        employee_exists(&tx, region, nip)?;
         let created_at = now_rfc3339();
         let mut out = Vec::with_capacity(inputs.len());
         {
@@ -733,7 +709,7 @@ impl Store {
                 if let (Some(r), false) = (&mut rec, surveys.is_empty()) {
                     // The measured survey of the employee's unit over a figure typed in.
                     let unit = e.service_unit.as_deref().unwrap_or("*");
-                    if let Some(fb) = surveys.get(&(e.agency.clone(), unit.to_string())) {
+                    if let Some(fb) = surveys.get(&e.agency).and_then(|u| u.get(unit)) {
                         r.public_feedback = Some(*fb);
                     }
                 }
@@ -787,6 +763,20 @@ fn count_days(
 /// An employee's agency and position must exist in its region, and the position must belong to
 /// that agency. The API's upsert and the bulk load both hold employees to this one rule.
 /// Whether `agency` exists in `region`, read in the caller's transaction.
+/// `NotFound` naming the employee unless they exist: the first check of a write about them.
+pub(super) fn employee_exists(tx: &redb::WriteTransaction, region: &str, nip: &str) -> Result<()> {
+    if tx
+        .open_table(EMPLOYEES)?
+        .get(key2(region, nip).as_str())?
+        .is_none()
+    {
+        return Err(StoreError::NotFound(format!(
+            "employee `{nip}` in region `{region}`"
+        )));
+    }
+    Ok(())
+}
+
 pub(super) fn agency_exists(
     agencies: &impl ReadableTable<&'static str, &'static [u8]>,
     region: &str,

@@ -141,11 +141,11 @@ impl Store {
         } else {
             "employee.password.change"
         };
-        audit::record(
+        audit::record_about(
             &tx,
             Some(actor),
             action,
-            Some(region),
+            (region, nip),
             nip,
             serde_json::json!({ "sessions_ended": ended }),
         )?;
@@ -182,11 +182,11 @@ impl Store {
         };
         let tx = self.db.begin_write()?;
         let secret = insert_token(&tx, token)?;
-        audit::record(
+        audit::record_about(
             &tx,
             Some(&id),
             "session.open",
-            Some(region),
+            (region, nip),
             nip,
             serde_json::json!({ "expires_at": expires_at }),
         )?;
@@ -203,12 +203,13 @@ impl Store {
         let tx = self.db.begin_write()?;
         let gone = remove_token(&tx, id)?
             .ok_or_else(|| StoreError::NotFound(format!("session `{id}`")))?;
-        audit::record(
+        let (region, nip) = owner(&gone)?;
+        audit::record_about(
             &tx,
             Some(id),
             "session.close",
-            gone.scope.region.as_deref(),
-            gone.scope.nip.as_deref().unwrap_or_default(),
+            (region, nip),
+            nip,
             serde_json::Value::Null,
         )?;
         tx.commit()?;

@@ -12,6 +12,10 @@ use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// Codes one unit's survey of one period may have in all: a large service unit's year of
+/// respondents, and a bound on what one agency can put in the table.
+pub const MAX_CODES_PER_SURVEY: u32 = 1_000_000;
+
 /// One issued code: where its answer counts, and whether it was used.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Code {
@@ -30,16 +34,20 @@ fn tally_key(region: &str, agency: &str, unit: Option<&str>, period: &str) -> St
     format!("{region}/{agency}/{}/{period}", unit.unwrap_or("*"))
 }
 
-/// The surveys an appraisal of `period` in `region` uses, by (agency, unit or `*`): a tally of
-/// the period itself, or else of its year.
-pub(super) type Surveys = HashMap<(String, String), PublicFeedback>;
+/// The surveys an appraisal of `period` in `region` uses, by agency, then unit (or `*`): a
+/// tally of the period itself, or else of its year. Nested so that a case looks its unit up
+/// with the employee's own strings, without building a key.
+pub(super) type Surveys = HashMap<String, HashMap<String, PublicFeedback>>;
 
 pub(super) fn surveys_for(
     t: &impl ReadableTable<&'static str, &'static [u8]>,
     region: &str,
     period: Period,
 ) -> Result<Surveys> {
-    let (exact, year) = (period.to_string(), period.start().year.to_string());
+    let (exact, year) = (
+        period.to_string(),
+        Period::Year(period.start().year).to_string(),
+    );
     let prefix = format!("{region}/");
     let mut best: HashMap<(String, String), (bool, PublicFeedback)> = HashMap::new();
     for row in t.range(prefix.as_str()..super::prefix_end(&prefix).as_str())? {
@@ -63,7 +71,11 @@ pub(super) fn surveys_for(
             }
         }
     }
-    Ok(best.into_iter().map(|(k, (_, fb))| (k, fb)).collect())
+    let mut surveys = Surveys::new();
+    for ((agency, unit), (_, fb)) in best {
+        surveys.entry(agency).or_default().insert(unit, fb);
+    }
+    Ok(surveys)
 }
 
 impl Store {
@@ -79,11 +91,7 @@ impl Store {
     ) -> Result<Vec<String>> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
-        if tx
-            .open_table(AGENCIES)?
-            .get(format!("{region}/{agency}").as_str())?
-            .is_none()
-        {
+        if !super::records::agency_exists(&tx.open_table(AGENCIES)?, region, agency)? {
             return Err(StoreError::NotFound(format!(
                 "agency `{agency}` in region `{region}`"
             )));
@@ -115,7 +123,19 @@ impl Store {
             let mut t = tx.open_table(SURVEY_TALLIES)?;
             let key = tally_key(region, agency, unit.as_deref(), &period_s);
             let mut tally: Tally = get_json(&t, &key)?.unwrap_or_default();
-            tally.issued += count;
+            tally.issued = tally
+                .issued
+                .checked_add(count)
+                .filter(|n| *n <= MAX_CODES_PER_SURVEY)
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "count",
+                        format!(
+                            "at most {MAX_CODES_PER_SURVEY} codes per unit and period; {} were issued",
+                            tally.issued
+                        ),
+                    )
+                })?;
             t.insert(key.as_str(), to_json(&tally)?.as_slice())?;
         }
         audit::record(
@@ -128,6 +148,13 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(codes)
+    }
+
+    /// Whether `code` was ever issued: a read, so that unknown codes never wait for (or hold)
+    /// the writer.
+    pub fn survey_code_exists(&self, code: &str) -> Result<bool> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(SURVEY_CODES)?.get(code)?.is_some())
     }
 
     /// Records one respondent's answer under a code: 404 for a code never issued, 400 for one

@@ -1,0 +1,160 @@
+// The people side of an employee's own page: the self-assessment, the supervisor's feedback
+// notes, and — for a supervisor — their team, each member's ratings to give, peers to assign
+// and notes to write. Every write goes to the API as the signed-in person; the server decides
+// by relationship (self, supervisor, assigned peer), not by the page.
+
+import { api, all, enc } from './api.js';
+import { h, mount, card, field, table, errorBox, okBox, busy, when, num, BERAKHLAK } from './ui.js';
+
+/** Seven 1–5 selects for the BerAKHLAK values, prefilled from `ratings`; `read()` answers them. */
+function ratingsForm(prefix, ratings) {
+  const selects = Object.entries(BERAKHLAK).map(([k, label]) => {
+    const sel = h('select', { id: `${prefix}-${k}`, 'aria-label': label },
+      [1, 2, 3, 4, 5].map((v) => h('option', { value: v }, String(v))));
+    sel.value = String((ratings && ratings[k]) || 3);
+    return [k, field(label, sel), sel];
+  });
+  return {
+    node: h('div', { class: 'rating-grid' }, selects.map(([, f]) => f)),
+    read: () => Object.fromEntries(selects.map(([k, , s]) => [k, Number(s.value)])),
+  };
+}
+
+/** One line per value: the self-assessment, the supervisor's and the peers' mean, as seen. */
+function ratingsTable(view) {
+  const rows = Object.entries(BERAKHLAK).map(([k, label]) => ({ k, label }));
+  const val = (g, k) => (g && g.ratings ? g.ratings[k] : '—');
+  return table([
+    { title: 'Nilai BerAKHLAK', cell: (r) => r.label },
+    { title: 'Diri sendiri', class: 'num', cell: (r) => val(view.self, r.k) },
+    { title: 'Atasan', class: 'num', cell: (r) => val(view.supervisor, r.k) },
+    { title: 'Rekan (rata-rata)', class: 'num', cell: (r) => (view.peer_mean ? num(view.peer_mean.mean[r.k]) : '—') },
+  ], rows, { class: 'ratings' });
+}
+
+/** The employee's own self-assessment for `period`, with what they may see of the others'. */
+export async function selfAssessment(base, period) {
+  const box = h('div', { id: 'self-assessment' });
+  if (!period) return card('Penilaian diri (self-assessment)', h('p', { class: 'muted' }, 'Belum ada SKP untuk dinilai.'));
+  const path = `${base}/periods/${enc(period)}/ratings`;
+  const render = async () => {
+    let view;
+    try {
+      view = await api('GET', path);
+    } catch (err) {
+      mount(box, errorBox(err, 'Penilaian tidak dapat dibaca'));
+      return;
+    }
+    const form = ratingsForm('self', view.self && view.self.ratings);
+    const out = h('div', { id: 'self-out' });
+    const save = h('button', { type: 'submit', class: 'primary', id: 'self-save' }, 'Simpan penilaian diri');
+    mount(box,
+      h('p', { class: 'muted' }, `Periode ${period}. Rekan yang ditugaskan: ${view.peers_assigned_count}; rata-rata rekan tampil setelah semua menilai.`),
+      ratingsTable(view),
+      h('form', {
+        onsubmit: (e) => {
+          e.preventDefault();
+          busy(save, 'Menyimpan…', async () => {
+            try {
+              await api('PUT', `${path}/self`, form.read());
+              await render();
+              mount(document.getElementById('self-out'), okBox('Penilaian diri tersimpan.'));
+            } catch (err) {
+              mount(out, errorBox(err, 'Penilaian tidak tersimpan'));
+            }
+          });
+        },
+      }, form.node, save, out));
+  };
+  await render();
+  return card('Penilaian diri (self-assessment)', box);
+}
+
+/** The notes the supervisor wrote to the employee, oldest first. */
+function notesList(notes) {
+  if (notes.length === 0) return h('p', { class: 'muted' }, 'Belum ada umpan balik.');
+  return h('ul', { class: 'notes' }, notes.map((n) => h('li', {},
+    h('div', { class: 'muted small' }, `${when(n.at)}${n.author_nip ? ` · atasan ${n.author_nip}` : ''}`),
+    h('div', { class: 'note-text' }, n.text),
+    n.dialog ? h('div', { class: 'small' }, `Dialog kinerja ${n.dialog.held_on}: ${n.dialog.outcome}`) : null)));
+}
+
+/** The employee's feedback notes (umpan balik berkelanjutan). */
+export async function feedbackCard(base) {
+  const box = h('div', { id: 'feedback' });
+  try {
+    mount(box, notesList(await all(`${base}/feedback`)));
+  } catch (err) {
+    mount(box, errorBox(err, 'Umpan balik tidak dapat dibaca'));
+  }
+  return card('Umpan balik dari atasan (feedback)', box);
+}
+
+/** One team member's panel: the supervisor's ratings, peers and a note, for `period`. */
+function memberPanel(region, member, period) {
+  const base = `/api/v1/regions/${enc(region)}/employees/${enc(member.nip)}`;
+  const panel = h('div', { class: 'member-panel', id: `member-${member.nip}` });
+  const render = async () => {
+    const path = `${base}/periods/${enc(period())}/ratings`;
+    let view = null;
+    let viewErr = null;
+    try {
+      view = await api('GET', path);
+    } catch (err) {
+      viewErr = err;
+    }
+    const form = ratingsForm(`sup-${member.nip}`, view && view.supervisor && view.supervisor.ratings);
+    const out = h('div', { class: 'member-out' });
+    const save = h('button', { type: 'submit', class: 'primary', id: `sup-save-${member.nip}` }, 'Simpan nilai atasan');
+    const peers = h('input', { id: `peers-${member.nip}`, placeholder: 'NIP rekan, dipisah koma', value: view && view.peers_assigned ? view.peers_assigned.join(', ') : '' });
+    const assign = h('button', { type: 'button', id: `peers-save-${member.nip}` }, 'Tugaskan rekan');
+    const note = h('textarea', { id: `note-${member.nip}`, rows: 3, maxlength: 4000, placeholder: 'Umpan balik untuk pegawai' });
+    const send = h('button', { type: 'button', id: `note-save-${member.nip}` }, 'Kirim umpan balik');
+    const notes = h('div', {});
+    try {
+      mount(notes, notesList(await all(`${base}/feedback`)));
+    } catch (err) {
+      mount(notes, errorBox(err));
+    }
+    const act = (button, fn, done) => busy(button, 'Menyimpan…', async () => {
+      try {
+        await fn();
+        await render();
+        const o = panel.querySelector('.member-out');
+        if (o) mount(o, okBox(done));
+      } catch (err) {
+        mount(out, errorBox(err, 'Tidak tersimpan'));
+      }
+    });
+    assign.addEventListener('click', () => act(assign, () => api('PUT', `${base}/periods/${enc(period())}/peers`,
+      { raters: peers.value.split(',').map((s) => s.trim()).filter(Boolean) }), 'Rekan penilai ditugaskan.'));
+    send.addEventListener('click', () => act(send, () => api('POST', `${base}/feedback`, { text: note.value }), 'Umpan balik terkirim.'));
+    mount(panel,
+      viewErr ? errorBox(viewErr, `Penilaian ${period()}`) : ratingsTable(view),
+      h('form', {
+        onsubmit: (e) => {
+          e.preventDefault();
+          act(save, () => api('PUT', `${path}/supervisor`, form.read()), 'Nilai atasan tersimpan.');
+        },
+      }, form.node, save),
+      h('div', { class: 'form-row' }, field('Rekan penilai (1–5 NIP)', peers), assign),
+      h('div', { class: 'form-row' }, field('Umpan balik', note), send),
+      out, h('h4', {}, 'Umpan balik terkirim'), notes);
+  };
+  return { panel, render };
+}
+
+/** A supervisor's team: their direct reports, each with a panel to rate and give feedback. */
+export async function teamCard(region, nip, periods) {
+  const team = await all(`/api/v1/regions/${enc(region)}/employees/${enc(nip)}/subordinates`);
+  if (team.length === 0) return null;
+  const period = h('input', { id: 'team-period', value: periods[0] || String(new Date().getFullYear()), size: 8 });
+  const rows = team.map((m) => ({ m, ...memberPanel(region, m, () => period.value.trim()) }));
+  const list = h('div', { id: 'team' }, rows.map(({ m, panel, render }) => h('details', {
+    class: 'member',
+    ontoggle: (e) => { if (e.target.open) render(); },
+  }, h('summary', { id: `open-${m.nip}` }, `${m.name} · ${m.nip} · ${m.position_id}`), panel)));
+  return card('Tim saya (bawahan langsung)',
+    h('p', { class: 'muted' }, 'Nilai perilaku kerja bawahan, tugaskan rekan penilai, dan beri umpan balik.'),
+    h('div', { class: 'form-row' }, field('Periode', period)), list);
+}
