@@ -6,6 +6,7 @@ import { h, mount, card, field, errorBox, busy, ROLE, REGIONS } from './ui.js';
 import { adminView } from './admin.js';
 import { agencyView } from './agency.js';
 import { employeeView } from './employee.js';
+import { surveyPage } from './survey.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -179,6 +180,14 @@ let seq = 0;
 
 async function route() {
   const mine = ++seq;
+  // The public survey needs no sign-in: its code admits one answer.
+  const s = parse(location.hash);
+  if (s[0] === 'survey' && s[1]) {
+    mount(who);
+    mount(nav);
+    surveyPage(main, s[1]);
+    return;
+  }
   if (!token()) {
     me = null;
     renderWho();

@@ -512,6 +512,31 @@ test('people: the employee assesses themselves; the supervisor rates the team an
   assert.equal((await api(EMP, 'PUT', `${emp}/periods/${period}/ratings/supervisor`, Object.fromEntries(KEYS.map((k) => [k, 5])))).status, 403);
 });
 
+test('public survey: a respondent answers once with the code on their slip, without signing in', async () => {
+  const issued = await api(AGENCY, 'POST', `/api/v1/regions/${REGION}/agencies/${AGENCY_ID}/surveys`, { period: '2026', count: 2 });
+  assert.equal(issued.status, 201);
+  const [code] = issued.body.codes;
+  const page = await newPage();
+  await page.goto(`${BASE}/#/survey/${code}`);
+  await page.waitForSelector('#survey-form');
+  for (let i = 0; i < 9; i += 1) await page.selectOption(`#survey-${i}`, i < 8 ? '4' : '3');
+  await shot(page, 'public-survey');
+  await page.click('#survey-send');
+  await page.waitForSelector('#survey-out .ok');
+  const ikm = await api(AGENCY, 'GET', `/api/v1/regions/${REGION}/agencies/${AGENCY_ID}/ikm?period=2026`);
+  assert.equal(ikm.body.respondents, 1);
+  assert.ok(Math.abs(ikm.body.ikm - 35 / 9) < 1e-9, JSON.stringify(ikm.body));
+  // The same code again is refused in words.
+  await page.goto(`${BASE}/#/survey/${code}x`);
+  await page.goto(`${BASE}/#/survey/${code}`);
+  await page.waitForSelector('#survey-form');
+  for (let i = 0; i < 9; i += 1) await page.selectOption(`#survey-${i}`, '1');
+  await page.click('#survey-send');
+  await page.locator('#survey-out .error[data-status="400"]').waitFor();
+  assert.match(await page.innerText('#survey-out'), /used/);
+  await page.close();
+});
+
 test('no uncaught script errors and nothing fetched from elsewhere', () => {
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(foreign, []);

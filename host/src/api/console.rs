@@ -41,6 +41,7 @@ static ASSETS: &[Asset] = &[
     asset!("agency.js"),
     asset!("employee.js"),
     asset!("people.js"),
+    asset!("survey.js"),
     asset!("favicon.svg"),
 ];
 
