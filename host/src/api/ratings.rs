@@ -138,14 +138,25 @@ async fn put_self(
     P((region, nip_s, period_s)): P<(String, String, String)>,
     JsonBody(ratings): JsonBody<Ratings>,
 ) -> ApiResult<Json<RatingsView>> {
+    let who = [Relation::Own, Relation::Central];
+    let what = "only the employee writes their self-assessment";
+    let path = (region, nip_s, period_s);
+    put_part(&st, &c, path, Part::Self_, (&who, what), ratings).await
+}
+
+/// A write of the self or the supervisor's part by one of the relations `who` may be.
+async fn put_part(
+    st: &AppState,
+    c: &Caller,
+    (region, nip_s, period_s): (String, String, String),
+    part: Part,
+    (who, what): (&[Relation], &str),
+    ratings: Ratings,
+) -> ApiResult<Json<RatingsView>> {
     let period = period_param(&period_s)?;
-    let (employee, rel) = relation(&st, &c, &region, &nip_s).await?;
-    allow(
-        matches!(rel, Relation::Own | Relation::Central),
-        rel,
-        "only the employee writes their self-assessment",
-    )?;
-    write(&st, &c, (employee, rel), period, Part::Self_, ratings).await
+    let (employee, rel) = relation(st, c, &region, &nip_s).await?;
+    allow(who.contains(&rel), rel, what)?;
+    write(st, c, (employee, rel), period, part, ratings).await
 }
 
 /// Write the supervisor's ratings of an employee: the supervisor in the organisation chart
@@ -159,14 +170,10 @@ async fn put_supervisor(
     P((region, nip_s, period_s)): P<(String, String, String)>,
     JsonBody(ratings): JsonBody<Ratings>,
 ) -> ApiResult<Json<RatingsView>> {
-    let period = period_param(&period_s)?;
-    let (employee, rel) = relation(&st, &c, &region, &nip_s).await?;
-    allow(
-        matches!(rel, Relation::Supervisor | Relation::Central),
-        rel,
-        "only the employee's supervisor writes the supervisor's ratings",
-    )?;
-    write(&st, &c, (employee, rel), period, Part::Supervisor, ratings).await
+    let who = [Relation::Supervisor, Relation::Central];
+    let what = "only the employee's supervisor writes the supervisor's ratings";
+    let path = (region, nip_s, period_s);
+    put_part(&st, &c, path, Part::Supervisor, (&who, what), ratings).await
 }
 
 /// Write a peer's ratings of an employee: the assigned peer `{rater}` themselves (or the
@@ -268,8 +275,8 @@ async fn put_peers(
 
 /// The raters' ratings of an employee for a period, as far as the caller may see them: the
 /// employee sees their self-assessment, their supervisor's ratings and the peers' mean (once
-/// every assigned peer, and at least two, rated; never who gave which); the supervisor also who is assigned; a peer only their
-/// own rating; the agency and administrators everything.
+/// every assigned peer, and at least two, rated; never who gave which); the supervisor also
+/// who is assigned; a peer only their own rating; the agency and administrators everything.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/periods/{period}/ratings", tag = "ratings",
     params(RegionParam, NipParam, PeriodParam),
     responses((status = 200, body = RatingsView), Errors), security(("bearer" = [])))]
