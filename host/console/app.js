@@ -172,8 +172,11 @@ function regionsPage() {
 
 /** Parses `#/r/{region}[/a/{agency}|/e/{nip}|/plugins]`. */
 function parse(hash) {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
-  return parts;
+  try {
+    return hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return []; // a malformed %-escape: the landing page
+  }
 }
 
 let seq = 0;
@@ -203,8 +206,9 @@ async function route() {
       signInPage(errorBox(err, 'Sesi berakhir'));
       return;
     }
-    renderWho();
   }
+  // Every page but the survey shows who is signed in (the survey page blanks it).
+  renderWho();
   if (mine !== seq) return;
   if (me.must_change_password) return passwordPage();
   const p = parse(location.hash);

@@ -134,7 +134,8 @@ function memberPanel(region, member, period) {
       h('form', {
         onsubmit: (e) => {
           e.preventDefault();
-          act(save, () => api('PUT', `${path}/supervisor`, form.read()), 'Nilai atasan tersimpan.');
+          // The period as it is now, as the other buttons read it.
+          act(save, () => api('PUT', `${base}/periods/${enc(period())}/ratings/supervisor`, form.read()), 'Nilai atasan tersimpan.');
         },
       }, form.node, save),
       h('div', { class: 'form-row' }, field('Rekan penilai (1–5 NIP)', peers), assign),
@@ -146,7 +147,12 @@ function memberPanel(region, member, period) {
 
 /** A supervisor's team: their direct reports, each with a panel to rate and give feedback. */
 export async function teamCard(region, nip, periods) {
-  const team = await all(`/api/v1/regions/${enc(region)}/employees/${enc(nip)}/subordinates`);
+  let team;
+  try {
+    team = await all(`/api/v1/regions/${enc(region)}/employees/${enc(nip)}/subordinates`);
+  } catch (err) {
+    return card('Tim saya (bawahan langsung)', errorBox(err, 'Tim tidak dapat dibaca'));
+  }
   if (team.length === 0) return null;
   const period = h('input', { id: 'team-period', value: periods[0] || String(new Date().getFullYear()), size: 8 });
   const rows = team.map((m) => ({ m, ...memberPanel(region, m, () => period.value.trim()) }));

@@ -29,17 +29,20 @@ export function surveyPage(main, code) {
   const form = h('form', {
     class: 'signin',
     id: 'survey-form',
-    onsubmit: (e) => {
+    onsubmit: async (e) => {
       e.preventDefault();
-      busy(send, 'Mengirim…', async () => {
+      let done = false;
+      await busy(send, 'Mengirim…', async () => {
         try {
           await api('POST', `/api/v1/surveys/${enc(code)}`, { elements: selects.map(([, s]) => Number(s.value)) });
           mount(out, okBox('Terima kasih. Jawaban Anda tercatat; kode ini sudah terpakai.'));
-          form.querySelectorAll('select, button').forEach((el) => { el.disabled = true; });
+          done = true;
         } catch (err) {
           mount(out, errorBox(err, 'Jawaban tidak terkirim'));
         }
       });
+      // After `busy` gives the button back: a code admits one answer.
+      if (done) form.querySelectorAll('select, button').forEach((el) => { el.disabled = true; });
     },
   }, selects.map(([f]) => f), send, out);
   mount(main, h('div', { class: 'narrow' }, card('Survei Kepuasan Masyarakat',

@@ -75,10 +75,15 @@ impl SignIn {
         self.by_nip.check(&nip.to_string(), now).map_err(too_many)?;
         let n = self.by_nip.failed(nip.to_string(), now).map_err(too_many)?;
         let a = match peer {
-            Some(ip) => self
-                .by_address
-                .failed(client_key(ip), now)
-                .map_err(too_many)?,
+            Some(ip) => match self.by_address.failed(client_key(ip), now) {
+                Ok(a) => a,
+                Err(r) => {
+                    // Refused for the address: the password goes unchecked, so the NIP has
+                    // not been tried.
+                    self.by_nip.refund(&nip.to_string());
+                    return Err(too_many(r));
+                }
+            },
             None => 0,
         };
         // Failures beyond half a limit are each held back one step longer.
@@ -123,6 +128,31 @@ fn too_many(r: Refused) -> ApiError {
             r.retry_after_secs()
         ),
         retry_after: r.retry_after_secs(),
+    }
+}
+
+/// An attempt counted by [`SignIn::attempt`] whose password has not been checked yet: if the
+/// request ends before the check (the client went away while queued for a hashing slot, the
+/// server was busy, a store error), dropping it gives the attempt back.
+struct Unchecked<'a> {
+    sign_in: &'a SignIn,
+    key: &'a str,
+    peer: Option<IpAddr>,
+    armed: bool,
+}
+
+impl Unchecked<'_> {
+    /// The password was checked: the attempt stands (a failure) or is given back on success.
+    fn checked(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Unchecked<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.sign_in.unchecked(self.key, self.peer);
+        }
     }
 }
 
@@ -209,23 +239,25 @@ async fn sign_in(
     bounded("password", &secret)?;
     let key = format!("{region}/{nip}");
     let hold = st.sign_in.attempt(&key, peer, Instant::now())?;
-    let (r, n) = (region.clone(), nip.clone());
-    let checked = async {
-        let _permit = st.sign_in.permit().await?;
-        // The same work for every outcome: one read and one argon2 verification.
-        let must_change = st
-            .store
-            .run(move |s| {
-                let c = s.credential(&r, &n)?;
-                let ok = password::verify(&secret, c.as_ref().map(|c| c.hash.as_str()));
-                Ok(c.filter(|_| ok).map(|c| c.must_change))
-            })
-            .await?;
-        ApiResult::Ok(must_change)
+    let pending = Unchecked {
+        sign_in: &st.sign_in,
+        key: &key,
+        peer,
+        armed: true,
     };
-    let must_change = checked
-        .await
-        .inspect_err(|_| st.sign_in.unchecked(&key, peer))?;
+    let (r, n) = (region.clone(), nip.clone());
+    let permit = st.sign_in.permit().await?;
+    // The same work for every outcome: one read and one argon2 verification.
+    let must_change = st
+        .store
+        .run(move |s| {
+            let c = s.credential(&r, &n)?;
+            let ok = password::verify(&secret, c.as_ref().map(|c| c.hash.as_str()));
+            Ok(c.filter(|_| ok).map(|c| c.must_change))
+        })
+        .await?;
+    drop(permit);
+    pending.checked();
     let Some(must_change) = must_change else {
         tokio::time::sleep(hold).await;
         return Err(ApiError::Unauthorized("wrong NIP or password".into()));
@@ -281,13 +313,13 @@ async fn change_password(
     }
     let key = format!("{region}/{nip}");
     let hold = st.sign_in.attempt(&key, peer, Instant::now())?;
-    let permit = match st.sign_in.permit().await {
-        Ok(p) => p,
-        Err(e) => {
-            st.sign_in.unchecked(&key, peer);
-            return Err(e);
-        }
+    let pending = Unchecked {
+        sign_in: &st.sign_in,
+        key: &key,
+        peer,
+        armed: true,
     };
+    let permit = st.sign_in.permit().await?;
     let (r, n, id) = (region.clone(), nip.clone(), c.token_id.clone());
     let changed = st
         .store
@@ -303,6 +335,7 @@ async fn change_password(
         })
         .await?;
     drop(permit);
+    pending.checked();
     if !changed {
         tokio::time::sleep(hold).await;
         return Err(FieldError::new("old", "is not your current password").into());

@@ -71,12 +71,6 @@ async fn answer(
     P(code): P<String>,
     JsonBody(input): JsonBody<SurveyAnswer>,
 ) -> ApiResult<StatusCode> {
-    // An address refused for failed authentications is refused here too.
-    if let Some(ip) = peer {
-        st.throttle
-            .check(&client_key(ip), Instant::now())
-            .map_err(|r| too_many_codes(r.retry_after_secs()))?;
-    }
     let code = code.trim().to_ascii_lowercase();
     let well_formed = code.len() == 16 && code.bytes().all(|b| b.is_ascii_hexdigit());
     // Unknown codes are answered from a read, never queueing for the writer, and count as a

@@ -120,7 +120,8 @@ impl Raters {
     /// mean over the old list next to the mean over a new one would give away the rating of
     /// whoever was added or removed.
     pub fn assign(&mut self, raters: Vec<String>) {
-        if raters != self.peers_assigned {
+        let set = |v: &[String]| v.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+        if set(&raters) != set(&self.peers_assigned) {
             self.peers.clear();
         }
         self.peers_assigned = raters;
@@ -242,8 +243,12 @@ mod tests {
         assert_eq!(m.mean["akuntabel"], 3.5);
         assert_eq!(m.mean["adaptif"], 5.0);
         // The same list again keeps the ratings; another list starts over.
-        raters.assign(vec!["a".into(), "b".into()]);
-        assert_eq!(raters.peer_mean().unwrap().raters, 2);
+        raters.assign(vec!["b".into(), "a".into()]);
+        assert_eq!(
+            raters.peer_mean().unwrap().raters,
+            2,
+            "the same peers in another order"
+        );
         raters.assign(vec!["b".into()]);
         assert!(raters.peer_mean().is_none());
     }
