@@ -89,6 +89,11 @@ pub fn region_ok(region: &str) -> Result<(), ApiError> {
 }
 
 /// A period id from a path or body, or 400 naming `period`.
+/// A NIP from the path or a body, or 400 naming `field`.
+pub fn nip_param(field: &str, s: &str) -> Result<crate::domain::nip::Nip, ApiError> {
+    crate::domain::nip::Nip::parse(s).map_err(|m| ApiError::BadRequest(format!("{field}: {m}")))
+}
+
 pub fn period_param(s: &str) -> Result<Period, ApiError> {
     Period::parse(s).map_err(|m| ApiError::BadRequest(format!("period: {m}")))
 }

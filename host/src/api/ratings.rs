@@ -6,11 +6,12 @@
 //! part for agencies that enter ratings centrally; every write is audited.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{period_param, Caller, JsonBody, NipParam, PeriodParam, RegionParam, P};
+use super::extract::{
+    nip_param, period_param, Caller, JsonBody, NipParam, PeriodParam, RegionParam, P,
+};
 use super::records::readable_employee;
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
-use crate::domain::nip::Nip;
 use crate::domain::period::Period;
 use crate::domain::ratings::{validate_peers, Given, Part, PeerMean, Raters};
 use crate::domain::records::{validate_ratings, Employee, Ratings};
@@ -61,7 +62,7 @@ pub(super) async fn relation(
         let employee = readable_employee(st, c, region, nip_s).await?;
         return Ok((employee, Relation::Central));
     }
-    let nip = Nip::parse(nip_s).map_err(|m| ApiError::BadRequest(format!("nip: {m}")))?;
+    let nip = nip_param("nip", nip_s)?;
     c.scope.require_region(region)?;
     let employee = match st.store.read_now(|s| s.employee(region, nip.as_str())) {
         Ok(e) => e,
@@ -189,7 +190,7 @@ async fn put_peer(
     JsonBody(ratings): JsonBody<Ratings>,
 ) -> ApiResult<Json<RatingsView>> {
     let period = period_param(&period_s)?;
-    let rater = Nip::parse(&rater_s).map_err(|m| ApiError::BadRequest(format!("rater: {m}")))?;
+    let rater = nip_param("rater", &rater_s)?;
     let (employee, mut rel) = relation(&st, &c, &region, &nip_s).await?;
     if rel != Relation::Central {
         allow(
@@ -240,14 +241,17 @@ async fn put_peers(
         rel,
         "only the employee's supervisor assigns peer raters",
     )?;
-    // The supervisor is never a peer, whoever assigns (the agency might name them).
-    let emp = employee.clone();
-    let supervisor = st.store.run(move |s| s.supervisor(&emp)).await?;
-    validate_peers(
-        &input.raters,
-        &employee.nip,
-        supervisor.as_ref().map(|s| s.nip.as_str()),
-    )?;
+    // The supervisor is never a peer, whoever assigns (the agency might name them). When the
+    // supervisor assigns, `relation` has found them already: the caller.
+    let supervisor = match rel {
+        Relation::Supervisor => c.scope.nip.clone(),
+        _ => {
+            let emp = employee.clone();
+            let sup = st.store.run(move |s| s.supervisor(&emp)).await?;
+            sup.map(|s| s.nip)
+        }
+    };
+    validate_peers(&input.raters, &employee.nip, supervisor.as_deref())?;
     let (r, n, actor) = (
         employee.region.clone(),
         employee.nip.clone(),

@@ -2,13 +2,12 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{
-    period_param, AgencyParam, Caller, JsonBody, JsonBytes, NipParam, PageQuery, PeriodParam,
-    PositionIdParam, RegionParam, P, Q,
+    nip_param, period_param, AgencyParam, Caller, JsonBody, JsonBytes, NipParam, PageQuery,
+    PeriodParam, PositionIdParam, RegionParam, P, Q,
 };
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::domain::date::Date;
-use crate::domain::nip::Nip;
 use crate::domain::org::EmployeeView;
 use crate::domain::records::*;
 use crate::domain::{validate_id, FieldError};
@@ -33,10 +32,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_periods))
         .routes(routes!(put_period, get_period))
         .routes(routes!(add_activities, list_activities))
-}
-
-fn nip(s: &str) -> ApiResult<Nip> {
-    Nip::parse(s).map_err(|m| ApiError::BadRequest(format!("nip: {m}")))
 }
 
 /// List agencies of a region.
@@ -208,7 +203,7 @@ async fn put_employee(
     P((region, nip_s)): P<(String, String)>,
     JsonBody(input): JsonBody<EmployeeInput>,
 ) -> ApiResult<Json<Employee>> {
-    let nip = nip(&nip_s)?;
+    let nip = nip_param("nip", &nip_s)?;
     input.validate(&nip)?;
     c.scope.require_agency(&region, &input.agency)?;
     let (r, n) = (region.clone(), nip.to_string());
@@ -268,7 +263,7 @@ pub(super) async fn readable_employee(
     region: &str,
     nip_s: &str,
 ) -> ApiResult<Employee> {
-    let nip = nip(nip_s)?;
+    let nip = nip_param("nip", nip_s)?;
     c.scope.require_region(region)?;
     let admin = matches!(c.scope.role, Role::Admin | Role::RegionAdmin);
     // An employee token's scope is one NIP: anything else is answered before any read.
@@ -352,7 +347,7 @@ async fn put_period(
     P((region, nip_s, period_s)): P<(String, String, String)>,
     JsonBody(input): JsonBody<PeriodInput>,
 ) -> ApiResult<Json<PeriodRecord>> {
-    let nip = nip(&nip_s)?;
+    let nip = nip_param("nip", &nip_s)?;
     let p = period_param(&period_s)?;
     input.validate(p)?;
     c.scope.require_region(&region)?;

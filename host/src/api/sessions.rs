@@ -4,12 +4,11 @@
 //! `domain::password::verify`).
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Caller, JsonBody, NipParam, RegionParam, P};
+use super::extract::{nip_param, Caller, JsonBody, NipParam, RegionParam, P};
 use super::records::readable_employee;
 use super::throttle::{client_key, AuthThrottle, Refused};
 use super::{AppState, Errors};
 use crate::config::Config;
-use crate::domain::nip::Nip;
 use crate::domain::{password, rfc3339, validate_id, FieldError};
 use crate::limits::{
     HASH_WAIT, SIGN_IN_ADDRESS_FACTOR, SIGN_IN_SLOWDOWN_MAX, SIGN_IN_SLOWDOWN_STEP,
@@ -61,10 +60,15 @@ impl SignIn {
 
     /// Counts an attempt for the NIP and the address *before* its password is checked, so
     /// that attempts made at once cannot all pass while the first are still being hashed; a
-    /// successful one is given back ([`SignIn::succeeded`]). Answers how long to hold back the
-    /// answer should it fail, or 429 while either key is over its limit: every attempt, a right
-    /// password included, or the refusal would not stop a guesser.
-    fn attempt(&self, nip: &str, peer: Option<IpAddr>, now: Instant) -> ApiResult<Duration> {
+    /// successful one is given back ([`SignIn::succeeded`]). Answers the counted attempt, or
+    /// 429 while either key is over its limit: every attempt, a right password included, or
+    /// the refusal would not stop a guesser.
+    fn attempt<'a>(
+        &'a self,
+        nip: &'a str,
+        peer: Option<IpAddr>,
+        now: Instant,
+    ) -> ApiResult<Attempt<'a>> {
         // A refused address must not go on counting against the NIPs it tries (it would keep
         // them locked), so both are checked before either counts.
         if let Some(ip) = peer {
@@ -90,7 +94,13 @@ impl SignIn {
         let over = |failures: u32, limit: u32| failures.saturating_sub(limit / 2);
         let address_limit = self.limit.saturating_mul(SIGN_IN_ADDRESS_FACTOR);
         let steps = over(n, self.limit).max(over(a, address_limit));
-        Ok((SIGN_IN_SLOWDOWN_STEP * steps).min(SIGN_IN_SLOWDOWN_MAX))
+        Ok(Attempt {
+            sign_in: self,
+            key: nip,
+            peer,
+            hold: (SIGN_IN_SLOWDOWN_STEP * steps).min(SIGN_IN_SLOWDOWN_MAX),
+            armed: true,
+        })
     }
 
     /// The attempt succeeded: the NIP starts over, the address gets its attempt back.
@@ -134,21 +144,25 @@ fn too_many(r: Refused) -> ApiError {
 /// An attempt counted by [`SignIn::attempt`] whose password has not been checked yet: if the
 /// request ends before the check (the client went away while queued for a hashing slot, the
 /// server was busy, a store error), dropping it gives the attempt back.
-struct Unchecked<'a> {
+struct Attempt<'a> {
     sign_in: &'a SignIn,
     key: &'a str,
     peer: Option<IpAddr>,
+    /// How long to hold back the answer should the password be wrong.
+    hold: Duration,
     armed: bool,
 }
 
-impl Unchecked<'_> {
+impl Attempt<'_> {
     /// The password was checked: the attempt stands (a failure) or is given back on success.
-    fn checked(mut self) {
+    /// Answers how long to hold back a failure's answer.
+    fn checked(mut self) -> Duration {
         self.armed = false;
+        self.hold
     }
 }
 
-impl Drop for Unchecked<'_> {
+impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if self.armed {
             self.sign_in.unchecked(self.key, self.peer);
@@ -206,20 +220,6 @@ pub struct InitialPassword {
     pub password: String,
 }
 
-fn parse_nip(field: &str, s: &str) -> ApiResult<Nip> {
-    Nip::parse(s).map_err(|m| FieldError::new(field, m).into())
-}
-
-/// A password too long to be anyone's is refused before it is hashed.
-fn bounded(field: &str, p: &str) -> ApiResult<()> {
-    if p.chars().count() > password::MAX_CHARS {
-        return Err(
-            FieldError::new(field, format!("at most {} characters", password::MAX_CHARS)).into(),
-        );
-    }
-    Ok(())
-}
-
 /// Sign in with NIP and password: an expiring session token acting as that employee. A
 /// session opened with an initial password may only change it (or sign out) until it has.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = SignInInput,
@@ -235,16 +235,10 @@ async fn sign_in(
         password: secret,
     } = input;
     validate_id("region", &region)?;
-    let nip = parse_nip("nip", &nip)?.as_str().to_string();
-    bounded("password", &secret)?;
+    let nip = nip_param("nip", &nip)?.as_str().to_string();
+    password::validate_given("password", &secret)?;
     let key = format!("{region}/{nip}");
-    let hold = st.sign_in.attempt(&key, peer, Instant::now())?;
-    let pending = Unchecked {
-        sign_in: &st.sign_in,
-        key: &key,
-        peer,
-        armed: true,
-    };
+    let attempt = st.sign_in.attempt(&key, peer, Instant::now())?;
     let (r, n) = (region.clone(), nip.clone());
     let permit = st.sign_in.permit().await?;
     // The same work for every outcome: one read and one argon2 verification.
@@ -257,7 +251,7 @@ async fn sign_in(
         })
         .await?;
     drop(permit);
-    pending.checked();
+    let hold = attempt.checked();
     let Some(must_change) = must_change else {
         tokio::time::sleep(hold).await;
         return Err(ApiError::Unauthorized("wrong NIP or password".into()));
@@ -306,19 +300,13 @@ async fn change_password(
 ) -> ApiResult<StatusCode> {
     let (region, nip) = require_session(&c)?;
     let (region, nip) = (region.to_string(), nip.to_string());
-    bounded("old", &input.old)?;
+    password::validate_given("old", &input.old)?;
     password::validate_new("new", &input.new, &nip)?;
     if input.new == input.old {
         return Err(FieldError::new("new", "must differ from the old password").into());
     }
     let key = format!("{region}/{nip}");
-    let hold = st.sign_in.attempt(&key, peer, Instant::now())?;
-    let pending = Unchecked {
-        sign_in: &st.sign_in,
-        key: &key,
-        peer,
-        armed: true,
-    };
+    let attempt = st.sign_in.attempt(&key, peer, Instant::now())?;
     let permit = st.sign_in.permit().await?;
     let (r, n, id) = (region.clone(), nip.clone(), c.token_id.clone());
     let changed = st
@@ -335,7 +323,7 @@ async fn change_password(
         })
         .await?;
     drop(permit);
-    pending.checked();
+    let hold = attempt.checked();
     if !changed {
         tokio::time::sleep(hold).await;
         return Err(FieldError::new("old", "is not your current password").into());
@@ -384,7 +372,8 @@ mod tests {
         let ip: IpAddr = "203.0.113.9".parse().unwrap();
         let mut held = Vec::new();
         for i in 0..20 {
-            held.push(s.attempt(&format!("jambi/{i}"), Some(ip), now).unwrap());
+            let key = format!("jambi/{i}");
+            held.push(s.attempt(&key, Some(ip), now).unwrap().checked());
         }
         assert!(s.attempt("jambi/x", Some(ip), now).is_err());
         // Each NIP tried once: no slowing by NIP; the address is slowed from its 11th on.
@@ -406,12 +395,17 @@ mod tests {
         let now = Instant::now();
         let ip: IpAddr = "203.0.113.10".parse().unwrap();
         let passed = (0..50)
-            .filter(|_| s.attempt("jambi/n", Some(ip), now).is_ok())
+            .filter(|_| {
+                s.attempt("jambi/n", Some(ip), now)
+                    .map(Attempt::checked)
+                    .is_ok()
+            })
             .count();
         assert_eq!(passed, 3);
         let other: IpAddr = "203.0.113.11".parse().unwrap();
         for _ in 0..40 {
-            assert!(s.attempt("jambi/ok", Some(other), now).is_ok());
+            let attempt = s.attempt("jambi/ok", Some(other), now);
+            assert!(attempt.map(Attempt::checked).is_ok());
             s.succeeded("jambi/ok", Some(other));
         }
     }

@@ -1,10 +1,9 @@
 //! Issuing, listing and revoking bearer tokens.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Caller, JsonBody, PageQuery, P, Q};
+use super::extract::{nip_param, Caller, JsonBody, PageQuery, P, Q};
 use super::{AppState, Errors};
 use crate::domain::auth::{Role, Scope};
-use crate::domain::nip::Nip;
 use crate::domain::{validate_id, FieldError};
 use crate::store::{IssuedToken, Page, TokenRecord};
 use axum::extract::State;
@@ -130,7 +129,7 @@ async fn scope_of(st: &AppState, input: IssueInput) -> ApiResult<(Scope, Option<
             .map_err(|_| FieldError::new("agency", "no such agency in the region"))?;
     }
     if let (Some(r), Some(n)) = (region.clone(), nip.clone()) {
-        Nip::parse(&n).map_err(|m| FieldError::new("nip", m))?;
+        nip_param("nip", &n)?;
         st.store
             .run(move |s| s.employee(&r, &n))
             .await

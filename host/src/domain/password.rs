@@ -32,6 +32,16 @@ pub fn validate_new(field: &str, password: &str, nip: &str) -> Result<(), FieldE
     super::check(!password.contains(nip), field, "must not contain the NIP")
 }
 
+/// Checks a password given to be verified (at sign-in, or as the old one): one too long to
+/// be anyone's is refused before it is hashed. Shorter ones are simply wrong, not invalid.
+pub fn validate_given(field: &str, password: &str) -> Result<(), FieldError> {
+    super::check(
+        password.chars().count() <= MAX_CHARS,
+        field,
+        format!("at most {MAX_CHARS} characters"),
+    )
+}
+
 /// Argon2id with the crate's defaults (19 MiB, 2 passes, 1 lane: OWASP's recommendation).
 fn hasher() -> Argon2<'static> {
     Argon2::default()

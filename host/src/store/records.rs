@@ -32,7 +32,7 @@ pub struct ActivityQuery {
     pub limit: usize,
 }
 
-fn key2(a: &str, b: &str) -> String {
+pub(super) fn key2(a: &str, b: &str) -> String {
     format!("{a}/{b}")
 }
 

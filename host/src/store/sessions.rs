@@ -3,6 +3,8 @@
 //! password changes) and the expired ones (to purge them). Passwords arrive here already hashed:
 //! the store never sees one.
 
+// An employee's key, `region/nip`, as every table keyed by employee has it.
+use super::records::key2 as person;
 use super::tables::{CREDENTIALS, SESSIONS, SESSION_EXPIRY};
 use super::tokens::{insert_token, random_hex, remove_token, TokenRecord};
 use super::{audit, get_json, to_json, Result, Store, StoreError};
@@ -31,10 +33,6 @@ pub struct OpenedSession {
     pub token: String,
     pub expires_at: String,
     pub must_change_password: bool,
-}
-
-fn person(region: &str, nip: &str) -> String {
-    format!("{region}/{nip}")
 }
 
 /// Adds a session's rows to the two session indexes (inside the transaction that stores it).
@@ -119,8 +117,8 @@ impl Store {
         keep: Option<&str>,
         actor: &str,
     ) -> Result<()> {
-        self.employee(region, nip)?;
         let tx = self.db.begin_write()?;
+        super::records::employee_exists(&tx, region, nip)?;
         let ended = {
             let c = Credential {
                 hash,
