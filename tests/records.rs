@@ -1483,6 +1483,91 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
     ] {
         assert_eq!(cl.get(&history).status, 403, "{who}");
     }
+
+    // A decision traces back to the writes its input was built from, and to no later one.
+    let plugin = c.upload("jambi", wasm("kinerja_plugin_jambi"));
+    c.activate("jambi", "appraise", &plugin, json!({}));
+    let appraise = || {
+        let r = dinkes.post(
+            &format!("{base}/appraisals"),
+            &json!({"period": "2026", "nips": [x]}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["results"][0]["decision_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}", r.text))
+            .to_string()
+    };
+    let first = appraise();
+    let trace = |cl: &Client, id: &str| cl.get(&format!("/api/v1/decisions/{id}/trace?limit=1000"));
+    let t = dinkes.get(&format!("/api/v1/decisions/{first}/trace?limit=1000"));
+    assert_eq!(t.status, 200, "{}", t.text);
+    let seq = t.body["inputs_read"]["audit_seq"].as_u64().unwrap();
+    let writes = |t: &serde_json::Value| -> Vec<(String, u64)> {
+        t["writes"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap().to_string(),
+                    e["seq"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let before = writes(&t.body);
+    for action in [
+        "employee.put",
+        "period.put",
+        "ratings.self",
+        "ratings.supervisor",
+        "ratings.peers.assign",
+        "ratings.peers",
+    ] {
+        assert!(
+            before.iter().any(|(a, _)| a == action),
+            "{action} in {before:?}"
+        );
+    }
+    assert!(
+        before.iter().all(|(a, n)| a != "feedback.add" && *n <= seq),
+        "only what feeds the case, up to the read: {before:?}"
+    );
+    assert!(t.text.contains(p1), "the agency sees who rated");
+    // The last write before the read is the agency's rewrite of the record: its `after` is
+    // what the case was built from.
+    let last = t.body["writes"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|e| e["action"] == "period.put")
+        .unwrap();
+    assert_eq!(
+        last["detail"]["after"]["indicators"],
+        c.get(&period).body["indicators"]
+    );
+    let own = trace(&x_c, &first);
+    assert_eq!(own.status, 200, "{}", own.text);
+    assert!(
+        !own.text.contains(p1) && !own.text.contains(p2),
+        "{}",
+        own.text
+    );
+    for (who, cl) in [
+        ("peer", &p1_c),
+        ("outsider", &out_c),
+        ("other agency", &disdik),
+    ] {
+        assert_eq!(trace(cl, &first).status, 403, "{who}");
+    }
+    // A rating written after the appraisal is not in its trace; the next appraisal's has it.
+    assert_eq!(x_c.put(&part("self"), &ratings(4)).status, 200);
+    assert_eq!(writes(&trace(&dinkes, &first).body), before);
+    let second = appraise();
+    let after = writes(&trace(&dinkes, &second).body);
+    assert_eq!(after.len(), before.len() + 1, "{after:?}");
+    assert_eq!(after.last().map(|(a, _)| a.as_str()), Some("ratings.self"));
 }
 
 #[test]

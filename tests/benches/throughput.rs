@@ -191,7 +191,7 @@ fn batch(counts: &Counts) {
         .employees(REGION, Some(AGENCY), None, usize::MAX)
         .expect("employees")
         .items;
-    let inputs = store
+    let (inputs, _) = store
         .appraisal_inputs(REGION, period, &emps)
         .expect("inputs");
     let read = t.elapsed();

@@ -3,12 +3,15 @@
 use super::error::{ApiError, ApiResult};
 use super::extract::{Caller, NipParam, PageQuery, RegionParam, P, Q};
 use super::plugins::ensure_loaded;
+use super::service::hide_peer_raters;
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::policy::replay::Verdict;
-use crate::store::{Decision, Page, StoreError};
+use crate::store::{AuditEvent, Decision, InputsRead, Page, StoreError};
 use axum::extract::State;
 use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -16,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(employee_appraisals))
         .routes(routes!(decision))
         .routes(routes!(replay))
+        .routes(routes!(trace))
 }
 
 /// The employee's stored appraisal results, newest first, paged (logs only for admins).
@@ -126,4 +130,56 @@ async fn replay(
     let d = readable_decision(&st, &c, id).await?;
     ensure_loaded(&st, &d.plugin).await?;
     Ok(Json(st.policy.replay(d).await?))
+}
+
+/// The writes an appraisal decision was built from.
+#[derive(Serialize, ToSchema)]
+pub struct DecisionTrace {
+    pub decision_id: String,
+    pub nip: String,
+    pub period: String,
+    /// Where its records were read. The reports it counted are the employee's reports dated
+    /// in the period (`GET …/activities?from=&to=`) numbered up to `activity_id`.
+    pub inputs_read: InputsRead,
+    /// The audited writes of the employee's record and of the period's record, ratings and
+    /// peer assignment committed when the records were read, oldest first, paged: replaying
+    /// their `after`s gives the record the decision's input was built from.
+    pub writes: Page<AuditEvent>,
+}
+
+/// The writes a stored appraisal's input was built from (who wrote which record or rating,
+/// when, before and after), up to the snapshot its records were read in. Readable by whoever
+/// may read the decision; an employee sees the peers' ratings only as having happened.
+#[utoipa::path(get, path = "/api/v1/decisions/{id}/trace", tag = "evaluation",
+    params(("id" = String, Path), PageQuery),
+    responses((status = 200, body = DecisionTrace), Errors), security(("bearer" = [])))]
+async fn trace(
+    State(st): State<AppState>,
+    c: Caller,
+    P(id): P<String>,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<DecisionTrace>> {
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    let d = readable_decision(&st, &c, id).await?;
+    let (Some(read), Some(nip), Some(period)) = (d.inputs_read, d.nip, d.period) else {
+        return Err(ApiError::NotFound(format!(
+            "decision `{}` keeps no input trace (a rotation, or an appraisal stored before traces were kept)",
+            d.id
+        )));
+    };
+    let (region, n, p) = (d.region, nip.clone(), period.clone());
+    let mut writes = st
+        .store
+        .run(move |s| s.decision_trace((&region, &n, &p), read, cursor.as_deref(), limit))
+        .await?;
+    if c.scope.role == Role::Employee {
+        hide_peer_raters(&mut writes.items);
+    }
+    Ok(Json(DecisionTrace {
+        decision_id: d.id,
+        nip,
+        period,
+        inputs_read: read,
+        writes,
+    }))
 }

@@ -114,16 +114,21 @@ async fn history(
         .run(move |s| s.employee_history(&region, &employee.nip, cursor.as_deref(), limit))
         .await?;
     if own {
-        for e in page
-            .items
-            .iter_mut()
-            .filter(|e| e.action.starts_with("ratings.peers"))
-        {
-            e.actor = None;
-            e.detail = serde_json::Value::Null;
-        }
+        hide_peer_raters(&mut page.items);
     }
     Ok(Json(page))
+}
+
+/// The peers' ratings and their assignment as the rated employee sees them: as having
+/// happened, never by whom nor what.
+pub(super) fn hide_peer_raters(events: &mut [AuditEvent]) {
+    for e in events
+        .iter_mut()
+        .filter(|e| e.action.starts_with("ratings.peers"))
+    {
+        e.actor = None;
+        e.detail = serde_json::Value::Null;
+    }
 }
 
 /// Prometheus metrics in the text format: requests, latencies, plugin calls, fuel, limit hits,

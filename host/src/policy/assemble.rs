@@ -3,21 +3,29 @@
 
 use super::*;
 
-/// The cases of `employees` from one read of their records, in their order, and those skipped
-/// with the reason.
-#[expect(
-    clippy::vec_box,
-    reason = "moving whole cases cost more than the boxes"
-)]
+/// The cases of a selection, read in one snapshot.
+pub(super) struct Assembled {
+    /// Boxed: the cases are moved twice more (the parts joined, the skipped taken out), and
+    /// moving a whole case costs more than the box.
+    #[expect(
+        clippy::vec_box,
+        reason = "moving whole cases cost more than the boxes"
+    )]
+    pub(super) cases: Vec<Box<Case>>,
+    /// Those without a case, with the reason.
+    pub(super) skipped: Vec<Skipped>,
+    /// Where the snapshot stood; the decisions keep it.
+    pub(super) read: InputsRead,
+}
+
+/// The cases of `employees` from one read of their records, in their order.
 pub(super) fn assemble(
     s: &Store,
     region: &str,
     period: Period,
     employees: &[Employee],
-) -> Result<(Vec<Box<Case>>, Vec<Skipped>), StoreError> {
-    let cases = s.appraisal_inputs_map(region, period, employees, |e, rec, reported| {
-        // Boxed: the cases are moved twice more (the parts joined, the skipped taken out),
-        // and moving a whole case costs more than the box.
+) -> Result<Assembled, StoreError> {
+    let (cases, read) = s.appraisal_inputs_map(region, period, employees, |e, rec, reported| {
         cases::case(e, period, rec, reported)
             .map(Box::new)
             .map_err(|reason| Skipped {
@@ -33,7 +41,11 @@ pub(super) fn assemble(
             Err(s) => skipped.push(s),
         }
     }
-    Ok((out, skipped))
+    Ok(Assembled {
+        cases: out,
+        skipped,
+        read,
+    })
 }
 
 /// One appraise request document.
@@ -68,9 +80,10 @@ impl Policy {
         employees: Vec<Employee>,
     ) -> Result<(Vec<Box<Case>>, Vec<Skipped>), PolicyError> {
         let r = region.to_string();
-        Ok(self
+        let a = self
             .store
             .run(move |s| assemble(s, &r, period, &employees))
-            .await?)
+            .await?;
+        Ok((a.cases, a.skipped))
     }
 }

@@ -89,16 +89,16 @@ impl Policy {
         plugin: &str,
         config: &Value,
         cases: Arc<Vec<Box<Case>>>,
-        who: (Period, &str),
+        who: (Period, &str, InputsRead),
     ) -> Result<(Vec<Box<RawValue>>, Duration, u64, Instant), PolicyError> {
-        let (period, actor) = who;
+        let (period, actor, read) = who;
         let width = self.config.parallel_calls;
         let calls = self
             .run_appraise(region, plugin, config, &cases, (Keep::Bytes, width))
             .await?;
         let done = Instant::now();
         let stored = async {
-            let made = Made::of(region, plugin, period, actor, calls)?;
+            let made = Made::of(region, plugin, period, actor, calls, read)?;
             let (in_plugin, fuel) = (made.in_plugin, made.fuel);
             let results = self
                 .store
@@ -132,11 +132,18 @@ impl Policy {
                 let Some(act) = s.active_policy(&r, Hook::Appraise.as_str())? else {
                     return Ok(None);
                 };
-                let (cases, skipped) = assemble(s, &r, period, &employees)?;
-                Ok(Some((act, cases, skipped)))
+                Ok(Some((act, assemble(s, &r, period, &employees)?)))
             })
             .await?;
-        let Some((act, cases, skipped)) = prepared else {
+        let Some((
+            act,
+            Assembled {
+                cases,
+                skipped,
+                read,
+            },
+        )) = prepared
+        else {
             return Err(no_active_appraise(region));
         };
         let t1 = Instant::now();
@@ -156,7 +163,7 @@ impl Policy {
                     &plugin,
                     &act.config,
                     Arc::new(cases),
-                    (period, actor),
+                    (period, actor, read),
                 )
                 .await?;
             (times.plugins, times.store) = (written - t1, written.elapsed());

@@ -31,7 +31,7 @@ use crate::domain::period::Period;
 use crate::domain::records::Employee;
 use crate::store::blob;
 use crate::store::raw_output;
-use crate::store::{Activation, CallBytes, Decision, Store, StoreError};
+use crate::store::{Activation, CallBytes, Decision, InputsRead, Store, StoreError};
 use crate::telemetry;
 use cases::{AppraiseRequest, Case, RotateRequest};
 use kinerja_runtime::{CallError, CallOutput, Hook, Runtime};

@@ -53,7 +53,8 @@ pub(super) struct Made {
 }
 
 impl Made {
-    /// One decision per result of `calls`, in order. A plain function rather than a step of
+    /// One decision per result of `calls`, in order, each built from records read at `read`
+    /// (a caller whose cases were read apart sets each part's own afterwards). A plain function rather than a step of
     /// the async path, so that a small appraisal's worker builds its decisions on the blocking
     /// thread that made the call.
     pub(super) fn of(
@@ -62,6 +63,7 @@ impl Made {
         period: Period,
         actor: &str,
         calls: Vec<Call>,
+        read: InputsRead,
     ) -> Result<Made, PolicyError> {
         let mut made = Made {
             decisions: Vec::with_capacity(
@@ -103,6 +105,7 @@ impl Made {
                     period: period_s.clone(),
                     period_end: end_s.clone(),
                     as_of: None,
+                    inputs_read: Some(read),
                     fuel: call.out.fuel_used,
                     duration_ms: dur,
                     logs: log.clone(),

@@ -97,6 +97,7 @@ impl Policy {
             period: None,
             period_end: None,
             as_of: Some(as_of.to_string()),
+            inputs_read: None,
             fuel: call.out.fuel_used,
             duration_ms: ms(call.out.duration),
             logs: logs(&call.out.stderr),

@@ -11,11 +11,27 @@ pub(super) fn one_call(
     act: (&str, &str, &Value),
     key: &coalesce::Key,
     cases: &[Box<Case>],
+    read: &[(usize, InputsRead)],
 ) -> Result<Made, PolicyError> {
     let (region, plugin, _) = act;
     let call = appraise_call(rt, act, cases, Keep::Bytes)?;
     check_call(plugin, 0, cases, &call)?;
-    Made::of(region, plugin, key.period, &key.actor, vec![call])
+    let mut made = Made::of(
+        region,
+        plugin,
+        key.period,
+        &key.actor,
+        vec![call],
+        read[0].1,
+    )?;
+    // Each request's records were read apart: its decisions keep its own snapshot.
+    let mut decisions = made.decisions.iter_mut();
+    for &(n, mark) in read {
+        for d in decisions.by_ref().take(n) {
+            d.inputs_read = Some(mark);
+        }
+    }
+    Ok(made)
 }
 
 /// Takes the small appraisals of one key from the queue and runs them, on a blocking thread,
@@ -119,17 +135,19 @@ impl Worker {
         let plugin = act.plugin.clone().unwrap_or_default();
         let mut cases = Vec::new();
         let mut parts = Vec::with_capacity(group.len());
+        let mut reads = Vec::with_capacity(group.len());
         for job in group {
-            let (mine, skipped) = assemble(s, &key.region, key.period, &job.employees)?;
-            parts.push((mine.len(), skipped));
-            cases.extend(mine);
+            let mine = assemble(s, &key.region, key.period, &job.employees)?;
+            reads.push((mine.cases.len(), mine.read));
+            parts.push((mine.cases.len(), mine.skipped));
+            cases.extend(mine.cases);
         }
         let read = Instant::now();
         let made = if cases.is_empty() {
             None
         } else {
             let act = (key.region.as_str(), plugin.as_str(), &act.config);
-            Some(one_call(&self.runtime, act, key, &cases)?)
+            Some(one_call(&self.runtime, act, key, &cases, &reads)?)
         };
         Ok(Ready {
             plugin,

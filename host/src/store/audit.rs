@@ -3,7 +3,7 @@
 //! without the other.
 
 use super::tables::{AUDIT, AUDIT_BY_EMPLOYEE};
-use super::{get_json, next_seq, page_json, to_json, Page, Result, Store};
+use super::{get_json, next_seq, page_json, to_json, InputsRead, Page, Result, Store};
 use crate::domain::now_rfc3339;
 use redb::ReadableDatabase;
 use serde::{Deserialize, Serialize};
@@ -86,6 +86,33 @@ impl Store {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<AuditEvent>> {
+        self.events_about((region, nip), (cursor, limit), u64::MAX, |_| true)
+    }
+
+    /// The writes an appraisal of `nip` for `period` was built from: the audited writes of the
+    /// employee's record and of that period's record and ratings committed in the snapshot
+    /// `read` (every one numbered up to its mark), oldest first, paged like the history.
+    pub fn decision_trace(
+        &self,
+        (region, nip, period): (&str, &str, &str),
+        read: InputsRead,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<AuditEvent>> {
+        let subject = format!("{nip}/{period}");
+        self.events_about((region, nip), (cursor, limit), read.audit_seq, |e| {
+            feeds_appraisal(e, nip, &subject)
+        })
+    }
+
+    /// The events about one employee numbered up to `until` that `keep` keeps, oldest first.
+    fn events_about(
+        &self,
+        (region, nip): (&str, &str),
+        (cursor, limit): (Option<&str>, usize),
+        until: u64,
+        keep: impl Fn(&AuditEvent) -> bool,
+    ) -> Result<Page<AuditEvent>> {
         let tx = self.db.begin_read()?;
         let index = tx.open_table(AUDIT_BY_EMPLOYEE)?;
         let events = tx.open_table(AUDIT)?;
@@ -99,14 +126,32 @@ impl Store {
         let mut next = None;
         for row in index.range::<&str>(start.as_str()..end.as_str())? {
             let (_, seq) = row?;
+            let seq = seq.value();
+            if seq > until {
+                break;
+            }
             if items.len() == limit {
                 next = items.last().map(|e: &AuditEvent| format!("{:016}", e.seq));
                 break;
             }
-            if let Some(ev) = get_json(&events, &format!("{:016}", seq.value()))? {
-                items.push(ev);
+            if let Some(ev) = get_json(&events, &format!("{seq:016}"))? {
+                if keep(&ev) {
+                    items.push(ev);
+                }
             }
         }
         Ok(Page { items, next })
+    }
+}
+
+/// Whether `e` (an event about the employee `nip`) changed what an appraisal of the period
+/// `subject` (`nip/period`) reads: the employee's record, the period record, its ratings and
+/// the peer assignment. Feedback, passwords and sessions do not enter a case.
+fn feeds_appraisal(e: &AuditEvent, nip: &str, subject: &str) -> bool {
+    match e.action.as_str() {
+        "employee.put" => e.subject == nip,
+        "period.put" => e.subject == subject,
+        a if a.starts_with("ratings.") => e.subject == subject,
+        _ => false,
     }
 }

@@ -10,7 +10,7 @@
 //! would make the single-threaded insert and commit of a region-wide appraisal most of its tail. An
 //! output the server re-encoded (one the schema check had to read) is kept in the row (`v` 2).
 //! Rows written before either, with every field, are still read as they are.
-use super::{blob, from_json, has_key, Decision, Result, StoreError};
+use super::{blob, from_json, has_key, Decision, InputsRead, Result, StoreError};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -103,6 +103,9 @@ struct RowRef<'a> {
     /// Start and length of the output in the call's stdout.
     #[serde(skip_serializing_if = "Option::is_none")]
     at: Option<(usize, usize)>,
+    /// Per decision, not per call: the requests sharing a call read their records apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read: Option<InputsRead>,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +117,8 @@ struct Row {
     #[serde(default, deserialize_with = "some_raw")]
     output: Option<Box<RawValue>>,
     at: Option<(usize, usize)>,
+    #[serde(default)]
+    read: Option<InputsRead>,
 }
 
 /// An `output` that is present, `null` included (a `null` output is an output, as it was when
@@ -162,6 +167,7 @@ pub(super) fn encode_into(buf: &mut Vec<u8>, d: &Decision, call: &str) -> Result
         nip: d.nip.as_deref(),
         output,
         at,
+        read: d.inputs_read,
     };
     serde_json::to_writer(buf, &row)
         .map_err(|e| StoreError::Fault(format!("cannot encode decision: {e}")))
@@ -359,6 +365,7 @@ impl<T: ReadableTable<&'static str, &'static [u8]>> Reader<T> {
             period: s.period.clone(),
             period_end: s.period_end.clone(),
             as_of: s.as_of.clone(),
+            inputs_read: r.read,
             fuel: s.fuel,
             duration_ms: s.duration_ms,
             logs: s.logs.clone(),

@@ -38,6 +38,11 @@ pub struct Decision {
     pub period: Option<String>,
     pub period_end: Option<String>,
     pub as_of: Option<String>,
+    /// Where the records this appraisal was built from were read: its input is what every
+    /// write up to these marks made (see `Store::decision_trace`). Null for rotations and for
+    /// decisions stored before marks were kept.
+    #[serde(default)]
+    pub inputs_read: Option<InputsRead>,
     /// Fuel used by the whole call this decision came from.
     pub fuel: u64,
     pub duration_ms: f64,
@@ -88,6 +93,7 @@ impl Decision {
             period: Some("2026".into()),
             period_end: Some("2026-12-31".into()),
             as_of: None,
+            inputs_read: None,
             fuel: 0,
             duration_ms: 0.0,
             logs: String::new(),
@@ -95,6 +101,15 @@ impl Decision {
             by: None,
         }
     }
+}
+
+/// The snapshot an appraisal's records were read in, as the counters stood in it: every
+/// audited write (records, period records, ratings) numbered up to `audit_seq` and every
+/// activity report numbered up to `activity_id` had been committed, and nothing after them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct InputsRead {
+    pub audit_seq: u64,
+    pub activity_id: u64,
 }
 
 /// A stored decision row that does not decode (damaged, or its call row lost).
@@ -629,6 +644,11 @@ mod tests {
                     Decision::sample(&nip, serde_json::json!({"nip": nip, "predikat": "baik"}));
                 call(&mut d, if i < 3 { "a" } else { "b" }, i % 3);
                 d.at = "2026-11-24T00:00:00Z".into();
+                // Decisions of one call may come from reads of their own.
+                d.inputs_read = (i != 1).then_some(InputsRead {
+                    audit_seq: 10 + i as u64,
+                    activity_id: 7,
+                });
                 d
             })
             .collect();
@@ -672,9 +692,10 @@ mod tests {
             [Some("baik".into()), None]
         );
 
-        // An old row, every field in it, under an id of its own.
+        // An old row, every field in it, under an id of its own (from before the read marks).
         let mut old = ds[0].clone();
         old.id = "dec-000000000900".into();
+        old.inputs_read = None;
         in_table(&store, DECISIONS, |t| {
             let row = serde_json::to_vec(&old).expect("json");
             t.insert(old.id.as_str(), row.as_slice()).expect("insert");

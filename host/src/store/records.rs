@@ -3,8 +3,8 @@
 use super::period_row;
 use super::tables::*;
 use super::{
-    audit, from_json, get_json, get_row, page_json, page_rows, prefix_end, to_json, Result, Store,
-    StoreError,
+    audit, from_json, get_json, get_row, page_json, page_rows, prefix_end, to_json, InputsRead,
+    Result, Store, StoreError,
 };
 use crate::domain::date::Date;
 use crate::domain::org::{Chart, Supervisor};
@@ -655,7 +655,7 @@ impl Store {
         region: &str,
         period: Period,
         employees: &[Employee],
-    ) -> Result<Vec<(Option<PeriodInput>, u32)>> {
+    ) -> Result<(Vec<RecordInput>, InputsRead)> {
         self.appraisal_inputs_from(region, period, employees, PARALLEL_READ_FROM, |_, r, d| {
             (r, d)
         })
@@ -663,14 +663,15 @@ impl Store {
 
     /// [`Store::appraisal_inputs`], each employee's turned into `T` by `f` on the thread that
     /// read it, so that building a region's cases is spread over the cores as the reading is,
-    /// rather than left to one thread after it.
+    /// rather than left to one thread after it. Also answers where the snapshot stood, which
+    /// the decisions built from it keep.
     pub fn appraisal_inputs_map<T, F>(
         &self,
         region: &str,
         period: Period,
         employees: &[Employee],
         f: F,
-    ) -> Result<Vec<T>>
+    ) -> Result<(Vec<T>, InputsRead)>
     where
         T: Send,
         F: Fn(&Employee, Option<PeriodInput>, u32) -> T + Sync,
@@ -687,12 +688,22 @@ impl Store {
         employees: &[Employee],
         parallel_from: usize,
         f: F,
-    ) -> Result<Vec<T>>
+    ) -> Result<(Vec<T>, InputsRead)>
     where
         T: Send,
         F: Fn(&Employee, Option<PeriodInput>, u32) -> T + Sync,
     {
         let tx = self.db.begin_read()?;
+        let mark = {
+            let counters = tx.open_table(COUNTERS)?;
+            let at = |name: &str| -> Result<u64> {
+                Ok(counters.get(name)?.map(|v| v.value()).unwrap_or(0))
+            };
+            InputsRead {
+                audit_seq: at("audit")?,
+                activity_id: at("activity")?,
+            }
+        };
         let periods = tx.open_table(PERIODS)?;
         let acts = tx.open_table(ACTIVITIES)?;
         // The public surveys of the region's units (a few rows), applied to each case below.
@@ -724,9 +735,13 @@ impl Store {
         // A region-wide appraisal reads tens of thousands of rows and decodes their JSON: on
         // one thread that is a large share of a region-wide batch. The parts share the one read
         // transaction, so they still see one snapshot.
-        super::in_parts(employees, parallel_from, "record reader", read)
+        let cases = super::in_parts(employees, parallel_from, "record reader", read)?;
+        Ok((cases, mark))
     }
 }
+
+/// An employee's period record (if any) and the days they reported in the period.
+pub type RecordInput = (Option<PeriodInput>, u32);
 
 /// Below this many employees the records are read on the calling thread.
 const PARALLEL_READ_FROM: usize = 4096;
@@ -842,12 +857,15 @@ mod tests {
             .items;
         assert!(emps.len() > 100, "{} employees", emps.len());
         let period = Period::parse("2025").expect("period");
-        let one = store
+        let (one, mark) = store
             .appraisal_inputs_from("jambi", period, &emps, usize::MAX, |_, r, d| (r, d))
             .expect("sequential");
-        let many = store
+        let (many, same) = store
             .appraisal_inputs_from("jambi", period, &emps, 1, |_, r, d| (r, d))
             .expect("parallel");
+        // The demo's reports are numbered, and nothing was written between the two reads.
+        assert!(mark.activity_id > 0);
+        assert_eq!(mark, same);
         let json = |v: &Vec<(Option<PeriodInput>, u32)>| serde_json::to_string(v).expect("json");
         assert_eq!(json(&one), json(&many));
         assert!(one.iter().filter(|(r, n)| r.is_some() && *n > 0).count() > 100);
