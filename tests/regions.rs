@@ -170,14 +170,7 @@ fn jambi_worked_example_through_the_whole_stack() {
             reports.push(json!({"date": date.0, "description": "Lembur", "minutes": 30}));
         }
     }
-    assert_eq!(
-        c.post(
-            &format!("{base}/employees/{nip}/activities"),
-            &json!(reports)
-        )
-        .status,
-        201
-    );
+    add_approved_reports(&c, region_of(base), nip, &json!(reports));
     let ap = c.post(
         &format!("{base}/appraisals"),
         &json!({"period": "2026", "nips": [nip]}),
@@ -298,11 +291,7 @@ fn talent_map_uses_the_annual_predikat() {
         })
     };
     let report = json!([{"date": "2026-12-01", "description": "Kerja", "minutes": 60}]);
-    assert_eq!(
-        c.post(&format!("{base}/employees/{nip}/activities"), &report)
-            .status,
-        201
-    );
+    add_approved_reports(&c, region_of(base), nip, &report);
     for (period, rec, want) in [
         ("2026", record(12, 5, "2026-05-02"), "sangat_baik"),
         ("2026-12", record(0, 1, "2026-12-01"), "sangat_kurang"),
@@ -550,4 +539,9 @@ fn demo_employees_start_no_earlier_than_their_appointment() {
         }
     }
     assert_eq!(checked, 3 * 240);
+}
+
+/// The region of a `/api/v1/regions/{region}` prefix.
+fn region_of(base: &str) -> &str {
+    base.rsplit('/').next().unwrap_or_default()
 }

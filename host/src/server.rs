@@ -119,7 +119,8 @@ async fn unload_idle_modules(policy: Arc<Policy>, idle: std::time::Duration) {
 }
 
 /// Every [`crate::limits::SESSION_PURGE_EVERY`], removes the sessions that have expired (they
-/// are refused from the moment they expire; this only reclaims their rows).
+/// are refused from the moment they expire; this only reclaims their rows), and approves the
+/// reports pending longer than their region's auto-approval allows.
 async fn purge_expired_sessions(store: Arc<Store>) {
     use crate::limits::{SESSION_PURGE_EVERY, SESSION_PURGE_MAX};
     let mut tick = tokio::time::interval(SESSION_PURGE_EVERY);
@@ -134,6 +135,15 @@ async fn purge_expired_sessions(store: Arc<Store>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
             Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+        }
+        // Auto-approval is counted in days: the same tick serves it.
+        match store
+            .run(|s| s.approve_overdue(std::time::SystemTime::now()))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(reports = n, "auto-approved overdue reports"),
+            Err(e) => tracing::warn!(error = %e, "could not auto-approve overdue reports"),
         }
     }
 }

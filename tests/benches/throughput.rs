@@ -197,7 +197,7 @@ fn batch(counts: &Counts) {
     let read = t.elapsed();
     assert_eq!(inputs.len(), n);
     assert!(
-        inputs.iter().all(|(rec, days)| rec.is_some() && *days == 3),
+        inputs.iter().all(|(rec, r)| rec.is_some() && r.days == 3),
         "every employee has a period record and 3 reported days"
     );
     drop((emps, inputs));
@@ -473,7 +473,7 @@ fn http(counts: &Counts) {
 
 /// One daily report of employee `nips[i % len]` as JSON.
 fn report(i: usize) -> serde_json::Value {
-    json!({"date": format!("2026-{:02}-{:02}", 1 + (i / 28) % 12, 1 + i % 28),
+    json!({"date": format!("2025-{:02}-{:02}", 1 + (i / 28) % 12, 1 + i % 28),
            "description": format!("Kegiatan harian nomor {i}: menyusun laporan"),
            "minutes": 30 + i % 400})
 }

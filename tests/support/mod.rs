@@ -65,13 +65,28 @@ impl TestServer {
         let admin = std::fs::read_to_string(dir.join("admin.token"))
             .map(|s| s.trim().to_string())
             .unwrap_or_default();
-        TestServer {
+        let s = TestServer {
             base: format!("http://{addr}"),
             admin,
             dir: dir.to_path_buf(),
             _tmp: None,
             stop: Some(stop_tx),
             thread: Some(thread),
+        };
+        s.open_reporting_windows();
+        s
+    }
+
+    /// Tests write reports of fixed dates (2025, early 2026) that the default reporting
+    /// window (until the 5th of the next month) closed long ago: every test server opens its
+    /// regions' windows ten years wide, as a region migrating paper reports would. The tests
+    /// of the window itself set the rules they test.
+    fn open_reporting_windows(&self) {
+        let c = self.client();
+        for region in ["jambi", "jakarta", "tenayan-raya"] {
+            let path = format!("/api/v1/regions/{region}/reporting");
+            let r = c.put(&path, &serde_json::json!({"window_months": 120}));
+            assert_eq!(r.status, 200, "{path}: {}", r.text);
         }
     }
 
@@ -247,6 +262,29 @@ impl Client {
 }
 
 /// A small fixture: one agency with two positions in `region`.
+/// Posts `reports` for `nip` and approves them all (as the client, centrally), so that they
+/// count: only approved reports do.
+pub fn add_approved_reports(c: &Client, region: &str, nip: &str, reports: &Value) {
+    let r = c.post(
+        &format!("/api/v1/regions/{region}/employees/{nip}/activities"),
+        reports,
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let ids: Vec<u64> = r.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["id"].as_u64())
+        .collect();
+    for part in ids.chunks(1000) {
+        let a = c.post(
+            &format!("/api/v1/regions/{region}/activities/approve"),
+            &json!({ "ids": part }),
+        );
+        assert_eq!(a.status, 200, "{}", a.text);
+    }
+}
+
 pub fn seed_agency(c: &Client, region: &str, agency: &str) {
     let r = c.put(
         &format!("/api/v1/regions/{region}/agencies/{agency}"),

@@ -13,6 +13,7 @@ mod plugins;
 mod policies;
 mod ratings;
 mod records;
+mod reports;
 mod service;
 pub mod sessions;
 mod surveys;
@@ -126,6 +127,7 @@ fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(sessions::router())
         .merge(records::router())
+        .merge(reports::router())
         .merge(ratings::router())
         .merge(feedback::router())
         .merge(surveys::router())

@@ -1,22 +1,18 @@
-//! Routes of the ASN records: agencies, positions, employees, period records and daily reports.
+//! Routes of the ASN records: agencies, positions, employees and period records.
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{
-    nip_param, period_param, AgencyParam, Caller, JsonBody, JsonBytes, NipParam, PageQuery,
-    PeriodParam, PositionIdParam, RegionParam, P, Q,
+    nip_param, period_param, AgencyParam, Caller, JsonBody, NipParam, PageQuery, PeriodParam,
+    PositionIdParam, RegionParam, P, Q,
 };
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
-use crate::domain::date::Date;
 use crate::domain::org::EmployeeView;
 use crate::domain::records::*;
 use crate::domain::{validate_id, FieldError};
-use crate::store::{ActivityQuery, Page, StoreError};
+use crate::store::{Page, StoreError};
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,7 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(subordinates))
         .routes(routes!(list_periods))
         .routes(routes!(put_period, get_period))
-        .routes(routes!(add_activities, list_activities))
 }
 
 /// List agencies of a region.
@@ -400,109 +395,6 @@ async fn list_periods(
     Ok(Json(
         st.store
             .run(move |s| s.periods(&region, &emp.nip, cursor.as_deref(), limit))
-            .await?,
-    ))
-}
-
-/// One report or a list of them (documents the body; the handler parses it by its first byte).
-#[allow(dead_code)]
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(untagged)]
-pub enum OneOrMany {
-    Many(Vec<ActivityInput>),
-    One(ActivityInput),
-}
-
-#[derive(serde::Serialize, ToSchema)]
-pub struct Added {
-    pub items: Vec<Activity>,
-}
-
-/// Add daily activity reports (one object or a list), all or none.
-#[utoipa::path(post, path = "/api/v1/regions/{region}/employees/{nip}/activities", tag = "records",
-    params(RegionParam, NipParam), request_body = OneOrMany,
-    responses((status = 201, body = Added), Errors), security(("bearer" = [])))]
-async fn add_activities(
-    State(st): State<AppState>,
-    c: Caller,
-    P((region, nip_s)): P<(String, String)>,
-    JsonBytes(body): JsonBytes,
-) -> ApiResult<(StatusCode, Json<Added>)> {
-    let emp = readable_employee(&st, &c, &region, &nip_s).await?;
-    // Untagged enums lose the field path; try the list first for a precise message.
-    let items: Vec<ActivityInput> = match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'[') => super::extract::parse_json(&body)?,
-        Some(b'{') => vec![super::extract::parse_json(&body)?],
-        _ => {
-            return Err(
-                FieldError::new("body", "must be one report object or a list of them").into(),
-            )
-        }
-    };
-    if items.is_empty() || items.len() > crate::limits::MAX_ACTIVITIES {
-        return Err(FieldError::new(
-            "body",
-            format!("send 1–{} reports", crate::limits::MAX_ACTIVITIES),
-        )
-        .into());
-    }
-    for (i, a) in items.iter().enumerate() {
-        a.validate(&format!("[{i}]"))?;
-    }
-    let added = st
-        .store
-        .run(move |s| s.add_activities(&region, &emp.nip, items))
-        .await?;
-    Ok((StatusCode::CREATED, Json(Added { items: added })))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ActivityParams {
-    /// First date, inclusive.
-    #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<String>,
-    /// Last date, inclusive.
-    #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<String>,
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<usize>,
-    pub cursor: Option<String>,
-}
-
-/// List activity reports by date (`from`, `to` inclusive).
-#[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/activities", tag = "records",
-    params(RegionParam, NipParam, ActivityParams),
-    responses((status = 200, body = Page<Activity>), Errors), security(("bearer" = [])))]
-async fn list_activities(
-    State(st): State<AppState>,
-    c: Caller,
-    P((region, nip_s)): P<(String, String)>,
-    Q(q): Q<ActivityParams>,
-) -> ApiResult<Json<Page<Activity>>> {
-    let emp = readable_employee(&st, &c, &region, &nip_s).await?;
-    let date = |f: &str, v: &Option<String>| -> ApiResult<Option<Date>> {
-        v.as_deref()
-            .map(|s| {
-                s.parse::<Date>()
-                    .map_err(|e| ApiError::BadRequest(format!("{f}: {e}")))
-            })
-            .transpose()
-    };
-    let pq = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor.clone(),
-        agency: None,
-    };
-    let query = ActivityQuery {
-        from: date("from", &q.from)?,
-        to: date("to", &q.to)?,
-        cursor: pq.cursor()?.map(str::to_string),
-        limit: pq.limit()?,
-    };
-    Ok(Json(
-        st.store
-            .run(move |s| s.activities(&region, &emp.nip, &query))
             .await?,
     ))
 }

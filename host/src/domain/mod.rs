@@ -11,6 +11,7 @@ pub mod password;
 pub mod period;
 pub mod ratings;
 pub mod records;
+pub mod reporting;
 pub mod survey;
 
 /// A client mistake in one named field; the API turns it into a 400 whose message names it.

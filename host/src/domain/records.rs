@@ -5,6 +5,7 @@
 use super::date::Date;
 use super::nip::Nip;
 use super::period::Period;
+use super::reporting::ReportState;
 use super::{check, FieldError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -574,6 +575,17 @@ pub struct Activity {
     pub description: String,
     pub minutes: u32,
     pub created_at: String,
+    /// Only approved reports count into `days_reported`.
+    #[serde(default = "ReportState::stored_before_states")]
+    pub state: ReportState,
+    /// Who approved or rejected it (a token id, or `auto` for the region's auto-approval),
+    /// when, and the supervisor's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 const MAX_TEXT: usize = 500;
@@ -876,21 +888,26 @@ impl PeriodInput {
 }
 
 impl ActivityInput {
+    /// Checks the report's own fields, named under `field` (`[3]`; empty for a lone report).
     pub fn validate(&self, field: &str) -> Result<(), FieldError> {
+        let name = |f: &str| match field {
+            "" => f.to_string(),
+            p => format!("{p}.{f}"),
+        };
         text_of(
-            &format!("{field}.description"),
+            &name("description"),
             &self.description,
             MAX_DESCRIPTION,
             true,
         )?;
         check(
             (1..=1440).contains(&self.minutes),
-            &format!("{field}.minutes"),
+            &name("minutes"),
             "must be 1–1440",
         )?;
         check(
             self.date.year >= 2000 && self.date <= Date::from_days(Date::today().to_days() + 366),
-            &format!("{field}.date"),
+            &name("date"),
             "must be between 2000-01-01 and a year from today",
         )
     }

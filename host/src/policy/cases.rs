@@ -4,6 +4,7 @@
 use crate::domain::date::{weekdays_between, Date};
 use crate::domain::period::Period;
 use crate::domain::records::*;
+use crate::store::Reported;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -36,6 +37,7 @@ pub struct CaseBehavior {
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseActivities {
     pub days_reported: u32,
+    pub minutes_reported: u64,
 }
 
 /// One employee's appraisal case.
@@ -68,15 +70,15 @@ pub fn working_days(period: Period, record: &PeriodInput) -> u32 {
         .max(1)
 }
 
-/// The case of one employee, or the reason there is none. `reported` is the number of distinct
-/// weekdays of the period with a report; it is capped at the working days here. The input is
+/// The case of one employee, or the reason there is none. `reported` counts the period's
+/// approved reports; its days are capped at the working days here. The input is
 /// taken, not borrowed: a region-wide appraisal builds 100,000 cases and copying each one's
 /// indicators and ratings would be a visible share of it.
 pub fn case(
     emp: &Employee,
     period: Period,
     record: Option<PeriodInput>,
-    reported: u32,
+    reported: Reported,
 ) -> Result<Case, &'static str> {
     let data = record.ok_or(NO_PERIOD_RECORD)?;
     let supervisor = data.behavior.supervisor.ok_or(NO_SUPERVISOR)?;
@@ -102,7 +104,8 @@ pub fn case(
             self_rating: data.behavior.self_rating,
         },
         activities: CaseActivities {
-            days_reported: reported.min(wd),
+            days_reported: reported.days.min(wd),
+            minutes_reported: reported.minutes,
         },
         innovations: data.innovations,
         process: data.process,
@@ -223,12 +226,23 @@ mod tests {
         super::sample_employee()
     }
 
+    /// `n` approved days of an hour each.
+    fn days(n: u32) -> Reported {
+        Reported {
+            days: n,
+            minutes: u64::from(n) * 60,
+        }
+    }
+
     #[test]
     fn skips_and_caps() {
         let p = Period::Year(2026);
-        assert_eq!(case(&emp(), p, None, 0).unwrap_err(), NO_PERIOD_RECORD);
         assert_eq!(
-            case(&emp(), p, Some(PeriodInput::default()), 0).unwrap_err(),
+            case(&emp(), p, None, Reported::default()).unwrap_err(),
+            NO_PERIOD_RECORD
+        );
+        assert_eq!(
+            case(&emp(), p, Some(PeriodInput::default()), Reported::default()).unwrap_err(),
             NO_SUPERVISOR
         );
         let r = Ratings {
@@ -242,11 +256,16 @@ mod tests {
         };
         let mut data = PeriodInput::default();
         data.behavior.supervisor = Some(r);
-        let c = case(&emp(), p, Some(data.clone()), 300).unwrap();
+        let c = case(&emp(), p, Some(data.clone()), days(300)).unwrap();
         assert_eq!(c.period.working_days, 261, "Monday–Friday of 2026");
         assert_eq!(c.activities.days_reported, 261, "capped at working days");
+        assert_eq!(
+            c.activities.minutes_reported,
+            300 * 60,
+            "minutes are not capped"
+        );
         data.working_days = Some(246);
-        let c = case(&emp(), p, Some(data), 230).unwrap();
+        let c = case(&emp(), p, Some(data), days(230)).unwrap();
         assert_eq!(
             (c.period.working_days, c.activities.days_reported),
             (246, 230)

@@ -84,6 +84,10 @@ pub(super) fn synthetic_case() -> Result<cases::Case, PolicyError> {
     .map_err(internal)?;
     let period = Period::Year(today.year - 1);
     let days = cases::working_days(period, &record);
-    cases::case(&employee, period, Some(record), days)
+    let reported = crate::store::Reported {
+        days,
+        minutes: u64::from(days) * 7 * 60,
+    };
+    cases::case(&employee, period, Some(record), reported)
         .map_err(|why| PolicyError::Internal(format!("synthetic case: {why}")))
 }

@@ -12,6 +12,7 @@ use super::{to_json, Result, Store, StoreError};
 use crate::domain::now_rfc3339;
 use crate::domain::period::Period;
 use crate::domain::records::*;
+use crate::domain::reporting::{ReportState, ReportingRules};
 use redb::ReadableTable;
 use std::collections::{HashMap, HashSet};
 
@@ -45,9 +46,13 @@ pub struct ActivityImport {
     tx: redb::WriteTransaction,
     seq: u64,
     created_at: String,
+    /// The import's time, against which each report's date is judged (as the API judges a
+    /// report against the time it is posted).
+    now: std::time::SystemTime,
     /// `region/nip` → whether that employee exists; asked once per employee, not per row.
     employees: HashMap<String, bool>,
-    regions: HashMap<String, bool>,
+    /// region → its reporting rules, `None` when there is no such region.
+    regions: HashMap<String, Option<ReportingRules>>,
     added: u64,
 }
 
@@ -119,10 +124,12 @@ impl Store {
             .get("activity")?
             .map(|v| v.value())
             .unwrap_or(0);
+        let now = std::time::SystemTime::now();
         Ok(ActivityImport {
             tx,
             seq,
-            created_at: now_rfc3339(),
+            created_at: crate::domain::rfc3339(now),
+            now,
             employees: HashMap::new(),
             regions: HashMap::new(),
             added: 0,
@@ -137,22 +144,33 @@ impl ActivityImport {
     pub fn add(&mut self, rows: Vec<ActivityRow>) -> Result<Vec<RowError>> {
         let mut refused = Vec::new();
         let regions = self.tx.open_table(super::tables::REGIONS)?;
+        let rules = self.tx.open_table(REGION_REPORTING)?;
         let employees = self.tx.open_table(EMPLOYEES)?;
         let mut t = self.tx.open_table(ACTIVITIES)?;
         let mut key = String::with_capacity(80);
         for row in rows {
-            let region_ok = match self.regions.get(&row.region) {
-                Some(ok) => *ok,
+            let region_rules = match self.regions.get(&row.region) {
+                Some(r) => *r,
                 None => {
-                    let ok = regions.get(row.region.as_str())?.is_some();
-                    self.regions.insert(row.region.clone(), ok);
-                    ok
+                    let r = match regions.get(row.region.as_str())? {
+                        Some(_) => Some(super::reports::rules_in(&rules, &row.region)?),
+                        None => None,
+                    };
+                    self.regions.insert(row.region.clone(), r);
+                    r
                 }
             };
-            if !region_ok {
+            let Some(region_rules) = region_rules else {
                 refused.push(RowError {
                     line: row.line,
                     reason: format!("region `{}` does not exist", row.region),
+                });
+                continue;
+            };
+            if let Err(e) = region_rules.check_date("report.date", row.input.date, self.now) {
+                refused.push(RowError {
+                    line: row.line,
+                    reason: e.to_string(),
                 });
                 continue;
             }
@@ -179,16 +197,22 @@ impl ActivityImport {
                 continue;
             }
             self.seq += 1;
+            // An import is the agency's central entry: its reports count as approved.
             let act = Activity {
                 id: self.seq,
                 date: row.input.date,
                 description: row.input.description,
                 minutes: row.input.minutes,
                 created_at: self.created_at.clone(),
+                state: ReportState::Approved,
+                decided_by: Some("import".into()),
+                decided_at: Some(self.created_at.clone()),
+                note: None,
             };
             use std::fmt::Write;
             let _ = write!(key, "/{}/{:016}", act.date, self.seq);
             t.insert(key.as_str(), to_json(&act)?.as_slice())?;
+            super::reports::index(&self.tx, &row.region, &row.nip, &act)?;
             self.added += 1;
         }
         Ok(refused)

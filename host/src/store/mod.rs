@@ -16,6 +16,7 @@ mod org;
 mod period_row;
 mod plugins;
 mod records;
+mod reports;
 mod sessions;
 mod surveys;
 pub mod tables;
@@ -26,7 +27,8 @@ pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
 pub use decisions::{raw_output, CallBytes, Decision, InputsRead, StoredAppraisal, Unreadable};
 pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
-pub use records::{ActivityQuery, Page};
+pub use records::Page;
+pub use reports::{ActivityQuery, Reported, Verdict};
 pub use sessions::{Credential, OpenedSession};
 pub use tokens::{IssuedToken, TokenRecord};
 
@@ -158,6 +160,7 @@ impl Store {
                 FEEDBACK,
                 SURVEY_CODES,
                 SURVEY_TALLIES,
+                REGION_REPORTING,
             ] {
                 tx.open_table(t)?;
             }
@@ -167,6 +170,16 @@ impl Store {
             tx.open_table(AUDIT_BY_EMPLOYEE)?;
             tx.open_table(COUNTERS)?;
             tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
+            tx.open_table(ACTIVITY_IDS)?;
+            tx.open_table(DAY_MINUTES)?;
+            tx.open_table(PENDING_REPORTS)?;
+            let indexed = reports::index_old_reports(&tx)?;
+            if indexed > 0 {
+                tracing::info!(
+                    reports = indexed,
+                    "indexed the reports of an earlier version"
+                );
+            }
             let mut regions = tx.open_table(REGIONS)?;
             for (id, name) in REGIONS_LIST {
                 if regions.get(id)?.is_none() {

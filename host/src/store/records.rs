@@ -4,9 +4,8 @@ use super::period_row;
 use super::tables::*;
 use super::{
     audit, from_json, get_json, get_row, page_json, page_rows, prefix_end, to_json, InputsRead,
-    Result, Store, StoreError,
+    Reported, Result, Store, StoreError,
 };
-use crate::domain::date::Date;
 use crate::domain::org::{Chart, Supervisor};
 use crate::domain::period::Period;
 use crate::domain::ratings::{Part, Raters};
@@ -22,14 +21,6 @@ use utoipa::ToSchema;
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<String>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ActivityQuery {
-    pub from: Option<Date>,
-    pub to: Option<Date>,
-    pub cursor: Option<String>,
-    pub limit: usize,
 }
 
 pub(super) fn key2(a: &str, b: &str) -> String {
@@ -570,85 +561,8 @@ impl Store {
         Ok(Some((latest.1, with_it)))
     }
 
-    /// Adds reports all at once or not at all.
-    pub fn add_activities(
-        &self,
-        region: &str,
-        nip: &str,
-        inputs: Vec<ActivityInput>,
-    ) -> Result<Vec<Activity>> {
-        self.require_region(region)?;
-        let tx = self.db.begin_write()?;
-        employee_exists(&tx, region, nip)?;
-        let created_at = now_rfc3339();
-        let mut out = Vec::with_capacity(inputs.len());
-        {
-            let mut t = tx.open_table(ACTIVITIES)?;
-            let mut counters = tx.open_table(COUNTERS)?;
-            let mut seq = counters.get("activity")?.map(|v| v.value()).unwrap_or(0);
-            for a in inputs {
-                seq += 1;
-                let act = Activity {
-                    id: seq,
-                    date: a.date,
-                    description: a.description,
-                    minutes: a.minutes,
-                    created_at: created_at.clone(),
-                };
-                let key = format!("{region}/{nip}/{}/{seq:016}", a.date);
-                t.insert(key.as_str(), to_json(&act)?.as_slice())?;
-                out.push(act);
-            }
-            counters.insert("activity", seq)?;
-        }
-        tx.commit()?;
-        Ok(out)
-    }
-
-    pub fn activities(&self, region: &str, nip: &str, q: &ActivityQuery) -> Result<Page<Activity>> {
-        self.employee(region, nip)?;
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(ACTIVITIES)?;
-        let prefix = format!("{region}/{nip}/");
-        // Keys are `date/seq`, so the date bounds are key bounds; the cursor (the last key
-        // suffix of the previous page) moves the start past what was already sent.
-        let mut start = match q.from {
-            Some(d) => format!("{prefix}{d}"),
-            None => prefix.clone(),
-        };
-        if let Some(c) = &q.cursor {
-            start = start.max(format!("{prefix}{c}\u{0}"));
-        }
-        let end = match q.to {
-            Some(d) => format!("{prefix}{d}0"),
-            None => prefix_end(&prefix),
-        };
-        let mut items = Vec::new();
-        let mut next = None;
-        let mut last = None;
-        if start < end {
-            for row in t.range::<&str>(start.as_str()..end.as_str())? {
-                let (k, v) = row?;
-                if items.len() == q.limit {
-                    next = last.take();
-                    break;
-                }
-                last = Some(k.value()[prefix.len()..].to_string());
-                items.push(from_json(v.value())?);
-            }
-        }
-        Ok(Page { items, next })
-    }
-
-    /// Distinct Monday–Friday dates in `[start, end]` with at least one report.
-    pub fn days_reported(&self, region: &str, nip: &str, start: Date, end: Date) -> Result<u32> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(ACTIVITIES)?;
-        count_days(&t, region, nip, start, end)
-    }
-
-    /// What the appraisal of each employee needs — the period record and the days reported in
-    /// it — read in one transaction. Opening a transaction and two tables per employee costs more
+    /// What the appraisal of each employee needs — the period record and the approved reports
+    /// of the period — read in one transaction. Opening a transaction and two tables per employee costs more
     /// than the reads themselves on a 100,000-employee batch; one snapshot is also consistent.
     pub fn appraisal_inputs(
         &self,
@@ -674,7 +588,7 @@ impl Store {
     ) -> Result<(Vec<T>, InputsRead)>
     where
         T: Send,
-        F: Fn(&Employee, Option<PeriodInput>, u32) -> T + Sync,
+        F: Fn(&Employee, Option<PeriodInput>, Reported) -> T + Sync,
     {
         self.appraisal_inputs_from(region, period, employees, PARALLEL_READ_FROM, f)
     }
@@ -691,7 +605,7 @@ impl Store {
     ) -> Result<(Vec<T>, InputsRead)>
     where
         T: Send,
-        F: Fn(&Employee, Option<PeriodInput>, u32) -> T + Sync,
+        F: Fn(&Employee, Option<PeriodInput>, Reported) -> T + Sync,
     {
         let tx = self.db.begin_read()?;
         let mark = {
@@ -705,7 +619,9 @@ impl Store {
             }
         };
         let periods = tx.open_table(PERIODS)?;
-        let acts = tx.open_table(ACTIVITIES)?;
+        let days = tx.open_table(DAY_MINUTES)?;
+        let min_minutes = super::reports::rules_in(&tx.open_table(REGION_REPORTING)?, region)?
+            .min_minutes_per_day;
         // The public surveys of the region's units (a few rows), applied to each case below.
         let surveys = super::surveys::surveys_for(&tx.open_table(SURVEY_TALLIES)?, region, period)?;
         let read = |part: &[Employee]| -> Result<Vec<T>> {
@@ -725,8 +641,13 @@ impl Store {
                     }
                 }
                 let reported = match &rec {
-                    Some(_) => count_days(&acts, region, &e.nip, start, end)?,
-                    None => 0,
+                    Some(_) => super::reports::count_reported(
+                        &days,
+                        (region, &e.nip),
+                        (start, end),
+                        min_minutes,
+                    )?,
+                    None => Reported::default(),
                 };
                 out.push(f(e, rec, reported));
             }
@@ -741,39 +662,10 @@ impl Store {
 }
 
 /// An employee's period record (if any) and the days they reported in the period.
-pub type RecordInput = (Option<PeriodInput>, u32);
+pub type RecordInput = (Option<PeriodInput>, Reported);
 
 /// Below this many employees the records are read on the calling thread.
 const PARALLEL_READ_FROM: usize = 4096;
-
-/// Distinct weekdays with a report, from the keys alone (`region/nip/date/seq`).
-fn count_days(
-    t: &impl ReadableTable<&'static str, &'static [u8]>,
-    region: &str,
-    nip: &str,
-    start: Date,
-    end: Date,
-) -> Result<u32> {
-    let prefix = format!("{region}/{nip}/");
-    let lo = format!("{prefix}{start}");
-    let hi = format!("{prefix}{end}0");
-    // The previous key's date, kept in place: a string per report would be a visible share of
-    // a region-wide read.
-    let mut last = [0u8; 10];
-    let mut n = 0;
-    for row in t.range::<&str>(lo.as_str()..hi.as_str())? {
-        let (k, _) = row?;
-        let date = &k.value()[prefix.len()..prefix.len() + 10];
-        if last == date.as_bytes() {
-            continue;
-        }
-        last.copy_from_slice(date.as_bytes());
-        if date.parse::<Date>().is_ok_and(|d| d.is_weekday()) {
-            n += 1;
-        }
-    }
-    Ok(n)
-}
 
 /// An employee's agency and position must exist in its region, and the position must belong to
 /// that agency. The API's upsert and the bulk load both hold employees to this one rule.
@@ -866,9 +758,14 @@ mod tests {
         // The demo's reports are numbered, and nothing was written between the two reads.
         assert!(mark.activity_id > 0);
         assert_eq!(mark, same);
-        let json = |v: &Vec<(Option<PeriodInput>, u32)>| serde_json::to_string(v).expect("json");
+        let json = |v: &Vec<RecordInput>| serde_json::to_string(v).expect("json");
         assert_eq!(json(&one), json(&many));
-        assert!(one.iter().filter(|(r, n)| r.is_some() && *n > 0).count() > 100);
+        assert!(
+            one.iter()
+                .filter(|(r, n)| r.is_some() && n.days > 0)
+                .count()
+                > 100
+        );
         // Each employee got its own record's input.
         for (e, (r, _)) in emps.iter().zip(&many) {
             let own = store.period_opt("jambi", &e.nip, period).expect("read");

@@ -18,6 +18,18 @@ pub const EMPLOYEES: JsonTable = TableDefinition::new("employees");
 pub const PERIODS: JsonTable = TableDefinition::new("periods");
 /// `region/nip/YYYY-MM-DD/seq` → Activity; the date in the key makes range reads by date cheap.
 pub const ACTIVITIES: JsonTable = TableDefinition::new("activities");
+/// report id → its key in `ACTIVITIES` (see `store::reports`).
+pub const ACTIVITY_IDS: TableDefinition<'static, u64, &'static str> =
+    TableDefinition::new("activity_ids");
+/// `region/nip/YYYY-MM-DD` → the minutes of that day's approved reports, all an appraisal
+/// reads of them.
+pub const DAY_MINUTES: TableDefinition<'static, &'static str, u64> =
+    TableDefinition::new("day_minutes");
+/// `region/created_at/id` → the key of a pending report, oldest first (for auto-approval).
+pub const PENDING_REPORTS: TableDefinition<'static, &'static str, &'static str> =
+    TableDefinition::new("pending_reports");
+/// `region` → ReportingRules, for regions that changed the defaults.
+pub const REGION_REPORTING: JsonTable = TableDefinition::new("region_reporting");
 /// token id → TokenRecord (hash only, never the secret).
 pub const TOKENS: JsonTable = TableDefinition::new("tokens");
 /// sha256(secret) hex → token id, to find a token without scanning.

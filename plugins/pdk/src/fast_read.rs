@@ -532,12 +532,15 @@ impl<'a> Cursor<'a> {
     fn activities(&mut self) -> Option<Activities> {
         let mut seen = Seen::default();
         let mut days_reported = None;
+        let mut minutes_reported = None;
         self.object(|c, key| match key {
             "days_reported" => set(&mut seen, 0, &mut days_reported, c.uint().and_then(to_u32)),
+            "minutes_reported" => set(&mut seen, 1, &mut minutes_reported, c.uint()),
             _ => c.skip(4),
         })?;
         Some(Activities {
             days_reported: days_reported?,
+            minutes_reported,
         })
     }
 

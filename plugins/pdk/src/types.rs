@@ -422,8 +422,13 @@ impl Behavior {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Activities {
-    /// Distinct weekdays in the period with at least one report, capped at `working_days`.
+    /// Distinct weekdays in the period whose approved reports reach the region's minimum
+    /// minutes, capped at `working_days`.
     pub days_reported: u32,
+    /// Minutes of the period's approved reports (hosts before reports were reviewed leave it
+    /// out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes_reported: Option<u64>,
 }
 
 /// A recorded innovation; only its presence matters to the current policies.

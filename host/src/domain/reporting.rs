@@ -1,0 +1,278 @@
+//! The rules of honest daily reports (laporan harian): no report dated after today in the
+//! region's time zone, back-dating only within the region's reporting window, and a report
+//! counts only once its supervisor approved it. Each region sets its own; the defaults keep
+//! what the demo's results were built on (a day counts with one approved minute).
+
+use super::date::Date;
+use super::{check, FieldError};
+use serde::{Deserialize, Serialize};
+use std::time::{SystemTime, UNIX_EPOCH};
+use utoipa::ToSchema;
+
+/// Indonesia's three time zones; none keeps daylight saving, so each is a fixed offset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum TimeZone {
+    /// WIB, UTC+7.
+    #[default]
+    #[serde(rename = "Asia/Jakarta")]
+    Wib,
+    /// WITA, UTC+8.
+    #[serde(rename = "Asia/Makassar")]
+    Wita,
+    /// WIT, UTC+9.
+    #[serde(rename = "Asia/Jayapura")]
+    Wit,
+}
+
+impl TimeZone {
+    fn offset_secs(self) -> i64 {
+        3600 * match self {
+            TimeZone::Wib => 7,
+            TimeZone::Wita => 8,
+            TimeZone::Wit => 9,
+        }
+    }
+
+    pub fn abbreviation(self) -> &'static str {
+        match self {
+            TimeZone::Wib => "WIB",
+            TimeZone::Wita => "WITA",
+            TimeZone::Wit => "WIT",
+        }
+    }
+
+    /// The calendar date at `now` in this zone.
+    pub fn date_at(self, now: SystemTime) -> Date {
+        let secs = now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Date::from_days((secs + self.offset_secs()).div_euclid(86_400))
+    }
+}
+
+/// A region's rules for daily reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportingRules {
+    /// The zone whose date is "today" for the region's reports.
+    pub time_zone: TimeZone,
+    /// Reports of a month may be written until this day of the month the window closes in
+    /// (1–28; default 5).
+    #[schema(minimum = 1, maximum = 28)]
+    pub close_day: u32,
+    /// How many months after a report's month its window closes (1–120; default 1: the
+    /// reports of March close on 5 April). A region migrating old paper reports opens it wider
+    /// for a while.
+    #[schema(minimum = 1, maximum = 120)]
+    pub window_months: u32,
+    /// Pending reports older than this many days are approved by the server (1–60); null
+    /// (the default) leaves every report to its supervisor.
+    #[schema(minimum = 1, maximum = 60)]
+    pub auto_approve_after_days: Option<u32>,
+    /// A day counts as reported when its approved reports sum to at least this many minutes
+    /// (1–1440; default 1).
+    #[schema(minimum = 1, maximum = 1440)]
+    pub min_minutes_per_day: u32,
+}
+
+impl Default for ReportingRules {
+    fn default() -> Self {
+        ReportingRules {
+            time_zone: TimeZone::Wib,
+            close_day: 5,
+            window_months: 1,
+            auto_approve_after_days: None,
+            min_minutes_per_day: 1,
+        }
+    }
+}
+
+impl ReportingRules {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        check(
+            (1..=28).contains(&self.close_day),
+            "close_day",
+            "must be 1–28",
+        )?;
+        check(
+            (1..=120).contains(&self.window_months),
+            "window_months",
+            "must be 1–120",
+        )?;
+        check(
+            self.auto_approve_after_days
+                .is_none_or(|d| (1..=60).contains(&d)),
+            "auto_approve_after_days",
+            "must be 1–60 or null",
+        )?;
+        check(
+            (1..=1440).contains(&self.min_minutes_per_day),
+            "min_minutes_per_day",
+            "must be 1–1440",
+        )
+    }
+
+    /// The first date a report may still carry when written on `today`: the first day of the
+    /// oldest month whose window has not closed.
+    pub fn earliest(&self, today: Date) -> Date {
+        let months = today.year * 12 + today.month as i32 - 1;
+        // Past the close day the month that closed today is out too.
+        let open_back = self.window_months as i32 - i32::from(today.day > self.close_day);
+        let first = months - open_back;
+        Date {
+            year: first.div_euclid(12),
+            month: first.rem_euclid(12) as u32 + 1,
+            day: 1,
+        }
+    }
+
+    /// Whether a report dated `date`, written at `now`, is honest: not after today in the
+    /// region's zone and not before its window. The error names the field and the rule.
+    pub fn check_date(&self, field: &str, date: Date, now: SystemTime) -> Result<(), FieldError> {
+        let today = self.time_zone.date_at(now);
+        if date > today {
+            return Err(FieldError::new(
+                field,
+                format!(
+                    "{date} is after today ({today} {}); report a day once it has begun",
+                    self.time_zone.abbreviation()
+                ),
+            ));
+        }
+        let earliest = self.earliest(today);
+        if date < earliest {
+            return Err(FieldError::new(
+                field,
+                format!(
+                    "{date} is outside the reporting window: reports of {} and earlier closed on day {} of the month after (the earliest date open today is {earliest})",
+                    month_before(earliest),
+                    self.close_day
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `YYYY-MM` of the month before `d`'s.
+fn month_before(d: Date) -> String {
+    let m = d.year * 12 + d.month as i32 - 2;
+    format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1)
+}
+
+/// Where a daily report stands. Only approved reports count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportState {
+    /// Written by the employee (or their agency), awaiting the supervisor.
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl ReportState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportState::Pending => "pending",
+            ReportState::Approved => "approved",
+            ReportState::Rejected => "rejected",
+        }
+    }
+
+    /// Reports stored before reports had states were all counted: they stay counted.
+    pub fn stored_before_states() -> Self {
+        ReportState::Approved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn d(s: &str) -> Date {
+        s.parse().expect("date")
+    }
+
+    fn at(rfc: &str) -> SystemTime {
+        // `YYYY-MM-DDTHH:MM:SSZ`
+        let date: Date = rfc[..10].parse().expect("date");
+        let h: u64 = rfc[11..13].parse().expect("hour");
+        let m: u64 = rfc[14..16].parse().expect("minute");
+        UNIX_EPOCH + Duration::from_secs(date.to_days() as u64 * 86_400 + h * 3600 + m * 60)
+    }
+
+    /// The window closes on the 5th of the next month by default, judged in the region's zone.
+    #[test]
+    fn the_window_is_the_open_months_in_the_regions_zone() {
+        let r = ReportingRules::default();
+        assert_eq!(r.earliest(d("2026-12-05")), d("2026-11-01"));
+        assert_eq!(r.earliest(d("2026-12-06")), d("2026-12-01"));
+        assert_eq!(r.earliest(d("2026-01-03")), d("2025-12-01"));
+        let wide = ReportingRules {
+            window_months: 13,
+            ..r
+        };
+        assert_eq!(wide.earliest(d("2026-12-06")), d("2025-12-01"));
+
+        // 2026-12-05 17:30 UTC is already the 6th in Jakarta: November has closed there.
+        let now = at("2026-12-05T17:30Z");
+        let err = r.check_date("date", d("2026-11-30"), now).unwrap_err();
+        assert!(err.to_string().contains("2026-11"), "{err}");
+        assert!(err.to_string().contains("date"), "{err}");
+        assert!(r.check_date("date", d("2026-12-06"), now).is_ok());
+        let err = r.check_date("date", d("2026-12-07"), now).unwrap_err();
+        assert!(
+            err.to_string().contains("after today (2026-12-06 WIB)"),
+            "{err}"
+        );
+        // At 16:30 UTC it is still the 5th in Jakarta (23:30): November is open, the 6th not yet.
+        let earlier = at("2026-12-05T16:30Z");
+        assert!(r.check_date("date", d("2026-11-01"), earlier).is_ok());
+        assert!(r.check_date("date", d("2026-12-06"), earlier).is_err());
+        let papua = ReportingRules {
+            time_zone: TimeZone::Wit,
+            ..r
+        };
+        assert!(papua.check_date("date", d("2026-12-06"), earlier).is_ok());
+    }
+
+    #[test]
+    fn rules_out_of_range_name_their_field() {
+        for (rules, field) in [
+            (
+                ReportingRules {
+                    close_day: 29,
+                    ..Default::default()
+                },
+                "close_day",
+            ),
+            (
+                ReportingRules {
+                    window_months: 0,
+                    ..Default::default()
+                },
+                "window_months",
+            ),
+            (
+                ReportingRules {
+                    auto_approve_after_days: Some(0),
+                    ..Default::default()
+                },
+                "auto_approve_after_days",
+            ),
+            (
+                ReportingRules {
+                    min_minutes_per_day: 0,
+                    ..Default::default()
+                },
+                "min_minutes_per_day",
+            ),
+        ] {
+            let err = rules.validate().unwrap_err().to_string();
+            assert!(err.contains(field), "{err}");
+        }
+        assert!(ReportingRules::default().validate().is_ok());
+    }
+}

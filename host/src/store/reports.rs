@@ -1,0 +1,468 @@
+//! Daily activity reports and their review: written pending (or approved, when entered
+//! centrally), corrected or withdrawn while pending, approved or rejected by the supervisor,
+//! and counted into appraisals only once approved. The region's reporting rules live here too.
+//!
+//! Besides the reports themselves (`ACTIVITIES`, by date) three indexes are kept in the same
+//! transactions: `ACTIVITY_IDS` (a report by id), `DAY_MINUTES` (approved minutes per day,
+//! all an appraisal reads, without decoding a report) and `PENDING_REPORTS` (pending reports by
+//! when they were written, for auto-approval).
+
+use super::tables::*;
+use super::{audit, from_json, get_json, prefix_end, to_json, Page, Result, Store, StoreError};
+use crate::domain::date::Date;
+use crate::domain::records::{Activity, ActivityInput};
+use crate::domain::reporting::{ReportState, ReportingRules};
+use crate::domain::{now_rfc3339, rfc3339};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, Clone, Default)]
+pub struct ActivityQuery {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub cursor: Option<String>,
+    pub limit: usize,
+    /// Only reports in this state.
+    pub state: Option<ReportState>,
+}
+
+/// What an appraisal counts of a period's approved reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reported {
+    /// Distinct Monday–Friday dates whose approved minutes reach the region's minimum.
+    pub days: u32,
+    /// Approved minutes of every day of the period.
+    pub minutes: u64,
+}
+
+/// A supervisor's (or the agency's) verdict on pending reports.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    Approve,
+    Reject { note: String },
+}
+
+/// Auto-approvals done per region per sweep, so that one sweep's transaction stays short; a
+/// backlog is worked off over the following sweeps.
+const AUTO_APPROVE_PER_SWEEP: usize = 10_000;
+
+fn report_key(region: &str, nip: &str, date: Date, id: u64) -> String {
+    format!("{region}/{nip}/{date}/{id:016}")
+}
+
+fn day_key(region: &str, nip: &str, date: Date) -> String {
+    format!("{region}/{nip}/{date}")
+}
+
+fn pending_key(region: &str, created_at: &str, id: u64) -> String {
+    format!("{region}/{created_at}/{id:016}")
+}
+
+/// Adds `minutes` (which may be negative) to the approved minutes of a day.
+fn add_day_minutes(tx: &WriteTransaction, key: &str, minutes: i64) -> Result<()> {
+    let mut t = tx.open_table(DAY_MINUTES)?;
+    let now = t.get(key)?.map(|v| v.value()).unwrap_or(0) as i64;
+    let after = (now + minutes).max(0) as u64;
+    if after == 0 {
+        t.remove(key)?;
+    } else {
+        t.insert(key, after)?;
+    }
+    Ok(())
+}
+
+/// Indexes a stored report: by id, and as pending or as approved minutes.
+pub(super) fn index(tx: &WriteTransaction, region: &str, nip: &str, a: &Activity) -> Result<()> {
+    let key = report_key(region, nip, a.date, a.id);
+    tx.open_table(ACTIVITY_IDS)?.insert(a.id, key.as_str())?;
+    match a.state {
+        ReportState::Pending => {
+            tx.open_table(PENDING_REPORTS)?.insert(
+                pending_key(region, &a.created_at, a.id).as_str(),
+                key.as_str(),
+            )?;
+        }
+        ReportState::Approved => {
+            add_day_minutes(tx, &day_key(region, nip, a.date), i64::from(a.minutes))?
+        }
+        ReportState::Rejected => {}
+    }
+    Ok(())
+}
+
+/// Builds the indexes of reports stored before they existed (all of them counted then, so
+/// all approved now). Runs once, when a data dir written by an earlier version is opened.
+pub(super) fn index_old_reports(tx: &WriteTransaction) -> Result<u64> {
+    let reports = tx.open_table(ACTIVITIES)?;
+    if reports.is_empty()? || !tx.open_table(ACTIVITY_IDS)?.is_empty()? {
+        return Ok(0);
+    }
+    let mut n = 0;
+    for row in reports.iter()? {
+        let (k, v) = row?;
+        let key = k.value();
+        let a: Activity = from_json(v.value())?;
+        let mut parts = key.splitn(3, '/');
+        let (Some(region), Some(nip)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        index(tx, region, nip, &a)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The approved days and minutes of one employee in `[start, end]`, from the day index alone.
+pub(super) fn count_reported(
+    t: &impl ReadableTable<&'static str, u64>,
+    (region, nip): (&str, &str),
+    (start, end): (Date, Date),
+    min_minutes: u32,
+) -> Result<Reported> {
+    let prefix = format!("{region}/{nip}/");
+    let lo = format!("{prefix}{start}");
+    let hi = format!("{prefix}{end}0");
+    let mut r = Reported::default();
+    for row in t.range::<&str>(lo.as_str()..hi.as_str())? {
+        let (k, v) = row?;
+        let minutes = v.value();
+        r.minutes += minutes;
+        let date = &k.value()[prefix.len()..];
+        if minutes >= u64::from(min_minutes) && date.parse::<Date>().is_ok_and(|d| d.is_weekday()) {
+            r.days += 1;
+        }
+    }
+    Ok(r)
+}
+
+/// The region's reporting rules as stored, or the defaults.
+pub(super) fn rules_in(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    region: &str,
+) -> Result<ReportingRules> {
+    Ok(get_json(t, region)?.unwrap_or_default())
+}
+
+impl Store {
+    /// The region's reporting rules (the defaults until its admin sets them).
+    pub fn reporting_rules(&self, region: &str) -> Result<ReportingRules> {
+        self.require_region(region)?;
+        let tx = self.db.begin_read()?;
+        rules_in(&tx.open_table(REGION_REPORTING)?, region)
+    }
+
+    /// Sets the region's reporting rules (validated by the caller), audited before and after.
+    pub fn set_reporting_rules(
+        &self,
+        region: &str,
+        actor: &str,
+        rules: ReportingRules,
+    ) -> Result<ReportingRules> {
+        self.require_region(region)?;
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(REGION_REPORTING)?;
+            let before = rules_in(&t, region)?;
+            t.insert(region, to_json(&rules)?.as_slice())?;
+            audit::record(
+                &tx,
+                Some(actor),
+                "region.reporting",
+                Some(region),
+                region,
+                serde_json::json!({ "before": before, "after": rules }),
+            )?;
+        }
+        tx.commit()?;
+        Ok(rules)
+    }
+
+    /// Adds reports all at once or not at all, in `state` (pending when the employee writes
+    /// them; approved when the server or an import enters them centrally).
+    pub fn add_activities(
+        &self,
+        region: &str,
+        nip: &str,
+        inputs: Vec<ActivityInput>,
+        state: ReportState,
+    ) -> Result<Vec<Activity>> {
+        self.require_region(region)?;
+        let tx = self.db.begin_write()?;
+        super::records::employee_exists(&tx, region, nip)?;
+        let created_at = now_rfc3339();
+        let mut out = Vec::with_capacity(inputs.len());
+        {
+            let mut t = tx.open_table(ACTIVITIES)?;
+            let mut counters = tx.open_table(COUNTERS)?;
+            let mut seq = counters.get("activity")?.map(|v| v.value()).unwrap_or(0);
+            for a in inputs {
+                seq += 1;
+                let act = Activity {
+                    id: seq,
+                    date: a.date,
+                    description: a.description,
+                    minutes: a.minutes,
+                    created_at: created_at.clone(),
+                    state,
+                    decided_by: None,
+                    decided_at: None,
+                    note: None,
+                };
+                let key = report_key(region, nip, act.date, seq);
+                t.insert(key.as_str(), to_json(&act)?.as_slice())?;
+                out.push(act);
+            }
+            counters.insert("activity", seq)?;
+        }
+        for a in &out {
+            index(&tx, region, nip, a)?;
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub fn activities(&self, region: &str, nip: &str, q: &ActivityQuery) -> Result<Page<Activity>> {
+        self.employee(region, nip)?;
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(ACTIVITIES)?;
+        let prefix = format!("{region}/{nip}/");
+        // Keys are `date/seq`, so the date bounds are key bounds; the cursor (the last key
+        // suffix of the previous page) moves the start past what was already sent.
+        let mut start = match q.from {
+            Some(d) => format!("{prefix}{d}"),
+            None => prefix.clone(),
+        };
+        if let Some(c) = &q.cursor {
+            start = start.max(format!("{prefix}{c}\u{0}"));
+        }
+        let end = match q.to {
+            Some(d) => format!("{prefix}{d}0"),
+            None => prefix_end(&prefix),
+        };
+        let mut items = Vec::new();
+        let mut next = None;
+        let mut last = None;
+        if start < end {
+            for row in t.range::<&str>(start.as_str()..end.as_str())? {
+                let (k, v) = row?;
+                if items.len() == q.limit {
+                    next = last.take();
+                    break;
+                }
+                let a: Activity = from_json(v.value())?;
+                last = Some(k.value()[prefix.len()..].to_string());
+                if q.state.is_none_or(|s| s == a.state) {
+                    items.push(a);
+                }
+            }
+        }
+        Ok(Page { items, next })
+    }
+
+    /// The owners of reports by id, in order; `NotFound` names the first id the region has
+    /// no report of.
+    pub fn activity_owners(&self, region: &str, ids: &[u64]) -> Result<Vec<String>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(ACTIVITY_IDS)?;
+        ids.iter()
+            .map(|id| {
+                let key = t.get(id)?.map(|k| k.value().to_string());
+                key.as_deref()
+                    .and_then(|k| k.strip_prefix(region)?.strip_prefix('/'))
+                    .and_then(|rest| rest.split('/').next())
+                    .map(str::to_string)
+                    .ok_or_else(|| not_found(region, *id))
+            })
+            .collect()
+    }
+
+    /// Replaces a pending report of `nip` with `input` (same id); 409 once decided.
+    pub fn correct_activity(
+        &self,
+        region: &str,
+        nip: &str,
+        id: u64,
+        input: ActivityInput,
+    ) -> Result<Activity> {
+        let tx = self.db.begin_write()?;
+        let (key, mut a) = pending_of(&tx, region, nip, id, "corrected")?;
+        tx.open_table(ACTIVITIES)?.remove(key.as_str())?;
+        unindex(&tx, region, &a)?;
+        (a.date, a.description, a.minutes) = (input.date, input.description, input.minutes);
+        tx.open_table(ACTIVITIES)?.insert(
+            report_key(region, nip, a.date, id).as_str(),
+            to_json(&a)?.as_slice(),
+        )?;
+        index(&tx, region, nip, &a)?;
+        tx.commit()?;
+        Ok(a)
+    }
+
+    /// Removes a pending report of `nip`; 409 once decided.
+    pub fn withdraw_activity(&self, region: &str, nip: &str, id: u64) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        let (key, a) = pending_of(&tx, region, nip, id, "withdrawn")?;
+        tx.open_table(ACTIVITIES)?.remove(key.as_str())?;
+        unindex(&tx, region, &a)?;
+        tx.open_table(ACTIVITY_IDS)?.remove(id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Approves or rejects pending reports (`(nip, id)`, already checked against the caller's
+    /// relationships), all or none: one not pending is 409 naming its id and state. Audited
+    /// once per employee.
+    pub fn decide_activities(
+        &self,
+        region: &str,
+        reports: &[(String, u64)],
+        verdict: &Verdict,
+        actor: &str,
+    ) -> Result<Vec<Activity>> {
+        let tx = self.db.begin_write()?;
+        let at = now_rfc3339();
+        let mut out = Vec::with_capacity(reports.len());
+        let mut by_employee: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+        for (nip, id) in reports {
+            let (key, a) = pending_of(&tx, region, nip, *id, "decided again")?;
+            let a = decide(&tx, region, nip, (key, a), verdict, (actor, &at))?;
+            by_employee.entry(nip).or_default().push(*id);
+            out.push(a);
+        }
+        let (action, note) = match verdict {
+            Verdict::Approve => ("report.approve", None),
+            Verdict::Reject { note } => ("report.reject", Some(note)),
+        };
+        for (nip, ids) in by_employee {
+            audit::record_about(
+                &tx,
+                Some(actor),
+                action,
+                (region, nip),
+                nip,
+                serde_json::json!({ "ids": ids, "note": note }),
+            )?;
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Approves, in every region that auto-approves, the pending reports written at least its
+    /// number of days before `now` (at most [`AUTO_APPROVE_PER_SWEEP`] per region). Answers how
+    /// many were approved.
+    pub fn approve_overdue(&self, now: SystemTime) -> Result<usize> {
+        let regions: Vec<(String, u32)> = {
+            let tx = self.db.begin_read()?;
+            let t = tx.open_table(REGION_REPORTING)?;
+            let mut out = Vec::new();
+            for row in t.iter()? {
+                let (k, v) = row?;
+                let rules: ReportingRules = from_json(v.value())?;
+                if let Some(days) = rules.auto_approve_after_days {
+                    out.push((k.value().to_string(), days));
+                }
+            }
+            out
+        };
+        let mut approved = 0;
+        for (region, days) in regions {
+            let cutoff = rfc3339(now - Duration::from_secs(u64::from(days) * 86_400));
+            let tx = self.db.begin_write()?;
+            let due: Vec<String> = {
+                let t = tx.open_table(PENDING_REPORTS)?;
+                let (lo, hi) = (format!("{region}/"), format!("{region}/{cutoff}"));
+                let mut keys = Vec::new();
+                for row in t.range::<&str>(lo.as_str()..hi.as_str())? {
+                    keys.push(row?.1.value().to_string());
+                    if keys.len() == AUTO_APPROVE_PER_SWEEP {
+                        break;
+                    }
+                }
+                keys
+            };
+            let at = now_rfc3339();
+            for key in &due {
+                let Some(a) = get_json::<Activity>(&tx.open_table(ACTIVITIES)?, key)? else {
+                    continue;
+                };
+                let nip = key.split('/').nth(1).unwrap_or_default().to_string();
+                decide(
+                    &tx,
+                    &region,
+                    &nip,
+                    (key.clone(), a),
+                    &Verdict::Approve,
+                    ("auto", &at),
+                )?;
+            }
+            tx.commit()?;
+            approved += due.len();
+        }
+        Ok(approved)
+    }
+}
+
+fn not_found(region: &str, id: u64) -> StoreError {
+    StoreError::NotFound(format!("activity report {id} in region `{region}`"))
+}
+
+/// The report `id` of `nip` and its key, if it is still pending; 404 when it is not that
+/// employee's, 409 naming its state when it was decided.
+fn pending_of(
+    tx: &WriteTransaction,
+    region: &str,
+    nip: &str,
+    id: u64,
+    what: &str,
+) -> Result<(String, Activity)> {
+    let key = tx
+        .open_table(ACTIVITY_IDS)?
+        .get(id)?
+        .map(|k| k.value().to_string())
+        .filter(|k| k.starts_with(&format!("{region}/{nip}/")))
+        .ok_or_else(|| StoreError::NotFound(format!("activity report {id} of employee `{nip}`")))?;
+    let a: Activity = get_json(&tx.open_table(ACTIVITIES)?, &key)?
+        .ok_or_else(|| StoreError::NotFound(format!("activity report {id} of employee `{nip}`")))?;
+    if a.state != ReportState::Pending {
+        return Err(StoreError::Conflict(format!(
+            "activity report {id} is {}; only a pending report can be {what}",
+            a.state.as_str()
+        )));
+    }
+    Ok((key, a))
+}
+
+/// Removes a pending report from the pending index.
+fn unindex(tx: &WriteTransaction, region: &str, a: &Activity) -> Result<()> {
+    tx.open_table(PENDING_REPORTS)?
+        .remove(pending_key(region, &a.created_at, a.id).as_str())?;
+    Ok(())
+}
+
+/// Turns a pending report into a decided one, keeping the indexes.
+fn decide(
+    tx: &WriteTransaction,
+    region: &str,
+    nip: &str,
+    (key, mut a): (String, Activity),
+    verdict: &Verdict,
+    (actor, at): (&str, &str),
+) -> Result<Activity> {
+    unindex(tx, region, &a)?;
+    match verdict {
+        Verdict::Approve => {
+            a.state = ReportState::Approved;
+            add_day_minutes(tx, &day_key(region, nip, a.date), i64::from(a.minutes))?;
+        }
+        Verdict::Reject { note } => {
+            a.state = ReportState::Rejected;
+            a.note = Some(note.clone());
+        }
+    }
+    a.decided_by = Some(actor.to_string());
+    a.decided_at = Some(at.to_string());
+    tx.open_table(ACTIVITIES)?
+        .insert(key.as_str(), to_json(&a)?.as_slice())?;
+    Ok(a)
+}
