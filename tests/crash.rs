@@ -114,9 +114,7 @@ fn sigkill_during_writes_loses_no_acknowledged_write() {
                                 "{base}/api/v1/regions/jambi/employees/{nip}/activities"
                             ))
                             .bearer_auth(&token)
-                            .json(
-                                &json!({"date": "2026-03-02", "description": desc, "minutes": 30}),
-                            )
+                            .json(&json!({"date": today(), "description": desc, "minutes": 30}))
                             .send();
                         if let Ok(resp) = r {
                             if resp.status().as_u16() == 201 {
@@ -293,10 +291,9 @@ fn sigterm_finishes_requests_in_flight_and_closes_cleanly() {
     // A request is in flight (headers and half its body sent) when SIGTERM arrives; it still
     // gets its answer, and the server exits 0 afterwards.
     use std::io::{Read, Write};
-    let body = serde_json::to_vec(
-        &json!([{"date": "2026-03-02", "description": "in flight", "minutes": 30}]),
-    )
-    .unwrap();
+    let body =
+        serde_json::to_vec(&json!([{"date": today(), "description": "in flight", "minutes": 30}]))
+            .unwrap();
     let host = base.trim_start_matches("http://").to_string();
     let mut sock = std::net::TcpStream::connect(&host).unwrap();
     write!(

@@ -118,6 +118,25 @@ fn import_end_to_end() {
     );
     assert_eq!(count(&dir), 8);
 
+    // The region's reporting window applies, judged at the import's time: with the default
+    // (until the 5th of the next month) a report of a year ago is refused, naming the rule.
+    {
+        let store = kinerja::store::Store::open(&dir).expect("open");
+        store
+            .set_reporting_rules("jambi", "test", Default::default())
+            .expect("rules");
+    }
+    let old = files.path().join("old.jsonl");
+    std::fs::write(&old, line(&nips[0], "2025-11-03", 60)).expect("write");
+    let out = import(&dir, &[], &old);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("line 1:") && stderr(&out).contains("reporting window"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count(&dir), 8);
+
     // A region that contradicts --region, and an unknown extension.
     let out = import(&dir, &["--region", "jakarta"], &good);
     assert_eq!(out.status.code(), Some(1));

@@ -6,7 +6,6 @@ use kinerja::domain::date::Date;
 use kinerja::domain::reporting::ReportingRules;
 use kinerja_tests::*;
 use serde_json::{json, Value};
-use std::time::SystemTime;
 
 const BASE: &str = "/api/v1/regions/jambi";
 const BOSS: &str = "197001011995031001";
@@ -15,16 +14,14 @@ const PEER: &str = "199202022018012005";
 const OUT: &str = "198503122010011001";
 
 /// Today in Jakarta, as the server judges it.
-fn today() -> Date {
-    ReportingRules::default()
-        .time_zone
-        .date_at(SystemTime::now())
+fn wib_today() -> Date {
+    today().parse().expect("a date")
 }
 
 /// A month the default window holds open today, and up to three of its weekdays not after
 /// today (newest first): the days an honest report may still be written for.
 fn open_days() -> (String, Vec<Date>) {
-    let today = today();
+    let today = wib_today();
     let earliest = ReportingRules::default().earliest(today);
     let mut d = today;
     while !d.is_weekday() {
@@ -134,7 +131,7 @@ fn back_dated_reports_no_longer_change_the_predikat() {
 
     let x = emp(&c, X);
     let old: Vec<Value> = (0..64)
-        .map(|i| report(Date::from_days(today().to_days() - 60 - i), 1))
+        .map(|i| report(Date::from_days(wib_today().to_days() - 60 - i), 1))
         .collect();
     let r = x.post(&reports_of(X), &json!(old));
     assert_eq!(r.status, 400, "{}", r.text);
@@ -143,7 +140,7 @@ fn back_dated_reports_no_longer_change_the_predikat() {
         "{}",
         r.text
     );
-    let future = Date::from_days(today().to_days() + 2);
+    let future = Date::from_days(wib_today().to_days() + 2);
     let r = x.post(&reports_of(X), &report(future, 60));
     assert_eq!(r.status, 400, "{}", r.text);
     assert!(
@@ -297,7 +294,7 @@ fn reports_are_reviewed_by_the_supervisor_and_stay_as_decided() {
     );
     let r = x.put(
         &format!("{}/{d}", reports_of(X)),
-        &report(Date::from_days(today().to_days() + 2), 60),
+        &report(Date::from_days(wib_today().to_days() + 2), 60),
     );
     assert_eq!(
         r.status, 400,

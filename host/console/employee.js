@@ -7,7 +7,7 @@ import {
   h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, when, recommendations, today,
 } from './ui.js';
 import { indicatorChart, behaviourChart } from './chart.js';
-import { selfAssessment, feedbackCard, teamCard } from './people.js';
+import { selfAssessment, feedbackCard, teamCard, reportState } from './people.js';
 
 const PAGE = 15;
 
@@ -95,6 +95,20 @@ export async function employeeView(ctx, region, nip) {
       { title: 'Tanggal', cell: (a) => a.date },
       { title: 'Uraian kegiatan', cell: (a) => a.description },
       { title: 'Menit', class: 'num', cell: (a) => a.minutes },
+      { title: 'Status', cell: (a) => reportState(a) },
+      // A pending report can still be withdrawn by whoever wrote it.
+      { title: '', cell: (a) => (a.state === 'pending' ? h('button', {
+        class: 'small', id: `withdraw-${a.id}`,
+        onclick: (e) => busy(e.target, 'Menarik…', async () => {
+          try {
+            await api('DELETE', `${base}/activities/${a.id}`);
+            mount(actOut, okBox(`Laporan ${a.date} ditarik.`));
+            await loadActs();
+          } catch (err) {
+            mount(actOut, errorBox(err, 'Laporan tidak dapat ditarik'));
+          }
+        }),
+      }, 'Tarik') : null) },
     ], activities.slice(page * PAGE, page * PAGE + PAGE), { class: 'acts', empty: 'Belum ada laporan.' }));
     mount(actPager,
       h('button', { class: 'small', disabled: page === 0, onclick: () => { page -= 1; renderActs(); } }, '‹ Lebih baru'),

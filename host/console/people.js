@@ -1,6 +1,6 @@
 // The people side of an employee's own page: the self-assessment, the supervisor's feedback
 // notes, and — for a supervisor — their team, each member's ratings to give, peers to assign
-// and notes to write. Every write goes to the API as the signed-in person; the server decides
+// and notes to write, and the team's daily reports waiting for approval. Every write goes to the API as the signed-in person; the server decides
 // by relationship (self, supervisor, assigned peer), not by the page.
 
 import { api, all, enc } from './api.js';
@@ -145,6 +145,65 @@ function memberPanel(region, member, period) {
   return { panel, render };
 }
 
+/** What a report's state reads as, for the employee and the supervisor. */
+export function reportState(a) {
+  const label = { pending: 'Menunggu persetujuan', approved: 'Disetujui', rejected: 'Ditolak' }[a.state] || a.state;
+  return h('span', { class: `state state-${a.state}`, title: a.note || '' },
+    a.note ? `${label}: ${a.note}` : label);
+}
+
+/** The team's pending daily reports: chosen ones approved at once, or rejected with a note. */
+function reviewCard(region, team) {
+  const box = h('div', { id: 'review' });
+  const out = h('div', { id: 'review-out' });
+  const note = h('input', { id: 'review-note', placeholder: 'Alasan penolakan', maxlength: 1000 });
+  const approve = h('button', { type: 'button', class: 'primary', id: 'review-approve' }, 'Setujui yang dipilih');
+  const reject = h('button', { type: 'button', id: 'review-reject' }, 'Tolak yang dipilih');
+  let pending = [];
+  const load = async () => {
+    const lists = await Promise.all(team.map(async (m) => (await all(
+      `/api/v1/regions/${enc(region)}/employees/${enc(m.nip)}/activities?state=pending`, 5000))
+      .map((a) => ({ ...a, member: m }))));
+    pending = lists.flat().sort((a, b) => (a.date < b.date ? 1 : -1));
+    mount(box, table([
+      { title: '', cell: (a) => h('input', { type: 'checkbox', id: `rev-${a.id}`, 'data-id': a.id, 'data-nip': a.member.nip, 'aria-label': `Pilih laporan ${a.id}` }) },
+      { title: 'Pegawai', cell: (a) => a.member.name },
+      { title: 'Tanggal', cell: (a) => a.date },
+      { title: 'Uraian kegiatan', cell: (a) => a.description },
+      { title: 'Menit', class: 'num', cell: (a) => a.minutes },
+    ], pending, { class: 'review', empty: 'Tidak ada laporan yang menunggu.' }));
+  };
+  const chosen = () => [...box.querySelectorAll('input[type=checkbox]:checked')]
+    .map((c) => ({ id: Number(c.dataset.id), nip: c.dataset.nip }));
+  const run = (button, fn, done) => busy(button, 'Menyimpan…', async () => {
+    const picked = chosen();
+    if (picked.length === 0) {
+      mount(out, errorBox(new Error('Pilih laporan lebih dulu.')));
+      return;
+    }
+    try {
+      await fn(picked);
+      await load();
+      mount(out, okBox(done(picked.length)));
+    } catch (err) {
+      mount(out, errorBox(err, 'Tidak tersimpan'));
+      await load();
+    }
+  });
+  approve.addEventListener('click', () => run(approve,
+    (picked) => api('POST', `/api/v1/regions/${enc(region)}/activities/approve`, { ids: picked.map((p) => p.id) }),
+    (n) => `${n} laporan disetujui.`));
+  reject.addEventListener('click', () => run(reject, async (picked) => {
+    for (const p of picked) {
+      await api('POST', `/api/v1/regions/${enc(region)}/employees/${enc(p.nip)}/activities/${p.id}/reject`, { note: note.value });
+    }
+  }, (n) => `${n} laporan ditolak.`));
+  load().catch((err) => mount(box, errorBox(err, 'Laporan tim tidak dapat dibaca')));
+  return card('Laporan harian tim (menunggu persetujuan)',
+    h('p', { class: 'muted' }, 'Hanya laporan yang disetujui yang dihitung dalam penilaian.'),
+    box, h('div', { class: 'form-row' }, approve, field('Alasan', note), reject), out);
+}
+
 /** A supervisor's team: their direct reports, each with a panel to rate and give feedback. */
 export async function teamCard(region, nip, periods) {
   let team;
@@ -160,7 +219,7 @@ export async function teamCard(region, nip, periods) {
     class: 'member',
     ontoggle: (e) => { if (e.target.open) render(); },
   }, h('summary', { id: `open-${m.nip}` }, `${m.name} · ${m.nip} · ${m.position_id}`), panel)));
-  return card('Tim saya (bawahan langsung)',
+  return [card('Tim saya (bawahan langsung)',
     h('p', { class: 'muted' }, 'Nilai perilaku kerja bawahan, tugaskan rekan penilai, dan beri umpan balik.'),
-    h('div', { class: 'form-row' }, field('Periode', period)), list);
+    h('div', { class: 'form-row' }, field('Periode', period)), list), reviewCard(region, team)];
 }

@@ -512,6 +512,42 @@ test('people: the employee assesses themselves; the supervisor rates the team an
   assert.equal((await api(EMP, 'PUT', `${emp}/periods/${period}/ratings/supervisor`, Object.fromEntries(KEYS.map((k) => [k, 5])))).status, 403);
 });
 
+test('reports: a report waits until the supervisor approves it from the team card', async () => {
+  const emp = `/api/v1/regions/${REGION}/employees/${EMP_NIP}`;
+  // Today in the region's zone, the newest day an honest report may carry.
+  const day = new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' });
+  const desc = `Uji konsol: menunggu persetujuan ${Date.now()}`;
+  const posted = await api(EMP, 'POST', `${emp}/activities`, { date: day, description: desc, minutes: 60 });
+  assert.equal(posted.status, 201, JSON.stringify(posted.body));
+  const id = posted.body.items[0].id;
+  assert.equal(posted.body.items[0].state, 'pending');
+  // The employee cannot approve it; a day after today is refused in words.
+  assert.equal((await api(EMP, 'POST', `/api/v1/regions/${REGION}/activities/approve`, { ids: [id] })).status, 403);
+  const future = new Date(Date.now() + 3 * 86400e3).toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' });
+  const refused = await api(EMP, 'POST', `${emp}/activities`, { date: future, description: 'x', minutes: 5 });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.error.message, /after today/);
+
+  const sup = await newPage();
+  await signIn(sup, SUP);
+  await sup.waitForSelector(`#rev-${id}`);
+  await sup.check(`#rev-${id}`);
+  await shotCard(sup, '#review', 'supervisor-reports');
+  await sup.click('#review-approve');
+  await sup.waitForSelector('#review-out .ok');
+  assert.equal(await sup.locator(`#rev-${id}`).count(), 0, 'an approved report leaves the list');
+  await sup.close();
+  const listed = await api(EMP, 'GET', `${emp}/activities?from=${day}&to=${day}&state=approved`);
+  assert.ok(listed.body.items.some((a) => a.id === id && a.decided_by), JSON.stringify(listed.body));
+
+  // The employee sees it approved on their own page.
+  const page = await newPage();
+  await signIn(page, EMP);
+  await page.waitForFunction((d) => [...document.querySelectorAll('#activities tbody tr')]
+    .some((tr) => tr.textContent.includes(d) && tr.textContent.includes('Disetujui')), desc);
+  await page.close();
+});
+
 test('public survey: a respondent answers once with the code on their slip, without signing in', async () => {
   const issued = await api(AGENCY, 'POST', `/api/v1/regions/${REGION}/agencies/${AGENCY_ID}/surveys`, { period: '2026', count: 2 });
   assert.equal(issued.status, 201);

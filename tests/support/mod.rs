@@ -85,7 +85,10 @@ impl TestServer {
         let c = self.client();
         for region in ["jambi", "jakarta", "tenayan-raya"] {
             let path = format!("/api/v1/regions/{region}/reporting");
-            let r = c.put(&path, &serde_json::json!({"window_months": 120}));
+            let r = c.put(
+                &path,
+                &serde_json::json!({ "window_months": WIDE_WINDOW_MONTHS }),
+            );
             assert_eq!(r.status, 200, "{path}: {}", r.text);
         }
     }
@@ -285,6 +288,18 @@ pub fn add_approved_reports(c: &Client, region: &str, nip: &str, reports: &Value
     }
 }
 
+/// Today in Jakarta (WIB), the newest date a daily report may carry under any region's
+/// default rules: for tests on a data dir whose window nobody opened.
+pub fn today() -> String {
+    kinerja::domain::reporting::TimeZone::Wib
+        .date_at(std::time::SystemTime::now())
+        .to_string()
+}
+
+/// The reporting window of test regions, in months: wide enough for the fixed dates of the
+/// tests for years to come.
+pub const WIDE_WINDOW_MONTHS: u32 = 120;
+
 pub fn seed_agency(c: &Client, region: &str, agency: &str) {
     let r = c.put(
         &format!("/api/v1/regions/{region}/agencies/{agency}"),
@@ -431,12 +446,20 @@ pub fn nip_for(i: usize) -> String {
 
 /// Seeds `dir`'s database straight through the store (no server may run on it): agency
 /// `agency` with its two positions, `n` employees with a 2026 period record each and
-/// `reports` daily reports each. Bulk transactions, so 100,000 employees take seconds, not the
-/// hours of 100,000 HTTP calls. Answers the NIPs.
+/// `reports` daily reports each, and the region's reporting window opened as a test server's
+/// is. Bulk transactions, so 100,000 employees take seconds, not the hours of 100,000 HTTP
+/// calls. Answers the NIPs.
 pub fn seed_bulk(dir: &Path, region: &str, agency: &str, n: usize, reports: usize) -> Vec<String> {
     use kinerja::domain::records::{AgencyInput, EmployeeInput, PositionInput};
     use kinerja::store::{ActivityRow, BulkEmployee, Store};
     let store = Store::open(dir).expect("open store");
+    let wide = kinerja::domain::reporting::ReportingRules {
+        window_months: WIDE_WINDOW_MONTHS,
+        ..Default::default()
+    };
+    store
+        .set_reporting_rules(region, "test-seed", wide)
+        .expect("rules");
     store
         .upsert_agency(
             region,

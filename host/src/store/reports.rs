@@ -325,7 +325,7 @@ impl Store {
         let mut out = Vec::with_capacity(reports.len());
         let mut by_employee: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
         for (nip, id) in reports {
-            let (key, a) = pending_of(&tx, region, nip, *id, "decided again")?;
+            let (key, a) = pending_of(&tx, region, nip, *id, "approved or rejected")?;
             let a = decide(&tx, region, nip, (key, a), verdict, (actor, &at))?;
             by_employee.entry(nip).or_default().push(*id);
             out.push(a);
@@ -465,4 +465,154 @@ fn decide(
     tx.open_table(ACTIVITIES)?
         .insert(key.as_str(), to_json(&a)?.as_slice())?;
     Ok(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::period::Period;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open store");
+        crate::demo::load_records(&store).expect("demo records");
+        (dir, store)
+    }
+
+    fn counted(store: &Store, nip: &str) -> Reported {
+        let period = Period::parse("2025").expect("period");
+        let tx = store.db.begin_read().expect("read");
+        let t = tx.open_table(DAY_MINUTES).expect("days");
+        count_reported(&t, ("jambi", nip), (period.start(), period.end()), 1).expect("count")
+    }
+
+    fn a_nip(store: &Store) -> String {
+        let page = store.employees("jambi", None, None, 1).expect("employees");
+        page.items[0].nip.clone()
+    }
+
+    /// A data dir of the version before reviews (reports without a state, no indexes) is
+    /// indexed on opening, every old report counted as approved, as it was counted then.
+    #[test]
+    fn reports_of_an_earlier_version_are_indexed_as_approved() {
+        let (dir, store) = store();
+        let nip = a_nip(&store);
+        let before = counted(&store, &nip);
+        assert!(before.days > 0 && before.minutes > 0, "{before:?}");
+        {
+            let tx = store.db.begin_write().expect("write");
+            {
+                let mut t = tx.open_table(ACTIVITIES).expect("reports");
+                let rows: Vec<(String, Vec<u8>)> = t
+                    .iter()
+                    .expect("iter")
+                    .map(|r| {
+                        let (k, v) = r.expect("row");
+                        let mut a: serde_json::Value =
+                            serde_json::from_slice(v.value()).expect("json");
+                        for f in ["state", "decided_by", "decided_at", "note"] {
+                            a.as_object_mut().expect("object").remove(f);
+                        }
+                        (k.value().to_string(), serde_json::to_vec(&a).expect("json"))
+                    })
+                    .collect();
+                for (k, v) in rows {
+                    t.insert(k.as_str(), v.as_slice()).expect("insert");
+                }
+            }
+            tx.delete_table(ACTIVITY_IDS).expect("drop ids");
+            tx.delete_table(DAY_MINUTES).expect("drop days");
+            tx.commit().expect("commit");
+        }
+        drop(store);
+        let store = Store::open(dir.path()).expect("reopen");
+        assert_eq!(counted(&store, &nip), before);
+        let page = store
+            .activities(
+                "jambi",
+                &nip,
+                &ActivityQuery {
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .expect("list");
+        assert_eq!(page.items[0].state, ReportState::Approved);
+        let id = page.items[0].id;
+        assert_eq!(store.activity_owners("jambi", &[id]).expect("owner"), [nip]);
+    }
+
+    /// Auto-approval takes the reports pending at least the region's days, oldest first, and
+    /// leaves the newer ones and the regions that do not auto-approve.
+    #[test]
+    fn overdue_reports_are_approved_where_the_region_asks() {
+        let (_dir, store) = store();
+        let nip = a_nip(&store);
+        let input = |day: &str| ActivityInput {
+            date: day.parse().expect("date"),
+            description: "Rapat koordinasi".into(),
+            minutes: 60,
+        };
+        let added = store
+            .add_activities(
+                "jambi",
+                &nip,
+                vec![input("2025-12-30"), input("2025-12-31")],
+                ReportState::Pending,
+            )
+            .expect("add");
+        let before = counted(&store, &nip);
+        let now = SystemTime::now();
+        assert_eq!(
+            store
+                .approve_overdue(now + Duration::from_secs(3 * 86_400))
+                .expect("sweep"),
+            0,
+            "no region auto-approves"
+        );
+        let rules = ReportingRules {
+            auto_approve_after_days: Some(2),
+            ..Default::default()
+        };
+        store
+            .set_reporting_rules("jambi", "tok-admin", rules)
+            .expect("rules");
+        assert_eq!(
+            store.approve_overdue(now).expect("sweep"),
+            0,
+            "not overdue yet"
+        );
+        assert_eq!(
+            store
+                .approve_overdue(now + Duration::from_secs(3 * 86_400))
+                .expect("sweep"),
+            2
+        );
+        let after = counted(&store, &nip);
+        assert_eq!(after.minutes, before.minutes + 120);
+        let decided = store
+            .decide_activities(
+                "jambi",
+                &[(nip.clone(), added[0].id)],
+                &Verdict::Approve,
+                "tok-x",
+            )
+            .expect_err("already approved");
+        assert!(decided.to_string().contains("approved"), "{decided}");
+        let page = store
+            .activities(
+                "jambi",
+                &nip,
+                &ActivityQuery {
+                    from: Some("2025-12-30".parse().expect("date")),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .expect("list");
+        assert!(page
+            .items
+            .iter()
+            .all(|a| a.decided_by.as_deref() == Some("auto")));
+    }
 }
