@@ -197,7 +197,9 @@ fn batch(counts: &Counts) {
     let read = t.elapsed();
     assert_eq!(inputs.len(), n);
     assert!(
-        inputs.iter().all(|(rec, r)| rec.is_some() && r.days == 3),
+        inputs
+            .iter()
+            .all(|(rec, r)| matches!(rec, Ok(Some(_))) && r.days == 3),
         "every employee has a period record and 3 reported days"
     );
     drop((emps, inputs));

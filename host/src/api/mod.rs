@@ -16,6 +16,7 @@ mod records;
 mod reports;
 mod service;
 pub mod sessions;
+mod skp;
 mod surveys;
 pub mod throttle;
 mod tokens;
@@ -128,6 +129,7 @@ fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(records::router())
         .merge(reports::router())
+        .merge(skp::router())
         .merge(ratings::router())
         .merge(feedback::router())
         .merge(surveys::router())

@@ -12,6 +12,7 @@ pub mod period;
 pub mod ratings;
 pub mod records;
 pub mod reporting;
+pub mod skp;
 pub mod survey;
 
 /// A client mistake in one named field; the API turns it into a 400 whose message names it.

@@ -66,6 +66,13 @@ impl Period {
         }
     }
 
+    /// The year the period lies in.
+    pub fn year(self) -> i32 {
+        match self {
+            Period::Year(y) | Period::Quarter(y, _) | Period::Month(y, _) => y,
+        }
+    }
+
     /// Calendar days in the period; an upper bound for `working_days`.
     pub fn days(self) -> u32 {
         (self.end().to_days() - self.start().to_days() + 1) as u32

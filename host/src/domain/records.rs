@@ -426,6 +426,39 @@ pub struct Indicator {
     pub weight: f64,
 }
 
+impl Indicator {
+    /// The indicator's own fields, named under `prefix` (`indicators[2]`); the uniqueness of
+    /// its id is its list's to check.
+    pub fn validate(&self, prefix: &str) -> Result<(), FieldError> {
+        let f = |name: &str| format!("{prefix}.{name}");
+        super::validate_key(&f("id"), &self.id)?;
+        text(&f("name"), &self.name, MAX_TEXT)?;
+        text(&f("unit"), &self.unit, 64)?;
+        finite(&f("target"), self.target)?;
+        check(self.target > 0.0, &f("target"), "must be greater than 0")?;
+        if let Some(r) = self.realization {
+            check_realization(&f("realization"), r)?;
+        }
+        finite(&f("weight"), self.weight)?;
+        check(self.weight > 0.0, &f("weight"), "must be greater than 0")?;
+        check(
+            self.weight <= MAX_WEIGHT,
+            &f("weight"),
+            format!("must be at most {MAX_WEIGHT}"),
+        )
+    }
+}
+
+/// A realization: finite and at least 0.
+pub fn check_realization(field: &str, r: f64) -> Result<(), FieldError> {
+    finite(field, r)?;
+    check(
+        r >= 0.0,
+        field,
+        "must be at least 0 (or null when not reported)",
+    )
+}
+
 /// One rater's BerAKHLAK ratings, 1–5 on each of the seven core values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -796,31 +829,12 @@ impl PeriodInput {
         )?;
         let mut seen = std::collections::BTreeSet::new();
         for (i, ind) in self.indicators.iter().enumerate() {
-            let f = |name: &str| format!("indicators[{i}].{name}");
-            super::validate_key(&f("id"), &ind.id)?;
+            let prefix = format!("indicators[{i}]");
+            ind.validate(&prefix)?;
             check(
                 seen.insert(ind.id.as_str()),
-                &f("id"),
+                &format!("{prefix}.id"),
                 format!("duplicate indicator id `{}`", ind.id),
-            )?;
-            text(&f("name"), &ind.name, MAX_TEXT)?;
-            text(&f("unit"), &ind.unit, 64)?;
-            finite(&f("target"), ind.target)?;
-            check(ind.target > 0.0, &f("target"), "must be greater than 0")?;
-            if let Some(r) = ind.realization {
-                finite(&f("realization"), r)?;
-                check(
-                    r >= 0.0,
-                    &f("realization"),
-                    "must be at least 0 (or null when not reported)",
-                )?;
-            }
-            finite(&f("weight"), ind.weight)?;
-            check(ind.weight > 0.0, &f("weight"), "must be greater than 0")?;
-            check(
-                ind.weight <= MAX_WEIGHT,
-                &f("weight"),
-                format!("must be at most {MAX_WEIGHT}"),
             )?;
         }
         if let Some(s) = &self.behavior.supervisor {

@@ -30,7 +30,7 @@ pub(super) fn assemble(
             .map(Box::new)
             .map_err(|reason| Skipped {
                 nip: e.nip.clone(),
-                reason: reason.into(),
+                reason,
             })
     })?;
     let mut out = Vec::with_capacity(cases.len());

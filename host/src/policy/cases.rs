@@ -4,7 +4,7 @@
 use crate::domain::date::{weekdays_between, Date};
 use crate::domain::period::Period;
 use crate::domain::records::*;
-use crate::store::Reported;
+use crate::store::{Recorded, Reported};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -77,10 +77,10 @@ pub fn working_days(period: Period, record: &PeriodInput) -> u32 {
 pub fn case(
     emp: &Employee,
     period: Period,
-    record: Option<PeriodInput>,
+    record: Recorded,
     reported: Reported,
-) -> Result<Case, &'static str> {
-    let data = record.ok_or(NO_PERIOD_RECORD)?;
+) -> Result<Case, String> {
+    let data = record?.ok_or(NO_PERIOD_RECORD)?;
     let supervisor = data.behavior.supervisor.ok_or(NO_SUPERVISOR)?;
     let wd = working_days(period, &data);
     Ok(Case {
@@ -238,11 +238,17 @@ mod tests {
     fn skips_and_caps() {
         let p = Period::Year(2026);
         assert_eq!(
-            case(&emp(), p, None, Reported::default()).unwrap_err(),
+            case(&emp(), p, Ok(None), Reported::default()).unwrap_err(),
             NO_PERIOD_RECORD
         );
         assert_eq!(
-            case(&emp(), p, Some(PeriodInput::default()), Reported::default()).unwrap_err(),
+            case(
+                &emp(),
+                p,
+                Ok(Some(PeriodInput::default())),
+                Reported::default()
+            )
+            .unwrap_err(),
             NO_SUPERVISOR
         );
         let r = Ratings {
@@ -256,7 +262,7 @@ mod tests {
         };
         let mut data = PeriodInput::default();
         data.behavior.supervisor = Some(r);
-        let c = case(&emp(), p, Some(data.clone()), days(300)).unwrap();
+        let c = case(&emp(), p, Ok(Some(data.clone())), days(300)).unwrap();
         assert_eq!(c.period.working_days, 261, "Monday–Friday of 2026");
         assert_eq!(c.activities.days_reported, 261, "capped at working days");
         assert_eq!(
@@ -265,7 +271,7 @@ mod tests {
             "minutes are not capped"
         );
         data.working_days = Some(246);
-        let c = case(&emp(), p, Some(data), days(230)).unwrap();
+        let c = case(&emp(), p, Ok(Some(data)), days(230)).unwrap();
         assert_eq!(
             (c.period.working_days, c.activities.days_reported),
             (246, 230)

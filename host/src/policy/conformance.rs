@@ -53,12 +53,17 @@ fn appraise_requests_match_the_contract_schema() {
         days: 230,
         minutes: 230 * 420,
     };
-    let full =
-        cases::case(&employee, Period::Year(2026), Some(full_record()), reported).expect("a case");
+    let full = cases::case(
+        &employee,
+        Period::Year(2026),
+        Ok(Some(full_record())),
+        reported,
+    )
+    .expect("a case");
     let mut bare = PeriodInput::default();
     bare.behavior.supervisor = full_record().behavior.supervisor;
     let quarter = Period::parse("2026-Q2").expect("a period");
-    let bare = cases::case(&employee, quarter, Some(bare), Default::default()).expect("a case");
+    let bare = cases::case(&employee, quarter, Ok(Some(bare)), Default::default()).expect("a case");
     let synthetic = super::preflight::synthetic_case().expect("the preflight's case");
     // The schema is not vacuous: a request without cases breaks it.
     assert!(!violations(

@@ -88,6 +88,6 @@ pub(super) fn synthetic_case() -> Result<cases::Case, PolicyError> {
         days,
         minutes: u64::from(days) * 7 * 60,
     };
-    cases::case(&employee, period, Some(record), reported)
+    cases::case(&employee, period, Ok(Some(record)), reported)
         .map_err(|why| PolicyError::Internal(format!("synthetic case: {why}")))
 }

@@ -449,6 +449,40 @@ impl Store {
     /// appraisal (plugin contract, `latest_predikat`): a poor December *monthly* appraisal must
     /// not replace the annual predikat of the same year. One read for a whole scope: a rotation
     /// asks for thousands, and neighbours in NIP order usually share a call's stored output.
+    /// Whether an annual appraisal of `nip` for `year` was stored with a decision id number
+    /// above `after` (an SKP approved then is locked by it).
+    pub(super) fn annual_since(
+        tx: &redb::ReadTransaction,
+        (region, nip): (&str, &str),
+        year: i32,
+        after: u64,
+    ) -> Result<bool> {
+        let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
+        let dec = tx.open_table(DECISIONS)?;
+        let mut reader = decision_row::reader(tx)?;
+        let prefix = format!("{region}/{nip}/{year:04}-12-31/");
+        let end = prefix_end(&prefix);
+        for row in idx.range::<&str>(prefix.as_str()..end.as_str())?.rev() {
+            let (_, id) = row?;
+            let id = id.value();
+            let seq = id
+                .strip_prefix("dec-")
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
+            if seq <= after {
+                // Ids are sequential: the rest are older still.
+                break;
+            }
+            let read = get_row(&dec, id, |row| reader.period_output(id, row))?;
+            if let Some((Some(period), _)) = read {
+                if Period::parse(&period) == Ok(Period::Year(year)) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
     pub fn latest_predikats<'a>(
         &self,
         region: &str,

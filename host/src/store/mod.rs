@@ -18,6 +18,7 @@ mod plugins;
 mod records;
 mod reports;
 mod sessions;
+mod skp;
 mod surveys;
 pub mod tables;
 mod tokens;
@@ -27,7 +28,7 @@ pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
 pub use decisions::{raw_output, CallBytes, Decision, InputsRead, StoredAppraisal, Unreadable};
 pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
-pub use records::Page;
+pub use records::{Page, Recorded};
 pub use reports::{ActivityQuery, Reported, Verdict};
 pub use sessions::{Credential, OpenedSession};
 pub use tokens::{IssuedToken, TokenRecord};
@@ -161,6 +162,7 @@ impl Store {
                 SURVEY_CODES,
                 SURVEY_TALLIES,
                 REGION_REPORTING,
+                SKPS,
             ] {
                 tx.open_table(t)?;
             }

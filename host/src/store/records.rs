@@ -588,7 +588,7 @@ impl Store {
     ) -> Result<(Vec<T>, InputsRead)>
     where
         T: Send,
-        F: Fn(&Employee, Option<PeriodInput>, Reported) -> T + Sync,
+        F: Fn(&Employee, Recorded, Reported) -> T + Sync,
     {
         self.appraisal_inputs_from(region, period, employees, PARALLEL_READ_FROM, f)
     }
@@ -605,7 +605,7 @@ impl Store {
     ) -> Result<(Vec<T>, InputsRead)>
     where
         T: Send,
-        F: Fn(&Employee, Option<PeriodInput>, Reported) -> T + Sync,
+        F: Fn(&Employee, Recorded, Reported) -> T + Sync,
     {
         let tx = self.db.begin_read()?;
         let mark = {
@@ -619,6 +619,7 @@ impl Store {
             }
         };
         let periods = tx.open_table(PERIODS)?;
+        let skps = tx.open_table(SKPS)?;
         let days = tx.open_table(DAY_MINUTES)?;
         let min_minutes = super::reports::rules_in(&tx.open_table(REGION_REPORTING)?, region)?
             .min_minutes_per_day;
@@ -632,8 +633,31 @@ impl Store {
                 use std::fmt::Write;
                 key.clear();
                 let _ = write!(key, "{region}/{}/{period}", e.nip);
-                let mut rec = get_row(&periods, &key, period_row::decode_input)?;
-                if let (Some(r), false) = (&mut rec, surveys.is_empty()) {
+                let mut rec = match super::skp::skp_in(&skps, region, &e.nip, period.year())? {
+                    // No SKP: the period record the agency entered, as it is.
+                    None => Ok(get_row(&periods, &key, period_row::decode_input)?),
+                    Some(skp) if !skp.state.appraisable() => Err(format!(
+                        "SKP {} is {}; appraisals run on approved SKPs",
+                        skp.year,
+                        skp.state.as_str()
+                    )),
+                    Some(skp) => {
+                        // The SKP's indicators for the period over the rest of the period
+                        // record (ratings, innovations, …), or the year's when the period has
+                        // none of its own: the year's ratings stand for its months.
+                        let mut input = match get_row(&periods, &key, period_row::decode_input)? {
+                            Some(r) => Some(r),
+                            None => {
+                                let year = format!("{region}/{}/{}", e.nip, period.year());
+                                get_row(&periods, &year, period_row::decode_input)?
+                            }
+                        }
+                        .unwrap_or_default();
+                        input.indicators = skp.indicators_for(period);
+                        Ok(Some(input))
+                    }
+                };
+                if let (Ok(Some(r)), false) = (&mut rec, surveys.is_empty()) {
                     // The measured survey of the employee's unit over a figure typed in.
                     let unit = e.service_unit.as_deref().unwrap_or("*");
                     if let Some(fb) = surveys.get(&e.agency).and_then(|u| u.get(unit)) {
@@ -641,13 +665,13 @@ impl Store {
                     }
                 }
                 let reported = match &rec {
-                    Some(_) => super::reports::count_reported(
+                    Ok(Some(_)) => super::reports::count_reported(
                         &days,
                         (region, &e.nip),
                         (start, end),
                         min_minutes,
                     )?,
-                    None => Reported::default(),
+                    _ => Reported::default(),
                 };
                 out.push(f(e, rec, reported));
             }
@@ -661,8 +685,13 @@ impl Store {
     }
 }
 
-/// An employee's period record (if any) and the days they reported in the period.
-pub type RecordInput = (Option<PeriodInput>, Reported);
+/// What an appraisal reads of an employee's records for a period: the period record (with the
+/// SKP's indicators when there is an SKP), none, or why the employee is not appraised (an SKP
+/// not approved).
+pub type Recorded = std::result::Result<Option<PeriodInput>, String>;
+
+/// An employee's records for a period and what they reported in it.
+pub type RecordInput = (Recorded, Reported);
 
 /// Below this many employees the records are read on the calling thread.
 const PARALLEL_READ_FROM: usize = 4096;
@@ -762,7 +791,7 @@ mod tests {
         assert_eq!(json(&one), json(&many));
         assert!(
             one.iter()
-                .filter(|(r, n)| r.is_some() && n.days > 0)
+                .filter(|(r, n)| matches!(r, Ok(Some(_))) && n.days > 0)
                 .count()
                 > 100
         );
@@ -770,7 +799,12 @@ mod tests {
         for (e, (r, _)) in emps.iter().zip(&many) {
             let own = store.period_opt("jambi", &e.nip, period).expect("read");
             let v = |x: Option<&PeriodInput>| serde_json::to_value(x).expect("json");
-            assert_eq!(v(r.as_ref()), v(own.as_ref().map(|o| &o.data)), "{}", e.nip);
+            assert_eq!(
+                v(r.as_ref().ok().and_then(Option::as_ref)),
+                v(own.as_ref().map(|o| &o.data)),
+                "{}",
+                e.nip
+            );
         }
     }
 

@@ -18,6 +18,8 @@ pub const EMPLOYEES: JsonTable = TableDefinition::new("employees");
 pub const PERIODS: JsonTable = TableDefinition::new("periods");
 /// `region/nip/YYYY-MM-DD/seq` → Activity; the date in the key makes range reads by date cheap.
 pub const ACTIVITIES: JsonTable = TableDefinition::new("activities");
+/// `region/nip/year` → the employee's SKP of that year (see `store::skp`).
+pub const SKPS: JsonTable = TableDefinition::new("skps");
 /// report id → its key in `ACTIVITIES` (see `store::reports`).
 pub const ACTIVITY_IDS: TableDefinition<'static, u64, &'static str> =
     TableDefinition::new("activity_ids");

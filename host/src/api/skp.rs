@@ -1,0 +1,291 @@
+//! The SKP year: an employee plans their SKP (or their agency does, centrally) and submits it;
+//! their supervisor sets the expectations and approves or returns it; the employee writes the
+//! realizations month by month while it is approved; only the supervisor reopens it. Each
+//! route is decided by the caller's relationship to the employee, as the ratings are.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Caller, JsonBody, NipParam, RegionParam, P};
+use super::ratings::{relation, Relation};
+use super::{AppState, Errors};
+use crate::domain::records::text_of;
+use crate::domain::skp::{month_start, Skp, SkpAction, SkpPlan};
+use crate::domain::FieldError;
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(put_plan, get_skp))
+        .routes(routes!(submit))
+        .routes(routes!(approve))
+        .routes(routes!(return_skp))
+        .routes(routes!(reopen))
+        .routes(routes!(put_expectations))
+        .routes(routes!(put_realizations))
+}
+
+/// The year of an SKP path.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct YearParam {
+    /// 2000–2100.
+    #[param(example = 2026)]
+    pub year: i32,
+}
+
+/// The month of a realization path.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MonthParam {
+    /// `01`–`12`.
+    #[param(pattern = "^(0[1-9]|1[0-2])$", example = "03")]
+    pub month: String,
+}
+
+fn year_of(s: &str) -> ApiResult<i32> {
+    s.parse::<i32>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y))
+        .ok_or_else(|| ApiError::BadRequest(format!("year: `{s}` must be 2000–2100")))
+}
+
+/// Who may do what to an SKP, by relationship.
+#[derive(Clone, Copy)]
+enum May {
+    /// Read it: the employee, their supervisor, their agency and the administrators.
+    Read,
+    /// Plan and submit it, write realizations: the employee, or their agency centrally.
+    Write,
+    /// Approve, return, set expectations: the supervisor, or the agency centrally.
+    Review,
+    /// Reopen an approved or locked SKP: the supervisor alone.
+    Reopen,
+}
+
+const OUTSIDE: &str = "an employee may act only on their own SKP and those of the employees they \
+                       supervise";
+
+/// The employee's NIP, once the caller may do `what` to their SKP.
+async fn allowed(
+    st: &AppState,
+    c: &Caller,
+    region: &str,
+    nip: &str,
+    what: May,
+) -> ApiResult<String> {
+    let (employee, rel) = relation(st, c, region, nip).await.map_err(|e| match e {
+        ApiError::Forbidden(_) if c.scope.role == crate::domain::auth::Role::Employee => {
+            ApiError::Forbidden(OUTSIDE.into())
+        }
+        e => e,
+    })?;
+    let ok = match (what, rel) {
+        (_, Relation::Other) => false,
+        (May::Read, _) => true,
+        (May::Write, r) => matches!(r, Relation::Own | Relation::Central),
+        (May::Review, r) => matches!(r, Relation::Supervisor | Relation::Central),
+        (May::Reopen, r) => r == Relation::Supervisor,
+    };
+    if ok {
+        return Ok(employee.nip);
+    }
+    Err(ApiError::Forbidden(match (what, rel) {
+        (_, Relation::Other) => OUTSIDE.into(),
+        (May::Write, _) => "only the employee (or their agency) plans the SKP, submits it and writes its realizations".into(),
+        (May::Review, _) => "only the employee's supervisor (or their agency) approves or returns the SKP and sets its expectations".into(),
+        _ => "only the employee's supervisor reopens an approved or locked SKP".into(),
+    }))
+}
+
+/// Write the plan of the SKP: its rencana hasil kerja and their indicators. Creates the SKP as
+/// a draft; 409 once it was submitted (until it is returned). Audited as `skp.plan`.
+#[utoipa::path(put, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}", tag = "skp",
+    params(RegionParam, NipParam, YearParam), request_body = SkpPlan,
+    responses((status = 200, body = Skp), Errors), security(("bearer" = [])))]
+async fn put_plan(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip, year)): P<(String, String, String)>,
+    JsonBody(plan): JsonBody<SkpPlan>,
+) -> ApiResult<Json<Skp>> {
+    let year = year_of(&year)?;
+    let nip = allowed(&st, &c, &region, &nip, May::Write).await?;
+    plan.validate()?;
+    let actor = c.token_id.clone();
+    Ok(Json(
+        st.store
+            .run(move |s| s.put_skp_plan((&region, &nip, year), &actor, plan))
+            .await?,
+    ))
+}
+
+/// The SKP with its state (`draft`, `submitted`, `approved`, `returned`, `locked`), the
+/// supervisor's expectations, the realizations by month and the history of its states.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}", tag = "skp",
+    params(RegionParam, NipParam, YearParam),
+    responses((status = 200, body = Skp), Errors), security(("bearer" = [])))]
+async fn get_skp(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip, year)): P<(String, String, String)>,
+) -> ApiResult<Json<Skp>> {
+    let year = year_of(&year)?;
+    let nip = allowed(&st, &c, &region, &nip, May::Read).await?;
+    Ok(Json(
+        st.store.run(move |s| s.skp(&region, &nip, year)).await?,
+    ))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// What to change, 1–2000 characters.
+    pub note: String,
+}
+
+async fn transition(
+    st: &AppState,
+    c: &Caller,
+    (region, nip, year): (String, String, String),
+    action: SkpAction,
+    note: Option<String>,
+) -> ApiResult<Json<Skp>> {
+    let year = year_of(&year)?;
+    let who = match action {
+        SkpAction::Submit => May::Write,
+        SkpAction::Approve | SkpAction::Return => May::Review,
+        SkpAction::Reopen => May::Reopen,
+    };
+    let nip = allowed(st, c, &region, &nip, who).await?;
+    let actor = c.token_id.clone();
+    Ok(Json(
+        st.store
+            .run(move |s| s.skp_transition((&region, &nip, year), &actor, action, note))
+            .await?,
+    ))
+}
+
+/// Submit a draft or returned SKP to the supervisor. Audited as `skp.submit`.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/submit", tag = "skp",
+    params(RegionParam, NipParam, YearParam),
+    responses((status = 200, body = Skp), Errors), security(("bearer" = [])))]
+async fn submit(
+    State(st): State<AppState>,
+    c: Caller,
+    P(p): P<(String, String, String)>,
+) -> ApiResult<Json<Skp>> {
+    transition(&st, &c, p, SkpAction::Submit, None).await
+}
+
+/// Approve a submitted SKP: appraisals run on it, and the employee writes its realizations.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/approve", tag = "skp",
+    params(RegionParam, NipParam, YearParam),
+    responses((status = 200, body = Skp), Errors), security(("bearer" = [])))]
+async fn approve(
+    State(st): State<AppState>,
+    c: Caller,
+    P(p): P<(String, String, String)>,
+) -> ApiResult<Json<Skp>> {
+    transition(&st, &c, p, SkpAction::Approve, None).await
+}
+
+/// Return a submitted SKP to the employee with a note of what to change.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/return", tag = "skp",
+    params(RegionParam, NipParam, YearParam), request_body = NoteBody,
+    responses((status = 200, body = Skp), Errors), security(("bearer" = [])))]
+async fn return_skp(
+    State(st): State<AppState>,
+    c: Caller,
+    P(p): P<(String, String, String)>,
+    JsonBody(body): JsonBody<NoteBody>,
+) -> ApiResult<Json<Skp>> {
+    text_of("note", &body.note, 2000, true)?;
+    transition(&st, &c, p, SkpAction::Return, Some(body.note)).await
+}
+
+/// Reopen an approved or locked SKP as a draft (the supervisor alone; audited).
+#[utoipa::path(post, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/reopen", tag = "skp",
+    params(RegionParam, NipParam, YearParam),
+    responses((status = 200, body = Skp), Errors), security(("bearer" = [])))]
+async fn reopen(
+    State(st): State<AppState>,
+    c: Caller,
+    P(p): P<(String, String, String)>,
+) -> ApiResult<Json<Skp>> {
+    transition(&st, &c, p, SkpAction::Reopen, None).await
+}
+
+/// Set the supervisor's expectations (ekspektasi pimpinan) of some RHK, by RHK id, before
+/// the SKP is approved. Audited as `skp.expectations`.
+#[utoipa::path(put, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/expectations", tag = "skp",
+    params(RegionParam, NipParam, YearParam), request_body = BTreeMap<String, String>,
+    responses((status = 200, body = Skp), Errors), security(("bearer" = [])))]
+async fn put_expectations(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip, year)): P<(String, String, String)>,
+    JsonBody(body): JsonBody<BTreeMap<String, String>>,
+) -> ApiResult<Json<Skp>> {
+    let year = year_of(&year)?;
+    let nip = allowed(&st, &c, &region, &nip, May::Review).await?;
+    if body.is_empty() || body.len() > 50 {
+        return Err(FieldError::new("body", "set the expectations of 1–50 RHK").into());
+    }
+    for (id, text) in &body {
+        text_of(id, text, 2000, true)?;
+    }
+    let actor = c.token_id.clone();
+    Ok(Json(
+        st.store
+            .run(move |s| s.set_skp_expectations((&region, &nip, year), &actor, body))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonthRealizations {
+    /// The month's realization of some indicators, by indicator id; others keep theirs.
+    pub indicators: BTreeMap<String, f64>,
+}
+
+/// Write a month's realizations of an approved SKP while the month is open (begun, and its
+/// reporting window not closed: until the region's close day of the next month by default).
+/// Audited as `skp.realization` with the month's values before and after.
+#[utoipa::path(put, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/realizations/{month}", tag = "skp",
+    params(RegionParam, NipParam, YearParam, MonthParam), request_body = MonthRealizations,
+    responses((status = 200, body = Skp), Errors), security(("bearer" = [])))]
+async fn put_realizations(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip, year, month)): P<(String, String, String, String)>,
+    JsonBody(body): JsonBody<MonthRealizations>,
+) -> ApiResult<Json<Skp>> {
+    let year = year_of(&year)?;
+    let start = month_start(year, &month)?;
+    let nip = allowed(&st, &c, &region, &nip, May::Write).await?;
+    let rules = st.store.read_now(|s| s.reporting_rules(&region))?;
+    rules
+        .check_date("month", start, SystemTime::now())
+        .map_err(|e| {
+            FieldError::new(
+                "month",
+                format!("{year}-{month} is not open: {}", e.message),
+            )
+        })?;
+    let actor = c.token_id.clone();
+    Ok(Json(
+        st.store
+            .run(move |s| {
+                s.put_skp_realizations((&region, &nip, year), &actor, start.month, body.indicators)
+            })
+            .await?,
+    ))
+}

@@ -1,0 +1,261 @@
+//! SKPs: one per employee and year, with its state, plan, expectations, monthly realizations
+//! and history. Every write is audited about the employee, and checked against the state in
+//! its own write transaction. "Locked" is not stored: an approved SKP is locked once an annual
+//! appraisal of its year was stored after its approval, which the decisions tell.
+
+use super::tables::*;
+use super::{audit, get_json, to_json, Result, Store, StoreError};
+use crate::domain::skp::{month_key, Skp, SkpAction, SkpPlan, SkpState, Transition};
+use crate::domain::{now_rfc3339, FieldError};
+use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use std::collections::BTreeMap;
+
+fn key(region: &str, nip: &str, year: i32) -> String {
+    format!("{region}/{nip}/{year:04}")
+}
+
+impl Store {
+    /// The SKP with its state as it stands (`locked` told from the decisions).
+    pub fn skp(&self, region: &str, nip: &str, year: i32) -> Result<Skp> {
+        let tx = self.db.begin_read()?;
+        let mut skp: Skp = get_json(&tx.open_table(SKPS)?, &key(region, nip, year))?
+            .ok_or_else(|| not_found(nip, year))?;
+        skp.state = self.state_now(&skp)?;
+        Ok(skp)
+    }
+
+    /// Writes the plan of a draft or returned SKP, creating it as a draft.
+    pub fn put_skp_plan(
+        &self,
+        (region, nip, year): (&str, &str, i32),
+        actor: &str,
+        plan: SkpPlan,
+    ) -> Result<Skp> {
+        self.require_region(region)?;
+        let tx = self.db.begin_write()?;
+        super::records::employee_exists(&tx, region, nip)?;
+        let k = key(region, nip, year);
+        let old: Option<Skp> = get_json(&tx.open_table(SKPS)?, &k)?;
+        let skp = match old {
+            Some(mut s) => {
+                let state = self.state_now(&s)?;
+                if !matches!(state, SkpState::Draft | SkpState::Returned) {
+                    return Err(StoreError::Conflict(format!(
+                        "the SKP {year} is {}; its plan is written while draft or returned",
+                        state.as_str()
+                    )));
+                }
+                let before = serde_json::to_value(&s.plan).unwrap_or_default();
+                s.plan = plan;
+                s.updated_at = now_rfc3339();
+                let after = serde_json::to_value(&s.plan).unwrap_or_default();
+                record(
+                    &tx,
+                    actor,
+                    "skp.plan",
+                    &s,
+                    serde_json::json!({"before": before, "after": after}),
+                )?;
+                s
+            }
+            None => {
+                let s = Skp {
+                    region: region.into(),
+                    nip: nip.into(),
+                    year,
+                    state: SkpState::Draft,
+                    plan,
+                    expectations: BTreeMap::new(),
+                    realizations: BTreeMap::new(),
+                    approved_after_decision: None,
+                    history: Vec::new(),
+                    updated_at: now_rfc3339(),
+                };
+                let after = serde_json::to_value(&s.plan).unwrap_or_default();
+                record(
+                    &tx,
+                    actor,
+                    "skp.plan",
+                    &s,
+                    serde_json::json!({"before": null, "after": after}),
+                )?;
+                s
+            }
+        };
+        tx.open_table(SKPS)?
+            .insert(k.as_str(), to_json(&skp)?.as_slice())?;
+        tx.commit()?;
+        Ok(skp)
+    }
+
+    /// Moves the SKP by `action` (the caller checked who may); 409 naming the state when the
+    /// action does not apply to it.
+    pub fn skp_transition(
+        &self,
+        (region, nip, year): (&str, &str, i32),
+        actor: &str,
+        action: SkpAction,
+        note: Option<String>,
+    ) -> Result<Skp> {
+        self.change_skp((region, nip, year), |store, tx, s| {
+            let from = store.state_now(s)?;
+            let to = action.next(from).map_err(StoreError::Conflict)?;
+            s.state = to;
+            s.approved_after_decision = match to {
+                SkpState::Approved => Some(last_decision(tx)?),
+                _ => None,
+            };
+            s.history.push(Transition {
+                action: action.as_str().into(),
+                from,
+                to,
+                by: actor.into(),
+                at: now_rfc3339(),
+                note: note.clone(),
+            });
+            let detail = serde_json::json!({"from": from, "to": to, "note": note});
+            record(tx, actor, &format!("skp.{}", action.as_str()), s, detail)
+        })
+    }
+
+    /// Sets the supervisor's expectations of some RHK while the SKP is not yet approved.
+    pub fn set_skp_expectations(
+        &self,
+        (region, nip, year): (&str, &str, i32),
+        actor: &str,
+        expectations: BTreeMap<String, String>,
+    ) -> Result<Skp> {
+        self.change_skp((region, nip, year), |store, tx, s| {
+            let state = store.state_now(s)?;
+            if state.appraisable() {
+                return Err(StoreError::Conflict(format!(
+                    "the SKP {year} is {}; expectations are set before it is approved",
+                    state.as_str()
+                )));
+            }
+            for id in expectations.keys() {
+                if !s.plan.rhk.iter().any(|r| &r.id == id) {
+                    return Err(FieldError::new(
+                        format!("expectations.{id}"),
+                        "is not an RHK of this SKP",
+                    )
+                    .into());
+                }
+            }
+            let before = serde_json::to_value(&s.expectations).unwrap_or_default();
+            s.expectations.extend(expectations.clone());
+            let detail = serde_json::json!({"before": before, "after": s.expectations});
+            record(tx, actor, "skp.expectations", s, detail)
+        })
+    }
+
+    /// Writes a month's realizations (merged over what the month had) of an approved SKP,
+    /// each checked against its plan. The month's window is the caller's to check.
+    pub fn put_skp_realizations(
+        &self,
+        (region, nip, year): (&str, &str, i32),
+        actor: &str,
+        month: u32,
+        values: BTreeMap<String, f64>,
+    ) -> Result<Skp> {
+        self.change_skp((region, nip, year), |store, tx, s| {
+            let state = store.state_now(s)?;
+            if state != SkpState::Approved {
+                return Err(StoreError::Conflict(format!(
+                    "the SKP {year} is {}; realizations are written while it is approved",
+                    state.as_str()
+                )));
+            }
+            s.check_realizations(&values)?;
+            let m = month_key(month);
+            let before = serde_json::to_value(s.realizations.get(&m)).unwrap_or_default();
+            s.realizations
+                .entry(m.clone())
+                .or_default()
+                .extend(values.clone());
+            let after = serde_json::to_value(s.realizations.get(&m)).unwrap_or_default();
+            let detail = serde_json::json!({"month": m, "before": before, "after": after});
+            record(tx, actor, "skp.realization", s, detail)
+        })
+    }
+
+    /// Reads the SKP in a write transaction, changes it with `f`, and writes it back.
+    fn change_skp(
+        &self,
+        (region, nip, year): (&str, &str, i32),
+        f: impl FnOnce(&Store, &WriteTransaction, &mut Skp) -> Result<()>,
+    ) -> Result<Skp> {
+        self.require_region(region)?;
+        let tx = self.db.begin_write()?;
+        let k = key(region, nip, year);
+        let mut skp: Skp =
+            get_json(&tx.open_table(SKPS)?, &k)?.ok_or_else(|| not_found(nip, year))?;
+        f(self, &tx, &mut skp)?;
+        skp.updated_at = now_rfc3339();
+        tx.open_table(SKPS)?
+            .insert(k.as_str(), to_json(&skp)?.as_slice())?;
+        tx.commit()?;
+        skp.state = self.state_now(&skp)?;
+        Ok(skp)
+    }
+
+    /// The state as it stands: approved turns locked once an annual appraisal of the year was
+    /// stored after the approval. Read in a transaction of its own: called with the write lock
+    /// held, no decision can be committed between it and the write.
+    fn state_now(&self, skp: &Skp) -> Result<SkpState> {
+        if skp.state != SkpState::Approved {
+            return Ok(skp.state);
+        }
+        let tx = self.db.begin_read()?;
+        let after = skp.approved_after_decision.unwrap_or(0);
+        Ok(
+            if Store::annual_since(&tx, (&skp.region, &skp.nip), skp.year, after)? {
+                SkpState::Locked
+            } else {
+                SkpState::Approved
+            },
+        )
+    }
+}
+
+/// The last decision id number assigned so far.
+fn last_decision(tx: &WriteTransaction) -> Result<u64> {
+    Ok(tx
+        .open_table(COUNTERS)?
+        .get("decision")?
+        .map(|v| v.value())
+        .unwrap_or(0))
+}
+
+fn not_found(nip: &str, year: i32) -> StoreError {
+    StoreError::NotFound(format!("SKP {year} of employee `{nip}`"))
+}
+
+/// Audits a write of `skp` about its employee.
+fn record(
+    tx: &WriteTransaction,
+    actor: &str,
+    action: &str,
+    skp: &Skp,
+    detail: serde_json::Value,
+) -> Result<()> {
+    audit::record_about(
+        tx,
+        Some(actor),
+        action,
+        (&skp.region, &skp.nip),
+        &format!("{}/skp/{}", skp.nip, skp.year),
+        detail,
+    )
+}
+
+/// The SKP of `nip` for `year` in a read transaction, as an appraisal reads it (its stored
+/// state; an appraisal runs on approved and locked alike).
+pub(super) fn skp_in(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    region: &str,
+    nip: &str,
+    year: i32,
+) -> Result<Option<Skp>> {
+    get_json(t, &key(region, nip, year))
+}

@@ -1,0 +1,259 @@
+//! End to end over HTTP: the SKP year. The employee plans and submits, the supervisor sets
+//! expectations and approves or returns, realizations are written month by month while the SKP
+//! is approved, appraisals of any period read that period's targets and realizations (and run
+//! only on approved SKPs), the annual appraisal locks it, and only the supervisor reopens it.
+
+use kinerja_tests::*;
+use serde_json::{json, Value};
+
+const BASE: &str = "/api/v1/regions/jambi";
+const BOSS: &str = "197001011995031001";
+const X: &str = "199001012015012004";
+const PEER: &str = "199202022018012005";
+
+fn setup() -> (TestServer, Client) {
+    let s = TestServer::start();
+    let c = s.client();
+    seed_agency(&c, "jambi", "dinkes");
+    seed_agency(&c, "jambi", "disdik");
+    for (id, parent) in [("kepala", None), ("pelaksana", Some("kepala"))] {
+        let r = c.put(
+            &format!("{BASE}/positions/{id}"),
+            &json!({"title": id, "agency": "dinkes", "kind": "struktural", "level": 3,
+                    "capacity": 5, "parent": parent}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    for (nip, pos) in [(BOSS, "kepala"), (X, "pelaksana"), (PEER, "pelaksana")] {
+        let r = c.put(
+            &format!("{BASE}/employees/{nip}"),
+            &json!({"name": format!("Pegawai {nip}"), "agency": "dinkes", "position_id": pos,
+                    "position_since": "2021-03-01"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let plugin = c.upload("jambi", wasm("kinerja_plugin_jambi"));
+    c.activate("jambi", "appraise", &plugin, json!({}));
+    (s, c)
+}
+
+fn emp(c: &Client, nip: &str) -> Client {
+    c.with_token(&c.issue(json!({"role": "employee", "region": "jambi", "nip": nip})))
+}
+
+fn plan(docs_target: u32) -> Value {
+    json!({"rhk": [
+        {"id": "rhk-1", "text": "Tersusunnya laporan pelayanan kesehatan",
+         "indicators": [
+            {"id": "docs", "name": "Laporan tersusun", "kind": "utama",
+             "direction": "higher_is_better", "unit": "dokumen", "target": docs_target},
+            {"id": "rate", "name": "Kepuasan layanan", "kind": "utama",
+             "direction": "higher_is_better", "unit": "persen", "target": 90,
+             "accumulation": "level"}]}]})
+}
+
+/// The Jambi appraisal of X: its result's capaian, or the reason it was skipped.
+fn appraise(c: &Client, period: &str) -> Result<f64, String> {
+    let r = c.post(
+        &format!("{BASE}/appraisals"),
+        &json!({"period": period, "nips": [X]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    if let Some(s) = r.body["skipped"].as_array().and_then(|s| s.first()) {
+        return Err(s["reason"].as_str().unwrap_or_default().to_string());
+    }
+    Ok(r.body["results"][0]["components"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|x| x["name"] == "capaian"))
+        .and_then(|x| x["value"].as_f64())
+        .unwrap_or_else(|| panic!("{}", r.text)))
+}
+
+#[test]
+fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
+    let (_s, c) = setup();
+    let (x, boss, peer) = (emp(&c, X), emp(&c, BOSS), emp(&c, PEER));
+    let disdik =
+        c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
+    let dinkes =
+        c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "dinkes"})));
+    let skp = format!("{BASE}/employees/{X}/skp/2026");
+    let step = |cl: &Client, what: &str, body: Value| cl.post(&format!("{skp}/{what}"), &body);
+    // The agency's period record carries the ratings; the SKP will carry the indicators.
+    assert_eq!(
+        c.put(
+            &format!("{BASE}/employees/{X}/periods/2026"),
+            &period_body()
+        )
+        .status,
+        200
+    );
+
+    // Planning: the employee (or the agency), nobody else; a bad plan names its field.
+    for (who, cl) in [
+        ("supervisor", &boss),
+        ("peer", &peer),
+        ("other agency", &disdik),
+    ] {
+        assert_eq!(cl.put(&skp, &plan(24)).status, 403, "{who}");
+    }
+    let mut bad = plan(24);
+    bad["rhk"][0]["indicators"][1]["id"] = json!("docs");
+    let r = x.put(&skp, &bad);
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.message().contains("rhk[0].indicators[1].id"),
+        "{}",
+        r.text
+    );
+    for y in ["1999", "20x6"] {
+        let r = x.put(&format!("{BASE}/employees/{X}/skp/{y}"), &plan(24));
+        assert_eq!(r.status, 400, "{y}: {}", r.text);
+    }
+    let r = x.put(&skp, &plan(12));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["state"], "draft");
+    assert_eq!(peer.get(&skp).status, 403);
+    assert_eq!(boss.get(&skp).status, 200);
+
+    // A draft is not appraised; its illegal moves name its state.
+    let reason = appraise(&c, "2026").unwrap_err();
+    assert!(reason.contains("SKP 2026 is draft"), "{reason}");
+    for what in ["approve", "reopen"] {
+        let r = step(&boss, what, json!({}));
+        assert_eq!(r.status, 409, "{what}: {}", r.text);
+        assert!(r.message().contains("draft"), "{what}: {}", r.text);
+    }
+    let r = step(&boss, "return", json!({"note": "x"}));
+    assert_eq!(r.status, 409, "{}", r.text);
+
+    // The supervisor's expectations, then submit; the plan is frozen while submitted.
+    let exp = format!("{skp}/expectations");
+    let r = boss.put(&exp, &json!({"rhk-9": "?"}));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.message().contains("rhk-9"), "{}", r.text);
+    assert_eq!(x.put(&exp, &json!({"rhk-1": "Tepat waktu"})).status, 403);
+    let r = boss.put(&exp, &json!({"rhk-1": "Laporan tepat waktu dan lengkap"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(peer.post(&format!("{skp}/submit"), &json!({})).status, 403);
+    let r = step(&x, "submit", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["state"], "submitted");
+    let r = x.put(&skp, &plan(24));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.message().contains("submitted"), "{}", r.text);
+    assert_eq!(step(&x, "submit", json!({})).status, 409);
+
+    // Returned with a note (which it needs), corrected, submitted, approved.
+    assert_eq!(step(&x, "approve", json!({})).status, 403, "not one's own");
+    assert_eq!(step(&boss, "return", json!({})).status, 400);
+    let r = step(
+        &boss,
+        "return",
+        json!({"note": "Target laporan terlalu rendah"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["state"], "returned");
+    assert_eq!(x.put(&skp, &plan(24)).status, 200);
+    assert_eq!(step(&x, "submit", json!({})).status, 200);
+    let r = step(&boss, "approve", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["state"], "approved");
+    assert_eq!(
+        r.body["expectations"]["rhk-1"],
+        "Laporan tepat waktu dan lengkap"
+    );
+
+    // Realizations by month, while the month is open.
+    let real = |m: &str| format!("{skp}/realizations/{m}");
+    for (m, body, field) in [
+        ("13", json!({"indicators": {"docs": 1}}), "month"),
+        ("03", json!({"indicators": {"nope": 1}}), "indicators.nope"),
+        ("03", json!({"indicators": {"docs": -1}}), "indicators.docs"),
+        ("03", json!({"indicators": {}}), "indicators"),
+    ] {
+        let r = x.put(&real(m), &body);
+        assert_eq!(r.status, 400, "{m} {body}: {}", r.text);
+        assert!(r.message().contains(field), "{m} {body}: {}", r.text);
+    }
+    assert_eq!(
+        boss.put(&real("03"), &json!({"indicators": {"docs": 3}}))
+            .status,
+        403
+    );
+    for (m, docs, rate) in [("01", 2, 80), ("02", 1, 85), ("03", 3, 92)] {
+        let r = x.put(
+            &real(m),
+            &json!({"indicators": {"docs": docs, "rate": rate}}),
+        );
+        assert_eq!(r.status, 200, "{m}: {}", r.text);
+    }
+    // A region with the default window: January 2026 is long closed.
+    assert_eq!(c.put(&format!("{BASE}/reporting"), &json!({})).status, 200);
+    let r = x.put(&real("01"), &json!({"indicators": {"docs": 9}}));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.message().contains("2026-01 is not open"), "{}", r.text);
+    assert_eq!(
+        c.put(
+            &format!("{BASE}/reporting"),
+            &json!({"window_months": WIDE_WINDOW_MONTHS})
+        )
+        .status,
+        200
+    );
+
+    // March alone (target 24/12 = 2, done 3) is well ahead; the year so far (target 24, done
+    // 6) is far behind. The month has no record of its own: the year's ratings stand for it.
+    let march = appraise(&c, "2026-03").expect("march appraised");
+    let q1 = appraise(&c, "2026-Q1").expect("Q1 appraised");
+    let year = appraise(&c, "2026").expect("the year appraised");
+    assert!(march > q1 && q1 > year, "{march} {q1} {year}");
+
+    // The annual appraisal locked it: no more realizations; the supervisor alone reopens.
+    let r = x.get(&skp);
+    assert_eq!(r.body["state"], "locked", "{}", r.text);
+    let r = x.put(&real("04"), &json!({"indicators": {"docs": 1}}));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.message().contains("locked"), "{}", r.text);
+    for (who, cl) in [("self", &x), ("agency", &dinkes), ("admin", &c)] {
+        assert_eq!(step(cl, "reopen", json!({})).status, 403, "{who}");
+    }
+    let r = step(&boss, "reopen", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["state"], "draft");
+    let states: Vec<(String, String)> = r.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["action"].as_str().unwrap().into(),
+                t["to"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("submit", "submitted"),
+            ("return", "returned"),
+            ("submit", "submitted"),
+            ("approve", "approved"),
+            ("reopen", "draft")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    // Every write is in the employee's history, by whom.
+    let history = dinkes.get(&format!("{BASE}/employees/{X}/history?limit=1000"));
+    for action in [
+        "skp.plan",
+        "skp.expectations",
+        "skp.submit",
+        "skp.return",
+        "skp.approve",
+        "skp.realization",
+        "skp.reopen",
+    ] {
+        assert!(history.text.contains(&format!("\"{action}\"")), "{action}");
+    }
+}
