@@ -305,6 +305,21 @@ fn reports_are_reviewed_by_the_supervisor_and_stay_as_decided() {
     assert_eq!(x.delete(&format!("{}/{d}", reports_of(X))).status, 204);
     assert_eq!(x.delete(&format!("{}/{d}", reports_of(X))).status, 404);
 
+    // A day holds at most 1,440 minutes of pending and approved reports.
+    let r = x.post(
+        &reports_of(X),
+        &json!([
+            report(day("2026-03-10"), 1000),
+            report(day("2026-03-10"), 500)
+        ]),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.message().contains("[1].minutes") && r.message().contains("1440"),
+        "{}",
+        r.text
+    );
+
     // Listing by state.
     let listed = |state: &str| {
         let r = boss.get(&format!("{}?state={state}", reports_of(X)));
@@ -378,5 +393,16 @@ fn reports_are_reviewed_by_the_supervisor_and_stay_as_decided() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(c.get(&rules).body["time_zone"], "Asia/Jayapura");
     let history = dinkes.get(&format!("{BASE}/employees/{X}/history?limit=100"));
-    assert!(history.text.contains("report.reject"), "{}", history.text);
+    for action in [
+        "report.reject",
+        "report.approve",
+        "report.correct",
+        "report.withdraw",
+    ] {
+        assert!(
+            history.text.contains(&format!("\"{action}\"")),
+            "{action}: {}",
+            history.text
+        );
+    }
 }

@@ -80,14 +80,10 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
     let skp = format!("{BASE}/employees/{X}/skp/2026");
     let step = |cl: &Client, what: &str, body: Value| cl.post(&format!("{skp}/{what}"), &body);
     // The agency's period record carries the ratings; the SKP will carry the indicators.
-    assert_eq!(
-        c.put(
-            &format!("{BASE}/employees/{X}/periods/2026"),
-            &period_body()
-        )
-        .status,
-        200
-    );
+    let mut ratings_only = period_body();
+    ratings_only["indicators"] = json!([]);
+    let r = c.put(&format!("{BASE}/employees/{X}/periods/2026"), &ratings_only);
+    assert_eq!(r.status, 200, "{}", r.text);
 
     // Planning: the employee (or the agency), nobody else; a bad plan names its field.
     for (who, cl) in [
@@ -119,6 +115,15 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
     // A draft is not appraised; its illegal moves name its state.
     let reason = appraise(&c, "2026").unwrap_err();
     assert!(reason.contains("SKP 2026 is draft"), "{reason}");
+    // A period whose indicators the agency entered centrally is appraised as entered: an
+    // employee's draft does not switch it off.
+    let mut central = period_body();
+    for f in ["innovations", "working_days"] {
+        central.as_object_mut().unwrap().remove(f);
+    }
+    let r = c.put(&format!("{BASE}/employees/{X}/periods/2026-Q4"), &central);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(appraise(&c, "2026-Q4").is_ok());
     for what in ["approve", "reopen"] {
         let r = step(&boss, what, json!({}));
         assert_eq!(r.status, 409, "{what}: {}", r.text);
@@ -243,6 +248,18 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
+    // The head of the agency has no supervisor: the agency reopens theirs.
+    let top = format!("{BASE}/employees/{BOSS}/skp/2026");
+    assert_eq!(boss.put(&top, &plan(12)).status, 200);
+    assert_eq!(boss.post(&format!("{top}/submit"), &json!({})).status, 200);
+    assert_eq!(
+        dinkes.post(&format!("{top}/approve"), &json!({})).status,
+        200
+    );
+    assert_eq!(boss.post(&format!("{top}/reopen"), &json!({})).status, 403);
+    let r = dinkes.post(&format!("{top}/reopen"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+
     // Every write is in the employee's history, by whom.
     let history = dinkes.get(&format!("{BASE}/employees/{X}/history?limit=1000"));
     for action in [

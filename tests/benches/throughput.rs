@@ -473,11 +473,13 @@ fn http(counts: &Counts) {
     );
 }
 
-/// One daily report of employee `nips[i % len]` as JSON.
+/// One daily report as JSON. Its date walks the days 1–28 of every month of 2017–2025 (inside
+/// the test regions' reporting window), so that the reports of one request spread over enough
+/// days to keep each day under its 1,440 minutes.
 fn report(i: usize) -> serde_json::Value {
-    json!({"date": format!("2025-{:02}-{:02}", 1 + (i / 28) % 12, 1 + i % 28),
+    json!({"date": format!("{}-{:02}-{:02}", 2017 + (i / 336) % 9, 1 + (i / 28) % 12, 1 + i % 28),
            "description": format!("Kegiatan harian nomor {i}: menyusun laporan"),
-           "minutes": 30 + i % 400})
+           "minutes": 1 + i % 40})
 }
 
 fn ingest(counts: &Counts) {

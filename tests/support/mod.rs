@@ -264,7 +264,6 @@ impl Client {
     }
 }
 
-/// A small fixture: one agency with two positions in `region`.
 /// Posts `reports` for `nip` and approves them all (as the client, centrally), so that they
 /// count: only approved reports do.
 pub fn add_approved_reports(c: &Client, region: &str, nip: &str, reports: &Value) {
@@ -300,6 +299,7 @@ pub fn today() -> String {
 /// tests for years to come.
 pub const WIDE_WINDOW_MONTHS: u32 = 120;
 
+/// A small fixture: one agency with two positions in `region`.
 pub fn seed_agency(c: &Client, region: &str, agency: &str) {
     let r = c.put(
         &format!("/api/v1/regions/{region}/agencies/{agency}"),

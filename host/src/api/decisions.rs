@@ -138,12 +138,12 @@ pub struct DecisionTrace {
     pub decision_id: String,
     pub nip: String,
     pub period: String,
-    /// Where its records were read. The reports it counted are the employee's reports dated
-    /// in the period (`GET …/activities?from=&to=`) numbered up to `activity_id`.
+    /// Where its records were read.
     pub inputs_read: InputsRead,
-    /// The audited writes of the employee's record and of the period's record, ratings and
-    /// peer assignment committed when the records were read, oldest first, paged: replaying
-    /// their `after`s gives the record the decision's input was built from.
+    /// The audited writes that fed the case, committed when the records were read, oldest
+    /// first, paged: the employee's record, the period's (and its year's) record, ratings and
+    /// peer assignment, the year's SKP, and the reviews of the employee's reports. Replaying
+    /// their `after`s gives the records the decision's input was built from.
     pub writes: Page<AuditEvent>,
 }
 

@@ -86,6 +86,23 @@ pub(super) async fn relation(
     Ok((employee, Relation::Other))
 }
 
+/// [`relation`] for a route whose refusals say `outside`: an employee caller gets that one
+/// answer for a NIP that does not exist as for one they have no standing toward.
+pub(super) async fn relation_or(
+    st: &AppState,
+    c: &Caller,
+    region: &str,
+    nip: &str,
+    outside: &str,
+) -> ApiResult<(Employee, Relation)> {
+    relation(st, c, region, nip).await.map_err(|e| match e {
+        ApiError::Forbidden(_) if c.scope.role == Role::Employee => {
+            ApiError::Forbidden(outside.into())
+        }
+        e => e,
+    })
+}
+
 /// 403 unless `ok`. An employee with no standing toward the one rated gets the very answer a
 /// NIP that does not exist gets, so that refusals do not tell which NIPs exist.
 fn allow(ok: bool, rel: Relation, what: &str) -> ApiResult<()> {

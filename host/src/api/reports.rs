@@ -6,7 +6,7 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Caller, JsonBody, JsonBytes, NipParam, PageQuery, RegionParam, P, Q};
-use super::ratings::{relation, Relation};
+use super::ratings::{relation_or, Relation};
 use super::records::readable_employee;
 use super::{AppState, Errors};
 use crate::domain::date::Date;
@@ -47,7 +47,7 @@ pub struct Added {
 }
 
 /// The region's rules, read for a check (a few bytes; read on the caller's thread).
-fn rules_of(st: &AppState, region: &str) -> ApiResult<ReportingRules> {
+pub(super) fn rules_of(st: &AppState, region: &str) -> ApiResult<ReportingRules> {
     Ok(st.store.read_now(|s| s.reporting_rules(region))?)
 }
 
@@ -120,7 +120,7 @@ async fn list_activities(
     P((region, nip_s)): P<(String, String)>,
     Q(q): Q<ActivityParams>,
 ) -> ApiResult<Json<Page<Activity>>> {
-    let (emp, rel) = standing(&st, &c, &region, &nip_s, READ_OUTSIDE).await?;
+    let (emp, rel) = relation_or(&st, &c, &region, &nip_s, READ_OUTSIDE).await?;
     if rel == Relation::Other {
         return Err(ApiError::Forbidden(READ_OUTSIDE.into()));
     }
@@ -156,23 +156,6 @@ const READ_OUTSIDE: &str =
 const DECIDE_OUTSIDE: &str =
     "an employee may approve or reject only the reports of the employees they supervise";
 
-/// The employee and the caller's relation to them, where an employee caller gets `outside`
-/// for a NIP that does not exist just as for one they have no standing toward.
-async fn standing(
-    st: &AppState,
-    c: &Caller,
-    region: &str,
-    nip: &str,
-    outside: &str,
-) -> ApiResult<(Employee, Relation)> {
-    relation(st, c, region, nip).await.map_err(|e| match e {
-        ApiError::Forbidden(_) if c.scope.role == crate::domain::auth::Role::Employee => {
-            ApiError::Forbidden(outside.into())
-        }
-        e => e,
-    })
-}
-
 /// The path of one report.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -203,9 +186,10 @@ async fn correct_activity(
     let emp = readable_employee(&st, &c, &region, &nip_s).await?;
     input.validate("")?;
     rules_of(&st, &region)?.check_date("date", input.date, SystemTime::now())?;
+    let actor = c.token_id.clone();
     Ok(Json(
         st.store
-            .run(move |s| s.correct_activity(&region, &emp.nip, id, input))
+            .run(move |s| s.correct_activity((&region, &emp.nip, id), &actor, input))
             .await?,
     ))
 }
@@ -224,8 +208,9 @@ async fn withdraw_activity(
     }): P<ActivityPath>,
 ) -> ApiResult<StatusCode> {
     let emp = readable_employee(&st, &c, &region, &nip_s).await?;
+    let actor = c.token_id.clone();
     st.store
-        .run(move |s| s.withdraw_activity(&region, &emp.nip, id))
+        .run(move |s| s.withdraw_activity((&region, &emp.nip, id), &actor))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -233,7 +218,7 @@ async fn withdraw_activity(
 /// Whether the caller may decide on `nip`'s reports: their supervisor, or centrally (agency,
 /// administrators); never the employee.
 async fn may_decide(st: &AppState, c: &Caller, region: &str, nip: &str) -> ApiResult<String> {
-    match standing(st, c, region, nip, DECIDE_OUTSIDE).await? {
+    match relation_or(st, c, region, nip, DECIDE_OUTSIDE).await? {
         (e, Relation::Supervisor | Relation::Central) => Ok(e.nip),
         (_, Relation::Own) => Err(ApiError::Forbidden(
             "an employee cannot approve or reject their own reports; their supervisor does".into(),

@@ -5,7 +5,7 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Caller, JsonBody, NipParam, RegionParam, P};
-use super::ratings::{relation, Relation};
+use super::ratings::{relation_or, Relation};
 use super::{AppState, Errors};
 use crate::domain::records::text_of;
 use crate::domain::skp::{month_start, Skp, SkpAction, SkpPlan};
@@ -65,7 +65,8 @@ enum May {
     Write,
     /// Approve, return, set expectations: the supervisor, or the agency centrally.
     Review,
-    /// Reopen an approved or locked SKP: the supervisor alone.
+    /// Reopen an approved or locked SKP: the supervisor alone (centrally only for an employee
+    /// with no supervisor).
     Reopen,
 }
 
@@ -80,18 +81,19 @@ async fn allowed(
     nip: &str,
     what: May,
 ) -> ApiResult<String> {
-    let (employee, rel) = relation(st, c, region, nip).await.map_err(|e| match e {
-        ApiError::Forbidden(_) if c.scope.role == crate::domain::auth::Role::Employee => {
-            ApiError::Forbidden(OUTSIDE.into())
-        }
-        e => e,
-    })?;
+    let (employee, rel) = relation_or(st, c, region, nip, OUTSIDE).await?;
     let ok = match (what, rel) {
         (_, Relation::Other) => false,
         (May::Read, _) => true,
         (May::Write, r) => matches!(r, Relation::Own | Relation::Central),
         (May::Review, r) => matches!(r, Relation::Supervisor | Relation::Central),
-        (May::Reopen, r) => r == Relation::Supervisor,
+        (May::Reopen, Relation::Supervisor) => true,
+        // Nobody above (the head of an agency, a vacant parent position): centrally, then.
+        (May::Reopen, Relation::Central) => {
+            let e = employee.clone();
+            st.store.run(move |s| s.supervisor(&e)).await?.is_none()
+        }
+        (May::Reopen, _) => false,
     };
     if ok {
         return Ok(employee.nip);
@@ -100,7 +102,9 @@ async fn allowed(
         (_, Relation::Other) => OUTSIDE.into(),
         (May::Write, _) => "only the employee (or their agency) plans the SKP, submits it and writes its realizations".into(),
         (May::Review, _) => "only the employee's supervisor (or their agency) approves or returns the SKP and sets its expectations".into(),
-        _ => "only the employee's supervisor reopens an approved or locked SKP".into(),
+        _ => "only the employee's supervisor reopens an approved or locked SKP (centrally only \
+              when the employee has no supervisor)"
+            .into(),
     }))
 }
 
@@ -210,7 +214,8 @@ async fn return_skp(
     transition(&st, &c, p, SkpAction::Return, Some(body.note)).await
 }
 
-/// Reopen an approved or locked SKP as a draft (the supervisor alone; audited).
+/// Reopen an approved or locked SKP as a draft (the supervisor alone, or centrally for an
+/// employee with no supervisor; audited).
 #[utoipa::path(post, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/reopen", tag = "skp",
     params(RegionParam, NipParam, YearParam),
     responses((status = 200, body = Skp), Errors), security(("bearer" = [])))]
@@ -271,8 +276,7 @@ async fn put_realizations(
     let year = year_of(&year)?;
     let start = month_start(year, &month)?;
     let nip = allowed(&st, &c, &region, &nip, May::Write).await?;
-    let rules = st.store.read_now(|s| s.reporting_rules(&region))?;
-    rules
+    super::reports::rules_of(&st, &region)?
         .check_date("month", start, SystemTime::now())
         .map_err(|e| {
             FieldError::new(

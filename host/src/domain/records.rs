@@ -611,6 +611,9 @@ pub struct Activity {
     /// Only approved reports count into `days_reported`.
     #[serde(default = "ReportState::stored_before_states")]
     pub state: ReportState,
+    /// When it was last corrected, while pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<String>,
     /// Who approved or rejected it (a token id, or `auto` for the region's auto-approval),
     /// when, and the supervisor's note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -901,6 +904,19 @@ impl PeriodInput {
     }
 }
 
+impl PeriodInput {
+    /// The year's record as it stands for a month or quarter of it that has none of its own
+    /// (an SKP's period): its ratings, process and public feedback; not the year's working
+    /// days, budget, nor the innovations dated outside `period`.
+    pub fn for_part_of_year(mut self, period: Period) -> PeriodInput {
+        let (start, end) = (period.start(), period.end());
+        self.working_days = None;
+        self.budget = None;
+        self.innovations.retain(|i| (start..=end).contains(&i.date));
+        self
+    }
+}
+
 impl ActivityInput {
     /// Checks the report's own fields, named under `field` (`[3]`; empty for a lone report).
     pub fn validate(&self, field: &str) -> Result<(), FieldError> {
@@ -914,15 +930,11 @@ impl ActivityInput {
             MAX_DESCRIPTION,
             true,
         )?;
+        // The date's rules are the region's (domain::reporting), checked where they are known.
         check(
             (1..=1440).contains(&self.minutes),
             &name("minutes"),
             "must be 1–1440",
-        )?;
-        check(
-            self.date.year >= 2000 && self.date <= Date::from_days(Date::today().to_days() + 366),
-            &name("date"),
-            "must be between 2000-01-01 and a year from today",
         )
     }
 }

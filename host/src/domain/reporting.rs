@@ -145,14 +145,27 @@ impl ReportingRules {
             return Err(FieldError::new(
                 field,
                 format!(
-                    "{date} is outside the reporting window: reports of {} and earlier closed on day {} of the month after (the earliest date open today is {earliest})",
+                    "{date} is outside the reporting window: reports of {} and earlier closed (a month's reports close on day {} of the {} month after it; the earliest date open today is {earliest})",
                     month_before(earliest),
-                    self.close_day
+                    self.close_day,
+                    ordinal(self.window_months)
                 ),
             ));
         }
         Ok(())
     }
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, … (for the window's months in a message).
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// `YYYY-MM` of the month before `d`'s.

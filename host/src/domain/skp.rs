@@ -44,7 +44,7 @@ pub struct SkpIndicator {
     #[serde(default)]
     pub accumulation: Accumulation,
     /// For a `sum` indicator, the target of each month (12 figures, at least 0, summing to
-    /// more than 0) when the work is not spread evenly over the year.
+    /// `target`) when the work is not spread evenly over the year.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monthly_targets: Option<Vec<f64>>,
 }
@@ -235,7 +235,15 @@ impl SkpPlan {
                     for (k, t) in m.iter().enumerate() {
                         check_realization(&format!("{f}[{k}]"), *t)?;
                     }
-                    check(m.iter().sum::<f64>() > 0.0, &f, "must sum to more than 0")?;
+                    let sum: f64 = m.iter().sum();
+                    check(
+                        (sum - ind.target).abs() <= 1e-6 * ind.target.max(1.0),
+                        &f,
+                        format!(
+                            "must sum to the year's target {} (they sum to {sum})",
+                            ind.target
+                        ),
+                    )?;
                 }
             }
         }
@@ -284,7 +292,8 @@ pub fn month_key(m: u32) -> String {
 impl Skp {
     /// The indicators as an appraisal of `period` (a period of the SKP's year) reads them: the
     /// period's target and realization of each (see [`Accumulation`]); a realization is null
-    /// when no month of the period has one.
+    /// when no month of the period has one. An indicator with nothing planned in the period (its
+    /// monthly targets there are 0) is left out: a target of 0 has no capaian.
     pub fn indicators_for(&self, period: Period) -> Vec<Indicator> {
         let months = months(period);
         let n = (months.end() - months.start() + 1) as f64;
@@ -314,6 +323,7 @@ impl Skp {
                 };
                 ind.as_indicator(target, realization)
             })
+            .filter(|i| i.target > 0.0)
             .collect()
     }
 
@@ -427,9 +437,21 @@ mod tests {
         uneven.monthly_targets = Some(vec![
             0.0, 0.0, 12.0, 0.0, 0.0, 12.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
         ]);
-        let s = skp(vec![uneven], &[("03", "docs", 10.0)]);
+        let s = skp(
+            vec![uneven, ind("rate", Accumulation::Level, 90.0)],
+            &[("03", "docs", 10.0)],
+        );
         let q1 = s.indicators_for(Period::parse("2026-Q1").unwrap());
         assert_eq!((q1[0].target, q1[0].realization), (12.0, Some(10.0)));
+        // Nothing planned in January or the third quarter: the indicator is not in the case.
+        for p in ["2026-01", "2026-Q3"] {
+            let ids: Vec<String> = s
+                .indicators_for(Period::parse(p).unwrap())
+                .into_iter()
+                .map(|i| i.id)
+                .collect();
+            assert_eq!(ids, ["rate"], "{p}");
+        }
     }
 
     #[test]
@@ -467,6 +489,12 @@ mod tests {
         bad.rhk[0].indicators[0].monthly_targets = Some(vec![1.0; 12]);
         let e = bad.validate().unwrap_err().to_string();
         assert!(e.contains("monthly_targets"), "{e}");
+        let mut bad = skp(vec![ind("a", Accumulation::Sum, 24.0)], &[]).plan;
+        bad.rhk[0].indicators[0].monthly_targets = Some(vec![1.0; 12]);
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("sum to the year's target 24"), "{e}");
+        bad.rhk[0].indicators[0].monthly_targets = Some(vec![2.0; 12]);
+        assert!(bad.validate().is_ok());
         assert!(month_start(2026, "13").is_err() && month_start(2026, "3").is_err());
     }
 }

@@ -90,8 +90,10 @@ impl Store {
     }
 
     /// The writes an appraisal of `nip` for `period` was built from: the audited writes of the
-    /// employee's record and of that period's record and ratings committed in the snapshot
-    /// `read` (every one numbered up to its mark), oldest first, paged like the history.
+    /// employee's record, of that period's record and ratings (and the year's, which stand for
+    /// a month or quarter without its own), of the year's SKP, and the reviews of their reports,
+    /// committed in the snapshot `read` (every one numbered up to its mark), oldest first, paged
+    /// like the history.
     pub fn decision_trace(
         &self,
         (region, nip, period): (&str, &str, &str),
@@ -99,9 +101,14 @@ impl Store {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<AuditEvent>> {
-        let subject = format!("{nip}/{period}");
+        let year = period.get(..4).unwrap_or(period);
+        let subjects = [
+            format!("{nip}/{period}"),
+            format!("{nip}/{year}"),
+            format!("{nip}/skp/{year}"),
+        ];
         self.events_about((region, nip), (cursor, limit), read.audit_seq, |e| {
-            feeds_appraisal(e, nip, &subject)
+            feeds_appraisal(e, nip, &subjects)
         })
     }
 
@@ -144,14 +151,15 @@ impl Store {
     }
 }
 
-/// Whether `e` (an event about the employee `nip`) changed what an appraisal of the period
-/// `subject` (`nip/period`) reads: the employee's record, the period record, its ratings and
-/// the peer assignment. Feedback, passwords and sessions do not enter a case.
-fn feeds_appraisal(e: &AuditEvent, nip: &str, subject: &str) -> bool {
-    match e.action.as_str() {
-        "employee.put" => e.subject == nip,
-        "period.put" => e.subject == subject,
-        a if a.starts_with("ratings.") => e.subject == subject,
-        _ => false,
+/// Whether `e` (an event about the employee `nip`) changed what an appraisal reads whose
+/// period, year and SKP are `subjects`: the employee's record, the period records and their
+/// ratings and peer assignment, the SKP, and the reviews of the employee's reports. Feedback,
+/// passwords and sessions do not enter a case.
+fn feeds_appraisal(e: &AuditEvent, nip: &str, subjects: &[String]) -> bool {
+    let a = e.action.as_str();
+    if a == "employee.put" || a.starts_with("report.") {
+        return e.subject == nip;
     }
+    (a == "period.put" || a.starts_with("ratings.") || a.starts_with("skp."))
+        && subjects.contains(&e.subject)
 }

@@ -140,7 +140,7 @@ impl Store {
 impl ActivityImport {
     /// Adds rows (validated by the caller) under the same keys and ids as the API's
     /// `add_activities`. Answers the rows refused because their region or employee does not
-    /// exist; those are not written. `Err` is a database failure: abandon the import then.
+    /// exist or their date is outside the region's reporting window; those are not written. `Err` is a database failure: abandon the import then.
     pub fn add(&mut self, rows: Vec<ActivityRow>) -> Result<Vec<RowError>> {
         let mut refused = Vec::new();
         let regions = self.tx.open_table(super::tables::REGIONS)?;
@@ -208,9 +208,9 @@ impl ActivityImport {
                 decided_by: Some("import".into()),
                 decided_at: Some(self.created_at.clone()),
                 note: None,
+                changed_at: None,
             };
-            use std::fmt::Write;
-            let _ = write!(key, "/{}/{:016}", act.date, self.seq);
+            let key = super::reports::report_key(&row.region, &row.nip, act.date, self.seq);
             t.insert(key.as_str(), to_json(&act)?.as_slice())?;
             super::reports::index(&self.tx, &row.region, &row.nip, &act)?;
             self.added += 1;

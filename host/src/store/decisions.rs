@@ -444,11 +444,6 @@ impl Store {
         Ok(Page { items, next })
     }
 
-    /// For each of `nips`, the predikat of its stored **annual** appraisal whose year ends last
-    /// on or before `as_of` (ties: the newest decision). The talent map stands on the year's
-    /// appraisal (plugin contract, `latest_predikat`): a poor December *monthly* appraisal must
-    /// not replace the annual predikat of the same year. One read for a whole scope: a rotation
-    /// asks for thousands, and neighbours in NIP order usually share a call's stored output.
     /// Whether an annual appraisal of `nip` for `year` was stored with a decision id number
     /// above `after` (an SKP approved then is locked by it).
     pub(super) fn annual_since(
@@ -483,6 +478,11 @@ impl Store {
         Ok(false)
     }
 
+    /// For each of `nips`, the predikat of its stored **annual** appraisal whose year ends last
+    /// on or before `as_of` (ties: the newest decision). The talent map stands on the year's
+    /// appraisal (plugin contract, `latest_predikat`): a poor December *monthly* appraisal must
+    /// not replace the annual predikat of the same year. One read for a whole scope: a rotation
+    /// asks for thousands, and neighbours in NIP order usually share a call's stored output.
     pub fn latest_predikats<'a>(
         &self,
         region: &str,

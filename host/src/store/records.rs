@@ -633,28 +633,40 @@ impl Store {
                 use std::fmt::Write;
                 key.clear();
                 let _ = write!(key, "{region}/{}/{period}", e.nip);
+                let own = get_row(&periods, &key, period_row::decode_input)?;
                 let mut rec = match super::skp::skp_in(&skps, region, &e.nip, period.year())? {
                     // No SKP: the period record the agency entered, as it is.
-                    None => Ok(get_row(&periods, &key, period_row::decode_input)?),
-                    Some(skp) if !skp.state.appraisable() => Err(format!(
-                        "SKP {} is {}; appraisals run on approved SKPs",
-                        skp.year,
-                        skp.state.as_str()
-                    )),
+                    None => Ok(own),
+                    // The agency entered the period's indicators centrally: that record is
+                    // appraised as entered, whatever state an SKP is in.
+                    Some(skp) if !skp.state.appraisable() => match own {
+                        Some(r) if !r.indicators.is_empty() => Ok(Some(r)),
+                        _ => Err(format!(
+                            "SKP {} is {}; appraisals run on approved SKPs",
+                            skp.year,
+                            skp.state.as_str()
+                        )),
+                    },
+                    // The SKP's indicators for the period over the rest of the period record
+                    // (ratings, innovations, …), or over the year's when a month or quarter
+                    // has none of its own: the year's ratings stand for its months.
                     Some(skp) => {
-                        // The SKP's indicators for the period over the rest of the period
-                        // record (ratings, innovations, …), or the year's when the period has
-                        // none of its own: the year's ratings stand for its months.
-                        let mut input = match get_row(&periods, &key, period_row::decode_input)? {
-                            Some(r) => Some(r),
+                        let mut input = match own {
+                            Some(r) => r,
                             None => {
                                 let year = format!("{region}/{}/{}", e.nip, period.year());
-                                get_row(&periods, &year, period_row::decode_input)?
+                                let of_year = get_row(&periods, &year, period_row::decode_input)?;
+                                of_year
+                                    .map(|r| r.for_part_of_year(period))
+                                    .unwrap_or_default()
                             }
-                        }
-                        .unwrap_or_default();
+                        };
                         input.indicators = skp.indicators_for(period);
-                        Ok(Some(input))
+                        if input.indicators.is_empty() {
+                            Err(format!("SKP {} plans nothing for {period}", skp.year))
+                        } else {
+                            Ok(Some(input))
+                        }
                     }
                 };
                 if let (Ok(Some(r)), false) = (&mut rec, surveys.is_empty()) {

@@ -12,7 +12,7 @@ use super::{audit, from_json, get_json, prefix_end, to_json, Page, Result, Store
 use crate::domain::date::Date;
 use crate::domain::records::{Activity, ActivityInput};
 use crate::domain::reporting::{ReportState, ReportingRules};
-use crate::domain::{now_rfc3339, rfc3339};
+use crate::domain::{now_rfc3339, rfc3339, FieldError};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -47,7 +47,7 @@ pub enum Verdict {
 /// backlog is worked off over the following sweeps.
 const AUTO_APPROVE_PER_SWEEP: usize = 10_000;
 
-fn report_key(region: &str, nip: &str, date: Date, id: u64) -> String {
+pub(super) fn report_key(region: &str, nip: &str, date: Date, id: u64) -> String {
     format!("{region}/{nip}/{date}/{id:016}")
 }
 
@@ -55,19 +55,56 @@ fn day_key(region: &str, nip: &str, date: Date) -> String {
     format!("{region}/{nip}/{date}")
 }
 
-fn pending_key(region: &str, created_at: &str, id: u64) -> String {
-    format!("{region}/{created_at}/{id:016}")
+/// A pending report by when it was last written (created or corrected): auto-approval counts
+/// its days from then, so a report rewritten just before its days are up waits again.
+fn pending_key(region: &str, a: &Activity) -> String {
+    let written = a.changed_at.as_deref().unwrap_or(&a.created_at);
+    format!("{region}/{written}/{:016}", a.id)
 }
 
-/// Adds `minutes` (which may be negative) to the approved minutes of a day.
-fn add_day_minutes(tx: &WriteTransaction, key: &str, minutes: i64) -> Result<()> {
+/// Adds an approved report's minutes to its day's (an approval is never undone).
+fn add_day_minutes(tx: &WriteTransaction, key: &str, minutes: u32) -> Result<()> {
     let mut t = tx.open_table(DAY_MINUTES)?;
-    let now = t.get(key)?.map(|v| v.value()).unwrap_or(0) as i64;
-    let after = (now + minutes).max(0) as u64;
-    if after == 0 {
-        t.remove(key)?;
-    } else {
-        t.insert(key, after)?;
+    let now = t.get(key)?.map(|v| v.value()).unwrap_or(0);
+    t.insert(key, now + u64::from(minutes))?;
+    Ok(())
+}
+
+/// The most a day's reports may add up to.
+const DAY_MAX_MINUTES: u64 = 1440;
+
+/// The minutes of `nip`'s reports of `date` that are pending or approved (a rejected one no
+/// longer claims the time), leaving out the report `except`.
+fn day_claimed(
+    tx: &WriteTransaction,
+    (region, nip): (&str, &str),
+    date: Date,
+    except: u64,
+) -> Result<u64> {
+    let t = tx.open_table(ACTIVITIES)?;
+    let prefix = format!("{region}/{nip}/{date}/");
+    let end = prefix_end(&prefix);
+    let mut sum = 0;
+    for row in t.range::<&str>(prefix.as_str()..end.as_str())? {
+        let a: Activity = from_json(row?.1.value())?;
+        if a.id != except && a.state != ReportState::Rejected {
+            sum += u64::from(a.minutes);
+        }
+    }
+    Ok(sum)
+}
+
+/// 400 naming `field` when `minutes` more would take the day past a day's minutes.
+fn check_day(claimed: u64, minutes: u32, date: Date, field: &str) -> Result<()> {
+    if claimed + u64::from(minutes) > DAY_MAX_MINUTES {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "{date} would have {} minutes reported; a day has {DAY_MAX_MINUTES} (already {claimed})",
+                claimed + u64::from(minutes)
+            ),
+        )
+        .into());
     }
     Ok(())
 }
@@ -78,14 +115,10 @@ pub(super) fn index(tx: &WriteTransaction, region: &str, nip: &str, a: &Activity
     tx.open_table(ACTIVITY_IDS)?.insert(a.id, key.as_str())?;
     match a.state {
         ReportState::Pending => {
-            tx.open_table(PENDING_REPORTS)?.insert(
-                pending_key(region, &a.created_at, a.id).as_str(),
-                key.as_str(),
-            )?;
+            tx.open_table(PENDING_REPORTS)?
+                .insert(pending_key(region, a).as_str(), key.as_str())?;
         }
-        ReportState::Approved => {
-            add_day_minutes(tx, &day_key(region, nip, a.date), i64::from(a.minutes))?
-        }
+        ReportState::Approved => add_day_minutes(tx, &day_key(region, nip, a.date), a.minutes)?,
         ReportState::Rejected => {}
     }
     Ok(())
@@ -190,6 +223,16 @@ impl Store {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
         super::records::employee_exists(&tx, region, nip)?;
+        // No day may claim more than a day's minutes, this request's reports included.
+        let mut claimed: BTreeMap<Date, u64> = BTreeMap::new();
+        for (i, a) in inputs.iter().enumerate() {
+            let day = match claimed.get(&a.date) {
+                Some(&m) => m,
+                None => day_claimed(&tx, (region, nip), a.date, 0)?,
+            };
+            check_day(day, a.minutes, a.date, &format!("[{i}].minutes"))?;
+            claimed.insert(a.date, day + u64::from(a.minutes));
+        }
         let created_at = now_rfc3339();
         let mut out = Vec::with_capacity(inputs.len());
         {
@@ -208,6 +251,7 @@ impl Store {
                     decided_by: None,
                     decided_at: None,
                     note: None,
+                    changed_at: None,
                 };
                 let key = report_key(region, nip, act.date, seq);
                 t.insert(key.as_str(), to_json(&act)?.as_slice())?;
@@ -277,35 +321,60 @@ impl Store {
             .collect()
     }
 
-    /// Replaces a pending report of `nip` with `input` (same id); 409 once decided.
+    /// Replaces a pending report of `nip` with `input` (same id; its auto-approval days count
+    /// again from now), audited before and after; 409 once decided.
     pub fn correct_activity(
         &self,
-        region: &str,
-        nip: &str,
-        id: u64,
+        (region, nip, id): (&str, &str, u64),
+        actor: &str,
         input: ActivityInput,
     ) -> Result<Activity> {
         let tx = self.db.begin_write()?;
         let (key, mut a) = pending_of(&tx, region, nip, id, "corrected")?;
+        let claimed = day_claimed(&tx, (region, nip), input.date, id)?;
+        check_day(claimed, input.minutes, input.date, "minutes")?;
+        let before = serde_json::to_value(&a).unwrap_or_default();
         tx.open_table(ACTIVITIES)?.remove(key.as_str())?;
         unindex(&tx, region, &a)?;
         (a.date, a.description, a.minutes) = (input.date, input.description, input.minutes);
+        a.changed_at = Some(now_rfc3339());
         tx.open_table(ACTIVITIES)?.insert(
             report_key(region, nip, a.date, id).as_str(),
             to_json(&a)?.as_slice(),
         )?;
         index(&tx, region, nip, &a)?;
+        let after = serde_json::to_value(&a).unwrap_or_default();
+        audit::record_about(
+            &tx,
+            Some(actor),
+            "report.correct",
+            (region, nip),
+            nip,
+            serde_json::json!({ "id": id, "before": before, "after": after }),
+        )?;
         tx.commit()?;
         Ok(a)
     }
 
-    /// Removes a pending report of `nip`; 409 once decided.
-    pub fn withdraw_activity(&self, region: &str, nip: &str, id: u64) -> Result<()> {
+    /// Removes a pending report of `nip`, audited with what it said; 409 once decided.
+    pub fn withdraw_activity(
+        &self,
+        (region, nip, id): (&str, &str, u64),
+        actor: &str,
+    ) -> Result<()> {
         let tx = self.db.begin_write()?;
         let (key, a) = pending_of(&tx, region, nip, id, "withdrawn")?;
         tx.open_table(ACTIVITIES)?.remove(key.as_str())?;
         unindex(&tx, region, &a)?;
         tx.open_table(ACTIVITY_IDS)?.remove(id)?;
+        audit::record_about(
+            &tx,
+            Some(actor),
+            "report.withdraw",
+            (region, nip),
+            nip,
+            serde_json::json!({ "id": id, "before": a }),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -367,14 +436,19 @@ impl Store {
         };
         let mut approved = 0;
         for (region, days) in regions {
-            let cutoff = rfc3339(now - Duration::from_secs(u64::from(days) * 86_400));
+            let Some(before) = now.checked_sub(Duration::from_secs(u64::from(days) * 86_400))
+            else {
+                continue;
+            };
+            let cutoff = rfc3339(before);
             let tx = self.db.begin_write()?;
-            let due: Vec<String> = {
+            let due: Vec<(String, String)> = {
                 let t = tx.open_table(PENDING_REPORTS)?;
                 let (lo, hi) = (format!("{region}/"), format!("{region}/{cutoff}"));
                 let mut keys = Vec::new();
                 for row in t.range::<&str>(lo.as_str()..hi.as_str())? {
-                    keys.push(row?.1.value().to_string());
+                    let (k, v) = row?;
+                    keys.push((k.value().to_string(), v.value().to_string()));
                     if keys.len() == AUTO_APPROVE_PER_SWEEP {
                         break;
                     }
@@ -382,11 +456,15 @@ impl Store {
                 keys
             };
             let at = now_rfc3339();
-            for key in &due {
+            let mut by_employee: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+            for (pending, key) in &due {
                 let Some(a) = get_json::<Activity>(&tx.open_table(ACTIVITIES)?, key)? else {
+                    // An entry whose report is gone points nowhere: drop it.
+                    tx.open_table(PENDING_REPORTS)?.remove(pending.as_str())?;
                     continue;
                 };
                 let nip = key.split('/').nth(1).unwrap_or_default().to_string();
+                let id = a.id;
                 decide(
                     &tx,
                     &region,
@@ -395,9 +473,20 @@ impl Store {
                     &Verdict::Approve,
                     ("auto", &at),
                 )?;
+                by_employee.entry(nip).or_default().push(id);
+            }
+            for (nip, ids) in &by_employee {
+                approved += ids.len();
+                audit::record_about(
+                    &tx,
+                    None,
+                    "report.approve",
+                    (&region, nip),
+                    nip,
+                    serde_json::json!({ "ids": ids, "auto_after_days": days }),
+                )?;
             }
             tx.commit()?;
-            approved += due.len();
         }
         Ok(approved)
     }
@@ -436,7 +525,7 @@ fn pending_of(
 /// Removes a pending report from the pending index.
 fn unindex(tx: &WriteTransaction, region: &str, a: &Activity) -> Result<()> {
     tx.open_table(PENDING_REPORTS)?
-        .remove(pending_key(region, &a.created_at, a.id).as_str())?;
+        .remove(pending_key(region, a).as_str())?;
     Ok(())
 }
 
@@ -453,7 +542,7 @@ fn decide(
     match verdict {
         Verdict::Approve => {
             a.state = ReportState::Approved;
-            add_day_minutes(tx, &day_key(region, nip, a.date), i64::from(a.minutes))?;
+            add_day_minutes(tx, &day_key(region, nip, a.date), a.minutes)?;
         }
         Verdict::Reject { note } => {
             a.state = ReportState::Rejected;
@@ -614,5 +703,17 @@ mod tests {
             .items
             .iter()
             .all(|a| a.decided_by.as_deref() == Some("auto")));
+        let history = store
+            .employee_history("jambi", &nip, None, 1000)
+            .expect("history");
+        let auto = history
+            .items
+            .iter()
+            .find(|e| e.action == "report.approve")
+            .expect("the auto-approval is audited");
+        assert_eq!(
+            auto.detail["ids"],
+            serde_json::json!([added[0].id, added[1].id])
+        );
     }
 }
