@@ -24,11 +24,25 @@ fn demo_regions_appraise_and_rotate() {
             "{region}"
         );
 
+        // The demo's SKPs are realized month by month: a monthly appraisal has results too,
+        // on the year's ratings, and skips nobody for a missing record.
+        let month = c.post(
+            &format!("{base}/appraisals"),
+            &json!({"period": "2025-03", "agency": agency}),
+        );
+        assert_eq!(month.status, 200, "{region}: {}", month.text);
+        let n = month.body["results"].as_array().unwrap().len();
+        assert!(n >= 40, "{region}: {n} monthly results");
+
         let ap = c.post(
             &format!("{base}/appraisals"),
             &json!({"period": "2025", "agency": agency}),
         );
         assert_eq!(ap.status, 200, "{region}: {}", ap.text);
+        assert_eq!(
+            month.body["skipped"], ap.body["skipped"],
+            "{region}: a month skips whom the year skips (no record at all, no ratings)"
+        );
         let results = ap.body["results"].as_array().unwrap();
         assert!(results.len() >= 40, "{region}: {} results", results.len());
         let mut seen = std::collections::BTreeSet::new();

@@ -8,6 +8,7 @@ use crate::domain::nip::Nip;
 use crate::domain::period::Period;
 use crate::domain::records::*;
 use crate::domain::reporting::ReportState;
+use crate::domain::skp::Skp;
 use crate::store::{Result, Store};
 use std::collections::BTreeMap;
 
@@ -583,7 +584,9 @@ fn period_and_reports(
         working_days,
     };
     input.validate(year)?;
+    let skp = demo_skp(region, nip, &input.indicators);
     store.put_period(region, nip, year, input, None)?;
+    store.seed_skps(&[skp])?;
     // Reports on a share of the weekdays that follows diligence.
     let q = (0.72 + (perf - 0.9) * 0.8 + rng.normal(0.0, 0.06)).clamp(0.4, 1.0);
     let mut reports = Vec::new();
@@ -601,6 +604,70 @@ fn period_and_reports(
     // The demo's year is over and reviewed: its reports stand approved.
     store.add_activities(region, nip, reports, ReportState::Approved)?;
     Ok(())
+}
+
+/// The employee's approved SKP of the demo year, its indicators those of the annual record,
+/// realized month by month so that a monthly or quarterly appraisal of any demo month has
+/// results. The months add up to the annual realization exactly (so the annual appraisal reads
+/// what the record says): January–November take a quarter-rounded twelfth, exact in binary, and
+/// December the rest, which subtracting an exact quarter-multiple from it leaves exact too.
+/// Days (`lower is better`) are a level, the same each month.
+fn demo_skp(region: &str, nip: &str, indicators: &[Indicator]) -> Skp {
+    use crate::domain::skp::{month_key, Accumulation, Rhk, SkpIndicator, SkpPlan, SkpState};
+    let mut realizations: crate::domain::skp::Realizations = BTreeMap::new();
+    let plan = indicators
+        .iter()
+        .map(|i| {
+            let level = i.direction == Direction::LowerIsBetter;
+            if let Some(r) = i.realization {
+                let part = (r / 12.0 * 4.0).floor() / 4.0;
+                for m in 1..=12 {
+                    let v = match (level, m) {
+                        (true, _) => r,
+                        (false, 12) => r - 11.0 * part,
+                        (false, _) => part,
+                    };
+                    realizations
+                        .entry(month_key(m))
+                        .or_default()
+                        .insert(i.id.clone(), v);
+                }
+            }
+            SkpIndicator {
+                id: i.id.clone(),
+                name: i.name.clone(),
+                kind: i.kind,
+                direction: i.direction,
+                unit: i.unit.clone(),
+                target: i.target,
+                weight: i.weight,
+                accumulation: if level {
+                    Accumulation::Level
+                } else {
+                    Accumulation::Sum
+                },
+                monthly_targets: None,
+            }
+        })
+        .collect();
+    Skp {
+        region: region.into(),
+        nip: nip.into(),
+        year: DEMO_YEAR,
+        state: SkpState::Approved,
+        plan: SkpPlan {
+            rhk: vec![Rhk {
+                id: "rhk-1".into(),
+                text: "Terlaksananya tugas jabatan sesuai rencana kerja unit".into(),
+                indicators: plan,
+            }],
+        },
+        expectations: BTreeMap::new(),
+        realizations,
+        approved_after_decision: None,
+        history: Vec::new(),
+        updated_at: crate::domain::now_rfc3339(),
+    }
 }
 
 /// Loads the demo records (when the store is empty).
@@ -674,6 +741,42 @@ fn demo_config(region: &str) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The demo's SKPs give the annual appraisal exactly the record's indicators (so its
+    /// results are what they were before SKPs), and every month a realization of each
+    /// reported indicator.
+    #[test]
+    fn demo_skps_add_up_to_the_annual_records() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        assert!(load_records(&store).expect("demo loads"));
+        let year = Period::Year(DEMO_YEAR);
+        let mut checked = 0;
+        for e in store
+            .employees("jambi", None, None, usize::MAX)
+            .unwrap()
+            .items
+        {
+            let Ok(rec) = store.period("jambi", &e.nip, year) else {
+                continue;
+            };
+            let skp = store.skp("jambi", &e.nip, DEMO_YEAR).expect("an SKP");
+            let from_skp = skp.indicators_for(year);
+            let json = |v: &[Indicator]| serde_json::to_string(v).unwrap();
+            assert_eq!(json(&from_skp), json(&rec.data.indicators), "{}", e.nip);
+            let march = skp.indicators_for(Period::Month(DEMO_YEAR, 3));
+            for (m, a) in march.iter().zip(&rec.data.indicators) {
+                assert_eq!(
+                    m.realization.is_some(),
+                    a.realization.is_some(),
+                    "{}",
+                    e.nip
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 100, "{checked}");
+    }
 
     /// The demo obeys the rules the API enforces: every employee starts the current and every
     /// earlier position no earlier than the appointment month in the NIP, and some positions

@@ -218,6 +218,25 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Stores SKPs as they are, in one transaction and without audit: the server's own
+    /// seeding (the demo), never a client's write.
+    pub fn seed_skps(&self, skps: &[Skp]) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(SKPS)?;
+            for s in skps {
+                t.insert(
+                    key(&s.region, &s.nip, s.year).as_str(),
+                    to_json(s)?.as_slice(),
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
 /// The last decision id number assigned so far.
 fn last_decision(tx: &WriteTransaction) -> Result<u64> {
     Ok(tx
