@@ -406,3 +406,122 @@ fn reports_are_reviewed_by_the_supervisor_and_stay_as_decided() {
         );
     }
 }
+
+/// The agency's recaps: the appraisals of a period and the reports of a range, as CSV files
+/// named for what they hold, for the agency itself and nobody outside it.
+#[test]
+fn agencies_download_their_recaps_as_csv() {
+    let (_s, c) = setup();
+    let dinkes =
+        c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "dinkes"})));
+    let disdik =
+        c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "disdik"})));
+    // A name a spreadsheet would run as a formula.
+    let r = c.put(
+        &format!("{BASE}/employees/{PEER}"),
+        &json!({"name": "=HYPERLINK(\"x\")", "agency": "dinkes", "position_id": "pelaksana",
+                "position_since": "2021-03-01"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        c.put(
+            &format!("{BASE}/employees/{X}/periods/2026"),
+            &period_body()
+        )
+        .status,
+        200
+    );
+    let day = |s: &str| s.parse::<Date>().unwrap();
+    add_approved_reports(
+        &c,
+        "jambi",
+        X,
+        &json!([report(day("2026-03-02"), 90), report(day("2026-03-03"), 30)]),
+    );
+    let ap = dinkes.post(
+        &format!("{BASE}/appraisals"),
+        &json!({"period": "2026", "nips": [X]}),
+    );
+    assert_eq!(ap.status, 200, "{}", ap.text);
+    let decision = ap.body["results"][0]["decision_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let predikat = ap.body["results"][0]["predikat"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let recap = format!("{BASE}/agencies/dinkes/appraisals.csv?period=2026");
+    let r = dinkes.get(&recap);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.header("content-type").starts_with("text/csv"));
+    assert_eq!(
+        r.header("content-disposition"),
+        "attachment; filename=\"penilaian-jambi-dinkes-2026.csv\""
+    );
+    let lines: Vec<&str> = r.text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "nip,nama,jabatan,hasil_kerja,perilaku_kerja,predikat,skor,tpp_persen,decision_id"
+    );
+    assert_eq!(lines.len(), 4, "the three employees of dinkes: {}", r.text);
+    let x_row = lines.iter().find(|l| l.starts_with(X)).unwrap();
+    assert!(
+        x_row.contains(&predikat) && x_row.ends_with(&decision),
+        "{x_row}"
+    );
+    let boss_row = lines.iter().find(|l| l.starts_with(BOSS)).unwrap();
+    assert!(boss_row.ends_with(",,,,,,"), "not appraised: {boss_row}");
+    assert!(r.text.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{}", r.text);
+    // Another period has none of them appraised.
+    let other = dinkes.get(&format!(
+        "{BASE}/agencies/dinkes/appraisals.csv?period=2026-Q1"
+    ));
+    assert!(!other.text.contains(&decision), "{}", other.text);
+
+    let reports = format!("{BASE}/agencies/dinkes/activities.csv?from=2026-03-01&to=2026-03-31");
+    let r = dinkes.get(&reports);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.header("content-disposition"),
+        "attachment; filename=\"laporan-harian-jambi-dinkes-2026-03-01-2026-03-31.csv\""
+    );
+    let lines: Vec<&str> = r.text.lines().collect();
+    assert_eq!(lines[0], "nip,nama,id,tanggal,menit,status,uraian");
+    assert_eq!(lines.len(), 3, "{}", r.text);
+    assert!(
+        lines[1].contains(",2026-03-02,90,approved,"),
+        "{}",
+        lines[1]
+    );
+
+    // Only the agency itself (and the administrators); ranges and periods named when wrong.
+    for (who, cl) in [("other agency", &disdik), ("employee", &emp(&c, X))] {
+        assert_eq!(cl.get(&recap).status, 403, "{who}");
+        assert_eq!(cl.get(&reports).status, 403, "{who}");
+    }
+    for (path, field) in [
+        (
+            format!("{BASE}/agencies/dinkes/appraisals.csv?period=2026-13"),
+            "period",
+        ),
+        (
+            format!("{BASE}/agencies/dinkes/activities.csv?from=2026-01-01&to=2027-06-01"),
+            "to",
+        ),
+        (
+            format!("{BASE}/agencies/dinkes/activities.csv?from=2026-03-01"),
+            "to",
+        ),
+    ] {
+        let r = dinkes.get(&path);
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+        assert!(r.message().contains(field), "{path}: {}", r.text);
+    }
+    assert_eq!(
+        c.get(&format!("{BASE}/agencies/nope/appraisals.csv?period=2026"))
+            .status,
+        404
+    );
+}

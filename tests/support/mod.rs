@@ -153,6 +153,17 @@ pub struct Resp {
     pub text: String,
     /// The `Retry-After` header, where there is one.
     pub retry_after: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Resp {
+    /// A header's value as text ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
 }
 
 impl Resp {
@@ -217,6 +228,7 @@ impl Client {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let headers = r.headers().clone();
         let text = r.text().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp {
@@ -224,6 +236,7 @@ impl Client {
             body,
             text,
             retry_after,
+            headers,
         }
     }
 

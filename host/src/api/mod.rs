@@ -7,6 +7,7 @@ mod decisions;
 mod distribution;
 pub mod error;
 mod evaluation;
+mod exports;
 pub mod extract;
 mod feedback;
 mod plugins;
@@ -138,6 +139,7 @@ fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(evaluation::router())
         .merge(decisions::router())
         .merge(distribution::router())
+        .merge(exports::router())
 }
 
 /// The OpenAPI document of every route.

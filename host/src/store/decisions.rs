@@ -444,6 +444,39 @@ impl Store {
         Ok(Page { items, next })
     }
 
+    /// The newest stored appraisal of each of `nips` for exactly `period` (a December month, a
+    /// fourth quarter and a year share their end; only the period asked counts), in one read.
+    pub fn appraisals_for_period(
+        &self,
+        region: &str,
+        nips: &[String],
+        period: Period,
+    ) -> Result<Vec<Option<Decision>>> {
+        let tx = self.db.begin_read()?;
+        let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
+        let dec = tx.open_table(DECISIONS)?;
+        let mut reader = decision_row::reader(&tx)?;
+        let wanted = period.to_string();
+        let mut out = Vec::with_capacity(nips.len());
+        for nip in nips {
+            let prefix = format!("{region}/{nip}/{}/", period.end());
+            let end = prefix_end(&prefix);
+            let mut found = None;
+            for row in idx.range::<&str>(prefix.as_str()..end.as_str())?.rev() {
+                let (_, id) = row?;
+                let id = id.value();
+                if let Some(d) = get_row(&dec, id, |row| reader.decode(id, row))? {
+                    if d.period.as_deref() == Some(wanted.as_str()) {
+                        found = Some(d);
+                        break;
+                    }
+                }
+            }
+            out.push(found);
+        }
+        Ok(out)
+    }
+
     /// Whether an annual appraisal of `nip` for `year` was stored with a decision id number
     /// above `after` (an SKP approved then is locked by it).
     pub(super) fn annual_since(
