@@ -193,6 +193,76 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         );
         assert_eq!(r.status, 200, "{m}: {}", r.text);
     }
+    // Evidence (bukti dukung): links, and PDF, PNG or JPEG files told by their content.
+    let ev = format!("{skp}/indicators/docs/evidence");
+    let r = x.post(
+        &ev,
+        &json!({"link": "https://drive.example.go.id/laporan-maret.pdf", "month": "03"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    for (body, field) in [
+        (json!({"link": "javascript:alert(1)"}), "link"),
+        (json!({"link": "https://x.id/a b"}), "link"),
+        (json!({"link": "https://x.id/a", "month": "13"}), "month"),
+    ] {
+        let r = x.post(&ev, &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert!(r.message().contains(field), "{body}: {}", r.text);
+    }
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec();
+    let r = x.post_raw(
+        &format!("{ev}?month=03&name=Laporan%20Maret"),
+        "application/pdf",
+        pdf.clone(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let file = r.body["evidence"]["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["sha256"].is_string())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (file["content_type"].as_str(), file["name"].as_str()),
+        (Some("application/pdf"), Some("Laporan Maret"))
+    );
+    let r = x.post_raw(&ev, "image/png", pdf.clone());
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.message()
+            .contains("declared image/png, but its content is application/pdf"),
+        "{}",
+        r.text
+    );
+    assert_eq!(x.post_raw(&ev, "text/plain", b"hello".to_vec()).status, 415);
+    let mut big = pdf.clone();
+    big.resize(2 * 1024 * 1024 + 10, b' ');
+    assert_eq!(x.post_raw(&ev, "application/pdf", big).status, 413);
+    let r = x.post(
+        &format!("{skp}/indicators/nope/evidence"),
+        &json!({"link": "https://x.id/a"}),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.message().contains("nope"), "{}", r.text);
+    assert_eq!(
+        peer.post(&ev, &json!({"link": "https://x.id/a"})).status,
+        403
+    );
+    // The supervisor reads it when rating; nobody outside the relationship does.
+    let path = format!("{skp}/evidence/{}", file["sha256"].as_str().unwrap());
+    let r = boss.get(&path);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text.as_bytes(), pdf.as_slice());
+    assert_eq!(r.header("content-type"), "application/pdf");
+    assert_eq!(peer.get(&path).status, 403);
+    assert_eq!(
+        boss.get(&format!("{skp}/evidence/{}", "0".repeat(64)))
+            .status,
+        404
+    );
+    assert_eq!(boss.get(&format!("{skp}/evidence/zz")).status, 400);
+
     // A region with the default window: January 2026 is long closed.
     assert_eq!(c.put(&format!("{BASE}/reporting"), &json!({})).status, 200);
     let r = x.put(&real("01"), &json!({"indicators": {"docs": 9}}));
@@ -269,6 +339,7 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         "skp.return",
         "skp.approve",
         "skp.realization",
+        "skp.evidence",
         "skp.reopen",
     ] {
         assert!(history.text.contains(&format!("\"{action}\"")), "{action}");

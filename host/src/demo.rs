@@ -512,6 +512,7 @@ fn period_and_reports(
                 Some(realization)
             },
             weight: rng.range(1, 3) as f64,
+            evidence: None,
         });
     }
     let mean = (3.9 + (perf - 1.0) * 4.0).clamp(1.5, 4.9);
@@ -664,6 +665,7 @@ fn demo_skp(region: &str, nip: &str, indicators: &[Indicator]) -> Skp {
         },
         expectations: BTreeMap::new(),
         realizations,
+        evidence: BTreeMap::new(),
         approved_after_decision: None,
         history: Vec::new(),
         updated_at: crate::domain::now_rfc3339(),

@@ -4,13 +4,21 @@
 //! route is decided by the caller's relationship to the employee, as the ratings are.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Caller, JsonBody, NipParam, RegionParam, P};
+use super::extract::{Caller, JsonBody, NipParam, RegionParam, P, Q};
 use super::ratings::{relation_or, Relation};
 use super::{AppState, Errors};
+use crate::domain::now_rfc3339;
 use crate::domain::records::text_of;
-use crate::domain::skp::{month_start, Skp, SkpAction, SkpPlan};
+use crate::domain::skp::{
+    check_evidence_meta, check_link, evidence_type, month_start, Evidence, Skp, SkpAction, SkpPlan,
+    MAX_EVIDENCE_BYTES,
+};
 use crate::domain::FieldError;
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header::{CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -27,6 +35,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reopen))
         .routes(routes!(put_expectations))
         .routes(routes!(put_realizations))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(add_evidence))
+                // A file up to its limit, whatever the JSON body limit is.
+                .layer(DefaultBodyLimit::max(MAX_EVIDENCE_BYTES + 1)),
+        )
+        .routes(routes!(evidence_file))
 }
 
 /// The year of an SKP path.
@@ -292,4 +307,154 @@ async fn put_realizations(
             })
             .await?,
     ))
+}
+
+/// Where a piece of evidence goes and what it is called.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceQuery {
+    /// The month (`01`–`12`) it backs; none: the year.
+    pub month: Option<String>,
+    /// A name for a file, 1–200 characters.
+    pub name: Option<String>,
+}
+
+/// A link given as evidence.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceLink {
+    /// `https://…` or `http://…`, at most 2000 characters.
+    pub link: String,
+    pub name: Option<String>,
+    /// `01`–`12`; none: the year.
+    pub month: Option<String>,
+}
+
+/// The file types evidence may be, as declared in `Content-Type`.
+const FILE_TYPES: [&str; 3] = ["application/pdf", "image/png", "image/jpeg"];
+
+/// Add a piece of evidence (bukti dukung) to an indicator of an approved SKP: a link (a JSON
+/// body `{"link", "name"?, "month"?}`), or a file — a PDF, PNG or JPEG of at most 2 MiB sent as
+/// the body with its `Content-Type` (`?month=&name=` in the query), its type checked by its
+/// content. Files are kept by their SHA-256. Audited as `skp.evidence`.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/indicators/{iki}/evidence", tag = "skp",
+    params(RegionParam, NipParam, YearParam, ("iki" = String, Path), EvidenceQuery),
+    request_body(content(
+        (EvidenceLink = "application/json"),
+        (String = "application/pdf"), (String = "image/png"), (String = "image/jpeg"))),
+    responses((status = 201, body = Skp), Errors), security(("bearer" = [])))]
+async fn add_evidence(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip, year, iki)): P<(String, String, String, String)>,
+    Q(q): Q<EvidenceQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Skp>)> {
+    let year = year_of(&year)?;
+    let nip = allowed(&st, &c, &region, &nip, May::Write).await?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "an evidence file is at most {MAX_EVIDENCE_BYTES} bytes"
+            ))
+        } else {
+            ApiError::BadRequest(format!("body: {}", e.body_text()))
+        }
+    })?;
+    let declared = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let (added_by, added_at) = (c.token_id.clone(), now_rfc3339());
+    let (evidence, file) = if declared == "application/json" {
+        let link: EvidenceLink = super::extract::parse_json(&body)?;
+        check_link(&link.link)?;
+        check_evidence_meta(link.name.as_deref(), link.month.as_deref())?;
+        let e = Evidence {
+            url: Some(link.link),
+            sha256: None,
+            content_type: None,
+            size: None,
+            name: link.name,
+            month: link.month,
+            added_by,
+            added_at,
+        };
+        (e, None)
+    } else if FILE_TYPES.contains(&declared.as_str()) {
+        if body.len() > MAX_EVIDENCE_BYTES {
+            return Err(ApiError::TooLarge(format!(
+                "an evidence file is at most {MAX_EVIDENCE_BYTES} bytes; this one is {}",
+                body.len()
+            )));
+        }
+        let found = evidence_type(&body);
+        if found != Some(declared.as_str()) {
+            return Err(ApiError::BadRequest(format!(
+                "body: declared {declared}, but its content is {}",
+                found.map_or("not a PDF, PNG or JPEG file".to_string(), |t| t.to_string())
+            )));
+        }
+        check_evidence_meta(q.name.as_deref(), q.month.as_deref())?;
+        let sha = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&body))
+        };
+        let e = Evidence {
+            url: None,
+            sha256: Some(sha),
+            content_type: Some(declared),
+            size: Some(body.len() as u64),
+            name: q.name,
+            month: q.month,
+            added_by,
+            added_at,
+        };
+        (e, Some(body.to_vec()))
+    } else {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "evidence is a link (application/json) or a file of type {}; got `{declared}`",
+            FILE_TYPES.join(", ")
+        )));
+    };
+    let actor = c.token_id.clone();
+    let skp = st
+        .store
+        .run(move |s| s.add_skp_evidence((&region, &nip, year), &actor, &iki, evidence, file))
+        .await?;
+    Ok((StatusCode::CREATED, Json(skp)))
+}
+
+/// An evidence file of the SKP, as it was given, to whoever may read the SKP (the employee,
+/// their supervisor, their agency, the administrators).
+#[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/evidence/{sha256}", tag = "skp",
+    params(RegionParam, NipParam, YearParam, ("sha256" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = String), Errors), security(("bearer" = [])))]
+async fn evidence_file(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip, year, sha)): P<(String, String, String, String)>,
+) -> ApiResult<Response> {
+    let year = year_of(&year)?;
+    let nip = allowed(&st, &c, &region, &nip, May::Read).await?;
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::BadRequest(
+            "sha256: must be 64 hexadecimal digits".into(),
+        ));
+    }
+    let (content_type, bytes) = st
+        .store
+        .run(move |s| s.skp_evidence_file((&region, &nip, year), &sha))
+        .await?;
+    Ok((
+        [
+            (CONTENT_TYPE, content_type),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -424,6 +424,10 @@ pub struct Indicator {
     #[serde(default = "one")]
     #[schema(exclusive_minimum = 0, maximum = 1000000)]
     pub weight: f64,
+    /// Set by the server from an SKP's evidence (bukti dukung) in the period; a period record
+    /// may not set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<u32>,
 }
 
 impl Indicator {
@@ -445,6 +449,11 @@ impl Indicator {
             self.weight <= MAX_WEIGHT,
             &f("weight"),
             format!("must be at most {MAX_WEIGHT}"),
+        )?;
+        check(
+            self.evidence.is_none(),
+            &f("evidence"),
+            "is counted by the server from the SKP's evidence; leave it out",
         )
     }
 }

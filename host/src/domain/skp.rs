@@ -161,6 +161,72 @@ pub struct Transition {
 /// Realizations by month (`01`–`12`), each by indicator id.
 pub type Realizations = BTreeMap<String, BTreeMap<String, f64>>;
 
+/// The largest evidence file.
+pub const MAX_EVIDENCE_BYTES: usize = 2 * 1024 * 1024;
+/// Evidence items of one indicator.
+pub const MAX_EVIDENCE_PER_INDICATOR: usize = 50;
+
+/// A piece of evidence (bukti dukung) of an indicator's realization: a link, or a file kept by
+/// its SHA-256.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Evidence {
+    /// `https://…` or `http://…` for a link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// For a file: its SHA-256 (`GET …/skp/{year}/evidence/{sha256}`), type and size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The month (`01`–`12`) it backs; none: the year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month: Option<String>,
+    pub added_by: String,
+    pub added_at: String,
+}
+
+/// The type of an evidence file, told by its content (a declared type is only a claim): PDF,
+/// PNG or JPEG; anything else is none of them.
+pub fn evidence_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else {
+        None
+    }
+}
+
+/// A link given as evidence: http(s), at most 2000 characters, nothing a browser would not
+/// take as one URL.
+pub fn check_link(url: &str) -> Result<(), FieldError> {
+    check(
+        (url.starts_with("https://") || url.starts_with("http://"))
+            && url.len() <= 2000
+            && url.len() > "https://".len()
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control()),
+        "link",
+        "must be an http(s) URL of at most 2000 characters, without spaces",
+    )
+}
+
+/// An evidence's optional name (1–200 characters of one line) and month (`01`–`12`).
+pub fn check_evidence_meta(name: Option<&str>, month: Option<&str>) -> Result<(), FieldError> {
+    if let Some(n) = name {
+        text_of("name", n, 200, false)?;
+    }
+    if let Some(m) = month {
+        month_start(2000, m)?;
+    }
+    Ok(())
+}
+
 /// An SKP as stored.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Skp {
@@ -175,6 +241,9 @@ pub struct Skp {
     pub expectations: BTreeMap<String, String>,
     #[serde(default)]
     pub realizations: Realizations,
+    /// The evidence of each indicator, by indicator id.
+    #[serde(default)]
+    pub evidence: BTreeMap<String, Vec<Evidence>>,
     /// The last decision id number when it was approved: an annual decision after it locks it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_after_decision: Option<u64>,
@@ -271,6 +340,7 @@ impl SkpIndicator {
             target,
             realization,
             weight: self.weight,
+            evidence: None,
         }
     }
 }
@@ -321,7 +391,19 @@ impl Skp {
                     }
                     Accumulation::Level => (ind.target, values.next_back()),
                 };
-                ind.as_indicator(target, realization)
+                let mut out = ind.as_indicator(target, realization);
+                // The evidence of the period's months, and that of the whole year.
+                let evidence = self.evidence.get(&ind.id).map_or(0, |list| {
+                    list.iter()
+                        .filter(|e| {
+                            e.month
+                                .as_deref()
+                                .is_none_or(|m| m.parse::<u32>().is_ok_and(|m| months.contains(&m)))
+                        })
+                        .count()
+                });
+                out.evidence = (evidence > 0).then_some(evidence as u32);
+                out
             })
             .filter(|i| i.target > 0.0)
             .collect()
@@ -399,6 +481,7 @@ mod tests {
             },
             expectations: BTreeMap::new(),
             realizations,
+            evidence: BTreeMap::new(),
             approved_after_decision: None,
             history: Vec::new(),
             updated_at: String::new(),
@@ -452,6 +535,37 @@ mod tests {
                 .collect();
             assert_eq!(ids, ["rate"], "{p}");
         }
+    }
+
+    /// A case counts the evidence of its period's months and of the whole year.
+    #[test]
+    fn evidence_counts_by_period() {
+        let mut s = skp(
+            vec![ind("docs", Accumulation::Sum, 24.0)],
+            &[("03", "docs", 2.0)],
+        );
+        let e = |month: Option<&str>| Evidence {
+            url: Some("https://x.id/a".into()),
+            sha256: None,
+            content_type: None,
+            size: None,
+            name: None,
+            month: month.map(str::to_string),
+            added_by: "t".into(),
+            added_at: String::new(),
+        };
+        s.evidence
+            .insert("docs".into(), vec![e(Some("03")), e(Some("07")), e(None)]);
+        let count = |s: &Skp, p: &str| s.indicators_for(Period::parse(p).unwrap())[0].evidence;
+        assert_eq!(count(&s, "2026-03"), Some(2));
+        assert_eq!(count(&s, "2026-Q1"), Some(2));
+        assert_eq!(count(&s, "2026"), Some(3));
+        s.evidence.clear();
+        assert_eq!(count(&s, "2026"), None);
+        assert_eq!(evidence_type(b"%PDF-1.7"), Some("application/pdf"));
+        assert_eq!(evidence_type(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
+        assert_eq!(evidence_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(evidence_type(b"<html>"), None);
     }
 
     #[test]

@@ -53,13 +53,15 @@ fn appraise_requests_match_the_contract_schema() {
         days: 230,
         minutes: 230 * 420,
     };
-    let full = cases::case(
+    let mut full = cases::case(
         &employee,
         Period::Year(2026),
         Ok(Some(full_record())),
         reported,
     )
     .expect("a case");
+    // What an SKP's evidence adds to an indicator.
+    full.indicators[0].evidence = Some(2);
     let mut bare = PeriodInput::default();
     bare.behavior.supervisor = full_record().behavior.supervisor;
     let quarter = Period::parse("2026-Q2").expect("a period");

@@ -163,6 +163,7 @@ impl Store {
                 SURVEY_TALLIES,
                 REGION_REPORTING,
                 SKPS,
+                EVIDENCE,
             ] {
                 tx.open_table(t)?;
             }

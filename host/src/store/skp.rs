@@ -5,7 +5,9 @@
 
 use super::tables::*;
 use super::{audit, get_json, to_json, Result, Store, StoreError};
-use crate::domain::skp::{month_key, Skp, SkpAction, SkpPlan, SkpState, Transition};
+use crate::domain::skp::{
+    month_key, Evidence, Skp, SkpAction, SkpPlan, SkpState, Transition, MAX_EVIDENCE_PER_INDICATOR,
+};
 use crate::domain::{now_rfc3339, FieldError};
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 use std::collections::BTreeMap;
@@ -67,6 +69,7 @@ impl Store {
                     plan,
                     expectations: BTreeMap::new(),
                     realizations: BTreeMap::new(),
+                    evidence: BTreeMap::new(),
                     approved_after_decision: None,
                     history: Vec::new(),
                     updated_at: now_rfc3339(),
@@ -177,6 +180,75 @@ impl Store {
             let detail = serde_json::json!({"month": m, "before": before, "after": after});
             record(tx, actor, "skp.realization", s, detail)
         })
+    }
+
+    /// Adds a piece of evidence to an indicator of an approved SKP (its file, if any, stored
+    /// by its SHA-256 unless already there). 400 for an unknown indicator or one with its
+    /// [`MAX_EVIDENCE_PER_INDICATOR`]; 409 unless approved.
+    pub fn add_skp_evidence(
+        &self,
+        (region, nip, year): (&str, &str, i32),
+        actor: &str,
+        indicator: &str,
+        evidence: Evidence,
+        file: Option<Vec<u8>>,
+    ) -> Result<Skp> {
+        self.change_skp((region, nip, year), |store, tx, s| {
+            let state = store.state_now(s)?;
+            if state != SkpState::Approved {
+                return Err(StoreError::Conflict(format!(
+                    "the SKP {year} is {}; evidence is added while it is approved",
+                    state.as_str()
+                )));
+            }
+            if !s.plan.indicators().any(|i| i.id == indicator) {
+                return Err(FieldError::new("indicator", format!("`{indicator}` is not an indicator of this SKP")).into());
+            }
+            let list = s.evidence.entry(indicator.to_string()).or_default();
+            if list.len() >= MAX_EVIDENCE_PER_INDICATOR {
+                return Err(FieldError::new(
+                    "indicator",
+                    format!("`{indicator}` has its {MAX_EVIDENCE_PER_INDICATOR} pieces of evidence already"),
+                )
+                .into());
+            }
+            if let (Some(bytes), Some(sha)) = (&file, &evidence.sha256) {
+                let mut t = tx.open_table(EVIDENCE)?;
+                if t.get(sha.as_str())?.is_none() {
+                    t.insert(sha.as_str(), bytes.as_slice())?;
+                }
+            }
+            list.push(evidence.clone());
+            let detail = serde_json::json!({"indicator": indicator, "evidence": evidence});
+            record(tx, actor, "skp.evidence", s, detail)
+        })
+    }
+
+    /// An evidence file of the SKP: its type and bytes. 404 unless this SKP refers to it (a
+    /// reader of one SKP reads no other's files).
+    pub fn skp_evidence_file(
+        &self,
+        (region, nip, year): (&str, &str, i32),
+        sha256: &str,
+    ) -> Result<(String, Vec<u8>)> {
+        let tx = self.db.begin_read()?;
+        let skp: Skp = get_json(&tx.open_table(SKPS)?, &key(region, nip, year))?
+            .ok_or_else(|| not_found(nip, year))?;
+        let missing =
+            || StoreError::NotFound(format!("evidence `{sha256}` of SKP {year} of `{nip}`"));
+        let content_type = skp
+            .evidence
+            .values()
+            .flatten()
+            .find(|e| e.sha256.as_deref() == Some(sha256))
+            .and_then(|e| e.content_type.clone())
+            .ok_or_else(missing)?;
+        let bytes = tx
+            .open_table(EVIDENCE)?
+            .get(sha256)?
+            .map(|v| v.value().to_vec())
+            .ok_or_else(missing)?;
+        Ok((content_type, bytes))
     }
 
     /// Reads the SKP in a write transaction, changes it with `f`, and writes it back.

@@ -20,6 +20,9 @@ pub const PERIODS: JsonTable = TableDefinition::new("periods");
 pub const ACTIVITIES: JsonTable = TableDefinition::new("activities");
 /// `region/nip/year` → the employee's SKP of that year (see `store::skp`).
 pub const SKPS: JsonTable = TableDefinition::new("skps");
+/// sha256 → an evidence file's bytes (PDF, PNG or JPEG, at most 2 MiB), kept once however many
+/// SKPs refer to it.
+pub const EVIDENCE: JsonTable = TableDefinition::new("evidence");
 /// report id → its key in `ACTIVITIES` (see `store::reports`).
 pub const ACTIVITY_IDS: TableDefinition<'static, u64, &'static str> =
     TableDefinition::new("activity_ids");

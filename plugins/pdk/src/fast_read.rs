@@ -436,6 +436,7 @@ impl<'a> Cursor<'a> {
         let mut seen = Seen::default();
         let (mut id, mut name, mut kind, mut direction) = (None, None, None, None);
         let (mut unit, mut target, mut realization, mut weight) = (None, None, None, None);
+        let mut evidence = None;
         self.object(|c, key| {
             match key {
                 "id" => set(&mut seen, 0, &mut id, c.string())?,
@@ -446,6 +447,7 @@ impl<'a> Cursor<'a> {
                 "target" => set(&mut seen, 5, &mut target, c.f64())?,
                 "realization" => set(&mut seen, 6, &mut realization, c.opt(Cursor::f64))?,
                 "weight" => set(&mut seen, 7, &mut weight, c.opt(Cursor::f64))?,
+                "evidence" => set(&mut seen, 8, &mut evidence, c.uint().and_then(to_u32))?,
                 _ => c.skip(5)?,
             }
             Some(())
@@ -459,6 +461,7 @@ impl<'a> Cursor<'a> {
             target: target?,
             realization: realization.flatten(),
             weight: weight.flatten(),
+            evidence,
         })
     }
 

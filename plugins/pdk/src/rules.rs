@@ -307,6 +307,7 @@ mod tests {
             target: t,
             realization: r,
             weight: Some(w),
+            evidence: None,
         }
     }
 

@@ -376,6 +376,10 @@ pub struct Indicator {
     /// Defaults to 1 when absent or `null`; use [`Indicator::weight`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
+    /// How many pieces of evidence (bukti dukung: documents, links) back the realization in
+    /// the period; absent where the host keeps none (a period record entered centrally).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<u32>,
 }
 
 impl Indicator {
