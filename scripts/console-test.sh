@@ -16,6 +16,13 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+# pdftotext reads back the documents the tests print to PDF.
+if ! command -v pdftotext >/dev/null; then
+  echo "console-test: installing poppler-utils" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq poppler-utils >/dev/null
+fi
 command -v node >/dev/null || { echo "console-test: node is required" >&2; exit 1; }
 (cd tests/console && npm ci --no-audit --no-fund --loglevel=error)
 

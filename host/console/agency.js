@@ -2,7 +2,7 @@
 // paging, the appraisal run with its results and predikat distribution, the talent view
 // (nine-box grid and rotation recommendations), and the formasi (staff needed by workload).
 
-import { api, all, enc } from './api.js';
+import { api, all, enc, token } from './api.js';
 import {
   h, mount, card, field, table, errorBox, busy, badge, level, num, recommendations, today, PREDIKAT, PREDIKAT_ORDER,
 } from './ui.js';
@@ -42,7 +42,7 @@ export async function agencyView(ctx, region, agencyId) {
   const crumbs = ctx.me.role === 'agency' ? null
     : h('p', { class: 'crumbs' }, h('a', { href: `#/r/${enc(region)}` }, region), ' › ', agency.name);
   mount(main, crumbs, h('h1', {}, agency.name, ' ', h('small', { class: 'muted' }, `${region} / ${agency.id}`)),
-    h('p', { class: 'muted' }, `${employees.length} pegawai`), tabs, body);
+    h('p', { class: 'muted' }, `${employees.length} pegawai`), recapsCard(region, agency.id), tabs, body);
   show('employees');
 }
 
@@ -266,4 +266,44 @@ function formasiResults(f) {
         empty: 'Instansi ini belum memiliki jabatan.',
         rowAttrs: (r) => ({ dataset: { position: r.position_id, basis: r.basis } }),
       })));
+}
+
+/** Downloads `path` (an authenticated CSV export) as the file the server names. */
+async function download(path) {
+  const r = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!r.ok) {
+    const b = await r.json().catch(() => null);
+    throw Object.assign(new Error((b && b.error && b.error.message) || `HTTP ${r.status}`), { status: r.status });
+  }
+  const name = (/filename="([^"]+)"/.exec(r.headers.get('content-disposition') || '') || [])[1] || 'rekap.csv';
+  const url = URL.createObjectURL(await r.blob());
+  const a = h('a', { href: url, download: name });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** The agency's recaps as CSV: the appraisals of a period, the daily reports of a range. */
+function recapsCard(region, agency) {
+  const base = `/api/v1/regions/${enc(region)}/agencies/${enc(agency)}`;
+  const year = new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' }).slice(0, 4);
+  const period = h('input', { id: 'recap-period', value: String(year - 1), size: 8 });
+  const from = h('input', { type: 'date', id: 'recap-from', value: `${year}-01-01` });
+  const to = h('input', { type: 'date', id: 'recap-to', value: today() });
+  const out = h('div', { id: 'recap-out' });
+  const get = (button, path) => busy(button, 'Mengunduh…', async () => {
+    try {
+      await download(path());
+      mount(out);
+    } catch (err) {
+      mount(out, errorBox(err, 'Rekap tidak dapat diunduh'));
+    }
+  });
+  const ap = h('button', { type: 'button', id: 'recap-appraisals' }, 'Unduh rekap penilaian (CSV)');
+  ap.addEventListener('click', () => get(ap, () => `${base}/appraisals.csv?period=${encodeURIComponent(period.value.trim())}`));
+  const rep = h('button', { type: 'button', id: 'recap-activities' }, 'Unduh rekap laporan harian (CSV)');
+  rep.addEventListener('click', () => get(rep, () => `${base}/activities.csv?from=${from.value}&to=${to.value}`));
+  return card('Rekap (unduh CSV)', h('div', { class: 'form-row' }, field('Periode', period), ap),
+    h('div', { class: 'form-row' }, field('Dari', from), field('Sampai', to), rep), out);
 }

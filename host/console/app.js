@@ -7,6 +7,8 @@ import { adminView } from './admin.js';
 import { agencyView } from './agency.js';
 import { employeeView } from './employee.js';
 import { surveyPage } from './survey.js';
+import { skpView } from './skp.js';
+import { printSkp, printEvaluation } from './print.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -170,7 +172,7 @@ function regionsPage() {
       h('li', {}, h('a', { href: `#/r/${id}`, class: 'tile' }, h('strong', {}, name), h('small', {}, id)))))));
 }
 
-/** Parses `#/r/{region}[/a/{agency}|/e/{nip}|/plugins]`. */
+/** Parses `#/r/{region}[/a/{agency}|/e/{nip}[/skp/{year}]]` and `#/print/{skp|evaluasi}/{region}/{nip}/{year|period}`. */
 function parse(hash) {
   try {
     return hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -222,7 +224,10 @@ async function route() {
   try {
     if (p[0] === 'r' && p[1] && p.length === 2) return await adminView(ctx, p[1]);
     if (p[0] === 'r' && p[2] === 'a' && p[3]) return await agencyView(ctx, p[1], p[3]);
+    if (p[0] === 'r' && p[2] === 'e' && p[3] && p[4] === 'skp' && p[5]) return await skpView(ctx, p[1], p[3], p[5]);
     if (p[0] === 'r' && p[2] === 'e' && p[3]) return await employeeView(ctx, p[1], p[3]);
+    if (p[0] === 'print' && p[1] === 'skp' && p[4]) return await printSkp(main, p[2], p[3], p[4]);
+    if (p[0] === 'print' && p[1] === 'evaluasi' && p[4]) return await printEvaluation(main, p[2], p[3], p[4]);
     mount(main, card('Halaman tidak ditemukan (page not found)', h('a', { href: home(me) }, 'Kembali ke beranda')));
   } catch (err) {
     if (mine === seq) mount(main, card(null, errorBox(err), h('p', {}, h('a', { href: home(me) }, 'Kembali ke beranda'))));

@@ -153,7 +153,11 @@ export async function employeeView(ctx, region, nip) {
     teamCard(region, nip, periods.map((p) => p.period)),
   ]) : [];
   if (!ctx.isCurrent()) return;
-  mount(main, crumbs, profile,
+  const year = new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' }).slice(0, 4);
+  const skpLinks = card('SKP (sasaran kinerja pegawai)', h('p', { class: 'form-row' },
+    h('a', { href: `#/r/${enc(region)}/e/${enc(nip)}/skp/${year}`, id: 'skp-link' }, `SKP ${year}`),
+    h('a', { href: `#/r/${enc(region)}/e/${enc(nip)}/skp/${year - 1}` }, `SKP ${year - 1}`)));
+  mount(main, crumbs, profile, skpLinks,
     card('Kinerja per periode', h('div', { class: 'form-row' }, field('Periode', periodSel)), periodBox),
     people,
     card('Riwayat penilaian (appraisal history)', history),

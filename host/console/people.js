@@ -145,6 +145,11 @@ function memberPanel(region, member, period) {
   return { panel, render };
 }
 
+/** The year today in Jakarta. */
+function thisYear() {
+  return new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' }).slice(0, 4);
+}
+
 /** What a report's state reads as, for the employee and the supervisor. */
 export function reportState(a) {
   const label = { pending: 'Menunggu persetujuan', approved: 'Disetujui', rejected: 'Ditolak' }[a.state] || a.state;
@@ -218,7 +223,9 @@ export async function teamCard(region, nip, periods) {
   const list = h('div', { id: 'team' }, rows.map(({ m, panel, render }) => h('details', {
     class: 'member',
     ontoggle: (e) => { if (e.target.open) render(); },
-  }, h('summary', { id: `open-${m.nip}` }, `${m.name} · ${m.nip} · ${m.position_id}`), panel)));
+  }, h('summary', { id: `open-${m.nip}` }, `${m.name} · ${m.nip} · ${m.position_id}`),
+    h('p', {}, h('a', { href: `#/r/${enc(region)}/e/${enc(m.nip)}/skp/${thisYear()}`, id: `skp-${m.nip}` }, `SKP ${thisYear()} dan realisasi bulanannya`)),
+    panel)));
   return [card('Tim saya (bawahan langsung)',
     h('p', { class: 'muted' }, 'Nilai perilaku kerja bawahan, tugaskan rekan penilai, dan beri umpan balik.'),
     h('div', { class: 'form-row' }, field('Periode', period)), list), reviewCard(region, team)];

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -546,6 +547,97 @@ test('reports: a report waits until the supervisor approves it from the team car
   await page.waitForFunction((d) => [...document.querySelectorAll('#activities tbody tr')]
     .some((tr) => tr.textContent.includes(d) && tr.textContent.includes('Disetujui')), desc);
   await page.close();
+});
+
+test('skp: planned and submitted, approved by the supervisor, realized with evidence; both documents print', async () => {
+  const year = new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' }).slice(0, 4);
+  const url = `${BASE}/#/r/${REGION}/e/${EMP_NIP}/skp/${year}`;
+  const skp = `/api/v1/regions/${REGION}/employees/${EMP_NIP}/skp/${year}`;
+  const expectation = `Laporan lengkap dan tepat waktu ${Date.now()}`;
+
+  // The employee plans one RHK with one indicator and submits it.
+  const page = await newPage();
+  await signIn(page, EMP);
+  await page.goto(url);
+  await page.waitForSelector('#plan-form');
+  await page.fill('#rhk-text', 'Tersusunnya laporan kinerja unit');
+  await page.fill('#plan-form tr.iki-row [data-f="name"]', 'Laporan kinerja tersusun');
+  await page.fill('#plan-form tr.iki-row [data-f="unit"]', 'dokumen');
+  await page.fill('#plan-form tr.iki-row [data-f="target"]', '12');
+  await page.click('#plan-save');
+  await page.waitForSelector('#skp-out .ok');
+  await page.click('#skp-submit');
+  await page.waitForFunction(() => document.querySelector('#skp-state').textContent.includes('Diajukan'));
+  await page.close();
+
+  // The supervisor sets the expectation and approves.
+  const sup = await newPage();
+  await signIn(sup, SUP);
+  await sup.goto(url);
+  await sup.waitForSelector('#skp-approve');
+  await sup.fill('#exp-text', expectation);
+  await sup.click('#exp-save');
+  await sup.waitForSelector('#skp-out .ok');
+  await sup.click('#skp-approve');
+  await sup.waitForFunction(() => document.querySelector('#skp-state').textContent.includes('Disetujui'));
+  await sup.close();
+
+  // The employee writes this month's realization and a PDF as its evidence.
+  const emp = await newPage();
+  await signIn(emp, EMP);
+  await emp.goto(url);
+  await emp.waitForSelector('#real-save');
+  await emp.fill('#real-iki-1', '3');
+  await emp.click('#real-save');
+  await emp.waitForSelector('#skp-out .ok');
+  await emp.setInputFiles('#ev-file', { name: 'laporan.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+  await emp.click('#ev-save');
+  await emp.waitForSelector('table.evidence');
+  await shot(emp, 'skp');
+  const stored = await api(EMP, 'GET', skp);
+  assert.equal(stored.body.state, 'approved');
+  assert.equal(stored.body.evidence['iki-1'][0].content_type, 'application/pdf');
+  assert.equal(Object.values(stored.body.realizations)[0]['iki-1'], 3);
+
+  // The SKP prints: on the page and in the PDF Chromium makes of it.
+  // In reading order, with a cell's wrapped lines joined.
+  const text = (pdf) => execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+  const out = mkdtempSync(join(tmpdir(), 'kinerja-print-'));
+  await emp.goto(`${BASE}/#/print/skp/${REGION}/${EMP_NIP}/${year}`);
+  await emp.waitForSelector('#document table.doc-table');
+  for (const t of ['Sasaran Kinerja Pegawai', EMP_NIP, expectation, 'Pejabat penilai kinerja']) {
+    assert.ok((await emp.innerText('#document')).includes(t), t);
+  }
+  await emp.pdf({ path: join(out, 'skp.pdf'), format: 'A4', printBackground: true });
+  const skpText = text(join(out, 'skp.pdf'));
+  for (const t of ['Sasaran Kinerja Pegawai', EMP_NIP, 'Laporan kinerja tersusun', 'Pejabat penilai kinerja']) {
+    assert.ok(skpText.includes(t), `${t} in the printed SKP:\n${skpText}`);
+  }
+
+  // The evaluation document of an appraised period prints with its predikat and decision.
+  const ap = await api(AGENCY, 'POST', `/api/v1/regions/${REGION}/appraisals`, { period: '2025', nips: [EMP_NIP] });
+  assert.equal(ap.status, 200, JSON.stringify(ap.body));
+  const decision = ap.body.results[0].decision_id;
+  await emp.goto(`${BASE}/#/print/evaluasi/${REGION}/${EMP_NIP}/2025`);
+  await emp.waitForSelector('#document table.doc-table');
+  await emp.pdf({ path: join(out, 'evaluasi.pdf'), format: 'A4', printBackground: true });
+  const evalText = text(join(out, 'evaluasi.pdf'));
+  for (const t of ['Dokumen Evaluasi Kinerja Pegawai', EMP_NIP, 'Predikat kinerja', decision, 'Pegawai yang dinilai']) {
+    assert.ok(evalText.includes(t), `${t} in the printed evaluation:\n${evalText}`);
+  }
+  await emp.close();
+  rmSync(out, { recursive: true, force: true });
+
+  // The agency downloads its recap of the period.
+  const ag = await newPage();
+  await signIn(ag, AGENCY);
+  await ag.waitForSelector('#recap-appraisals');
+  await ag.fill('#recap-period', '2025');
+  const [download] = await Promise.all([ag.waitForEvent('download'), ag.click('#recap-appraisals')]);
+  assert.equal(download.suggestedFilename(), `penilaian-${REGION}-${AGENCY_ID}-2025.csv`);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.ok(csv.startsWith('nip,nama,jabatan') && csv.includes(decision), csv.slice(0, 300));
+  await ag.close();
 });
 
 test('public survey: a respondent answers once with the code on their slip, without signing in', async () => {

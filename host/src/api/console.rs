@@ -42,6 +42,8 @@ static ASSETS: &[Asset] = &[
     asset!("employee.js"),
     asset!("people.js"),
     asset!("survey.js"),
+    asset!("skp.js"),
+    asset!("print.js"),
     asset!("favicon.svg"),
 ];
 

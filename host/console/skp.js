@@ -1,0 +1,191 @@
+// The SKP page of one employee and year: the plan (RHK and indicators) the employee writes and
+// submits, the supervisor's expectations and approval (or return with a note), the monthly
+// realizations with their evidence, and the links to the printable SKP and evaluation document.
+// What the page offers follows the relationship; the server decides every write.
+
+import { api, enc } from './api.js';
+import { h, mount, card, field, table, errorBox, okBox, busy, num } from './ui.js';
+
+const STATE = {
+  draft: 'Draf', submitted: 'Diajukan', approved: 'Disetujui', returned: 'Dikembalikan', locked: 'Terkunci',
+};
+const MONTHS = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'];
+
+/** The month `YYYY-MM` today in Jakarta. */
+function thisMonth() {
+  return new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' }).slice(0, 7);
+}
+
+/** One editable indicator row of the plan form. */
+function indicatorRow(ind, i) {
+  const input = (name, value, attrs = {}) => h('input', { 'data-f': name, value: value ?? '', ...attrs });
+  const select = (name, value, options) => {
+    const s = h('select', { 'data-f': name }, options.map(([v, l]) => h('option', { value: v }, l)));
+    s.value = value;
+    return s;
+  };
+  return h('tr', { class: 'iki-row' },
+    h('td', {}, input('id', ind.id || `iki-${i + 1}`, { size: 6 })),
+    h('td', {}, input('name', ind.name, { placeholder: 'Indikator kinerja individu', size: 28 })),
+    h('td', {}, select('kind', ind.kind || 'utama', [['utama', 'Utama'], ['tambahan', 'Tambahan']])),
+    h('td', {}, select('direction', ind.direction || 'higher_is_better', [['higher_is_better', 'Makin tinggi makin baik'], ['lower_is_better', 'Makin rendah makin baik']])),
+    h('td', {}, input('unit', ind.unit, { placeholder: 'dokumen', size: 8 })),
+    h('td', {}, input('target', ind.target, { type: 'number', min: 0, step: 'any', size: 6 })),
+    h('td', {}, select('accumulation', ind.accumulation || 'sum', [['sum', 'Jumlah per bulan'], ['level', 'Nilai terakhir']])));
+}
+
+/** The plan editor: one RHK and its indicators; `read()` answers the plan body. */
+function planForm(skp) {
+  const rhk = (skp && skp.plan.rhk[0]) || { id: 'rhk-1', text: '', indicators: [{}] };
+  const text = h('textarea', { id: 'rhk-text', rows: 2, maxlength: 1000, placeholder: 'Rencana hasil kerja' }, rhk.text);
+  const body = h('tbody', {}, rhk.indicators.map(indicatorRow));
+  const add = h('button', { type: 'button', id: 'iki-add', class: 'small' }, 'Tambah indikator');
+  add.addEventListener('click', () => body.appendChild(indicatorRow({}, body.children.length)));
+  const read = () => ({
+    rhk: [{
+      id: rhk.id,
+      text: text.value.trim(),
+      indicators: [...body.querySelectorAll('tr')].map((tr) => {
+        const v = (f) => tr.querySelector(`[data-f="${f}"]`).value.trim();
+        return {
+          id: v('id'), name: v('name'), kind: v('kind'), direction: v('direction'), unit: v('unit'),
+          target: Number(v('target')), accumulation: v('accumulation'),
+        };
+      }),
+    }],
+  });
+  const node = h('div', { id: 'plan-form' }, field('Rencana hasil kerja (RHK)', text),
+    h('table', { class: 'plan-edit' },
+      h('thead', {}, h('tr', {}, ['ID', 'Indikator', 'Jenis', 'Arah', 'Satuan', 'Target tahunan', 'Akumulasi'].map((t) => h('th', {}, t)))),
+      body),
+    add);
+  return { node, read };
+}
+
+/** The plan as read: RHK, expectations and indicators with this year's realizations by month. */
+function planTable(skp) {
+  return skp.plan.rhk.map((r) => h('div', { class: 'rhk' },
+    h('h4', {}, `${r.id}: ${r.text}`),
+    h('p', { class: 'muted', id: `exp-${r.id}` }, `Ekspektasi pimpinan: ${skp.expectations[r.id] || '—'}`),
+    table([
+      { title: 'Indikator', cell: (i) => `${i.name} (${i.kind})` },
+      { title: 'Target', class: 'num', cell: (i) => `${num(i.target, 2)} ${i.unit}` },
+      { title: 'Akumulasi', cell: (i) => (i.accumulation === 'level' ? 'nilai terakhir' : 'jumlah') },
+      ...MONTHS.map((m) => ({
+        title: m, class: 'num',
+        cell: (i) => {
+          const v = skp.realizations[m] && skp.realizations[m][i.id];
+          return v === undefined ? '' : num(v, 2);
+        },
+      })),
+      { title: 'Bukti', cell: (i) => String((skp.evidence[i.id] || []).length) },
+    ], r.indicators, { class: 'skp-table' })));
+}
+
+export async function skpView(ctx, region, nip, year) {
+  const { main, me } = ctx;
+  const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;
+  const base = `${emp}/skp/${enc(year)}`;
+  const [record, skp] = await Promise.all([
+    // A supervisor reads the SKP of their team, not the rest of the employee's record.
+    api('GET', emp).catch((err) => (err.status === 403 && me.role === 'employee' ? null : Promise.reject(err))),
+    api('GET', base).catch((err) => (err.status === 404 ? null : Promise.reject(err))),
+  ]);
+  const employee = record || { nip, name: nip, position_id: '', supervisor: { nip: me.nip, name: 'Anda' } };
+  if (!ctx.isCurrent()) return;
+  const own = me.role === 'employee' && me.nip === nip;
+  const central = me.role !== 'employee';
+  const supervisor = me.role === 'employee' && employee.supervisor && employee.supervisor.nip === me.nip;
+  const out = h('div', { id: 'skp-out' });
+  const reload = () => skpView(ctx, region, nip, year);
+  const act = (button, fn, done) => busy(button, 'Menyimpan…', async () => {
+    try {
+      await fn();
+      await reload();
+      const o = document.getElementById('skp-out');
+      if (o) mount(o, okBox(done));
+    } catch (err) {
+      mount(out, errorBox(err, 'Tidak tersimpan'));
+    }
+  });
+  const button = (id, label, fn, done, cls) => {
+    const b = h('button', { type: 'button', id, class: cls || '' }, label);
+    b.addEventListener('click', () => act(b, fn, done));
+    return b;
+  };
+  const state = skp ? skp.state : null;
+  const parts = [];
+  parts.push(h('p', {},
+    h('strong', {}, `${employee.name} · ${employee.nip} · ${employee.position_id}`), ' ',
+    h('span', { class: `state state-${state || 'none'}`, id: 'skp-state' }, state ? STATE[state] : 'Belum ada SKP'),
+    employee.supervisor ? h('span', { class: 'muted' }, ` · Pejabat penilai: ${employee.supervisor.name}`) : null));
+  const links = h('p', { class: 'form-row' },
+    h('a', { href: `#/print/skp/${enc(region)}/${enc(nip)}/${enc(year)}`, id: 'print-skp', target: '_blank' }, 'Cetak SKP'),
+    h('a', { href: `#/print/evaluasi/${enc(region)}/${enc(nip)}/${enc(year)}`, id: 'print-eval', target: '_blank' }, 'Cetak dokumen evaluasi kinerja'));
+  parts.push(links);
+  if (skp) parts.push(...planTable(skp));
+  const returned = skp && skp.history.filter((t) => t.action === 'return').pop();
+  if (state === 'returned' && returned) parts.push(h('p', { class: 'error', id: 'return-note' }, `Dikembalikan: ${returned.note}`));
+
+  // The employee (or the agency) plans while draft or returned, then submits.
+  if ((own || central) && (!skp || state === 'draft' || state === 'returned')) {
+    const form = planForm(skp);
+    parts.push(h('h3', {}, 'Rencana SKP'), form.node, h('div', { class: 'form-row' },
+      button('plan-save', 'Simpan rencana', () => api('PUT', base, form.read()), 'Rencana tersimpan.', 'primary'),
+      skp ? button('skp-submit', 'Ajukan ke atasan', () => api('POST', `${base}/submit`, {}), 'SKP diajukan.') : null));
+  }
+  // The supervisor (or the agency) sets expectations, then approves or returns.
+  if ((supervisor || central) && skp && ['draft', 'submitted', 'returned'].includes(state)) {
+    const exp = h('textarea', { id: 'exp-text', rows: 2, maxlength: 2000, placeholder: 'Ekspektasi pimpinan untuk RHK ini' }, skp.expectations[skp.plan.rhk[0].id] || '');
+    parts.push(h('h3', {}, 'Ekspektasi dan persetujuan atasan'), field('Ekspektasi pimpinan', exp),
+      button('exp-save', 'Simpan ekspektasi', () => api('PUT', `${base}/expectations`, { [skp.plan.rhk[0].id]: exp.value }), 'Ekspektasi tersimpan.'));
+    if (state === 'submitted') {
+      const note = h('input', { id: 'return-text', placeholder: 'Catatan pengembalian', maxlength: 2000 });
+      parts.push(h('div', { class: 'form-row' },
+        button('skp-approve', 'Setujui SKP', () => api('POST', `${base}/approve`, {}), 'SKP disetujui.', 'primary'),
+        field('Catatan', note),
+        button('skp-return', 'Kembalikan', () => api('POST', `${base}/return`, { note: note.value }), 'SKP dikembalikan.')));
+    }
+  }
+  // Realizations and evidence while approved.
+  if ((own || central) && state === 'approved') {
+    const month = h('select', { id: 'real-month' }, MONTHS.map((m) => h('option', { value: m }, m)));
+    const [y, m] = thisMonth().split('-');
+    month.value = y === String(year) ? m : '12';
+    const inds = skp.plan.rhk.flatMap((r) => r.indicators);
+    const inputs = inds.map((i) => [i.id, h('input', { type: 'number', min: 0, step: 'any', id: `real-${i.id}`, size: 6 })]);
+    const link = h('input', { id: 'ev-link', placeholder: 'https://…', size: 30 });
+    const file = h('input', { type: 'file', id: 'ev-file', accept: 'application/pdf,image/png,image/jpeg' });
+    const which = h('select', { id: 'ev-indicator' }, inds.map((i) => h('option', { value: i.id }, i.name)));
+    const evidence = async () => {
+      const path = `${base}/indicators/${enc(which.value)}/evidence?month=${month.value}`;
+      if (file.files && file.files[0]) {
+        const f = file.files[0];
+        await api('POST', `${path}&name=${encodeURIComponent(f.name)}`, undefined, { raw: f, type: f.type || 'application/octet-stream' });
+        return;
+      }
+      await api('POST', path, { link: link.value.trim(), month: month.value });
+    };
+    parts.push(h('h3', {}, 'Realisasi bulanan'), h('div', { class: 'form-row' }, field('Bulan', month),
+      ...inputs.map(([id, inp]) => field(inds.find((i) => i.id === id).name, inp)),
+      button('real-save', 'Simpan realisasi', () => api('PUT', `${base}/realizations/${month.value}`,
+        { indicators: Object.fromEntries(inputs.filter(([, inp]) => inp.value !== '').map(([id, inp]) => [id, Number(inp.value)])) }),
+      'Realisasi tersimpan.', 'primary')),
+    h('div', { class: 'form-row' }, field('Indikator', which), field('Tautan bukti', link), field('atau berkas (PDF/PNG/JPEG ≤ 2 MiB)', file),
+      button('ev-save', 'Tambah bukti dukung', evidence, 'Bukti dukung tersimpan.')));
+  }
+  if (supervisor && (state === 'approved' || state === 'locked')) {
+    parts.push(button('skp-reopen', 'Buka kembali SKP', () => api('POST', `${base}/reopen`, {}), 'SKP dibuka kembali.'));
+  }
+  if (skp && Object.values(skp.evidence).some((l) => l.length)) {
+    const rows = Object.entries(skp.evidence).flatMap(([iki, list]) => list.map((e) => ({ iki, ...e })));
+    parts.push(h('h3', {}, 'Bukti dukung'), table([
+      { title: 'Indikator', cell: (e) => e.iki },
+      { title: 'Bulan', cell: (e) => e.month || 'tahunan' },
+      { title: 'Bukti', cell: (e) => (e.url ? h('a', { href: e.url, rel: 'noopener noreferrer', target: '_blank' }, e.url)
+        : `${e.name || 'berkas'} (${e.content_type}, ${e.size} B)`) },
+    ], rows, { class: 'evidence' }));
+  }
+  parts.push(out);
+  mount(main, card(`SKP ${year}`, ...parts));
+}
