@@ -115,15 +115,15 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
     // A draft is not appraised; its illegal moves name its state.
     let reason = appraise(&c, "2026").unwrap_err();
     assert!(reason.contains("SKP 2026 is draft"), "{reason}");
-    // A period whose indicators the agency entered centrally is appraised as entered: an
-    // employee's draft does not switch it off.
+    // Once there is an SKP it is what is appraised, whatever a period record holds.
     let mut central = period_body();
     for f in ["innovations", "working_days"] {
         central.as_object_mut().unwrap().remove(f);
     }
     let r = c.put(&format!("{BASE}/employees/{X}/periods/2026-Q4"), &central);
     assert_eq!(r.status, 200, "{}", r.text);
-    assert!(appraise(&c, "2026-Q4").is_ok());
+    let reason = appraise(&c, "2026-Q4").unwrap_err();
+    assert!(reason.contains("SKP 2026 is draft"), "{reason}");
     for what in ["approve", "reopen"] {
         let r = step(&boss, what, json!({}));
         assert_eq!(r.status, 409, "{what}: {}", r.text);

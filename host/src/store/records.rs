@@ -637,16 +637,13 @@ impl Store {
                 let mut rec = match super::skp::skp_in(&skps, region, &e.nip, period.year())? {
                     // No SKP: the period record the agency entered, as it is.
                     None => Ok(own),
-                    // The agency entered the period's indicators centrally: that record is
-                    // appraised as entered, whatever state an SKP is in.
-                    Some(skp) if !skp.state.appraisable() => match own {
-                        Some(r) if !r.indicators.is_empty() => Ok(Some(r)),
-                        _ => Err(format!(
-                            "SKP {} is {}; appraisals run on approved SKPs",
-                            skp.year,
-                            skp.state.as_str()
-                        )),
-                    },
+                    // Once there is an SKP, it is what is appraised: not before it is approved
+                    // (the agency, which may plan and approve it centrally, is never stuck).
+                    Some(skp) if !skp.state.appraisable() => Err(format!(
+                        "SKP {} is {}; appraisals run on approved SKPs",
+                        skp.year,
+                        skp.state.as_str()
+                    )),
                     // The SKP's indicators for the period over the rest of the period record
                     // (ratings, innovations, …), or over the year's when a month or quarter
                     // has none of its own: the year's ratings stand for its months.
