@@ -43,31 +43,15 @@ fn open_days() -> (String, Vec<Date>) {
 fn setup() -> (TestServer, Client) {
     let s = TestServer::start();
     let c = s.client();
-    seed_agency(&c, "jambi", "dinkes");
-    seed_agency(&c, "jambi", "disdik");
-    for (id, parent) in [("kepala", None), ("pelaksana", Some("kepala"))] {
-        let r = c.put(
-            &format!("{BASE}/positions/{id}"),
-            &json!({"title": id, "agency": "dinkes", "kind": "struktural", "level": 3,
-                    "capacity": 5, "parent": parent}),
-        );
-        assert_eq!(r.status, 200, "{}", r.text);
-    }
-    for (nip, agency, pos) in [
-        (BOSS, "dinkes", "kepala"),
-        (X, "dinkes", "pelaksana"),
-        (PEER, "dinkes", "pelaksana"),
-        (OUT, "disdik", "disdik-staf"),
-    ] {
-        let r = c.put(
-            &format!("{BASE}/employees/{nip}"),
-            &json!({"name": format!("Pegawai {nip}"), "agency": agency, "position_id": pos,
-                    "position_since": "2021-03-01"}),
-        );
-        assert_eq!(r.status, 200, "{}", r.text);
-    }
-    let plugin = c.upload("jambi", wasm("kinerja_plugin_jambi"));
-    c.activate("jambi", "appraise", &plugin, json!({}));
+    seed_chart(
+        &c,
+        &[
+            (BOSS, "dinkes", "kepala"),
+            (X, "dinkes", "pelaksana"),
+            (PEER, "dinkes", "pelaksana"),
+            (OUT, "disdik", "disdik-staf"),
+        ],
+    );
     (s, c)
 }
 

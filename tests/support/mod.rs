@@ -312,6 +312,33 @@ pub fn today() -> String {
 /// tests for years to come.
 pub const WIDE_WINDOW_MONTHS: u32 = 120;
 
+/// A small organisation chart in Jambi with its plugin active: agencies `dinkes` (a `kepala`
+/// position over `pelaksana`) and `disdik`, and the `staff` given as (NIP, agency, position),
+/// each named `Pegawai {nip}`. For the tests of people acting by relationship.
+pub fn seed_chart(c: &Client, staff: &[(&str, &str, &str)]) {
+    let base = "/api/v1/regions/jambi";
+    seed_agency(c, "jambi", "dinkes");
+    seed_agency(c, "jambi", "disdik");
+    for (id, parent) in [("kepala", None), ("pelaksana", Some("kepala"))] {
+        let r = c.put(
+            &format!("{base}/positions/{id}"),
+            &json!({"title": id, "agency": "dinkes", "kind": "struktural", "level": 3,
+                    "capacity": 5, "parent": parent}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    for (nip, agency, pos) in staff {
+        let r = c.put(
+            &format!("{base}/employees/{nip}"),
+            &json!({"name": format!("Pegawai {nip}"), "agency": agency, "position_id": pos,
+                    "position_since": "2021-03-01"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let plugin = c.upload("jambi", wasm("kinerja_plugin_jambi"));
+    c.activate("jambi", "appraise", &plugin, json!({}));
+}
+
 /// A small fixture: one agency with two positions in `region`.
 pub fn seed_agency(c: &Client, region: &str, agency: &str) {
     let r = c.put(

@@ -162,13 +162,7 @@ impl Store {
         values: BTreeMap<String, f64>,
     ) -> Result<Skp> {
         self.change_skp((region, nip, year), |store, tx, s| {
-            let state = store.state_now(s)?;
-            if state != SkpState::Approved {
-                return Err(StoreError::Conflict(format!(
-                    "the SKP {year} is {}; realizations are written while it is approved",
-                    state.as_str()
-                )));
-            }
+            store.require_approved(s, "realizations are written")?;
             s.check_realizations(&values)?;
             let m = month_key(month);
             let before = serde_json::to_value(s.realizations.get(&m)).unwrap_or_default();
@@ -194,13 +188,7 @@ impl Store {
         file: Option<Vec<u8>>,
     ) -> Result<Skp> {
         self.change_skp((region, nip, year), |store, tx, s| {
-            let state = store.state_now(s)?;
-            if state != SkpState::Approved {
-                return Err(StoreError::Conflict(format!(
-                    "the SKP {year} is {}; evidence is added while it is approved",
-                    state.as_str()
-                )));
-            }
+            store.require_approved(s, "evidence is added")?;
             if !s.plan.indicators().any(|i| i.id == indicator) {
                 return Err(FieldError::new("indicator", format!("`{indicator}` is not an indicator of this SKP")).into());
             }
@@ -269,6 +257,19 @@ impl Store {
         tx.commit()?;
         skp.state = self.state_now(&skp)?;
         Ok(skp)
+    }
+
+    /// 409 naming the state unless `skp` is approved (not yet locked): `what` happens only then.
+    fn require_approved(&self, skp: &Skp, what: &str) -> Result<()> {
+        let state = self.state_now(skp)?;
+        if state != SkpState::Approved {
+            return Err(StoreError::Conflict(format!(
+                "the SKP {} is {}; {what} while it is approved",
+                skp.year,
+                state.as_str()
+            )));
+        }
+        Ok(())
     }
 
     /// The state as it stands: approved turns locked once an annual appraisal of the year was
