@@ -192,6 +192,7 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         (json!({"link": "javascript:alert(1)"}), "link"),
         (json!({"link": "https://x.id/a b"}), "link"),
         (json!({"link": "https://x.id/a", "month": "13"}), "month"),
+        (json!({"link": "https://x.id/a", "month": "+3"}), "month"),
     ] {
         let r = x.post(&ev, &body);
         assert_eq!(r.status, 400, "{body}: {}", r.text);
@@ -243,6 +244,8 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
     assert_eq!(r.status, 200);
     assert_eq!(r.text.as_bytes(), pdf.as_slice());
     assert_eq!(r.header("content-type"), "application/pdf");
+    assert!(r.header("content-disposition").starts_with("attachment;"));
+    assert_eq!(r.header("x-content-type-options"), "nosniff");
     assert_eq!(peer.get(&path).status, 403);
     assert_eq!(
         boss.get(&format!("{skp}/evidence/{}", "0".repeat(64)))

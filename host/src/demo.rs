@@ -385,6 +385,7 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
     }
     let year = Period::Year(DEMO_YEAR);
     let working = weekdays_between(year.start(), year.end());
+    let mut skps = Vec::new();
     for (n, (position, agency, req)) in holders.into_iter().enumerate() {
         let nip = nip(&mut rng, n + 1);
         let parsed = Nip::parse(&nip).map_err(|m| crate::domain::FieldError::new("nip", m))?;
@@ -451,18 +452,21 @@ fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
         }
         input.position_since = since;
         store.upsert_employee(region, &nip, input, None)?;
-        period_and_reports(store, region, &nip, &mut rng, year, working)?;
+        period_and_reports(store, region, &nip, &mut rng, (year, working), &mut skps)?;
     }
+    // Every SKP of the region in one commit.
+    store.seed_skps(&skps)?;
     Ok(())
 }
 
+/// The employee's annual record and reports, stored; their SKP added to `skps`.
 fn period_and_reports(
     store: &Store,
     region: &str,
     nip: &str,
     rng: &mut Rng,
-    year: Period,
-    working: u32,
+    (year, working): (Period, u32),
+    skps: &mut Vec<Skp>,
 ) -> Result<()> {
     // About 4% have no period record and 3% no supervisor ratings: the appraisal skips them.
     if rng.chance(0.04) {
@@ -585,9 +589,8 @@ fn period_and_reports(
         working_days,
     };
     input.validate(year)?;
-    let skp = demo_skp(region, nip, &input.indicators);
+    skps.push(demo_skp(region, nip, &input.indicators));
     store.put_period(region, nip, year, input, None)?;
-    store.seed_skps(&[skp])?;
     // Reports on a share of the weekdays that follows diligence.
     let q = (0.72 + (perf - 0.9) * 0.8 + rng.normal(0.0, 0.06)).clamp(0.4, 1.0);
     let mut reports = Vec::new();

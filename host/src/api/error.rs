@@ -150,6 +150,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             StoreError::Invalid(f) => f.into(),
+            StoreError::TooLarge(m) => ApiError::TooLarge(m),
             StoreError::Conflict(m) => ApiError::Conflict {
                 code: "conflict",
                 message: m,

@@ -7,7 +7,7 @@ use super::extract::{period_param, AgencyParam, Caller, RegionParam, P, Q};
 use super::{AppState, Errors};
 use crate::domain::date::Date;
 use crate::domain::period::Period;
-use crate::store::{ActivityQuery, Store};
+use crate::store::{ActivityQuery, Store, StoreError};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -23,8 +23,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(activities_csv))
 }
 
-/// Employees written per chunk of the stream.
+/// Employees per chunk of the appraisal recap (a row each).
 const PAGE: usize = 500;
+/// Employees per chunk of the reports export (every report of the range each, up to a year's):
+/// smaller, so that a chunk stays a few MB at most.
+const REPORTS_PAGE: usize = 20;
 /// The longest range of a reports export.
 const MAX_DAYS: i64 = 366;
 
@@ -41,7 +44,7 @@ pub struct RangeQuery {
     /// First date, inclusive.
     #[param(value_type = String, format = Date)]
     pub from: String,
-    /// Last date, inclusive; at most 366 days after `from`.
+    /// Last date, inclusive; the range is at most 366 days, both ends counted.
     #[param(value_type = String, format = Date)]
     pub to: String,
 }
@@ -150,7 +153,7 @@ async fn activities_csv(
     let (from, to) = (date("from", &q.from)?, date("to", &q.to)?);
     if to < from || to.to_days() - from.to_days() >= MAX_DAYS {
         return Err(ApiError::BadRequest(format!(
-            "to: must be on or after `from` and at most {MAX_DAYS} days from it"
+            "to: must be on or after `from`, the range at most {MAX_DAYS} days (both ends counted)"
         )));
     }
     let (r, a) = (region.clone(), agency.clone());
@@ -159,7 +162,7 @@ async fn activities_csv(
     let header = ["nip", "nama", "id", "tanggal", "menit", "status", "uraian"];
     Ok(stream(&st.store, name, &header, move |s, cursor, w| {
         let page = s
-            .employees(&region, Some(&agency), cursor.as_deref(), PAGE)
+            .employees(&region, Some(&agency), cursor.as_deref(), REPORTS_PAGE)
             .map_err(|e| e.to_string())?;
         for e in &page.items {
             let mut q = ActivityQuery {
@@ -194,61 +197,58 @@ async fn activities_csv(
     }))
 }
 
+/// Writes one page of an export to the writer and answers the next cursor.
+type PageFn = dyn Fn(&Store, Option<String>, &mut csv::Writer<Vec<u8>>) -> Result<Option<String>, String>
+    + Send
+    + Sync;
+
 /// A CSV download named `name`: `header`, then the pages `page` writes (each answering the
-/// next cursor), produced on a blocking thread and sent as they are made. A failure midway
-/// ends the file early (the status was sent already) and is logged.
+/// next cursor). Each page is read on a blocking thread only when the client has taken the one
+/// before, so a slow reader holds no thread and at most one page in memory; a failure midway
+/// ends the body with an error (the client sees a broken download, not a short file) and is
+/// logged.
 fn stream(
     store: &Arc<Store>,
     name: String,
     header: &[&str],
     page: impl Fn(&Store, Option<String>, &mut csv::Writer<Vec<u8>>) -> Result<Option<String>, String>
         + Send
+        + Sync
         + 'static,
 ) -> Response {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
-    let store = Arc::clone(store);
+    let page: Arc<PageFn> = Arc::new(page);
     let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let mut cursor = None;
-        let mut first = true;
-        loop {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            if first {
-                if let Err(e) = w.write_record(&header) {
-                    tracing::error!(error = %e, "CSV export failed");
-                    return;
-                }
-                first = false;
+    // `None` cursor with `more`: the first page is next; `more` false: done.
+    let start = (Arc::clone(store), page, Some(header), None::<String>, true);
+    let body =
+        futures::stream::try_unfold(start, |(store, page, header, cursor, more)| async move {
+            if !more {
+                return Ok(None);
             }
-            let next = match page(&store, cursor.take(), &mut w) {
-                Ok(next) => next,
+            let (p, h, c) = (Arc::clone(&page), header.clone(), cursor.clone());
+            let read = store
+                .run(move |s| {
+                    let mut w = csv::Writer::from_writer(Vec::new());
+                    let fail = |e: String| StoreError::Fault(format!("CSV export: {e}"));
+                    if let Some(h) = &h {
+                        w.write_record(h).map_err(|e| fail(e.to_string()))?;
+                    }
+                    let next = p(s, c, &mut w).map_err(fail)?;
+                    let bytes = w.into_inner().map_err(|e| fail(e.to_string()))?;
+                    Ok((bytes, next))
+                })
+                .await;
+            match read {
+                Ok((bytes, next)) => {
+                    let more = next.is_some();
+                    Ok(Some((bytes, (store, page, None, next, more))))
+                }
                 Err(e) => {
-                    tracing::error!(error = %e, "CSV export stopped early");
-                    return;
+                    tracing::error!(error = %e, "CSV export stopped midway");
+                    Err(std::io::Error::other(e.to_string()))
                 }
-            };
-            let bytes = match w.into_inner() {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::error!(error = %e, "CSV export failed");
-                    return;
-                }
-            };
-            // The client went away: stop reading.
-            if tx.blocking_send(bytes).is_err() {
-                return;
             }
-            match next {
-                Some(n) => cursor = Some(n),
-                None => return,
-            }
-        }
-    });
-    let body = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
-    });
+        });
     (
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

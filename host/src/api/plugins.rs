@@ -57,11 +57,7 @@ pub(super) fn hook_ok(hook: &str) -> ApiResult<kinerja_runtime::Hook> {
 }
 
 pub(super) fn plugin_id_ok(id: &str) -> ApiResult<()> {
-    if id.len() == 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
+    if crate::domain::is_sha256_hex(id) {
         Ok(())
     } else {
         Err(ApiError::NotFound(format!(

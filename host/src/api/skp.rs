@@ -7,16 +7,20 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Caller, JsonBody, NipParam, RegionParam, P, Q};
 use super::ratings::{relation_or, Relation};
 use super::{AppState, Errors};
+use crate::domain::date::Date;
 use crate::domain::now_rfc3339;
 use crate::domain::records::text_of;
 use crate::domain::skp::{
     check_evidence_meta, check_link, evidence_type, month_start, Evidence, Skp, SkpAction, SkpPlan,
-    MAX_EVIDENCE_BYTES,
+    EVIDENCE_TYPES, MAX_EVIDENCE_BYTES,
 };
 use crate::domain::FieldError;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header::{CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -289,16 +293,8 @@ async fn put_realizations(
     JsonBody(body): JsonBody<MonthRealizations>,
 ) -> ApiResult<Json<Skp>> {
     let year = year_of(&year)?;
-    let start = month_start(year, &month)?;
     let nip = allowed(&st, &c, &region, &nip, May::Write).await?;
-    super::reports::rules_of(&st, &region)?
-        .check_date("month", start, SystemTime::now())
-        .map_err(|e| {
-            FieldError::new(
-                "month",
-                format!("{year}-{month} is not open: {}", e.message),
-            )
-        })?;
+    let start = month_open(&st, &region, year, &month)?;
     let actor = c.token_id.clone();
     Ok(Json(
         st.store
@@ -307,6 +303,21 @@ async fn put_realizations(
             })
             .await?,
     ))
+}
+
+/// The first day of `year`-`month` when the month is open for its realizations and evidence:
+/// begun, and its reporting window not closed (400 naming the month otherwise).
+fn month_open(st: &AppState, region: &str, year: i32, month: &str) -> ApiResult<Date> {
+    let start = month_start(year, month)?;
+    super::reports::rules_of(st, region)?
+        .check_date("month", start, SystemTime::now())
+        .map_err(|e| {
+            FieldError::new(
+                "month",
+                format!("{year}-{month} is not open: {}", e.message),
+            )
+        })?;
+    Ok(start)
 }
 
 /// Where a piece of evidence goes and what it is called.
@@ -330,9 +341,6 @@ pub struct EvidenceLink {
     pub month: Option<String>,
 }
 
-/// The file types evidence may be, as declared in `Content-Type`.
-const FILE_TYPES: [&str; 3] = ["application/pdf", "image/png", "image/jpeg"];
-
 /// Add a piece of evidence (bukti dukung) to an indicator of an approved SKP: a link (a JSON
 /// body `{"link", "name"?, "month"?}`), or a file — a PDF, PNG or JPEG of at most 2 MiB sent as
 /// the body with its `Content-Type` (`?month=&name=` in the query), its type checked by its
@@ -349,19 +357,18 @@ async fn add_evidence(
     P((region, nip, year, iki)): P<(String, String, String, String)>,
     Q(q): Q<EvidenceQuery>,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Body,
 ) -> ApiResult<(StatusCode, Json<Skp>)> {
     let year = year_of(&year)?;
+    // Who may is settled before a byte of the body is read.
     let nip = allowed(&st, &c, &region, &nip, May::Write).await?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    let body = axum::body::to_bytes(body, MAX_EVIDENCE_BYTES + 1)
+        .await
+        .map_err(|_| {
             ApiError::TooLarge(format!(
                 "an evidence file is at most {MAX_EVIDENCE_BYTES} bytes"
             ))
-        } else {
-            ApiError::BadRequest(format!("body: {}", e.body_text()))
-        }
-    })?;
+        })?;
     let declared = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -384,7 +391,7 @@ async fn add_evidence(
             added_at,
         };
         (e, None)
-    } else if FILE_TYPES.contains(&declared.as_str()) {
+    } else if EVIDENCE_TYPES.contains(&declared.as_str()) {
         if body.len() > MAX_EVIDENCE_BYTES {
             return Err(ApiError::TooLarge(format!(
                 "an evidence file is at most {MAX_EVIDENCE_BYTES} bytes; this one is {}",
@@ -399,10 +406,7 @@ async fn add_evidence(
             )));
         }
         check_evidence_meta(q.name.as_deref(), q.month.as_deref())?;
-        let sha = {
-            use sha2::Digest;
-            hex::encode(sha2::Sha256::digest(&body))
-        };
+        let sha = crate::store::blob::sha256_hex(&body);
         let e = Evidence {
             url: None,
             sha256: Some(sha),
@@ -417,9 +421,13 @@ async fn add_evidence(
     } else {
         return Err(ApiError::UnsupportedMediaType(format!(
             "evidence is a link (application/json) or a file of type {}; got `{declared}`",
-            FILE_TYPES.join(", ")
+            EVIDENCE_TYPES.join(", ")
         )));
     };
+    // Evidence of a month, like its realizations, only while the month is open.
+    if let Some(m) = &evidence.month {
+        month_open(&st, &region, year, m)?;
+    }
     let actor = c.token_id.clone();
     let skp = st
         .store
@@ -440,19 +448,33 @@ async fn evidence_file(
 ) -> ApiResult<Response> {
     let year = year_of(&year)?;
     let nip = allowed(&st, &c, &region, &nip, May::Read).await?;
-    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !crate::domain::is_sha256_hex(&sha) {
         return Err(ApiError::BadRequest(
-            "sha256: must be 64 hexadecimal digits".into(),
+            "sha256: must be 64 lowercase hexadecimal digits".into(),
         ));
     }
     let (content_type, bytes) = st
         .store
-        .run(move |s| s.skp_evidence_file((&region, &nip, year), &sha))
+        .run({
+            let sha = sha.clone();
+            move |s| s.skp_evidence_file((&region, &nip, year), &sha)
+        })
         .await?;
+    // A file people uploaded: downloaded, never run as a page, never cached on the way.
+    let ext = content_type.rsplit('/').next().unwrap_or("bin").to_string();
     Ok((
         [
             (CONTENT_TYPE, content_type),
             (X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"bukti-{}.{ext}\"", &sha[..12]),
+            ),
+            (
+                CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_string(),
+            ),
+            (CACHE_CONTROL, "private, no-store".to_string()),
         ],
         bytes,
     )

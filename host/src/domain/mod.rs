@@ -92,6 +92,14 @@ pub fn validate_id(field: &str, id: &str) -> Result<(), FieldError> {
 }
 
 /// Keys inside records (competency names like `teknis.pendidikan`, indicator ids) may also use dots.
+/// Whether `s` is a SHA-256 as the server writes them: 64 lowercase hexadecimal digits (the id
+/// of a module, of an evidence file).
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
 pub fn validate_key(field: &str, key: &str) -> Result<(), FieldError> {
     let ok = !key.is_empty()
         && key.len() <= 64

@@ -163,6 +163,10 @@ pub type Realizations = BTreeMap<String, BTreeMap<String, f64>>;
 
 /// The largest evidence file.
 pub const MAX_EVIDENCE_BYTES: usize = 2 * 1024 * 1024;
+/// The files of one SKP in all: a year's evidence, not an archive.
+pub const MAX_EVIDENCE_BYTES_PER_SKP: u64 = 64 * 1024 * 1024;
+/// The types an evidence file may be.
+pub const EVIDENCE_TYPES: [&str; 3] = ["application/pdf", "image/png", "image/jpeg"];
 /// Evidence items of one indicator.
 pub const MAX_EVIDENCE_PER_INDICATOR: usize = 50;
 
@@ -192,12 +196,13 @@ pub struct Evidence {
 /// The type of an evidence file, told by its content (a declared type is only a claim): PDF,
 /// PNG or JPEG; anything else is none of them.
 pub fn evidence_type(bytes: &[u8]) -> Option<&'static str> {
+    let [pdf, png, jpeg] = EVIDENCE_TYPES;
     if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
+        Some(pdf)
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
+        Some(png)
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
+        Some(jpeg)
     } else {
         None
     }
@@ -433,10 +438,10 @@ impl Skp {
 
 /// The first day of `year`-`month`, when `month` is `01`–`12`.
 pub fn month_start(year: i32, month: &str) -> Result<Date, FieldError> {
-    let m: u32 = month
-        .parse()
-        .ok()
-        .filter(|m| (1..=12).contains(m) && month.len() == 2)
+    let m: u32 = Some(month)
+        .filter(|m| m.len() == 2 && m.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|m| m.parse().ok())
+        .filter(|m| (1..=12).contains(m))
         .ok_or_else(|| FieldError::new("month", format!("`{month}` must be 01–12")))?;
     Date::new(year, m, 1).ok_or_else(|| FieldError::new("month", "not a month"))
 }
@@ -609,6 +614,8 @@ mod tests {
         assert!(e.contains("sum to the year's target 24"), "{e}");
         bad.rhk[0].indicators[0].monthly_targets = Some(vec![2.0; 12]);
         assert!(bad.validate().is_ok());
-        assert!(month_start(2026, "13").is_err() && month_start(2026, "3").is_err());
+        for bad in ["13", "3", "+3", "00", "1a"] {
+            assert!(month_start(2026, bad).is_err(), "{bad}");
+        }
     }
 }

@@ -50,6 +50,9 @@ pub enum StoreError {
     Invalid(#[from] FieldError),
     #[error("{0}")]
     Conflict(String),
+    /// A client's write that would pass a bound on what it may store (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// Revoking this admin token would leave none: no admin token could ever be issued again
     /// through the API (only `kinerja admin reset-token` on the stopped server could).
     #[error(

@@ -6,7 +6,8 @@
 use super::tables::*;
 use super::{audit, get_json, to_json, Result, Store, StoreError};
 use crate::domain::skp::{
-    month_key, Evidence, Skp, SkpAction, SkpPlan, SkpState, Transition, MAX_EVIDENCE_PER_INDICATOR,
+    month_key, Evidence, Skp, SkpAction, SkpPlan, SkpState, Transition, MAX_EVIDENCE_BYTES_PER_SKP,
+    MAX_EVIDENCE_PER_INDICATOR,
 };
 use crate::domain::{now_rfc3339, FieldError};
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
@@ -178,7 +179,8 @@ impl Store {
 
     /// Adds a piece of evidence to an indicator of an approved SKP (its file, if any, stored
     /// by its SHA-256 unless already there). 400 for an unknown indicator or one with its
-    /// [`MAX_EVIDENCE_PER_INDICATOR`]; 409 unless approved.
+    /// [`MAX_EVIDENCE_PER_INDICATOR`]; 413 past [`MAX_EVIDENCE_BYTES_PER_SKP`] of files; 409
+    /// unless approved.
     pub fn add_skp_evidence(
         &self,
         (region, nip, year): (&str, &str, i32),
@@ -191,6 +193,12 @@ impl Store {
             store.require_approved(s, "evidence is added")?;
             if !s.plan.indicators().any(|i| i.id == indicator) {
                 return Err(FieldError::new("indicator", format!("`{indicator}` is not an indicator of this SKP")).into());
+            }
+            let stored: u64 = s.evidence.values().flatten().filter_map(|e| e.size).sum();
+            if stored + evidence.size.unwrap_or(0) > MAX_EVIDENCE_BYTES_PER_SKP {
+                return Err(StoreError::TooLarge(format!(
+                    "the SKP {year} holds {stored} bytes of evidence files; with this one it would pass its {MAX_EVIDENCE_BYTES_PER_SKP}"
+                )));
             }
             let list = s.evidence.entry(indicator.to_string()).or_default();
             if list.len() >= MAX_EVIDENCE_PER_INDICATOR {
