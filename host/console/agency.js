@@ -4,7 +4,7 @@
 
 import { api, all, enc, token } from './api.js';
 import {
-  h, mount, card, field, table, errorBox, busy, badge, level, num, recommendations, today, PREDIKAT, PREDIKAT_ORDER,
+  h, mount, card, field, table, errorBox, busy, badge, level, num, recommendations, today, jakartaToday, PREDIKAT, PREDIKAT_ORDER,
 } from './ui.js';
 import { distributionChart, countPredikat, meter } from './chart.js';
 
@@ -287,7 +287,7 @@ async function download(path) {
 /** The agency's recaps as CSV: the appraisals of a period, the daily reports of a range. */
 function recapsCard(region, agency) {
   const base = `/api/v1/regions/${enc(region)}/agencies/${enc(agency)}`;
-  const year = new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' }).slice(0, 4);
+  const year = jakartaToday().slice(0, 4);
   const period = h('input', { id: 'recap-period', value: String(year - 1), size: 8 });
   const from = h('input', { type: 'date', id: 'recap-from', value: `${year}-01-01` });
   const to = h('input', { type: 'date', id: 'recap-to', value: today() });

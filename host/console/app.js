@@ -185,6 +185,8 @@ let seq = 0;
 
 async function route() {
   const mine = ++seq;
+  // A printed document hides the page frame; any other page shows it again.
+  document.body.classList.remove('printing');
   // The public survey needs no sign-in: its code admits one answer.
   const s = parse(location.hash);
   if (s[0] === 'survey' && s[1]) {
@@ -226,8 +228,8 @@ async function route() {
     if (p[0] === 'r' && p[2] === 'a' && p[3]) return await agencyView(ctx, p[1], p[3]);
     if (p[0] === 'r' && p[2] === 'e' && p[3] && p[4] === 'skp' && p[5]) return await skpView(ctx, p[1], p[3], p[5]);
     if (p[0] === 'r' && p[2] === 'e' && p[3]) return await employeeView(ctx, p[1], p[3]);
-    if (p[0] === 'print' && p[1] === 'skp' && p[4]) return await printSkp(main, p[2], p[3], p[4]);
-    if (p[0] === 'print' && p[1] === 'evaluasi' && p[4]) return await printEvaluation(main, p[2], p[3], p[4]);
+    if (p[0] === 'print' && p[1] === 'skp' && p[4]) return await printSkp(ctx, p[2], p[3], p[4]);
+    if (p[0] === 'print' && p[1] === 'evaluasi' && p[4]) return await printEvaluation(ctx, p[2], p[3], p[4]);
     mount(main, card('Halaman tidak ditemukan (page not found)', h('a', { href: home(me) }, 'Kembali ke beranda')));
   } catch (err) {
     if (mine === seq) mount(main, card(null, errorBox(err), h('p', {}, h('a', { href: home(me) }, 'Kembali ke beranda'))));

@@ -4,7 +4,7 @@
 
 import { api, all, enc } from './api.js';
 import {
-  h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, when, recommendations, today,
+  h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, when, recommendations, today, jakartaToday,
 } from './ui.js';
 import { indicatorChart, behaviourChart } from './chart.js';
 import { selfAssessment, feedbackCard, teamCard, reportState } from './people.js';
@@ -153,7 +153,7 @@ export async function employeeView(ctx, region, nip) {
     teamCard(region, nip, periods.map((p) => p.period)),
   ]) : [];
   if (!ctx.isCurrent()) return;
-  const year = new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' }).slice(0, 4);
+  const year = jakartaToday().slice(0, 4);
   const skpLinks = card('SKP (sasaran kinerja pegawai)', h('p', { class: 'form-row' },
     h('a', { href: `#/r/${enc(region)}/e/${enc(nip)}/skp/${year}`, id: 'skp-link' }, `SKP ${year}`),
     h('a', { href: `#/r/${enc(region)}/e/${enc(nip)}/skp/${year - 1}` }, `SKP ${year - 1}`)));

@@ -4,7 +4,7 @@
 // by relationship (self, supervisor, assigned peer), not by the page.
 
 import { api, all, enc } from './api.js';
-import { h, mount, card, field, table, errorBox, okBox, busy, when, num, BERAKHLAK } from './ui.js';
+import { h, mount, card, field, table, errorBox, okBox, busy, when, num, jakartaToday, BERAKHLAK } from './ui.js';
 
 /** Seven 1–5 selects for the BerAKHLAK values, prefilled from `ratings`; `read()` answers them. */
 function ratingsForm(prefix, ratings) {
@@ -147,7 +147,7 @@ function memberPanel(region, member, period) {
 
 /** The year today in Jakarta. */
 function thisYear() {
-  return new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' }).slice(0, 4);
+  return jakartaToday().slice(0, 4);
 }
 
 /** What a report's state reads as, for the employee and the supervisor. */

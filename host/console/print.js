@@ -4,14 +4,10 @@
 // paper; the page carries nothing else.
 
 import { api, enc } from './api.js';
-import { h, mount, num, PREDIKAT, REGIONS } from './ui.js';
+import { h, mount, num, LEVEL, PREDIKAT, REGIONS, SKP_STATE } from './ui.js';
 
-const STATE = {
-  draft: 'draf', submitted: 'diajukan', approved: 'disetujui', returned: 'dikembalikan', locked: 'terkunci',
-};
-const LEVEL = { di_atas: 'Di atas ekspektasi', sesuai: 'Sesuai ekspektasi', di_bawah: 'Di bawah ekspektasi' };
-
-function today() {
+/** A date as printed under a signature: `7 Desember 2026`. */
+function longDate() {
   return new Date().toLocaleDateString('id-ID', { timeZone: 'Asia/Jakarta', day: 'numeric', month: 'long', year: 'numeric' });
 }
 
@@ -33,7 +29,18 @@ function signatures(employee, place) {
     h('p', {}, title), h('div', { class: 'sign-space' }), h('p', { class: 'sign-name' }, name), h('p', {}, `NIP ${nip}`));
   return h('div', { class: 'signatures' },
     block('Pegawai yang dinilai,', employee.name, employee.nip),
-    block(`${place}, ${today()}\nPejabat penilai kinerja,`, sup ? sup.name : '………………………', sup ? sup.nip : '………………'));
+    block(`${place}, ${longDate()}\nPejabat penilai kinerja,`, sup ? sup.name : '………………………', sup ? sup.nip : '………………'));
+}
+
+/** The employee's record, or what a supervisor (who reads their team's SKP, not the rest of
+ * their record) knows of it. */
+async function employeeOf(path, me, nip) {
+  try {
+    return await api('GET', path);
+  } catch (err) {
+    if (err.status !== 403 || me.role !== 'employee') throw err;
+    return { nip, name: nip, position_id: '—', agency: '—', supervisor: { nip: me.nip, name: me.label || me.nip, position_id: '—' } };
+  }
 }
 
 function frame(main, ...children) {
@@ -42,9 +49,11 @@ function frame(main, ...children) {
 }
 
 /** The SKP of `year`: RHK, indicators and targets, expectations, and the signatures. */
-export async function printSkp(main, region, nip, year) {
+export async function printSkp(ctx, region, nip, year) {
+  const { main, me } = ctx;
   const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;
-  const [employee, skp] = await Promise.all([api('GET', emp), api('GET', `${emp}/skp/${enc(year)}`)]);
+  const [employee, skp] = await Promise.all([employeeOf(emp, me, nip), api('GET', `${emp}/skp/${enc(year)}`)]);
+  if (!ctx.isCurrent()) return;
   const place = REGIONS[region] || region;
   const rows = skp.plan.rhk.flatMap((r, i) => r.indicators.map((ind, j) => h('tr', {},
     j === 0 ? h('td', { rowspan: r.indicators.length }, String(i + 1)) : null,
@@ -52,7 +61,7 @@ export async function printSkp(main, region, nip, year) {
     h('td', {}, ind.name), h('td', { class: 'num' }, `${num(ind.target, 2)} ${ind.unit}`),
     j === 0 ? h('td', { rowspan: r.indicators.length }, skp.expectations[r.id] || '—') : null)));
   frame(main,
-    h('header', {}, h('h1', {}, 'Sasaran Kinerja Pegawai'), h('p', {}, `${place} · periode penilaian ${year} · ${STATE[skp.state] || skp.state}`)),
+    h('header', {}, h('h1', {}, 'Sasaran Kinerja Pegawai'), h('p', {}, `${place} · periode penilaian ${year} · ${(SKP_STATE[skp.state] || skp.state).toLowerCase()}`)),
     identities(employee),
     h('table', { class: 'doc-table' },
       h('thead', {}, h('tr', {}, ['No', 'Rencana hasil kerja', 'Indikator kinerja individu', 'Target', 'Ekspektasi pimpinan'].map((t) => h('th', {}, t)))),
@@ -60,11 +69,13 @@ export async function printSkp(main, region, nip, year) {
     signatures(employee, place));
 }
 
-/** The evaluation document of `period`: the stored appraisal's result, the indicators of the
- * period, and the signatures. */
-export async function printEvaluation(main, region, nip, period) {
+/** The evaluation document of `period`: the stored appraisal's result and the signatures (for
+ * the employee, their agency and the administrators, who read the appraisals). */
+export async function printEvaluation(ctx, region, nip, period) {
+  const { main } = ctx;
   const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;
   const [employee, appraisals] = await Promise.all([api('GET', emp), api('GET', `${emp}/appraisals?limit=1000`)]);
+  if (!ctx.isCurrent()) return;
   const d = appraisals.items.find((a) => a.period === period);
   const place = REGIONS[region] || region;
   if (!d) {

@@ -3,20 +3,14 @@
 // realizations with their evidence, and the links to the printable SKP and evaluation document.
 // What the page offers follows the relationship; the server decides every write.
 
-import { api, enc } from './api.js';
-import { h, mount, card, field, table, errorBox, okBox, busy, num } from './ui.js';
+import { api, enc, token } from './api.js';
+import { h, mount, card, field, table, errorBox, okBox, busy, num, jakartaToday, SKP_STATE } from './ui.js';
 
-const STATE = {
-  draft: 'Draf', submitted: 'Diajukan', approved: 'Disetujui', returned: 'Dikembalikan', locked: 'Terkunci',
-};
 const MONTHS = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'];
 
-/** The month `YYYY-MM` today in Jakarta. */
-function thisMonth() {
-  return new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' }).slice(0, 7);
-}
 
-/** One editable indicator row of the plan form. */
+/** One editable indicator row of the plan form; fields without an input (weight, monthly
+ * targets) are kept from `ind` as they were. */
 function indicatorRow(ind, i) {
   const input = (name, value, attrs = {}) => h('input', { 'data-f': name, value: value ?? '', ...attrs });
   const select = (name, value, options) => {
@@ -24,7 +18,7 @@ function indicatorRow(ind, i) {
     s.value = value;
     return s;
   };
-  return h('tr', { class: 'iki-row' },
+  const tr = h('tr', { class: 'iki-row' },
     h('td', {}, input('id', ind.id || `iki-${i + 1}`, { size: 6 })),
     h('td', {}, input('name', ind.name, { placeholder: 'Indikator kinerja individu', size: 28 })),
     h('td', {}, select('kind', ind.kind || 'utama', [['utama', 'Utama'], ['tambahan', 'Tambahan']])),
@@ -32,34 +26,33 @@ function indicatorRow(ind, i) {
     h('td', {}, input('unit', ind.unit, { placeholder: 'dokumen', size: 8 })),
     h('td', {}, input('target', ind.target, { type: 'number', min: 0, step: 'any', size: 6 })),
     h('td', {}, select('accumulation', ind.accumulation || 'sum', [['sum', 'Jumlah per bulan'], ['level', 'Nilai terakhir']])));
+  tr.read = () => {
+    const v = (f) => tr.querySelector(`[data-f="${f}"]`).value.trim();
+    return {
+      ...ind, id: v('id'), name: v('name'), kind: v('kind'), direction: v('direction'), unit: v('unit'),
+      target: Number(v('target')), accumulation: v('accumulation'),
+    };
+  };
+  return tr;
 }
 
-/** The plan editor: one RHK and its indicators; `read()` answers the plan body. */
+/** The plan editor: every RHK with its indicators; `read()` answers the plan body. */
 function planForm(skp) {
-  const rhk = (skp && skp.plan.rhk[0]) || { id: 'rhk-1', text: '', indicators: [{}] };
-  const text = h('textarea', { id: 'rhk-text', rows: 2, maxlength: 1000, placeholder: 'Rencana hasil kerja' }, rhk.text);
-  const body = h('tbody', {}, rhk.indicators.map(indicatorRow));
-  const add = h('button', { type: 'button', id: 'iki-add', class: 'small' }, 'Tambah indikator');
-  add.addEventListener('click', () => body.appendChild(indicatorRow({}, body.children.length)));
-  const read = () => ({
-    rhk: [{
-      id: rhk.id,
-      text: text.value.trim(),
-      indicators: [...body.querySelectorAll('tr')].map((tr) => {
-        const v = (f) => tr.querySelector(`[data-f="${f}"]`).value.trim();
-        return {
-          id: v('id'), name: v('name'), kind: v('kind'), direction: v('direction'), unit: v('unit'),
-          target: Number(v('target')), accumulation: v('accumulation'),
-        };
-      }),
-    }],
+  const plan = skp ? skp.plan.rhk : [{ id: 'rhk-1', text: '', indicators: [{}] }];
+  let count = plan.reduce((n, r) => n + r.indicators.length, 0);
+  const blocks = plan.map((rhk, k) => {
+    const text = h('textarea', { class: 'rhk-text', id: k === 0 ? 'rhk-text' : `rhk-text-${k}`, rows: 2, maxlength: 1000, placeholder: 'Rencana hasil kerja' }, rhk.text);
+    const body = h('tbody', {}, rhk.indicators.map((ind, i) => indicatorRow(ind, i)));
+    const add = h('button', { type: 'button', class: 'small', id: k === 0 ? 'iki-add' : `iki-add-${k}` }, 'Tambah indikator');
+    add.addEventListener('click', () => { body.appendChild(indicatorRow({}, count)); count += 1; });
+    const node = h('div', { class: 'rhk-edit' }, field(`Rencana hasil kerja (${rhk.id})`, text),
+      h('table', { class: 'plan-edit' },
+        h('thead', {}, h('tr', {}, ['ID', 'Indikator', 'Jenis', 'Arah', 'Satuan', 'Target tahunan', 'Akumulasi'].map((t) => h('th', {}, t)))),
+        body),
+      add);
+    return { node, read: () => ({ ...rhk, text: text.value.trim(), indicators: [...body.children].map((tr) => tr.read()) }) };
   });
-  const node = h('div', { id: 'plan-form' }, field('Rencana hasil kerja (RHK)', text),
-    h('table', { class: 'plan-edit' },
-      h('thead', {}, h('tr', {}, ['ID', 'Indikator', 'Jenis', 'Arah', 'Satuan', 'Target tahunan', 'Akumulasi'].map((t) => h('th', {}, t)))),
-      body),
-    add);
-  return { node, read };
+  return { node: h('div', { id: 'plan-form' }, blocks.map((b) => b.node)), read: () => ({ rhk: blocks.map((b) => b.read()) }) };
 }
 
 /** The plan as read: RHK, expectations and indicators with this year's realizations by month. */
@@ -80,6 +73,15 @@ function planTable(skp) {
       })),
       { title: 'Bukti', cell: (i) => String((skp.evidence[i.id] || []).length) },
     ], r.indicators, { class: 'skp-table' })));
+}
+
+/** Opens an evidence file (fetched with the token) in a new tab. */
+async function openFile(path) {
+  const r = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!r.ok) return;
+  const url = URL.createObjectURL(await r.blob());
+  window.open(url, '_blank', 'noopener');
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
 export async function skpView(ctx, region, nip, year) {
@@ -117,11 +119,12 @@ export async function skpView(ctx, region, nip, year) {
   const parts = [];
   parts.push(h('p', {},
     h('strong', {}, `${employee.name} · ${employee.nip} · ${employee.position_id}`), ' ',
-    h('span', { class: `state state-${state || 'none'}`, id: 'skp-state' }, state ? STATE[state] : 'Belum ada SKP'),
+    h('span', { class: `state state-${state || 'none'}`, id: 'skp-state' }, state ? SKP_STATE[state] : 'Belum ada SKP'),
     employee.supervisor ? h('span', { class: 'muted' }, ` · Pejabat penilai: ${employee.supervisor.name}`) : null));
+  // In this tab: a new one would open signed out (the token lives in this tab's storage).
   const links = h('p', { class: 'form-row' },
-    h('a', { href: `#/print/skp/${enc(region)}/${enc(nip)}/${enc(year)}`, id: 'print-skp', target: '_blank' }, 'Cetak SKP'),
-    h('a', { href: `#/print/evaluasi/${enc(region)}/${enc(nip)}/${enc(year)}`, id: 'print-eval', target: '_blank' }, 'Cetak dokumen evaluasi kinerja'));
+    skp ? h('a', { href: `#/print/skp/${enc(region)}/${enc(nip)}/${enc(year)}`, id: 'print-skp' }, 'Cetak SKP') : null,
+    own || central ? h('a', { href: `#/print/evaluasi/${enc(region)}/${enc(nip)}/${enc(year)}`, id: 'print-eval' }, 'Cetak dokumen evaluasi kinerja') : null);
   parts.push(links);
   if (skp) parts.push(...planTable(skp));
   const returned = skp && skp.history.filter((t) => t.action === 'return').pop();
@@ -136,9 +139,11 @@ export async function skpView(ctx, region, nip, year) {
   }
   // The supervisor (or the agency) sets expectations, then approves or returns.
   if ((supervisor || central) && skp && ['draft', 'submitted', 'returned'].includes(state)) {
-    const exp = h('textarea', { id: 'exp-text', rows: 2, maxlength: 2000, placeholder: 'Ekspektasi pimpinan untuk RHK ini' }, skp.expectations[skp.plan.rhk[0].id] || '');
-    parts.push(h('h3', {}, 'Ekspektasi dan persetujuan atasan'), field('Ekspektasi pimpinan', exp),
-      button('exp-save', 'Simpan ekspektasi', () => api('PUT', `${base}/expectations`, { [skp.plan.rhk[0].id]: exp.value }), 'Ekspektasi tersimpan.'));
+    const exps = skp.plan.rhk.map((r, k) => [r.id, h('textarea', { id: k === 0 ? 'exp-text' : `exp-text-${k}`, rows: 2, maxlength: 2000, placeholder: `Ekspektasi pimpinan untuk ${r.id}` }, skp.expectations[r.id] || '')]);
+    parts.push(h('h3', {}, 'Ekspektasi dan persetujuan atasan'),
+      ...exps.map(([id, t]) => field(`Ekspektasi pimpinan (${id})`, t)),
+      button('exp-save', 'Simpan ekspektasi', () => api('PUT', `${base}/expectations`,
+        Object.fromEntries(exps.filter(([, t]) => t.value.trim() !== '').map(([id, t]) => [id, t.value]))), 'Ekspektasi tersimpan.'));
     if (state === 'submitted') {
       const note = h('input', { id: 'return-text', placeholder: 'Catatan pengembalian', maxlength: 2000 });
       parts.push(h('div', { class: 'form-row' },
@@ -150,7 +155,7 @@ export async function skpView(ctx, region, nip, year) {
   // Realizations and evidence while approved.
   if ((own || central) && state === 'approved') {
     const month = h('select', { id: 'real-month' }, MONTHS.map((m) => h('option', { value: m }, m)));
-    const [y, m] = thisMonth().split('-');
+    const [y, m] = jakartaToday().split('-');
     month.value = y === String(year) ? m : '12';
     const inds = skp.plan.rhk.flatMap((r) => r.indicators);
     const inputs = inds.map((i) => [i.id, h('input', { type: 'number', min: 0, step: 'any', id: `real-${i.id}`, size: 6 })]);
@@ -182,8 +187,9 @@ export async function skpView(ctx, region, nip, year) {
     parts.push(h('h3', {}, 'Bukti dukung'), table([
       { title: 'Indikator', cell: (e) => e.iki },
       { title: 'Bulan', cell: (e) => e.month || 'tahunan' },
-      { title: 'Bukti', cell: (e) => (e.url ? h('a', { href: e.url, rel: 'noopener noreferrer', target: '_blank' }, e.url)
-        : `${e.name || 'berkas'} (${e.content_type}, ${e.size} B)`) },
+      { title: 'Bukti', cell: (e) => (e.url ? h('a', { href: /^https?:\/\//.test(e.url) ? e.url : '#', rel: 'noopener noreferrer', target: '_blank' }, e.url)
+        : h('button', { type: 'button', class: 'link', onclick: () => openFile(`${base}/evidence/${e.sha256}`) },
+          `${e.name || 'berkas'} (${e.content_type}, ${e.size} B)`)) },
     ], rows, { class: 'evidence' }));
   }
   parts.push(out);

@@ -55,6 +55,16 @@ export function badge(predikat) {
 }
 
 /** di_atas / sesuai / di_bawah → words. */
+/** An SKP's state in words. */
+export const SKP_STATE = {
+  draft: 'Draf', submitted: 'Diajukan', approved: 'Disetujui', returned: 'Dikembalikan', locked: 'Terkunci',
+};
+
+/** Today in Jakarta as `YYYY-MM-DD` (the date the server judges reports and months by). */
+export function jakartaToday() {
+  return new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' });
+}
+
 export const LEVEL = { di_atas: 'Di atas ekspektasi', sesuai: 'Sesuai ekspektasi', di_bawah: 'Di bawah ekspektasi' };
 export function level(v) {
   return h('span', { class: `lvl l-${v || 'none'}` }, LEVEL[v] || v || '—');

@@ -300,8 +300,8 @@ impl Store {
 }
 
 impl Store {
-    /// Stores SKPs as they are, in one transaction and without audit: the server's own
-    /// seeding (the demo), never a client's write.
+    /// Stores SKPs as they are, all in one transaction and without audit: the server's own
+    /// seeding (the demo, a region at a time), never a client's write.
     pub fn seed_skps(&self, skps: &[Skp]) -> Result<()> {
         let tx = self.db.begin_write()?;
         {
