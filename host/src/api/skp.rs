@@ -440,7 +440,9 @@ async fn add_evidence(
 /// their supervisor, their agency, the administrators).
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/evidence/{sha256}", tag = "skp",
     params(RegionParam, NipParam, YearParam, ("sha256" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = String), Errors), security(("bearer" = [])))]
+    responses((status = 200, content(
+        (String = "application/pdf"), (String = "image/png"), (String = "image/jpeg"))), Errors),
+    security(("bearer" = [])))]
 async fn evidence_file(
     State(st): State<AppState>,
     c: Caller,
