@@ -159,7 +159,7 @@ export async function skpView(ctx, region, nip, year) {
     month.value = y === String(year) ? m : '12';
     const inds = skp.plan.rhk.flatMap((r) => r.indicators);
     const inputs = inds.map((i) => [i.id, h('input', { type: 'number', min: 0, step: 'any', id: `real-${i.id}`, size: 6 })]);
-    const link = h('input', { id: 'ev-link', placeholder: 'https://…', size: 30 });
+    const link = h('input', { id: 'ev-link', placeholder: 'Tautan dokumen (alamat web)', size: 30 });
     const file = h('input', { type: 'file', id: 'ev-file', accept: 'application/pdf,image/png,image/jpeg' });
     const which = h('select', { id: 'ev-indicator' }, inds.map((i) => h('option', { value: i.id }, i.name)));
     const evidence = async () => {
