@@ -254,6 +254,34 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
     );
     assert_eq!(boss.get(&format!("{skp}/evidence/zz")).status, 400);
 
+    // A year's evidence, not an archive: 64 MiB of files per SKP; the next one is 413.
+    let file = |i: usize| {
+        let mut f = format!("%PDF-1.4\n% bukti {i}\n").into_bytes();
+        f.resize(2 * 1024 * 1024, b' ');
+        f
+    };
+    // Beside the small file, 31 of 2 MiB fit; a 32nd would take the SKP past 64 MiB.
+    for i in 0..31 {
+        let iki = if i < 25 { "rate" } else { "docs" };
+        let r = x.post_raw(
+            &format!("{skp}/indicators/{iki}/evidence"),
+            "application/pdf",
+            file(i),
+        );
+        assert_eq!(r.status, 201, "file {i}: {}", r.text);
+    }
+    let r = x.post_raw(
+        &format!("{skp}/indicators/docs/evidence"),
+        "application/pdf",
+        file(99),
+    );
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert!(
+        r.message().contains("bytes of evidence files"),
+        "{}",
+        r.text
+    );
+
     // A region with the default window: January 2026 is long closed.
     assert_eq!(c.put(&format!("{BASE}/reporting"), &json!({})).status, 200);
     let r = x.put(&real("01"), &json!({"indicators": {"docs": 9}}));
