@@ -654,25 +654,16 @@ fn demo_skp(region: &str, nip: &str, indicators: &[Indicator]) -> Skp {
             }
         })
         .collect();
-    Skp {
-        region: region.into(),
-        nip: nip.into(),
-        year: DEMO_YEAR,
-        state: SkpState::Approved,
-        plan: SkpPlan {
-            rhk: vec![Rhk {
-                id: "rhk-1".into(),
-                text: "Terlaksananya tugas jabatan sesuai rencana kerja unit".into(),
-                indicators: plan,
-            }],
-        },
-        expectations: BTreeMap::new(),
-        realizations,
-        evidence: BTreeMap::new(),
-        approved_after_decision: None,
-        history: Vec::new(),
-        updated_at: crate::domain::now_rfc3339(),
-    }
+    let plan = SkpPlan {
+        rhk: vec![Rhk {
+            id: "rhk-1".into(),
+            text: "Terlaksananya tugas jabatan sesuai rencana kerja unit".into(),
+            indicators: plan,
+        }],
+    };
+    let mut skp = Skp::new((region, nip, DEMO_YEAR), plan, SkpState::Approved);
+    skp.realizations = realizations;
+    skp
 }
 
 /// Loads the demo records (when the store is empty).

@@ -365,6 +365,23 @@ pub fn month_key(m: u32) -> String {
 }
 
 impl Skp {
+    /// A new SKP of `plan` in `state`, with nothing else yet.
+    pub fn new((region, nip, year): (&str, &str, i32), plan: SkpPlan, state: SkpState) -> Skp {
+        Skp {
+            region: region.into(),
+            nip: nip.into(),
+            year,
+            state,
+            plan,
+            expectations: BTreeMap::new(),
+            realizations: Realizations::new(),
+            evidence: BTreeMap::new(),
+            approved_after_decision: None,
+            history: Vec::new(),
+            updated_at: super::now_rfc3339(),
+        }
+    }
+
     /// The indicators as an appraisal of `period` (a period of the SKP's year) reads them: the
     /// period's target and realization of each (see [`Accumulation`]); a realization is null
     /// when no month of the period has one. An indicator with nothing planned in the period (its

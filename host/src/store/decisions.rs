@@ -444,8 +444,7 @@ impl Store {
         Ok(Page { items, next })
     }
 
-    /// The newest stored appraisal of each of `nips` for exactly `period` (a December month, a
-    /// fourth quarter and a year share their end; only the period asked counts), in one read.
+    /// The newest stored appraisal of each of `nips` for exactly `period`, in one read.
     pub fn appraisals_for_period(
         &self,
         region: &str,
@@ -456,25 +455,14 @@ impl Store {
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
         let dec = tx.open_table(DECISIONS)?;
         let mut reader = decision_row::reader(&tx)?;
-        let wanted = period.to_string();
-        let mut out = Vec::with_capacity(nips.len());
-        for nip in nips {
-            let prefix = format!("{region}/{nip}/{}/", period.end());
-            let end = prefix_end(&prefix);
-            let mut found = None;
-            for row in idx.range::<&str>(prefix.as_str()..end.as_str())?.rev() {
-                let (_, id) = row?;
-                let id = id.value();
-                if let Some(d) = get_row(&dec, id, |row| reader.decode(id, row))? {
-                    if d.period.as_deref() == Some(wanted.as_str()) {
-                        found = Some(d);
-                        break;
-                    }
-                }
-            }
-            out.push(found);
-        }
-        Ok(out)
+        nips.iter()
+            .map(
+                |nip| match newest_of_period(&idx, &dec, &mut reader, (region, nip), period)? {
+                    Some(id) => get_row(&dec, &id, |row| reader.decode(&id, row)),
+                    None => Ok(None),
+                },
+            )
+            .collect()
     }
 
     /// Whether an annual appraisal of `nip` for `year` was stored with a decision id number
@@ -488,27 +476,13 @@ impl Store {
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
         let dec = tx.open_table(DECISIONS)?;
         let mut reader = decision_row::reader(tx)?;
-        let prefix = format!("{region}/{nip}/{year:04}-12-31/");
-        let end = prefix_end(&prefix);
-        for row in idx.range::<&str>(prefix.as_str()..end.as_str())?.rev() {
-            let (_, id) = row?;
-            let id = id.value();
-            let seq = id
-                .strip_prefix("dec-")
+        let newest = newest_of_period(&idx, &dec, &mut reader, (region, nip), Period::Year(year))?;
+        // Ids are sequential: the newest annual one is the only one to compare.
+        Ok(newest.is_some_and(|id| {
+            id.strip_prefix("dec-")
                 .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0);
-            if seq <= after {
-                // Ids are sequential: the rest are older still.
-                break;
-            }
-            let read = get_row(&dec, id, |row| reader.period_output(id, row))?;
-            if let Some((Some(period), _)) = read {
-                if Period::parse(&period) == Ok(Period::Year(year)) {
-                    return Ok(true);
-                }
-            }
-        }
-        Ok(false)
+                .is_some_and(|seq| seq > after)
+        }))
     }
 
     /// For each of `nips`, the predikat of its stored **annual** appraisal whose year ends last
@@ -551,6 +525,32 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+type ReadTable<V> = redb::ReadOnlyTable<&'static str, V>;
+
+/// The id of the newest stored appraisal of `nip` for exactly `period`: the index holds them by
+/// period end, which a December month, a fourth quarter and a year share, so each candidate's
+/// period is read (not its whole row).
+fn newest_of_period(
+    idx: &ReadTable<&'static str>,
+    dec: &ReadTable<&'static [u8]>,
+    reader: &mut decision_row::Reader<ReadTable<&'static [u8]>>,
+    (region, nip): (&str, &str),
+    period: Period,
+) -> Result<Option<String>> {
+    let wanted = period.to_string();
+    let prefix = format!("{region}/{nip}/{}/", period.end());
+    let end = prefix_end(&prefix);
+    for row in idx.range::<&str>(prefix.as_str()..end.as_str())?.rev() {
+        let (_, id) = row?;
+        let id = id.value();
+        let read = get_row(dec, id, |row| reader.period_output(id, row))?;
+        if read.is_some_and(|(p, _)| p.as_deref() == Some(wanted.as_str())) {
+            return Ok(Some(id.to_string()));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -39,8 +39,8 @@ impl Store {
         super::records::employee_exists(&tx, region, nip)?;
         let k = key(region, nip, year);
         let old: Option<Skp> = get_json(&tx.open_table(SKPS)?, &k)?;
-        let skp = match old {
-            Some(mut s) => {
+        let (mut skp, before) = match old {
+            Some(s) => {
                 let state = self.state_now(&s)?;
                 if !matches!(state, SkpState::Draft | SkpState::Returned) {
                     return Err(StoreError::Conflict(format!(
@@ -49,43 +49,19 @@ impl Store {
                     )));
                 }
                 let before = serde_json::to_value(&s.plan).unwrap_or_default();
-                s.plan = plan;
-                s.updated_at = now_rfc3339();
-                let after = serde_json::to_value(&s.plan).unwrap_or_default();
-                record(
-                    &tx,
-                    actor,
-                    "skp.plan",
-                    &s,
-                    serde_json::json!({"before": before, "after": after}),
-                )?;
-                s
+                (s, before)
             }
             None => {
-                let s = Skp {
-                    region: region.into(),
-                    nip: nip.into(),
-                    year,
-                    state: SkpState::Draft,
-                    plan,
-                    expectations: BTreeMap::new(),
-                    realizations: BTreeMap::new(),
-                    evidence: BTreeMap::new(),
-                    approved_after_decision: None,
-                    history: Vec::new(),
-                    updated_at: now_rfc3339(),
-                };
-                let after = serde_json::to_value(&s.plan).unwrap_or_default();
-                record(
-                    &tx,
-                    actor,
-                    "skp.plan",
-                    &s,
-                    serde_json::json!({"before": null, "after": after}),
-                )?;
-                s
+                let empty = SkpPlan { rhk: Vec::new() };
+                let s = Skp::new((region, nip, year), empty, SkpState::Draft);
+                (s, serde_json::Value::Null)
             }
         };
+        skp.plan = plan;
+        skp.updated_at = now_rfc3339();
+        let after = serde_json::to_value(&skp.plan).unwrap_or_default();
+        let detail = serde_json::json!({"before": before, "after": after});
+        record(&tx, actor, "skp.plan", &skp, detail)?;
         tx.open_table(SKPS)?
             .insert(k.as_str(), to_json(&skp)?.as_slice())?;
         tx.commit()?;
