@@ -211,8 +211,3 @@ impl CallError {
         }
     }
 }
-
-/// A hook name other than `appraise` or `rotate`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown hook {0:?}: expected \"appraise\" or \"rotate\"")]
-pub struct UnknownHook(pub String);

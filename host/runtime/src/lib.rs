@@ -39,7 +39,6 @@ mod slots;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
@@ -53,7 +52,7 @@ use wasmtime::{
 
 pub use crate::bounds::ModuleBounds;
 pub use crate::call::{FIXED_MONOTONIC_CLOCK, FIXED_WALL_CLOCK, MAX_RANDOM_BYTES};
-pub use crate::error::{CallError, LimitKind, RuntimeError, UnknownHook, UploadError};
+pub use crate::error::{CallError, LimitKind, RuntimeError, UploadError};
 pub use crate::slots::{ACTIVE_WINDOW, MAX_PAUSE};
 
 use crate::cache::ArtifactCache;
@@ -70,46 +69,8 @@ pub const MAX_WASM_STACK: usize = 512 * 1024;
 /// is enforced to within about one tick.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// The hooks of ABI 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Hook {
-    /// Score employees for a period.
-    Appraise,
-    /// Recommend moves.
-    Rotate,
-}
-
-impl Hook {
-    /// Both hooks, in a fixed order.
-    pub const ALL: [Hook; 2] = [Hook::Appraise, Hook::Rotate];
-
-    /// The hook's name in the ABI: the export name, the `argv[1]` of a command
-    /// and the request's `hook` field.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Hook::Appraise => "appraise",
-            Hook::Rotate => "rotate",
-        }
-    }
-}
-
-impl fmt::Display for Hook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Hook {
-    type Err = UnknownHook;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "appraise" => Ok(Hook::Appraise),
-            "rotate" => Ok(Hook::Rotate),
-            other => Err(UnknownHook(other.to_owned())),
-        }
-    }
-}
+/// The hooks of ABI 1, as `kinerja-abi` defines them for the host and the pdk alike.
+pub use kinerja_abi::{Hook, UnknownHook};
 
 /// Per-call limits (and the upload size limit). A plugin over any of them
 /// fails with [`CallError::Limit`] naming the limit.

@@ -8,7 +8,7 @@ use super::extract::{Caller, JsonBody, NipParam, PageQuery, RegionParam, P, Q};
 use super::ratings::{relation, Relation};
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
-use crate::domain::date::Date;
+use crate::domain::date::today;
 use crate::domain::feedback::{Note, NoteInput};
 use crate::store::Page;
 use axum::extract::State;
@@ -54,7 +54,7 @@ async fn add(
 ) -> ApiResult<(StatusCode, Json<Note>)> {
     let (employee, rel) = relation(&st, &c, &region, &nip_s).await?;
     allowed(&c, rel, true)?;
-    input.validate(Date::today())?;
+    input.validate(today())?;
     let (actor, author) = (c.token_id.clone(), c.scope.nip.clone());
     let note = st
         .store

@@ -19,41 +19,9 @@ pub enum OrgPredikat {
     SangatKurang,
 }
 
-/// The predikat kinerja of one employee (PermenPANRB 6/2022), as the appraise hook writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Predikat {
-    SangatBaik,
-    Baik,
-    ButuhPerbaikan,
-    Kurang,
-    SangatKurang,
-}
-
-impl Predikat {
-    pub const ALL: [Predikat; 5] = [
-        Predikat::SangatBaik,
-        Predikat::Baik,
-        Predikat::ButuhPerbaikan,
-        Predikat::Kurang,
-        Predikat::SangatKurang,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Predikat::SangatBaik => "sangat_baik",
-            Predikat::Baik => "baik",
-            Predikat::ButuhPerbaikan => "butuh_perbaikan",
-            Predikat::Kurang => "kurang",
-            Predikat::SangatKurang => "sangat_kurang",
-        }
-    }
-
-    /// `None` for anything else: a stored result without a known predikat is not counted.
-    pub fn parse(s: &str) -> Option<Predikat> {
-        Predikat::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-}
+/// The predikat kinerja of one employee (PermenPANRB 6/2022), as the appraise hook writes it:
+/// the ABI's own type.
+pub use kinerja_abi::Predikat;
 
 /// How many appraised employees got each predikat.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

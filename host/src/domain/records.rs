@@ -40,12 +40,27 @@ pub struct Agency {
     pub updated_at: String,
 }
 
+/// The nine-box potential axis and an indicator's kind and direction mean the same to a client
+/// and to a plugin: the ABI's own types.
+pub use kinerja_abi::{Direction, IndicatorKind, Potential};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PositionKind {
     Struktural,
     Fungsional,
     Pelaksana,
+}
+
+impl PositionKind {
+    /// The spelling clients and plugins use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PositionKind::Struktural => "struktural",
+            PositionKind::Fungsional => "fungsional",
+            PositionKind::Pelaksana => "pelaksana",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -314,14 +329,6 @@ impl Formasi {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Potential {
-    Tinggi,
-    Menengah,
-    Rendah,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmployeeInput {
@@ -381,20 +388,6 @@ pub struct Employee {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_unit: Option<String>,
     pub updated_at: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IndicatorKind {
-    Utama,
-    Tambahan,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    HigherIsBetter,
-    LowerIsBetter,
 }
 
 fn one() -> f64 {
@@ -767,7 +760,7 @@ impl EmployeeInput {
                 ),
             )?;
         }
-        let latest = Date::from_days(Date::today().to_days() + 1);
+        let latest = Date::from_days(super::date::today().to_days() + 1);
         check(
             self.position_since <= latest,
             "position_since",

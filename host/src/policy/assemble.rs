@@ -48,6 +48,13 @@ pub(super) fn assemble(
     })
 }
 
+/// An activation's config as ABI 1 sends it: a JSON object (activation refuses anything else).
+pub(super) fn config_map(config: &Value) -> Result<&serde_json::Map<String, Value>, PolicyError> {
+    config
+        .as_object()
+        .ok_or_else(|| PolicyError::Internal("an activation config is not a JSON object".into()))
+}
+
 /// One appraise request document.
 pub(super) fn appraise_request(
     region: &str,
@@ -57,15 +64,10 @@ pub(super) fn appraise_request(
     // Sized for a typical case up front: growing a batch's buffer step by step copies it
     // about twice over.
     let mut buf = Vec::with_capacity(256 + cases.len() * 1024);
+    let config = config_map(config)?;
     serde_json::to_writer(
         &mut buf,
-        &AppraiseRequest {
-            abi: 1,
-            hook: Hook::Appraise.as_str(),
-            region,
-            config,
-            cases,
-        },
+        &kinerja_abi::AppraiseRequestRef::new(region, config, cases),
     )
     .map_err(|e| PolicyError::Internal(e.to_string()))?;
     Ok(buf)

@@ -1,62 +1,16 @@
 //! Building the ABI 1 request documents from stored records. Pure functions: the caller reads
-//! the records, these shape them exactly as plugin-contract.md says.
+//! the records, these turn them into `kinerja_abi`'s documents, the types plugins read. The
+//! conversion is spelled out field by field, so a change to an API record cannot change ABI 1
+//! unnoticed.
 
-use crate::domain::date::{weekdays_between, Date};
+use crate::domain::date::weekdays_between;
 use crate::domain::period::Period;
 use crate::domain::records::*;
 use crate::store::{Recorded, Reported};
-use serde::Serialize;
+use kinerja_abi as abi;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct CaseEmployee {
-    pub nip: String,
-    pub name: String,
-    pub agency: String,
-    pub position_id: String,
-    pub position_since: Date,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CasePeriod {
-    pub id: String,
-    pub start: Date,
-    pub end: Date,
-    pub working_days: u32,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CaseBehavior {
-    pub supervisor: Ratings,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub peers: Vec<Ratings>,
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
-    pub self_rating: Option<Ratings>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CaseActivities {
-    pub days_reported: u32,
-    pub minutes_reported: u64,
-}
-
-/// One employee's appraisal case.
-#[derive(Debug, Clone, Serialize)]
-pub struct Case {
-    pub employee: CaseEmployee,
-    pub period: CasePeriod,
-    pub indicators: Vec<Indicator>,
-    pub behavior: CaseBehavior,
-    pub activities: CaseActivities,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub innovations: Vec<Innovation>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub process: BTreeMap<String, f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub budget: Option<Budget>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub public_feedback: Option<PublicFeedback>,
-}
+pub use abi::Case;
 
 /// Why an employee got no case.
 pub const NO_PERIOD_RECORD: &str = "no period record";
@@ -84,90 +38,100 @@ pub fn case(
     let supervisor = data.behavior.supervisor.ok_or(NO_SUPERVISOR)?;
     let wd = working_days(period, &data);
     Ok(Case {
-        employee: CaseEmployee {
+        employee: abi::Employee {
             nip: emp.nip.clone(),
-            name: emp.name.clone(),
-            agency: emp.agency.clone(),
-            position_id: emp.position_id.clone(),
-            position_since: emp.position_since,
+            name: Some(emp.name.clone()),
+            agency: Some(emp.agency.clone()),
+            position_id: Some(emp.position_id.clone()),
+            position_since: Some(emp.position_since.to_string()),
         },
-        period: CasePeriod {
+        period: abi::Period {
             id: period.to_string(),
-            start: period.start(),
-            end: period.end(),
+            start: period.start().to_string(),
+            end: period.end().to_string(),
             working_days: wd,
         },
-        indicators: data.indicators,
-        behavior: CaseBehavior {
-            supervisor,
-            peers: data.behavior.peers,
-            self_rating: data.behavior.self_rating,
+        indicators: data.indicators.into_iter().map(indicator).collect(),
+        behavior: abi::Behavior {
+            supervisor: berakhlak(supervisor),
+            peers: non_empty(data.behavior.peers.into_iter().map(berakhlak).collect()),
+            self_assessment: data.behavior.self_rating.map(berakhlak),
         },
-        activities: CaseActivities {
+        activities: Some(abi::Activities {
             days_reported: reported.days.min(wd),
-            minutes_reported: reported.minutes,
-        },
-        innovations: data.innovations,
-        process: data.process,
-        budget: data.budget,
-        public_feedback: data.public_feedback,
+            minutes_reported: Some(reported.minutes),
+        }),
+        innovations: non_empty(
+            data.innovations
+                .into_iter()
+                .map(|i| abi::Innovation {
+                    title: Some(i.title),
+                    date: Some(i.date.to_string()),
+                })
+                .collect(),
+        ),
+        process: Some(data.process).filter(|p| !p.is_empty()),
+        budget: data.budget.map(|b| abi::Budget {
+            planned: b.planned,
+            realized: b.realized,
+        }),
+        public_feedback: data.public_feedback.map(|f| abi::PublicFeedback {
+            ikm: f.ikm,
+            respondents: u64::from(f.respondents),
+        }),
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AppraiseRequest<'a> {
-    pub abi: u32,
-    pub hook: &'static str,
-    pub region: &'a str,
-    pub config: &'a serde_json::Value,
-    pub cases: &'a [Box<Case>],
+/// ABI 1 leaves an empty list out.
+fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    Some(v).filter(|v| !v.is_empty())
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RotateEmployee {
-    pub nip: String,
-    pub agency: String,
-    pub position_id: String,
-    pub position_since: Date,
-    pub competencies: BTreeMap<String, u8>,
-    pub latest_predikat: Option<String>,
-    pub potential: Option<Potential>,
-    pub declined_rotation: bool,
+fn indicator(i: Indicator) -> abi::Indicator {
+    abi::Indicator {
+        id: i.id,
+        name: Some(i.name),
+        kind: i.kind,
+        direction: i.direction,
+        unit: Some(i.unit),
+        target: i.target,
+        realization: i.realization,
+        weight: Some(i.weight),
+        evidence: i.evidence,
+    }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RotatePosition {
-    pub id: String,
-    pub title: String,
-    pub agency: String,
-    pub kind: PositionKind,
-    pub level: u8,
-    pub required: BTreeMap<String, u8>,
-    pub vacancies: u32,
+fn berakhlak(r: Ratings) -> abi::BerAkhlak {
+    abi::BerAkhlak {
+        berorientasi_pelayanan: r.berorientasi_pelayanan,
+        akuntabel: r.akuntabel,
+        kompeten: r.kompeten,
+        harmonis: r.harmonis,
+        loyal: r.loyal,
+        adaptif: r.adaptif,
+        kolaboratif: r.kolaboratif,
+    }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RotateRequest<'a> {
-    pub abi: u32,
-    pub hook: &'static str,
-    pub region: &'a str,
-    pub config: &'a serde_json::Value,
-    pub as_of: Date,
-    pub employees: &'a [RotateEmployee],
-    pub positions: &'a [RotatePosition],
-}
-
-pub fn rotate_employee(e: &Employee, latest_predikat: Option<String>) -> RotateEmployee {
-    RotateEmployee {
+pub fn rotate_employee(
+    e: &Employee,
+    latest_predikat: Option<abi::Predikat>,
+) -> abi::RotateEmployee {
+    abi::RotateEmployee {
         nip: e.nip.clone(),
-        agency: e.agency.clone(),
+        agency: Some(e.agency.clone()),
         position_id: e.position_id.clone(),
-        position_since: e.position_since,
-        competencies: e.competencies.clone(),
+        position_since: e.position_since.to_string(),
+        competencies: levels(&e.competencies),
         latest_predikat,
         potential: e.potential,
         declined_rotation: e.declined_rotation,
     }
+}
+
+/// Competency levels are whole numbers here and numbers in ABI 1.
+fn levels(m: &BTreeMap<String, u8>) -> BTreeMap<String, f64> {
+    m.iter().map(|(k, v)| (k.clone(), f64::from(*v))).collect()
 }
 
 /// The target positions of a scope plus every employee's current position, so the plugin
@@ -177,8 +141,8 @@ pub fn rotate_employee(e: &Employee, latest_predikat: Option<String>) -> RotateE
 pub fn rotate_positions(
     all: &[PositionView],
     agency: Option<&str>,
-    employees: &[RotateEmployee],
-) -> Vec<RotatePosition> {
+    employees: &[abi::RotateEmployee],
+) -> Vec<abi::Position> {
     let current: std::collections::BTreeSet<&str> =
         employees.iter().map(|e| e.position_id.as_str()).collect();
     all.iter()
@@ -186,13 +150,13 @@ pub fn rotate_positions(
             agency.is_none_or(|a| p.position.agency == a)
                 || current.contains(p.position.id.as_str())
         })
-        .map(|p| RotatePosition {
+        .map(|p| abi::Position {
             id: p.position.id.clone(),
-            title: p.position.title.clone(),
-            agency: p.position.agency.clone(),
-            kind: p.position.kind,
-            level: p.position.level,
-            required: p.position.required.clone(),
+            title: Some(p.position.title.clone()),
+            agency: Some(p.position.agency.clone()),
+            kind: p.position.kind.as_str().to_string(),
+            level: i64::from(p.position.level),
+            required: levels(&p.position.required),
             vacancies: p.vacancies,
         })
         .collect()
@@ -207,7 +171,7 @@ pub(super) fn sample_employee() -> Employee {
         name: "A".into(),
         agency: "x".into(),
         position_id: "p".into(),
-        position_since: Date::new(2021, 3, 1).expect("a date"),
+        position_since: crate::domain::date::Date::new(2021, 3, 1).expect("a date"),
         competencies: BTreeMap::new(),
         potential: None,
         declined_rotation: false,
@@ -264,17 +228,18 @@ mod tests {
         data.behavior.supervisor = Some(r);
         let c = case(&emp(), p, Ok(Some(data.clone())), days(300)).unwrap();
         assert_eq!(c.period.working_days, 261, "Monday–Friday of 2026");
-        assert_eq!(c.activities.days_reported, 261, "capped at working days");
+        let activities = c.activities.expect("always sent");
+        assert_eq!(activities.days_reported, 261, "capped at working days");
         assert_eq!(
-            c.activities.minutes_reported,
-            300 * 60,
+            activities.minutes_reported,
+            Some(300 * 60),
             "minutes are not capped"
         );
         data.working_days = Some(246);
         let c = case(&emp(), p, Ok(Some(data)), days(230)).unwrap();
         assert_eq!(
-            (c.period.working_days, c.activities.days_reported),
-            (246, 230)
+            (c.period.working_days, c.activities.map(|a| a.days_reported)),
+            (246, Some(230))
         );
         let v = serde_json::to_value(&c).unwrap();
         assert!(

@@ -3,7 +3,7 @@
 //! define the request apart, and this is where a drift between them shows.
 
 use super::assemble::appraise_request;
-use super::cases::{self, RotateRequest};
+use super::cases;
 use crate::domain::date::Date;
 use crate::domain::period::Period;
 use crate::domain::records::{PeriodInput, Position, PositionKind, PositionView};
@@ -86,7 +86,10 @@ fn rotate_requests_match_the_contract_schema() {
     let mut employee = cases::sample_employee();
     employee.potential = Some(crate::domain::records::Potential::Tinggi);
     employee.competencies.insert("integritas".into(), 4);
-    let employees = [cases::rotate_employee(&employee, Some("baik".into()))];
+    let employees = [cases::rotate_employee(
+        &employee,
+        Some(kinerja_abi::Predikat::Baik),
+    )];
     let position = |id: &str, level: u8| Position {
         region: "jambi".into(),
         id: id.into(),
@@ -105,14 +108,14 @@ fn rotate_requests_match_the_contract_schema() {
         PositionView::new(position("q", 2), Vec::new()),
     ];
     let positions = cases::rotate_positions(&views, None, &employees);
-    let request = serde_json::to_vec(&RotateRequest {
-        abi: 1,
-        hook: kinerja_runtime::Hook::Rotate.as_str(),
-        region: "jambi",
-        config: &json!({}),
-        as_of: Date::new(2026, 12, 1).expect("a date"),
-        employees: &employees,
-        positions: &positions,
+    let request = serde_json::to_vec(&kinerja_abi::RotateRequest {
+        abi: kinerja_abi::ABI_VERSION,
+        hook: kinerja_runtime::Hook::Rotate,
+        region: "jambi".into(),
+        config: Default::default(),
+        as_of: Date::new(2026, 12, 1).expect("a date").to_string(),
+        employees: employees.to_vec(),
+        positions,
     })
     .expect("a request");
     let broken = violations(ROTATE_REQUEST, &request);

@@ -5,12 +5,12 @@
 //! tested on hand-written results; [`Policy::impact_appraise`] and [`Policy::impact_rotate`]
 //! run both modules on the very same cases and feed it.
 
-use super::cases::CaseEmployee;
 use super::{Keep, Policy, PolicyError, Skipped};
 use crate::domain::date::Date;
 use crate::domain::distribution::Predikat;
 use crate::domain::period::Period;
 use crate::domain::records::Employee;
+use kinerja_abi::Employee as CaseEmployee;
 use kinerja_runtime::Hook;
 use serde::Serialize;
 use serde_json::Value;
@@ -139,9 +139,11 @@ pub fn compare_appraisals(
             a["score"].as_f64().unwrap_or(0.0),
             c["score"].as_f64().unwrap_or(0.0),
         );
-        let ag = agencies.entry(e.agency.as_str()).or_insert_with(|| {
+        // The host always sends the agency and name (`cases::case`).
+        let agency = e.agency.as_deref().unwrap_or_default();
+        let ag = agencies.entry(agency).or_insert_with(|| {
             let mut z = AgencyImpact {
-                agency: e.agency.clone(),
+                agency: agency.to_string(),
                 ..AgencyImpact::default()
             };
             for l in Predikat::ALL {
@@ -174,8 +176,8 @@ pub fn compare_appraisals(
         if delta != 0.0 || pa != pc {
             changes.push(ScoreChange {
                 nip: e.nip.clone(),
-                name: e.name.clone(),
-                agency: e.agency.clone(),
+                name: e.name.clone().unwrap_or_default(),
+                agency: agency.to_string(),
                 score_active: sa,
                 score_candidate: sc,
                 delta,
@@ -351,10 +353,10 @@ mod tests {
     fn emp(nip: &str, agency: &str) -> CaseEmployee {
         CaseEmployee {
             nip: nip.into(),
-            name: format!("Pegawai {nip}"),
-            agency: agency.into(),
-            position_id: "p".into(),
-            position_since: Date::new(2020, 1, 1).unwrap_or_else(|| unreachable!()),
+            name: Some(format!("Pegawai {nip}")),
+            agency: Some(agency.into()),
+            position_id: Some("p".into()),
+            position_since: Some("2020-01-01".into()),
         }
     }
 

@@ -33,7 +33,7 @@ use crate::store::blob;
 use crate::store::raw_output;
 use crate::store::{Activation, CallBytes, Decision, InputsRead, Store, StoreError};
 use crate::telemetry;
-use cases::{AppraiseRequest, Case, RotateRequest};
+use cases::Case;
 use kinerja_runtime::{CallError, CallOutput, Hook, Runtime};
 use serde::Serialize;
 use serde_json::value::RawValue;

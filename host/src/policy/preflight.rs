@@ -5,7 +5,7 @@
 //! with 422 until someone noticed.
 
 use super::{cases, Keep, Policy, PolicyError};
-use crate::domain::date::Date;
+use crate::domain::date::{today, Date};
 use crate::domain::period::Period;
 use crate::domain::records::{Employee, PeriodInput};
 use kinerja_runtime::Hook;
@@ -42,7 +42,7 @@ impl Policy {
                     .await?;
             }
             Hook::Rotate => {
-                self.dry_run_rotate(region, plugin, config, Date::today(), None)
+                self.dry_run_rotate(region, plugin, config, today(), None)
                     .await?;
             }
         }
@@ -57,7 +57,7 @@ pub(super) fn synthetic_case() -> Result<cases::Case, PolicyError> {
     let internal = |e: serde_json::Error| PolicyError::Internal(format!("synthetic case: {e}"));
     let ratings = json!({"berorientasi_pelayanan": 4, "akuntabel": 4, "kompeten": 4,
         "harmonis": 4, "loyal": 4, "adaptif": 4, "kolaboratif": 4});
-    let today = Date::today();
+    let today = today();
     let employee = Employee {
         region: String::new(),
         nip: "199001012015011001".into(),

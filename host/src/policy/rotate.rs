@@ -1,6 +1,7 @@
 //! Rotations: the rotate request of a scope, the call, and its one stored decision.
 
 use super::*;
+use kinerja_abi::Predikat;
 
 impl Policy {
     /// The rotate request of a scope: its employees and target positions.
@@ -39,22 +40,25 @@ impl Policy {
                 let employees: Vec<_> = emps
                     .iter()
                     .zip(predikats)
-                    .map(|(e, p)| cases::rotate_employee(e, p))
+                    .map(|(e, p)| cases::rotate_employee(e, p.as_deref().and_then(Predikat::parse)))
                     .collect();
                 let all = s.all_positions(&r, None)?;
                 let positions = cases::rotate_positions(&all, agency.as_deref(), &employees);
+                let mut req = kinerja_abi::RotateRequest {
+                    abi: kinerja_abi::ABI_VERSION,
+                    hook: Hook::Rotate,
+                    region: r,
+                    config: Default::default(),
+                    as_of: as_of_s,
+                    employees,
+                    positions,
+                };
                 configs
                     .iter()
                     .map(|config| {
-                        let req = RotateRequest {
-                            abi: 1,
-                            hook: Hook::Rotate.as_str(),
-                            region: &r,
-                            config,
-                            as_of,
-                            employees: &employees,
-                            positions: &positions,
-                        };
+                        req.config = config.as_object().cloned().ok_or_else(|| {
+                            StoreError::Fault("an activation config is not a JSON object".into())
+                        })?;
                         serde_json::to_vec(&req).map_err(|e| StoreError::Fault(e.to_string()))
                     })
                     .collect()

@@ -121,7 +121,7 @@ fn envelope_problem<Req: HookRequest>(input: &str) -> Option<String> {
 /// other by serde_json.
 fn render<Resp: Serialize + 'static>(response: &Resp) -> Result<String, serde_json::Error> {
     match (response as &dyn Any).downcast_ref::<AppraiseResponse>() {
-        Some(appraisal) => crate::fast_write::appraise_response(appraisal),
+        Some(appraisal) => kinerja_abi::fast_write::appraise_response(appraisal),
         None => serde_json::to_string(response),
     }
 }

@@ -4,9 +4,10 @@
 //! writes one JSON response on stdout (ABI 1, `docs/plugin-contract.md`). This crate
 //! gives a plugin author:
 //!
-//! - [`types`]: serde types for every ABI 1 document (re-exported at the root);
+//! - [`types`]: serde types for every ABI 1 document (re-exported at the root), defined once
+//!   in `kinerja-abi` and shared with the host;
 //! - [`io`]: [`run_hook`] and the export macros, so a plugin is a pure function plus one line;
-//! - [`rules`], [`dates`], [`talent`], [`assignment`], [`rotation`]: the shared rules of
+//! - [`dates`] (also from `kinerja-abi`), [`rules`], [`talent`], [`assignment`], [`rotation`]: the shared rules of
 //!   `docs/region-policies.md` as pure, tested functions (rounding, capaian, predikat matrix,
 //!   recommendations, tenure, JPM, nine-box, optimal assignment);
 //! - [`conformance`]: checks of an answer against the project's test vectors.
@@ -41,16 +42,16 @@
 pub mod arena;
 pub mod assignment;
 pub mod conformance;
-pub mod dates;
 pub mod explain;
-mod fast_read;
-mod fast_write;
 pub mod io;
 pub mod rng;
 pub mod rotation;
 pub mod rules;
 pub mod talent;
-pub mod types;
+
+/// The ABI 1 documents and dates live in `kinerja-abi`, shared with the host; the pdk hands
+/// them on unchanged.
+pub use kinerja_abi::{dates, types};
 
 pub use io::{
     check_envelope, handle_json, parse_request, read_request, run_hook, write_error, write_response,

@@ -14,7 +14,7 @@ use crate::fast_read::first_stop;
 use crate::types::{AppraiseResponse, AppraiseResult, Component, Recommendation};
 
 /// `response` as `serde_json::to_string` writes it.
-pub(crate) fn appraise_response(response: &AppraiseResponse) -> Result<String, serde_json::Error> {
+pub fn appraise_response(response: &AppraiseResponse) -> Result<String, serde_json::Error> {
     let mut out = String::with_capacity(16 + response.results.len() * 800);
     out.push_str("{\"results\":[");
     for (i, result) in response.results.iter().enumerate() {

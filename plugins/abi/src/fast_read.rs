@@ -30,7 +30,7 @@ const POW10: [f64; 16] = [
 ];
 
 /// Reads `json` as an appraise request, or `None` when serde_json should read it instead.
-pub(crate) fn appraise_request(json: &str) -> Option<AppraiseRequest> {
+pub fn appraise_request(json: &str) -> Option<AppraiseRequest> {
     let mut c = Cursor::new(json);
     let mut seen = Seen::default();
     let (mut abi, mut hook, mut region, mut config, mut cases) = (None, None, None, None, None);

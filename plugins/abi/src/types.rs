@@ -7,6 +7,8 @@
 //! deterministic (the host hashes and stores plugin output).
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -24,7 +26,11 @@ pub enum Hook {
 }
 
 impl Hook {
-    /// The name as written in the envelope and used for the module export.
+    /// Both hooks, in a fixed order.
+    pub const ALL: [Hook; 2] = [Hook::Appraise, Hook::Rotate];
+
+    /// The hook's name in the ABI: the module's export, the `argv[1]` of a command module and
+    /// the request's `hook` field.
     pub fn as_str(self) -> &'static str {
         match self {
             Hook::Appraise => "appraise",
@@ -32,6 +38,39 @@ impl Hook {
         }
     }
 }
+
+impl fmt::Display for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Hook {
+    type Err = UnknownHook;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Hook::ALL
+            .into_iter()
+            .find(|h| h.as_str() == s)
+            .ok_or_else(|| UnknownHook(s.to_owned()))
+    }
+}
+
+/// A hook name other than `appraise` or `rotate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownHook(pub String);
+
+impl fmt::Display for UnknownHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown hook {:?}: expected \"appraise\" or \"rotate\"",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownHook {}
 
 /// Implemented by both hook requests so the runner can check the envelope generically.
 pub trait HookRequest {
@@ -80,6 +119,7 @@ impl Rating {
 /// The predikat kinerja an appraisal ends in (PermenPANRB 6/2022).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Predikat {
     SangatBaik,
@@ -110,6 +150,11 @@ impl Predikat {
         }
     }
 
+    /// `None` for any other text.
+    pub fn parse(s: &str) -> Option<Predikat> {
+        Predikat::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
     /// butuh_perbaikan, kurang and sangat_kurang: the predikats that call for coaching.
     pub fn is_poor(self) -> bool {
         matches!(
@@ -122,6 +167,7 @@ impl Predikat {
 /// Potential axis of the nine-box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Potential {
     Tinggi,
@@ -271,6 +317,43 @@ impl HookRequest for AppraiseRequest {
     }
 }
 
+/// An `appraise` request as its writer sends it: the same document as [`AppraiseRequest`],
+/// borrowing its parts, so a host can send cases it keeps (for the decisions and answers it
+/// builds from the results) without copying them. The test below holds the two to one shape.
+#[derive(Debug, Serialize)]
+#[serde(bound(serialize = "C: AsRef<Case>"))]
+pub struct AppraiseRequestRef<'a, C> {
+    pub abi: u32,
+    pub hook: Hook,
+    pub region: &'a str,
+    pub config: &'a Map<String, Value>,
+    #[serde(serialize_with = "as_cases")]
+    pub cases: &'a [C],
+}
+
+impl<'a, C: AsRef<Case>> AppraiseRequestRef<'a, C> {
+    /// An ABI 1 `appraise` request for `region` with the activation's `config`.
+    pub fn new(region: &'a str, config: &'a Map<String, Value>, cases: &'a [C]) -> Self {
+        AppraiseRequestRef {
+            abi: ABI_VERSION,
+            hook: Hook::Appraise,
+            region,
+            config,
+            cases,
+        }
+    }
+}
+
+fn as_cases<C: AsRef<Case>, S: serde::Serializer>(cases: &&[C], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(cases.iter().map(AsRef::as_ref))
+}
+
+impl AsRef<Case> for Case {
+    fn as_ref(&self) -> &Case {
+        self
+    }
+}
+
 /// Everything the host knows about one employee for one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -342,6 +425,7 @@ pub struct Period {
 /// `utama` (main) or `tambahan` (additional) result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IndicatorKind {
     Utama,
@@ -351,6 +435,7 @@ pub enum IndicatorKind {
 /// Whether a larger realization is better (output counts) or worse (e.g. service days).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     HigherIsBetter,
@@ -775,6 +860,96 @@ impl Refusal {
             error: RefusalError {
                 message: message.into(),
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(nip: &str) -> Case {
+        Case {
+            employee: Employee {
+                nip: nip.into(),
+                name: Some("A".into()),
+                agency: Some("dinas".into()),
+                position_id: Some("p".into()),
+                position_since: Some("2021-03-01".into()),
+            },
+            period: Period {
+                id: "2026".into(),
+                start: "2026-01-01".into(),
+                end: "2026-12-31".into(),
+                working_days: 246,
+            },
+            indicators: vec![Indicator {
+                id: "iki-1".into(),
+                name: Some("Laporan".into()),
+                kind: IndicatorKind::Utama,
+                direction: Direction::HigherIsBetter,
+                unit: Some("dokumen".into()),
+                target: 12.0,
+                realization: None,
+                weight: Some(1.0),
+                evidence: Some(2),
+            }],
+            behavior: Behavior {
+                supervisor: BerAkhlak::uniform(4),
+                peers: Some(vec![BerAkhlak::uniform(3)]),
+                self_assessment: None,
+            },
+            activities: Some(Activities {
+                days_reported: 200,
+                minutes_reported: Some(84_000),
+            }),
+            innovations: None,
+            process: Some([("inovasi".to_string(), 85.0)].into()),
+            budget: None,
+            public_feedback: Some(PublicFeedback {
+                ikm: 3.4,
+                respondents: 220,
+            }),
+        }
+    }
+
+    /// What a writer sends with the borrowing envelope is exactly the owned document.
+    #[test]
+    fn the_borrowing_envelope_writes_the_request_document() {
+        let config: Map<String, Value> =
+            serde_json::from_str(r#"{"tpp_percent": {"baik": 100}}"#).expect("a map");
+        let cases = [
+            Box::new(case("198503122010011001")),
+            Box::new(case("199001012015032002")),
+        ];
+        let written = serde_json::to_string(&AppraiseRequestRef::new("jambi", &config, &cases[..]))
+            .expect("written");
+        let owned = AppraiseRequest {
+            abi: ABI_VERSION,
+            hook: Hook::Appraise,
+            region: "jambi".into(),
+            config: config.clone(),
+            cases: cases.iter().map(|c| (**c).clone()).collect(),
+        };
+        assert_eq!(written, serde_json::to_string(&owned).expect("serialized"));
+        let read: AppraiseRequest = serde_json::from_str(&written).expect("read back");
+        assert_eq!(read, owned);
+        assert_eq!(
+            crate::fast_read::appraise_request(&written),
+            Some(owned),
+            "the pdk's fast reader takes what the host writes"
+        );
+    }
+
+    #[test]
+    fn hook_names_round_trip() {
+        for hook in Hook::ALL {
+            assert_eq!(hook.as_str().parse::<Hook>(), Ok(hook));
+            assert_eq!(hook.to_string(), hook.as_str());
+        }
+        assert!("score".parse::<Hook>().is_err());
+        for p in Predikat::ALL {
+            assert_eq!(Predikat::parse(p.as_str()), Some(p));
         }
     }
 }
