@@ -8,6 +8,8 @@
 # unified features differently and compiled wasmtime a second time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# As scripts/test.sh builds (incremental state off), so neither command rebuilds what the other built.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 rustup target add wasm32-wasip1 >/dev/null
 ./scripts/build-plugins.sh
 cargo build --workspace --all-targets

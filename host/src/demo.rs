@@ -17,38 +17,8 @@ pub const DEMO_YEAR: i32 = 2025;
 /// Employees per region.
 pub const EMPLOYEES_PER_REGION: usize = 240;
 
-/// SplitMix64: tiny, seeded, good enough for believable spread.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len() as u64) as usize]
-    }
-    /// Roughly normal (Irwin–Hall of 4).
-    fn normal(&mut self, mean: f64, sd: f64) -> f64 {
-        let s: f64 = (0..4).map(|_| self.unit()).sum::<f64>() - 2.0;
-        mean + sd * s * (3.0f64).sqrt()
-    }
-}
+/// Seeded, so the demo is the same data in every run.
+type Rng = kinerja_abi::rng::SplitMix64;
 
 fn agencies(region: &str) -> Vec<(&'static str, &'static str, &'static str)> {
     // (id, name, technical competency)
@@ -331,7 +301,7 @@ pub fn load_records(store: &Store) -> Result<bool> {
 }
 
 fn load_region(store: &Store, region: &str, seed: u64) -> Result<()> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let agencies = agencies(region);
     let mut slots: Vec<(String, String, BTreeMap<String, u8>, u32)> = Vec::new();
     for (ai, (aid, name, tech)) in agencies.iter().enumerate() {

@@ -10,7 +10,8 @@
 //! - [`types`]: the request and response documents, [`Hook`], [`Predikat`], ratings;
 //! - [`dates`]: `YYYY-MM-DD` dates, weekdays and tenure;
 //! - [`fast_read`] / [`fast_write`]: the quick reader of appraise requests and writer of
-//!   appraise responses that plugins use inside the sandbox (each checked against serde_json).
+//!   appraise responses that plugins use inside the sandbox (each checked against serde_json);
+//! - [`rng`]: the seeded generator both sides make deterministic data with.
 //!
 //! Dependencies are serde and serde_json only (plus schemars or utoipa behind features), so
 //! the crate builds for `wasm32-wasip1` inside every Rust plugin.
@@ -18,6 +19,7 @@
 pub mod dates;
 pub mod fast_read;
 pub mod fast_write;
+pub mod rng;
 pub mod types;
 
 pub use dates::Date;

@@ -44,14 +44,13 @@ pub mod assignment;
 pub mod conformance;
 pub mod explain;
 pub mod io;
-pub mod rng;
 pub mod rotation;
 pub mod rules;
 pub mod talent;
 
 /// The ABI 1 documents and dates live in `kinerja-abi`, shared with the host; the pdk hands
 /// them on unchanged.
-pub use kinerja_abi::{dates, types};
+pub use kinerja_abi::{dates, rng, types};
 
 pub use io::{
     check_envelope, handle_json, parse_request, read_request, run_hook, write_error, write_response,

@@ -1,5 +1,6 @@
-//! SplitMix64: a tiny seeded generator, so that generated test data (random regions, the
-//! benchmarks' data sets) is the same in every run and a failure names the seed that repeats it.
+//! SplitMix64: a tiny seeded generator, so that generated data (the pdk's random regions and
+//! benchmark sets, the host's demo records) is the same in every run and a failure names the
+//! seed that repeats it. Not part of ABI 1; it lives here because both sides use it.
 
 /// SplitMix64 (Steele, Lea and Flood, 2014).
 #[derive(Debug, Clone)]
@@ -36,5 +37,16 @@ impl SplitMix64 {
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
+    }
+
+    /// One of `xs`, uniformly (`xs` must not be empty).
+    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+
+    /// Roughly normal: Irwin–Hall of 4 uniforms, scaled to `mean` and `sd`.
+    pub fn normal(&mut self, mean: f64, sd: f64) -> f64 {
+        let s: f64 = (0..4).map(|_| self.unit()).sum::<f64>() - 2.0;
+        mean + sd * s * (3.0f64).sqrt()
     }
 }
