@@ -43,16 +43,7 @@ const READY_JPM: f64 = 85.0;
 /// Appraises every case; refuses the whole request if any case or the config is malformed.
 pub fn appraise(request: &AppraiseRequest) -> Result<AppraiseResponse, String> {
     let tpp = tpp_table(&request.config)?;
-    let results = request
-        .cases
-        .iter()
-        .enumerate()
-        .map(|(i, case)| {
-            appraise_case(case, tpp)
-                .map_err(|e| format!("cases[{i}] (nip {}): {e}", case.employee.nip))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(AppraiseResponse { results })
+    kinerja_pdk::appraise_each(request, |case| appraise_case(case, tpp))
 }
 
 /// `config.tpp_percent`, checked once: an object whose values for the predikat keys are

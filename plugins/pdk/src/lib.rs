@@ -57,6 +57,22 @@ pub use io::{
 };
 pub use types::*;
 
+/// Appraises every case of `request` with `case`, in order; the first case `case` refuses
+/// refuses the whole request, its message prefixed with the case's index and NIP so that the
+/// host's 422 names the record to fix. The shape of every region's `appraise`.
+pub fn appraise_each(
+    request: &AppraiseRequest,
+    case: impl Fn(&Case) -> Result<AppraiseResult, String>,
+) -> Result<AppraiseResponse, String> {
+    let results = request
+        .cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| case(c).map_err(|e| format!("cases[{i}] (nip {}): {e}", c.employee.nip)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(AppraiseResponse { results })
+}
+
 /// Every Rust plugin built with the pdk for `wasm32` allocates through the call arena; it is
 /// switched on by the hooks that gain from it (see [`arena`]).
 #[cfg(target_arch = "wasm32")]

@@ -48,15 +48,7 @@ const OVERDUE_BONUS: f64 = 1000.0;
 
 /// Appraises every case; refuses the whole request if any case is malformed.
 pub fn appraise(request: &AppraiseRequest) -> Result<AppraiseResponse, String> {
-    let results = request
-        .cases
-        .iter()
-        .enumerate()
-        .map(|(i, case)| {
-            appraise_case(case).map_err(|e| format!("cases[{i}] (nip {}): {e}", case.employee.nip))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(AppraiseResponse { results })
+    kinerja_pdk::appraise_each(request, appraise_case)
 }
 
 fn appraise_case(case: &Case) -> Result<AppraiseResult, String> {
