@@ -7,6 +7,8 @@
 # Exits non-zero on any failure; the server is stopped on exit whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Built as scripts/test.sh builds (incremental state off), so a run on its own reuses that build.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 ROOT=$(pwd)
 
 # What the tests need: Debian's chromium and the npm packages of the lock file.

@@ -15,6 +15,8 @@
 # The server's log and the schemathesis reports land in target/schemathesis/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Built as scripts/test.sh builds (incremental state off), so a run on its own reuses that build.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 ROOT=$PWD
 
 SCHEMATHESIS_VERSION=4.32.5

@@ -14,6 +14,8 @@
 # some languages; NO_INSTALL=1 to install nothing (missing toolchains are then skipped).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+# Built as scripts/test.sh builds (incremental state off), so a run on its own reuses that build.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 ROOT=$(pwd)
 EX=examples/plugins
 FIX=plugins/fixtures

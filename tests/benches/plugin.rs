@@ -183,26 +183,22 @@ fn verdict(met: bool) -> &'static str {
 // data
 // ---------------------------------------------------------------------------------------------
 
-/// splitmix64: deterministic data, the same every run.
-struct Rng(u64);
+/// Deterministic data, the same every run (the pdk's SplitMix64).
+struct Rng(kinerja_pdk::rng::SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        Rng(kinerja_pdk::rng::SplitMix64::new(seed))
     }
 
     /// Uniform in `lo..=hi`.
     fn int(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
+        lo + self.0.below(hi - lo + 1)
     }
 
     /// True with probability `p` percent.
     fn pct(&mut self, p: u64) -> bool {
-        self.next() % 100 < p
+        self.0.below(100) < p
     }
 }
 
@@ -273,7 +269,7 @@ fn jambi_case(rng: &mut Rng, i: usize) -> Value {
 }
 
 fn jambi_cases(seed: u64, n: usize) -> Vec<Value> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     (0..n).map(|i| jambi_case(&mut rng, i)).collect()
 }
 
@@ -552,7 +548,7 @@ fn rotate_request(
     skill_floor: u64,
     held: u64,
 ) -> String {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let per = vacancies.div_ceil(positions.max(1)).max(1);
     let mut left = vacancies;
     let positions_json: Vec<Value> = (0..positions)

@@ -1,6 +1,7 @@
 //! The requests the host builds, checked against the plugin contract's own request schemas
-//! (`schemas/plugin/*.request.json`, generated from the pdk's types): the host and the pdk
-//! define the request apart, and this is where a drift between them shows.
+//! (`schemas/plugin/*.request.json`, generated from kinerja-abi's types), and a full case
+//! pinned value by value: the schema lets optional parts be absent, so a part the conversion
+//! in `cases.rs` dropped would pass it unnoticed.
 
 use super::assemble::appraise_request;
 use super::cases;
@@ -44,6 +45,52 @@ fn full_record() -> PeriodInput {
         "working_days": 246
     }))
     .expect("a valid period record")
+}
+
+/// Every part of a full case, as ABI 1 has always sent it: numbers the records keep as
+/// fractions as such, optional parts present, an unreported realization as `null`.
+#[test]
+fn a_full_case_is_sent_whole() {
+    let reported = crate::store::Reported {
+        days: 230,
+        minutes: 230 * 420,
+    };
+    let case = cases::case(
+        &cases::sample_employee(),
+        Period::Year(2026),
+        Ok(Some(full_record())),
+        reported,
+    )
+    .expect("a case");
+    let r = |v: u8| {
+        json!({"berorientasi_pelayanan": v, "akuntabel": v, "kompeten": v, "harmonis": v,
+               "loyal": v, "adaptif": v, "kolaboratif": v})
+    };
+    let sent: Value =
+        serde_json::from_str(&serde_json::to_string(&case).expect("written")).expect("JSON");
+    assert_eq!(
+        sent,
+        json!({
+            "employee": {"nip": "198503122010011001", "name": "A", "agency": "x",
+                         "position_id": "p", "position_since": "2021-03-01"},
+            "period": {"id": "2026", "start": "2026-01-01", "end": "2026-12-31",
+                       "working_days": 246},
+            "indicators": [
+                {"id": "iki-1", "name": "Laporan", "kind": "utama",
+                 "direction": "higher_is_better", "unit": "dokumen", "target": 12.0,
+                 "realization": 11.0, "weight": 2.0},
+                {"id": "iki-2", "name": "Waktu layanan", "kind": "tambahan",
+                 "direction": "lower_is_better", "unit": "hari", "target": 5.0,
+                 "realization": null, "weight": 1.0}
+            ],
+            "behavior": {"supervisor": r(4), "peers": [r(3), r(5)], "self": r(5)},
+            "activities": {"days_reported": 230, "minutes_reported": 96600},
+            "innovations": [{"title": "Layanan daring", "date": "2026-05-02"}],
+            "process": {"inovasi": 85.0, "keterlibatan_masyarakat": 70.0},
+            "budget": {"planned": 1500000000.0, "realized": 1320000000.0},
+            "public_feedback": {"ikm": 3.41, "respondents": 220}
+        })
+    );
 }
 
 #[test]
@@ -120,4 +167,12 @@ fn rotate_requests_match_the_contract_schema() {
     .expect("a request");
     let broken = violations(ROTATE_REQUEST, &request);
     assert!(broken.is_empty(), "{broken:#?}");
+    let sent: Value = serde_json::from_slice(&request).expect("JSON");
+    assert_eq!(
+        sent["employees"][0]["competencies"]["integritas"],
+        json!(4),
+        "whole levels are sent as integers"
+    );
+    assert_eq!(sent["positions"][0]["required"]["integritas"], json!(3));
+    assert_eq!(sent["employees"][0]["latest_predikat"], "baik");
 }

@@ -30,6 +30,10 @@ impl Policy {
         configs: Vec<Value>,
     ) -> Result<Vec<Vec<u8>>, PolicyError> {
         let r = region.to_string();
+        let configs = configs
+            .iter()
+            .map(|c| config_map(c).cloned())
+            .collect::<Result<Vec<_>, _>>()?;
         let bytes = self
             .store
             .run(move |s| {
@@ -54,11 +58,9 @@ impl Policy {
                     positions,
                 };
                 configs
-                    .iter()
+                    .into_iter()
                     .map(|config| {
-                        req.config = config.as_object().cloned().ok_or_else(|| {
-                            StoreError::Fault("an activation config is not a JSON object".into())
-                        })?;
+                        req.config = config;
                         serde_json::to_vec(&req).map_err(|e| StoreError::Fault(e.to_string()))
                     })
                     .collect()

@@ -9,7 +9,7 @@
 //! lets through); anything it does not accept goes through the schema check, which decides and
 //! names the problem.
 
-use crate::domain::distribution::Predikat;
+use kinerja_abi::{Predikat, Rating, RecommendationKind};
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -104,8 +104,13 @@ struct Recommendation<'a> {
     subject: Option<AnyStr>,
 }
 
-const RATINGS: [&str; 3] = ["di_atas", "sesuai", "di_bawah"];
-const KINDS: [&str; 4] = ["reward", "coaching", "dialog", "training"];
+fn rating(s: &str) -> bool {
+    Rating::ALL.iter().any(|r| r.as_str() == s)
+}
+
+fn kind(s: &str) -> bool {
+    RecommendationKind::ALL.iter().any(|k| k.as_str() == s)
+}
 
 /// Serde also reads a struct from a JSON array (by position); the schema wants objects.
 fn object(raw: &RawValue) -> bool {
@@ -122,14 +127,13 @@ fn typed<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Option<T> {
 /// `raw`, a result of the response `text`, when it is one the schema accepts.
 fn result(text: &str, raw: &RawValue) -> Option<RawResult> {
     let r: ResultFields = typed(raw)?;
-    let ok = RATINGS.contains(&r.hasil_kerja.as_ref())
-        && RATINGS.contains(&r.perilaku_kerja.as_ref())
+    let ok = rating(&r.hasil_kerja)
+        && rating(&r.perilaku_kerja)
         && Predikat::parse(&r.predikat).is_some()
         && r.components.iter().all(|c| typed::<Component>(c).is_some())
         && r.recommendations.iter().all(|c| {
             typed::<Recommendation>(c).is_some_and(|rec| {
-                KINDS.contains(&rec.kind.as_ref())
-                    && (rec.kind != "training" || rec.subject.is_some())
+                kind(&rec.kind) && (rec.kind != "training" || rec.subject.is_some())
             })
         });
     // `raw` is borrowed from `text`; should it ever not be, there is no span and the row

@@ -225,6 +225,20 @@ impl<'tx> DecisionTables<'tx> {
     }
 
     /// The rows of decisions whose ids are assigned, and their calls' request and stdout.
+    /// A decision must stay replayable: its call's request and stdout are among what this
+    /// write stores or what is stored already. One without them could never be verified, so
+    /// the whole request is refused instead of kept (checked once per call, not per result).
+    fn require_call_bytes(&self, d: &Decision) -> Result<()> {
+        let has_input = self.inputs.get(d.input_sha256.as_str())?.is_some();
+        if has_input && self.outputs.get(d.output_sha256.as_str())?.is_some() {
+            return Ok(());
+        }
+        Err(StoreError::Fault(format!(
+            "a decision refers to a plugin call whose bytes are not stored (input {}, output {})",
+            d.input_sha256, d.output_sha256
+        )))
+    }
+
     fn write(&mut self, decisions: &[Decision], calls: &[CallBytes]) -> Result<()> {
         for c in calls {
             if self.inputs.get(c.input.sha256.as_str())?.is_none() {
@@ -240,6 +254,7 @@ impl<'tx> DecisionTables<'tx> {
         for (i, &f) in firsts.iter().enumerate() {
             if i == f {
                 let d = &decisions[i];
+                self.require_call_bytes(d)?;
                 self.calls
                     .insert(d.id.as_str(), decision_row::encode_call(d)?.as_slice())?;
             }
@@ -312,13 +327,6 @@ impl Store {
                     .name("prepare".into())
                     .spawn_scoped(s, || prepare(&decisions))
                     .map_err(|e| StoreError::Fault(format!("cannot start a thread: {e}")))?;
-                #[cfg(test)]
-                if decisions
-                    .iter()
-                    .any(|d| d.nip.as_deref() == Some(tests::FAIL_WRITE))
-                {
-                    return Err(StoreError::Fault("injected write failure".into()));
-                }
                 let written = DecisionTables::open(&tx)
                     .and_then(|mut t| t.write(&decisions, &calls))
                     .and_then(|()| Ok(tx.commit()?));
@@ -573,28 +581,26 @@ mod tests {
         tx.commit().expect("commit");
     }
 
-    /// A NIP whose decisions `put_decisions_then` fails to write, for the test of that path
-    /// (a NIP, not a global switch: tests run in parallel).
-    pub(super) const FAIL_WRITE: &str = "fail-the-write";
-
     /// A write that fails while `prepare` runs beside it answers the write's own error, drops
-    /// what `prepare` made, and stores nothing.
+    /// what `prepare` made, and stores nothing: here a decision whose call's bytes are neither
+    /// given nor stored, which the store refuses (it could never be replayed).
     #[tokio::test]
     async fn put_then_answers_the_writes_own_error() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(Store::open(dir.path()).expect("open"));
-        let mut d = Decision::sample(FAIL_WRITE, serde_json::json!({}));
+        let mut d = Decision::sample("198503122010011001", serde_json::json!({}));
         call(&mut d, "a", 0);
-        let bytes = vec![CallBytes {
-            input: blob::pack(b"a"),
+        let other_call = vec![CallBytes {
+            input: blob::pack(b"b"),
             output: blob::pack(b"{}"),
         }];
         let res = store
-            .put_decisions_then(vec![d], bytes, |ds| ds.len())
+            .put_decisions_then(vec![d], other_call, |ds| ds.len())
             .await;
         let err = res.expect_err("the write failed");
-        assert!(err.to_string().contains("injected write failure"), "{err}");
+        assert!(err.to_string().contains("bytes are not stored"), "{err}");
         assert_eq!(store.count(DECISIONS).expect("count"), 0);
+        assert_eq!(store.count(INPUTS).expect("count"), 0, "all or nothing");
     }
 
     /// `put_decisions_then` stores every decision and hands them, ids filled in and in order,

@@ -223,8 +223,12 @@ mod tests {
     use std::collections::BTreeSet;
     use std::sync::mpsc;
 
-    fn decision(nip: &str) -> Decision {
-        Decision::sample(nip, serde_json::json!({"nip": nip}))
+    /// A decision of `nip` from the call whose request is `tag` (see [`call`]).
+    fn decision(nip: &str, tag: &[u8]) -> Decision {
+        let mut d = Decision::sample(nip, serde_json::json!({"nip": nip}));
+        d.input_sha256 = blob::sha256_hex(tag);
+        d.output_sha256 = blob::sha256_hex(b"{}");
+        d
     }
 
     /// A call whose request is `tag` and whose stdout is `{}`.
@@ -265,7 +269,9 @@ mod tests {
                     (0..20)
                         .map(|r| {
                             let tag = format!("{t}-{r}");
-                            let ds = (0..3).map(|i| decision(&format!("{tag}-{i}"))).collect();
+                            let ds = (0..3)
+                                .map(|i| decision(&format!("{tag}-{i}"), tag.as_bytes()))
+                                .collect();
                             let stored = grouped(&store, ds, call(tag.as_bytes()));
                             (tag, stored)
                         })
@@ -307,20 +313,23 @@ mod tests {
         let (release, held) = mpsc::channel::<()>();
         let (entered, in_first) = mpsc::channel();
         store.submit_decisions(
-            vec![(vec![decision("first")], vec![call(b"first")])],
+            vec![(vec![decision("first", b"first")], vec![call(b"first")])],
             move |_| {
                 let _ = entered.send(());
                 let _ = held.recv();
             },
         );
         in_first.recv().expect("the first answer runs");
-        store.submit_decisions(vec![(vec![decision("a")], vec![call(b"a")])], |_| {
+        store.submit_decisions(vec![(vec![decision("a", b"a")], vec![call(b"a")])], |_| {
             panic!("an answer that panics")
         });
         let (tx, rx) = mpsc::channel();
-        store.submit_decisions(vec![(vec![decision("b")], vec![call(b"b")])], move |a| {
-            let _ = tx.send(a);
-        });
+        store.submit_decisions(
+            vec![(vec![decision("b", b"b")], vec![call(b"b")])],
+            move |a| {
+                let _ = tx.send(a);
+            },
+        );
         release.send(()).expect("release");
         let b = rx
             .recv()
@@ -330,7 +339,7 @@ mod tests {
             .expect("stored");
         assert_eq!(b[0].nip.as_deref(), Some("b"));
         // Both were stored, and the committer still serves.
-        let again = grouped(&store, vec![decision("c")], call(b"c"));
+        let again = grouped(&store, vec![decision("c", b"c")], call(b"c"));
         let seq = |id: &str| id["dec-".len()..].parse::<u64>().expect("seq");
         assert_eq!(seq(&again[0].id), seq(&b[0].id) + 1);
         assert_eq!(
@@ -345,7 +354,7 @@ mod tests {
     fn an_answered_store_closes_when_dropped() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(Store::open(dir.path()).expect("open"));
-        let stored = grouped(&store, vec![decision("x")], call(b"x"));
+        let stored = grouped(&store, vec![decision("x", b"x")], call(b"x"));
         drop(store);
         let again = Store::open(dir.path()).expect("reopened at once");
         assert_eq!(
@@ -363,7 +372,9 @@ mod tests {
         let shared = call(b"shared");
         let requests = (0..3)
             .map(|r| {
-                let ds = (0..=r).map(|i| decision(&format!("{r}-{i}"))).collect();
+                let ds = (0..=r)
+                    .map(|i| decision(&format!("{r}-{i}"), b"shared"))
+                    .collect();
                 (ds, vec![shared.clone()])
             })
             .collect();
@@ -384,12 +395,58 @@ mod tests {
         // The ids are taken once for the whole commit: six distinct, and the next request's
         // come after all of them.
         assert_eq!(ids.len(), 6);
-        let next = grouped(&store, vec![decision("next")], call(b"next"));
+        let next = grouped(&store, vec![decision("next", b"next")], call(b"next"));
         let next: u64 = next[0].id["dec-".len()..].parse().expect("seq");
         assert_eq!(Some(next - 1), ids.last().copied());
         let (input, _) = store
             .call_bytes(&blob::sha256_hex(b"shared"), &blob::sha256_hex(b"{}"))
             .expect("call bytes");
         assert_eq!(input, b"shared");
+    }
+
+    /// Requests committed together fail apart: one the store refuses (a decision whose call
+    /// bytes are missing) gets its error, the other in the same commit is stored and
+    /// answered, and the refused one leaves nothing behind.
+    #[test]
+    fn a_refused_request_fails_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        // Hold the committer in a first answer, so that the next two are queued together.
+        let (release, held) = mpsc::channel::<()>();
+        let (entered, in_first) = mpsc::channel();
+        store.submit_decisions(
+            vec![(vec![decision("first", b"first")], vec![call(b"first")])],
+            move |_| {
+                let _ = entered.send(());
+                let _ = held.recv();
+            },
+        );
+        in_first.recv().expect("the first answer runs");
+        let (tx, rx) = mpsc::channel();
+        store.submit_decisions(
+            vec![
+                (vec![decision("bad", b"missing")], vec![call(b"other")]),
+                (vec![decision("good", b"good")], vec![call(b"good")]),
+            ],
+            move |a| {
+                let _ = tx.send(a);
+            },
+        );
+        release.send(()).expect("release");
+        let mut answers = rx.recv().expect("answered").into_iter();
+        let bad = answers.next().expect("first answer");
+        let err = bad.expect_err("refused");
+        assert!(err.to_string().contains("bytes are not stored"), "{err}");
+        let good = answers.next().expect("second answer").expect("stored");
+        assert_eq!(
+            store.decision(&good[0].id).expect("kept").nip.as_deref(),
+            Some("good")
+        );
+        assert!(
+            store
+                .call_bytes(&blob::sha256_hex(b"other"), &blob::sha256_hex(b"{}"))
+                .is_err(),
+            "the refused request's call bytes were not kept"
+        );
     }
 }

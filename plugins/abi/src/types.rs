@@ -106,6 +106,9 @@ pub enum Rating {
 }
 
 impl Rating {
+    /// All three, best first.
+    pub const ALL: [Rating; 3] = [Rating::DiAtas, Rating::Sesuai, Rating::DiBawah];
+
     /// The contract's spelling, for explanations.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -619,6 +622,14 @@ pub enum RecommendationKind {
 }
 
 impl RecommendationKind {
+    /// Every kind, in the contract's order.
+    pub const ALL: [RecommendationKind; 4] = [
+        RecommendationKind::Reward,
+        RecommendationKind::Coaching,
+        RecommendationKind::Dialog,
+        RecommendationKind::Training,
+    ];
+
     /// The contract's spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -710,7 +721,7 @@ pub struct RotateEmployee {
     /// YYYY-MM-DD, start of the current position.
     pub position_since: String,
     /// Competency levels (1–5) by competency name.
-    #[serde(default)]
+    #[serde(default, serialize_with = "levels")]
     pub competencies: BTreeMap<String, f64>,
     /// Predikat of the latest **annual** appraisal ending on or before `as_of`; `null` if
     /// none. Monthly and quarterly appraisals never count here.
@@ -737,10 +748,26 @@ pub struct Position {
     /// Higher is more senior.
     pub level: i64,
     /// Required competency levels by name; empty means JPM 100.
-    #[serde(default)]
+    #[serde(default, serialize_with = "levels")]
     pub required: BTreeMap<String, f64>,
     /// Capacity minus current holders, never below 0.
     pub vacancies: u32,
+}
+
+/// Competency levels as hosts write them: whole levels as integers (`4`, not `4.0`), which
+/// a plugin reading integers also takes; any other level as the number it is.
+fn levels<S: serde::Serializer>(m: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
+    /// Whole numbers up to here convert to `i64` and back exactly.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    s.collect_map(m.iter().map(|(k, &v)| {
+        let whole = v.fract() == 0.0 && v.abs() <= EXACT;
+        let n = if whole {
+            serde_json::Number::from(v as i64)
+        } else {
+            serde_json::Number::from_f64(v).unwrap_or_else(|| serde_json::Number::from(0))
+        };
+        (k, n)
+    }))
 }
 
 /// `rotate` response.

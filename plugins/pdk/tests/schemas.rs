@@ -1,4 +1,5 @@
-//! The committed JSON Schemas in `schemas/plugin/` are generated from the pdk types. This test
+//! The committed JSON Schemas in `schemas/plugin/` are generated from the ABI types (kinerja-abi,
+//! re-exported by the pdk). This test
 //! regenerates them and fails if the committed files differ, so the schemas cannot drift from
 //! the types plugins and the host actually use. `KINERJA_BLESS=1 cargo test -p kinerja-pdk
 //! --test schemas` rewrites them instead.
