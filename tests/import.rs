@@ -118,6 +118,32 @@ fn import_end_to_end() {
     );
     assert_eq!(count(&dir), 8);
 
+    // A day holds 1,440 minutes, counting what is stored and the file's own earlier rows.
+    let full = files.path().join("full.jsonl");
+    std::fs::write(
+        &full,
+        [
+            line(&nips[0], "2026-05-08", 1000),
+            line(&nips[0], "2026-05-08", 500),
+            line(&nips[0], "2026-05-04", 1400),
+        ]
+        .join("\n"),
+    )
+    .expect("write");
+    let out = import(&dir, &[], &full);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("line 2:") && err.contains("a day has 1440 (already 1000)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 3:") && err.contains("(already 60)"),
+        "{err}"
+    );
+    assert!(!err.contains("line 1:"), "{err}");
+    assert_eq!(count(&dir), 8);
+
     // The region's reporting window applies, judged at the import's time: with the default
     // (until the 5th of the next month) a report of a year ago is refused, naming the rule.
     {

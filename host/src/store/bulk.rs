@@ -140,7 +140,9 @@ impl Store {
 impl ActivityImport {
     /// Adds rows (validated by the caller) under the same keys and ids as the API's
     /// `add_activities`. Answers the rows refused because their region or employee does not
-    /// exist or their date is outside the region's reporting window; those are not written. `Err` is a database failure: abandon the import then.
+    /// exist, their date is outside the region's reporting window, or their minutes would take
+    /// the day past 1,440; those are not written. `Err` is a database failure: abandon the
+    /// import then.
     pub fn add(&mut self, rows: Vec<ActivityRow>) -> Result<Vec<RowError>> {
         let mut refused = Vec::new();
         let regions = self.tx.open_table(super::tables::REGIONS)?;
@@ -193,6 +195,19 @@ impl ActivityImport {
                         "employee `{}` does not exist in region `{}`",
                         row.nip, row.region
                     ),
+                });
+                continue;
+            }
+            // A day holds 1,440 minutes however its reports arrive: the rows of this import
+            // already added count, as the reports stored before it do.
+            let claimed =
+                super::reports::day_claimed(&t, (&row.region, &row.nip), row.input.date, u64::MAX)?;
+            if let Err(e) =
+                super::reports::check_day(claimed, row.input.minutes, row.input.date, "minutes")
+            {
+                refused.push(RowError {
+                    line: row.line,
+                    reason: e.to_string(),
                 });
                 continue;
             }

@@ -75,13 +75,12 @@ const DAY_MAX_MINUTES: u64 = 1440;
 
 /// The minutes of `nip`'s reports of `date` that are pending or approved (a rejected one no
 /// longer claims the time), leaving out the report `except`.
-fn day_claimed(
-    tx: &WriteTransaction,
+pub(super) fn day_claimed(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
     (region, nip): (&str, &str),
     date: Date,
     except: u64,
 ) -> Result<u64> {
-    let t = tx.open_table(ACTIVITIES)?;
     let prefix = format!("{region}/{nip}/{date}/");
     let end = prefix_end(&prefix);
     let mut sum = 0;
@@ -95,7 +94,7 @@ fn day_claimed(
 }
 
 /// 400 naming `field` when `minutes` more would take the day past a day's minutes.
-fn check_day(claimed: u64, minutes: u32, date: Date, field: &str) -> Result<()> {
+pub(super) fn check_day(claimed: u64, minutes: u32, date: Date, field: &str) -> Result<()> {
     if claimed + u64::from(minutes) > DAY_MAX_MINUTES {
         return Err(FieldError::new(
             field,
@@ -228,7 +227,7 @@ impl Store {
         for (i, a) in inputs.iter().enumerate() {
             let day = match claimed.get(&a.date) {
                 Some(&m) => m,
-                None => day_claimed(&tx, (region, nip), a.date, 0)?,
+                None => day_claimed(&tx.open_table(ACTIVITIES)?, (region, nip), a.date, 0)?,
             };
             check_day(day, a.minutes, a.date, &format!("[{i}].minutes"))?;
             claimed.insert(a.date, day + u64::from(a.minutes));
@@ -331,7 +330,7 @@ impl Store {
     ) -> Result<Activity> {
         let tx = self.db.begin_write()?;
         let (key, mut a) = pending_of(&tx, region, nip, id, "corrected")?;
-        let claimed = day_claimed(&tx, (region, nip), input.date, id)?;
+        let claimed = day_claimed(&tx.open_table(ACTIVITIES)?, (region, nip), input.date, id)?;
         check_day(claimed, input.minutes, input.date, "minutes")?;
         let before = serde_json::to_value(&a).unwrap_or_default();
         tx.open_table(ACTIVITIES)?.remove(key.as_str())?;
