@@ -4,6 +4,8 @@
 # README. Re-run it whenever a plugin or the demo data changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Built as scripts/test.sh builds (incremental state off), so a run on its own reuses that build.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 ./scripts/build-plugins.sh >/dev/null 2>&1
 cargo build -q -p kinerja
 dir=$(mktemp -d)

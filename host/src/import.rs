@@ -32,7 +32,9 @@ FILE FORMATS
 CHECKS
   Every line gets the same checks as POST /api/v1/regions/{region}/employees/{nip}/activities:
   a valid NIP, a real date between 2000-01-01 and a year from today, a description of
-  1-4000 characters, minutes 1-1440, and a region and employee that exist.
+  1-4000 characters, minutes 1-1440, and a region and employee that exist. A day holds
+  1440 minutes: a line that would take an employee's day past it (with the reports already
+  stored and the file's earlier lines) is refused; with --skip-invalid the earlier lines win.
 
 ALL OR NOTHING
   By default one bad line imports nothing: every bad line is reported on stderr as

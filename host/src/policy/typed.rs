@@ -133,7 +133,8 @@ fn result(text: &str, raw: &RawValue) -> Option<RawResult> {
         && r.components.iter().all(|c| typed::<Component>(c).is_some())
         && r.recommendations.iter().all(|c| {
             typed::<Recommendation>(c).is_some_and(|rec| {
-                kind(&rec.kind) && (rec.kind != "training" || rec.subject.is_some())
+                kind(&rec.kind)
+                    && (rec.kind != RecommendationKind::Training.as_str() || rec.subject.is_some())
             })
         });
     // `raw` is borrowed from `text`; should it ever not be, there is no span and the row

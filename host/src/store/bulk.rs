@@ -53,6 +53,9 @@ pub struct ActivityImport {
     employees: HashMap<String, bool>,
     /// region → its reporting rules, `None` when there is no such region.
     regions: HashMap<String, Option<ReportingRules>>,
+    /// `region/nip/date` → the minutes that day holds so far (stored and imported): read from
+    /// the reports once per day, then kept, so that a day's many lines are not each a scan.
+    days: HashMap<String, u64>,
     added: u64,
 }
 
@@ -132,6 +135,7 @@ impl Store {
             now,
             employees: HashMap::new(),
             regions: HashMap::new(),
+            days: HashMap::new(),
             added: 0,
         })
     }
@@ -200,17 +204,21 @@ impl ActivityImport {
             }
             // A day holds 1,440 minutes however its reports arrive: the rows of this import
             // already added count, as the reports stored before it do.
-            let claimed =
-                super::reports::day_claimed(&t, (&row.region, &row.nip), row.input.date, u64::MAX)?;
-            if let Err(e) =
-                super::reports::check_day(claimed, row.input.minutes, row.input.date, "minutes")
-            {
+            let (date, minutes) = (row.input.date, row.input.minutes);
+            let day = super::reports::day_key(&row.region, &row.nip, date);
+            let claimed = match self.days.get(&day) {
+                Some(&m) => m,
+                None => super::reports::day_claimed(&t, (&row.region, &row.nip), date, u64::MAX)?,
+            };
+            if let Err(e) = super::reports::check_day(claimed, minutes, date, "report.minutes") {
                 refused.push(RowError {
                     line: row.line,
                     reason: e.to_string(),
                 });
+                self.days.insert(day, claimed);
                 continue;
             }
+            self.days.insert(day, claimed + u64::from(minutes));
             self.seq += 1;
             // An import is the agency's central entry: its reports count as approved.
             let act = Activity {

@@ -224,21 +224,27 @@ impl<'tx> DecisionTables<'tx> {
         })
     }
 
-    /// The rows of decisions whose ids are assigned, and their calls' request and stdout.
     /// A decision must stay replayable: its call's request and stdout are among what this
     /// write stores or what is stored already. One without them could never be verified, so
     /// the whole request is refused instead of kept (checked once per call, not per result).
     fn require_call_bytes(&self, d: &Decision) -> Result<()> {
-        let has_input = self.inputs.get(d.input_sha256.as_str())?.is_some();
-        if has_input && self.outputs.get(d.output_sha256.as_str())?.is_some() {
-            return Ok(());
-        }
+        let input = self.inputs.get(d.input_sha256.as_str())?.is_some();
+        let output = self.outputs.get(d.output_sha256.as_str())?.is_some();
+        let missing = match (input, output) {
+            (true, true) => return Ok(()),
+            (false, true) => format!("its request {}", d.input_sha256),
+            (true, false) => format!("its stdout {}", d.output_sha256),
+            (false, false) => format!(
+                "its request {} and its stdout {}",
+                d.input_sha256, d.output_sha256
+            ),
+        };
         Err(StoreError::Fault(format!(
-            "a decision refers to a plugin call whose bytes are not stored (input {}, output {})",
-            d.input_sha256, d.output_sha256
+            "a decision refers to a plugin call whose bytes are not stored: {missing}"
         )))
     }
 
+    /// The rows of decisions whose ids are assigned, and their calls' request and stdout.
     fn write(&mut self, decisions: &[Decision], calls: &[CallBytes]) -> Result<()> {
         for c in calls {
             if self.inputs.get(c.input.sha256.as_str())?.is_none() {

@@ -51,7 +51,7 @@ pub(super) fn report_key(region: &str, nip: &str, date: Date, id: u64) -> String
     format!("{region}/{nip}/{date}/{id:016}")
 }
 
-fn day_key(region: &str, nip: &str, date: Date) -> String {
+pub(super) fn day_key(region: &str, nip: &str, date: Date) -> String {
     format!("{region}/{nip}/{date}")
 }
 

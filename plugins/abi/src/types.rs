@@ -759,15 +759,18 @@ pub struct Position {
 fn levels<S: serde::Serializer>(m: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
     /// Whole numbers up to here convert to `i64` and back exactly.
     const EXACT: f64 = 9_007_199_254_740_992.0;
-    s.collect_map(m.iter().map(|(k, &v)| {
-        let whole = v.fract() == 0.0 && v.abs() <= EXACT;
-        let n = if whole {
+    let mut numbers = Vec::with_capacity(m.len());
+    for (k, &v) in m {
+        let n = if v.fract() == 0.0 && v.abs() <= EXACT {
             serde_json::Number::from(v as i64)
         } else {
-            serde_json::Number::from_f64(v).unwrap_or_else(|| serde_json::Number::from(0))
+            serde_json::Number::from_f64(v).ok_or_else(|| {
+                serde::ser::Error::custom(format!("competency `{k}` has no level: {v}"))
+            })?
         };
-        (k, n)
-    }))
+        numbers.push((k, n));
+    }
+    s.collect_map(numbers)
 }
 
 /// `rotate` response.
@@ -978,5 +981,37 @@ mod tests {
         for p in Predikat::ALL {
             assert_eq!(Predikat::parse(p.as_str()), Some(p));
         }
+        for r in Rating::ALL {
+            assert_eq!(serde_json::to_value(r).ok(), Some(Value::from(r.as_str())));
+        }
+        for k in RecommendationKind::ALL {
+            assert_eq!(serde_json::to_value(k).ok(), Some(Value::from(k.as_str())));
+        }
+    }
+
+    /// Whole levels are written as integers, others as the numbers they are; a level that is
+    /// no number is an error, not a silent 0.
+    #[test]
+    fn levels_are_written_as_numbers() {
+        let position = |required: &[(&str, f64)]| Position {
+            id: "p".into(),
+            title: None,
+            agency: None,
+            kind: "fungsional".into(),
+            level: 1,
+            required: required.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            vacancies: 1,
+        };
+        let written = |p: &Position| serde_json::to_string(p).map_err(|e| e.to_string());
+        let p = position(&[("a", 4.0), ("b", 3.5), ("c", -2.0), ("d", 1e300)]);
+        let text = written(&p).expect("written");
+        assert!(
+            text.contains(r#""required":{"a":4,"b":3.5,"c":-2,"d":1e+300}"#),
+            "{text}"
+        );
+        let back: Position = serde_json::from_str(&text).expect("read back");
+        assert_eq!(back, p);
+        let err = written(&position(&[("x", f64::NAN)])).expect_err("refused");
+        assert!(err.contains("competency `x`"), "{err}");
     }
 }
