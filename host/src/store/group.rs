@@ -405,35 +405,20 @@ mod tests {
     }
 
     /// Requests committed together fail apart: one the store refuses (a decision whose call
-    /// bytes are missing) gets its error, the other in the same commit is stored and
-    /// answered, and the refused one leaves nothing behind.
+    /// bytes are missing) gets its error, the other in the same commit (one submission is
+    /// one commit) is stored and answered, and the refused one leaves nothing behind.
     #[test]
     fn a_refused_request_fails_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(Store::open(dir.path()).expect("open"));
-        // Hold the committer in a first answer, so that the next two are queued together.
-        let (release, held) = mpsc::channel::<()>();
-        let (entered, in_first) = mpsc::channel();
-        store.submit_decisions(
-            vec![(vec![decision("first", b"first")], vec![call(b"first")])],
-            move |_| {
-                let _ = entered.send(());
-                let _ = held.recv();
-            },
-        );
-        in_first.recv().expect("the first answer runs");
-        let (tx, rx) = mpsc::channel();
-        store.submit_decisions(
+        let answers = grouped_each(
+            &store,
             vec![
                 (vec![decision("bad", b"missing")], vec![call(b"other")]),
                 (vec![decision("good", b"good")], vec![call(b"good")]),
             ],
-            move |a| {
-                let _ = tx.send(a);
-            },
         );
-        release.send(()).expect("release");
-        let mut answers = rx.recv().expect("answered").into_iter();
+        let mut answers = answers.into_iter();
         let bad = answers.next().expect("first answer");
         let err = bad.expect_err("refused");
         assert!(err.to_string().contains("bytes are not stored"), "{err}");
