@@ -261,6 +261,7 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         f
     };
     // Beside the small file, 31 of 2 MiB fit; a 32nd would take the SKP past 64 MiB.
+    let mut last = String::new();
     for i in 0..31 {
         let iki = if i < 25 { "rate" } else { "docs" };
         let r = x.post_raw(
@@ -269,6 +270,10 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
             file(i),
         );
         assert_eq!(r.status, 201, "file {i}: {}", r.text);
+        last = r.body["evidence"][iki].as_array().unwrap().last().unwrap()["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
     }
     let r = x.post_raw(
         &format!("{skp}/indicators/docs/evidence"),
@@ -281,6 +286,29 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         "{}",
         r.text
     );
+    // Taking a piece off frees its room: only the employee (or the agency) may, by its file's
+    // SHA-256 or its link.
+    let rm = format!("{skp}/indicators/docs/evidence?sha256={last}");
+    assert_eq!(peer.delete(&rm).status, 403);
+    assert_eq!(boss.delete(&rm).status, 403);
+    let r = x.delete(&rm);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(x.delete(&rm).status, 404, "removed once");
+    assert_eq!(boss.get(&format!("{skp}/evidence/{last}")).status, 404);
+    let r = x.post_raw(
+        &format!("{skp}/indicators/docs/evidence"),
+        "application/pdf",
+        file(99),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    for query in ["", "?sha256=zz", "?sha256=00&link=x"] {
+        let r = x.delete(&format!("{skp}/indicators/docs/evidence{query}"));
+        assert_eq!(r.status, 400, "{query}: {}", r.text);
+    }
+    let link = "https%3A%2F%2Fdrive.example.go.id%2Flaporan-maret.pdf";
+    let r = x.delete(&format!("{skp}/indicators/docs/evidence?link={link}"));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(!r.text.contains("laporan-maret"), "{}", r.text);
 
     // A region with the default window: January 2026 is long closed.
     assert_eq!(c.put(&format!("{BASE}/reporting"), &json!({})).status, 200);
@@ -359,6 +387,7 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         "skp.approve",
         "skp.realization",
         "skp.evidence",
+        "skp.evidence.remove",
         "skp.reopen",
     ] {
         assert!(history.text.contains(&format!("\"{action}\"")), "{action}");

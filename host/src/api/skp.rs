@@ -11,8 +11,8 @@ use crate::domain::date::Date;
 use crate::domain::now_rfc3339;
 use crate::domain::records::text_of;
 use crate::domain::skp::{
-    check_evidence_meta, check_link, evidence_type, month_start, Evidence, Skp, SkpAction, SkpPlan,
-    EVIDENCE_TYPES, MAX_EVIDENCE_BYTES,
+    check_evidence_meta, check_link, evidence_type, month_start, Evidence, EvidenceRef, Skp,
+    SkpAction, SkpPlan, EVIDENCE_TYPES, MAX_EVIDENCE_BYTES,
 };
 use crate::domain::FieldError;
 use axum::body::Body;
@@ -41,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_realizations))
         .merge(
             OpenApiRouter::new()
-                .routes(routes!(add_evidence))
+                .routes(routes!(add_evidence, remove_evidence))
                 // A file up to its limit, whatever the JSON body limit is.
                 .layer(DefaultBodyLimit::max(MAX_EVIDENCE_BYTES + 1)),
         )
@@ -434,6 +434,65 @@ async fn add_evidence(
         .run(move |s| s.add_skp_evidence((&region, &nip, year), &actor, &iki, evidence, file))
         .await?;
     Ok((StatusCode::CREATED, Json(skp)))
+}
+
+/// Which piece of evidence to remove: exactly one of the two.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceWhich {
+    /// A file, by its SHA-256 (64 lowercase hexadecimal digits).
+    pub sha256: Option<String>,
+    /// A link, by its address as it was given.
+    pub link: Option<String>,
+}
+
+/// Remove a piece of evidence from an indicator of an approved SKP (the first the query
+/// names), as the employee (or their agency) may add it, while its month is open. Its room in
+/// the SKP's 64 MiB of files is freed. Audited as `skp.evidence.remove`.
+#[utoipa::path(delete, path = "/api/v1/regions/{region}/employees/{nip}/skp/{year}/indicators/{iki}/evidence", tag = "skp",
+    params(RegionParam, NipParam, YearParam, ("iki" = String, Path), EvidenceWhich),
+    responses((status = 200, body = Skp), Errors), security(("bearer" = [])))]
+async fn remove_evidence(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, nip, year, iki)): P<(String, String, String, String)>,
+    Q(q): Q<EvidenceWhich>,
+) -> ApiResult<Json<Skp>> {
+    let year = year_of(&year)?;
+    let nip = allowed(&st, &c, &region, &nip, May::Write).await?;
+    let which = match (q.sha256, q.link) {
+        (Some(sha), None) if crate::domain::is_sha256_hex(&sha) => EvidenceRef::File(sha),
+        (Some(_), None) => {
+            return Err(ApiError::BadRequest(
+                "sha256: must be 64 lowercase hexadecimal digits".into(),
+            ))
+        }
+        (None, Some(link)) => EvidenceRef::Link(link),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give exactly one of `sha256` (a file) or `link`".into(),
+            ))
+        }
+    };
+    // Evidence of a month goes, as it came, only while the month is open.
+    let skp = {
+        let (r, n) = (region.clone(), nip.clone());
+        st.store.run(move |s| s.skp(&r, &n, year)).await?
+    };
+    let month = skp
+        .evidence
+        .get(&iki)
+        .and_then(|list| list.iter().find(|e| which.matches(e)))
+        .and_then(|e| e.month.clone());
+    if let Some(m) = month {
+        month_open(&st, &region, year, &m)?;
+    }
+    let actor = c.token_id.clone();
+    Ok(Json(
+        st.store
+            .run(move |s| s.remove_skp_evidence((&region, &nip, year), &actor, &iki, &which))
+            .await?,
+    ))
 }
 
 /// An evidence file of the SKP, as it was given, to whoever may read the SKP (the employee,

@@ -193,6 +193,22 @@ pub struct Evidence {
     pub added_at: String,
 }
 
+/// Which piece of evidence a client means: a file by its SHA-256, or a link by its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvidenceRef {
+    File(String),
+    Link(String),
+}
+
+impl EvidenceRef {
+    pub fn matches(&self, e: &Evidence) -> bool {
+        match self {
+            EvidenceRef::File(sha) => e.sha256.as_deref() == Some(sha.as_str()),
+            EvidenceRef::Link(url) => e.url.as_deref() == Some(url.as_str()),
+        }
+    }
+}
+
 /// The type of an evidence file, told by its content (a declared type is only a claim): PDF,
 /// PNG or JPEG; anything else is none of them.
 pub fn evidence_type(bytes: &[u8]) -> Option<&'static str> {

@@ -6,8 +6,8 @@
 use super::tables::*;
 use super::{audit, get_json, to_json, Result, Store, StoreError};
 use crate::domain::skp::{
-    month_key, Evidence, Skp, SkpAction, SkpPlan, SkpState, Transition, MAX_EVIDENCE_BYTES_PER_SKP,
-    MAX_EVIDENCE_PER_INDICATOR,
+    month_key, Evidence, EvidenceRef, Skp, SkpAction, SkpPlan, SkpState, Transition,
+    MAX_EVIDENCE_BYTES_PER_SKP, MAX_EVIDENCE_PER_INDICATOR,
 };
 use crate::domain::{now_rfc3339, FieldError};
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
@@ -193,6 +193,37 @@ impl Store {
             list.push(evidence.clone());
             let detail = serde_json::json!({"indicator": indicator, "evidence": evidence});
             record(tx, actor, "skp.evidence", s, detail)
+        })
+    }
+
+    /// Takes a piece of evidence off an indicator of an approved SKP: the first that `which`
+    /// names. 404 when the indicator has none such; 409 unless approved. A file's bytes stay
+    /// stored: they are kept by their content, and another SKP may hold the same file.
+    pub fn remove_skp_evidence(
+        &self,
+        (region, nip, year): (&str, &str, i32),
+        actor: &str,
+        indicator: &str,
+        which: &EvidenceRef,
+    ) -> Result<Skp> {
+        self.change_skp((region, nip, year), |store, tx, s| {
+            store.require_approved(s, "evidence is removed")?;
+            let missing = || {
+                StoreError::NotFound(format!(
+                    "that evidence of `{indicator}` in SKP {year} of `{nip}`"
+                ))
+            };
+            let list = s.evidence.get_mut(indicator).ok_or_else(missing)?;
+            let at = list
+                .iter()
+                .position(|e| which.matches(e))
+                .ok_or_else(missing)?;
+            let removed = list.remove(at);
+            if list.is_empty() {
+                s.evidence.remove(indicator);
+            }
+            let detail = serde_json::json!({"indicator": indicator, "evidence": removed});
+            record(tx, actor, "skp.evidence.remove", s, detail)
         })
     }
 
