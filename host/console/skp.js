@@ -184,12 +184,18 @@ export async function skpView(ctx, region, nip, year) {
   }
   if (skp && Object.values(skp.evidence).some((l) => l.length)) {
     const rows = Object.entries(skp.evidence).flatMap(([iki, list]) => list.map((e) => ({ iki, ...e })));
+    // Taken off as it was added: by the employee or centrally, while approved.
+    const removable = (own || central) && state === 'approved';
+    const remove = (e, i) => button(`ev-remove-${i}`, 'Hapus', () => api('DELETE',
+      `${base}/indicators/${enc(e.iki)}/evidence?${e.sha256 ? `sha256=${e.sha256}` : `link=${encodeURIComponent(e.url)}`}`),
+    'Bukti dukung dihapus.', 'link');
     parts.push(h('h3', {}, 'Bukti dukung'), table([
       { title: 'Indikator', cell: (e) => e.iki },
       { title: 'Bulan', cell: (e) => e.month || 'tahunan' },
       { title: 'Bukti', cell: (e) => (e.url ? h('a', { href: /^https?:\/\//.test(e.url) ? e.url : '#', rel: 'noopener noreferrer', target: '_blank' }, e.url)
         : h('button', { type: 'button', class: 'link', onclick: () => openFile(`${base}/evidence/${e.sha256}`) },
           `${e.name || 'berkas'} (${e.content_type}, ${e.size} B)`)) },
+      ...(removable ? [{ title: '', cell: (e) => remove(e, rows.indexOf(e)) }] : []),
     ], rows, { class: 'evidence' }));
   }
   parts.push(out);

@@ -434,7 +434,7 @@ test('employee: own page, adds an activity report, cannot open another employee'
   await page.fill('#act-minutes', '45');
   await page.click('#act-submit');
   await page.waitForSelector('#act-out .ok');
-  await page.waitForFunction((d) => document.querySelector('#activities tbody tr').textContent.includes(d), desc);
+  await page.waitForFunction((d) => document.querySelector('#activities tbody tr')?.textContent.includes(d), desc);
   const mine = await api(EMP, 'GET', `/api/v1/regions/${REGION}/employees/${EMP_NIP}/activities?from=2026-01-01`);
   assert.ok(mine.body.items.some((a) => a.description === desc));
   await page.locator('table.history details summary').first().click();
@@ -498,7 +498,7 @@ test('people: the employee assesses themselves; the supervisor rates the team an
   const note = `Uji konsol: laporan bulanan tepat waktu ${Date.now()}`;
   await sup.fill(`#note-${EMP_NIP}`, note);
   await sup.click(`#note-save-${EMP_NIP}`);
-  await sup.waitForFunction((n) => document.querySelector('#team').textContent.includes(n), note);
+  await sup.waitForFunction((n) => document.querySelector('#team')?.textContent.includes(n), note);
   await sup.locator('details.member[open]').screenshot({ path: join(SHOTS, 'supervisor-team.png') });
   await sup.close();
   const rated = await api(SUP, 'GET', `${emp}/periods/${period}/ratings`);
@@ -507,7 +507,7 @@ test('people: the employee assesses themselves; the supervisor rates the team an
   // The employee reads the note; nobody else's team shows on their page.
   const again = await newPage();
   await signIn(again, EMP);
-  await again.waitForFunction((n) => document.querySelector('#feedback').textContent.includes(n), note);
+  await again.waitForFunction((n) => document.querySelector('#feedback')?.textContent.includes(n), note);
   await again.close();
   // And the relationship, not the page, decides: the employee cannot rate as the supervisor.
   assert.equal((await api(EMP, 'PUT', `${emp}/periods/${period}/ratings/supervisor`, Object.fromEntries(KEYS.map((k) => [k, 5])))).status, 403);
@@ -567,7 +567,7 @@ test('skp: planned and submitted, approved by the supervisor, realized with evid
   await page.click('#plan-save');
   await page.waitForSelector('#skp-out .ok');
   await page.click('#skp-submit');
-  await page.waitForFunction(() => document.querySelector('#skp-state').textContent.includes('Diajukan'));
+  await page.waitForFunction(() => document.querySelector('#skp-state')?.textContent.includes('Diajukan'));
   await page.close();
 
   // The supervisor sets the expectation and approves.
@@ -579,7 +579,7 @@ test('skp: planned and submitted, approved by the supervisor, realized with evid
   await sup.click('#exp-save');
   await sup.waitForSelector('#skp-out .ok');
   await sup.click('#skp-approve');
-  await sup.waitForFunction(() => document.querySelector('#skp-state').textContent.includes('Disetujui'));
+  await sup.waitForFunction(() => document.querySelector('#skp-state')?.textContent.includes('Disetujui'));
   await sup.close();
 
   // The employee writes this month's realization and a PDF as its evidence.
@@ -598,6 +598,15 @@ test('skp: planned and submitted, approved by the supervisor, realized with evid
   assert.equal(stored.body.state, 'approved');
   assert.equal(stored.body.evidence['iki-1'][0].content_type, 'application/pdf');
   assert.equal(Object.values(stored.body.realizations)[0]['iki-1'], 3);
+  // A second piece given by mistake is taken off again.
+  await emp.fill('#ev-link', 'https://drive.example.go.id/salah.pdf');
+  await emp.click('#ev-save');
+  await emp.waitForSelector('#ev-remove-1');
+  await emp.click('#ev-remove-1');
+  await emp.waitForSelector('#skp-out .ok');
+  await emp.waitForFunction(() => !document.querySelector('#ev-remove-1'));
+  const kept = await api(EMP, 'GET', skp);
+  assert.deepEqual(kept.body.evidence['iki-1'].map((e) => e.content_type), ['application/pdf']);
 
   // The SKP prints: on the page and in the PDF Chromium makes of it.
   // In reading order, with a cell's wrapped lines joined.
