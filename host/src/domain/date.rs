@@ -2,9 +2,7 @@
 //! client sends and the dates a plugin reads are the same type. The host adds the clock, which
 //! a plugin does not have.
 
-pub use kinerja_abi::dates::{
-    days_in_month, is_leap, weekdays_between, Date, DateError, MAX_YEAR, MIN_YEAR,
-};
+pub use kinerja_abi::dates::{days_in_month, weekdays_between, Date};
 
 /// Today by the server's clock (UTC).
 pub fn today() -> Date {

@@ -14,6 +14,7 @@ use crate::domain::period::Period;
 use crate::domain::records::*;
 use crate::domain::reporting::{ReportState, ReportingRules};
 use redb::ReadableTable;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 /// One employee for [`Store::put_employees_bulk`], with an optional period record.
@@ -205,20 +206,27 @@ impl ActivityImport {
             // A day holds 1,440 minutes however its reports arrive: the rows of this import
             // already added count, as the reports stored before it do.
             let (date, minutes) = (row.input.date, row.input.minutes);
-            let day = super::reports::day_key(&row.region, &row.nip, date);
-            let claimed = match self.days.get(&day) {
-                Some(&m) => m,
-                None => super::reports::day_claimed(&t, (&row.region, &row.nip), date, u64::MAX)?,
-            };
-            if let Err(e) = super::reports::check_day(claimed, minutes, date, "report.minutes") {
+            let claimed =
+                match self
+                    .days
+                    .entry(super::reports::day_key(&row.region, &row.nip, date))
+                {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => e.insert(super::reports::day_claimed(
+                        &t,
+                        (&row.region, &row.nip),
+                        date,
+                        u64::MAX,
+                    )?),
+                };
+            if let Err(e) = super::reports::check_day(*claimed, minutes, date, "report.minutes") {
                 refused.push(RowError {
                     line: row.line,
                     reason: e.to_string(),
                 });
-                self.days.insert(day, claimed);
                 continue;
             }
-            self.days.insert(day, claimed + u64::from(minutes));
+            *claimed += u64::from(minutes);
             self.seq += 1;
             // An import is the agency's central entry: its reports count as approved.
             let act = Activity {
