@@ -162,6 +162,18 @@ fn import_end_to_end() {
         stderr(&out)
     );
     assert_eq!(count(&dir), 8);
+    // Nor a day that has not begun.
+    let today: kinerja::domain::date::Date = today().parse().expect("today");
+    let future = kinerja::domain::date::Date::from_days(today.to_days() + 2);
+    std::fs::write(&old, line(&nips[0], &future.to_string(), 60)).expect("write");
+    let out = import(&dir, &[], &old);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("line 1:") && stderr(&out).contains("after today"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count(&dir), 8);
 
     // A region that contradicts --region, and an unknown extension.
     let out = import(&dir, &["--region", "jakarta"], &good);
@@ -205,6 +217,8 @@ fn import_end_to_end() {
     assert!(items
         .iter()
         .all(|a| a["id"].as_u64().is_some_and(|id| id > 0)));
+    // The agency's central entry stands approved.
+    assert!(items.iter().all(|a| a["state"] == "approved"), "{}", r.text);
     let r = c.get(&format!(
         "/api/v1/regions/jambi/employees/{}/activities",
         nips[1]

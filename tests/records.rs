@@ -1478,10 +1478,68 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
     );
     for (who, cl) in [
         ("peer", &p1_c),
-        ("supervisor", &boss_c),
         ("other agency", &disdik),
+        ("outsider", &out_c),
     ] {
         assert_eq!(cl.get(&history).status, 403, "{who}");
+    }
+    // The supervisor reads the employee's page: record, periods and history, without how
+    // the employee signs in and without who the peers were. Reading is not writing, and
+    // nobody reads upward.
+    let password = format!("{base}/employees/{x}/password");
+    let r = dinkes.put(&password, &json!({"password": "sandi-awal-pegawai-2026"}));
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert!(dinkes.get(&history).text.contains("employee.password.set"));
+    let theirs = boss_c.get(&history);
+    assert_eq!(theirs.status, 200, "{}", theirs.text);
+    assert!(
+        theirs.text.contains("ratings.supervisor"),
+        "{}",
+        theirs.text
+    );
+    assert!(
+        !theirs.text.contains(p1) && !theirs.text.contains(p2),
+        "{}",
+        theirs.text
+    );
+    assert!(
+        !theirs.text.contains("employee.password") && !theirs.text.contains("session."),
+        "{}",
+        theirs.text
+    );
+    for path in ["", "/periods", "/periods/2026"] {
+        let r = boss_c.get(&format!("{base}/employees/{x}{path}"));
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+    }
+    assert_eq!(
+        boss_c.get(&format!("{base}/employees/{x}")).body["name"],
+        format!("Pegawai {x}")
+    );
+    let refused = [
+        (
+            "the supervisor files a report",
+            boss_c.post(
+                &format!("{base}/employees/{x}/activities"),
+                &json!([{"date": "2026-01-05", "description": "x", "minutes": 30}]),
+            ),
+        ),
+        ("upward", x_c.get(&format!("{base}/employees/{boss}"))),
+        (
+            "upward history",
+            x_c.get(&format!("{base}/employees/{boss}/history")),
+        ),
+        ("a peer", p1_c.get(&format!("{base}/employees/{x}"))),
+        (
+            "a peer's periods",
+            p1_c.get(&format!("{base}/employees/{x}/periods")),
+        ),
+        (
+            "outsider",
+            out_c.get(&format!("{base}/employees/{x}/appraisals")),
+        ),
+    ];
+    for (who, r) in refused {
+        assert_eq!(r.status, 403, "{who}: {}", r.text);
     }
 
     // A decision traces back to the writes its input was built from, and to no later one.
@@ -1560,7 +1618,30 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
         ("other agency", &disdik),
     ] {
         assert_eq!(trace(cl, &first).status, 403, "{who}");
+        let d = cl.get(&format!("/api/v1/decisions/{first}"));
+        assert_eq!(d.status, 403, "{who}: {}", d.text);
     }
+    // The supervisor reads the decisions of their team, and their traces as the employee does.
+    let theirs = trace(&boss_c, &first);
+    assert_eq!(theirs.status, 200, "{}", theirs.text);
+    assert!(
+        !theirs.text.contains(p1) && !theirs.text.contains(p2),
+        "{}",
+        theirs.text
+    );
+    assert_eq!(
+        boss_c.get(&format!("/api/v1/decisions/{first}")).status,
+        200
+    );
+    let listed = boss_c.get(&format!("{base}/employees/{x}/appraisals"));
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.body["items"][0]["id"], first.as_str());
+    assert_eq!(
+        boss_c
+            .post(&format!("/api/v1/decisions/{first}/replay"), &json!({}))
+            .status,
+        403
+    );
     // A rating written after the appraisal is not in its trace; the next appraisal's has it.
     assert_eq!(x_c.put(&part("self"), &ratings(4)).status, 200);
     assert_eq!(writes(&trace(&dinkes, &first).body), before);

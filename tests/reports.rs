@@ -104,18 +104,38 @@ fn back_dated_reports_no_longer_change_the_predikat() {
     assert_eq!(rules.status, 200, "{}", rules.text);
     assert_eq!(rules.body["close_day"], 5);
     let (month, days) = open_days();
-    let mut record = period_body();
-    record["working_days"] = json!(days.len());
     // Only the reporting is under test: no innovation of another month.
-    record.as_object_mut().unwrap().remove("innovations");
-    let r = c.put(&format!("{BASE}/employees/{X}/periods/{month}"), &record);
+    let record = |working_days: usize| {
+        let mut record = period_body();
+        record["working_days"] = json!(working_days);
+        record.as_object_mut().unwrap().remove("innovations");
+        record
+    };
+    let r = c.put(
+        &format!("{BASE}/employees/{X}/periods/{month}"),
+        &record(days.len()),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     let (before, q) = appraise(&c, &month);
     assert_eq!((before.as_str(), q), ("butuh_perbaikan", 0.0));
 
+    // The exploit as it was: a month whose window has closed, appraised with no report, then
+    // 64 one-minute reports back-dated over it (its last day and the 63 before).
+    let closed_end = Date::from_days(ReportingRules::default().earliest(wib_today()).to_days() - 1);
+    let closed = format!("{:04}-{:02}", closed_end.year, closed_end.month);
+    let weekdays = (1..=31)
+        .filter_map(|d| Date::new(closed_end.year, closed_end.month, d))
+        .filter(|d| d.is_weekday())
+        .count();
+    let r = c.put(
+        &format!("{BASE}/employees/{X}/periods/{closed}"),
+        &record(weekdays),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(appraise(&c, &closed), ("butuh_perbaikan".to_string(), 0.0));
     let x = emp(&c, X);
     let old: Vec<Value> = (0..64)
-        .map(|i| report(Date::from_days(wib_today().to_days() - 60 - i), 1))
+        .map(|i| report(Date::from_days(closed_end.to_days() - i), 1))
         .collect();
     let r = x.post(&reports_of(X), &json!(old));
     assert_eq!(r.status, 400, "{}", r.text);
@@ -123,6 +143,11 @@ fn back_dated_reports_no_longer_change_the_predikat() {
         r.message().contains("[0].date") && r.message().contains("reporting window"),
         "{}",
         r.text
+    );
+    assert_eq!(
+        appraise(&c, &closed),
+        ("butuh_perbaikan".to_string(), 0.0),
+        "the back-dated reports changed nothing"
     );
     let future = Date::from_days(wib_today().to_days() + 2);
     let r = x.post(&reports_of(X), &report(future, 60));
@@ -177,6 +202,41 @@ fn back_dated_reports_no_longer_change_the_predikat() {
     );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(appraise(&c, &month).0, "butuh_perbaikan");
+    let activities = |c: &Client| c.cases_sent("jambi", &month, &[X])[0]["activities"].clone();
+    assert_eq!(
+        activities(&c),
+        json!({"days_reported": 0, "minutes_reported": days.len()})
+    );
+
+    // A day counts once its approved reports add up to the minimum; a rejected report adds
+    // nothing, however long.
+    let r = x.post(
+        &reports_of(X),
+        &json!([
+            report(days[0], 30),
+            report(days[0], 29),
+            report(days[0], 240)
+        ]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let [a, b, long] = ids(&r)[..] else {
+        panic!("{}", r.text)
+    };
+    let r = boss.post(
+        &format!("{}/{long}/reject", reports_of(X)),
+        &json!({"note": "Empat jam untuk satu laporan terlalu lama"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        activities(&c),
+        json!({"days_reported": 0, "minutes_reported": days.len()}),
+        "pending and rejected reports count nothing"
+    );
+    assert_eq!(approve(&boss, &[a, b]).status, 200);
+    assert_eq!(
+        activities(&c),
+        json!({"days_reported": 1, "minutes_reported": days.len() + 59})
+    );
     let audit = c.get("/api/v1/audit?limit=1000");
     for action in ["report.approve", "region.reporting"] {
         assert!(audit.text.contains(&format!("\"{action}\"")), "{action}");

@@ -67,6 +67,35 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         c.with_token(&c.issue(json!({"role": "agency", "region": "jambi", "agency": "dinkes"})));
     let skp = format!("{BASE}/employees/{X}/skp/2026");
     let step = |cl: &Client, what: &str, body: Value| cl.post(&format!("{skp}/{what}"), &body);
+    // Every move the state does not allow is a 409 naming the state, and changes nothing.
+    let refuses = |state: &str, moves: &[&str]| {
+        for what in moves {
+            let (cl, body) = match *what {
+                "submit" => (&x, json!({})),
+                "return" => (&boss, json!({"note": "x"})),
+                _ => (&boss, json!({})),
+            };
+            let r = step(cl, what, body);
+            assert_eq!(r.status, 409, "{what} while {state}: {}", r.text);
+            assert!(
+                r.message().contains(state),
+                "{what} while {state}: {}",
+                r.text
+            );
+        }
+        assert_eq!(x.get(&skp).body["state"], state);
+    };
+    let real = |m: &str| format!("{skp}/realizations/{m}");
+    let ev = format!("{skp}/indicators/docs/evidence");
+    // Realizations and evidence wait for the approval.
+    let unapproved = |state: &str| {
+        let r = x.put(&real("03"), &json!({"indicators": {"docs": 1}}));
+        assert_eq!(r.status, 409, "a realization while {state}: {}", r.text);
+        assert!(r.message().contains(state), "{}", r.text);
+        let r = x.post(&ev, &json!({"link": "https://x.id/a"}));
+        assert_eq!(r.status, 409, "evidence while {state}: {}", r.text);
+        assert!(r.message().contains(state), "{}", r.text);
+    };
     // The agency's period record carries the ratings; the SKP will carry the indicators.
     let mut ratings_only = period_body();
     ratings_only["indicators"] = json!([]);
@@ -108,17 +137,24 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
     for f in ["innovations", "working_days"] {
         central.as_object_mut().unwrap().remove(f);
     }
-    let r = c.put(&format!("{BASE}/employees/{X}/periods/2026-Q4"), &central);
+    let q4 = format!("{BASE}/employees/{X}/periods/2026-Q4");
+    // Indicators beside the SKP would never be read: refused, naming where they go.
+    let r = c.put(&q4, &central);
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(
+        r.message().contains("has an SKP for 2026 (draft)"),
+        "{}",
+        r.text
+    );
+    assert!(r.message().contains("/skp/2026/realizations"), "{}", r.text);
+    assert_eq!(c.get(&q4).status, 404, "nothing stored");
+    central["indicators"] = json!([]);
+    let r = c.put(&q4, &central);
     assert_eq!(r.status, 200, "{}", r.text);
     let reason = appraise(&c, "2026-Q4").unwrap_err();
     assert!(reason.contains("SKP 2026 is draft"), "{reason}");
-    for what in ["approve", "reopen"] {
-        let r = step(&boss, what, json!({}));
-        assert_eq!(r.status, 409, "{what}: {}", r.text);
-        assert!(r.message().contains("draft"), "{what}: {}", r.text);
-    }
-    let r = step(&boss, "return", json!({"note": "x"}));
-    assert_eq!(r.status, 409, "{}", r.text);
+    refuses("draft", &["approve", "return", "reopen"]);
+    unapproved("draft");
 
     // The supervisor's expectations, then submit; the plan is frozen while submitted.
     let exp = format!("{skp}/expectations");
@@ -135,7 +171,14 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
     let r = x.put(&skp, &plan(24));
     assert_eq!(r.status, 409, "{}", r.text);
     assert!(r.message().contains("submitted"), "{}", r.text);
-    assert_eq!(step(&x, "submit", json!({})).status, 409);
+    refuses("submitted", &["submit", "reopen"]);
+    unapproved("submitted");
+    let r = boss.put(&exp, &json!({"rhk-1": "Laporan tepat waktu dan lengkap"}));
+    assert_eq!(
+        r.status, 200,
+        "the supervisor's expectations, while submitted: {}",
+        r.text
+    );
 
     // Returned with a note (which it needs), corrected, submitted, approved.
     assert_eq!(step(&x, "approve", json!({})).status, 403, "not one's own");
@@ -147,6 +190,17 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
     );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["state"], "returned");
+    assert_eq!(
+        r.body["history"]
+            .as_array()
+            .and_then(|h| h.last())
+            .map(|t| &t["note"]),
+        Some(&json!("Target laporan terlalu rendah")),
+        "{}",
+        r.text
+    );
+    refuses("returned", &["approve", "return", "reopen"]);
+    unapproved("returned");
     assert_eq!(x.put(&skp, &plan(24)).status, 200);
     assert_eq!(step(&x, "submit", json!({})).status, 200);
     let r = step(&boss, "approve", json!({}));
@@ -156,9 +210,12 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         r.body["expectations"]["rhk-1"],
         "Laporan tepat waktu dan lengkap"
     );
+    refuses("approved", &["submit", "approve", "return"]);
+    let r = x.put(&skp, &plan(36));
+    assert_eq!(r.status, 409, "the plan while approved: {}", r.text);
+    assert!(r.message().contains("approved"), "{}", r.text);
 
     // Realizations by month, while the month is open.
-    let real = |m: &str| format!("{skp}/realizations/{m}");
     for (m, body, field) in [
         ("13", json!({"indicators": {"docs": 1}}), "month"),
         ("03", json!({"indicators": {"nope": 1}}), "indicators.nope"),
@@ -182,7 +239,6 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         assert_eq!(r.status, 200, "{m}: {}", r.text);
     }
     // Evidence (bukti dukung): links, and PDF, PNG or JPEG files told by their content.
-    let ev = format!("{skp}/indicators/docs/evidence");
     let r = x.post(
         &ev,
         &json!({"link": "https://drive.example.go.id/laporan-maret.pdf", "month": "03"}),
@@ -224,10 +280,54 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
         "{}",
         r.text
     );
-    assert_eq!(x.post_raw(&ev, "text/plain", b"hello".to_vec()).status, 415);
+    let r = x.post_raw(&ev, "text/plain", b"hello".to_vec());
+    assert_eq!(r.status, 415, "{}", r.text);
+    assert!(r.message().contains("got `text/plain`"), "{}", r.text);
     let mut big = pdf.clone();
     big.resize(2 * 1024 * 1024 + 10, b' ');
-    assert_eq!(x.post_raw(&ev, "application/pdf", big).status, 413);
+    let r = x.post_raw(&ev, "application/pdf", big);
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert!(r.message().contains("2097152"), "{}", r.text);
+    // Pictures too; a file is kept once by its content, whichever indicators name it.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR foto kegiatan".to_vec();
+    let jpeg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], b"JFIF foto rapat"].concat();
+    let mut shas = Vec::new();
+    for (iki, kind, bytes) in [
+        ("rate", "image/png", &png),
+        ("rate", "image/jpeg", &jpeg),
+        ("docs", "image/png", &png),
+    ] {
+        let r = x.post_raw(
+            &format!("{skp}/indicators/{iki}/evidence?month=03"),
+            kind,
+            bytes.clone(),
+        );
+        assert_eq!(r.status, 201, "{kind}: {}", r.text);
+        let sha = r.body["evidence"][iki].as_array().unwrap().last().unwrap()["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let got = boss.get(&format!("{skp}/evidence/{sha}"));
+        assert_eq!((got.status, got.header("content-type")), (200, kind));
+        shas.push(sha);
+    }
+    assert_eq!(shas[0], shas[2], "one file, named twice");
+    // A case carries how many pieces back each indicator's realization in its period.
+    let cases = c.cases_sent("jambi", "2026-03", &[X]);
+    let evidence: Vec<(String, Value)> = cases[0]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_str().unwrap().to_string(), i["evidence"].clone()))
+        .collect();
+    assert_eq!(
+        evidence,
+        [
+            ("docs".to_string(), json!(3)),
+            ("rate".to_string(), json!(2))
+        ],
+        "{cases:?}"
+    );
     let r = x.post(
         &format!("{skp}/indicators/nope/evidence"),
         &json!({"link": "https://x.id/a"}),
@@ -326,6 +426,28 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
 
     // March alone (target 24/12 = 2, done 3) is well ahead; the year so far (target 24, done
     // 6) is far behind. The month has no record of its own: the year's ratings stand for it.
+    // What each period's case carries (docs/skp.md's worked example, read end to end): a
+    // `sum` indicator adds its months against the year's target pro rata; a `level` one
+    // takes its latest month against the year's target.
+    for (period, docs, rate) in [
+        ("2026-03", (2.0, 3.0), (90.0, 92.0)),
+        ("2026-Q1", (6.0, 6.0), (90.0, 92.0)),
+        ("2026", (24.0, 6.0), (90.0, 92.0)),
+    ] {
+        let cases = c.cases_sent("jambi", period, &[X]);
+        let got: Vec<(f64, f64)> = cases[0]["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["target"].as_f64().unwrap(),
+                    i["realization"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, [docs, rate], "{period}: {cases:?}");
+    }
     let march = appraise(&c, "2026-03").expect("march appraised");
     let q1 = appraise(&c, "2026-Q1").expect("Q1 appraised");
     let year = appraise(&c, "2026").expect("the year appraised");
@@ -336,6 +458,10 @@ fn the_skp_moves_through_its_states_and_appraisals_read_its_months() {
     assert_eq!(r.body["state"], "locked", "{}", r.text);
     let r = x.put(&real("04"), &json!({"indicators": {"docs": 1}}));
     assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.message().contains("locked"), "{}", r.text);
+    refuses("locked", &["submit", "approve", "return"]);
+    let r = x.put(&skp, &plan(36));
+    assert_eq!(r.status, 409, "the plan while locked: {}", r.text);
     assert!(r.message().contains("locked"), "{}", r.text);
     for (who, cl) in [("self", &x), ("agency", &dinkes), ("admin", &c)] {
         assert_eq!(step(cl, "reopen", json!({})).status, 403, "{who}");

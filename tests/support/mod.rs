@@ -415,6 +415,25 @@ pub fn wasm(name: &str) -> Vec<u8> {
 }
 
 impl Client {
+    /// The cases the host sends a plugin for `nips` and `period` of `region`, as an admin's dry
+    /// run of the `log-cases` module shows them (it logs each case whole): what the host built,
+    /// read end to end.
+    pub fn cases_sent(&self, region: &str, period: &str, nips: &[&str]) -> Vec<Value> {
+        let id = self.upload(region, wasm("log-cases"));
+        let r = self.post(
+            &format!("/api/v1/regions/{region}/plugins/{id}/dry-run"),
+            &serde_json::json!({"hook": "appraise", "period": period, "nips": nips}),
+        );
+        assert_eq!(r.status, 200, "dry run: {}", r.text);
+        r.body["logs"]
+            .as_str()
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.strip_prefix("log-cases: {"))
+            .map(|l| serde_json::from_str(&format!("{{{l}")).expect("a logged case"))
+            .collect()
+    }
+
     /// Uploads a module to a region and answers its id.
     pub fn upload(&self, region: &str, bytes: Vec<u8>) -> String {
         let r = self.post_raw(

@@ -33,7 +33,7 @@ async fn employee_appraisals(
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Decision>>> {
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
-    let nip = super::records::readable_employee(&st, &c, &region, &nip)
+    let nip = super::records::viewable_employee(&st, &c, &region, &nip)
         .await?
         .nip;
     let mut page = st
@@ -89,9 +89,18 @@ async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<D
                 Err(StoreError::NotFound(_)) => return Err(not_yours()),
                 Err(e) => return Err(e.into()),
             };
-            c.scope
+            if c.scope
                 .require_employee_read(&d.region, &emp.agency, nip)
-                .map_err(|_| not_yours())?;
+                .is_err()
+            {
+                // An employee also reads the decisions of those they supervise.
+                let (r, n) = (d.region.clone(), nip.clone());
+                match super::ratings::relation(st, c, &r, &n).await {
+                    Ok((_, super::ratings::Relation::Supervisor)) => {}
+                    Ok(_) | Err(ApiError::Forbidden(_)) => return Err(not_yours()),
+                    Err(e) => return Err(e),
+                }
+            }
         }
         None if d.by.as_deref() == Some(c.token_id.as_str()) => {}
         None => return Err(not_yours()),

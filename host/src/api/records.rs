@@ -5,6 +5,7 @@ use super::extract::{
     nip_param, period_param, AgencyParam, Caller, JsonBody, NipParam, PageQuery, PeriodParam,
     PositionIdParam, RegionParam, P, Q,
 };
+use super::ratings::Relation;
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::domain::org::EmployeeView;
@@ -245,7 +246,7 @@ fn not_in_scope(c: &Caller) -> ApiError {
         (Role::Agency, Some(a)) => format!(
             "agency `{a}` has no employee with this NIP; this token reads its own agency's employees only"
         ),
-        _ => "an employee token may only read its own records".into(),
+        _ => "an employee token may only read its own records and those of the employees it supervises".into(),
     })
 }
 
@@ -276,6 +277,27 @@ pub(super) async fn readable_employee(
     Ok(emp)
 }
 
+/// The employee the caller may read, where an employee token also reads the employees it
+/// supervises (atasan langsung, in the chart or as named Plt): their record, periods,
+/// appraisals and history, which a supervisor rates and gives feedback on. Writes keep
+/// [`readable_employee`]: a supervisor reads a report but does not file it. Someone with no
+/// standing gets the one refusal a NIP that does not exist gets.
+pub(super) async fn viewable_employee(
+    st: &AppState,
+    c: &Caller,
+    region: &str,
+    nip_s: &str,
+) -> ApiResult<Employee> {
+    if c.scope.role != Role::Employee {
+        return readable_employee(st, c, region, nip_s).await;
+    }
+    match super::ratings::relation(st, c, region, nip_s).await {
+        Ok((e, Relation::Own | Relation::Supervisor)) => Ok(e),
+        Ok(_) | Err(ApiError::Forbidden(_)) => Err(not_in_scope(c)),
+        Err(e) => Err(e),
+    }
+}
+
 /// Read an employee with the position history and their supervisor (atasan langsung).
 #[utoipa::path(get, path = "/api/v1/regions/{region}/employees/{nip}", tag = "records",
     params(RegionParam, NipParam),
@@ -285,7 +307,7 @@ async fn get_employee(
     c: Caller,
     P((region, nip_s)): P<(String, String)>,
 ) -> ApiResult<Json<EmployeeView>> {
-    let employee = readable_employee(&st, &c, &region, &nip_s).await?;
+    let employee = viewable_employee(&st, &c, &region, &nip_s).await?;
     // Most reads answer in place; reading the chart takes a blocking hop.
     if !st.store.read_now(|s| s.may_have_supervisor(&employee))? {
         return Ok(Json(EmployeeView {
@@ -371,7 +393,7 @@ async fn get_period(
     P((region, nip_s, period_s)): P<(String, String, String)>,
 ) -> ApiResult<Json<PeriodRecord>> {
     let p = period_param(&period_s)?;
-    let emp = readable_employee(&st, &c, &region, &nip_s).await?;
+    let emp = viewable_employee(&st, &c, &region, &nip_s).await?;
     // A period record can be large (up to 200 indicators): read on a blocking thread.
     Ok(Json(
         st.store
@@ -390,7 +412,7 @@ async fn list_periods(
     P((region, nip_s)): P<(String, String)>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<PeriodRecord>>> {
-    let emp = readable_employee(&st, &c, &region, &nip_s).await?;
+    let emp = viewable_employee(&st, &c, &region, &nip_s).await?;
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     Ok(Json(
         st.store

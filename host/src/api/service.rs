@@ -2,7 +2,7 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Caller, NipParam, PageQuery, RegionParam, P, Q};
-use super::records::readable_employee;
+use super::records::viewable_employee;
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::store::{AuditEvent, Page};
@@ -106,17 +106,29 @@ async fn history(
     P((region, nip_s)): P<(String, String)>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<AuditEvent>>> {
-    let employee = readable_employee(&st, &c, &region, &nip_s).await?;
-    let own = c.scope.role == Role::Employee;
+    let employee = viewable_employee(&st, &c, &region, &nip_s).await?;
+    let by_employee = c.scope.role == Role::Employee;
+    // A supervisor reads what the work is about, not how the employee signs in.
+    let supervisor = by_employee && c.scope.nip.as_deref() != Some(employee.nip.as_str());
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     let mut page = st
         .store
-        .run(move |s| s.employee_history(&region, &employee.nip, cursor.as_deref(), limit))
+        .run(move |s| {
+            s.employee_history(&region, &employee.nip, cursor.as_deref(), limit, |e| {
+                !(supervisor && is_personal(&e.action))
+            })
+        })
         .await?;
-    if own {
+    if by_employee {
         hide_peer_raters(&mut page.items);
     }
     Ok(Json(page))
+}
+
+/// Whether an employee's event is about how they sign in (their password and sessions), which
+/// only they, their agency and the administrators read.
+fn is_personal(action: &str) -> bool {
+    action.starts_with("session.") || action.starts_with("employee.password.")
 }
 
 /// The peers' ratings and their assignment as the rated employee sees them: as having

@@ -77,16 +77,18 @@ impl Store {
         })
     }
 
-    /// The events about one employee, oldest first: their records, ratings, feedback,
-    /// password and sessions. The cursor is the last event's `seq`.
+    /// The events about one employee that `keep` keeps, oldest first: their records, ratings,
+    /// feedback, password and sessions. Filtered here rather than by the caller, so that a
+    /// page holds `limit` kept events. The cursor is the last event's `seq`.
     pub fn employee_history(
         &self,
         region: &str,
         nip: &str,
         cursor: Option<&str>,
         limit: usize,
+        keep: impl Fn(&AuditEvent) -> bool,
     ) -> Result<Page<AuditEvent>> {
-        self.events_about((region, nip), (cursor, limit), u64::MAX, |_| true)
+        self.events_about((region, nip), (cursor, limit), u64::MAX, keep)
     }
 
     /// The writes an appraisal of `nip` for `period` was built from: the audited writes of the

@@ -391,6 +391,19 @@ impl Store {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
         employee_exists(&tx, region, nip)?;
+        // Once the year has an SKP, its indicators are what is appraised: indicators written
+        // here would be kept and never read, so they are refused rather than ignored.
+        if !input.indicators.is_empty() {
+            let year = period.year();
+            if let Some(skp) = super::skp::skp_in(&tx.open_table(SKPS)?, region, nip, year)? {
+                return Err(StoreError::Conflict(format!(
+                    "employee `{nip}` has an SKP for {year} ({}): its indicators and monthly \
+                     realizations are written on the SKP (…/skp/{year}, …/skp/{year}/realizations/{{month}}); \
+                     a period record beside it carries the ratings and the other parts, with `indicators` empty",
+                    skp.state.as_str()
+                )));
+            }
+        }
         let key = format!("{region}/{nip}/{period}");
         let mut periods = tx.open_table(PERIODS)?;
         // The raters' own ratings stay: the agency's rewrite is of its own part.

@@ -703,7 +703,7 @@ mod tests {
             .iter()
             .all(|a| a.decided_by.as_deref() == Some("auto")));
         let history = store
-            .employee_history("jambi", &nip, None, 1000)
+            .employee_history("jambi", &nip, None, 1000, |_| true)
             .expect("history");
         let auto = history
             .items
