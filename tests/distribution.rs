@@ -276,9 +276,13 @@ fn distribution_of_real_appraisals_against_the_quotas() {
         .find(|(_, p)| *p == "sangat_baik" || *p == "baik")
         .map(|(n, p)| (n.clone(), p.clone()))
         .expect("someone rated baik or better");
+    // The demo's employees have SKPs, which carry the indicators: the record carries the
+    // rest (ratings, process, budget, public feedback), poor.
+    let mut poor = poor_period();
+    poor["indicators"] = json!([]);
     let r = c.put(
         &format!("/api/v1/regions/jambi/employees/{nip}/periods/2025"),
-        &poor_period(),
+        &poor,
     );
     assert_eq!(r.status, 200, "{}", r.text);
     let ap = c.post(
@@ -299,6 +303,7 @@ fn distribution_of_real_appraisals_against_the_quotas() {
 
     // The last quarter ends on the same day as the year; its appraisal is not the year's.
     let mut q4_record = period_body();
+    q4_record["indicators"] = json!([]);
     q4_record["working_days"] = json!(60);
     // An innovation is dated within its period.
     q4_record["innovations"] = json!([{"title": "Layanan daring", "date": "2025-11-03"}]);

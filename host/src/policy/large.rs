@@ -100,10 +100,10 @@ impl Policy {
         let stored = async {
             let made = Made::of(region, plugin, period, actor, calls, read)?;
             let (in_plugin, fuel) = (made.in_plugin, made.fuel);
-            let results = self
-                .store
-                .put_decisions_then(made.decisions, made.kept, answer)
-                .await??;
+            let store = Arc::clone(&self.store);
+            let results = tokio::task::spawn_blocking(move || store_and_answer(&store, made.calls))
+                .await
+                .map_err(|e| PolicyError::Internal(format!("store task failed: {e}")))??;
             Ok::<_, PolicyError>((results, in_plugin, fuel))
         }
         .await;

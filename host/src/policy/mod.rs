@@ -31,7 +31,10 @@ use crate::domain::period::Period;
 use crate::domain::records::Employee;
 use crate::store::blob;
 use crate::store::raw_output;
-use crate::store::{Activation, CallBytes, Decision, InputsRead, Store, StoreError};
+use crate::store::{
+    Activation, CallBytes, CallMeta, CallRecord, CallResult, Decision, InputsRead, Store,
+    StoreError,
+};
 use crate::telemetry;
 use cases::Case;
 use kinerja_runtime::{CallError, CallOutput, Hook, Runtime};
@@ -392,14 +395,20 @@ mod tests {
     #[test]
     fn a_large_answer_keeps_the_order() {
         let n = PARALLEL_ANSWER_FROM + 7;
-        let decisions: Vec<Decision> = (0..n)
+        let mut results: Vec<CallResult> = (0..n)
             .map(|i| {
-                let mut d = Decision::sample(&i.to_string(), serde_json::json!({"i": i}));
-                d.id = format!("dec-{i:012}");
-                d
+                let mut r = CallResult::sample(&i.to_string(), serde_json::json!({"i": i}));
+                r.id = format!("dec-{i:012}");
+                r
             })
             .collect();
-        let got = answer(&decisions).expect("answer");
+        // Two calls: the answer is every call's results, one call after the other.
+        let second = results.split_off(5);
+        let calls = [
+            CallRecord::sample(b"a", results),
+            CallRecord::sample(b"b", second),
+        ];
+        let got = answer(&calls).expect("answer");
         assert_eq!(got.len(), n);
         for (i, r) in got.iter().enumerate() {
             let v: Value = serde_json::from_str(r.get()).expect("json");

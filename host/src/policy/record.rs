@@ -6,14 +6,48 @@ use super::*;
 /// Below this many results the answer is built on one thread.
 pub(super) const PARALLEL_ANSWER_FROM: usize = 4096;
 
-/// The stored decisions' outputs as the answer shows them, with their ids. A region's answer
-/// is built while its commit syncs, and on one thread it would take longer than the commit.
-pub(super) fn answer(decisions: &[Decision]) -> Result<Vec<Box<RawValue>>, PolicyError> {
-    crate::store::in_parts(decisions, PARALLEL_ANSWER_FROM, "answer", |part| {
+/// The stored results' outputs as the answer shows them, with their decision ids. A region's
+/// answer is built while its commit syncs, and on one thread it would take longer than the
+/// commit.
+pub(super) fn answer(calls: &[CallRecord]) -> Result<Vec<Box<RawValue>>, PolicyError> {
+    let results: Vec<&CallResult> = calls.iter().flat_map(|c| &c.results).collect();
+    crate::store::in_parts(&results, PARALLEL_ANSWER_FROM, "answer", |part| {
         part.iter()
-            .map(|d| with_decision_id(&d.output, &d.id))
+            .map(|r| with_decision_id(&r.output, &r.id))
             .collect()
     })
+}
+
+/// From this many results on, a stored appraisal's calls are freed on a thread of their own.
+const FREE_APART_FROM: usize = 4096;
+
+/// Stores `calls` in one transaction and answers their results with their decision ids (see
+/// [`answer`]). The answer is built on a thread of its own from the moment the ids are taken,
+/// while the rows are written and the commit syncs, and is answered only once the commit is
+/// durable; should the write fail, its own error is answered. Blocks: for a blocking thread.
+pub(super) fn store_and_answer(
+    store: &Store,
+    mut calls: Vec<CallRecord>,
+) -> Result<Vec<Box<RawValue>>, PolicyError> {
+    let staged = store.stage_decisions(&mut calls)?;
+    let answered = std::thread::scope(|s| {
+        let prepared = std::thread::Builder::new()
+            .name("answer".into())
+            .spawn_scoped(s, || answer(&calls))
+            .map_err(|e| PolicyError::Internal(format!("cannot start a thread: {e}")))?;
+        let written = staged.commit(&calls);
+        let prepared = prepared.join();
+        written?;
+        prepared.map_err(|_| PolicyError::Internal("preparing the answer panicked".into()))?
+    });
+    // A region's results take a while to free: not on the answer's path. (Should no thread
+    // start, they are freed here: the commit is durable, so the answer stands.)
+    if calls.iter().map(|c| c.results.len()).sum::<usize>() >= FREE_APART_FROM {
+        let _ = std::thread::Builder::new()
+            .name("free".into())
+            .spawn(move || drop(calls));
+    }
+    answered
 }
 
 /// A result as written with the server's `"decision_id"` in it. The object is spliced, not
@@ -43,20 +77,18 @@ pub(super) fn with_decision_id(raw: &RawValue, id: &str) -> Result<Box<RawValue>
     RawValue::from_string(spliced).map_err(internal)
 }
 
-/// The decisions of an appraisal's checked calls, not yet stored, with the bytes of each call
-/// and what the calls cost.
+/// An appraisal's checked calls as they will be stored, and what the calls cost.
 pub(super) struct Made {
-    pub(super) decisions: Vec<Decision>,
-    pub(super) kept: Vec<CallBytes>,
+    pub(super) calls: Vec<CallRecord>,
     pub(super) in_plugin: Duration,
     pub(super) fuel: u64,
 }
 
 impl Made {
-    /// One decision per result of `calls`, in order, each built from records read at `read`
-    /// (a caller whose cases were read apart sets each part's own afterwards). A plain function rather than a step of
-    /// the async path, so that a small appraisal's worker builds its decisions on the blocking
-    /// thread that made the call.
+    /// One record per call of `calls`, in order, each result built from records read at
+    /// `read` (a caller whose cases were read apart sets each part's own afterwards). A plain
+    /// function rather than a step of the async path, so that a small appraisal's worker
+    /// builds its records on the blocking thread that made the call.
     pub(super) fn of(
         region: &str,
         plugin: &str,
@@ -66,54 +98,52 @@ impl Made {
         read: InputsRead,
     ) -> Result<Made, PolicyError> {
         let mut made = Made {
-            decisions: Vec::with_capacity(
-                calls
-                    .iter()
-                    .map(|c| c.raw.as_ref().map_or(0, Vec::len))
-                    .sum(),
-            ),
-            kept: Vec::with_capacity(calls.len()),
+            calls: Vec::with_capacity(calls.len()),
             in_plugin: Duration::ZERO,
             fuel: 0,
         };
         let at = now_rfc3339();
-        let by = Some(actor.to_string());
         let (period_s, end_s) = (Some(period.to_string()), Some(period.end().to_string()));
         for mut call in calls {
             made.in_plugin += call.out.duration;
             made.fuel += call.out.fuel_used;
-            let results = call.raw.take().unwrap_or_default();
             let bytes = call
                 .bytes
                 .take()
                 .ok_or_else(|| PolicyError::Internal("a stored call was not packed".into()))?;
-            let log = logs(&call.out.stderr);
-            let dur = ms(call.out.duration);
-            for (i, r) in results.into_iter().enumerate() {
-                made.decisions.push(Decision {
+            let results = call
+                .raw
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| CallResult {
                     id: String::new(),
-                    region: region.into(),
-                    hook: Hook::Appraise.as_str().into(),
-                    plugin: plugin.into(),
-                    input_sha256: bytes.input.sha256.clone(),
-                    output_sha256: bytes.output.sha256.clone(),
                     output: r.raw,
                     output_span: r.span,
                     case_index: Some(i),
                     // `check_call` made sure it is the case's NIP.
                     nip: Some(r.nip),
+                    inputs_read: Some(read),
+                })
+                .collect();
+            made.calls.push(CallRecord {
+                meta: CallMeta {
+                    region: region.into(),
+                    hook: Hook::Appraise,
+                    plugin: plugin.into(),
                     period: period_s.clone(),
                     period_end: end_s.clone(),
                     as_of: None,
-                    inputs_read: Some(read),
                     fuel: call.out.fuel_used,
-                    duration_ms: dur,
-                    logs: log.clone(),
+                    duration_ms: ms(call.out.duration),
+                    logs: logs(&call.out.stderr),
                     at: at.clone(),
-                    by: by.clone(),
-                });
-            }
-            made.kept.push(bytes);
+                    by: Some(actor.to_string()),
+                },
+                bytes,
+                results,
+            });
         }
         Ok(made)
     }

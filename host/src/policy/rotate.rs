@@ -89,31 +89,38 @@ impl Policy {
             .bytes
             .take()
             .ok_or_else(|| PolicyError::Internal("a stored call was not packed".into()))?;
-        let d = vec![Decision {
-            id: String::new(),
-            region: region.into(),
-            hook: Hook::Rotate.as_str().into(),
-            plugin: plugin.clone(),
-            input_sha256: bytes.input.sha256.clone(),
-            output_sha256: bytes.output.sha256.clone(),
-            output: raw_output(&call.value),
-            output_span: None,
-            case_index: None,
-            nip: None,
-            period: None,
-            period_end: None,
-            as_of: Some(as_of.to_string()),
-            inputs_read: None,
-            fuel: call.out.fuel_used,
-            duration_ms: ms(call.out.duration),
-            logs: logs(&call.out.stderr),
-            at: now_rfc3339(),
-            by: Some(actor.into()),
-        }];
-        let d = self.store.put_decisions_queued(d, vec![bytes]).await?;
+        let record = CallRecord {
+            meta: CallMeta {
+                region: region.into(),
+                hook: Hook::Rotate,
+                plugin: plugin.clone(),
+                period: None,
+                period_end: None,
+                as_of: Some(as_of.to_string()),
+                fuel: call.out.fuel_used,
+                duration_ms: ms(call.out.duration),
+                logs: logs(&call.out.stderr),
+                at: now_rfc3339(),
+                by: Some(actor.into()),
+            },
+            bytes,
+            results: vec![CallResult {
+                id: String::new(),
+                output: raw_output(&call.value),
+                output_span: None,
+                case_index: None,
+                nip: None,
+                inputs_read: None,
+            }],
+        };
+        let stored = self.store.put_decisions_queued(vec![record]).await?;
+        let id = stored
+            .first()
+            .and_then(|c| c.results.first())
+            .map(|r| r.id.clone());
         let mut out = call.value;
-        if let (Some(o), Some(first)) = (out.as_object_mut(), d.first()) {
-            o.insert("decision_id".into(), Value::String(first.id.clone()));
+        if let (Some(o), Some(id)) = (out.as_object_mut(), id) {
+            o.insert("decision_id".into(), Value::String(id));
             o.insert("plugin".into(), Value::String(plugin));
         }
         Ok(out)

@@ -24,14 +24,37 @@ pub(super) fn one_call(
         vec![call],
         read[0].1,
     )?;
-    // Each request's records were read apart: its decisions keep its own snapshot.
-    let mut decisions = made.decisions.iter_mut();
+    // Each request's records were read apart: its results keep its own snapshot.
+    let mut results = made.calls.iter_mut().flat_map(|c| c.results.iter_mut());
     for &(n, mark) in read {
-        for d in decisions.by_ref().take(n) {
-            d.inputs_read = Some(mark);
+        for r in results.by_ref().take(n) {
+            r.inputs_read = Some(mark);
         }
     }
     Ok(made)
+}
+
+/// The group's one call split into one record per request, by how many of its results are
+/// each's: a coalesced call is stored once per request sharing it, so that each request is
+/// all or nothing on its own. Requests with no results (all skipped) store nothing.
+fn per_request(call: CallRecord, sizes: &[usize]) -> Vec<Vec<CallRecord>> {
+    let CallRecord {
+        meta,
+        bytes,
+        results,
+    } = call;
+    let mut results = results.into_iter();
+    sizes
+        .iter()
+        .filter(|&&n| n > 0)
+        .map(|&n| {
+            vec![CallRecord {
+                meta: meta.clone(),
+                bytes: bytes.clone(),
+                results: results.by_ref().take(n).collect(),
+            }]
+        })
+        .collect()
 }
 
 /// Takes the small appraisals of one key from the queue and runs them, on a blocking thread,
@@ -170,18 +193,14 @@ impl Worker {
             read,
             called,
         } = ready;
-        let (decisions, kept, in_plugin, fuel) = match made {
-            Some(m) => (m.decisions, m.kept, m.in_plugin, m.fuel),
-            None => (Vec::new(), Vec::new(), Duration::ZERO, 0),
+        let (call, in_plugin, fuel) = match made {
+            Some(m) => (m.calls.into_iter().next(), m.in_plugin, m.fuel),
+            None => (None, Duration::ZERO, 0),
         };
         // Requests whose employees were all skipped store nothing, not even the call.
-        let mut decisions = decisions.into_iter();
-        let requests: Vec<_> = parts
-            .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, _)| (decisions.by_ref().take(*n).collect(), kept.clone()))
-            .collect();
-        let answer_each = move |stored: Vec<Result<Vec<Decision>, StoreError>>| {
+        let sizes: Vec<usize> = parts.iter().map(|(n, _)| *n).collect();
+        let requests = call.map_or_else(Vec::new, |c| per_request(c, &sizes));
+        let answer_each = move |stored: Vec<Result<Vec<CallRecord>, StoreError>>| {
             let _in_request = span.enter();
             let mut stored = stored.into_iter();
             let stored_at = Instant::now();

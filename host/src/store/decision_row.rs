@@ -10,6 +10,7 @@
 //! would make the single-threaded insert and commit of a region-wide appraisal most of its tail. An
 //! output the server re-encoded (one the schema check had to read) is kept in the row (`v` 2).
 //! Rows written before either, with every field, are still read as they are.
+use super::decisions::{CallRecord, CallResult};
 use super::{blob, from_json, has_key, Decision, InputsRead, Result, StoreError};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
@@ -55,41 +56,25 @@ struct SharedRef<'a> {
     by: Option<&'a str>,
 }
 
-impl<'a> From<&'a Decision> for SharedRef<'a> {
-    fn from(d: &'a Decision) -> Self {
+impl<'a> From<&'a CallRecord> for SharedRef<'a> {
+    fn from(c: &'a CallRecord) -> Self {
+        let m = &c.meta;
         SharedRef {
-            region: &d.region,
-            hook: &d.hook,
-            plugin: &d.plugin,
-            input_sha256: &d.input_sha256,
-            output_sha256: &d.output_sha256,
-            period: d.period.as_deref(),
-            period_end: d.period_end.as_deref(),
-            as_of: d.as_of.as_deref(),
-            fuel: d.fuel,
-            duration_ms: d.duration_ms,
-            logs: &d.logs,
-            at: &d.at,
-            by: d.by.as_deref(),
+            region: &m.region,
+            hook: m.hook.as_str(),
+            plugin: &m.plugin,
+            input_sha256: &c.bytes.input.sha256,
+            output_sha256: &c.bytes.output.sha256,
+            period: m.period.as_deref(),
+            period_end: m.period_end.as_deref(),
+            as_of: m.as_of.as_deref(),
+            fuel: m.fuel,
+            duration_ms: m.duration_ms,
+            logs: &m.logs,
+            at: &m.at,
+            by: m.by.as_deref(),
         }
     }
-}
-
-/// Whether `a` and `b` can share one call row.
-fn same_call(a: &Decision, b: &Decision) -> bool {
-    a.input_sha256 == b.input_sha256
-        && a.output_sha256 == b.output_sha256
-        && a.region == b.region
-        && a.hook == b.hook
-        && a.plugin == b.plugin
-        && a.period == b.period
-        && a.period_end == b.period_end
-        && a.as_of == b.as_of
-        && a.fuel == b.fuel
-        && a.duration_ms.to_bits() == b.duration_ms.to_bits()
-        && a.logs == b.logs
-        && a.at == b.at
-        && a.by == b.by
 }
 
 #[derive(Serialize)]
@@ -129,45 +114,31 @@ fn some_raw<'de, D: serde::Deserializer<'de>>(
     Box::<RawValue>::deserialize(d).map(Some)
 }
 
-/// For each decision (ids assigned), the index of the first decision of its call: runs of
-/// decisions that share a call, in order.
-pub(super) fn calls_of(decisions: &[Decision]) -> Vec<usize> {
-    let mut first = 0;
-    (0..decisions.len())
-        .map(|i| {
-            if !same_call(&decisions[first], &decisions[i]) {
-                first = i;
-            }
-            first
-        })
-        .collect()
+/// The row of a call, stored under the id of its first result.
+pub(super) fn encode_call(c: &CallRecord) -> Result<Vec<u8>> {
+    super::to_json(&SharedRef::from(c))
 }
 
-/// The call row of `d` (the first decision of its call).
-pub(super) fn encode_call(d: &Decision) -> Result<Vec<u8>> {
-    super::to_json(&SharedRef::from(d))
-}
-
-/// Appends the row of `d`, whose call is stored under `call`, to `buf`: the rows of a batch
-/// go into one buffer, not an allocation each.
-pub(super) fn encode_into(buf: &mut Vec<u8>, d: &Decision, call: &str) -> Result<()> {
+/// Appends the row of the result `r`, whose call is stored under `call`, to `buf`: the rows
+/// of a batch go into one buffer, not an allocation each.
+pub(super) fn encode_into(buf: &mut Vec<u8>, r: &CallResult, call: &str) -> Result<()> {
     // A span that cannot be the output's (an output changed after the check that found it)
     // must not replace it: the output is kept in the row then.
-    let span = d
+    let span = r
         .output_span
-        .filter(|&(_, len)| len == d.output.get().len());
+        .filter(|&(_, len)| len == r.output.get().len());
     let (output, at) = match span {
         Some(at) => (None, Some(at)),
-        None => (Some(&*d.output), None),
+        None => (Some(&*r.output), None),
     };
     let row = RowRef {
         v: if at.is_some() { 3 } else { 2 },
         call,
-        case_index: d.case_index,
-        nip: d.nip.as_deref(),
+        case_index: r.case_index,
+        nip: r.nip.as_deref(),
         output,
         at,
-        read: d.inputs_read,
+        read: r.inputs_read,
     };
     serde_json::to_writer(buf, &row)
         .map_err(|e| StoreError::Fault(format!("cannot encode decision: {e}")))
@@ -175,9 +146,9 @@ pub(super) fn encode_into(buf: &mut Vec<u8>, d: &Decision, call: &str) -> Result
 
 /// The row of `d`, whose call is stored under `call`.
 #[cfg(test)]
-pub(super) fn encode(d: &Decision, call: &str) -> Result<Vec<u8>> {
+pub(super) fn encode(r: &CallResult, call: &str) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    encode_into(&mut buf, d, call)?;
+    encode_into(&mut buf, r, call)?;
     Ok(buf)
 }
 

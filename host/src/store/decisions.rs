@@ -5,10 +5,10 @@ use super::decision_row;
 use super::tables::*;
 use super::{get_row, next_seq, prefix_end, Page, Result, Store, StoreError};
 use crate::domain::period::Period;
+use kinerja_abi::Hook;
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use std::sync::Arc;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -130,6 +130,141 @@ pub struct CallBytes {
     pub output: Packed,
 }
 
+/// What the results of one plugin call share, stored once for all of them (see
+/// [`decision_row`]): the module and hook, the subject, the cost, the logs and who asked.
+#[derive(Debug, Clone)]
+pub struct CallMeta {
+    pub region: String,
+    pub hook: Hook,
+    pub plugin: String,
+    pub period: Option<String>,
+    pub period_end: Option<String>,
+    pub as_of: Option<String>,
+    /// Fuel used by the whole call.
+    pub fuel: u64,
+    pub duration_ms: f64,
+    /// The call's stderr, as kept (see `limits`).
+    pub logs: String,
+    pub at: String,
+    pub by: Option<String>,
+}
+
+/// One result of a call, stored as a decision of its own.
+#[derive(Debug, Clone)]
+pub struct CallResult {
+    /// Assigned by the store.
+    pub id: String,
+    /// One appraisal result as the plugin wrote it, or the whole rotate response.
+    pub output: Box<RawValue>,
+    /// Where `output` lies in the call's stdout, when it is exactly those bytes: its row then
+    /// refers to them instead of repeating them.
+    pub output_span: Option<(usize, usize)>,
+    /// Position of the case in the call's `cases` (appraisals).
+    pub case_index: Option<usize>,
+    pub nip: Option<String>,
+    /// Per result, not per call: the requests sharing a call read their records apart.
+    pub inputs_read: Option<InputsRead>,
+}
+
+/// One plugin call as policy hands it to the store: what its results share, its request and
+/// stdout, and its results. A call whose results answer several requests (small appraisals
+/// coalesced into one call) is handed over as one record per request, each with its own
+/// results, so that each request is stored all or nothing on its own.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub meta: CallMeta,
+    pub bytes: CallBytes,
+    pub results: Vec<CallResult>,
+}
+
+impl CallRecord {
+    /// Each result as the decision it reads back as once stored.
+    #[cfg(test)]
+    pub(crate) fn decisions(&self) -> impl Iterator<Item = Decision> + '_ {
+        let m = &self.meta;
+        self.results.iter().map(move |r| Decision {
+            id: r.id.clone(),
+            region: m.region.clone(),
+            hook: m.hook.as_str().into(),
+            plugin: m.plugin.clone(),
+            input_sha256: self.bytes.input.sha256.clone(),
+            output_sha256: self.bytes.output.sha256.clone(),
+            output: r.output.clone(),
+            output_span: r.output_span,
+            case_index: r.case_index,
+            nip: r.nip.clone(),
+            period: m.period.clone(),
+            period_end: m.period_end.clone(),
+            as_of: m.as_of.clone(),
+            inputs_read: r.inputs_read,
+            fuel: m.fuel,
+            duration_ms: m.duration_ms,
+            logs: m.logs.clone(),
+            at: m.at.clone(),
+            by: m.by.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+impl CallResult {
+    /// A result of `nip` with `output`, not yet stored.
+    pub(crate) fn sample(nip: &str, output: serde_json::Value) -> CallResult {
+        CallResult {
+            id: String::new(),
+            output: raw_output(&output),
+            output_span: None,
+            case_index: Some(0),
+            nip: Some(nip.into()),
+            inputs_read: None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl CallRecord {
+    /// An appraise call of Jambi for 2026 whose request is `tag` and whose stdout is `{}`,
+    /// with `results` (their case indexes set in order).
+    pub(crate) fn sample(tag: &[u8], mut results: Vec<CallResult>) -> CallRecord {
+        for (i, r) in results.iter_mut().enumerate() {
+            r.case_index = Some(i);
+        }
+        CallRecord {
+            meta: CallMeta {
+                region: "jambi".into(),
+                hook: Hook::Appraise,
+                plugin: "p".into(),
+                period: Some("2026".into()),
+                period_end: Some("2026-12-31".into()),
+                as_of: None,
+                fuel: 0,
+                duration_ms: 0.0,
+                logs: String::new(),
+                at: String::new(),
+                by: None,
+            },
+            bytes: CallBytes {
+                input: blob::pack(tag),
+                output: blob::pack(b"{}"),
+            },
+            results,
+        }
+    }
+}
+
+/// The decisions of stored calls, in order, as they read back.
+#[cfg(test)]
+pub(crate) fn decisions_of(calls: &[CallRecord]) -> Vec<Decision> {
+    calls.iter().flat_map(CallRecord::decisions).collect()
+}
+
+/// The results of `records`, each with its call.
+fn results_of(records: &[CallRecord]) -> impl Iterator<Item = (&CallRecord, &CallResult)> {
+    records
+        .iter()
+        .flat_map(|rec| rec.results.iter().map(move |r| (rec, r)))
+}
+
 /// Below this many decisions they are encoded on the writing thread.
 const PARALLEL_ENCODE_FROM: usize = 4096;
 
@@ -146,23 +281,21 @@ impl Rows {
     }
 }
 
-/// Every decision's row, given the index of the first decision of each one's call (see
-/// [`decision_row`]), in parts of consecutive decisions. A region-wide appraisal encodes
+/// Every result's row (each naming its call's row, the id of the call's first result; see
+/// [`decision_row`]), in parts of consecutive results. A region-wide appraisal encodes
 /// 100,000 of them inside the one write transaction, where nothing else can run in parallel;
 /// spreading the encoding over the cores takes that share off the single writer.
-fn encode_all(decisions: &[Decision], firsts: &[usize], parallel_from: usize) -> Result<Vec<Rows>> {
-    let pairs: Vec<(&Decision, &str)> = decisions
-        .iter()
-        .zip(firsts)
-        .map(|(d, &f)| (d, decisions[f].id.as_str()))
+fn encode_all(records: &[CallRecord], parallel_from: usize) -> Result<Vec<Rows>> {
+    let pairs: Vec<(&CallResult, &str)> = results_of(records)
+        .map(|(rec, r)| (r, rec.results[0].id.as_str()))
         .collect();
     super::in_parts(&pairs, parallel_from, "decision encoding", |part| {
         let mut rows = Rows {
             bytes: Vec::with_capacity(part.len() * 128),
             ends: Vec::with_capacity(part.len()),
         };
-        for (d, call) in part {
-            decision_row::encode_into(&mut rows.bytes, d, call)?;
+        for (r, call) in part {
+            decision_row::encode_into(&mut rows.bytes, r, call)?;
             rows.ends.push(rows.bytes.len());
         }
         Ok(vec![rows])
@@ -173,17 +306,14 @@ fn unpack_row(what: &str, sha: &str, stored: &[u8]) -> Result<Vec<u8>> {
     blob::unpack(stored).map_err(|e| StoreError::Corrupt(format!("{what} `{sha}`: {e}")))
 }
 
-/// From this many decisions on, they are freed on a thread of their own.
-const FREE_APART_FROM: usize = 4096;
-
-/// Gives each decision `decisions` yields the next id, in order; `decisions` must yield
+/// Gives each result `results` yields the next decision id, in order; `results` must yield
 /// exactly `total` of them. The ids are taken from the counter once for all of them, not per
 /// decision: reopening the counter table per row would be a visible share of a region-wide
 /// batch, and work on the one thread every group commit passes through.
 fn assign_ids<'a>(
     tx: &redb::WriteTransaction,
     total: usize,
-    decisions: impl IntoIterator<Item = &'a mut Decision>,
+    results: impl IntoIterator<Item = &'a mut CallResult>,
 ) -> Result<()> {
     if total == 0 {
         return Ok(());
@@ -194,8 +324,8 @@ fn assign_ids<'a>(
             .insert("decision", first + total as u64 - 1)?;
     }
     let mut given = 0;
-    for (i, d) in decisions.into_iter().enumerate() {
-        d.id = format!("dec-{:012}", first + i as u64);
+    for (i, r) in results.into_iter().enumerate() {
+        r.id = format!("dec-{:012}", first + i as u64);
         given += 1;
     }
     // More than `total` would hand out ids the next transaction takes again.
@@ -224,134 +354,117 @@ impl<'tx> DecisionTables<'tx> {
         })
     }
 
-    /// A decision must stay replayable: its call's request and stdout are among what this
-    /// write stores or what is stored already. One without them could never be verified, so
-    /// the whole request is refused instead of kept (checked once per call, not per result).
-    fn require_call_bytes(&self, d: &Decision) -> Result<()> {
-        let input = self.inputs.get(d.input_sha256.as_str())?.is_some();
-        let output = self.outputs.get(d.output_sha256.as_str())?.is_some();
-        let missing = match (input, output) {
-            (true, true) => return Ok(()),
-            (false, true) => format!("its request {}", d.input_sha256),
-            (true, false) => format!("its stdout {}", d.output_sha256),
-            (false, false) => format!(
-                "its request {} and its stdout {}",
-                d.input_sha256, d.output_sha256
-            ),
-        };
-        Err(StoreError::Fault(format!(
-            "a decision refers to a plugin call whose bytes are not stored: {missing}"
-        )))
-    }
-
-    /// The rows of decisions whose ids are assigned, and their calls' request and stdout.
-    fn write(&mut self, decisions: &[Decision], calls: &[CallBytes]) -> Result<()> {
-        for c in calls {
-            if self.inputs.get(c.input.sha256.as_str())?.is_none() {
+    /// The rows of records whose ids are assigned: each call's request and stdout (once per
+    /// content), its call row, and each result's row.
+    fn write(&mut self, records: &[CallRecord]) -> Result<()> {
+        for rec in records {
+            // The call row is keyed by its first result's id: a call without results has no
+            // key, and nothing to answer for.
+            let Some(first) = rec.results.first() else {
+                return Err(StoreError::Fault(format!(
+                    "a call of `{}` was handed over without results",
+                    rec.meta.plugin
+                )));
+            };
+            let (input, output) = (&rec.bytes.input, &rec.bytes.output);
+            if self.inputs.get(input.sha256.as_str())?.is_none() {
                 self.inputs
-                    .insert(c.input.sha256.as_str(), c.input.bytes.as_slice())?;
+                    .insert(input.sha256.as_str(), input.bytes.as_slice())?;
             }
-            if self.outputs.get(c.output.sha256.as_str())?.is_none() {
+            if self.outputs.get(output.sha256.as_str())?.is_none() {
                 self.outputs
-                    .insert(c.output.sha256.as_str(), c.output.bytes.as_slice())?;
+                    .insert(output.sha256.as_str(), output.bytes.as_slice())?;
             }
+            self.calls.insert(
+                first.id.as_str(),
+                decision_row::encode_call(rec)?.as_slice(),
+            )?;
         }
-        let firsts = decision_row::calls_of(decisions);
-        for (i, &f) in firsts.iter().enumerate() {
-            if i == f {
-                let d = &decisions[i];
-                self.require_call_bytes(d)?;
-                self.calls
-                    .insert(d.id.as_str(), decision_row::encode_call(d)?.as_slice())?;
-            }
-        }
-        let parts = encode_all(decisions, &firsts, PARALLEL_ENCODE_FROM)?;
-        for (d, row) in decisions.iter().zip(parts.iter().flat_map(Rows::iter)) {
-            self.rows.insert(d.id.as_str(), row)?;
-            if let (Some(nip), Some(end)) = (&d.nip, &d.period_end) {
-                let key = format!("{}/{nip}/{end}/{}", d.region, d.id);
-                self.by_employee.insert(key.as_str(), d.id.as_str())?;
+        let parts = encode_all(records, PARALLEL_ENCODE_FROM)?;
+        for ((rec, r), row) in results_of(records).zip(parts.iter().flat_map(Rows::iter)) {
+            self.rows.insert(r.id.as_str(), row)?;
+            if let (Some(nip), Some(end)) = (&r.nip, &rec.meta.period_end) {
+                let key = format!("{}/{nip}/{end}/{}", rec.meta.region, r.id);
+                self.by_employee.insert(key.as_str(), r.id.as_str())?;
             }
         }
         Ok(())
     }
 }
 
-/// Writes the decisions and call bytes of one or more requests in the caller's transaction,
-/// with the ids taken and the tables opened once for all of them (group commit puts a
-/// commit's requests through here); the tables are closed on return, so the caller can commit.
+/// Writes the calls of one or more requests in the caller's transaction, with the ids taken
+/// and the tables opened once for all of them (group commit puts a commit's requests through
+/// here); the tables are closed on return, so the caller can commit. Every decision write goes
+/// through here or through [`StagedDecisions::commit`], which share [`DecisionTables::write`].
 pub(super) fn write_requests<'a>(
     tx: &redb::WriteTransaction,
-    requests: impl IntoIterator<Item = (&'a mut [Decision], &'a [CallBytes])>,
+    requests: impl IntoIterator<Item = &'a mut [CallRecord]>,
 ) -> Result<()> {
     let mut requests: Vec<_> = requests.into_iter().collect();
-    let total = requests.iter().map(|(d, _)| d.len()).sum();
-    let all = requests.iter_mut().flat_map(|(d, _)| d.iter_mut());
+    let total = requests
+        .iter()
+        .flat_map(|r| r.iter())
+        .map(|c| c.results.len())
+        .sum();
+    let all = requests
+        .iter_mut()
+        .flat_map(|r| r.iter_mut())
+        .flat_map(|c| c.results.iter_mut());
     assign_ids(tx, total, all)?;
     let mut tables = DecisionTables::open(tx)?;
-    for (decisions, calls) in &requests {
-        tables.write(decisions, calls)?;
+    for records in &requests {
+        tables.write(records)?;
     }
     Ok(())
 }
 
+/// A write of decisions whose ids are taken but which are neither written nor committed:
+/// the caller may build its answer from the ids on a thread of its own while
+/// [`StagedDecisions::commit`] writes and syncs (a region-wide appraisal's answer takes about
+/// as long as its commit). Dropped uncommitted, it stores nothing and frees the write lock.
+pub struct StagedDecisions {
+    tx: redb::WriteTransaction,
+    total: usize,
+}
+
+impl StagedDecisions {
+    /// Writes `records`, which must be those staged with the ids staging gave them, and
+    /// commits durably.
+    pub fn commit(self, records: &[CallRecord]) -> Result<()> {
+        let n: usize = records.iter().map(|c| c.results.len()).sum();
+        if n != self.total {
+            return Err(StoreError::Fault(format!(
+                "{n} decisions to commit, {} staged",
+                self.total
+            )));
+        }
+        DecisionTables::open(&self.tx)?.write(records)?;
+        self.tx.commit()?;
+        Ok(())
+    }
+}
+
 impl Store {
-    /// Stores the decisions of one request and the call bytes they refer to, all or nothing.
-    /// Fills in each decision's id.
-    pub fn put_decisions(&self, decisions: &mut [Decision], calls: &[CallBytes]) -> Result<()> {
+    /// Stores the calls of one request, all or nothing. Fills in each result's id.
+    pub fn put_decisions(&self, records: &mut [CallRecord]) -> Result<()> {
         let tx = self.db.begin_write()?;
-        write_requests(&tx, [(decisions, calls)])?;
+        write_requests(&tx, [records])?;
         tx.commit()?;
         Ok(())
     }
 
-    /// [`Store::put_decisions`] from async code, answering `prepare` of the stored decisions
-    /// (ids filled in). `prepare` runs on a thread of its own from the moment the ids are
-    /// taken, while the rows are written and the transaction commits and syncs: that is when
-    /// a region-wide appraisal builds its answer, beside the writing rather than after it.
-    /// Its result is answered only once the commit is durable; should the write fail, the
-    /// write's own error is answered and the prepared result is dropped.
-    pub async fn put_decisions_then<T, F>(
-        self: &Arc<Self>,
-        decisions: Vec<Decision>,
-        calls: Vec<CallBytes>,
-        prepare: F,
-    ) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&[Decision]) -> T + Send + 'static,
-    {
-        let store = Arc::clone(self);
-        let joined =
-            |e: tokio::task::JoinError| StoreError::Fault(format!("store task failed: {e}"));
-        tokio::task::spawn_blocking(move || -> Result<T> {
-            let mut decisions = decisions;
-            let tx = store.db.begin_write()?;
-            assign_ids(&tx, decisions.len(), decisions.iter_mut())?;
-            let prepared = std::thread::scope(|s| {
-                let prepared = std::thread::Builder::new()
-                    .name("prepare".into())
-                    .spawn_scoped(s, || prepare(&decisions))
-                    .map_err(|e| StoreError::Fault(format!("cannot start a thread: {e}")))?;
-                let written = DecisionTables::open(&tx)
-                    .and_then(|mut t| t.write(&decisions, &calls))
-                    .and_then(|()| Ok(tx.commit()?));
-                let prepared = prepared
-                    .join()
-                    .map_err(|_| StoreError::Fault("preparing the answer panicked".into()));
-                written.and(prepared)
-            });
-            // A region's decisions take a while to free: not on the answer's path. (Should no
-            // thread start, they are freed here: the commit is durable, so the answer stands.)
-            if decisions.len() >= FREE_APART_FROM {
-                let _ = std::thread::Builder::new()
-                    .name("free".into())
-                    .spawn(move || drop(decisions));
-            }
-            prepared
-        })
-        .await
-        .map_err(joined)?
+    /// Takes the write lock and the ids of `records`' results (filled in), for a
+    /// [`StagedDecisions::commit`] of the same records: the way of a write whose answer is
+    /// built while it commits. Blocks while another write holds the lock.
+    pub fn stage_decisions(&self, records: &mut [CallRecord]) -> Result<StagedDecisions> {
+        let tx = self.db.begin_write()?;
+        let total = records.iter().map(|c| c.results.len()).sum();
+        assign_ids(
+            &tx,
+            total,
+            records.iter_mut().flat_map(|c| c.results.iter_mut()),
+        )?;
+        Ok(StagedDecisions { tx, total })
     }
 
     pub fn decision(&self, id: &str) -> Result<Decision> {
@@ -587,66 +700,132 @@ mod tests {
         tx.commit().expect("commit");
     }
 
-    /// A write that fails while `prepare` runs beside it answers the write's own error, drops
-    /// what `prepare` made, and stores nothing: here a decision whose call's bytes are neither
-    /// given nor stored, which the store refuses (it could never be replayed).
-    #[tokio::test]
-    async fn put_then_answers_the_writes_own_error() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
-        let mut d = Decision::sample("198503122010011001", serde_json::json!({}));
-        call(&mut d, "a", 0);
-        let other_call = vec![CallBytes {
-            input: blob::pack(b"b"),
-            output: blob::pack(b"{}"),
-        }];
-        let res = store
-            .put_decisions_then(vec![d], other_call, |ds| ds.len())
-            .await;
-        let err = res.expect_err("the write failed");
-        assert!(err.to_string().contains("bytes are not stored"), "{err}");
-        assert_eq!(store.count(DECISIONS).expect("count"), 0);
-        assert_eq!(store.count(INPUTS).expect("count"), 0, "all or nothing");
+    /// `d`'s own part, as a result not yet stored.
+    fn result_of(d: &Decision) -> CallResult {
+        CallResult {
+            id: String::new(),
+            output: d.output.clone(),
+            output_span: d.output_span,
+            case_index: d.case_index,
+            nip: d.nip.clone(),
+            inputs_read: d.inputs_read,
+        }
     }
 
-    /// `put_decisions_then` stores every decision and hands them, ids filled in and in order,
-    /// to `prepare`, whose result it answers.
-    #[tokio::test]
-    async fn put_then_prepares_from_the_stored_decisions() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
-        let ds: Vec<Decision> = (0..4)
-            .map(|i| {
-                let mut d = Decision::sample(&format!("n{i}"), serde_json::json!({"i": i}));
-                call(&mut d, "a", i);
-                d
-            })
-            .collect();
-        let bytes = vec![CallBytes {
-            input: blob::pack(b"a"),
-            output: blob::pack(b"{}"),
-        }];
-        let got = store
-            .put_decisions_then(ds, bytes, |ds| {
-                ds.iter()
-                    .map(|d| (d.id.clone(), d.nip.clone().unwrap_or_default()))
-                    .collect::<Vec<_>>()
-            })
-            .await
-            .expect("stored");
-        let nips: Vec<&str> = got.iter().map(|(_, n)| n.as_str()).collect();
-        assert_eq!(nips, ["n0", "n1", "n2", "n3"]);
-        for (id, nip) in &got {
-            assert_eq!(
-                store.decision(id).expect("stored").nip.as_deref(),
-                Some(nip.as_str())
-            );
+    /// `ds` as the calls they came from: runs of decisions of one request and period, each
+    /// call with its bytes from `bytes` (by hash). The tests write their data as decisions,
+    /// the form it reads back in.
+    fn records(ds: &[Decision], bytes: &[CallBytes]) -> Vec<CallRecord> {
+        let mut out: Vec<CallRecord> = Vec::new();
+        for d in ds {
+            match out.last_mut() {
+                Some(c) if c.bytes.input.sha256 == d.input_sha256 && c.meta.period == d.period => {
+                    c.results.push(result_of(d))
+                }
+                _ => out.push(CallRecord {
+                    meta: CallMeta {
+                        region: d.region.clone(),
+                        hook: d.hook.parse().expect("a hook"),
+                        plugin: d.plugin.clone(),
+                        period: d.period.clone(),
+                        period_end: d.period_end.clone(),
+                        as_of: d.as_of.clone(),
+                        fuel: d.fuel,
+                        duration_ms: d.duration_ms,
+                        logs: d.logs.clone(),
+                        at: d.at.clone(),
+                        by: d.by.clone(),
+                    },
+                    bytes: bytes
+                        .iter()
+                        .find(|b| {
+                            b.input.sha256 == d.input_sha256 && b.output.sha256 == d.output_sha256
+                        })
+                        .cloned()
+                        .expect("the call's bytes"),
+                    results: vec![result_of(d)],
+                }),
+            }
         }
-        let seqs: Vec<u64> = got
+        out
+    }
+
+    /// Stores `ds` as [`records`] and fills in their ids.
+    fn put(store: &Store, ds: &mut [Decision], bytes: &[CallBytes]) -> Result<()> {
+        let mut calls = records(ds, bytes);
+        store.put_decisions(&mut calls)?;
+        for (d, r) in ds.iter_mut().zip(calls.iter().flat_map(|c| &c.results)) {
+            d.id = r.id.clone();
+        }
+        Ok(())
+    }
+
+    /// A staged write gives its results one unbroken run of ids before anything is written,
+    /// and its commit stores exactly them; a staged write dropped stores nothing and lets go
+    /// of the write lock; a commit of other records than those staged is refused.
+    #[test]
+    fn a_staged_write_commits_what_it_staged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let results = |n: usize| -> Vec<CallResult> {
+            (0..n)
+                .map(|i| CallResult::sample(&format!("n{i}"), serde_json::json!({"i": i})))
+                .collect()
+        };
+        let mut dropped = vec![CallRecord::sample(b"dropped", results(2))];
+        drop(store.stage_decisions(&mut dropped).expect("staged"));
+        assert_eq!(store.count(DECISIONS).expect("count"), 0);
+        assert_eq!(store.count(INPUTS).expect("count"), 0);
+
+        let mut calls = vec![
+            CallRecord::sample(b"a", results(3)),
+            CallRecord::sample(b"b", results(1)),
+        ];
+        let staged = store.stage_decisions(&mut calls).expect("staged");
+        let ids: Vec<String> = calls
             .iter()
-            .map(|(id, _)| id["dec-".len()..].parse().expect("seq"))
+            .flat_map(|c| &c.results)
+            .map(|r| r.id.clone())
+            .collect();
+        let seqs: Vec<u64> = ids
+            .iter()
+            .map(|id| id["dec-".len()..].parse().expect("seq"))
             .collect();
         assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+        let err = staged.commit(&calls[..1]).expect_err("not what was staged");
+        assert!(
+            err.to_string().contains("3 decisions to commit, 4 staged"),
+            "{err}"
+        );
+        assert_eq!(store.count(DECISIONS).expect("count"), 0, "nothing stored");
+
+        let staged = store.stage_decisions(&mut calls).expect("staged again");
+        staged.commit(&calls).expect("committed");
+        let stored = decisions_of(&calls);
+        assert_eq!(stored.len(), 4);
+        for d in &stored {
+            let got = store.decision(&d.id).expect("stored");
+            assert_eq!(
+                serde_json::to_value(&got).expect("json"),
+                serde_json::to_value(d).expect("json")
+            );
+        }
+        assert_eq!(store.count(DECISION_CALLS).expect("count"), 2);
+    }
+
+    /// A call handed over without results is refused, and its request stores nothing.
+    #[test]
+    fn a_call_without_results_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let mut calls = vec![
+            CallRecord::sample(b"a", vec![CallResult::sample("1", serde_json::json!({}))]),
+            CallRecord::sample(b"empty", Vec::new()),
+        ];
+        let err = store.put_decisions(&mut calls).expect_err("refused");
+        assert!(err.to_string().contains("without results"), "{err}");
+        assert_eq!(store.count(DECISIONS).expect("count"), 0);
+        assert_eq!(store.count(INPUTS).expect("count"), 0, "all or nothing");
     }
 
     /// Several requests written in one transaction take one unbroken run of ids, in order,
@@ -657,35 +836,22 @@ mod tests {
     fn requests_written_together_take_one_run_of_ids() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
-        let mut requests: Vec<(Vec<Decision>, Vec<CallBytes>)> = (0..3)
+        let mut requests: Vec<Vec<CallRecord>> = (0..3)
             .map(|r| {
                 let input = format!("call-{r}");
-                let ds = (0..=r)
-                    .map(|i| {
-                        let mut d = Decision::sample(&format!("{r}-{i}"), serde_json::json!({}));
-                        call(&mut d, &input, i);
-                        d
-                    })
+                let results = (0..=r)
+                    .map(|i| CallResult::sample(&format!("{r}-{i}"), serde_json::json!({})))
                     .collect();
-                let bytes = CallBytes {
-                    input: blob::pack(input.as_bytes()),
-                    output: blob::pack(b"{}"),
-                };
-                (ds, vec![bytes])
+                vec![CallRecord::sample(input.as_bytes(), results)]
             })
             .collect();
         let tx = store.db.begin_write().expect("write");
-        write_requests(
-            &tx,
-            requests
-                .iter_mut()
-                .map(|(d, c)| (d.as_mut_slice(), c.as_slice())),
-        )
-        .expect("written");
+        write_requests(&tx, requests.iter_mut().map(Vec::as_mut_slice)).expect("written");
         tx.commit().expect("commit");
+        let requests: Vec<Vec<Decision>> = requests.iter().map(|r| decisions_of(r)).collect();
         let ids: Vec<&str> = requests
             .iter()
-            .flat_map(|(ds, _)| ds.iter().map(|d| d.id.as_str()))
+            .flat_map(|ds| ds.iter().map(|d| d.id.as_str()))
             .collect();
         let expected: Vec<String> = (1..=6).map(|n| format!("dec-{n:012}")).collect();
         assert_eq!(ids, expected);
@@ -693,7 +859,7 @@ mod tests {
         let counters = tx.open_table(COUNTERS).expect("counters");
         let last = counters.get("decision").expect("get").map(|v| v.value());
         assert_eq!(last, Some(6));
-        for (r, (ds, _)) in requests.iter().enumerate() {
+        for (r, ds) in requests.iter().enumerate() {
             for (i, d) in ds.iter().enumerate() {
                 let stored = store.decision(&d.id).expect("stored");
                 assert_eq!(stored.nip.as_deref(), Some(format!("{r}-{i}").as_str()));
@@ -735,7 +901,7 @@ mod tests {
             input: blob::pack(i.as_bytes()),
             output: blob::pack(b"{}"),
         });
-        store.put_decisions(&mut ds, &bytes).expect("stored");
+        put(&store, &mut ds, &bytes).expect("stored");
         let tx = store.db.begin_read().expect("read");
         assert_eq!(
             tx.open_table(DECISION_CALLS)
@@ -840,7 +1006,7 @@ mod tests {
                 input: blob::pack(period.as_bytes()),
                 output: blob::pack(b"{}"),
             }];
-            store.put_decisions(&mut [d], &bytes).expect("stored");
+            put(&store, &mut [d], &bytes).expect("stored");
         };
         let latest = |as_of: &str| store.latest_predikats("jambi", ["1"], as_of).expect("read");
         stored("2025-11", "2025-11-30", "kurang");
@@ -889,7 +1055,7 @@ mod tests {
             output: blob::pack(stdout.as_bytes()),
         }];
         assert!(bytes[0].output.bytes.starts_with(&blob::ZSTD_MAGIC));
-        store.put_decisions(&mut ds, &bytes).expect("stored");
+        put(&store, &mut ds, &bytes).expect("stored");
 
         let row = |id: &str| -> Vec<u8> {
             let tx = store.db.begin_read().expect("read");
@@ -956,7 +1122,7 @@ mod tests {
         // A span that is not the output's length is not trusted: the row keeps the output.
         let mut odd = ds[1].clone();
         odd.output_span = Some((0, 3));
-        let row = decision_row::encode(&odd, &ds[0].id).expect("row");
+        let row = decision_row::encode(&result_of(&odd), &ds[0].id).expect("row");
         assert!(row.starts_with(br#"{"v":2,"#) && has_key(&row, "output"));
 
         // The stdout lost: each decision is named, and the audit's read goes on.
@@ -976,17 +1142,22 @@ mod tests {
 
     #[test]
     fn parallel_encoding_keeps_every_row_in_order() {
-        let decisions: Vec<Decision> = (0..1000)
-            .map(|i| {
-                let mut d = Decision::sample(
-                    &format!("1990010120150310{:02}", i % 100),
-                    serde_json::json!({"i": i}),
-                );
-                d.id = format!("dec-{i:012}");
-                d
-            })
-            .collect();
-        let firsts = decision_row::calls_of(&decisions);
+        let results = |from: usize, to: usize| -> Vec<CallResult> {
+            (from..to)
+                .map(|i| {
+                    let mut r = CallResult::sample(
+                        &format!("1990010120150310{:02}", i % 100),
+                        serde_json::json!({"i": i}),
+                    );
+                    r.id = format!("dec-{i:012}");
+                    r
+                })
+                .collect()
+        };
+        let calls = vec![
+            CallRecord::sample(b"a", results(0, 600)),
+            CallRecord::sample(b"b", results(600, 1000)),
+        ];
         let rows = |parts: Vec<Rows>| -> Vec<Vec<u8>> {
             parts
                 .iter()
@@ -994,16 +1165,16 @@ mod tests {
                 .map(<[u8]>::to_vec)
                 .collect()
         };
-        let one = rows(encode_all(&decisions, &firsts, usize::MAX).expect("sequential"));
-        let many = encode_all(&decisions, &firsts, 1).expect("parallel");
+        let one = rows(encode_all(&calls, usize::MAX).expect("sequential"));
+        let many = encode_all(&calls, 1).expect("parallel");
         assert!(many.len() > 1 || crate::config::cores() < 2, "in parts");
         let many = rows(many);
         assert_eq!(one, many);
-        assert_eq!(many.len(), decisions.len());
-        for ((d, row), &f) in decisions.iter().zip(&many).zip(&firsts) {
+        assert_eq!(many.len(), 1000);
+        for ((c, r), row) in results_of(&calls).zip(&many) {
             assert_eq!(
                 row,
-                &decision_row::encode(d, &decisions[f].id).expect("row")
+                &decision_row::encode(r, &c.results[0].id).expect("row")
             );
         }
     }

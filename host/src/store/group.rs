@@ -13,15 +13,16 @@
 //! A submitter waiting on a blocking thread of its own for the commit lock would, with many
 //! callers at once, cost more in threads and wake-ups than the commits themselves.
 
-use super::decisions::CallBytes;
-use super::{Decision, Result, Store, StoreError};
+use super::decisions::CallRecord;
+use super::{Result, Store, StoreError};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 
-/// What one request stores: its decisions and the calls they came from.
-pub type Request = (Vec<Decision>, Vec<CallBytes>);
+/// What one request stores: the calls it made, each with its results.
+pub type Request = Vec<CallRecord>;
 
-/// Where the answers of a submission go: one per request, in the order given.
-type Done = Box<dyn FnOnce(Vec<Result<Vec<Decision>>>) + Send>;
+/// Where the answers of a submission go: one per request, in the order given (its calls with
+/// their results' ids).
+type Done = Box<dyn FnOnce(Vec<Result<Request>>) + Send>;
 
 /// One submission: requests that were handed over together, and where their answers go.
 struct Job {
@@ -116,12 +117,12 @@ fn committer(store: Weak<Store>, shared: Arc<Shared>) {
 
 impl Store {
     /// Hands `requests` to group commit and returns at once; `done` gets one answer per
-    /// request, in order (the decisions with their ids), on the committer thread once they
+    /// request, in order (its calls with their results' ids), on the committer thread once they
     /// are durable. Should the committer be unable to start, `done` gets errors at once.
     pub fn submit_decisions(
         self: &Arc<Self>,
         requests: Vec<Request>,
-        done: impl FnOnce(Vec<Result<Vec<Decision>>>) + Send + 'static,
+        done: impl FnOnce(Vec<Result<Request>>) + Send + 'static,
     ) {
         let shared = &self.group.shared;
         let start = {
@@ -154,16 +155,12 @@ impl Store {
         }
     }
 
-    /// Stores one request's decisions durably, sharing the commit with the requests that
-    /// arrive meanwhile, and answers them with their ids once durable, without a blocking
+    /// Stores one request's calls durably, sharing the commit with the requests that arrive
+    /// meanwhile, and answers them with their results' ids once durable, without a blocking
     /// thread: the committer answers.
-    pub async fn put_decisions_queued(
-        self: &Arc<Self>,
-        decisions: Vec<Decision>,
-        calls: Vec<CallBytes>,
-    ) -> Result<Vec<Decision>> {
+    pub async fn put_decisions_queued(self: &Arc<Self>, request: Request) -> Result<Request> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit_decisions(vec![(decisions, calls)], move |mut answers| {
+        self.submit_decisions(vec![request], move |mut answers| {
             let _ = tx.send(answers.pop().unwrap_or_else(|| Err(lost())));
         });
         rx.await.unwrap_or_else(|_| Err(lost()))
@@ -179,23 +176,20 @@ impl Store {
     /// Writes every request of `jobs` in one transaction; should that fail, each request on
     /// its own, so that one request's failure is never another's. Answers each job's callback
     /// with its results, to be called once the store is let go of.
-    fn commit_jobs(&self, mut jobs: Vec<Job>) -> Vec<(Done, Vec<Result<Vec<Decision>>>)> {
+    fn commit_jobs(&self, mut jobs: Vec<Job>) -> Vec<(Done, Vec<Result<Request>>)> {
         let requests: usize = jobs.iter().map(|j| j.requests.len()).sum();
         if requests > 1 {
             let together = (|| -> Result<()> {
                 let tx = self.db.begin_write()?;
                 let requests = jobs.iter_mut().flat_map(|j| j.requests.iter_mut());
-                super::decisions::write_requests(
-                    &tx,
-                    requests.map(|(d, c)| (d.as_mut_slice(), c.as_slice())),
-                )?;
+                super::decisions::write_requests(&tx, requests.map(Vec::as_mut_slice))?;
                 tx.commit()?;
                 Ok(())
             })();
             if together.is_ok() {
                 return jobs
                     .into_iter()
-                    .map(|j| (j.done, j.requests.into_iter().map(|(d, _)| Ok(d)).collect()))
+                    .map(|j| (j.done, j.requests.into_iter().map(Ok).collect()))
                     .collect();
             }
             tracing::warn!("a group commit of {requests} requests failed; retrying each");
@@ -205,10 +199,7 @@ impl Store {
                 let answers = j
                     .requests
                     .into_iter()
-                    .map(|(mut decisions, calls)| {
-                        self.put_decisions(&mut decisions, &calls)
-                            .map(|()| decisions)
-                    })
+                    .map(|mut request| self.put_decisions(&mut request).map(|()| request))
                     .collect();
                 (j.done, answers)
             })
@@ -219,38 +210,37 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::blob;
+    use crate::store::decisions::decisions_of;
+    use crate::store::{blob, CallResult, Decision};
     use std::collections::BTreeSet;
     use std::sync::mpsc;
 
-    /// A decision of `nip` from the call whose request is `tag` (see [`call`]).
-    fn decision(nip: &str, tag: &[u8]) -> Decision {
-        let mut d = Decision::sample(nip, serde_json::json!({"nip": nip}));
-        d.input_sha256 = blob::sha256_hex(tag);
-        d.output_sha256 = blob::sha256_hex(b"{}");
-        d
+    /// One request of one call whose request bytes are `tag`, with a result per NIP.
+    fn request(tag: &[u8], nips: &[&str]) -> Request {
+        let results = nips
+            .iter()
+            .map(|n| CallResult::sample(n, serde_json::json!({ "nip": n })))
+            .collect();
+        vec![CallRecord::sample(tag, results)]
     }
 
-    /// A call whose request is `tag` and whose stdout is `{}`.
-    fn call(tag: &[u8]) -> CallBytes {
-        CallBytes {
-            input: blob::pack(tag),
-            output: blob::pack(b"{}"),
-        }
-    }
-
-    /// [`Store::submit_decisions`] waited for: the answers, one per request, in order.
+    /// [`Store::submit_decisions`] waited for: the answers, one per request, in order, as the
+    /// decisions stored.
     fn grouped_each(store: &Arc<Store>, requests: Vec<Request>) -> Vec<Result<Vec<Decision>>> {
         let (tx, rx) = mpsc::channel();
         store.submit_decisions(requests, move |answers| {
             let _ = tx.send(answers);
         });
-        rx.recv().expect("answered")
+        let answers = rx.recv().expect("answered");
+        answers
+            .into_iter()
+            .map(|a| a.map(|calls| decisions_of(&calls)))
+            .collect()
     }
 
     /// One request's decisions stored through group commit, waited for.
-    fn grouped(store: &Arc<Store>, decisions: Vec<Decision>, bytes: CallBytes) -> Vec<Decision> {
-        grouped_each(store, vec![(decisions, vec![bytes])])
+    fn grouped(store: &Arc<Store>, tag: &[u8], nips: &[&str]) -> Vec<Decision> {
+        grouped_each(store, vec![request(tag, nips)])
             .pop()
             .expect("one answer")
             .expect("stored")
@@ -269,10 +259,9 @@ mod tests {
                     (0..20)
                         .map(|r| {
                             let tag = format!("{t}-{r}");
-                            let ds = (0..3)
-                                .map(|i| decision(&format!("{tag}-{i}"), tag.as_bytes()))
-                                .collect();
-                            let stored = grouped(&store, ds, call(tag.as_bytes()));
+                            let nips: Vec<String> = (0..3).map(|i| format!("{tag}-{i}")).collect();
+                            let nips: Vec<&str> = nips.iter().map(String::as_str).collect();
+                            let stored = grouped(&store, tag.as_bytes(), &nips);
                             (tag, stored)
                         })
                         .collect::<Vec<_>>()
@@ -312,24 +301,18 @@ mod tests {
         // Hold the committer in a first answer, so that the next two are queued together.
         let (release, held) = mpsc::channel::<()>();
         let (entered, in_first) = mpsc::channel();
-        store.submit_decisions(
-            vec![(vec![decision("first", b"first")], vec![call(b"first")])],
-            move |_| {
-                let _ = entered.send(());
-                let _ = held.recv();
-            },
-        );
+        store.submit_decisions(vec![request(b"first", &["first"])], move |_| {
+            let _ = entered.send(());
+            let _ = held.recv();
+        });
         in_first.recv().expect("the first answer runs");
-        store.submit_decisions(vec![(vec![decision("a", b"a")], vec![call(b"a")])], |_| {
+        store.submit_decisions(vec![request(b"a", &["a"])], |_| {
             panic!("an answer that panics")
         });
         let (tx, rx) = mpsc::channel();
-        store.submit_decisions(
-            vec![(vec![decision("b", b"b")], vec![call(b"b")])],
-            move |a| {
-                let _ = tx.send(a);
-            },
-        );
+        store.submit_decisions(vec![request(b"b", &["b"])], move |a| {
+            let _ = tx.send(a);
+        });
         release.send(()).expect("release");
         let b = rx
             .recv()
@@ -337,9 +320,10 @@ mod tests {
             .pop()
             .expect("one")
             .expect("stored");
+        let b = decisions_of(&b);
         assert_eq!(b[0].nip.as_deref(), Some("b"));
         // Both were stored, and the committer still serves.
-        let again = grouped(&store, vec![decision("c", b"c")], call(b"c"));
+        let again = grouped(&store, b"c", &["c"]);
         let seq = |id: &str| id["dec-".len()..].parse::<u64>().expect("seq");
         assert_eq!(seq(&again[0].id), seq(&b[0].id) + 1);
         assert_eq!(
@@ -354,7 +338,7 @@ mod tests {
     fn an_answered_store_closes_when_dropped() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(Store::open(dir.path()).expect("open"));
-        let stored = grouped(&store, vec![decision("x", b"x")], call(b"x"));
+        let stored = grouped(&store, b"x", &["x"]);
         drop(store);
         let again = Store::open(dir.path()).expect("reopened at once");
         assert_eq!(
@@ -369,13 +353,11 @@ mod tests {
     fn requests_sharing_a_call_each_get_their_own_decisions() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(Store::open(dir.path()).expect("open"));
-        let shared = call(b"shared");
         let requests = (0..3)
             .map(|r| {
-                let ds = (0..=r)
-                    .map(|i| decision(&format!("{r}-{i}"), b"shared"))
-                    .collect();
-                (ds, vec![shared.clone()])
+                let nips: Vec<String> = (0..=r).map(|i| format!("{r}-{i}")).collect();
+                let nips: Vec<&str> = nips.iter().map(String::as_str).collect();
+                request(b"shared", &nips)
             })
             .collect();
         let answers = grouped_each(&store, requests);
@@ -395,7 +377,7 @@ mod tests {
         // The ids are taken once for the whole commit: six distinct, and the next request's
         // come after all of them.
         assert_eq!(ids.len(), 6);
-        let next = grouped(&store, vec![decision("next", b"next")], call(b"next"));
+        let next = grouped(&store, b"next", &["next"]);
         let next: u64 = next[0].id["dec-".len()..].parse().expect("seq");
         assert_eq!(Some(next - 1), ids.last().copied());
         let (input, _) = store
@@ -404,24 +386,22 @@ mod tests {
         assert_eq!(input, b"shared");
     }
 
-    /// Requests committed together fail apart: one the store refuses (a decision whose call
-    /// bytes are missing) gets its error, the other in the same commit (one submission is
-    /// one commit) is stored and answered, and the refused one leaves nothing behind.
+    /// Requests committed together fail apart: one the store refuses (a call handed over
+    /// without results, which has nothing to key its row by) gets its error, the other in the
+    /// same commit (one submission is one commit) is stored and answered, and the refused one
+    /// leaves nothing behind.
     #[test]
     fn a_refused_request_fails_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(Store::open(dir.path()).expect("open"));
         let answers = grouped_each(
             &store,
-            vec![
-                (vec![decision("bad", b"missing")], vec![call(b"other")]),
-                (vec![decision("good", b"good")], vec![call(b"good")]),
-            ],
+            vec![request(b"other", &[]), request(b"good", &["good"])],
         );
         let mut answers = answers.into_iter();
         let bad = answers.next().expect("first answer");
         let err = bad.expect_err("refused");
-        assert!(err.to_string().contains("bytes are not stored"), "{err}");
+        assert!(err.to_string().contains("without results"), "{err}");
         let good = answers.next().expect("second answer").expect("stored");
         assert_eq!(
             store.decision(&good[0].id).expect("kept").nip.as_deref(),

@@ -25,7 +25,10 @@ mod tokens;
 
 pub use audit::AuditEvent;
 pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
-pub use decisions::{raw_output, CallBytes, Decision, InputsRead, StoredAppraisal, Unreadable};
+pub use decisions::{
+    raw_output, CallBytes, CallMeta, CallRecord, CallResult, Decision, InputsRead, StagedDecisions,
+    StoredAppraisal, Unreadable,
+};
 pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
 pub use records::{Page, Recorded};
