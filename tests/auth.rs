@@ -509,6 +509,7 @@ fn out_of_scope_and_missing_look_alike() {
         "/periods/2026",
         "/appraisals",
         "/activities",
+        "/history",
     ] {
         same(&em, &e(&nips[1], rest), &e(&missing, rest), "employee");
         same(&ag, &e(&theirs, rest), &e(&missing, rest), "agency");

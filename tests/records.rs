@@ -1489,7 +1489,33 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
     let password = format!("{base}/employees/{x}/password");
     let r = dinkes.put(&password, &json!({"password": "sandi-awal-pegawai-2026"}));
     assert_eq!(r.status, 204, "{}", r.text);
-    assert!(dinkes.get(&history).text.contains("employee.password.set"));
+    let r = c.anonymous().post(
+        "/api/v1/sessions",
+        &json!({"region": "jambi", "nip": x, "password": "sandi-awal-pegawai-2026"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let all = dinkes.get(&history);
+    for action in ["employee.password.set", "session.open"] {
+        assert!(all.text.contains(action), "{action}: {}", all.text);
+    }
+    // Paged one event at a time, the supervisor's pages cover exactly what one page shows.
+    let mut paged = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = boss_c.get(&format!("{base}/employees/{x}/history?limit=1{cursor}"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        paged.extend(
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["seq"].clone()),
+        );
+        match r.body["next"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
     let theirs = boss_c.get(&history);
     assert_eq!(theirs.status, 200, "{}", theirs.text);
     assert!(
@@ -1507,6 +1533,13 @@ fn raters_write_only_their_own_part_and_see_what_their_relationship_allows() {
         "{}",
         theirs.text
     );
+    let whole: Vec<_> = theirs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].clone())
+        .collect();
+    assert_eq!(paged, whole);
     for path in ["", "/periods", "/periods/2026"] {
         let r = boss_c.get(&format!("{base}/employees/{x}{path}"));
         assert_eq!(r.status, 200, "{path}: {}", r.text);

@@ -569,3 +569,67 @@ fn agencies_download_their_recaps_as_csv() {
         404
     );
 }
+
+/// A region that auto-approves: a report left pending longer than its days is approved by the
+/// server's own sweep (which runs at start and every few minutes), counted, and audited as the
+/// server's. The days are made to pass by moving the report's entry in the pending index back,
+/// as the clock would have, while the server is stopped.
+#[test]
+fn reports_left_pending_past_the_regions_days_are_approved_by_the_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, days) = open_days();
+    let id = {
+        let s = TestServer::start_in(dir.path(), |_| {});
+        let c = s.client();
+        seed_chart(
+            &c,
+            &[(BOSS, "dinkes", "kepala"), (X, "dinkes", "pelaksana")],
+        );
+        let r = c.put(
+            &format!("{BASE}/reporting"),
+            &json!({"auto_approve_after_days": 2}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = emp(&c, X).post(&reports_of(X), &report(days[0], 60));
+        assert_eq!(r.status, 201, "{}", r.text);
+        ids(&r)[0]
+    };
+    {
+        use kinerja::store::tables::PENDING_REPORTS;
+        use redb::ReadableTable;
+        let db = redb::Database::open(dir.path().join("kinerja.redb")).expect("open db");
+        let tx = db.begin_write().expect("write");
+        {
+            let mut t = tx.open_table(PENDING_REPORTS).expect("pending");
+            let (key, value) = {
+                let (k, v) = t.first().expect("read").expect("one pending report");
+                (k.value().to_string(), v.value().to_string())
+            };
+            assert!(key.ends_with(&format!("{id:016}")), "{key}");
+            t.remove(key.as_str()).expect("remove");
+            let three_days_ago = format!("jambi/2000-01-01T00:00:00.000Z/{id:016}");
+            t.insert(three_days_ago.as_str(), value.as_str())
+                .expect("insert");
+        }
+        tx.commit().expect("commit");
+    }
+    let s = TestServer::start_in(dir.path(), |_| {});
+    let c = s.client();
+    let mut state = Value::Null;
+    for _ in 0..100 {
+        let r = c.get(&reports_of(X));
+        assert_eq!(r.status, 200, "{}", r.text);
+        state = r.body["items"][0]["state"].clone();
+        if state == "approved" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(state, "approved", "the sweep approved the overdue report");
+    let history = c.get(&format!("{BASE}/employees/{X}/history?limit=1000"));
+    assert!(
+        history.text.contains("\"report.approve\""),
+        "{}",
+        history.text
+    );
+}

@@ -1,6 +1,7 @@
 // The employee view: profile, the period's indicators (target vs realization) and behaviour
 // ratings, appraisal history with each decision's explanation, and daily activity reports with
-// a form to add one. Employees see only their own page; the API answers 403 for any other.
+// a form to add one. Employees see their own page and, as a supervisor, their direct reports'
+// pages (read-only); the API answers 403 for any other.
 
 import { api, all, enc } from './api.js';
 import {
@@ -20,7 +21,7 @@ export async function employeeView(ctx, region, nip) {
   } catch (err) {
     if (!ctx.isCurrent()) return;
     mount(main, card('Halaman pegawai', h('div', { id: 'forbidden' }, errorBox(err,
-      err.status === 403 ? 'Anda hanya dapat membuka halaman Anda sendiri' : 'Pegawai tidak dapat dibuka'))));
+      err.status === 403 ? 'Anda hanya dapat membuka halaman Anda sendiri dan halaman bawahan langsung Anda' : 'Pegawai tidak dapat dibuka'))));
     return;
   }
   const [periods, appraisals] = await Promise.all([
@@ -31,7 +32,13 @@ export async function employeeView(ctx, region, nip) {
   periods.sort((a, b) => b.period.localeCompare(a.period));
   const latest = appraisals[0];
 
-  const crumbs = me.role === 'employee' ? null
+  // A supervisor reads a direct report's page but writes nothing on it: the reports are the
+  // employee's to add and withdraw (the server refuses the supervisor), and are approved or
+  // rejected from the team card on the supervisor's own page.
+  const own = me.role === 'employee' && me.nip === nip;
+  const readOnly = me.role === 'employee' && !own;
+  const crumbs = me.role === 'employee'
+    ? (readOnly ? h('p', { class: 'crumbs' }, h('a', { href: `#/r/${enc(region)}/e/${enc(me.nip)}`, id: 'back-own' }, 'Halaman saya'), ' › ', emp.name) : null)
     : h('p', { class: 'crumbs' }, me.role !== 'agency' ? [h('a', { href: `#/r/${enc(region)}` }, region), ' › '] : null,
       h('a', { href: `#/r/${enc(region)}/a/${enc(emp.agency)}` }, emp.agency), ' › ', emp.name);
 
@@ -97,7 +104,7 @@ export async function employeeView(ctx, region, nip) {
       { title: 'Menit', class: 'num', cell: (a) => a.minutes },
       { title: 'Status', cell: (a) => reportState(a) },
       // A pending report can still be withdrawn by whoever wrote it.
-      { title: '', cell: (a) => (a.state === 'pending' ? h('button', {
+      { title: '', cell: (a) => (a.state === 'pending' && !readOnly ? h('button', {
         class: 'small', id: `withdraw-${a.id}`,
         onclick: (e) => busy(e.target, 'Menarik…', async () => {
           try {
@@ -146,7 +153,6 @@ export async function employeeView(ctx, region, nip) {
 
   // The person's own page also carries their self-assessment, their supervisor's notes and,
   // for a supervisor, their team.
-  const own = me.role === 'employee' && me.nip === nip;
   const people = own ? await Promise.all([
     selfAssessment(base, periods[0] && periods[0].period),
     feedbackCard(base),
@@ -161,6 +167,8 @@ export async function employeeView(ctx, region, nip) {
     card('Kinerja per periode', h('div', { class: 'form-row' }, field('Periode', periodSel)), periodBox),
     people,
     card('Riwayat penilaian (appraisal history)', history),
-    card('Laporan kegiatan harian (daily activity reports)', form, actOut, actList, actPager));
+    card('Laporan kegiatan harian (daily activity reports)',
+      readOnly ? h('p', { class: 'muted', id: 'read-only' }, 'Halaman bawahan Anda: hanya dibaca. Laporan yang menunggu disetujui atau ditolak dari kartu Laporan harian tim di halaman Anda.') : form,
+      actOut, actList, actPager));
   await loadActs();
 }

@@ -1,10 +1,13 @@
 // The people side of an employee's own page: the self-assessment, the supervisor's feedback
-// notes, and — for a supervisor — their team, each member's ratings to give, peers to assign
-// and notes to write, and the team's daily reports waiting for approval. Every write goes to the API as the signed-in person; the server decides
-// by relationship (self, supervisor, assigned peer), not by the page.
+// notes, and — for a supervisor — their team: each member's ratings to give (beside the
+// evidence of their SKP), peers to assign and notes to write, the team's SKP progress month by
+// month, and the team's daily reports waiting for approval. Every write goes to the API as the
+// signed-in person; the server decides by relationship (self, supervisor, assigned peer), not
+// by the page.
 
 import { api, all, enc } from './api.js';
-import { h, mount, card, field, table, errorBox, okBox, busy, when, num, jakartaToday, BERAKHLAK } from './ui.js';
+import { h, mount, card, field, table, errorBox, okBox, busy, when, num, jakartaToday, BERAKHLAK, SKP_STATE } from './ui.js';
+import { evidenceTable, MONTHS } from './skp.js';
 
 /** Seven 1–5 selects for the BerAKHLAK values, prefilled from `ratings`; `read()` answers them. */
 function ratingsForm(prefix, ratings) {
@@ -90,7 +93,21 @@ export async function feedbackCard(base) {
   return card('Umpan balik dari atasan (feedback)', box);
 }
 
-/** One team member's panel: the supervisor's ratings, peers and a note, for `period`. */
+/** The evidence (bukti dukung) of the member's SKP of `year`, which the supervisor rates by. */
+async function evidenceBox(base, nip, year) {
+  const box = h('div', { class: 'member-evidence', id: `evidence-${nip}` });
+  const path = `${base}/skp/${enc(year)}`;
+  try {
+    const skp = await api('GET', path);
+    mount(box, evidenceTable(path, skp) || h('p', { class: 'muted' }, `Belum ada bukti dukung pada SKP ${year}.`));
+  } catch (err) {
+    mount(box, err.status === 404 ? h('p', { class: 'muted' }, `Belum ada SKP ${year}.`) : errorBox(err, `SKP ${year}`));
+  }
+  return box;
+}
+
+/** One team member's panel: the supervisor's ratings (beside the evidence of the period's
+ * year), peers and a note, for `period`. */
 function memberPanel(region, member, period) {
   const base = `/api/v1/regions/${enc(region)}/employees/${enc(member.nip)}`;
   const panel = h('div', { class: 'member-panel', id: `member-${member.nip}` });
@@ -111,6 +128,8 @@ function memberPanel(region, member, period) {
     const note = h('textarea', { id: `note-${member.nip}`, rows: 3, maxlength: 4000, placeholder: 'Umpan balik untuk pegawai' });
     const send = h('button', { type: 'button', id: `note-save-${member.nip}` }, 'Kirim umpan balik');
     const notes = h('div', {});
+    const year = period().slice(0, 4);
+    const evidence = /^\d{4}$/.test(year) ? await evidenceBox(base, member.nip, year) : null;
     try {
       mount(notes, notesList(await all(`${base}/feedback`)));
     } catch (err) {
@@ -131,6 +150,7 @@ function memberPanel(region, member, period) {
     send.addEventListener('click', () => act(send, () => api('POST', `${base}/feedback`, { text: note.value }), 'Umpan balik terkirim.'));
     mount(panel,
       viewErr ? errorBox(viewErr, `Penilaian ${period()}`) : ratingsTable(view),
+      evidence ? [h('h4', {}, `Bukti dukung SKP ${year}`), evidence] : null,
       h('form', {
         onsubmit: (e) => {
           e.preventDefault();
@@ -209,7 +229,53 @@ function reviewCard(region, team) {
     box, h('div', { class: 'form-row' }, approve, field('Alasan', note), reject), out);
 }
 
-/** A supervisor's team: their direct reports, each with a panel to rate and give feedback. */
+/** The team's SKP of a year (this one unless chosen) month by month: each member's state and,
+ * per month, how many of their indicators have a realization written (✓ when all have), read
+ * from each member's SKP. */
+function progressCard(region, team, initialYear) {
+  const box = h('div', { id: 'team-progress' }, h('p', { class: 'muted' }, 'Memuat… (loading)'));
+  const pick = h('input', { id: 'progress-year', type: 'number', min: 2000, max: 2100, value: initialYear });
+  const load = async () => {
+    const year = pick.value;
+    if (!/^\d{4}$/.test(year)) return;
+    const rows = await Promise.all(team.map(async (m) => {
+      try {
+        return { m, skp: await api('GET', `/api/v1/regions/${enc(region)}/employees/${enc(m.nip)}/skp/${enc(year)}`) };
+      } catch (err) {
+        return err.status === 404 ? { m, skp: null } : { m, err };
+      }
+    }));
+    const month = (r, mo) => {
+      if (!r.skp) return null;
+      const total = r.skp.plan.rhk.reduce((n, x) => n + x.indicators.length, 0);
+      const done = Object.values(r.skp.realizations[mo] || {}).filter((v) => v !== null && v !== undefined).length;
+      if (done === 0) return null;
+      return h('span', {
+        class: done >= total ? 'month-done' : 'month-part',
+        dataset: { month: mo, count: String(done) },
+        title: `${done} dari ${total} indikator terealisasi`,
+      }, done >= total ? '✓' : `${done}/${total}`);
+    };
+    mount(box, table([
+      { title: 'Pegawai', cell: (r) => h('a', { href: `#/r/${enc(region)}/e/${enc(r.m.nip)}/skp/${enc(year)}` }, r.m.name) },
+      { title: `SKP ${year}`, cell: (r) => {
+        if (r.err) return h('span', { class: 'bad', title: r.err.message }, `Tidak terbaca (${r.err.status})`);
+        const state = r.skp ? r.skp.state : 'none';
+        return h('span', { class: `state state-${state}`, dataset: { state } }, r.skp ? (SKP_STATE[state] || state) : 'Belum ada SKP');
+      } },
+      ...MONTHS.map((mo) => ({ title: mo, class: 'm', cell: (r) => month(r, mo) })),
+    ], rows, { class: 'progress', rowAttrs: (r) => ({ dataset: { nip: r.m.nip } }) }));
+  };
+  const reload = () => load().catch((err) => mount(box, errorBox(err, 'Progres SKP tim tidak dapat dibaca')));
+  pick.addEventListener('change', reload);
+  reload();
+  return card('Progres SKP tim (realisasi bulanan)',
+    h('p', { class: 'muted' }, 'Per bulan: berapa indikator yang realisasinya sudah diisi; ✓ bila semua.'),
+    h('div', { class: 'form-row' }, field('Tahun', pick)), box);
+}
+
+/** A supervisor's team: their direct reports, each with a panel to rate and give feedback, and
+ * links to their page and their SKP. */
 export async function teamCard(region, nip, periods) {
   let team;
   try {
@@ -224,9 +290,12 @@ export async function teamCard(region, nip, periods) {
     class: 'member',
     ontoggle: (e) => { if (e.target.open) render(); },
   }, h('summary', { id: `open-${m.nip}` }, `${m.name} · ${m.nip} · ${m.position_id}`),
-    h('p', {}, h('a', { href: `#/r/${enc(region)}/e/${enc(m.nip)}/skp/${thisYear()}`, id: `skp-${m.nip}` }, `SKP ${thisYear()} dan realisasi bulanannya`)),
+    h('p', { class: 'form-row' },
+      h('a', { href: `#/r/${enc(region)}/e/${enc(m.nip)}`, id: `page-${m.nip}` }, 'Halaman pegawai'),
+      h('a', { href: `#/r/${enc(region)}/e/${enc(m.nip)}/skp/${thisYear()}`, id: `skp-${m.nip}` }, `SKP ${thisYear()} dan realisasi bulanannya`)),
     panel)));
   return [card('Tim saya (bawahan langsung)',
     h('p', { class: 'muted' }, 'Nilai perilaku kerja bawahan, tugaskan rekan penilai, dan beri umpan balik.'),
-    h('div', { class: 'form-row' }, field('Periode', period)), list), reviewCard(region, team)];
+    h('div', { class: 'form-row' }, field('Periode', period)), list),
+  progressCard(region, team, thisYear()), reviewCard(region, team)];
 }

@@ -25,22 +25,11 @@ function identities(employee) {
 /** The two signature blocks. */
 function signatures(employee, place) {
   const sup = employee.supervisor;
-  const block = (title, name, nip) => h('div', { class: 'sign' },
+  const block = (id, title, name, nip) => h('div', { class: 'sign', id },
     h('p', {}, title), h('div', { class: 'sign-space' }), h('p', { class: 'sign-name' }, name), h('p', {}, `NIP ${nip}`));
   return h('div', { class: 'signatures' },
-    block('Pegawai yang dinilai,', employee.name, employee.nip),
-    block(`${place}, ${longDate()}\nPejabat penilai kinerja,`, sup ? sup.name : '………………………', sup ? sup.nip : '………………'));
-}
-
-/** The employee's record, or what a supervisor (who reads their team's SKP, not the rest of
- * their record) knows of it. */
-async function employeeOf(path, me, nip) {
-  try {
-    return await api('GET', path);
-  } catch (err) {
-    if (err.status !== 403 || me.role !== 'employee') throw err;
-    return { nip, name: nip, position_id: '—', agency: '—', supervisor: { nip: me.nip, name: me.label || me.nip, position_id: '—' } };
-  }
+    block('sign-employee', 'Pegawai yang dinilai,', employee.name, employee.nip),
+    block('sign-supervisor', `${place}, ${longDate()}\nPejabat penilai kinerja,`, sup ? sup.name : '………………………', sup ? sup.nip : '………………'));
 }
 
 function frame(main, ...children) {
@@ -50,9 +39,9 @@ function frame(main, ...children) {
 
 /** The SKP of `year`: RHK, indicators and targets, expectations, and the signatures. */
 export async function printSkp(ctx, region, nip, year) {
-  const { main, me } = ctx;
+  const { main } = ctx;
   const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;
-  const [employee, skp] = await Promise.all([employeeOf(emp, me, nip), api('GET', `${emp}/skp/${enc(year)}`)]);
+  const [employee, skp] = await Promise.all([api('GET', emp), api('GET', `${emp}/skp/${enc(year)}`)]);
   if (!ctx.isCurrent()) return;
   const place = REGIONS[region] || region;
   const rows = skp.plan.rhk.flatMap((r, i) => r.indicators.map((ind, j) => h('tr', {},
@@ -70,7 +59,8 @@ export async function printSkp(ctx, region, nip, year) {
 }
 
 /** The evaluation document of `period`: the stored appraisal's result and the signatures (for
- * the employee, their agency and the administrators, who read the appraisals). */
+ * the employee, their supervisor, their agency and the administrators, who read the
+ * appraisals). */
 export async function printEvaluation(ctx, region, nip, period) {
   const { main } = ctx;
   const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;

@@ -6,8 +6,8 @@
 import { api, enc, token } from './api.js';
 import { h, mount, card, field, table, errorBox, okBox, busy, num, jakartaToday, SKP_STATE } from './ui.js';
 
-const MONTHS = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'];
-
+/** The months of an SKP year, as its realizations are keyed. */
+export const MONTHS = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'];
 
 /** One editable indicator row of the plan form; fields without an input (weight, monthly
  * targets) are kept from `ind` as they were. */
@@ -84,16 +84,35 @@ async function openFile(path) {
   setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
+/** The evidence (bukti dukung) of an SKP as a table, or null when there is none: the indicator,
+ * the month it backs, and the link or the file (opened with the token from `base`, the SKP's
+ * path). `extra` adds columns; each row carries its place in the list as `i`. Shown on the SKP
+ * page and in the supervisor's rating panel. */
+export function evidenceTable(base, skp, extra = []) {
+  const rows = Object.entries(skp.evidence || {})
+    .flatMap(([iki, list]) => list.map((e) => ({ iki, ...e })))
+    .map((e, i) => ({ ...e, i }));
+  if (rows.length === 0) return null;
+  const names = Object.fromEntries(skp.plan.rhk.flatMap((r) => r.indicators.map((ind) => [ind.id, ind.name])));
+  return table([
+    { title: 'Indikator', cell: (e) => (names[e.iki] ? `${names[e.iki]} (${e.iki})` : e.iki) },
+    { title: 'Bulan', cell: (e) => e.month || 'tahunan' },
+    { title: 'Bukti', cell: (e) => (e.url ? h('a', { href: /^https?:\/\//.test(e.url) ? e.url : '#', rel: 'noopener noreferrer', target: '_blank' }, e.url)
+      : h('button', { type: 'button', class: 'link', onclick: () => openFile(`${base}/evidence/${e.sha256}`) },
+        `${e.name || 'berkas'} (${e.content_type}, ${e.size} B)`)) },
+    ...extra,
+  ], rows, { class: 'evidence' });
+}
+
 export async function skpView(ctx, region, nip, year) {
   const { main, me } = ctx;
   const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;
   const base = `${emp}/skp/${enc(year)}`;
-  const [record, skp] = await Promise.all([
-    // A supervisor reads the SKP of their team, not the rest of the employee's record.
-    api('GET', emp).catch((err) => (err.status === 403 && me.role === 'employee' ? null : Promise.reject(err))),
+  // The employee's record: their own, their team's (for a supervisor) or their agency's.
+  const [employee, skp] = await Promise.all([
+    api('GET', emp),
     api('GET', base).catch((err) => (err.status === 404 ? null : Promise.reject(err))),
   ]);
-  const employee = record || { nip, name: nip, position_id: '', supervisor: { nip: me.nip, name: 'Anda' } };
   if (!ctx.isCurrent()) return;
   const own = me.role === 'employee' && me.nip === nip;
   const central = me.role !== 'employee';
@@ -124,7 +143,7 @@ export async function skpView(ctx, region, nip, year) {
   // In this tab: a new one would open signed out (the token lives in this tab's storage).
   const links = h('p', { class: 'form-row' },
     skp ? h('a', { href: `#/print/skp/${enc(region)}/${enc(nip)}/${enc(year)}`, id: 'print-skp' }, 'Cetak SKP') : null,
-    own || central ? h('a', { href: `#/print/evaluasi/${enc(region)}/${enc(nip)}/${enc(year)}`, id: 'print-eval' }, 'Cetak dokumen evaluasi kinerja') : null);
+    own || central || supervisor ? h('a', { href: `#/print/evaluasi/${enc(region)}/${enc(nip)}/${enc(year)}`, id: 'print-eval' }, 'Cetak dokumen evaluasi kinerja') : null);
   parts.push(links);
   if (skp) parts.push(...planTable(skp));
   const returned = skp && skp.history.filter((t) => t.action === 'return').pop();
@@ -182,21 +201,14 @@ export async function skpView(ctx, region, nip, year) {
   if (supervisor && (state === 'approved' || state === 'locked')) {
     parts.push(button('skp-reopen', 'Buka kembali SKP', () => api('POST', `${base}/reopen`, {}), 'SKP dibuka kembali.'));
   }
-  if (skp && Object.values(skp.evidence).some((l) => l.length)) {
-    const rows = Object.entries(skp.evidence).flatMap(([iki, list]) => list.map((e) => ({ iki, ...e })));
+  if (skp) {
     // Taken off as it was added: by the employee or centrally, while approved.
     const removable = (own || central) && state === 'approved';
-    const remove = (e, i) => button(`ev-remove-${i}`, 'Hapus', () => api('DELETE',
+    const remove = (e) => button(`ev-remove-${e.i}`, 'Hapus', () => api('DELETE',
       `${base}/indicators/${enc(e.iki)}/evidence?${e.sha256 ? `sha256=${e.sha256}` : `link=${encodeURIComponent(e.url)}`}`),
     'Bukti dukung dihapus.', 'link');
-    parts.push(h('h3', {}, 'Bukti dukung'), table([
-      { title: 'Indikator', cell: (e) => e.iki },
-      { title: 'Bulan', cell: (e) => e.month || 'tahunan' },
-      { title: 'Bukti', cell: (e) => (e.url ? h('a', { href: /^https?:\/\//.test(e.url) ? e.url : '#', rel: 'noopener noreferrer', target: '_blank' }, e.url)
-        : h('button', { type: 'button', class: 'link', onclick: () => openFile(`${base}/evidence/${e.sha256}`) },
-          `${e.name || 'berkas'} (${e.content_type}, ${e.size} B)`)) },
-      ...(removable ? [{ title: '', cell: (e) => remove(e, rows.indexOf(e)) }] : []),
-    ], rows, { class: 'evidence' }));
+    const evidence = evidenceTable(base, skp, removable ? [{ title: '', cell: remove }] : []);
+    if (evidence) parts.push(h('h3', {}, 'Bukti dukung'), evidence);
   }
   parts.push(out);
   mount(main, card(`SKP ${year}`, ...parts));

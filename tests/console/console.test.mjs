@@ -466,7 +466,7 @@ test('employee: own page, adds an activity report, cannot open another employee'
   }
 });
 
-test('people: the employee assesses themselves; the supervisor rates the team and writes feedback', async () => {
+test('people: the employee assesses themselves; the supervisor rates the team, writes feedback and opens a member\'s page read-only', async () => {
   const KEYS = ['berorientasi_pelayanan', 'akuntabel', 'kompeten', 'harmonis', 'loyal', 'adaptif', 'kolaboratif'];
   const emp = `/api/v1/regions/${REGION}/employees/${EMP_NIP}`;
   const periods = (await api(EMP, 'GET', `${emp}/periods?limit=1000`)).body.items.map((p) => p.period).sort().reverse();
@@ -500,9 +500,27 @@ test('people: the employee assesses themselves; the supervisor rates the team an
   await sup.click(`#note-save-${EMP_NIP}`);
   await sup.waitForFunction((n) => document.querySelector('#team')?.textContent.includes(n), note);
   await sup.locator('details.member[open]').screenshot({ path: join(SHOTS, 'supervisor-team.png') });
+
+  // From the team card, the member's own page: their record and appraisal history, read-only
+  // (the report the employee added earlier is still pending, and only they may withdraw it).
+  await sup.click(`#page-${EMP_NIP}`);
+  await sup.waitForSelector('#emp-name');
+  const record = await api(SUP, 'GET', emp);
+  assert.equal(record.status, 200, 'a supervisor reads a direct report\'s record');
+  assert.equal((await sup.innerText('#emp-name')).trim(), record.body.name);
+  assert.equal((await sup.innerText('#emp-nip')).trim(), EMP_NIP);
+  assert.ok((await sup.locator('table.history tbody .badge').count()) > 0, 'the appraisal history shows');
+  await sup.waitForSelector('#activities tbody tr');
+  assert.ok((await api(SUP, 'GET', `${emp}/activities?state=pending`)).body.items.length > 0, 'a pending report to withdraw');
+  assert.equal(await sup.locator('#act-form').count(), 0, 'no form to add a report');
+  assert.equal(await sup.locator('[id^="withdraw-"]').count(), 0, 'no withdraw buttons');
+  await sup.waitForSelector('#read-only');
+  await shot(sup, 'supervisor-subordinate', 1400);
   await sup.close();
   const rated = await api(SUP, 'GET', `${emp}/periods/${period}/ratings`);
   assert.equal(rated.body.supervisor.ratings.kompeten, 5);
+  // Reading is all: the supervisor still cannot file the member's reports.
+  assert.equal((await api(SUP, 'POST', `${emp}/activities`, { date: '2026-03-02', description: 'x', minutes: 5 })).status, 403);
 
   // The employee reads the note; nobody else's team shows on their page.
   const again = await newPage();
@@ -549,7 +567,7 @@ test('reports: a report waits until the supervisor approves it from the team car
   await page.close();
 });
 
-test('skp: planned and submitted, approved by the supervisor, realized with evidence; both documents print', async () => {
+test('skp: planned and submitted, returned with a note and resubmitted, approved; realized with evidence the supervisor sees; both documents print', async () => {
   const year = new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' }).slice(0, 4);
   const url = `${BASE}/#/r/${REGION}/e/${EMP_NIP}/skp/${year}`;
   const skp = `/api/v1/regions/${REGION}/employees/${EMP_NIP}/skp/${year}`;
@@ -563,24 +581,49 @@ test('skp: planned and submitted, approved by the supervisor, realized with evid
   await page.fill('#rhk-text', 'Tersusunnya laporan kinerja unit');
   await page.fill('#plan-form tr.iki-row [data-f="name"]', 'Laporan kinerja tersusun');
   await page.fill('#plan-form tr.iki-row [data-f="unit"]', 'dokumen');
+  await page.fill('#plan-form tr.iki-row [data-f="target"]', '6');
+  await page.click('#plan-save');
+  await page.waitForSelector('#skp-out .ok');
+  await page.click('#skp-submit');
+  await page.waitForFunction(() => document.querySelector('#skp-state')?.textContent.includes('Diajukan'));
+
+  // The supervisor returns it with a note (and may print the evaluation document too).
+  const sup = await newPage();
+  await signIn(sup, SUP);
+  await sup.goto(url);
+  await sup.waitForSelector('#skp-return');
+  assert.equal(await sup.locator('#print-eval').count(), 1, 'the evaluation print link');
+  const returnNote = `Target terlalu rendah, naikkan menjadi 12 ${Date.now()}`;
+  await sup.fill('#return-text', returnNote);
+  await sup.click('#skp-return');
+  await sup.waitForFunction(() => document.querySelector('#skp-state')?.textContent.includes('Dikembalikan'));
+  assert.equal(await sup.locator('#skp-approve').count(), 0, 'nothing to approve while returned');
+
+  // The employee sees it returned with the note, raises the target and submits again.
+  await page.reload();
+  await page.waitForSelector('#return-note');
+  assert.ok((await page.innerText('#skp-state')).includes('Dikembalikan'));
+  assert.ok((await page.innerText('#return-note')).includes(returnNote));
+  assert.equal(await page.inputValue('#plan-form tr.iki-row [data-f="target"]'), '6', 'the plan as submitted');
   await page.fill('#plan-form tr.iki-row [data-f="target"]', '12');
   await page.click('#plan-save');
   await page.waitForSelector('#skp-out .ok');
   await page.click('#skp-submit');
   await page.waitForFunction(() => document.querySelector('#skp-state')?.textContent.includes('Diajukan'));
   await page.close();
+  const resubmitted = await api(EMP, 'GET', skp);
+  assert.deepEqual(resubmitted.body.history.map((t) => t.action), ['submit', 'return', 'submit']);
+  assert.equal(resubmitted.body.history[1].note, returnNote);
+  assert.equal(resubmitted.body.plan.rhk[0].indicators[0].target, 12);
 
   // The supervisor sets the expectation and approves.
-  const sup = await newPage();
-  await signIn(sup, SUP);
-  await sup.goto(url);
+  await sup.reload();
   await sup.waitForSelector('#skp-approve');
   await sup.fill('#exp-text', expectation);
   await sup.click('#exp-save');
   await sup.waitForSelector('#skp-out .ok');
   await sup.click('#skp-approve');
   await sup.waitForFunction(() => document.querySelector('#skp-state')?.textContent.includes('Disetujui'));
-  await sup.close();
 
   // The employee writes this month's realization and a PDF as its evidence.
   const emp = await newPage();
@@ -607,34 +650,73 @@ test('skp: planned and submitted, approved by the supervisor, realized with evid
   await emp.waitForFunction(() => !document.querySelector('#ev-remove-1'));
   const kept = await api(EMP, 'GET', skp);
   assert.deepEqual(kept.body.evidence['iki-1'].map((e) => e.content_type), ['application/pdf']);
+  const [month] = Object.keys(kept.body.realizations);
 
-  // The SKP prints: on the page and in the PDF Chromium makes of it.
+  // On the supervisor's own page: the team's progress shows this month realized, and the
+  // member's rating panel for this year lists the evidence (whose file the supervisor may read).
+  await sup.goto(`${BASE}/#/r/${REGION}/e/${SUP_NIP}`);
+  const realized = sup.locator(`#team-progress tr[data-nip="${EMP_NIP}"] [data-month="${month}"]`);
+  await realized.waitFor();
+  assert.equal(await realized.getAttribute('data-count'), '1');
+  assert.equal(await realized.innerText(), '✓', 'every indicator of the month');
+  assert.equal(await sup.locator(`#team-progress tr[data-nip="${EMP_NIP}"] [data-state]`).getAttribute('data-state'), 'approved');
+  assert.equal(await sup.locator(`#team-progress tr[data-nip="${EMP_NIP}"] [data-month]`).count(), 1, 'one month realized');
+  await shotCard(sup, '#team-progress', 'supervisor-progress');
+  await sup.fill('#team-period', year);
+  await sup.click(`#open-${EMP_NIP}`);
+  await sup.waitForSelector(`#evidence-${EMP_NIP} table.evidence`);
+  const shownEvidence = await sup.innerText(`#evidence-${EMP_NIP}`);
+  assert.ok(shownEvidence.includes('laporan.pdf') && shownEvidence.includes('Laporan kinerja tersusun'), shownEvidence);
+  assert.equal(await sup.locator(`#evidence-${EMP_NIP} [id^="ev-remove-"]`).count(), 0, 'nothing to take off');
+  await sup.locator(`#member-${EMP_NIP}`).screenshot({ path: join(SHOTS, 'supervisor-evidence.png') });
+  const file = await fetch(`${BASE}${skp}/evidence/${kept.body.evidence['iki-1'][0].sha256}`, { headers: { Authorization: `Bearer ${SUP}` } });
+  assert.equal(file.status, 200);
+  assert.equal(await file.text(), '%PDF-1.4\n%%EOF\n');
+
+  // The SKP prints: on the page and in the PDF Chromium makes of it, on A4 as the page's
+  // stylesheet asks (`@page { size: A4 }`, not a size given here).
   // In reading order, with a cell's wrapped lines joined.
   const text = (pdf) => execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
   const out = mkdtempSync(join(tmpdir(), 'kinerja-print-'));
+  // Each signature block names its signer: the employee, and the supervisor under the place and date.
+  const signatures = async (p) => {
+    const employee = await p.innerText('#document .signatures #sign-employee');
+    assert.ok(employee.includes('Pegawai yang dinilai') && employee.includes(`NIP ${EMP_NIP}`), employee);
+    const supervisor = await p.innerText('#document .signatures #sign-supervisor');
+    assert.ok(supervisor.includes('Pejabat penilai kinerja') && supervisor.includes(`NIP ${SUP_NIP}`), supervisor);
+    assert.ok(supervisor.includes(year), `dated: ${supervisor}`);
+  };
   await emp.goto(`${BASE}/#/print/skp/${REGION}/${EMP_NIP}/${year}`);
   await emp.waitForSelector('#document table.doc-table');
-  for (const t of ['Sasaran Kinerja Pegawai', EMP_NIP, expectation, 'Pejabat penilai kinerja']) {
+  for (const t of ['Sasaran Kinerja Pegawai', EMP_NIP, expectation]) {
     assert.ok((await emp.innerText('#document')).includes(t), t);
   }
-  await emp.pdf({ path: join(out, 'skp.pdf'), format: 'A4', printBackground: true });
+  await signatures(emp);
+  await emp.pdf({ path: join(out, 'skp.pdf'), preferCSSPageSize: true, printBackground: true });
+  const info = execFileSync('pdfinfo', [join(out, 'skp.pdf')], { encoding: 'utf8' });
+  // A4 is 595.28 × 841.89 pt; Chromium rounds to its pixels.
+  const [, w, ht] = /^Page size:\s+([\d.]+) x ([\d.]+) pts/m.exec(info) || [];
+  assert.ok(Math.abs(w - 595.28) < 2 && Math.abs(ht - 841.89) < 2, info);
   const skpText = text(join(out, 'skp.pdf'));
   for (const t of ['Sasaran Kinerja Pegawai', EMP_NIP, 'Laporan kinerja tersusun', 'Pejabat penilai kinerja']) {
     assert.ok(skpText.includes(t), `${t} in the printed SKP:\n${skpText}`);
   }
+  await emp.close();
 
-  // The evaluation document of an appraised period prints with its predikat and decision.
+  // The evaluation document of an appraised period prints with its predikat and decision, here
+  // for the supervisor, who now reads the member's record and appraisals.
   const ap = await api(AGENCY, 'POST', `/api/v1/regions/${REGION}/appraisals`, { period: '2025', nips: [EMP_NIP] });
   assert.equal(ap.status, 200, JSON.stringify(ap.body));
   const decision = ap.body.results[0].decision_id;
-  await emp.goto(`${BASE}/#/print/evaluasi/${REGION}/${EMP_NIP}/2025`);
-  await emp.waitForSelector('#document table.doc-table');
-  await emp.pdf({ path: join(out, 'evaluasi.pdf'), format: 'A4', printBackground: true });
+  await sup.goto(`${BASE}/#/print/evaluasi/${REGION}/${EMP_NIP}/2025`);
+  await sup.waitForSelector('#document table.doc-table');
+  await signatures(sup);
+  await sup.pdf({ path: join(out, 'evaluasi.pdf'), format: 'A4', printBackground: true });
   const evalText = text(join(out, 'evaluasi.pdf'));
   for (const t of ['Dokumen Evaluasi Kinerja Pegawai', EMP_NIP, 'Predikat kinerja', decision, 'Pegawai yang dinilai']) {
     assert.ok(evalText.includes(t), `${t} in the printed evaluation:\n${evalText}`);
   }
-  await emp.close();
+  await sup.close();
   rmSync(out, { recursive: true, force: true });
 
   // The agency downloads its recap of the period.
@@ -646,6 +728,12 @@ test('skp: planned and submitted, approved by the supervisor, realized with evid
   assert.equal(download.suggestedFilename(), `penilaian-${REGION}-${AGENCY_ID}-2025.csv`);
   const csv = readFileSync(await download.path(), 'utf8');
   assert.ok(csv.startsWith('nip,nama,jabatan') && csv.includes(decision), csv.slice(0, 300));
+  // And the daily reports of this year so far (the form's default range), with the employee's.
+  const [daily] = await Promise.all([ag.waitForEvent('download'), ag.click('#recap-activities')]);
+  assert.match(daily.suggestedFilename(), new RegExp(`^laporan-harian-${REGION}-${AGENCY_ID}-${year}-01-01-${year}-\\d{2}-\\d{2}\\.csv$`));
+  const lines = readFileSync(await daily.path(), 'utf8').split(/\r?\n/);
+  assert.equal(lines[0], 'nip,nama,id,tanggal,menit,status,uraian');
+  assert.ok(lines.some((l) => l.startsWith(`${EMP_NIP},`) && l.includes(',approved,')), lines.slice(0, 5).join('\n'));
   await ag.close();
 });
 

@@ -23,7 +23,7 @@ const ra = await issue(admin, { role: 'region_admin', region: REGION, label: 'BK
 const agency = await issue(ra, { role: 'agency', region: REGION, agency: AGENCY, label: 'Diskominfo (uji konsol)' });
 
 // The employee: one of the agency with a period record rated by a supervisor, so the
-// appraisal run gives it a result; another employee for the 403 check.
+// appraisal run gives it a result; another employee, outside their team, for the 403 check.
 const emps = (await call('GET', `/api/v1/regions/${REGION}/employees?agency=${AGENCY}&limit=1000`, admin)).items;
 let nip = null;
 let supervisor = null;
@@ -39,7 +39,12 @@ for (const e of emps) {
   }
 }
 if (!nip) throw new Error('no demo employee with a rated period record');
-const other = emps.find((e) => e.nip !== nip).nip;
+// The other employee is neither the employee nor their supervisor nor one of their direct
+// reports (whose pages a supervisor may read), so the employee's token is refused it.
+const reports = new Set((await call('GET', `/api/v1/regions/${REGION}/employees/${nip}/subordinates`, admin)).items.map((e) => e.nip));
+const stranger = emps.find((e) => e.nip !== nip && e.nip !== supervisor && !reports.has(e.nip));
+if (!stranger) throw new Error('no demo employee outside the employee\'s own team');
+const other = stranger.nip;
 const employee = await issue(ra, { role: 'employee', region: REGION, nip, label: 'Pegawai (uji konsol)' });
 const sup = await issue(ra, { role: 'employee', region: REGION, nip: supervisor, label: 'Atasan (uji konsol)' });
 

@@ -82,6 +82,15 @@ async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<D
     }
     c.scope.require_region(&d.region).map_err(|_| not_yours())?;
     match &d.nip {
+        // An employee reads their own decisions and those of the employees they supervise.
+        Some(nip) if c.scope.role == Role::Employee => {
+            super::records::viewable_employee(st, c, &d.region, nip)
+                .await
+                .map_err(|e| match e {
+                    ApiError::Forbidden(_) => not_yours(),
+                    e => e,
+                })?;
+        }
         Some(nip) => {
             let (r, n) = (d.region.clone(), nip.clone());
             let emp = match st.store.run(move |s| s.employee(&r, &n)).await {
@@ -89,18 +98,9 @@ async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<D
                 Err(StoreError::NotFound(_)) => return Err(not_yours()),
                 Err(e) => return Err(e.into()),
             };
-            if c.scope
+            c.scope
                 .require_employee_read(&d.region, &emp.agency, nip)
-                .is_err()
-            {
-                // An employee also reads the decisions of those they supervise.
-                let (r, n) = (d.region.clone(), nip.clone());
-                match super::ratings::relation(st, c, &r, &n).await {
-                    Ok((_, super::ratings::Relation::Supervisor)) => {}
-                    Ok(_) | Err(ApiError::Forbidden(_)) => return Err(not_yours()),
-                    Err(e) => return Err(e),
-                }
-            }
+                .map_err(|_| not_yours())?;
         }
         None if d.by.as_deref() == Some(c.token_id.as_str()) => {}
         None => return Err(not_yours()),

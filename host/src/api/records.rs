@@ -5,7 +5,6 @@ use super::extract::{
     nip_param, period_param, AgencyParam, Caller, JsonBody, NipParam, PageQuery, PeriodParam,
     PositionIdParam, RegionParam, P, Q,
 };
-use super::ratings::Relation;
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::domain::org::EmployeeView;
@@ -246,7 +245,7 @@ fn not_in_scope(c: &Caller) -> ApiError {
         (Role::Agency, Some(a)) => format!(
             "agency `{a}` has no employee with this NIP; this token reads its own agency's employees only"
         ),
-        _ => "an employee token may only read its own records and those of the employees it supervises".into(),
+        _ => "an employee token may only read its own records".into(),
     })
 }
 
@@ -288,14 +287,27 @@ pub(super) async fn viewable_employee(
     region: &str,
     nip_s: &str,
 ) -> ApiResult<Employee> {
-    if c.scope.role != Role::Employee {
-        return readable_employee(st, c, region, nip_s).await;
-    }
-    match super::ratings::relation(st, c, region, nip_s).await {
-        Ok((e, Relation::Own | Relation::Supervisor)) => Ok(e),
-        Ok(_) | Err(ApiError::Forbidden(_)) => Err(not_in_scope(c)),
-        Err(e) => Err(e),
-    }
+    let me = match (c.scope.role, c.scope.nip.as_deref()) {
+        (Role::Employee, Some(me)) if me != nip_s => me.to_string(),
+        _ => return readable_employee(st, c, region, nip_s).await,
+    };
+    let nip = nip_param("nip", nip_s)?;
+    c.scope.require_region(region)?;
+    // The caller's own team is read whether or not the NIP exists, so that the time of a
+    // refusal does not tell which NIPs do.
+    let r = region.to_string();
+    st.store
+        .run(move |s| {
+            let team = s.subordinates(&r, &me)?;
+            Ok(team.into_iter().find(|e| e.nip == nip.as_str()))
+        })
+        .await?
+        .ok_or_else(|| {
+            ApiError::Forbidden(
+                "an employee token may only read its own records and those of the employees it supervises"
+                    .into(),
+            )
+        })
 }
 
 /// Read an employee with the position history and their supervisor (atasan langsung).

@@ -101,9 +101,10 @@ impl Policy {
             let made = Made::of(region, plugin, period, actor, calls, read)?;
             let (in_plugin, fuel) = (made.in_plugin, made.fuel);
             let store = Arc::clone(&self.store);
-            let results = tokio::task::spawn_blocking(move || store_and_answer(&store, made.calls))
-                .await
-                .map_err(|e| PolicyError::Internal(format!("store task failed: {e}")))??;
+            let results =
+                tokio::task::spawn_blocking(move || commit_and_answer(&store, made.calls))
+                    .await
+                    .map_err(|e| PolicyError::Internal(format!("store task failed: {e}")))??;
             Ok::<_, PolicyError>((results, in_plugin, fuel))
         }
         .await;

@@ -25,7 +25,7 @@ const FREE_APART_FROM: usize = 4096;
 /// [`answer`]). The answer is built on a thread of its own from the moment the ids are taken,
 /// while the rows are written and the commit syncs, and is answered only once the commit is
 /// durable; should the write fail, its own error is answered. Blocks: for a blocking thread.
-pub(super) fn store_and_answer(
+pub(super) fn commit_and_answer(
     store: &Store,
     mut calls: Vec<CallRecord>,
 ) -> Result<Vec<Box<RawValue>>, PolicyError> {

@@ -37,14 +37,21 @@ pub(super) fn one_call(
 /// The group's one call split into one record per request, by how many of its results are
 /// each's: a coalesced call is stored once per request sharing it, so that each request is
 /// all or nothing on its own. Requests with no results (all skipped) store nothing.
-fn per_request(call: CallRecord, sizes: &[usize]) -> Vec<Vec<CallRecord>> {
+fn per_request(call: CallRecord, sizes: &[usize]) -> Result<Vec<Vec<CallRecord>>, PolicyError> {
     let CallRecord {
         meta,
         bytes,
         results,
     } = call;
+    let cases: usize = sizes.iter().sum();
+    if cases != results.len() {
+        return Err(PolicyError::Internal(format!(
+            "a shared call has {} results for {cases} cases",
+            results.len()
+        )));
+    }
     let mut results = results.into_iter();
-    sizes
+    Ok(sizes
         .iter()
         .filter(|&&n| n > 0)
         .map(|&n| {
@@ -54,7 +61,7 @@ fn per_request(call: CallRecord, sizes: &[usize]) -> Vec<Vec<CallRecord>> {
                 results: results.by_ref().take(n).collect(),
             }]
         })
-        .collect()
+        .collect())
 }
 
 /// Takes the small appraisals of one key from the queue and runs them, on a blocking thread,
@@ -193,13 +200,29 @@ impl Worker {
             read,
             called,
         } = ready;
-        let (call, in_plugin, fuel) = match made {
-            Some(m) => (m.calls.into_iter().next(), m.in_plugin, m.fuel),
-            None => (None, Duration::ZERO, 0),
+        let (calls, in_plugin, fuel) = match made {
+            Some(m) => (m.calls, m.in_plugin, m.fuel),
+            None => (Vec::new(), Duration::ZERO, 0),
         };
         // Requests whose employees were all skipped store nothing, not even the call.
         let sizes: Vec<usize> = parts.iter().map(|(n, _)| *n).collect();
-        let requests = call.map_or_else(Vec::new, |c| per_request(c, &sizes));
+        let mut calls = calls.into_iter();
+        let requests = match (calls.next(), calls.next()) {
+            (None, _) => Ok(Vec::new()),
+            (Some(call), None) => per_request(call, &sizes),
+            (Some(_), Some(_)) => Err(PolicyError::Internal(
+                "a small appraisal made more than one call".into(),
+            )),
+        };
+        let requests = match requests {
+            Ok(requests) => requests,
+            Err(e) => {
+                for job in group {
+                    let _ = job.reply.send(Err(PolicyError::Internal(e.to_string())));
+                }
+                return;
+            }
+        };
         let answer_each = move |stored: Vec<Result<Vec<CallRecord>, StoreError>>| {
             let _in_request = span.enter();
             let mut stored = stored.into_iter();

@@ -1,8 +1,9 @@
 //! The stored form of decisions. The decisions of one plugin call share most of their fields
 //! (region, hook, module, both hashes, period, time, actor, fuel, logs): repeated, they would
 //! be about a third of each row, written and committed again for each of a batch's results.
-//! They are stored once per call in `DECISION_CALLS`, under the id of the call's first
-//! decision; a decision's row keeps its own fields (case, NIP) and that key.
+//! They are stored once per call in `DECISION_CALLS` (once per request, for a call that several
+//! coalesced requests shared: each is stored all or nothing on its own), under the id of its
+//! first decision; a decision's row keeps its own fields (case, NIP) and that key.
 //!
 //! A decision's output is, byte for byte, a part of its call's stdout, which `OUTPUTS` already
 //! keeps for replays. A row whose output is such a part (`v` 3) holds only where it lies in
@@ -144,7 +145,7 @@ pub(super) fn encode_into(buf: &mut Vec<u8>, r: &CallResult, call: &str) -> Resu
         .map_err(|e| StoreError::Fault(format!("cannot encode decision: {e}")))
 }
 
-/// The row of `d`, whose call is stored under `call`.
+/// The row of the result `r`, whose call is stored under `call`.
 #[cfg(test)]
 pub(super) fn encode(r: &CallResult, call: &str) -> Result<Vec<u8>> {
     let mut buf = Vec::new();

@@ -424,17 +424,34 @@ pub(super) fn write_requests<'a>(
 /// as long as its commit). Dropped uncommitted, it stores nothing and frees the write lock.
 pub struct StagedDecisions {
     tx: redb::WriteTransaction,
+    /// The ids taken: the first and how many.
+    first: u64,
     total: usize,
 }
 
 impl StagedDecisions {
     /// Writes `records`, which must be those staged with the ids staging gave them, and
-    /// commits durably.
+    /// commits durably. Others are refused: rows under ids this write did not take would
+    /// overwrite other decisions.
     pub fn commit(self, records: &[CallRecord]) -> Result<()> {
         let n: usize = records.iter().map(|c| c.results.len()).sum();
-        if n != self.total {
+        let mut ids = records
+            .iter()
+            .flat_map(|c| &c.results)
+            .map(|r| r.id.as_str());
+        let id = |seq: u64| format!("dec-{seq:012}");
+        let (first, last) = (
+            id(self.first),
+            id(self.first + (self.total as u64).saturating_sub(1)),
+        );
+        let ends_match = match (ids.next(), ids.next_back()) {
+            (Some(a), Some(b)) => a == first && b == last,
+            (Some(a), None) => a == first && self.total == 1,
+            (None, _) => self.total == 0,
+        };
+        if n != self.total || !ends_match {
             return Err(StoreError::Fault(format!(
-                "{n} decisions to commit, {} staged",
+                "{n} decisions to commit, {} staged from `{first}`: not the records staged",
                 self.total
             )));
         }
@@ -464,7 +481,13 @@ impl Store {
             total,
             records.iter_mut().flat_map(|c| c.results.iter_mut()),
         )?;
-        Ok(StagedDecisions { tx, total })
+        let first = match records.iter().flat_map(|c| &c.results).next() {
+            Some(r) => r.id["dec-".len()..]
+                .parse()
+                .map_err(|e| StoreError::Fault(format!("an id just taken: {e}")))?,
+            None => 0,
+        };
+        Ok(StagedDecisions { tx, first, total })
     }
 
     pub fn decision(&self, id: &str) -> Result<Decision> {
@@ -797,6 +820,13 @@ mod tests {
             err.to_string().contains("3 decisions to commit, 4 staged"),
             "{err}"
         );
+        let staged = store.stage_decisions(&mut calls).expect("staged again");
+        let mut others = calls.clone();
+        others[1].results[0].id = "dec-000000000001".into();
+        let err = staged
+            .commit(&others)
+            .expect_err("ids this write did not take");
+        assert!(err.to_string().contains("not the records staged"), "{err}");
         assert_eq!(store.count(DECISIONS).expect("count"), 0, "nothing stored");
 
         let staged = store.stage_decisions(&mut calls).expect("staged again");

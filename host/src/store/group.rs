@@ -396,7 +396,17 @@ mod tests {
         let store = Arc::new(Store::open(dir.path()).expect("open"));
         let answers = grouped_each(
             &store,
-            vec![request(b"other", &[]), request(b"good", &["good"])],
+            vec![
+                // Its first call is written before its second is refused: rolled back.
+                vec![
+                    CallRecord::sample(
+                        b"other",
+                        vec![CallResult::sample("bad", serde_json::json!({}))],
+                    ),
+                    CallRecord::sample(b"empty", Vec::new()),
+                ],
+                request(b"good", &["good"]),
+            ],
         );
         let mut answers = answers.into_iter();
         let bad = answers.next().expect("first answer");

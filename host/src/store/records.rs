@@ -395,12 +395,11 @@ impl Store {
         // here would be kept and never read, so they are refused rather than ignored.
         if !input.indicators.is_empty() {
             let year = period.year();
-            if let Some(skp) = super::skp::skp_in(&tx.open_table(SKPS)?, region, nip, year)? {
+            if super::skp::skp_in(&tx.open_table(SKPS)?, region, nip, year)?.is_some() {
                 return Err(StoreError::Conflict(format!(
-                    "employee `{nip}` has an SKP for {year} ({}): its indicators and monthly \
+                    "employee `{nip}` has an SKP for {year}: its indicators and monthly \
                      realizations are written on the SKP (…/skp/{year}, …/skp/{year}/realizations/{{month}}); \
-                     a period record beside it carries the ratings and the other parts, with `indicators` empty",
-                    skp.state.as_str()
+                     a period record beside it carries the ratings and the other parts, with `indicators` empty"
                 )));
             }
         }
