@@ -630,6 +630,7 @@ impl Store {
                 activity_id: at("activity")?,
             }
         };
+        let records = tx.open_table(EMPLOYEES)?;
         let periods = tx.open_table(PERIODS)?;
         let skps = tx.open_table(SKPS)?;
         let days = tx.open_table(DAY_MINUTES)?;
@@ -644,7 +645,12 @@ impl Store {
             for e in part {
                 use std::fmt::Write;
                 key.clear();
-                let _ = write!(key, "{region}/{}/{period}", e.nip);
+                let _ = write!(key, "{region}/{}", e.nip);
+                if !unchanged(&records, &key, e)? {
+                    out.push(f(e, Err(CHANGED_WHILE_READ.into()), Reported::default()));
+                    continue;
+                }
+                let _ = write!(key, "/{period}");
                 let own = get_row(&periods, &key, period_row::decode_input)?;
                 let mut rec = match super::skp::skp_in(&skps, region, &e.nip, period.year())? {
                     // No SKP: the period record the agency entered, as it is.
@@ -704,6 +710,36 @@ impl Store {
         let cases = super::in_parts(employees, parallel_from, "record reader", read)?;
         Ok((cases, mark))
     }
+}
+
+/// Why an employee whose record changed between the appraisal's selection and its read of the
+/// other records is skipped.
+pub const CHANGED_WHILE_READ: &str =
+    "the employee's record changed while the appraisal read it; appraise again";
+
+/// Whether the stored record of `e` (under `key`) is still the one `e` was read from. An
+/// appraisal selects its employees in a read of its own, before the snapshot its other records
+/// are read in: paired with records read after a change to the employee, the case would lack
+/// a write its decision's trace lists. Only the `updated_at` of the row is read.
+fn unchanged(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+    e: &Employee,
+) -> Result<bool> {
+    #[derive(serde::Deserialize)]
+    struct Version<'a> {
+        #[serde(borrow)]
+        updated_at: std::borrow::Cow<'a, str>,
+    }
+    Ok(match t.get(key)? {
+        Some(row) => {
+            serde_json::from_slice::<Version>(row.value())
+                .map_err(|err| StoreError::Corrupt(format!("employee `{}`: {err}", e.nip)))?
+                .updated_at
+                == e.updated_at
+        }
+        None => false,
+    })
 }
 
 /// What an appraisal reads of an employee's records for a period: the period record (with the
@@ -827,6 +863,43 @@ mod tests {
                 e.nip
             );
         }
+    }
+
+    /// An employee whose record changed after the appraisal selected them is skipped, naming
+    /// why; the others are read as usual.
+    #[test]
+    fn an_employee_changed_after_selection_is_skipped() {
+        let (_dir, store) = demo_store();
+        let emps = store
+            .employees("jambi", None, None, 3)
+            .expect("employees")
+            .items;
+        // Past the millisecond the demo wrote them in.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let e = &emps[0];
+        let input = EmployeeInput {
+            name: format!("{} (diubah)", e.name),
+            agency: e.agency.clone(),
+            position_id: e.position_id.clone(),
+            position_since: e.position_since,
+            competencies: e.competencies.clone(),
+            potential: e.potential,
+            declined_rotation: e.declined_rotation,
+            supervisor_nip: e.supervisor_nip.clone(),
+            service_unit: e.service_unit.clone(),
+        };
+        store
+            .upsert_employee("jambi", &e.nip, input, None)
+            .expect("changed");
+        let period = Period::parse("2025").expect("period");
+        let (read, _) = store
+            .appraisal_inputs_from("jambi", period, &emps, usize::MAX, |_, r, _| r)
+            .expect("read");
+        assert_eq!(
+            read[0].as_ref().err().map(String::as_str),
+            Some(CHANGED_WHILE_READ)
+        );
+        assert!(read[1..].iter().all(|r| matches!(r, Ok(Some(_)))));
     }
 
     /// A listing of everything (decoded on several threads) is the pages of a paged listing
