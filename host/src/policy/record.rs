@@ -42,7 +42,7 @@ pub(super) fn commit_and_answer(
     });
     // A region's results take a while to free: not on the answer's path. (Should no thread
     // start, they are freed here: the commit is durable, so the answer stands.)
-    if calls.iter().map(|c| c.results.len()).sum::<usize>() >= FREE_APART_FROM {
+    if crate::store::results_in(&calls) >= FREE_APART_FROM {
         let _ = std::thread::Builder::new()
             .name("free".into())
             .spawn(move || drop(calls));

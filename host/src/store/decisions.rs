@@ -258,6 +258,16 @@ pub(crate) fn decisions_of(calls: &[CallRecord]) -> Vec<Decision> {
     calls.iter().flat_map(CallRecord::decisions).collect()
 }
 
+/// How many results (decisions to be) `calls` hold.
+pub fn results_in(calls: &[CallRecord]) -> usize {
+    calls.iter().map(|c| c.results.len()).sum()
+}
+
+/// The id of the decision numbered `seq`.
+fn decision_id(seq: u64) -> String {
+    format!("dec-{seq:012}")
+}
+
 /// The results of `records`, each with its call.
 fn results_of(records: &[CallRecord]) -> impl Iterator<Item = (&CallRecord, &CallResult)> {
     records
@@ -306,17 +316,17 @@ fn unpack_row(what: &str, sha: &str, stored: &[u8]) -> Result<Vec<u8>> {
     blob::unpack(stored).map_err(|e| StoreError::Corrupt(format!("{what} `{sha}`: {e}")))
 }
 
-/// Gives each result `results` yields the next decision id, in order; `results` must yield
-/// exactly `total` of them. The ids are taken from the counter once for all of them, not per
+/// Gives each result `results` yields the next decision id, in order, and answers the first
+/// one's number (0 when `total` is 0); `results` must yield exactly `total` of them. The ids are taken from the counter once for all of them, not per
 /// decision: reopening the counter table per row would be a visible share of a region-wide
 /// batch, and work on the one thread every group commit passes through.
 fn assign_ids<'a>(
     tx: &redb::WriteTransaction,
     total: usize,
     results: impl IntoIterator<Item = &'a mut CallResult>,
-) -> Result<()> {
+) -> Result<u64> {
     if total == 0 {
-        return Ok(());
+        return Ok(0);
     }
     let first = next_seq(tx, "decision")?;
     if total > 1 {
@@ -325,12 +335,12 @@ fn assign_ids<'a>(
     }
     let mut given = 0;
     for (i, r) in results.into_iter().enumerate() {
-        r.id = format!("dec-{:012}", first + i as u64);
+        r.id = decision_id(first + i as u64);
         given += 1;
     }
     // More than `total` would hand out ids the next transaction takes again.
     debug_assert_eq!(given, total, "decisions counted and given ids differ");
-    Ok(())
+    Ok(first)
 }
 
 /// The tables a decision write touches, opened once per transaction rather than once per
@@ -401,11 +411,7 @@ pub(super) fn write_requests<'a>(
     requests: impl IntoIterator<Item = &'a mut [CallRecord]>,
 ) -> Result<()> {
     let mut requests: Vec<_> = requests.into_iter().collect();
-    let total = requests
-        .iter()
-        .flat_map(|r| r.iter())
-        .map(|c| c.results.len())
-        .sum();
+    let total = requests.iter().map(|r| results_in(r)).sum();
     let all = requests
         .iter_mut()
         .flat_map(|r| r.iter_mut())
@@ -434,15 +440,14 @@ impl StagedDecisions {
     /// commits durably. Others are refused: rows under ids this write did not take would
     /// overwrite other decisions.
     pub fn commit(self, records: &[CallRecord]) -> Result<()> {
-        let n: usize = records.iter().map(|c| c.results.len()).sum();
+        let n = results_in(records);
         let mut ids = records
             .iter()
             .flat_map(|c| &c.results)
             .map(|r| r.id.as_str());
-        let id = |seq: u64| format!("dec-{seq:012}");
         let (first, last) = (
-            id(self.first),
-            id(self.first + (self.total as u64).saturating_sub(1)),
+            decision_id(self.first),
+            decision_id(self.first + (self.total as u64).saturating_sub(1)),
         );
         let ends_match = match (ids.next(), ids.next_back()) {
             (Some(a), Some(b)) => a == first && b == last,
@@ -475,18 +480,12 @@ impl Store {
     /// built while it commits. Blocks while another write holds the lock.
     pub fn stage_decisions(&self, records: &mut [CallRecord]) -> Result<StagedDecisions> {
         let tx = self.db.begin_write()?;
-        let total = records.iter().map(|c| c.results.len()).sum();
-        assign_ids(
+        let total = results_in(records);
+        let first = assign_ids(
             &tx,
             total,
             records.iter_mut().flat_map(|c| c.results.iter_mut()),
         )?;
-        let first = match records.iter().flat_map(|c| &c.results).next() {
-            Some(r) => r.id["dec-".len()..]
-                .parse()
-                .map_err(|e| StoreError::Fault(format!("an id just taken: {e}")))?,
-            None => 0,
-        };
         Ok(StagedDecisions { tx, first, total })
     }
 

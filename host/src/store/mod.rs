@@ -26,8 +26,8 @@ mod tokens;
 pub use audit::AuditEvent;
 pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
 pub use decisions::{
-    raw_output, CallBytes, CallMeta, CallRecord, CallResult, Decision, InputsRead, StagedDecisions,
-    StoredAppraisal, Unreadable,
+    raw_output, results_in, CallBytes, CallMeta, CallRecord, CallResult, Decision, InputsRead,
+    StagedDecisions, StoredAppraisal, Unreadable,
 };
 pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
