@@ -149,7 +149,7 @@ fn import_end_to_end() {
     {
         let store = kinerja::store::Store::open(&dir).expect("open");
         store
-            .set_reporting_rules("jambi", "test", Default::default())
+            .set_reporting_rules("jambi", "test", Default::default(), false)
             .expect("rules");
     }
     let old = files.path().join("old.jsonl");

@@ -97,6 +97,24 @@ fn demo_regions_appraise_and_rotate() {
         let d = c.get(&format!("/api/v1/decisions/{did}"));
         assert_eq!(d.body["output"]["predikat"], results[0]["predikat"]);
         assert_eq!(d.body["plugin"], pol.body["active"]["appraise"]["plugin"]);
+        // The same decision under its region's prefix, and not under another's.
+        let here = c.get(&format!("{base}/decisions/{did}"));
+        assert_eq!(here.status, 200, "{region}: {}", here.text);
+        assert_eq!(here.body, d.body);
+        let other = if region == "jambi" {
+            "jakarta"
+        } else {
+            "jambi"
+        };
+        let there = c.get(&format!("/api/v1/regions/{other}/decisions/{did}"));
+        assert_eq!(there.status, 404, "{region}: {}", there.text);
+        assert!(there.message().contains(other), "{}", there.text);
+        let replayed = c.post(&format!("{base}/decisions/{did}/replay"), &json!({}));
+        assert_eq!(replayed.status, 200, "{region}: {}", replayed.text);
+        assert_eq!(replayed.body["identical"], true, "{}", replayed.text);
+        let traced = c.get(&format!("{base}/decisions/{did}/trace"));
+        assert_eq!(traced.status, 200, "{region}: {}", traced.text);
+        assert_eq!(traced.body["decision_id"], did);
 
         let rot = c.post(
             &format!("{base}/rotations"),
@@ -558,4 +576,209 @@ fn demo_employees_start_no_earlier_than_their_appointment() {
 /// The region of a `/api/v1/regions/{region}` prefix.
 fn region_of(base: &str) -> &str {
     base.rsplit('/').next().unwrap_or_default()
+}
+
+/// Regions are records: a region that was never written does not exist (its routes are 404),
+/// an admin creates one with a slug id (400 naming the rule otherwise) and from then on it is
+/// served like the demo's; its admin keeps its settings (its time zone is its reporting
+/// rules'), and only the admin creates regions. Its tokens and audit live under its prefix.
+#[test]
+fn a_region_is_added_as_data() {
+    let s = TestServer::start();
+    let admin = s.client();
+    let agency = json!({"name": "Dinas Pendidikan"});
+    let r = admin.put("/api/v1/regions/kota-pekanbaru/agencies/disdik", &agency);
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert!(r.message().contains("kota-pekanbaru"), "{}", r.text);
+
+    let body =
+        json!({"name": "Pemerintah Kota Pekanbaru", "level": "kota", "time_zone": "Asia/Jakarta"});
+    for bad in [
+        "Pekanbaru",
+        "kota_pekanbaru",
+        "2kota",
+        "kota-",
+        "kota--pekanbaru",
+    ] {
+        let r = admin.put(&format!("/api/v1/regions/{bad}"), &body);
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+        assert!(r.message().contains("slug"), "{bad}: {}", r.text);
+    }
+    for (bad, field) in [
+        (
+            json!({"name": "X", "level": "desa", "time_zone": "Asia/Jakarta"}),
+            "level",
+        ),
+        (
+            json!({"name": "X", "level": "kota", "time_zone": "Europe/Berlin"}),
+            "time_zone",
+        ),
+        (json!({"name": "X", "level": "kota"}), "time_zone"),
+        (
+            json!({"name": " ", "level": "kota", "time_zone": "Asia/Jakarta"}),
+            "name",
+        ),
+        (
+            json!({"name": "X", "level": "kota", "time_zone": "Asia/Jakarta", "mayor": "?"}),
+            "mayor",
+        ),
+    ] {
+        let r = admin.put("/api/v1/regions/kota-pekanbaru", &bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+        assert!(r.message().contains(field), "{bad}: {}", r.text);
+    }
+    assert_eq!(admin.get("/api/v1/regions/kota-pekanbaru").status, 404);
+
+    let created = admin.put("/api/v1/regions/kota-pekanbaru", &body);
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["id"], "kota-pekanbaru");
+    assert_eq!(created.body["level"], "kota");
+    assert_eq!(created.body["time_zone"], "Asia/Jakarta");
+    let again = admin.put("/api/v1/regions/kota-pekanbaru", &body);
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.body["created_at"], created.body["created_at"]);
+    let r = admin.put("/api/v1/regions/kota-pekanbaru/agencies/disdik", &agency);
+    assert_eq!(r.status, 200, "an agency of the new region: {}", r.text);
+
+    // Listed by id with the demo's three, paged.
+    let all = admin.get("/api/v1/regions");
+    assert_eq!(
+        all.item_ids(),
+        ["jakarta", "jambi", "kota-pekanbaru", "tenayan-raya"]
+    );
+    let first = admin.get("/api/v1/regions?limit=2");
+    assert_eq!(first.item_ids(), ["jakarta", "jambi"]);
+    let cursor = first.body["next"].as_str().expect("a next page");
+    let rest = admin.get(&format!("/api/v1/regions?limit=2&cursor={cursor}"));
+    assert_eq!(rest.item_ids(), ["kota-pekanbaru", "tenayan-raya"]);
+
+    // Its admin, issued under its prefix, keeps its settings, and nothing else's.
+    let issued = admin.post(
+        "/api/v1/regions/kota-pekanbaru/tokens",
+        &json!({"role": "region_admin", "label": "BKPSDM Pekanbaru"}),
+    );
+    assert_eq!(issued.status, 201, "{}", issued.text);
+    let ra = s
+        .client()
+        .with_token(issued.body["token"].as_str().expect("a secret"));
+    let wita =
+        json!({"name": "Pemerintah Kota Pekanbaru", "level": "kota", "time_zone": "Asia/Makassar"});
+    let r = ra.put("/api/v1/regions/kota-pekanbaru", &wita);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let rules = ra.get("/api/v1/regions/kota-pekanbaru/reporting");
+    assert_eq!(
+        rules.body["time_zone"], "Asia/Makassar",
+        "one setting: {}",
+        rules.text
+    );
+    let r = ra.put(
+        "/api/v1/regions/kota-pekanbaru/reporting",
+        &json!({"close_day": 10}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["time_zone"], "Asia/Makassar",
+        "a body without it keeps it"
+    );
+    assert_eq!(ra.get("/api/v1/regions").item_ids(), ["kota-pekanbaru"]);
+    assert_eq!(ra.get("/api/v1/regions/kota-pekanbaru").status, 200);
+    for (path, what) in [
+        ("/api/v1/regions/jambi", "another region"),
+        ("/api/v1/regions/kota-dumai", "a new region"),
+    ] {
+        let r = ra.put(path, &body);
+        assert_eq!(r.status, 403, "{what}: {}", r.text);
+    }
+    assert_eq!(ra.get("/api/v1/regions/jambi").status, 403);
+    assert_eq!(ra.get("/api/v1/regions/jambi/tokens").status, 403);
+    assert_eq!(ra.get("/api/v1/regions/jambi/audit").status, 403);
+
+    // An agency reads its region and writes none.
+    let ag = s.client().with_token(
+        &admin.issue(json!({"role": "agency", "region": "kota-pekanbaru", "agency": "disdik"})),
+    );
+    assert_eq!(ag.get("/api/v1/regions/kota-pekanbaru").status, 200);
+    assert_eq!(ag.get("/api/v1/regions").item_ids(), ["kota-pekanbaru"]);
+    assert_eq!(ag.put("/api/v1/regions/kota-pekanbaru", &body).status, 403);
+    assert_eq!(ag.get("/api/v1/regions/kota-pekanbaru/tokens").status, 403);
+    assert_eq!(ag.get("/api/v1/regions/kota-pekanbaru/audit").status, 403);
+    assert_eq!(
+        ag.post(
+            "/api/v1/regions/kota-pekanbaru/tokens",
+            &json!({"role": "agency", "agency": "disdik"})
+        )
+        .status,
+        403
+    );
+
+    // Tokens under the prefix: its own listed, another region's refused or not found.
+    let tokens = ra.get("/api/v1/regions/kota-pekanbaru/tokens");
+    assert_eq!(tokens.status, 200, "{}", tokens.text);
+    let ids = tokens.item_ids();
+    assert!(
+        ids.contains(&issued.body["id"].as_str().unwrap().to_string()),
+        "{ids:?}"
+    );
+    assert!(tokens.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["region"] == "kota-pekanbaru"));
+    let r = ra.post(
+        "/api/v1/regions/kota-pekanbaru/tokens",
+        &json!({"role": "agency", "region": "jambi", "agency": "disdik"}),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.message().contains("region"), "{}", r.text);
+    let r = admin.post(
+        "/api/v1/regions/kota-pekanbaru/tokens",
+        &json!({"role": "admin"}),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    let agency_token = tokens.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["role"] == "agency")
+        .expect("the agency's token")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = admin.delete(&format!("/api/v1/regions/jambi/tokens/{agency_token}"));
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(
+        ag.get("/api/v1/regions/kota-pekanbaru").status,
+        200,
+        "not revoked"
+    );
+    let r = ra.delete(&format!(
+        "/api/v1/regions/kota-pekanbaru/tokens/{agency_token}"
+    ));
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(ag.get("/api/v1/regions/kota-pekanbaru").status, 401);
+
+    // The region's audit: its creation and changes, before and after.
+    let audit = ra.get("/api/v1/regions/kota-pekanbaru/audit?limit=1000");
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    let puts: Vec<&serde_json::Value> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "region.put")
+        .collect();
+    assert_eq!(puts.len(), 3, "{}", audit.text);
+    assert!(puts[0]["detail"]["before"].is_null());
+    assert_eq!(puts[2]["detail"]["before"]["time_zone"], "Asia/Jakarta");
+    assert_eq!(puts[2]["detail"]["after"]["time_zone"], "Asia/Makassar");
+    assert!(audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["region"] == "kota-pekanbaru"));
+
+    // Kept across a restart.
+    let s = s.restart();
+    let r = s.client().get("/api/v1/regions/kota-pekanbaru");
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["time_zone"], "Asia/Makassar");
 }

@@ -6,7 +6,9 @@ use serde_json::{json, Map, Value};
 use std::path::Path;
 
 /// The records a client sends or reads, by their component names.
-const RECORDS: [&str; 24] = [
+const RECORDS: [&str; 26] = [
+    "RegionInput",
+    "Region",
     "AgencyInput",
     "Agency",
     "PositionInput",

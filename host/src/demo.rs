@@ -7,7 +7,8 @@ use crate::domain::date::{weekdays_between, Date};
 use crate::domain::nip::Nip;
 use crate::domain::period::Period;
 use crate::domain::records::*;
-use crate::domain::reporting::ReportState;
+use crate::domain::region::{RegionInput, RegionLevel};
+use crate::domain::reporting::{ReportState, TimeZone};
 use crate::domain::skp::Skp;
 use crate::store::{Result, Store};
 use std::collections::BTreeMap;
@@ -289,12 +290,52 @@ fn nip(rng: &mut Rng, seq: usize) -> String {
     }
 }
 
-/// Loads the demo into an empty store (a no-op when the region already has agencies).
+/// The demo's regions: id, name, level and time zone. (Kinerja itself lists none: a region
+/// exists once an admin writes it.)
+pub const DEMO_REGIONS: [(&str, &str, RegionLevel, TimeZone); 3] = [
+    (
+        "jambi",
+        "Provinsi Jambi",
+        RegionLevel::Provinsi,
+        TimeZone::Wib,
+    ),
+    (
+        "jakarta",
+        "Provinsi DKI Jakarta",
+        RegionLevel::Provinsi,
+        TimeZone::Wib,
+    ),
+    (
+        "tenayan-raya",
+        "Kecamatan Tenayan Raya, Kota Pekanbaru",
+        RegionLevel::Kecamatan,
+        TimeZone::Wib,
+    ),
+];
+
+/// Creates the demo's regions where they do not exist yet.
+pub fn create_regions(store: &Store) -> Result<()> {
+    for (id, name, level, time_zone) in DEMO_REGIONS {
+        if store.require_region(id).is_err() {
+            let input = RegionInput {
+                name: name.into(),
+                level,
+                time_zone,
+            };
+            store.put_region(id, input, "demo")?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads the demo into an empty store, its regions first (a no-op when the first region
+/// already has agencies).
 pub fn load_records(store: &Store) -> Result<bool> {
+    create_regions(store)?;
     if !store.agencies("jambi", None, 1)?.items.is_empty() {
         return Ok(false);
     }
-    for (ri, (region, _)) in REGIONS.iter().enumerate() {
+    for (ri, (region, ..)) in DEMO_REGIONS.iter().enumerate() {
         load_region(store, region, 0x6B69_6E65_726A_6100 + ri as u64)?;
     }
     Ok(true)
@@ -648,7 +689,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
 /// Uploads the three regions' built plugins and activates both hooks where nothing is active
 /// yet, so a new user can call appraisals and rotations at once.
 async fn activate_plugins(state: &AppState) -> anyhow::Result<()> {
-    for (region, _) in REGIONS {
+    for (region, ..) in DEMO_REGIONS {
         let file = state
             .config
             .demo_plugins
@@ -752,7 +793,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
         assert!(load_records(&store).expect("demo loads"));
-        for (region, _) in REGIONS {
+        for (region, ..) in DEMO_REGIONS {
             let all = store.employees(region, None, None, usize::MAX).unwrap();
             assert_eq!(all.items.len(), EMPLOYEES_PER_REGION);
             for e in &all.items {

@@ -77,13 +77,24 @@ impl TestServer {
         s
     }
 
-    /// Tests write reports of fixed dates (2025, early 2026) that the default reporting
-    /// window (until the 5th of the next month) closed long ago: every test server opens its
-    /// regions' windows ten years wide, as a region migrating paper reports would. The tests
-    /// of the window itself set the rules they test.
+    /// Every test server serves the demo's three regions (the demo creates them; a server
+    /// without the demo is given them here, through the API, as an admin would), and tests
+    /// write reports of fixed dates (2025, early 2026) that the default reporting window
+    /// (until the 5th of the next month) closed long ago: every test server opens its regions'
+    /// windows ten years wide, as a region migrating paper reports would. The tests of the
+    /// window itself set the rules they test.
     fn open_reporting_windows(&self) {
         let c = self.client();
-        for region in ["jambi", "jakarta", "tenayan-raya"] {
+        for (region, name, level, time_zone) in kinerja::demo::DEMO_REGIONS {
+            let path = format!("/api/v1/regions/{region}");
+            if c.get(&path).status == 404 {
+                let body =
+                    serde_json::json!({"name": name, "level": level, "time_zone": time_zone});
+                let r = c.put(&path, &body);
+                assert_eq!(r.status, 201, "{path}: {}", r.text);
+            }
+        }
+        for (region, ..) in kinerja::demo::DEMO_REGIONS {
             let path = format!("/api/v1/regions/{region}/reporting");
             let r = c.put(
                 &path,
@@ -512,12 +523,13 @@ pub fn seed_bulk(dir: &Path, region: &str, agency: &str, n: usize, reports: usiz
     use kinerja::domain::records::{AgencyInput, EmployeeInput, PositionInput};
     use kinerja::store::{ActivityRow, BulkEmployee, Store};
     let store = Store::open(dir).expect("open store");
+    kinerja::demo::create_regions(&store).expect("the demo's regions");
     let wide = kinerja::domain::reporting::ReportingRules {
         window_months: WIDE_WINDOW_MONTHS,
         ..Default::default()
     };
     store
-        .set_reporting_rules(region, "test-seed", wide)
+        .set_reporting_rules(region, "test-seed", wide, false)
         .expect("rules");
     store
         .upsert_agency(

@@ -20,6 +20,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(decision))
         .routes(routes!(replay))
         .routes(routes!(trace))
+        .routes(routes!(decision_in_region))
+        .routes(routes!(replay_in_region))
+        .routes(routes!(trace_in_region))
 }
 
 /// The employee's stored appraisal results, newest first, paged (logs only for admins).
@@ -122,6 +125,67 @@ async fn decision(
     Ok(Json(d))
 }
 
+/// [`readable_decision`] under a region's prefix: the token must be of the region, and a
+/// decision of another region is not found there.
+async fn decision_of_region(
+    st: &AppState,
+    c: &Caller,
+    region: &str,
+    id: String,
+) -> ApiResult<Decision> {
+    c.scope.require_region(region)?;
+    let d = readable_decision(st, c, id).await?;
+    if d.region != region {
+        return Err(ApiError::NotFound(format!(
+            "decision `{}` not found in region `{region}`",
+            d.id
+        )));
+    }
+    Ok(d)
+}
+
+/// A stored decision of the region, as `/api/v1/decisions/{id}` shows it.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/decisions/{id}", tag = "evaluation",
+    params(RegionParam, ("id" = String, Path)),
+    responses((status = 200, body = Decision), Errors), security(("bearer" = [])))]
+async fn decision_in_region(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, id)): P<(String, String)>,
+) -> ApiResult<Json<Decision>> {
+    let mut d = decision_of_region(&st, &c, &region, id).await?;
+    redact_logs(&c, &mut d);
+    Ok(Json(d))
+}
+
+/// The verified replay of a decision of the region, as `/api/v1/decisions/{id}/replay`.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/decisions/{id}/replay", tag = "evaluation",
+    params(RegionParam, ("id" = String, Path)),
+    responses((status = 200, body = Verdict), Errors), security(("bearer" = [])))]
+async fn replay_in_region(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, id)): P<(String, String)>,
+) -> ApiResult<Json<Verdict>> {
+    no_replay_for_employees(&c)?;
+    let d = decision_of_region(&st, &c, &region, id).await?;
+    replay_of(&st, d).await
+}
+
+/// The input trace of a decision of the region, as `/api/v1/decisions/{id}/trace`.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/decisions/{id}/trace", tag = "evaluation",
+    params(RegionParam, ("id" = String, Path), PageQuery),
+    responses((status = 200, body = DecisionTrace), Errors), security(("bearer" = [])))]
+async fn trace_in_region(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, id)): P<(String, String)>,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<DecisionTrace>> {
+    let d = decision_of_region(&st, &c, &region, id).await?;
+    trace_of(&st, &c, d, q).await
+}
+
 /// Re-run the same module on the same input bytes and say whether the output is identical.
 #[utoipa::path(post, path = "/api/v1/decisions/{id}/replay", tag = "evaluation", params(("id" = String, Path)),
     responses((status = 200, body = Verdict), Errors), security(("bearer" = [])))]
@@ -130,14 +194,23 @@ async fn replay(
     c: Caller,
     P(id): P<String>,
 ) -> ApiResult<Json<Verdict>> {
+    no_replay_for_employees(&c)?;
+    let d = readable_decision(&st, &c, id).await?;
+    replay_of(&st, d).await
+}
+
+/// Re-running a module costs the region's capacity; an employee reads its results only.
+fn no_replay_for_employees(c: &Caller) -> ApiResult<()> {
     if c.scope.role == Role::Employee {
-        // Re-running a module costs the region's capacity; an employee reads its results only.
         return Err(ApiError::Forbidden(
             "an employee token may read decisions but not replay them".into(),
         ));
     }
-    let d = readable_decision(&st, &c, id).await?;
-    ensure_loaded(&st, &d.plugin).await?;
+    Ok(())
+}
+
+async fn replay_of(st: &AppState, d: Decision) -> ApiResult<Json<Verdict>> {
+    ensure_loaded(st, &d.plugin).await?;
     Ok(Json(st.policy.replay(d).await?))
 }
 
@@ -168,8 +241,17 @@ async fn trace(
     P(id): P<String>,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<DecisionTrace>> {
-    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     let d = readable_decision(&st, &c, id).await?;
+    trace_of(&st, &c, d, q).await
+}
+
+async fn trace_of(
+    st: &AppState,
+    c: &Caller,
+    d: Decision,
+    q: PageQuery,
+) -> ApiResult<Json<DecisionTrace>> {
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     let (Some(read), Some(nip), Some(period)) = (d.inputs_read, d.nip, d.period) else {
         return Err(ApiError::NotFound(format!(
             "decision `{}` keeps no input trace (a rotation, or an appraisal stored before traces were kept)",

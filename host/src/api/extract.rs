@@ -80,7 +80,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBytes {
 /// `{region}` is an id (no `/`, bounded length); anything else cannot name a region, so it
 /// is answered like an unknown one: 404.
 pub fn region_ok(region: &str) -> Result<(), ApiError> {
-    validate_id("region", region).map_err(|_| {
+    crate::domain::region::validate_region_id(region).map_err(|_| {
         ApiError::NotFound(format!(
             "region `{}` not found",
             region.chars().take(64).collect::<String>()
@@ -381,13 +381,18 @@ impl FromRequestParts<AppState> for Caller {
 // patterns are the ones the handlers check, so a client — or a fuzzer — knows the shape of a
 // valid value; a value outside them is answered 400 (NIP, period) or 404 (the others).
 
-/// `{region}`: one of the regions the server serves.
+/// `{region}`: a region's id.
 #[allow(dead_code)]
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct RegionParam {
-    /// `jambi`, `jakarta` or `tenayan-raya`.
-    #[param(pattern = "^(jambi|jakarta|tenayan-raya)$")]
+    /// A slug: lowercase letters and digits joined by single hyphens, starting with a
+    /// letter, at most 63 characters (`jambi`, `tenayan-raya`).
+    #[param(
+        pattern = "^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+        max_length = 63,
+        example = "jambi"
+    )]
     pub region: String,
 }
 

@@ -14,6 +14,7 @@ mod plugins;
 mod policies;
 mod ratings;
 mod records;
+mod regions;
 mod reports;
 mod service;
 pub mod sessions;
@@ -126,6 +127,7 @@ struct ApiDoc;
 fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(service::router())
+        .merge(regions::router())
         .merge(tokens::router())
         .merge(sessions::router())
         .merge(records::router())

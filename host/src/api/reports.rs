@@ -371,14 +371,18 @@ async fn put_rules(
     State(st): State<AppState>,
     c: Caller,
     P(region): P<String>,
-    JsonBody(rules): JsonBody<ReportingRules>,
+    JsonBytes(body): JsonBytes,
 ) -> ApiResult<Json<ReportingRules>> {
     c.scope.require_region_admin(&region)?;
+    let rules: ReportingRules = super::extract::parse_json(&body)?;
     rules.validate()?;
+    // The time zone is the region's own setting: a body that leaves it out keeps it.
+    let keep_zone = !serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body)
+        .is_ok_and(|m| m.contains_key("time_zone"));
     let actor = c.token_id.clone();
     Ok(Json(
         st.store
-            .run(move |s| s.set_reporting_rules(&region, &actor, rules))
+            .run(move |s| s.set_reporting_rules(&region, &actor, rules, keep_zone))
             .await?,
     ))
 }

@@ -19,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(health))
         .routes(routes!(ready))
         .routes(routes!(audit))
+        .routes(routes!(region_audit))
         .routes(routes!(history))
         .routes(routes!(metrics_text))
 }
@@ -48,7 +49,7 @@ async fn ready(State(st): State<AppState>) -> (StatusCode, Json<Status>) {
             }),
         );
     }
-    match st.store.run(|s| s.regions()).await {
+    match st.store.run(|s| s.region_ids()).await {
         Ok(_) => (
             StatusCode::OK,
             Json(Status {
@@ -88,6 +89,27 @@ async fn audit(
     Ok(Json(
         st.store
             .run(move |s| s.audit(region.as_deref(), cursor.as_deref(), limit))
+            .await?,
+    ))
+}
+
+/// The audit trail of one region (admin, or the region's admin): the same events as
+/// `/api/v1/audit` shows a region admin, under the region's prefix.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/audit", tag = "service",
+    params(RegionParam, PageQuery),
+    responses((status = 200, body = Page<AuditEvent>), Errors), security(("bearer" = [])))]
+async fn region_audit(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<AuditEvent>>> {
+    c.scope.require_region_admin(&region)?;
+    st.store.read_now(|s| s.require_region(&region))?;
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    Ok(Json(
+        st.store
+            .run(move |s| s.audit(Some(&region), cursor.as_deref(), limit))
             .await?,
     ))
 }

@@ -1,11 +1,11 @@
 //! Issuing, listing and revoking bearer tokens.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{nip_param, Caller, JsonBody, PageQuery, P, Q};
+use super::extract::{nip_param, Caller, JsonBody, PageQuery, RegionParam, P, Q};
 use super::{AppState, Errors};
 use crate::domain::auth::{Role, Scope};
 use crate::domain::{validate_id, FieldError};
-use crate::store::{IssuedToken, Page, TokenRecord};
+use crate::store::{IssuedToken, Page, StoreError, TokenRecord};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -18,6 +18,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(issue, list))
         .routes(routes!(revoke))
         .routes(routes!(whoami))
+        .routes(routes!(issue_in_region, list_in_region))
+        .routes(routes!(revoke_in_region))
         // `DELETE /api/v1/tokens/self` would otherwise be a 405: the static `self` segment wins
         // over `{id}` in the router. It stays what it was before `self` existed, a revocation of
         // a token with that (impossible) id, and is not documented twice.
@@ -154,12 +156,48 @@ async fn issue(
     c: Caller,
     JsonBody(input): JsonBody<IssueInput>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
+    issue_token(&st, &c, input).await
+}
+
+/// Issue a token of the region (`role` any but `admin`); the body's `region` may be left out.
+/// The secret is shown only in this answer.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/tokens", tag = "tokens",
+    params(RegionParam), request_body = IssueInput,
+    responses((status = 201, body = IssuedToken), Errors), security(("bearer" = [])))]
+async fn issue_in_region(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+    JsonBody(mut input): JsonBody<IssueInput>,
+) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
+    c.scope.require_region_admin(&region)?;
+    match &input.region {
+        Some(r) if *r != region => {
+            return Err(FieldError::new(
+                "region",
+                format!("`{r}` is not the region of the path, `{region}`"),
+            )
+            .into())
+        }
+        _ => input.region = Some(region),
+    }
+    if input.role == Role::Admin {
+        return Err(FieldError::new("role", "an admin token belongs to no region").into());
+    }
+    issue_token(&st, &c, input).await
+}
+
+async fn issue_token(
+    st: &AppState,
+    c: &Caller,
+    input: IssueInput,
+) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     if !matches!(c.scope.role, Role::Admin | Role::RegionAdmin) {
         return Err(ApiError::Forbidden(
             "only admins and region admins issue tokens".into(),
         ));
     }
-    let (scope, label) = scope_of(&st, input).await?;
+    let (scope, label) = scope_of(st, input).await?;
     c.scope.may_issue(&scope)?;
     let actor = c.token_id.clone();
     let issued = st
@@ -190,6 +228,26 @@ async fn list(
     Ok(Json(
         st.store
             .run(move |s| s.tokens(region.as_deref(), cursor.as_deref(), limit))
+            .await?,
+    ))
+}
+
+/// The region's tokens (never their secrets; admin, or the region's admin). Paged.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/tokens", tag = "tokens",
+    params(RegionParam, PageQuery),
+    responses((status = 200, body = Page<TokenRecord>), Errors), security(("bearer" = [])))]
+async fn list_in_region(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+    Q(q): Q<PageQuery>,
+) -> ApiResult<Json<Page<TokenRecord>>> {
+    c.scope.require_region_admin(&region)?;
+    st.store.read_now(|s| s.require_region(&region))?;
+    let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
+    Ok(Json(
+        st.store
+            .run(move |s| s.tokens(Some(&region), cursor.as_deref(), limit))
             .await?,
     ))
 }
@@ -228,11 +286,47 @@ async fn whoami(State(st): State<AppState>, c: Caller) -> ApiResult<Json<SelfTok
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 204), Errors), security(("bearer" = [])))]
 async fn revoke(State(st): State<AppState>, c: Caller, P(id): P<String>) -> ApiResult<StatusCode> {
+    revoke_token(&st, &c, None, id).await
+}
+
+/// Revoke a token of the region (admin, or the region's admin); 404 for a token of another.
+#[utoipa::path(delete, path = "/api/v1/regions/{region}/tokens/{id}", tag = "tokens",
+    params(RegionParam, ("id" = String, Path)),
+    responses((status = 204), Errors), security(("bearer" = [])))]
+async fn revoke_in_region(
+    State(st): State<AppState>,
+    c: Caller,
+    P((region, id)): P<(String, String)>,
+) -> ApiResult<StatusCode> {
+    c.scope.require_region_admin(&region)?;
+    revoke_token(&st, &c, Some(region), id).await
+}
+
+async fn revoke_token(
+    st: &AppState,
+    c: &Caller,
+    region: Option<String>,
+    id: String,
+) -> ApiResult<StatusCode> {
     if id.len() > 64 {
         return Err(ApiError::NotFound("token not found".into()));
     }
     let i = id.clone();
-    let target = st.store.run(move |s| s.token(&i)).await?;
+    let found = st.store.run(move |s| s.token(&i)).await;
+    let target = match region {
+        // Under a region's prefix, a token of another region is as missing as one that never
+        // was: the same answer for both.
+        Some(r) => match found {
+            Ok(t) if t.scope.region.as_deref() == Some(r.as_str()) => t,
+            Ok(_) | Err(StoreError::NotFound(_)) => {
+                return Err(ApiError::NotFound(format!(
+                    "token `{id}` not found in region `{r}`"
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => found?,
+    };
     if !c.scope.is_admin() {
         c.scope.may_issue(&target.scope)?;
     }

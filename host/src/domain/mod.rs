@@ -11,6 +11,7 @@ pub mod password;
 pub mod period;
 pub mod ratings;
 pub mod records;
+pub mod region;
 pub mod reporting;
 pub mod skp;
 pub mod survey;

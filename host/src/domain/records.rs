@@ -11,19 +11,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// The three regions Kinerja serves; they exist from the first start.
-pub const REGIONS: [(&str, &str); 3] = [
-    ("jambi", "Provinsi Jambi"),
-    ("jakarta", "Provinsi DKI Jakarta"),
-    ("tenayan-raya", "Kecamatan Tenayan Raya, Kota Pekanbaru"),
-];
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Region {
-    pub id: String,
-    pub name: String,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgencyInput {

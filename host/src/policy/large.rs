@@ -100,11 +100,7 @@ impl Policy {
         let stored = async {
             let made = Made::of(region, plugin, period, actor, calls, read)?;
             let (in_plugin, fuel) = (made.in_plugin, made.fuel);
-            let store = Arc::clone(&self.store);
-            let results =
-                tokio::task::spawn_blocking(move || commit_and_answer(&store, made.calls))
-                    .await
-                    .map_err(|e| PolicyError::Internal(format!("store task failed: {e}")))??;
+            let results = commit_and_answer(&self.store, made.calls).await?;
             Ok::<_, PolicyError>((results, in_plugin, fuel))
         }
         .await;

@@ -21,33 +21,32 @@ pub(super) fn answer(calls: &[CallRecord]) -> Result<Vec<Box<RawValue>>, PolicyE
 /// From this many results on, a stored appraisal's calls are freed on a thread of their own.
 const FREE_APART_FROM: usize = 4096;
 
-/// Stores `calls` in one transaction and answers their results with their decision ids (see
-/// [`answer`]). The answer is built on a thread of its own from the moment the ids are taken,
-/// while the rows are written and the commit syncs, and is answered only once the commit is
-/// durable; should the write fail, its own error is answered. Blocks: for a blocking thread.
-pub(super) fn commit_and_answer(
-    store: &Store,
-    mut calls: Vec<CallRecord>,
+/// Stores `calls` through group commit, in a transaction of their own, and answers their
+/// results with their decision ids (see [`answer`]). The answer is built on a thread of its
+/// own from the moment the ids are given, while the rows are written and the commit syncs, and
+/// is answered only once the commit is durable; should the write fail, its own error is
+/// answered.
+pub(super) async fn commit_and_answer(
+    store: &Arc<Store>,
+    calls: Vec<CallRecord>,
 ) -> Result<Vec<Box<RawValue>>, PolicyError> {
-    let staged = store.stage_decisions(&mut calls)?;
-    let answered = std::thread::scope(|s| {
-        let prepared = std::thread::Builder::new()
-            .name("answer".into())
-            .spawn_scoped(s, || answer(&calls))
-            .map_err(|e| PolicyError::Internal(format!("cannot start a thread: {e}")))?;
-        let written = staged.commit(&calls);
-        let prepared = prepared.join();
-        written?;
-        prepared.map_err(|_| PolicyError::Internal("preparing the answer panicked".into()))?
-    });
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let stored = store
+        .put_decisions_meanwhile(calls, move |calls| {
+            let _ = tx.send(answer(calls));
+        })
+        .await?;
+    let answered = rx
+        .await
+        .map_err(|_| PolicyError::Internal("the answer was not built".into()))??;
     // A region's results take a while to free: not on the answer's path. (Should no thread
     // start, they are freed here: the commit is durable, so the answer stands.)
-    if crate::store::results_in(&calls) >= FREE_APART_FROM {
+    if crate::store::results_in(&stored) >= FREE_APART_FROM {
         let _ = std::thread::Builder::new()
             .name("free".into())
-            .spawn(move || drop(calls));
+            .spawn(move || drop(stored));
     }
-    answered
+    Ok(answered)
 }
 
 /// A result as written with the server's `"decision_id"` in it. The object is spliced, not

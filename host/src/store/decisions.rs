@@ -402,11 +402,9 @@ impl<'tx> DecisionTables<'tx> {
     }
 }
 
-/// Writes the calls of one or more requests in the caller's transaction, with the ids taken
-/// and the tables opened once for all of them (group commit puts a commit's requests through
-/// here); the tables are closed on return, so the caller can commit. Every decision write goes
-/// through here or through [`StagedDecisions::commit`], which share [`DecisionTables::write`].
-pub(super) fn write_requests<'a>(
+/// Gives the results of one or more requests their ids, in the caller's transaction: one
+/// unbroken run, taken once for all of them.
+pub(super) fn assign_request_ids<'a>(
     tx: &redb::WriteTransaction,
     requests: impl IntoIterator<Item = &'a mut [CallRecord]>,
 ) -> Result<()> {
@@ -417,78 +415,25 @@ pub(super) fn write_requests<'a>(
         .flat_map(|r| r.iter_mut())
         .flat_map(|c| c.results.iter_mut());
     assign_ids(tx, total, all)?;
+    Ok(())
+}
+
+/// Writes the calls of one or more requests whose ids are given in the caller's transaction,
+/// with the tables opened once for all of them; the tables are closed on return, so the
+/// caller can commit. Every decision write goes through here, from group commit
+/// (`store::group`), the one way decisions are stored.
+pub(super) fn write_requests<'a>(
+    tx: &redb::WriteTransaction,
+    requests: impl IntoIterator<Item = &'a [CallRecord]>,
+) -> Result<()> {
     let mut tables = DecisionTables::open(tx)?;
-    for records in &requests {
+    for records in requests {
         tables.write(records)?;
     }
     Ok(())
 }
 
-/// A write of decisions whose ids are taken but which are neither written nor committed:
-/// the caller may build its answer from the ids on a thread of its own while
-/// [`StagedDecisions::commit`] writes and syncs (a region-wide appraisal's answer takes about
-/// as long as its commit). Dropped uncommitted, it stores nothing and frees the write lock.
-pub struct StagedDecisions {
-    tx: redb::WriteTransaction,
-    /// The ids taken: the first and how many.
-    first: u64,
-    total: usize,
-}
-
-impl StagedDecisions {
-    /// Writes `records`, which must be those staged with the ids staging gave them, and
-    /// commits durably. Others are refused: rows under ids this write did not take would
-    /// overwrite other decisions.
-    pub fn commit(self, records: &[CallRecord]) -> Result<()> {
-        let n = results_in(records);
-        let mut ids = records
-            .iter()
-            .flat_map(|c| &c.results)
-            .map(|r| r.id.as_str());
-        let (first, last) = (
-            decision_id(self.first),
-            decision_id(self.first + (self.total as u64).saturating_sub(1)),
-        );
-        let ends_match = match (ids.next(), ids.next_back()) {
-            (Some(a), Some(b)) => a == first && b == last,
-            (Some(a), None) => a == first && self.total == 1,
-            (None, _) => self.total == 0,
-        };
-        if n != self.total || !ends_match {
-            return Err(StoreError::Fault(format!(
-                "{n} decisions to commit, {} staged from `{first}`: not the records staged",
-                self.total
-            )));
-        }
-        DecisionTables::open(&self.tx)?.write(records)?;
-        self.tx.commit()?;
-        Ok(())
-    }
-}
-
 impl Store {
-    /// Stores the calls of one request, all or nothing. Fills in each result's id.
-    pub fn put_decisions(&self, records: &mut [CallRecord]) -> Result<()> {
-        let tx = self.db.begin_write()?;
-        write_requests(&tx, [records])?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Takes the write lock and the ids of `records`' results (filled in), for a
-    /// [`StagedDecisions::commit`] of the same records: the way of a write whose answer is
-    /// built while it commits. Blocks while another write holds the lock.
-    pub fn stage_decisions(&self, records: &mut [CallRecord]) -> Result<StagedDecisions> {
-        let tx = self.db.begin_write()?;
-        let total = results_in(records);
-        let first = assign_ids(
-            &tx,
-            total,
-            records.iter_mut().flat_map(|c| c.results.iter_mut()),
-        )?;
-        Ok(StagedDecisions { tx, first, total })
-    }
-
     pub fn decision(&self, id: &str) -> Result<Decision> {
         let tx = self.db.begin_read()?;
         let mut reader = decision_row::reader(&tx)?;
@@ -707,6 +652,7 @@ mod tests {
     use super::super::has_key;
     use super::*;
     use redb::ReadableTableMetadata;
+    use std::sync::Arc;
 
     fn call(d: &mut Decision, input: &str, i: usize) {
         d.input_sha256 = blob::sha256_hex(input.as_bytes());
@@ -773,85 +719,24 @@ mod tests {
     }
 
     /// Stores `ds` as [`records`] and fills in their ids.
-    fn put(store: &Store, ds: &mut [Decision], bytes: &[CallBytes]) -> Result<()> {
-        let mut calls = records(ds, bytes);
-        store.put_decisions(&mut calls)?;
+    fn put(store: &Arc<Store>, ds: &mut [Decision], bytes: &[CallBytes]) -> Result<()> {
+        let calls = store.put_decisions(records(ds, bytes))?;
         for (d, r) in ds.iter_mut().zip(calls.iter().flat_map(|c| &c.results)) {
             d.id = r.id.clone();
         }
         Ok(())
     }
 
-    /// A staged write gives its results one unbroken run of ids before anything is written,
-    /// and its commit stores exactly them; a staged write dropped stores nothing and lets go
-    /// of the write lock; a commit of other records than those staged is refused.
-    #[test]
-    fn a_staged_write_commits_what_it_staged() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
-        let results = |n: usize| -> Vec<CallResult> {
-            (0..n)
-                .map(|i| CallResult::sample(&format!("n{i}"), serde_json::json!({"i": i})))
-                .collect()
-        };
-        let mut dropped = vec![CallRecord::sample(b"dropped", results(2))];
-        drop(store.stage_decisions(&mut dropped).expect("staged"));
-        assert_eq!(store.count(DECISIONS).expect("count"), 0);
-        assert_eq!(store.count(INPUTS).expect("count"), 0);
-
-        let mut calls = vec![
-            CallRecord::sample(b"a", results(3)),
-            CallRecord::sample(b"b", results(1)),
-        ];
-        let staged = store.stage_decisions(&mut calls).expect("staged");
-        let ids: Vec<String> = calls
-            .iter()
-            .flat_map(|c| &c.results)
-            .map(|r| r.id.clone())
-            .collect();
-        let seqs: Vec<u64> = ids
-            .iter()
-            .map(|id| id["dec-".len()..].parse().expect("seq"))
-            .collect();
-        assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
-        let err = staged.commit(&calls[..1]).expect_err("not what was staged");
-        assert!(
-            err.to_string().contains("3 decisions to commit, 4 staged"),
-            "{err}"
-        );
-        let staged = store.stage_decisions(&mut calls).expect("staged again");
-        let mut others = calls.clone();
-        others[1].results[0].id = "dec-000000000001".into();
-        let err = staged
-            .commit(&others)
-            .expect_err("ids this write did not take");
-        assert!(err.to_string().contains("not the records staged"), "{err}");
-        assert_eq!(store.count(DECISIONS).expect("count"), 0, "nothing stored");
-
-        let staged = store.stage_decisions(&mut calls).expect("staged again");
-        staged.commit(&calls).expect("committed");
-        let stored = decisions_of(&calls);
-        assert_eq!(stored.len(), 4);
-        for d in &stored {
-            let got = store.decision(&d.id).expect("stored");
-            assert_eq!(
-                serde_json::to_value(&got).expect("json"),
-                serde_json::to_value(d).expect("json")
-            );
-        }
-        assert_eq!(store.count(DECISION_CALLS).expect("count"), 2);
-    }
-
     /// A call handed over without results is refused, and its request stores nothing.
     #[test]
     fn a_call_without_results_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
-        let mut calls = vec![
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let calls = vec![
             CallRecord::sample(b"a", vec![CallResult::sample("1", serde_json::json!({}))]),
             CallRecord::sample(b"empty", Vec::new()),
         ];
-        let err = store.put_decisions(&mut calls).expect_err("refused");
+        let err = store.put_decisions(calls).expect_err("refused");
         assert!(err.to_string().contains("without results"), "{err}");
         assert_eq!(store.count(DECISIONS).expect("count"), 0);
         assert_eq!(store.count(INPUTS).expect("count"), 0, "all or nothing");
@@ -875,7 +760,8 @@ mod tests {
             })
             .collect();
         let tx = store.db.begin_write().expect("write");
-        write_requests(&tx, requests.iter_mut().map(Vec::as_mut_slice)).expect("written");
+        assign_request_ids(&tx, requests.iter_mut().map(Vec::as_mut_slice)).expect("ids");
+        write_requests(&tx, requests.iter().map(Vec::as_slice)).expect("written");
         tx.commit().expect("commit");
         let requests: Vec<Vec<Decision>> = requests.iter().map(|r| decisions_of(r)).collect();
         let ids: Vec<&str> = requests
@@ -910,7 +796,7 @@ mod tests {
     #[test]
     fn decisions_share_their_call_row_and_read_back_whole() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
         let mut ds: Vec<Decision> = (0..5)
             .map(|i| {
                 let nip = format!("19900101201503100{i}");
@@ -1025,7 +911,7 @@ mod tests {
     #[test]
     fn latest_predikat_is_the_annual_one() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
         let stored = |period: &str, end: &str, predikat: &str| {
             let mut d = Decision::sample("1", serde_json::json!({ "predikat": predikat }));
             d.period = Some(period.into());
@@ -1058,7 +944,7 @@ mod tests {
     #[test]
     fn decisions_refer_to_their_part_of_the_stored_stdout() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
         // Long enough to be stored compressed.
         let pad = "x".repeat(3000);
         let results = [

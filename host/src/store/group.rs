@@ -6,7 +6,11 @@
 //! at the disk's fsync rate however fast the plugin is. Here one committer thread per store
 //! writes every request queued since its last commit in one transaction and one fsync, then
 //! hands each its own answer; a request is still answered only after its decisions are on
-//! disk, and each request's decisions are still all or nothing (see [`Store::put_decisions`]).
+//! disk, and each request's decisions are still all or nothing.
+//!
+//! It is the one way decisions are stored. A region-wide appraisal, whose answer takes about
+//! as long to build as its commit, hands over work to run while its rows are written and its
+//! commit syncs (`meanwhile`); such a request commits on its own, in its turn.
 //!
 //! Requests are handed over, not waited for: whoever submits goes on (an appraisal's worker
 //! takes its next group), and the answer is delivered by a callback on the committer thread.
@@ -24,9 +28,15 @@ pub type Request = Vec<CallRecord>;
 /// their results' ids).
 type Done = Box<dyn FnOnce(Vec<Result<Request>>) + Send>;
 
+/// Work run over a request's calls from the moment their ids are given, on a thread of its
+/// own while the rows are written and the commit syncs.
+type Meanwhile = Box<dyn FnOnce(&[CallRecord]) + Send>;
+
 /// One submission: requests that were handed over together, and where their answers go.
 struct Job {
     requests: Vec<Request>,
+    /// Only for a job of one request, which then commits alone.
+    meanwhile: Option<Meanwhile>,
     done: Done,
 }
 
@@ -124,13 +134,18 @@ impl Store {
         requests: Vec<Request>,
         done: impl FnOnce(Vec<Result<Request>>) + Send + 'static,
     ) {
+        self.submit(Job {
+            requests,
+            meanwhile: None,
+            done: Box::new(done),
+        });
+    }
+
+    fn submit(self: &Arc<Self>, job: Job) {
         let shared = &self.group.shared;
         let start = {
             let mut p = lock(&shared.pending);
-            p.jobs.push(Job {
-                requests,
-                done: Box::new(done),
-            });
+            p.jobs.push(job);
             !std::mem::replace(&mut p.started, true)
         };
         if !start {
@@ -166,6 +181,36 @@ impl Store {
         rx.await.unwrap_or_else(|_| Err(lost()))
     }
 
+    /// [`Store::put_decisions_queued`] for a request whose answer takes a while to build:
+    /// `meanwhile` runs over its calls (their ids given) on a thread of its own while their
+    /// rows are written and the commit syncs, and has returned by the time this answers. Such a
+    /// request commits on its own.
+    pub async fn put_decisions_meanwhile(
+        self: &Arc<Self>,
+        request: Request,
+        meanwhile: impl FnOnce(&[CallRecord]) + Send + 'static,
+    ) -> Result<Request> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(Job {
+            requests: vec![request],
+            meanwhile: Some(Box::new(meanwhile)),
+            done: Box::new(move |mut answers| {
+                let _ = tx.send(answers.pop().unwrap_or_else(|| Err(lost())));
+            }),
+        });
+        rx.await.unwrap_or_else(|_| Err(lost()))
+    }
+
+    /// [`Store::put_decisions_queued`] for a caller on a thread of its own: blocks until the
+    /// request is durable. Not for an async task.
+    pub fn put_decisions(self: &Arc<Self>, request: Request) -> Result<Request> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.submit_decisions(vec![request], move |mut answers| {
+            let _ = tx.send(answers.pop().unwrap_or_else(|| Err(lost())));
+        });
+        rx.recv().unwrap_or_else(|_| Err(lost()))
+    }
+
     /// Whether nothing is queued for group commit and no commit is under way or unanswered:
     /// after its last request, a server waits for this before it lets go of the store.
     pub fn commits_idle(&self) -> bool {
@@ -174,36 +219,98 @@ impl Store {
     }
 
     /// Writes every request of `jobs` in one transaction; should that fail, each request on
-    /// its own, so that one request's failure is never another's. Answers each job's callback
-    /// with its results, to be called once the store is let go of.
-    fn commit_jobs(&self, mut jobs: Vec<Job>) -> Vec<(Done, Vec<Result<Request>>)> {
+    /// its own, so that one request's failure is never another's. A job with work to run
+    /// meanwhile commits alone. Answers each job's callback with its results, to be called
+    /// once the store is let go of.
+    fn commit_jobs(&self, jobs: Vec<Job>) -> Vec<(Done, Vec<Result<Request>>)> {
+        let (alone, mut jobs): (Vec<Job>, Vec<Job>) =
+            jobs.into_iter().partition(|j| j.meanwhile.is_some());
+        let mut answered: Vec<(Done, Vec<Result<Request>>)> = alone
+            .into_iter()
+            .map(|j| {
+                let Job {
+                    mut requests,
+                    meanwhile,
+                    done,
+                } = j;
+                let stored = self.commit(&mut requests, meanwhile);
+                (done, each_answered(requests, stored))
+            })
+            .collect();
         let requests: usize = jobs.iter().map(|j| j.requests.len()).sum();
         if requests > 1 {
-            let together = (|| -> Result<()> {
-                let tx = self.db.begin_write()?;
-                let requests = jobs.iter_mut().flat_map(|j| j.requests.iter_mut());
-                super::decisions::write_requests(&tx, requests.map(Vec::as_mut_slice))?;
-                tx.commit()?;
-                Ok(())
-            })();
+            let counts: Vec<usize> = jobs.iter().map(|j| j.requests.len()).collect();
+            let mut all: Vec<Request> =
+                jobs.iter_mut().flat_map(|j| j.requests.drain(..)).collect();
+            let together = self.commit(&mut all, None);
+            // Handed back to their jobs in order, whatever happened.
+            let mut all = all.into_iter();
+            for (j, n) in jobs.iter_mut().zip(counts) {
+                j.requests.extend(all.by_ref().take(n));
+            }
             if together.is_ok() {
-                return jobs
-                    .into_iter()
-                    .map(|j| (j.done, j.requests.into_iter().map(Ok).collect()))
-                    .collect();
+                answered.extend(
+                    jobs.into_iter()
+                        .map(|j| (j.done, j.requests.into_iter().map(Ok).collect())),
+                );
+                return answered;
             }
             tracing::warn!("a group commit of {requests} requests failed; retrying each");
         }
-        jobs.into_iter()
-            .map(|j| {
-                let answers = j
-                    .requests
-                    .into_iter()
-                    .map(|mut request| self.put_decisions(&mut request).map(|()| request))
-                    .collect();
-                (j.done, answers)
-            })
-            .collect()
+        answered.extend(jobs.into_iter().map(|j| {
+            let answers = j
+                .requests
+                .into_iter()
+                .map(|mut request| {
+                    self.commit(std::slice::from_mut(&mut request), None)
+                        .map(|()| request)
+                })
+                .collect();
+            (j.done, answers)
+        }));
+        answered
+    }
+
+    /// Writes `requests` in one transaction and commits it durably; `meanwhile` runs over
+    /// the first request's calls from the moment the ids are given until the commit is done.
+    fn commit(&self, requests: &mut [Request], meanwhile: Option<Meanwhile>) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        super::decisions::assign_request_ids(&tx, requests.iter_mut().map(Vec::as_mut_slice))?;
+        let requests = &*requests;
+        std::thread::scope(|s| {
+            if let (Some(m), Some(first)) = (meanwhile, requests.first()) {
+                let spawned = std::thread::Builder::new()
+                    .name("meanwhile".into())
+                    .spawn_scoped(s, move || m(first));
+                if let Err(e) = spawned {
+                    // Its submitter learns it from the work never done.
+                    tracing::error!(error = %e, "could not start a thread beside a commit");
+                }
+            }
+            super::decisions::write_requests(&tx, requests.iter().map(Vec::as_slice))?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+}
+
+/// The answers of a job of `requests` committed as one: each its own, or the commit's error
+/// for the first and a note of it for the others.
+fn each_answered(requests: Vec<Request>, stored: Result<()>) -> Vec<Result<Request>> {
+    match stored {
+        Ok(()) => requests.into_iter().map(Ok).collect(),
+        Err(e) => {
+            let others = e.to_string();
+            let mut first = Some(e);
+            requests
+                .iter()
+                .map(|_| {
+                    Err(first.take().unwrap_or_else(|| {
+                        StoreError::Fault(format!("committed with a request that failed: {others}"))
+                    }))
+                })
+                .collect()
+        }
     }
 }
 
@@ -423,5 +530,44 @@ mod tests {
                 .is_err(),
             "the refused request's call bytes were not kept"
         );
+    }
+
+    /// Work handed over with a request runs over its calls with their ids given, and has
+    /// returned when the request is answered; the request is stored. One the store refuses
+    /// gets its error and stores nothing.
+    #[test]
+    fn work_meanwhile_sees_the_ids_and_ends_before_the_answer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let saw = Arc::clone(&seen);
+        let stored = rt
+            .block_on(store.put_decisions_meanwhile(
+                request(b"large", &["a", "b", "c"]),
+                move |calls| {
+                    let ids = calls.iter().flat_map(|c| &c.results).map(|r| r.id.clone());
+                    lock(&saw).extend(ids);
+                },
+            ))
+            .expect("stored");
+        let ids: Vec<String> = decisions_of(&stored).into_iter().map(|d| d.id).collect();
+        assert_eq!(ids.len(), 3);
+        assert_eq!(*lock(&seen), ids, "the work saw the ids, and was done");
+        for id in &ids {
+            store.decision(id).expect("stored");
+        }
+        let refused = vec![CallRecord::sample(b"none", Vec::new())];
+        let err = rt
+            .block_on(store.put_decisions_meanwhile(refused, |_| ()))
+            .expect_err("refused");
+        assert!(err.to_string().contains("without results"), "{err}");
+        assert!(store
+            .call_bytes(&blob::sha256_hex(b"none"), &blob::sha256_hex(b"{}"))
+            .is_err());
+        // The committer still serves the others.
+        assert_eq!(grouped(&store, b"next", &["next"]).len(), 1);
     }
 }

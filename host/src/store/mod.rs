@@ -4,6 +4,7 @@
 //! records are the exception ([`Store::read_now`]): there the hand-off costs several times the
 //! read, and the worst wait is a page read from disk when the file is not in the page cache.
 
+mod appraisal_read;
 mod audit;
 mod auth_cache;
 pub mod blob;
@@ -16,6 +17,7 @@ mod org;
 mod period_row;
 mod plugins;
 mod records;
+mod regions;
 mod reports;
 mod sessions;
 mod skp;
@@ -23,20 +25,20 @@ mod surveys;
 pub mod tables;
 mod tokens;
 
+pub use appraisal_read::{AppraisalSnapshot, Recorded};
 pub use audit::AuditEvent;
 pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
 pub use decisions::{
     raw_output, results_in, CallBytes, CallMeta, CallRecord, CallResult, Decision, InputsRead,
-    StagedDecisions, StoredAppraisal, Unreadable,
+    StoredAppraisal, Unreadable,
 };
 pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
-pub use records::{Page, Recorded};
+pub use records::Page;
 pub use reports::{ActivityQuery, Reported, Verdict};
 pub use sessions::{Credential, OpenedSession};
 pub use tokens::{IssuedToken, TokenRecord};
 
-use crate::domain::records::{Region, REGIONS};
 use crate::domain::FieldError;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde::{de::DeserializeOwned, Serialize};
@@ -143,61 +145,24 @@ impl Store {
     fn init(&self) -> Result<()> {
         let tx = self.db.begin_write()?;
         {
-            use tables::*;
-            for t in [
-                REGIONS,
-                AGENCIES,
-                POSITIONS,
-                EMPLOYEES,
-                PERIODS,
-                ACTIVITIES,
-                TOKENS,
-                AUDIT,
-                PLUGINS,
-                PLUGIN_BYTES,
-                PLUGIN_REGIONS,
-                POLICIES,
-                POLICY_HISTORY,
-                DECISIONS,
-                DECISION_CALLS,
-                ORG_PREDIKAT,
-                INPUTS,
-                OUTPUTS,
-                CREDENTIALS,
-                FEEDBACK,
-                SURVEY_CODES,
-                SURVEY_TALLIES,
-                REGION_REPORTING,
-                SKPS,
-                EVIDENCE,
-            ] {
-                tx.open_table(t)?;
+            /// Creates each table that does not exist yet.
+            struct Create<'a>(&'a redb::WriteTransaction);
+            impl tables::EachTable for Create<'_> {
+                fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+                    &mut self,
+                    t: redb::TableDefinition<'static, K, V>,
+                ) -> Result<()> {
+                    self.0.open_table(t)?;
+                    Ok(())
+                }
             }
-            tx.open_table(TOKEN_BY_HASH)?;
-            tx.open_table(SESSIONS)?;
-            tx.open_table(SESSION_EXPIRY)?;
-            tx.open_table(AUDIT_BY_EMPLOYEE)?;
-            tx.open_table(COUNTERS)?;
-            tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
-            tx.open_table(ACTIVITY_IDS)?;
-            tx.open_table(DAY_MINUTES)?;
-            tx.open_table(PENDING_REPORTS)?;
+            tables::each_table(&mut Create(&tx))?;
             let indexed = reports::index_old_reports(&tx)?;
             if indexed > 0 {
                 tracing::info!(
                     reports = indexed,
                     "indexed the reports of an earlier version"
                 );
-            }
-            let mut regions = tx.open_table(REGIONS)?;
-            for (id, name) in REGIONS_LIST {
-                if regions.get(id)?.is_none() {
-                    let r = Region {
-                        id: id.to_string(),
-                        name: name.to_string(),
-                    };
-                    regions.insert(id, to_json(&r)?.as_slice())?;
-                }
             }
         }
         tx.commit()?;
@@ -240,36 +205,12 @@ impl Store {
         std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
     }
 
-    pub fn regions(&self) -> Result<Vec<Region>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(tables::REGIONS)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (_, v) = row?;
-            out.push(from_json(v.value())?);
-        }
-        Ok(out)
-    }
-
-    /// 404 for a region that does not exist, before anything else is looked at.
-    pub fn require_region(&self, region: &str) -> Result<()> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(tables::REGIONS)?;
-        if t.get(region)?.is_some() {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound(format!("region `{region}`")))
-        }
-    }
-
     /// Row counts per table, for the readiness check and metrics.
     pub fn count(&self, table: JsonTable) -> Result<u64> {
         let tx = self.db.begin_read()?;
         Ok(tx.open_table(table)?.len()?)
     }
 }
-
-const REGIONS_LIST: [(&str, &str); 3] = REGIONS;
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|e| StoreError::Fault(format!("cannot encode record: {e}")))
@@ -468,6 +409,15 @@ pub(crate) fn next_seq(tx: &redb::WriteTransaction, name: &str) -> Result<u64> {
     let n = t.get(name)?.map(|v| v.value()).unwrap_or(0) + 1;
     t.insert(name, n)?;
     Ok(n)
+}
+
+/// A store in a temporary directory (kept alive by the first half) with the demo records.
+#[cfg(test)]
+pub(crate) fn demo_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("open store");
+    crate::demo::load_records(&store).expect("demo records");
+    (dir, store)
 }
 
 #[cfg(test)]

@@ -184,18 +184,23 @@ impl Store {
         rules_in(&tx.open_table(REGION_REPORTING)?, region)
     }
 
-    /// Sets the region's reporting rules (validated by the caller), audited before and after.
+    /// Sets the region's reporting rules (validated by the caller), audited before and after;
+    /// with `keep_zone`, the region's time zone stays what it is.
     pub fn set_reporting_rules(
         &self,
         region: &str,
         actor: &str,
-        rules: ReportingRules,
+        mut rules: ReportingRules,
+        keep_zone: bool,
     ) -> Result<ReportingRules> {
         self.require_region(region)?;
         let tx = self.db.begin_write()?;
         {
             let mut t = tx.open_table(REGION_REPORTING)?;
             let before = rules_in(&t, region)?;
+            if keep_zone {
+                rules.time_zone = before.time_zone;
+            }
             t.insert(region, to_json(&rules)?.as_slice())?;
             audit::record(
                 &tx,
@@ -663,7 +668,7 @@ mod tests {
             ..Default::default()
         };
         store
-            .set_reporting_rules("jambi", "tok-admin", rules)
+            .set_reporting_rules("jambi", "tok-admin", rules, false)
             .expect("rules");
         assert_eq!(
             store.approve_overdue(now).expect("sweep"),

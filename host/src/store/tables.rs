@@ -6,7 +6,7 @@ use redb::TableDefinition;
 
 pub type JsonTable = TableDefinition<'static, &'static str, &'static [u8]>;
 
-/// `region` → Region.
+/// `region` → the region's row (id, name, level; its time zone is in REGION_REPORTING).
 pub const REGIONS: JsonTable = TableDefinition::new("regions");
 /// `region/agency` → Agency.
 pub const AGENCIES: JsonTable = TableDefinition::new("agencies");
@@ -93,3 +93,59 @@ pub const INPUTS: JsonTable = TableDefinition::new("inputs");
 /// decision whose stored output was altered is caught; most decisions' outputs are read from
 /// here.
 pub const OUTPUTS: JsonTable = TableDefinition::new("outputs");
+
+/// What is done to each table of the layout, whatever its key and value types: opening them
+/// all at the first start, and copying and digesting them all in a backup.
+pub(crate) trait EachTable {
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &mut self,
+        t: TableDefinition<'static, K, V>,
+    ) -> super::Result<()>;
+}
+
+/// Every table of the layout, in a fixed order: the one list of them.
+pub(crate) fn each_table(f: &mut impl EachTable) -> super::Result<()> {
+    for t in [
+        REGIONS,
+        AGENCIES,
+        POSITIONS,
+        EMPLOYEES,
+        PERIODS,
+        ACTIVITIES,
+        SKPS,
+        EVIDENCE,
+        REGION_REPORTING,
+        TOKENS,
+        CREDENTIALS,
+        FEEDBACK,
+        SURVEY_CODES,
+        SURVEY_TALLIES,
+        AUDIT,
+        PLUGINS,
+        PLUGIN_BYTES,
+        PLUGIN_REGIONS,
+        POLICIES,
+        POLICY_HISTORY,
+        DECISIONS,
+        DECISION_CALLS,
+        ORG_PREDIKAT,
+        INPUTS,
+        OUTPUTS,
+    ] {
+        f.table(t)?;
+    }
+    f.table(ACTIVITY_IDS)?;
+    f.table(DAY_MINUTES)?;
+    f.table(AUDIT_BY_EMPLOYEE)?;
+    f.table(COUNTERS)?;
+    for t in [
+        PENDING_REPORTS,
+        TOKEN_BY_HASH,
+        SESSIONS,
+        SESSION_EXPIRY,
+        APPRAISALS_BY_EMPLOYEE,
+    ] {
+        f.table(t)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! The region registry: each region's id, name and level, written by an admin. A region's time
+//! zone is kept with its reporting rules (`REGION_REPORTING`), where the dates of its reports
+//! are decided, and shown in both: one setting, one row.
+
+use super::tables::*;
+use super::{audit, from_json, get_json, page_rows, to_json, Page, Result, Store, StoreError};
+use crate::domain::now_rfc3339;
+use crate::domain::region::{Region, RegionInput, RegionLevel};
+use crate::domain::reporting::TimeZone;
+use redb::{ReadableDatabase, ReadableTable};
+use serde::{Deserialize, Serialize};
+
+/// A region's row. The rows an earlier version wrote hold only the id and the name.
+#[derive(Serialize, Deserialize)]
+struct RegionRow {
+    id: String,
+    name: String,
+    #[serde(default)]
+    level: Option<RegionLevel>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+}
+
+impl RegionRow {
+    fn shown(self, time_zone: TimeZone) -> Region {
+        Region {
+            id: self.id,
+            name: self.name,
+            level: self.level,
+            time_zone,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// A region's time zone, as its reporting rules keep it.
+fn time_zone_in(t: &impl ReadableTable<&'static str, &'static [u8]>, id: &str) -> Result<TimeZone> {
+    Ok(super::reports::rules_in(t, id)?.time_zone)
+}
+
+impl Store {
+    /// Creates region `id` or replaces what an admin writes of it (validated by the caller),
+    /// audited as `region.put` with what it was before; answers it and whether it is new.
+    pub fn put_region(&self, id: &str, input: RegionInput, actor: &str) -> Result<(Region, bool)> {
+        let tx = self.db.begin_write()?;
+        let (region, created) = {
+            let mut regions = tx.open_table(REGIONS)?;
+            let mut rules_t = tx.open_table(REGION_REPORTING)?;
+            let before: Option<RegionRow> = get_json(&regions, id)?;
+            let mut rules = super::reports::rules_in(&rules_t, id)?;
+            let was = before
+                .as_ref()
+                .map(|b| (b.name.clone(), b.level, rules.time_zone));
+            let now = now_rfc3339();
+            let row = RegionRow {
+                id: id.into(),
+                name: input.name.trim().into(),
+                level: Some(input.level),
+                created_at: before
+                    .as_ref()
+                    .and_then(|b| b.created_at.clone())
+                    .or_else(|| before.is_none().then(|| now.clone())),
+                updated_at: Some(now),
+            };
+            regions.insert(id, to_json(&row)?.as_slice())?;
+            if rules.time_zone != input.time_zone {
+                rules.time_zone = input.time_zone;
+                rules_t.insert(id, to_json(&rules)?.as_slice())?;
+            }
+            let detail = serde_json::json!({
+                "before": was.map(|(name, level, tz)| {
+                    serde_json::json!({"name": name, "level": level, "time_zone": tz})
+                }),
+                "after": {"name": row.name, "level": row.level, "time_zone": input.time_zone},
+            });
+            audit::record(&tx, Some(actor), "region.put", Some(id), id, detail)?;
+            (row.shown(input.time_zone), before.is_none())
+        };
+        tx.commit()?;
+        Ok((region, created))
+    }
+
+    /// Region `id`; 404 when there is none.
+    pub fn region(&self, id: &str) -> Result<Region> {
+        let tx = self.db.begin_read()?;
+        let row: RegionRow = get_json(&tx.open_table(REGIONS)?, id)?
+            .ok_or_else(|| StoreError::NotFound(format!("region `{id}`")))?;
+        let tz = time_zone_in(&tx.open_table(REGION_REPORTING)?, id)?;
+        Ok(row.shown(tz))
+    }
+
+    /// A page of the regions, by id.
+    pub fn regions_page(&self, cursor: Option<&str>, limit: usize) -> Result<Page<Region>> {
+        let tx = self.db.begin_read()?;
+        let rules = tx.open_table(REGION_REPORTING)?;
+        let decode = |row: &[u8]| -> Result<Region> {
+            let row: RegionRow = from_json(row)?;
+            let tz = time_zone_in(&rules, &row.id)?;
+            Ok(row.shown(tz))
+        };
+        page_rows(&tx.open_table(REGIONS)?, "", cursor, limit, decode, |_| {
+            true
+        })
+    }
+
+    /// Every region's id, in order.
+    pub fn region_ids(&self) -> Result<Vec<String>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(REGIONS)?;
+        t.iter()?
+            .map(|row| Ok(row?.0.value().to_string()))
+            .collect()
+    }
+
+    /// 404 for a region that does not exist, before anything else is looked at.
+    pub fn require_region(&self, region: &str) -> Result<()> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(REGIONS)?;
+        if t.get(region)?.is_some() {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!("region `{region}`")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::records::AgencyInput;
+
+    fn input(name: &str, level: RegionLevel, tz: TimeZone) -> RegionInput {
+        RegionInput {
+            name: name.into(),
+            level,
+            time_zone: tz,
+        }
+    }
+
+    /// A region exists once written: before, its records are refused as not found; its time
+    /// zone is its reporting rules', both ways; a second write keeps when it was created.
+    #[test]
+    fn a_region_exists_once_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let agency = || AgencyInput {
+            name: "Dinas Pendidikan".into(),
+        };
+        let err = store
+            .upsert_agency("kota-pekanbaru", "disdik", agency())
+            .expect_err("no region yet");
+        assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+        assert!(store.region_ids().expect("ids").is_empty());
+
+        let (r, created) = store
+            .put_region(
+                "kota-pekanbaru",
+                input(" Kota Pekanbaru ", RegionLevel::Kota, TimeZone::Wib),
+                "tok-admin",
+            )
+            .expect("created");
+        assert!(created);
+        assert_eq!(r.name, "Kota Pekanbaru");
+        store
+            .upsert_agency("kota-pekanbaru", "disdik", agency())
+            .expect("an agency of the new region");
+
+        let (again, created) = store
+            .put_region(
+                "kota-pekanbaru",
+                input(
+                    "Pemerintah Kota Pekanbaru",
+                    RegionLevel::Kota,
+                    TimeZone::Wita,
+                ),
+                "tok-admin",
+            )
+            .expect("updated");
+        assert!(!created);
+        assert_eq!(again.created_at, r.created_at);
+        assert_eq!(
+            store
+                .reporting_rules("kota-pekanbaru")
+                .expect("rules")
+                .time_zone,
+            TimeZone::Wita
+        );
+        let read = store.region("kota-pekanbaru").expect("read");
+        assert_eq!(read.name, "Pemerintah Kota Pekanbaru");
+        assert_eq!(read.time_zone, TimeZone::Wita);
+        assert_eq!(store.region_ids().expect("ids"), ["kota-pekanbaru"]);
+        let page = store.regions_page(None, 10).expect("page");
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.items[0].level, Some(RegionLevel::Kota));
+    }
+
+    /// A row an earlier version wrote (id and name only) still reads, its level null.
+    #[test]
+    fn an_earlier_versions_row_reads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let tx = store.db.begin_write().expect("write");
+        tx.open_table(REGIONS)
+            .expect("table")
+            .insert(
+                "jambi",
+                br#"{"id":"jambi","name":"Provinsi Jambi"}"#.as_slice(),
+            )
+            .expect("insert");
+        tx.commit().expect("commit");
+        let r = store.region("jambi").expect("read");
+        assert_eq!((r.name.as_str(), r.level), ("Provinsi Jambi", None));
+        assert_eq!(r.time_zone, TimeZone::Wib);
+    }
+}
