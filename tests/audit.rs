@@ -3,7 +3,7 @@
 //! many. A stored output changed behind the server's back is caught by both.
 
 use kinerja_tests::*;
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -296,4 +296,249 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
     let (code, _, err) = verify(&dir.join("nowhere"), &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no database"), "{err}");
+}
+
+/// Runs `kinerja` with `args`; answers the exit code, stdout and stderr.
+fn kinerja(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = Command::new(kinerja_binary())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run kinerja");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// `kinerja restore BACKUP --data-dir DIR`.
+fn restore(backup: &Path, dir: &Path) -> (i32, String, String) {
+    kinerja(&[
+        "restore".as_ref(),
+        backup.as_os_str(),
+        "--data-dir".as_ref(),
+        dir.as_os_str(),
+    ])
+}
+
+/// Every table's rows and digest in `dir`'s database, as a backup's manifest has them: to tell
+/// that its data did not change. (Its bytes may: redb writes its own state when a writer opens
+/// and closes the file, which is how a restore learns that no server holds it.)
+fn tables_of(dir: &Path, scratch: &Path) -> Value {
+    let _ = std::fs::remove_dir_all(scratch);
+    let (code, stdout, stderr) = kinerja(&[
+        "backup".as_ref(),
+        "--data-dir".as_ref(),
+        dir.as_os_str(),
+        "--out".as_ref(),
+        scratch.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str::<Value>(stdout.trim()).expect("a manifest")["tables"].clone()
+}
+
+/// A backup taken while reports and appraisals stream in holds exactly the writes acknowledged
+/// before its commit point, passes its checks, and restores into a data dir whose every
+/// decision `audit verify` replays byte for byte. The same snapshot streams over HTTP (admins
+/// only). A restore is refused while the server runs, and a truncated, altered or damaged
+/// backup is refused with the live database untouched.
+#[test]
+fn a_backup_under_writes_restores_and_replays() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("live");
+    let s = TestServer::demo_in(&dir);
+    let c = s.client();
+    let ap = c.post(
+        "/api/v1/regions/jambi/appraisals",
+        &json!({"period": "2025", "agency": "dinas-pendidikan"}),
+    );
+    assert_eq!(ap.status, 200, "{}", ap.text);
+    let staff = c.get("/api/v1/regions/jambi/employees?agency=dinas-pendidikan&limit=3");
+    let nips: Vec<String> = staff.body["items"]
+        .as_array()
+        .expect("employees")
+        .iter()
+        .map(|e| e["nip"].as_str().expect("nip").to_string())
+        .collect();
+
+    // A writer: a report a day for one employee, and an appraisal of another every tenth.
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let writer = {
+        let c = s.client();
+        let nips = nips.clone();
+        std::thread::spawn(move || {
+            let mut acked = Vec::new();
+            for i in 0..80u32 {
+                let date = format!("2025-{:02}-{:02}", 1 + i / 28, 1 + i % 28);
+                let r = c.post(
+                    &format!("/api/v1/regions/jambi/employees/{}/activities", nips[0]),
+                    &json!({"date": date, "minutes": 30, "description": format!("laporan {i}")}),
+                );
+                assert_eq!(r.status, 201, "{}", r.text);
+                acked.push(r.body["items"][0]["id"].as_u64().expect("an id"));
+                if i % 10 == 0 {
+                    let a = c.post(
+                        "/api/v1/regions/jambi/appraisals",
+                        &json!({"period": "2025", "nips": [nips[1]]}),
+                    );
+                    assert_eq!(a.status, 200, "{}", a.text);
+                }
+                if i == 20 {
+                    let _ = started_tx.send(());
+                }
+            }
+            acked
+        })
+    };
+    started_rx.recv().expect("the writer is under way");
+    let out = tmp.path().join("backup");
+    let (code, stdout, stderr) = kinerja(&[
+        "backup".as_ref(),
+        "--data-dir".as_ref(),
+        dir.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let acked = writer.join().expect("writer");
+    let manifest: Value = serde_json::from_str(stdout.trim()).expect("the manifest");
+    let on_disk: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json"),
+    )
+    .expect("json");
+    assert_eq!(on_disk, manifest);
+    let point = manifest["commit_point"]["activity"]
+        .as_u64()
+        .expect("a point");
+    assert!(
+        acked.iter().any(|&id| id <= point),
+        "the backup began after the 21st report was acknowledged"
+    );
+    // Exactly the reports acknowledged up to the commit point, and none after it.
+    {
+        let db = redb::ReadOnlyDatabase::open(out.join("kinerja.redb")).expect("opens");
+        let tx = db.begin_read().expect("read");
+        let ids: TableDefinition<u64, &str> = TableDefinition::new("activity_ids");
+        let t = tx.open_table(ids).expect("activity_ids");
+        for &id in &acked {
+            assert_eq!(
+                t.get(id).expect("get").is_some(),
+                id <= point,
+                "report {id}, commit point {point}"
+            );
+        }
+        let rows = tx
+            .open_table(TableDefinition::<&str, &[u8]>::new("decisions"))
+            .expect("decisions")
+            .len()
+            .expect("len");
+        assert_eq!(manifest["tables"]["decisions"]["rows"], rows);
+    }
+
+    // The same over HTTP, for admins only; it restores too (below).
+    let region_admin = s
+        .client()
+        .with_token(&c.issue(json!({"role": "region_admin", "region": "jambi"})));
+    let r = region_admin.get("/api/v1/backup");
+    assert_eq!(r.status, 403, "{}", r.text);
+    let streamed = reqwest::blocking::Client::new()
+        .get(format!("{}/api/v1/backup", s.base))
+        .bearer_auth(&s.admin)
+        .send()
+        .expect("GET /api/v1/backup");
+    assert_eq!(streamed.status(), 200);
+    let bytes = streamed.bytes().expect("the snapshot");
+    let over_http = tmp.path().join("over-http.redb");
+    std::fs::write(&over_http, &bytes).expect("write");
+
+    // Not while the server runs on the data dir; its database is untouched.
+    let (code, _, stderr) = restore(&out, &dir);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("in use"), "{stderr}");
+    drop(s);
+
+    let restored = tmp.path().join("restored");
+    let (code, _, stderr) = restore(&out, &restored);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, summary, stderr) = verify(&restored, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        summary["decisions"].as_u64().expect("a count") > 10,
+        "{summary}"
+    );
+    assert_eq!(summary["identical"], summary["decisions"], "{summary}");
+    let from_http = tmp.path().join("from-http");
+    let (code, _, stderr) = restore(&over_http, &from_http);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = verify(&from_http, &[]);
+    assert_eq!(code, 0, "{stderr}");
+
+    // Damaged backups are refused, naming what is wrong, and replace nothing.
+    let scratch = tmp.path().join("scratch");
+    let before = tables_of(&restored, &scratch);
+    let copy = |name: &str| {
+        let d = tmp.path().join(name);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::copy(out.join("kinerja.redb"), d.join("kinerja.redb")).expect("copy");
+        d
+    };
+    let truncated = copy("truncated");
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(truncated.join("kinerja.redb"))
+        .expect("open");
+    let len = f.metadata().expect("meta").len();
+    f.set_len(len / 2).expect("truncate");
+    drop(f);
+    let altered = copy("altered");
+    {
+        let db = redb::Database::open(altered.join("kinerja.redb")).expect("opens");
+        let tx = db.begin_write().expect("write");
+        {
+            let mut t = tx
+                .open_table(TableDefinition::<&str, &[u8]>::new("employees"))
+                .expect("employees");
+            let key = t
+                .first()
+                .expect("first")
+                .map(|(k, _)| k.value().to_string())
+                .expect("a row");
+            t.insert(key.as_str(), b"{}".as_slice()).expect("insert");
+        }
+        tx.commit().expect("commit");
+    }
+    let flipped = copy("flipped");
+    {
+        let path = flipped.join("kinerja.redb");
+        let mut bytes = std::fs::read(&path).expect("read");
+        // Half of the file, past its header: pages of the tables among it, whatever the layout.
+        let len = bytes.len();
+        for b in &mut bytes[len / 4..len * 3 / 4] {
+            *b ^= 0x5a;
+        }
+        std::fs::write(&path, bytes).expect("write");
+    }
+    for (bad, says) in [
+        (&truncated, "not an intact database"),
+        (&altered, "table `employees`"),
+        (&flipped, "not an intact database"),
+    ] {
+        let (code, _, stderr) = restore(bad, &restored);
+        assert_eq!(code, 1, "{}: {stderr}", bad.display());
+        assert!(
+            stderr.contains(says) || stderr.contains("does not match its manifest"),
+            "{}: {stderr}",
+            bad.display()
+        );
+        assert_eq!(
+            tables_of(&restored, &scratch),
+            before,
+            "{}: the live data",
+            bad.display()
+        );
+        assert!(!restored.join("kinerja.redb.restoring").exists());
+    }
+    let (code, _, stderr) = verify(&restored, &[]);
+    assert_eq!(code, 0, "still whole: {stderr}");
 }

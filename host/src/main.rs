@@ -35,6 +35,26 @@ enum Command {
     /// Recover administration; the server must be stopped.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Write a consistent snapshot of the data dir's database to a new directory (its database
+    /// file and manifest.json); works while a server runs on the data dir.
+    Backup {
+        /// The server's data directory.
+        #[arg(long, env = "KINERJA_DATA_DIR", default_value = "./data")]
+        data_dir: std::path::PathBuf,
+        /// The directory to write (new, or empty).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Replace the data dir's database with a backup, once the backup is checked whole (redb's
+    /// integrity check and every table against the manifest); the server must be stopped. The
+    /// replaced database is kept as kinerja.redb.before-restore.
+    Restore {
+        /// The directory `kinerja backup` wrote (or its database file).
+        backup: std::path::PathBuf,
+        /// The server's data directory.
+        #[arg(long, env = "KINERJA_DATA_DIR", default_value = "./data")]
+        data_dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -218,12 +238,44 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Backup { data_dir, out } => {
+            finish_backup("backup", kinerja::store::backup::backup(&data_dir, &out))
+        }
+        Command::Restore { backup, data_dir } => finish_backup(
+            "restore",
+            kinerja::store::backup::restore(&backup, &data_dir),
+        ),
         Command::Openapi => {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&kinerja::api::openapi())?
             );
             Ok(())
+        }
+    }
+}
+
+/// Prints what a backup or restore holds (a summary on stderr, the manifest as JSON on
+/// stdout), or the error, exiting 1.
+fn finish_backup(
+    what: &str,
+    done: Result<kinerja::store::backup::Manifest, kinerja::store::backup::BackupError>,
+) -> anyhow::Result<()> {
+    match done {
+        Ok(m) => {
+            let rows: u64 = m.tables.values().map(|t| t.rows).sum();
+            eprintln!(
+                "{what}: {} region(s), {} table(s), {rows} row(s); commit point {}",
+                m.regions.len(),
+                m.tables.len(),
+                serde_json::to_string(&m.commit_point)?
+            );
+            println!("{}", serde_json::to_string(&m)?);
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: the only module that touches axum. [`app`] builds the whole router so tests
 //! and the server use the very same one; the OpenAPI document is generated from the handlers.
 
+mod backup;
 pub mod connections;
 mod console;
 mod decisions;
@@ -127,6 +128,7 @@ struct ApiDoc;
 fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(service::router())
+        .merge(backup::router())
         .merge(regions::router())
         .merge(tokens::router())
         .merge(sessions::router())

@@ -7,6 +7,7 @@
 mod appraisal_read;
 mod audit;
 mod auth_cache;
+pub mod backup;
 pub mod blob;
 mod bulk;
 mod decision_row;
@@ -113,8 +114,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) `DATA_DIR/kinerja.redb`, creates every table and the three regions, so
-    /// that readers never meet a missing table.
+    /// Opens (or creates) `DATA_DIR/kinerja.redb` and creates every table, so that readers
+    /// never meet a missing table.
     pub fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             StoreError::Fault(format!(
@@ -123,15 +124,19 @@ impl Store {
             ))
         })?;
         let path = data_dir.join(DB_FILE);
-        let db = Database::create(&path).map_err(|e| match e {
-            // redb locks the file; a second opener is almost always a server still running.
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Fault(format!(
-                "the database {} is in use by another process (is a kinerja server running on \
+        // Shared with read-only openers in other processes (`kinerja backup`).
+        let db = redb::Builder::new()
+            .set_concurrency_mode(backup::SHARING)
+            .create(&path)
+            .map_err(|e| match e {
+                // redb locks the file; a second opener is almost always a server still running.
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Fault(format!(
+                    "the database {} is in use by another process (is a kinerja server running on \
                  this data dir? stop it first)",
-                path.display()
-            )),
-            other => other.into(),
-        })?;
+                    path.display()
+                )),
+                other => other.into(),
+            })?;
         let store = Store {
             db,
             path,

@@ -1,0 +1,93 @@
+//! The database's snapshot over HTTP, for an operator without a shell on the server's machine:
+//! the same file `kinerja backup` writes (its manifest inside), which `kinerja restore` takes.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::Caller;
+use super::{AppState, Errors};
+use crate::domain::auth::Role;
+use crate::store::backup::BackupError;
+use crate::store::{StoreError, DB_FILE};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use tokio::io::AsyncReadExt;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(backup))
+}
+
+/// Bytes read from the snapshot per chunk of the answer.
+const CHUNK: usize = 256 * 1024;
+
+/// A consistent snapshot of the whole database (admin), streamed as a redb file that carries
+/// its manifest (per-table rows and digests, the commit point); `kinerja restore` checks and
+/// restores it. Taken in one read transaction, so writes go on while it is written.
+#[utoipa::path(get, path = "/api/v1/backup", tag = "service",
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), Errors),
+    security(("bearer" = [])))]
+async fn backup(State(st): State<AppState>, c: Caller) -> ApiResult<Response> {
+    if c.scope.role != Role::Admin {
+        return Err(ApiError::Forbidden(
+            "a backup of the database is for admins".into(),
+        ));
+    }
+    // Beside the database, so on its file system; removed once the answer is sent (or dropped).
+    let near = st
+        .store
+        .path()
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let dir = tempfile::Builder::new()
+        .prefix(".backup-")
+        .tempdir_in(&near)
+        .map_err(|e| ApiError::Internal(format!("cannot make a backup's directory: {e}")))?;
+    let file = dir.path().join(DB_FILE);
+    let to = file.clone();
+    let manifest = st
+        .store
+        .run(move |s| {
+            s.backup_to(&to).map_err(|e| match e {
+                BackupError::Store(e) => e,
+                e => StoreError::Fault(e.to_string()),
+            })
+        })
+        .await?;
+    let opened = tokio::fs::File::open(&file)
+        .await
+        .map_err(|e| ApiError::Internal(format!("cannot read the backup: {e}")))?;
+    let len = opened.metadata().await.map(|m| m.len()).unwrap_or(0);
+    tracing::info!(
+        bytes = len,
+        regions = manifest.regions.len(),
+        "backup streamed"
+    );
+    // The state ends (None) after the file's end or its first read error.
+    let chunks =
+        futures::stream::unfold(Some((opened, dir, vec![0u8; CHUNK])), |state| async move {
+            let (mut f, dir, mut buf) = state?;
+            match f.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    let chunk = axum::body::Bytes::copy_from_slice(&buf[..n]);
+                    Some((Ok::<_, std::io::Error>(chunk), Some((f, dir, buf))))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        });
+    let name = format!(
+        "attachment; filename=\"kinerja-backup-{}.redb\"",
+        manifest.created_at.replace(':', "")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        Body::from_stream(chunks),
+    )
+        .into_response())
+}
