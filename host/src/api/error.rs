@@ -159,7 +159,9 @@ impl From<StoreError> for ApiError {
                 code: "last_admin",
                 message: e.to_string(),
             },
-            e @ StoreError::Db(_) => ApiError::Internal(e.to_string()),
+            e @ (StoreError::Db(_) | StoreError::NewerLayout { .. }) => {
+                ApiError::Internal(e.to_string())
+            }
             StoreError::Fault(m) | StoreError::Corrupt(m) => ApiError::Internal(m),
         }
     }

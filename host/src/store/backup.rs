@@ -15,7 +15,7 @@
 //! anything.
 
 use super::tables::{self, EachTable, COUNTERS, REGIONS};
-use super::{Result as StoreResult, Store, StoreError, DB_FILE};
+use super::{Result as StoreResult, Store, StoreError, DB_FILE, LAYOUT};
 use redb::{
     Builder, ConcurrencyMode, Database, ReadTransaction, ReadableDatabase, ReadableTable,
     TableDefinition, TableError, TableHandle,
@@ -281,6 +281,20 @@ fn check(db: &impl ReadableDatabase, path: &Path) -> Result<Manifest> {
             path: path.to_path_buf(),
             found: manifest.format,
         });
+    }
+    // A backup of a newer kinerja is refused before it replaces anything, not after.
+    let layout = match tx.open_table(tables::META) {
+        Ok(t) => t.get("layout").map_err(store_err)?.map(|v| v.value()),
+        Err(TableError::TableDoesNotExist(_)) => None,
+        Err(e) => return Err(store_err(e)),
+    };
+    if let Some(found) = layout.filter(|&v| v > LAYOUT) {
+        return Err(StoreError::NewerLayout {
+            path: path.display().to_string(),
+            found,
+            known: LAYOUT,
+        }
+        .into());
     }
     let mut sums = Sums {
         tx: &tx,

@@ -75,6 +75,17 @@ pub enum StoreError {
     Fault(String),
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
+    /// The data dir was written by a newer kinerja, whose layout this one does not know: read,
+    /// its data could be misread, and written, damaged for the version that wrote it.
+    #[error(
+        "{path} was written by a newer kinerja (data layout {found}; this version reads layouts \
+         up to {known}): run that version, or restore a backup this version took"
+    )]
+    NewerLayout {
+        path: String,
+        found: u64,
+        known: u64,
+    },
 }
 
 /// redb's error types all convert into `redb::Error`, which is kept whole.
@@ -105,6 +116,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The database file's name inside the data dir.
 pub const DB_FILE: &str = "kinerja.redb";
+
+/// The data layout this version writes and reads (`META` `layout`): raised by a change an
+/// older version would misread, with the migration of the layouts before it in `Store::init`.
+/// Layout 1: one database file; every table of `tables.rs`.
+pub const LAYOUT: u64 = 1;
 
 pub struct Store {
     db: Database,
@@ -149,6 +165,20 @@ impl Store {
 
     fn init(&self) -> Result<()> {
         let tx = self.db.begin_write()?;
+        {
+            // First, before anything is written: a newer layout is refused (the transaction,
+            // dropped, writes nothing); an older one is brought up to date below.
+            let mut meta = tx.open_table(tables::META)?;
+            let found = meta.get("layout")?.map(|v| v.value());
+            if let Some(found) = found.filter(|&v| v > LAYOUT) {
+                return Err(StoreError::NewerLayout {
+                    path: self.path.display().to_string(),
+                    found,
+                    known: LAYOUT,
+                });
+            }
+            meta.insert("layout", LAYOUT)?;
+        }
         {
             /// Creates each table that does not exist yet.
             struct Create<'a>(&'a redb::WriteTransaction);
@@ -427,6 +457,42 @@ pub(crate) fn demo_store() -> (tempfile::TempDir, Store) {
 
 #[cfg(test)]
 mod tests {
+    /// A data dir of a newer layout is refused, naming both layouts, and left as it was.
+    #[test]
+    fn a_newer_layout_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        drop(Store::open(dir.path()).expect("open"));
+        let path = dir.path().join(DB_FILE);
+        {
+            let db = Database::open(&path).expect("open");
+            let tx = db.begin_write().expect("write");
+            tx.open_table(tables::META)
+                .expect("meta")
+                .insert("layout", LAYOUT + 1)
+                .expect("insert");
+            tx.commit().expect("commit");
+        }
+        let err = Store::open(dir.path()).err().expect("refused");
+        let text = err.to_string();
+        assert!(
+            matches!(err, StoreError::NewerLayout { found, .. } if found == LAYOUT + 1),
+            "{text}"
+        );
+        assert!(
+            text.contains("newer kinerja") && text.contains(&format!("up to {LAYOUT}")),
+            "{text}"
+        );
+        let db = Database::open(&path).expect("open");
+        let tx = db.begin_read().expect("read");
+        let layout = tx
+            .open_table(tables::META)
+            .expect("meta")
+            .get("layout")
+            .expect("get")
+            .map(|v| v.value());
+        assert_eq!(layout, Some(LAYOUT + 1), "left as it was");
+    }
+
     use super::*;
 
     fn pieces_of(items: &[u32]) -> std::result::Result<Vec<u32>, StoreError> {

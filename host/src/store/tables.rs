@@ -6,6 +6,9 @@ use redb::TableDefinition;
 
 pub type JsonTable = TableDefinition<'static, &'static str, &'static [u8]>;
 
+/// `layout` → the data layout the database is written in (`store::LAYOUT`).
+pub const META: TableDefinition<'static, &'static str, u64> = TableDefinition::new("meta");
+
 /// `region` → the region's row (id, name, level; its time zone is in REGION_REPORTING).
 pub const REGIONS: JsonTable = TableDefinition::new("regions");
 /// `region/agency` → Agency.
@@ -138,6 +141,7 @@ pub(crate) fn each_table(f: &mut impl EachTable) -> super::Result<()> {
     f.table(DAY_MINUTES)?;
     f.table(AUDIT_BY_EMPLOYEE)?;
     f.table(COUNTERS)?;
+    f.table(META)?;
     for t in [
         PENDING_REPORTS,
         TOKEN_BY_HASH,
