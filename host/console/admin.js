@@ -1,25 +1,39 @@
 // The region view for admins and region admins: the region's plugin modules (upload, dry run,
 // impact preview against the active policy, activation with a config editor, history with
-// rollback) and its agencies.
+// rollback), its agencies, and its settings (name, level, time zone).
 
 import { api, all, enc } from './api.js';
 import {
-  h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, bytes, when, shortId, today, REGIONS,
-  PREDIKAT, PREDIKAT_ORDER,
+  h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, bytes, when, shortId, today, choice,
+  readRegion, rememberRegion, PREDIKAT, PREDIKAT_ORDER, REGION_LEVEL, TIME_ZONE,
 } from './ui.js';
 import { meter, predikatBar } from './chart.js';
 
 export async function adminView(ctx, region) {
   const { me, main } = ctx;
+  // The region's record: its name heads the page; a region that does not exist (404) or is not
+  // the token's (403) ends here, in words.
+  let info = await readRegion(region);
+  if (!ctx.isCurrent()) return;
+  const title = h('span', { id: 'region-title' }, info.name);
   const tabs = h('div', { class: 'tabs', role: 'tablist' });
   const body = h('div', {});
   mount(main,
-    h('h1', {}, REGIONS[region] || region, ' ', h('small', { class: 'muted' }, region)),
+    h('h1', {}, title, ' ', h('small', { class: 'muted' }, region)),
     tabs, body);
+  // A saved setting renames the page at once; the panes read the name when shown.
+  const renamed = (r) => {
+    info = r;
+    title.textContent = r.name;
+  };
   const panes = {
-    plugins: ['Modul & kebijakan (plugins)', () => pluginsPane(region, me)],
+    plugins: ['Modul & kebijakan (plugins)', () => pluginsPane(region, me, info.name)],
     agencies: ['Instansi (agencies)', () => agenciesPane(region)],
   };
+  // Only those who may write the region's settings get the tab (the server decides anyway).
+  if (me.role === 'admin' || me.role === 'region_admin') {
+    panes.settings = ['Pengaturan wilayah (region settings)', () => settingsPane(info, renamed)];
+  }
   const show = async (key) => {
     for (const b of tabs.children) b.classList.toggle('active', b.dataset.tab === key);
     mount(body, h('p', { class: 'muted' }, 'Memuat…'));
@@ -33,6 +47,44 @@ export async function adminView(ctx, region) {
     tabs.appendChild(h('button', { class: 'tab', role: 'tab', id: `tab-${key}`, dataset: { tab: key }, onclick: () => show(key) }, label));
   }
   await show('plugins');
+}
+
+/** The region's name, level and time zone, written whole (PUT /api/v1/regions/{region}); the
+ * time zone is also the one of the region's reporting rules. */
+function settingsPane(info, renamed) {
+  const name = h('input', { id: 'settings-name', required: true, maxlength: 200, value: info.name });
+  const lvl = choice('settings-level', REGION_LEVEL, info.level);
+  const zone = choice('settings-zone', TIME_ZONE, info.time_zone);
+  const out = h('div', { id: 'settings-out' });
+  const button = h('button', { type: 'submit', class: 'primary', id: 'settings-save' }, 'Simpan pengaturan (save)');
+  const form = h('form', {
+    id: 'region-settings',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      await busy(button, 'Menyimpan…', async () => {
+        try {
+          const r = await api('PUT', `/api/v1/regions/${enc(info.id)}`, { name: name.value.trim(), level: lvl.value, time_zone: zone.value });
+          rememberRegion(r);
+          renamed(r);
+          mount(out, okBox(h('strong', {}, 'Pengaturan disimpan (saved).'),
+            h('div', { id: 'settings-saved' }, `${r.name} · ${REGION_LEVEL[r.level] || r.level} · ${TIME_ZONE[r.time_zone] || r.time_zone}`),
+            h('div', { class: 'muted' }, `diperbarui ${when(r.updated_at)}`)));
+        } catch (err) {
+          mount(out, errorBox(err, 'Pengaturan tidak disimpan'));
+        }
+      });
+    },
+  },
+  h('div', { class: 'form-row' },
+    field('Nama (name)', name),
+    field('Tingkat (level)', lvl),
+    field('Zona waktu (time zone)', zone)),
+  h('p', { class: 'muted small' }, 'Zona waktu ini juga dipakai aturan pelaporan wilayah (reporting rules): tanggal “hari ini” untuk laporan harian.'),
+  button, out);
+  return card('Pengaturan wilayah (region settings)',
+    h('p', { class: 'muted' }, 'Kode wilayah ', h('code', {}, info.id), ' tetap; ',
+      info.created_at ? `dibuat ${when(info.created_at)}, diperbarui ${when(info.updated_at)}.` : 'dibuat sebelum wilayah menjadi data (created by an earlier version).'),
+    form);
 }
 
 async function agenciesPane(region) {
@@ -58,7 +110,7 @@ export function parseConfig(text) {
   }
 }
 
-async function pluginsPane(region, me) {
+async function pluginsPane(region, me, regionName) {
   const base = `/api/v1/regions/${enc(region)}`;
   const root = h('div', { class: 'plugins' });
   const modulesBox = h('div', { id: 'modules' });
@@ -186,7 +238,7 @@ async function pluginsPane(region, me) {
     try {
       const t0 = performance.now();
       const r = await api('POST', `${base}/plugins/${enc(imModule.value)}/impact`, input);
-      mount(imOut, impactResult(r, performance.now() - t0, region, agencyName));
+      mount(imOut, impactResult(r, performance.now() - t0, region, agencyName, regionName));
     } catch (err) {
       mount(imOut, errorBox(err, 'Pratinjau gagal'));
     }
@@ -390,13 +442,13 @@ function stat(id, label, value, cls) {
 }
 
 /** The answer of the impact endpoint: what changes if the candidate replaced the active policy. */
-function impactResult(r, ms, region, agencyName) {
+function impactResult(r, ms, region, agencyName, regionName) {
   const sameModule = r.candidate_plugin === r.active_plugin;
   const sameConfig = JSON.stringify(r.candidate_config) === JSON.stringify(r.active_config);
   const head = h('p', { class: 'impact-head' },
     'Kandidat ', h('code', { title: r.candidate_plugin }, shortId(r.candidate_plugin)),
     ' dibanding kebijakan aktif ', h('code', { title: r.active_plugin }, shortId(r.active_plugin)),
-    ` untuk hook ${r.hook} di ${REGIONS[r.region] || r.region}`,
+    ` untuk hook ${r.hook} di ${r.region === region ? regionName : r.region}`,
     sameModule && sameConfig ? h('span', { class: 'muted' }, ' — modul dan config sama dengan yang aktif.')
       : sameModule ? h('span', { class: 'muted' }, ' — modul sama, config berbeda.') : null);
   const configs = h('details', { class: 'impact-configs' }, h('summary', {}, 'Config kandidat dan aktif'),

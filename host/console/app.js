@@ -2,7 +2,10 @@
 // token's role, learnt from GET /api/v1/tokens/self; the server still checks every call.
 
 import { api, token, setToken, enc } from './api.js';
-import { h, mount, card, field, errorBox, busy, ROLE, REGIONS } from './ui.js';
+import {
+  h, mount, card, field, errorBox, okBox, busy, when, choice, allRegions, rememberRegion,
+  ROLE, REGION_LEVEL, REGION_SLUG, TIME_ZONE,
+} from './ui.js';
 import { adminView } from './admin.js';
 import { agencyView } from './agency.js';
 import { employeeView } from './employee.js';
@@ -40,10 +43,10 @@ function renderWho() {
     h('span', { class: 'scope' }, scope || 'semua wilayah (all regions)'),
     me.label ? h('span', { class: 'muted label' }, `“${me.label}”`) : null,
     h('button', { class: 'link', id: 'signout', onclick: signOut }, 'Keluar (sign out)'));
-  const links = [h('a', { href: home(me) }, 'Beranda')];
-  if (me.role === 'admin') {
-    for (const r of Object.keys(REGIONS)) links.push(h('a', { href: `#/r/${r}` }, REGIONS[r]));
-  }
+  // An admin's landing page is the list of regions: one link, however many regions there are.
+  const links = [me.role === 'admin'
+    ? h('a', { href: home(me), id: 'nav-regions' }, 'Wilayah (regions)')
+    : h('a', { href: home(me) }, 'Beranda')];
   mount(nav, links);
 }
 
@@ -72,10 +75,26 @@ async function enter() {
   go(home(me));
 }
 
+/** Where the region an employee signed in to is remembered: the device's, not the tab's, so
+ * the next sign-in on it starts filled in. */
+const LAST_REGION = 'kinerja.region';
+
+function lastRegion() {
+  try { return localStorage.getItem(LAST_REGION) || ''; } catch { return ''; }
+}
+
+function rememberLastRegion(id) {
+  try { localStorage.setItem(LAST_REGION, id); } catch { /* storage off: typed again next time */ }
+}
+
 /** People sign in with NIP and password; integrations and administrators with a token. */
 function signInPage(message) {
-  const region = h('select', { id: 'signin-region', required: true },
-    Object.entries(REGIONS).map(([id, name]) => h('option', { value: id }, name)));
+  // Typed, not chosen: the regions cannot be listed without a token.
+  const region = h('input', {
+    id: 'signin-region', required: true, pattern: REGION_SLUG, placeholder: 'mis. jambi',
+    autocapitalize: 'none', spellcheck: 'false', value: lastRegion(),
+    title: 'Kode wilayah: huruf kecil, angka dan tanda hubung (region id)',
+  });
   const nip = h('input', { id: 'signin-nip', inputmode: 'numeric', autocomplete: 'username', pattern: '[0-9]{18}', placeholder: '18 digit', required: true });
   const password = h('input', { type: 'password', id: 'signin-password', autocomplete: 'current-password', required: true });
   const personOut = h('div', {});
@@ -87,8 +106,9 @@ function signInPage(message) {
       e.preventDefault();
       await busy(personButton, 'Memeriksa…', async () => {
         try {
-          const s = await api('POST', '/api/v1/sessions', { region: region.value, nip: nip.value.trim(), password: password.value });
+          const s = await api('POST', '/api/v1/sessions', { region: region.value.trim(), nip: nip.value.trim(), password: password.value });
           setToken(s.token);
+          rememberLastRegion(region.value.trim());
           await enter();
         } catch (err) {
           setToken(null);
@@ -98,7 +118,7 @@ function signInPage(message) {
       });
     },
   },
-  field('Wilayah (region)', region),
+  field('Wilayah (region)', region, 'Kode wilayah dari instansi Anda, mis. jambi atau kota-pekanbaru.'),
   field('NIP', nip),
   field('Kata sandi (password)', password, 'Pertama kali masuk? Pakai kata sandi awal dari instansi Anda; Anda akan diminta menggantinya.'),
   personButton, personOut);
@@ -128,7 +148,7 @@ function signInPage(message) {
       h('p', { class: 'muted' }, 'Pegawai dan atasan masuk dengan NIP dan kata sandi; sesi berlaku 12 jam.')),
     card('Admin, instansi dan integrasi', form,
       h('p', { class: 'muted' }, 'Admin, admin wilayah dan instansi masuk dengan token API mereka.'))));
-  nip.focus();
+  (region.value ? nip : region).focus();
 }
 
 /** A session opened with an initial password: the employee chooses their own first. */
@@ -165,11 +185,81 @@ function passwordPage() {
   old.focus();
 }
 
-/** Admin's landing page: the regions. */
-function regionsPage() {
-  mount(main, card('Wilayah (regions)',
-    h('ul', { class: 'tiles' }, Object.entries(REGIONS).map(([id, name]) =>
-      h('li', {}, h('a', { href: `#/r/${id}`, class: 'tile' }, h('strong', {}, name), h('small', {}, id)))))));
+/** One region as a tile: name, id, level and time zone; it opens the region's page. */
+function regionTile(r) {
+  return h('li', { dataset: { region: r.id } }, h('a', { href: `#/r/${enc(r.id)}`, class: 'tile' },
+    h('strong', {}, r.name),
+    h('small', {}, h('code', {}, r.id)),
+    h('small', {}, `${REGION_LEVEL[r.level] || r.level || '—'} · ${TIME_ZONE[r.time_zone] || r.time_zone}`)));
+}
+
+/** Admin's landing page: the regions, as the API lists them, and a form to add one. */
+async function regionsPage() {
+  const list = h('ul', { class: 'tiles', id: 'regions' }, h('li', { class: 'muted' }, 'Memuat… (loading)'));
+  const count = h('span', { class: 'muted', id: 'regions-count' });
+  // Hundreds of regions: a filter by name or id finds one without scrolling.
+  const filter = h('input', { type: 'search', id: 'region-filter', placeholder: 'Cari nama atau kode wilayah (filter)' });
+  let regions = [];
+  const render = () => {
+    const q = filter.value.trim().toLowerCase();
+    const shown = regions.filter((r) => !q || r.id.includes(q) || r.name.toLowerCase().includes(q));
+    count.textContent = `${shown.length} dari ${regions.length} wilayah`;
+    mount(list, shown.length ? shown.map(regionTile) : h('li', { class: 'muted' }, 'Tidak ada wilayah.'));
+  };
+  filter.addEventListener('input', render);
+  const load = async () => {
+    try {
+      regions = await allRegions();
+      render();
+    } catch (err) {
+      mount(list, h('li', {}, errorBox(err, 'Wilayah tidak terbaca')));
+    }
+  };
+  mount(main,
+    card('Wilayah (regions)', filter, count, list),
+    card('Tambah wilayah (add a region)', regionForm((id) => regions.some((r) => r.id === id), load)));
+  await load();
+}
+
+/** The add-region form: PUT /api/v1/regions/{id}. The id is checked by the server, whose
+ * answer says what a region id must look like. PUT also replaces a region, so an id already
+ * listed (`exists`) is written only once the admin confirms. */
+function regionForm(exists, saved) {
+  const id = h('input', { id: 'region-id', required: true, placeholder: 'mis. kota-pekanbaru', autocapitalize: 'none', spellcheck: 'false' });
+  const name = h('input', { id: 'region-name', required: true, maxlength: 200, placeholder: 'mis. Pemerintah Kota Pekanbaru' });
+  const level = choice('region-level', REGION_LEVEL, 'kota');
+  const zone = choice('region-zone', TIME_ZONE, 'Asia/Jakarta');
+  const out = h('div', { id: 'region-out' });
+  const button = h('button', { type: 'submit', class: 'primary', id: 'region-save' }, 'Simpan wilayah (save)');
+  return h('form', {
+    id: 'region-form',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      await busy(button, 'Menyimpan…', async () => {
+        const key = id.value.trim();
+        if (exists(key) && !confirm(`Wilayah ${key} sudah ada. Ganti nama, tingkat dan zona waktunya? (replace)`)) return;
+        try {
+          const r = await api('PUT', `/api/v1/regions/${enc(key)}`, { name: name.value.trim(), level: level.value, time_zone: zone.value });
+          rememberRegion(r);
+          mount(out, okBox(h('strong', {}, `Wilayah ${r.name} disimpan (saved).`), ' ',
+            h('a', { href: `#/r/${enc(r.id)}` }, `Buka ${r.id}`), h('div', { class: 'muted' }, `diperbarui ${when(r.updated_at)}`)));
+          id.value = '';
+          name.value = '';
+          await saved();
+        } catch (err) {
+          mount(out, errorBox(err, `Wilayah ${key} tidak disimpan`));
+        }
+      });
+    },
+  },
+  h('div', { class: 'form-row' },
+    field('Kode wilayah (id)', id),
+    field('Nama (name)', name),
+    field('Tingkat (level)', level),
+    field('Zona waktu (time zone)', zone)),
+  h('p', { class: 'muted small' }, 'Kode wilayah: huruf kecil dan angka, disambung tanda hubung (slug). ',
+    'Zona waktu menentukan tanggal “hari ini” wilayah untuk laporan harian (reporting rules).'),
+  button, out);
 }
 
 /** Parses `#/r/{region}[/a/{agency}|/e/{nip}[/skp/{year}]]` and `#/print/{skp|evaluasi}/{region}/{nip}/{year|period}`. */

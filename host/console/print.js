@@ -4,7 +4,7 @@
 // paper; the page carries nothing else.
 
 import { api, enc } from './api.js';
-import { h, mount, num, LEVEL, PREDIKAT, REGIONS, SKP_STATE } from './ui.js';
+import { h, mount, num, regionName, LEVEL, PREDIKAT, SKP_STATE } from './ui.js';
 
 /** A date as printed under a signature: `7 Desember 2026`. */
 function longDate() {
@@ -41,9 +41,9 @@ function frame(main, ...children) {
 export async function printSkp(ctx, region, nip, year) {
   const { main } = ctx;
   const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;
-  const [employee, skp] = await Promise.all([api('GET', emp), api('GET', `${emp}/skp/${enc(year)}`)]);
+  // The place under the signature is the region's name as the API holds it.
+  const [employee, skp, place] = await Promise.all([api('GET', emp), api('GET', `${emp}/skp/${enc(year)}`), regionName(region)]);
   if (!ctx.isCurrent()) return;
-  const place = REGIONS[region] || region;
   const rows = skp.plan.rhk.flatMap((r, i) => r.indicators.map((ind, j) => h('tr', {},
     j === 0 ? h('td', { rowspan: r.indicators.length }, String(i + 1)) : null,
     j === 0 ? h('td', { rowspan: r.indicators.length }, r.text) : null,
@@ -64,10 +64,9 @@ export async function printSkp(ctx, region, nip, year) {
 export async function printEvaluation(ctx, region, nip, period) {
   const { main } = ctx;
   const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;
-  const [employee, appraisals] = await Promise.all([api('GET', emp), api('GET', `${emp}/appraisals?limit=1000`)]);
+  const [employee, appraisals, place] = await Promise.all([api('GET', emp), api('GET', `${emp}/appraisals?limit=1000`), regionName(region)]);
   if (!ctx.isCurrent()) return;
   const d = appraisals.items.find((a) => a.period === period);
-  const place = REGIONS[region] || region;
   if (!d) {
     frame(main, h('p', { class: 'error', id: 'no-appraisal' }, `Belum ada penilaian untuk periode ${period}.`));
     return;

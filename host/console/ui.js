@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the views: an element builder, badges, number and date formats,
-// and error messages in words.
+// error messages in words, and the regions' names (read from the API, which holds them).
+
+import { api, all, token, enc } from './api.js';
 
 /** h('div', {class: 'x', onclick: fn}, child, 'text', [more]) → an element. */
 export function h(tag, attrs, ...children) {
@@ -201,4 +203,73 @@ export const ROLE = {
   employee: 'Pegawai (employee)',
 };
 
-export const REGIONS = { jambi: 'Provinsi Jambi', jakarta: 'Provinsi DKI Jakarta', 'tenayan-raya': 'Tenayan Raya' };
+/** A region's level of government in words. */
+export const REGION_LEVEL = { provinsi: 'Provinsi', kabupaten: 'Kabupaten', kota: 'Kota', kecamatan: 'Kecamatan' };
+
+/** Indonesia's three time zones, as the server names them. */
+export const TIME_ZONE = {
+  'Asia/Jakarta': 'WIB (Asia/Jakarta)',
+  'Asia/Makassar': 'WITA (Asia/Makassar)',
+  'Asia/Jayapura': 'WIT (Asia/Jayapura)',
+};
+
+/** A region id as the server accepts it (the HTML `pattern` of the sign-in's region). */
+export const REGION_SLUG = '[a-z][a-z0-9]*(-[a-z0-9]+)*';
+
+/** A select of `words` ({value: label}) with `value` chosen; a value it lacks (a region's
+ * level an earlier version left null) shows an empty choice the form cannot be sent with. */
+export function choice(id, words, value) {
+  const known = value !== undefined && value !== null && value in words;
+  return h('select', { id, required: true },
+    known ? null : h('option', { value: '' }, '— pilih (choose) —'),
+    Object.entries(words).map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+}
+
+// Regions are records: their names come from the API, read once per token and kept, since a
+// page may name the same region many times. A token sees only the regions it may read, so the
+// cache is dropped when the token changes (sign-out, another sign-in in the tab).
+let cachedFor = null;
+let cached = new Map();
+
+function regionCache() {
+  const t = token();
+  if (t !== cachedFor) {
+    cachedFor = t;
+    cached = new Map();
+  }
+  return cached;
+}
+
+/** The region `{id, name, level, time_zone, …}` (GET /api/v1/regions/{id}, once); fails as the API does. */
+export function readRegion(id) {
+  const c = regionCache();
+  if (!c.has(id)) {
+    const p = api('GET', `/api/v1/regions/${enc(id)}`);
+    // A failure is not kept: the next page asks again.
+    p.catch(() => { if (c.get(id) === p) c.delete(id); });
+    c.set(id, p);
+  }
+  return c.get(id);
+}
+
+/** The region's name, or its id when it cannot be read (a printed page still names a place). */
+export async function regionName(id) {
+  try {
+    return (await readRegion(id)).name;
+  } catch {
+    return id;
+  }
+}
+
+/** Keeps a region just written, so the pages show its new name without asking again. */
+export function rememberRegion(r) {
+  regionCache().set(r.id, Promise.resolve(r));
+}
+
+/** Every region the token may read, by id: all of them for an admin (every page of the list,
+ * not `all`'s usual cap, since this list is the admin's way to each region). */
+export async function allRegions() {
+  const items = await all('/api/v1/regions', Infinity);
+  for (const r of items) rememberRegion(r);
+  return items;
+}

@@ -157,8 +157,10 @@ test('sign-in: an employee with NIP and an initial password chooses their own, s
   const page = await newPage();
   await page.goto(BASE + '/');
   await page.waitForSelector('#signin-nip');
+  // The region is typed (nothing lists regions before sign-in).
+  assert.equal(await page.getAttribute('#signin-region', 'pattern'), '[a-z][a-z0-9]*(-[a-z0-9]+)*');
   const signInAs = async (password) => {
-    await page.selectOption('#signin-region', REGION);
+    await page.fill('#signin-region', REGION);
     await page.fill('#signin-nip', EMP_NIP);
     await page.fill('#signin-password', password);
     await page.click('#signin-person');
@@ -190,6 +192,8 @@ test('sign-in: an employee with NIP and an initial password chooses their own, s
   await page.click('#signout');
   await page.waitForSelector('#signin-nip');
   assert.equal((await api(session, 'GET', '/api/v1/tokens/self')).status, 401);
+  // The region signed in to is remembered on the device and filled in next time.
+  assert.equal(await page.inputValue('#signin-region'), REGION);
 
   // The chosen password signs in straight to the employee's page; the initial one is spent.
   await signInAs('sementara-2026');
@@ -212,6 +216,82 @@ test('admin: regions, a region\'s agencies, and an agency', async () => {
   await shot(page, 'admin-agencies');
   await page.click(`a.tile[href="#/r/${REGION}/a/${AGENCY_ID}"]`);
   await page.waitForSelector('#emp-list table tbody tr');
+  await page.close();
+});
+
+test('regions: the admin adds a region through the form (a bad id refused in words) and opens it; an agency sees no form', async () => {
+  const page = await newPage();
+  await signIn(page, ADMIN);
+  await page.waitForSelector(`#regions li[data-region="${REGION}"]`);
+  assert.equal(await page.locator('#nav a').count(), 1, 'one link to the regions page, not one per region');
+  const listed = (await api(ADMIN, 'GET', '/api/v1/regions')).body.items;
+  assert.equal(await page.locator('#regions li[data-region]').count(), listed.length);
+
+  // An id that is not a slug: the server's sentence, naming the rule.
+  await page.fill('#region-id', 'Kota_Pekanbaru');
+  await page.fill('#region-name', 'Pemerintah Kota Pekanbaru');
+  await page.selectOption('#region-level', 'kota');
+  await page.selectOption('#region-zone', 'Asia/Jakarta');
+  await page.click('#region-save');
+  const refusal = page.locator('#region-out .error[data-status="400"]');
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), /slug/);
+
+  // A good one is created and listed with its level and time zone.
+  await page.fill('#region-id', 'kota-pekanbaru');
+  await page.click('#region-save');
+  await page.waitForSelector('#region-out .ok');
+  const tile = page.locator('#regions li[data-region="kota-pekanbaru"]');
+  await tile.waitFor();
+  const text = await tile.innerText();
+  for (const t of ['Pemerintah Kota Pekanbaru', 'kota-pekanbaru', 'Kota', 'WIB']) assert.ok(text.includes(t), `${t} in ${text}`);
+  const stored = await api(ADMIN, 'GET', '/api/v1/regions/kota-pekanbaru');
+  assert.equal(stored.status, 200);
+  assert.deepEqual([stored.body.name, stored.body.level, stored.body.time_zone], ['Pemerintah Kota Pekanbaru', 'kota', 'Asia/Jakarta']);
+
+  // Its page is named from the API, and its (empty) modules load.
+  await tile.locator('a.tile').click();
+  await page.waitForSelector('#modules table');
+  assert.equal((await page.innerText('#region-title')).trim(), 'Pemerintah Kota Pekanbaru');
+  await page.close();
+
+  // An agency lands on its agency and has no regions page to add one from.
+  const ag = await newPage();
+  await signIn(ag, AGENCY);
+  await ag.waitForSelector('#emp-list table');
+  await ag.goto(`${BASE}/#/`);
+  await ag.waitForSelector('#emp-list table');
+  assert.equal(await ag.locator('#region-form, #nav-regions').count(), 0);
+  await ag.close();
+});
+
+test('region settings: the region admin changes the region\'s time zone, shown in its reporting rules too', async () => {
+  const path = `/api/v1/regions/${REGION}`;
+  const before = (await api(RA, 'GET', path)).body;
+  const page = await newPage();
+  await signIn(page, RA);
+  await page.waitForSelector('#modules table');
+  assert.equal((await page.innerText('#region-title')).trim(), before.name);
+  await page.click('#tab-settings');
+  await page.waitForSelector('#region-settings');
+  assert.equal(await page.inputValue('#settings-zone'), before.time_zone);
+  try {
+    await page.selectOption('#settings-zone', 'Asia/Makassar');
+    await page.click('#settings-save');
+    await page.waitForSelector('#settings-out .ok');
+    assert.match(await page.innerText('#settings-saved'), /WITA \(Asia\/Makassar\)/);
+    await shotCard(page, '#region-settings', 'region-settings');
+    // One setting, shown in both places; and the page read again shows it.
+    assert.equal((await api(RA, 'GET', `${path}/reporting`)).body.time_zone, 'Asia/Makassar');
+    await page.reload();
+    await page.click('#tab-settings');
+    await page.waitForSelector('#region-settings');
+    assert.equal(await page.inputValue('#settings-zone'), 'Asia/Makassar');
+  } finally {
+    // The later tests date reports in WIB, the demo's zone.
+    const back = await api(RA, 'PUT', path, { name: before.name, level: before.level, time_zone: before.time_zone });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+  }
   await page.close();
 });
 
@@ -678,13 +758,15 @@ test('skp: planned and submitted, returned with a note and resubmitted, approved
   // In reading order, with a cell's wrapped lines joined.
   const text = (pdf) => execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
   const out = mkdtempSync(join(tmpdir(), 'kinerja-print-'));
-  // Each signature block names its signer: the employee, and the supervisor under the place and date.
+  // Each signature block names its signer: the employee, and the supervisor under the place
+  // (the region's name as the API holds it) and date.
+  const place = (await api(EMP, 'GET', `/api/v1/regions/${REGION}`)).body.name;
   const signatures = async (p) => {
     const employee = await p.innerText('#document .signatures #sign-employee');
     assert.ok(employee.includes('Pegawai yang dinilai') && employee.includes(`NIP ${EMP_NIP}`), employee);
     const supervisor = await p.innerText('#document .signatures #sign-supervisor');
     assert.ok(supervisor.includes('Pejabat penilai kinerja') && supervisor.includes(`NIP ${SUP_NIP}`), supervisor);
-    assert.ok(supervisor.includes(year), `dated: ${supervisor}`);
+    assert.ok(supervisor.includes(year) && supervisor.startsWith(`${place}, `), `placed and dated: ${supervisor}`);
   };
   await emp.goto(`${BASE}/#/print/skp/${REGION}/${EMP_NIP}/${year}`);
   await emp.waitForSelector('#document table.doc-table');
