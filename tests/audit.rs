@@ -345,6 +345,8 @@ fn tables_of(dir: &Path, scratch: &Path) -> Value {
 /// backup is refused with the live database untouched.
 #[test]
 fn a_backup_under_writes_restores_and_replays() {
+    // Built before the writer starts, so that the backup begins when it is told to.
+    let _ = kinerja_binary();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("live");
     let s = TestServer::demo_in(&dir);
@@ -362,15 +364,28 @@ fn a_backup_under_writes_restores_and_replays() {
         .map(|e| e["nip"].as_str().expect("nip").to_string())
         .collect();
 
-    // A writer: a report a day for one employee, and an appraisal of another every tenth.
+    // A writer: a report a day for one employee, and an appraisal of another every tenth,
+    // until the backup is done (and at most 2,000 reports).
     let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
-        let c = s.client();
-        let nips = nips.clone();
+        let (c, nips, done) = (s.client(), nips.clone(), std::sync::Arc::clone(&done));
         std::thread::spawn(move || {
             let mut acked = Vec::new();
-            for i in 0..80u32 {
-                let date = format!("2025-{:02}-{:02}", 1 + i / 28, 1 + i % 28);
+            let mut after_done = 0;
+            for i in 0..2000u32 {
+                if done.load(std::sync::atomic::Ordering::Acquire) {
+                    after_done += 1;
+                    if after_done > 5 {
+                        break;
+                    }
+                }
+                let date = format!(
+                    "{}-{:02}-{:02}",
+                    2017 + i / 336,
+                    1 + (i / 28) % 12,
+                    1 + i % 28
+                );
                 let r = c.post(
                     &format!("/api/v1/regions/jambi/employees/{}/activities", nips[0]),
                     &json!({"date": date, "minutes": 30, "description": format!("laporan {i}")}),
@@ -400,6 +415,7 @@ fn a_backup_under_writes_restores_and_replays() {
         "--out".as_ref(),
         out.as_os_str(),
     ]);
+    done.store(true, std::sync::atomic::Ordering::Release);
     assert_eq!(code, 0, "{stderr}");
     let acked = writer.join().expect("writer");
     let manifest: Value = serde_json::from_str(stdout.trim()).expect("the manifest");
@@ -412,8 +428,14 @@ fn a_backup_under_writes_restores_and_replays() {
         .as_u64()
         .expect("a point");
     assert!(
-        acked.iter().any(|&id| id <= point),
+        acked[20] <= point,
         "the backup began after the 21st report was acknowledged"
+    );
+    assert!(
+        acked.iter().any(|&id| id > point),
+        "reports went on being written after the snapshot: {} acknowledged, the last {:?}, commit point {point}",
+        acked.len(),
+        acked.last()
     );
     // Exactly the reports acknowledged up to the commit point, and none after it.
     {

@@ -77,6 +77,7 @@ fn sigkill_during_writes_loses_no_acknowledged_write() {
         .trim()
         .to_string();
     let c = Client::new(&base, &token);
+    create_demo_regions(&c);
     seed_agency(&c, "jambi", "disdik");
     let nips: Vec<String> = (0..4).map(|i| format!("19900101201501100{i}")).collect();
     for n in &nips {
@@ -165,6 +166,7 @@ fn sigkill_during_uploads_and_activations() {
         .unwrap()
         .trim()
         .to_string();
+    create_demo_regions(&Client::new(&base, &token));
     let modules = [
         "kinerja_test_simple",
         "command",
@@ -279,6 +281,7 @@ fn sigterm_finishes_requests_in_flight_and_closes_cleanly() {
         .trim()
         .to_string();
     let c = Client::new(&base, &token);
+    create_demo_regions(&c);
     seed_agency(&c, "jambi", "disdik");
     assert_eq!(
         c.put(

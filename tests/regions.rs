@@ -109,6 +109,21 @@ fn demo_regions_appraise_and_rotate() {
         let there = c.get(&format!("/api/v1/regions/{other}/decisions/{did}"));
         assert_eq!(there.status, 404, "{region}: {}", there.text);
         assert!(there.message().contains(other), "{}", there.text);
+        // A region admin of the other region: the same 404 under its prefix as for an id that
+        // does not exist, and 403 under the decision's own region (not its region).
+        let other_admin = s
+            .client()
+            .with_token(&c.issue(json!({"role": "region_admin", "region": other})));
+        let r = other_admin.get(&format!("/api/v1/regions/{other}/decisions/{did}"));
+        assert_eq!(r.status, 404, "{region}: {}", r.text);
+        let r = other_admin.get(&format!(
+            "/api/v1/regions/{other}/decisions/dec-999999999999"
+        ));
+        assert_eq!(r.status, 404, "{region}: {}", r.text);
+        assert_eq!(
+            other_admin.get(&format!("{base}/decisions/{did}")).status,
+            403
+        );
         let replayed = c.post(&format!("{base}/decisions/{did}/replay"), &json!({}));
         assert_eq!(replayed.status, 200, "{region}: {}", replayed.text);
         assert_eq!(replayed.body["identical"], true, "{}", replayed.text);
@@ -735,6 +750,11 @@ fn a_region_is_added_as_data() {
         &json!({"role": "admin"}),
     );
     assert_eq!(r.status, 400, "{}", r.text);
+    let r = admin.post(
+        "/api/v1/regions/kota-dumai/tokens",
+        &json!({"role": "agency", "agency": "disdik"}),
+    );
+    assert_eq!(r.status, 404, "a region that does not exist: {}", r.text);
     let agency_token = tokens.body["items"]
         .as_array()
         .unwrap()

@@ -10,7 +10,7 @@ use crate::domain::records::*;
 use crate::domain::region::{RegionInput, RegionLevel};
 use crate::domain::reporting::{ReportState, TimeZone};
 use crate::domain::skp::Skp;
-use crate::store::{Result, Store};
+use crate::store::{Result, Store, StoreError};
 use std::collections::BTreeMap;
 
 /// The demo's appraisal year: the last complete one.
@@ -316,7 +316,7 @@ pub const DEMO_REGIONS: [(&str, &str, RegionLevel, TimeZone); 3] = [
 /// Creates the demo's regions where they do not exist yet.
 pub fn create_regions(store: &Store) -> Result<()> {
     for (id, name, level, time_zone) in DEMO_REGIONS {
-        if store.require_region(id).is_err() {
+        if let Err(StoreError::NotFound(_)) = store.require_region(id) {
             let input = RegionInput {
                 name: name.into(),
                 level,

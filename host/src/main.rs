@@ -47,7 +47,7 @@ enum Command {
     },
     /// Replace the data dir's database with a backup, once the backup is checked whole (redb's
     /// integrity check and every table against the manifest); the server must be stopped. The
-    /// replaced database is kept as kinerja.redb.before-restore.
+    /// replaced database is kept as kinerja.redb.before-restore-<time>.
     Restore {
         /// The directory `kinerja backup` wrote (or its database file).
         backup: std::path::PathBuf,

@@ -19,6 +19,25 @@ pub struct Prepared {
     pub addr: SocketAddr,
 }
 
+/// Removes the copies of backups a server stopped while streaming (`GET /api/v1/backup`
+/// writes each into a directory of the data dir and removes it once sent).
+fn remove_stale_backups(data_dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if name
+            .to_str()
+            .is_some_and(|n| n.starts_with(crate::api::BACKUP_DIR_PREFIX))
+        {
+            if let Err(err) = std::fs::remove_dir_all(e.path()) {
+                tracing::warn!(path = %e.path().display(), error = %err, "cannot remove a stale backup copy");
+            }
+        }
+    }
+}
+
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let _ = crate::telemetry::handle();
     let data_dir = config.data_dir.clone();
@@ -26,6 +45,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .await?
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let store = Arc::new(store);
+    remove_stale_backups(&config.data_dir);
     let dir = config.data_dir.clone();
     if let Some(path) = store.run(move |s| s.bootstrap_admin(&dir)).await? {
         tracing::info!(path = %path.display(), "created the first admin token; read it from this file");

@@ -26,6 +26,11 @@
 //!     at a time; ratio of each median to the wrong password's. Equal answers must take equal
 //!     time, or the timing tells which NIPs exist; the ratios should be 1.0 within noise. The
 //!     right password (which also opens a session) is shown for scale.
+//! 11. Regions: durable one-employee appraisals (a token each, so no two share a call or wait
+//!     for each other's) on one region, then the same load spread over three regions; ratio of
+//!     the spread requests per second to the one region's. With one database file every
+//!     region's commits queue behind one writer, so the ratio is about 1; a file per region
+//!     (issue 25) commits them in parallel.
 
 use kinerja::policy::Policy;
 use kinerja::store::Store;
@@ -89,6 +94,88 @@ fn main() {
     if run("sign") {
         sign_in(full);
     }
+    if run("regions") {
+        regions(&counts);
+    }
+}
+
+fn regions(counts: &Counts) {
+    const REGIONS: [&str; 3] = ["jambi", "jakarta", "tenayan-raya"];
+    let s = TestServer::start();
+    let c = s.client();
+    let plugin = wasm("kinerja_plugin_jambi");
+    let mut nips = Vec::new();
+    for region in REGIONS {
+        nips.push(seed_people(&c, region, "dinas")[0].clone());
+        let id = c.upload(region, plugin.clone());
+        c.activate(region, "appraise", &id, json!({}));
+    }
+    // Client i's region when spread; its own token either way.
+    let callers: Arc<Vec<(String, String, String)>> = Arc::new(
+        (0..counts.http_concurrency)
+            .map(|i| {
+                let k = i % REGIONS.len();
+                let token = c.issue(json!({"role": "region_admin", "region": REGIONS[k]}));
+                let one = c.issue(json!({"role": "region_admin", "region": REGIONS[0]}));
+                (REGIONS[k].to_string(), token, one)
+            })
+            .collect(),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (one, spread) = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(counts.http_concurrency)
+            .build()
+            .expect("client");
+        let (base, who, nip0) = (s.base.clone(), Arc::clone(&callers), nips[0].clone());
+        let on_one = move |c: &reqwest::Client, i: usize| {
+            c.post(format!("{base}/api/v1/regions/{}/appraisals", REGIONS[0]))
+                .bearer_auth(&who[i].2)
+                .json(&json!({"period": "2026", "nips": [nip0]}))
+        };
+        let (base, who, nips) = (s.base.clone(), Arc::clone(&callers), nips.clone());
+        let spread_out = move |c: &reqwest::Client, i: usize| {
+            let k = i % REGIONS.len();
+            c.post(format!("{base}/api/v1/regions/{}/appraisals", who[i].0))
+                .bearer_auth(&who[i].1)
+                .json(&json!({"period": "2026", "nips": [nips[k]]}))
+        };
+        load(&client, 2, 0.1, on_one.clone()).await;
+        load(&client, 2, 0.1, spread_out.clone()).await;
+        let one = load(&client, counts.http_concurrency, counts.http_secs, on_one).await;
+        let spread = load(
+            &client,
+            counts.http_concurrency,
+            counts.http_secs,
+            spread_out,
+        )
+        .await;
+        (one, spread)
+    });
+    assert!(one.n > 0 && spread.n > 0);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "\n[11] Regions: durable one-employee appraisals, {} clients × {:.1} s, a token each",
+        counts.http_concurrency, counts.http_secs
+    );
+    for (name, l) in [("one region", &one), ("three regions", &spread)] {
+        println!(
+            "  {name:<26} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests, {} busy)",
+            l.rps,
+            ms(l.p50),
+            ms(l.p99),
+            l.n,
+            l.busy
+        );
+    }
+    println!(
+        "  ratio three/one          {:>8.3}   (one database file: one writer for every region)",
+        spread.rps / one.rps
+    );
 }
 
 fn sign_in(full: bool) {

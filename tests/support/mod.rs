@@ -85,15 +85,7 @@ impl TestServer {
     /// window itself set the rules they test.
     fn open_reporting_windows(&self) {
         let c = self.client();
-        for (region, name, level, time_zone) in kinerja::demo::DEMO_REGIONS {
-            let path = format!("/api/v1/regions/{region}");
-            if c.get(&path).status == 404 {
-                let body =
-                    serde_json::json!({"name": name, "level": level, "time_zone": time_zone});
-                let r = c.put(&path, &body);
-                assert_eq!(r.status, 201, "{path}: {}", r.text);
-            }
-        }
+        create_demo_regions(&c);
         for (region, ..) in kinerja::demo::DEMO_REGIONS {
             let path = format!("/api/v1/regions/{region}/reporting");
             let r = c.put(
@@ -285,6 +277,19 @@ impl Client {
         let r = self.post("/api/v1/tokens", &scope);
         assert_eq!(r.status, 201, "issue {scope}: {}", r.text);
         r.body["token"].as_str().expect("token").to_string()
+    }
+}
+
+/// Creates the demo's three regions through the API where they do not exist yet, as an admin
+/// would on a server started without the demo.
+pub fn create_demo_regions(c: &Client) {
+    for (region, name, level, time_zone) in kinerja::demo::DEMO_REGIONS {
+        let path = format!("/api/v1/regions/{region}");
+        if c.get(&path).status == 404 {
+            let body = serde_json::json!({"name": name, "level": level, "time_zone": time_zone});
+            let r = c.put(&path, &body);
+            assert_eq!(r.status, 201, "{path}: {}", r.text);
+        }
     }
 }
 

@@ -21,6 +21,32 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Bytes read from the snapshot per chunk of the answer.
 const CHUNK: usize = 256 * 1024;
 
+/// How the directories of backups being streamed are named in the data dir; any left by a
+/// server that stopped mid-stream are removed at the next start (`server`).
+pub const BACKUP_DIR_PREFIX: &str = ".backup-";
+
+/// Whether a backup is being taken over HTTP.
+static TAKING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The one backup being taken; let go of once its stream ends (or is dropped), with its copy.
+struct OneBackup;
+
+impl OneBackup {
+    fn take() -> Option<OneBackup> {
+        use std::sync::atomic::Ordering;
+        TAKING
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()
+            .map(|_| OneBackup)
+    }
+}
+
+impl Drop for OneBackup {
+    fn drop(&mut self) {
+        TAKING.store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
 /// A consistent snapshot of the whole database (admin), streamed as a redb file that carries
 /// its manifest (per-table rows and digests, the commit point); `kinerja restore` checks and
 /// restores it. Taken in one read transaction, so writes go on while it is written.
@@ -33,7 +59,15 @@ async fn backup(State(st): State<AppState>, c: Caller) -> ApiResult<Response> {
             "a backup of the database is for admins".into(),
         ));
     }
-    // Beside the database, so on its file system; removed once the answer is sent (or dropped).
+    // One at a time: each writes a copy of the whole database beside it.
+    let Some(one) = OneBackup::take() else {
+        return Err(ApiError::Busy(
+            "a backup is being taken; try again when it is done".into(),
+        ));
+    };
+    // Beside the database, so on its file system; the directory goes with the stream (removed
+    // once the answer is sent or dropped), and is owned by the blocking task while the
+    // snapshot is written, so a client gone meanwhile does not remove it under the writer.
     let near = st
         .store
         .path()
@@ -41,20 +75,24 @@ async fn backup(State(st): State<AppState>, c: Caller) -> ApiResult<Response> {
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
     let dir = tempfile::Builder::new()
-        .prefix(".backup-")
+        .prefix(BACKUP_DIR_PREFIX)
         .tempdir_in(&near)
         .map_err(|e| ApiError::Internal(format!("cannot make a backup's directory: {e}")))?;
-    let file = dir.path().join(DB_FILE);
-    let to = file.clone();
-    let manifest = st
+    let actor = c.token_id.clone();
+    let (dir, manifest) = st
         .store
         .run(move |s| {
-            s.backup_to(&to).map_err(|e| match e {
-                BackupError::Store(e) => e,
-                e => StoreError::Fault(e.to_string()),
-            })
+            let manifest = s
+                .backup_to(&dir.path().join(DB_FILE))
+                .map_err(|e| match e {
+                    BackupError::Store(e) => e,
+                    e => StoreError::Fault(e.to_string()),
+                })?;
+            s.record_backup(&actor, &manifest)?;
+            Ok((dir, manifest))
         })
         .await?;
+    let file = dir.path().join(DB_FILE);
     let opened = tokio::fs::File::open(&file)
         .await
         .map_err(|e| ApiError::Internal(format!("cannot read the backup: {e}")))?;
@@ -64,19 +102,22 @@ async fn backup(State(st): State<AppState>, c: Caller) -> ApiResult<Response> {
         regions = manifest.regions.len(),
         "backup streamed"
     );
-    // The state ends (None) after the file's end or its first read error.
-    let chunks =
-        futures::stream::unfold(Some((opened, dir, vec![0u8; CHUNK])), |state| async move {
-            let (mut f, dir, mut buf) = state?;
+    // The state ends (None) after the file's end or its first read error; the directory and
+    // the one-backup guard go with it.
+    let chunks = futures::stream::unfold(
+        Some((opened, dir, vec![0u8; CHUNK], one)),
+        |state| async move {
+            let (mut f, dir, mut buf, one) = state?;
             match f.read(&mut buf).await {
                 Ok(0) => None,
                 Ok(n) => {
                     let chunk = axum::body::Bytes::copy_from_slice(&buf[..n]);
-                    Some((Ok::<_, std::io::Error>(chunk), Some((f, dir, buf))))
+                    Some((Ok::<_, std::io::Error>(chunk), Some((f, dir, buf, one))))
                 }
                 Err(e) => Some((Err(e), None)),
             }
-        });
+        },
+    );
     let name = format!(
         "attachment; filename=\"kinerja-backup-{}.redb\"",
         manifest.created_at.replace(':', "")

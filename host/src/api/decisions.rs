@@ -126,7 +126,8 @@ async fn decision(
 }
 
 /// [`readable_decision`] under a region's prefix: the token must be of the region, and a
-/// decision of another region is not found there.
+/// decision of another region is not found there (admins and region admins: 404, as for one
+/// that does not exist; agency and employee tokens: the same 403 as for one that does not).
 async fn decision_of_region(
     st: &AppState,
     c: &Caller,
@@ -134,14 +135,18 @@ async fn decision_of_region(
     id: String,
 ) -> ApiResult<Decision> {
     c.scope.require_region(region)?;
-    let d = readable_decision(st, c, id).await?;
-    if d.region != region {
-        return Err(ApiError::NotFound(format!(
-            "decision `{}` not found in region `{region}`",
-            d.id
-        )));
+    let shown: String = id.chars().take(40).collect();
+    let elsewhere =
+        || ApiError::NotFound(format!("decision `{shown}` not found in region `{region}`"));
+    match readable_decision(st, c, id).await {
+        Ok(d) if d.region == region => Ok(d),
+        Ok(_) => Err(elsewhere()),
+        // A region admin's token is refused another region's decision: under its own region's
+        // prefix, that is one not found there, as a missing one is. (An agency or employee
+        // token gets the same 403 for both.)
+        Err(ApiError::Forbidden(_)) if c.scope.role == Role::RegionAdmin => Err(elsewhere()),
+        Err(e) => Err(e),
     }
-    Ok(d)
 }
 
 /// A stored decision of the region, as `/api/v1/decisions/{id}` shows it.

@@ -3,6 +3,8 @@
 
 mod backup;
 pub mod connections;
+
+pub use backup::BACKUP_DIR_PREFIX;
 mod console;
 mod decisions;
 mod distribution;

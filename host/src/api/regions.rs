@@ -56,8 +56,9 @@ async fn get_region(
 }
 
 /// Creates a region (admin; 201) or replaces its name, level and time zone (admin, or the
-/// region's own admin, whose token exists only once the region does; 200). The id is a slug (400 naming the rule otherwise); the time zone
-/// is also the one of the region's reporting rules. Audited as `region.put`.
+/// region's own admin, whose token exists only once the region does; 200). The id is a slug
+/// (400 naming the rule otherwise); the time zone is also the one of the region's reporting
+/// rules. Audited as `region.put`.
 #[utoipa::path(put, path = "/api/v1/regions/{region}", tag = "regions", params(RegionParam),
     request_body = RegionInput,
     responses((status = 200, body = Region), (status = 201, body = Region), Errors),

@@ -171,6 +171,7 @@ async fn issue_in_region(
     JsonBody(mut input): JsonBody<IssueInput>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     c.scope.require_region_admin(&region)?;
+    st.store.read_now(|s| s.require_region(&region))?;
     match &input.region {
         Some(r) if *r != region => {
             return Err(FieldError::new(
@@ -299,6 +300,7 @@ async fn revoke_in_region(
     P((region, id)): P<(String, String)>,
 ) -> ApiResult<StatusCode> {
     c.scope.require_region_admin(&region)?;
+    st.store.read_now(|s| s.require_region(&region))?;
     revoke_token(&st, &c, Some(region), id).await
 }
 

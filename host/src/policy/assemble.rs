@@ -18,9 +18,6 @@ pub(super) struct Assembled {
     pub(super) read: InputsRead,
 }
 
-/// Below this many employees the cases are read and built on the calling thread.
-const PARALLEL_READ_FROM: usize = 4096;
-
 /// The cases of `employees` from one read of their records, in their order. A region-wide
 /// appraisal reads tens of thousands of rows, decodes their JSON and builds a case of each: on
 /// one thread that is a large share of a region-wide batch, so the employees are read and
@@ -32,19 +29,24 @@ pub(super) fn assemble(
     employees: &[Employee],
 ) -> Result<Assembled, StoreError> {
     let snap = s.appraisal_snapshot(region, period)?;
-    let cases = crate::store::in_parts(employees, PARALLEL_READ_FROM, "record reader", |part| {
-        part.iter()
-            .map(|e| {
-                let (rec, reported) = snap.inputs_of(e)?;
-                Ok(cases::case(e, period, rec, reported)
-                    .map(Box::new)
-                    .map_err(|reason| Skipped {
-                        nip: e.nip.clone(),
-                        reason,
-                    }))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()
-    })?;
+    let cases = crate::store::in_parts(
+        employees,
+        crate::store::PARALLEL_READ_FROM,
+        "record reader",
+        |part| {
+            part.iter()
+                .map(|e| {
+                    let (rec, reported) = snap.inputs_of(e)?;
+                    Ok(cases::case(e, period, rec, reported)
+                        .map(Box::new)
+                        .map_err(|reason| Skipped {
+                            nip: e.nip.clone(),
+                            reason,
+                        }))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        },
+    )?;
     let read = snap.mark();
     let mut out = Vec::with_capacity(cases.len());
     let mut skipped = Vec::new();

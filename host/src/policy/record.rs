@@ -36,9 +36,12 @@ pub(super) async fn commit_and_answer(
             let _ = tx.send(answer(calls));
         })
         .await?;
-    let answered = rx
-        .await
-        .map_err(|_| PolicyError::Internal("the answer was not built".into()))??;
+    // The commit is durable: should the work beside it not have run (no thread, a panic),
+    // the answer is built now rather than a stored appraisal answered as failed.
+    let answered = match rx.await {
+        Ok(answered) => answered?,
+        Err(_) => answer(&stored)?,
+    };
     // A region's results take a while to free: not on the answer's path. (Should no thread
     // start, they are freed here: the commit is durable, so the answer stands.)
     if crate::store::results_in(&stored) >= FREE_APART_FROM {

@@ -196,8 +196,9 @@ pub type Recorded = std::result::Result<Option<PeriodInput>, String>;
 /// An employee's records for a period and what they reported in it.
 pub type RecordInput = (Recorded, Reported);
 
-/// Below this many employees the records are read on the calling thread.
-const PARALLEL_READ_FROM: usize = 4096;
+/// Below this many employees an appraisal's records are read (and its cases built) on the
+/// calling thread, where starting threads would cost more than they save.
+pub(crate) const PARALLEL_READ_FROM: usize = 4096;
 
 #[cfg(test)]
 mod tests {

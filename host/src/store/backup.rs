@@ -15,7 +15,7 @@
 //! anything.
 
 use super::tables::{self, EachTable, COUNTERS, REGIONS};
-use super::{Result as StoreResult, Store, StoreError, DB_FILE, LAYOUT};
+use super::{Result as StoreResult, Store, StoreError, DB_FILE};
 use redb::{
     Builder, ConcurrencyMode, Database, ReadTransaction, ReadableDatabase, ReadableTable,
     TableDefinition, TableError, TableHandle,
@@ -34,7 +34,8 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// The file a restore stages the backup in before it replaces the live database.
 const STAGED_FILE: &str = "kinerja.redb.restoring";
 
-/// Where a restore moves the database it replaces (the operator removes it).
+/// The name a restore keeps the database it replaces under, with the time of the restore
+/// (seconds since 1970) after a `-`; the operator removes it.
 pub const REPLACED_FILE: &str = "kinerja.redb.before-restore";
 
 /// The manifest, inside the backup: key `manifest` → its JSON.
@@ -146,42 +147,21 @@ impl Sum {
     }
 }
 
-/// Copies each table from a snapshot into the backup's write transaction, summing it.
-struct Copy<'a> {
-    from: &'a ReadTransaction,
-    to: &'a redb::WriteTransaction,
-    sums: BTreeMap<String, TableSum>,
-}
-
-impl EachTable for Copy<'_> {
-    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
-        &mut self,
-        t: TableDefinition<'static, K, V>,
-    ) -> StoreResult<()> {
-        let mut to = self.to.open_table(t)?;
-        let mut sum = Sum::new();
-        match self.from.open_table(t) {
-            Ok(from) => {
-                for row in from.iter()? {
-                    let (k, v) = row?;
-                    let (k, v) = (k.value(), v.value());
-                    sum.row(K::as_bytes(&k).as_ref(), V::as_bytes(&v).as_ref());
-                    to.insert(&k, &v)?;
-                }
-            }
-            // A table a database of an earlier version never created is empty.
-            Err(TableError::TableDoesNotExist(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-        self.sums.insert(t.name().to_string(), sum.finish());
-        Ok(())
-    }
-}
-
-/// Sums each table of a database as [`Copy`] does.
+/// Sums each table of a snapshot, and with `to`, copies it into the backup being written.
 struct Sums<'a> {
-    tx: &'a ReadTransaction,
+    from: &'a ReadTransaction,
+    to: Option<&'a redb::WriteTransaction>,
     sums: BTreeMap<String, TableSum>,
+}
+
+impl<'a> Sums<'a> {
+    fn new(from: &'a ReadTransaction, to: Option<&'a redb::WriteTransaction>) -> Sums<'a> {
+        Sums {
+            from,
+            to,
+            sums: BTreeMap::new(),
+        }
+    }
 }
 
 impl EachTable for Sums<'_> {
@@ -189,17 +169,20 @@ impl EachTable for Sums<'_> {
         &mut self,
         t: TableDefinition<'static, K, V>,
     ) -> StoreResult<()> {
+        let mut to = self.to.map(|w| w.open_table(t)).transpose()?;
         let mut sum = Sum::new();
-        match self.tx.open_table(t) {
-            Ok(table) => {
-                for row in table.iter()? {
+        match self.from.open_table(t) {
+            Ok(from) => {
+                for row in from.iter()? {
                     let (k, v) = row?;
-                    sum.row(
-                        K::as_bytes(&k.value()).as_ref(),
-                        V::as_bytes(&v.value()).as_ref(),
-                    );
+                    let (k, v) = (k.value(), v.value());
+                    sum.row(K::as_bytes(&k).as_ref(), V::as_bytes(&v).as_ref());
+                    if let Some(to) = &mut to {
+                        to.insert(&k, &v)?;
+                    }
                 }
             }
+            // A table a database of an earlier version never created is empty.
             Err(TableError::TableDoesNotExist(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -235,11 +218,7 @@ fn snapshot(from: &ReadTransaction, out: &Path) -> Result<Manifest> {
         source,
     })?;
     let tx = db.begin_write().map_err(store_err)?;
-    let mut copy = Copy {
-        from,
-        to: &tx,
-        sums: BTreeMap::new(),
-    };
+    let mut copy = Sums::new(from, Some(&tx));
     tables::each_table(&mut copy)?;
     let manifest = Manifest {
         format: BACKUP_FORMAT,
@@ -288,18 +267,8 @@ fn check(db: &impl ReadableDatabase, path: &Path) -> Result<Manifest> {
         Err(TableError::TableDoesNotExist(_)) => None,
         Err(e) => return Err(store_err(e)),
     };
-    if let Some(found) = layout.filter(|&v| v > LAYOUT) {
-        return Err(StoreError::NewerLayout {
-            path: path.display().to_string(),
-            found,
-            known: LAYOUT,
-        }
-        .into());
-    }
-    let mut sums = Sums {
-        tx: &tx,
-        sums: BTreeMap::new(),
-    };
+    super::known_layout(layout, path)?;
+    let mut sums = Sums::new(&tx, None);
     tables::each_table(&mut sums)?;
     for (name, found) in &sums.sums {
         match manifest.tables.get(name) {
@@ -351,10 +320,40 @@ fn write_manifest(out: &Path, manifest: &Manifest) -> Result<()> {
 }
 
 impl Store {
-    /// A snapshot of this store's database in the new file `out` (see the module's text).
+    /// A snapshot of this store's database in the new file `out` (see the module's text),
+    /// read back and checked against its manifest.
     pub fn backup_to(&self, out: &Path) -> Result<Manifest> {
-        let tx = self.db.begin_read().map_err(store_err)?;
-        snapshot(&tx, out)
+        {
+            let tx = self.db.begin_read().map_err(store_err)?;
+            snapshot(&tx, out)?;
+        }
+        guarded(out, || {
+            let db = redb::ReadOnlyDatabase::open(out).map_err(|source| BackupError::Damaged {
+                path: out.to_path_buf(),
+                source,
+            })?;
+            check(&db, out)
+        })
+    }
+
+    /// Audits a backup taken over HTTP (`backup.take`): it carries every region's records.
+    pub fn record_backup(&self, actor: &str, manifest: &Manifest) -> StoreResult<()> {
+        let tx = self.db.begin_write()?;
+        let rows: u64 = manifest.tables.values().map(|t| t.rows).sum();
+        super::audit::record(
+            &tx,
+            Some(actor),
+            "backup.take",
+            None,
+            "database",
+            serde_json::json!({
+                "regions": manifest.regions,
+                "rows": rows,
+                "commit_point": manifest.commit_point,
+            }),
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 }
 
@@ -382,22 +381,34 @@ pub fn backup(data_dir: &Path, out: &Path) -> Result<Manifest> {
                 source,
             },
         })?;
+    let made = !out.exists();
     new_dir(out)?;
     let file = out.join(DB_FILE);
-    let manifest = {
-        let tx = db.begin_read().map_err(store_err)?;
-        snapshot(&tx, &file)?
-    };
+    let written = (|| {
+        {
+            let tx = db.begin_read().map_err(store_err)?;
+            snapshot(&tx, &file)?;
+        }
+        guarded(&file, || {
+            let db =
+                redb::ReadOnlyDatabase::open(&file).map_err(|source| BackupError::Damaged {
+                    path: file.clone(),
+                    source,
+                })?;
+            check(&db, &file)
+        })
+    })();
     drop(db);
-    let written = guarded(&file, || {
-        let db = redb::ReadOnlyDatabase::open(&file).map_err(|source| BackupError::Damaged {
-            path: file.clone(),
-            source,
-        })?;
-        check(&db, &file)
-    })?;
-    write_manifest(out, &written)?;
-    Ok(manifest)
+    let done = written.and_then(|m| write_manifest(out, &m).map(|()| m));
+    if done.is_err() {
+        // Nothing half-written is left to be taken for a backup (or to refuse the next try).
+        let _ = std::fs::remove_file(&file);
+        let _ = std::fs::remove_file(out.join(MANIFEST_FILE));
+        if made {
+            let _ = std::fs::remove_dir(out);
+        }
+    }
+    done
 }
 
 /// The database file of a backup given as its directory or as the file itself.
@@ -423,44 +434,14 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Manifest> {
     let file = backup_file(backup)?;
     std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
     let live = data_dir.join(DB_FILE);
-    if live.exists() {
-        // Opening it as its writer is how to know that no server holds it; it is let go of at
-        // once.
-        match Builder::new().set_concurrency_mode(SHARING).open(&live) {
-            Ok(db) => drop(db),
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
-                return Err(BackupError::InUse(live));
-            }
-            // A live database too damaged to open is what a restore is for.
-            Err(e) => tracing::warn!(error = %e, "the database being replaced does not open"),
-        }
-    }
+    // Held as its writer until the backup is in its place: no server, and no other restore,
+    // opens it meanwhile.
+    let held = if live.exists() { hold(&live)? } else { None };
     let staged = data_dir.join(STAGED_FILE);
     let _ = std::fs::remove_file(&staged);
     let checked = std::fs::copy(&file, &staged)
         .map_err(io(&staged))
-        .and_then(|_| {
-            guarded(&staged, || {
-                let mut db = Builder::new()
-                    .set_check_integrity_on_open(true)
-                    .open(&staged)
-                    .map_err(|source| BackupError::Damaged {
-                        path: file.clone(),
-                        source,
-                    })?;
-                // The open ran the check; a file it had to repair is not the backup written.
-                if !db
-                    .check_integrity()
-                    .map_err(|source| BackupError::Damaged {
-                        path: file.clone(),
-                        source,
-                    })?
-                {
-                    return Err(BackupError::Unreadable(file.clone()));
-                }
-                check(&db, &file)
-            })
-        })
+        .and_then(|_| guarded(&staged, || check_staged(&staged, &file)))
         .and_then(|manifest| {
             std::fs::File::open(&staged)
                 .and_then(|f| f.sync_all())
@@ -475,14 +456,57 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Manifest> {
         }
     };
     if live.exists() {
-        let replaced = data_dir.join(REPLACED_FILE);
-        std::fs::rename(&live, &replaced).map_err(io(&replaced))?;
+        // The database replaced keeps a name of its own (one per restore, never overwritten);
+        // the rename below then swaps the backup in whole, so there is always a database at
+        // the live name.
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let replaced = data_dir.join(format!("{REPLACED_FILE}-{secs}"));
+        if let Err(e) = std::fs::hard_link(&live, &replaced) {
+            let _ = std::fs::remove_file(&staged);
+            return Err(io(&replaced)(e));
+        }
     }
     std::fs::rename(&staged, &live).map_err(io(&live))?;
     std::fs::File::open(data_dir)
         .and_then(|d| d.sync_all())
         .map_err(io(data_dir))?;
+    drop(held);
     Ok(manifest)
+}
+
+/// Opens the live database as its writer, the way to know that no server holds it; `None`
+/// when it does not open at all (too damaged: what a restore is for).
+fn hold(live: &Path) -> Result<Option<Database>> {
+    guarded(live, || {
+        match Builder::new().set_concurrency_mode(SHARING).open(live) {
+            Ok(db) => Ok(Some(db)),
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                Err(BackupError::InUse(live.to_path_buf()))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the database being replaced does not open");
+                Ok(None)
+            }
+        }
+    })
+}
+
+/// The staged copy of the backup `file`: redb's integrity check of every page on open (a page
+/// that fails it fails the open), then every table against the manifest, which also catches
+/// whatever a repair on open would have changed. (The open's check rebuilds the allocator
+/// state through the repair path even for a sound file, so a repair cannot be refused there.)
+fn check_staged(staged: &Path, file: &Path) -> Result<Manifest> {
+    let db = Builder::new()
+        .set_check_integrity_on_open(true)
+        .open(staged)
+        .map_err(|source| BackupError::Damaged {
+            path: file.to_path_buf(),
+            source,
+        })?;
+    check(&db, file)
 }
 
 #[cfg(test)]

@@ -201,9 +201,10 @@ impl Store {
         rx.await.unwrap_or_else(|_| Err(lost()))
     }
 
-    /// [`Store::put_decisions_queued`] for a caller on a thread of its own: blocks until the
-    /// request is durable. Not for an async task.
-    pub fn put_decisions(self: &Arc<Self>, request: Request) -> Result<Request> {
+    /// [`Store::put_decisions_queued`] for a test's own thread: blocks until the request is
+    /// durable (on the committer thread itself it would wait for itself).
+    #[cfg(test)]
+    pub(crate) fn put_decisions(self: &Arc<Self>, request: Request) -> Result<Request> {
         let (tx, rx) = std::sync::mpsc::channel();
         self.submit_decisions(vec![request], move |mut answers| {
             let _ = tx.send(answers.pop().unwrap_or_else(|| Err(lost())));
@@ -279,11 +280,19 @@ impl Store {
         let requests = &*requests;
         std::thread::scope(|s| {
             if let (Some(m), Some(first)) = (meanwhile, requests.first()) {
+                // Caught here: a panic would otherwise end the scope in one after the commit,
+                // and the committed requests would be answered as lost. Its submitter learns
+                // it (or a thread that never started) from the work never done.
+                let run = move || {
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m(first))).is_err()
+                    {
+                        tracing::error!("the work beside a commit panicked");
+                    }
+                };
                 let spawned = std::thread::Builder::new()
                     .name("meanwhile".into())
-                    .spawn_scoped(s, move || m(first));
+                    .spawn_scoped(s, run);
                 if let Err(e) = spawned {
-                    // Its submitter learns it from the work never done.
                     tracing::error!(error = %e, "could not start a thread beside a commit");
                 }
             }

@@ -26,6 +26,7 @@ mod surveys;
 pub mod tables;
 mod tokens;
 
+pub(crate) use appraisal_read::PARALLEL_READ_FROM;
 pub use appraisal_read::{AppraisalSnapshot, Recorded};
 pub use audit::AuditEvent;
 pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
@@ -122,6 +123,18 @@ pub const DB_FILE: &str = "kinerja.redb";
 /// Layout 1: one database file; every table of `tables.rs`.
 pub const LAYOUT: u64 = 1;
 
+/// Refuses the database at `path` when its recorded layout is newer than [`LAYOUT`].
+pub(crate) fn known_layout(found: Option<u64>, path: &Path) -> Result<()> {
+    match found {
+        Some(found) if found > LAYOUT => Err(StoreError::NewerLayout {
+            path: path.display().to_string(),
+            found,
+            known: LAYOUT,
+        }),
+        _ => Ok(()),
+    }
+}
+
 pub struct Store {
     db: Database,
     path: PathBuf,
@@ -170,13 +183,7 @@ impl Store {
             // dropped, writes nothing); an older one is brought up to date below.
             let mut meta = tx.open_table(tables::META)?;
             let found = meta.get("layout")?.map(|v| v.value());
-            if let Some(found) = found.filter(|&v| v > LAYOUT) {
-                return Err(StoreError::NewerLayout {
-                    path: self.path.display().to_string(),
-                    found,
-                    known: LAYOUT,
-                });
-            }
+            known_layout(found, &self.path)?;
             meta.insert("layout", LAYOUT)?;
         }
         {
