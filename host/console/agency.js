@@ -4,7 +4,7 @@
 
 import { api, all, enc, token } from './api.js';
 import {
-  h, mount, card, field, table, errorBox, busy, badge, level, num, recommendations, today, jakartaToday, PREDIKAT, PREDIKAT_ORDER,
+  h, mount, card, field, table, errorBox, busy, badge, level, num, recommendations, today, regionToday, PREDIKAT, PREDIKAT_ORDER,
 } from './ui.js';
 import { distributionChart, countPredikat, meter } from './chart.js';
 
@@ -42,7 +42,7 @@ export async function agencyView(ctx, region, agencyId) {
   const crumbs = ctx.me.role === 'agency' ? null
     : h('p', { class: 'crumbs' }, h('a', { href: `#/r/${enc(region)}` }, region), ' › ', agency.name);
   mount(main, crumbs, h('h1', {}, agency.name, ' ', h('small', { class: 'muted' }, `${region} / ${agency.id}`)),
-    h('p', { class: 'muted' }, `${employees.length} pegawai`), recapsCard(region, agency.id), tabs, body);
+    h('p', { class: 'muted' }, `${employees.length} pegawai`), recapsCard(region, agency.id, (await regionToday(region)).slice(0, 4)), tabs, body);
   show('employees');
 }
 
@@ -285,9 +285,8 @@ async function download(path) {
 }
 
 /** The agency's recaps as CSV: the appraisals of a period, the daily reports of a range. */
-function recapsCard(region, agency) {
+function recapsCard(region, agency, year) {
   const base = `/api/v1/regions/${enc(region)}/agencies/${enc(agency)}`;
-  const year = jakartaToday().slice(0, 4);
   const period = h('input', { id: 'recap-period', value: String(year - 1), size: 8 });
   const from = h('input', { type: 'date', id: 'recap-from', value: `${year}-01-01` });
   const to = h('input', { type: 'date', id: 'recap-to', value: today() });

@@ -5,7 +5,7 @@
 
 import { api, all, enc } from './api.js';
 import {
-  h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, when, recommendations, today, jakartaToday,
+  h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, when, recommendations, today, regionToday,
 } from './ui.js';
 import { indicatorChart, behaviourChart } from './chart.js';
 import { selfAssessment, feedbackCard, teamCard, reportState } from './people.js';
@@ -158,8 +158,8 @@ export async function employeeView(ctx, region, nip) {
     feedbackCard(base),
     teamCard(region, nip, periods.map((p) => p.period)),
   ]) : [];
+  const year = (await regionToday(region)).slice(0, 4);
   if (!ctx.isCurrent()) return;
-  const year = jakartaToday().slice(0, 4);
   const skpLinks = card('SKP (sasaran kinerja pegawai)', h('p', { class: 'form-row' },
     h('a', { href: `#/r/${enc(region)}/e/${enc(nip)}/skp/${year}`, id: 'skp-link' }, `SKP ${year}`),
     h('a', { href: `#/r/${enc(region)}/e/${enc(nip)}/skp/${year - 1}` }, `SKP ${year - 1}`)));

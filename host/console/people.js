@@ -6,7 +6,7 @@
 // by the page.
 
 import { api, all, enc } from './api.js';
-import { h, mount, card, field, table, errorBox, okBox, busy, when, num, jakartaToday, BERAKHLAK, SKP_STATE } from './ui.js';
+import { h, mount, card, field, table, errorBox, okBox, busy, when, num, regionToday, BERAKHLAK, SKP_STATE } from './ui.js';
 import { evidenceTable, MONTHS } from './skp.js';
 
 /** Seven 1–5 selects for the BerAKHLAK values, prefilled from `ratings`; `read()` answers them. */
@@ -165,11 +165,6 @@ function memberPanel(region, member, period) {
   return { panel, render };
 }
 
-/** The year today in Jakarta. */
-function thisYear() {
-  return jakartaToday().slice(0, 4);
-}
-
 /** What a report's state reads as, for the employee and the supervisor. */
 export function reportState(a) {
   const label = { pending: 'Menunggu persetujuan', approved: 'Disetujui', rejected: 'Ditolak' }[a.state] || a.state;
@@ -284,6 +279,7 @@ export async function teamCard(region, nip, periods) {
     return card('Tim saya (bawahan langsung)', errorBox(err, 'Tim tidak dapat dibaca'));
   }
   if (team.length === 0) return null;
+  const thisYear = (await regionToday(region)).slice(0, 4);
   const period = h('input', { id: 'team-period', value: periods[0] || String(new Date().getFullYear()), size: 8 });
   const rows = team.map((m) => ({ m, ...memberPanel(region, m, () => period.value.trim()) }));
   const list = h('div', { id: 'team' }, rows.map(({ m, panel, render }) => h('details', {
@@ -292,10 +288,10 @@ export async function teamCard(region, nip, periods) {
   }, h('summary', { id: `open-${m.nip}` }, `${m.name} · ${m.nip} · ${m.position_id}`),
     h('p', { class: 'form-row' },
       h('a', { href: `#/r/${enc(region)}/e/${enc(m.nip)}`, id: `page-${m.nip}` }, 'Halaman pegawai'),
-      h('a', { href: `#/r/${enc(region)}/e/${enc(m.nip)}/skp/${thisYear()}`, id: `skp-${m.nip}` }, `SKP ${thisYear()} dan realisasi bulanannya`)),
+      h('a', { href: `#/r/${enc(region)}/e/${enc(m.nip)}/skp/${thisYear}`, id: `skp-${m.nip}` }, `SKP ${thisYear} dan realisasi bulanannya`)),
     panel)));
   return [card('Tim saya (bawahan langsung)',
     h('p', { class: 'muted' }, 'Nilai perilaku kerja bawahan, tugaskan rekan penilai, dan beri umpan balik.'),
     h('div', { class: 'form-row' }, field('Periode', period)), list),
-  progressCard(region, team, thisYear()), reviewCard(region, team)];
+  progressCard(region, team, thisYear), reviewCard(region, team)];
 }

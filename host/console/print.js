@@ -4,11 +4,22 @@
 // paper; the page carries nothing else.
 
 import { api, enc } from './api.js';
-import { h, mount, num, regionName, LEVEL, PREDIKAT, SKP_STATE } from './ui.js';
+import { h, mount, num, readRegion, LEVEL, PREDIKAT, SKP_STATE } from './ui.js';
 
-/** A date as printed under a signature: `7 Desember 2026`. */
-function longDate() {
-  return new Date().toLocaleDateString('id-ID', { timeZone: 'Asia/Jakarta', day: 'numeric', month: 'long', year: 'numeric' });
+/** A date as printed under a signature, `7 Desember 2026`, in the region's time zone. */
+function longDate(zone) {
+  return new Date().toLocaleDateString('id-ID', { timeZone: zone || 'Asia/Jakarta', day: 'numeric', month: 'long', year: 'numeric' });
+}
+
+/** Where a document is signed: the region's name and time zone (its id and WIB when the
+ * region cannot be read; a printed page still names a place). */
+async function placeOf(region) {
+  try {
+    const r = await readRegion(region);
+    return { name: r.name, zone: r.time_zone };
+  } catch {
+    return { name: region, zone: null };
+  }
 }
 
 /** The identity table of the employee and of the pejabat penilai. */
@@ -24,12 +35,13 @@ function identities(employee) {
 
 /** The two signature blocks. */
 function signatures(employee, place) {
+  // `place`: as placeOf answers it.
   const sup = employee.supervisor;
   const block = (id, title, name, nip) => h('div', { class: 'sign', id },
     h('p', {}, title), h('div', { class: 'sign-space' }), h('p', { class: 'sign-name' }, name), h('p', {}, `NIP ${nip}`));
   return h('div', { class: 'signatures' },
     block('sign-employee', 'Pegawai yang dinilai,', employee.name, employee.nip),
-    block('sign-supervisor', `${place}, ${longDate()}\nPejabat penilai kinerja,`, sup ? sup.name : '………………………', sup ? sup.nip : '………………'));
+    block('sign-supervisor', `${place.name}, ${longDate(place.zone)}\nPejabat penilai kinerja,`, sup ? sup.name : '………………………', sup ? sup.nip : '………………'));
 }
 
 function frame(main, ...children) {
@@ -42,7 +54,7 @@ export async function printSkp(ctx, region, nip, year) {
   const { main } = ctx;
   const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;
   // The place under the signature is the region's name as the API holds it.
-  const [employee, skp, place] = await Promise.all([api('GET', emp), api('GET', `${emp}/skp/${enc(year)}`), regionName(region)]);
+  const [employee, skp, place] = await Promise.all([api('GET', emp), api('GET', `${emp}/skp/${enc(year)}`), placeOf(region)]);
   if (!ctx.isCurrent()) return;
   const rows = skp.plan.rhk.flatMap((r, i) => r.indicators.map((ind, j) => h('tr', {},
     j === 0 ? h('td', { rowspan: r.indicators.length }, String(i + 1)) : null,
@@ -50,7 +62,7 @@ export async function printSkp(ctx, region, nip, year) {
     h('td', {}, ind.name), h('td', { class: 'num' }, `${num(ind.target, 2)} ${ind.unit}`),
     j === 0 ? h('td', { rowspan: r.indicators.length }, skp.expectations[r.id] || '—') : null)));
   frame(main,
-    h('header', {}, h('h1', {}, 'Sasaran Kinerja Pegawai'), h('p', {}, `${place} · periode penilaian ${year} · ${(SKP_STATE[skp.state] || skp.state).toLowerCase()}`)),
+    h('header', {}, h('h1', {}, 'Sasaran Kinerja Pegawai'), h('p', {}, `${place.name} · periode penilaian ${year} · ${(SKP_STATE[skp.state] || skp.state).toLowerCase()}`)),
     identities(employee),
     h('table', { class: 'doc-table' },
       h('thead', {}, h('tr', {}, ['No', 'Rencana hasil kerja', 'Indikator kinerja individu', 'Target', 'Ekspektasi pimpinan'].map((t) => h('th', {}, t)))),
@@ -64,7 +76,7 @@ export async function printSkp(ctx, region, nip, year) {
 export async function printEvaluation(ctx, region, nip, period) {
   const { main } = ctx;
   const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;
-  const [employee, appraisals, place] = await Promise.all([api('GET', emp), api('GET', `${emp}/appraisals?limit=1000`), regionName(region)]);
+  const [employee, appraisals, place] = await Promise.all([api('GET', emp), api('GET', `${emp}/appraisals?limit=1000`), placeOf(region)]);
   if (!ctx.isCurrent()) return;
   const d = appraisals.items.find((a) => a.period === period);
   if (!d) {
@@ -74,7 +86,7 @@ export async function printEvaluation(ctx, region, nip, period) {
   const o = d.output || {};
   const row = (k, v) => h('tr', {}, h('th', {}, k), h('td', {}, v));
   frame(main,
-    h('header', {}, h('h1', {}, 'Dokumen Evaluasi Kinerja Pegawai'), h('p', {}, `${place} · periode ${period}`)),
+    h('header', {}, h('h1', {}, 'Dokumen Evaluasi Kinerja Pegawai'), h('p', {}, `${place.name} · periode ${period}`)),
     identities(employee),
     h('table', { class: 'doc-table' },
       row('Hasil kerja', LEVEL[o.hasil_kerja] || o.hasil_kerja || '—'),

@@ -4,7 +4,7 @@
 // What the page offers follows the relationship; the server decides every write.
 
 import { api, enc, token } from './api.js';
-import { h, mount, card, field, table, errorBox, okBox, busy, num, jakartaToday, SKP_STATE } from './ui.js';
+import { h, mount, card, field, table, errorBox, okBox, busy, num, regionToday, SKP_STATE } from './ui.js';
 
 /** The months of an SKP year, as its realizations are keyed. */
 export const MONTHS = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'];
@@ -174,7 +174,7 @@ export async function skpView(ctx, region, nip, year) {
   // Realizations and evidence while approved.
   if ((own || central) && state === 'approved') {
     const month = h('select', { id: 'real-month' }, MONTHS.map((m) => h('option', { value: m }, m)));
-    const [y, m] = jakartaToday().split('-');
+    const [y, m] = (await regionToday(region)).split('-');
     month.value = y === String(year) ? m : '12';
     const inds = skp.plan.rhk.flatMap((r) => r.indicators);
     const inputs = inds.map((i) => [i.id, h('input', { type: 'number', min: 0, step: 'any', id: `real-${i.id}`, size: 6 })]);

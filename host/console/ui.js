@@ -62,9 +62,19 @@ export const SKP_STATE = {
   draft: 'Draf', submitted: 'Diajukan', approved: 'Disetujui', returned: 'Dikembalikan', locked: 'Terkunci',
 };
 
-/** Today in Jakarta as `YYYY-MM-DD` (the date the server judges reports and months by). */
-export function jakartaToday() {
-  return new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Jakarta' });
+/** Today as `YYYY-MM-DD` in the time zone `zone` (WIB when none is known). */
+export function todayIn(zone) {
+  return new Date().toLocaleDateString('sv-SE', { timeZone: zone || 'Asia/Jakarta' });
+}
+
+/** Today in the region's own time zone, the date the server judges its reports and months by
+ * (its record read once per token; WIB when it cannot be read). */
+export async function regionToday(region) {
+  try {
+    return todayIn((await readRegion(region)).time_zone);
+  } catch {
+    return todayIn(null);
+  }
 }
 
 export const LEVEL = { di_atas: 'Di atas ekspektasi', sesuai: 'Sesuai ekspektasi', di_bawah: 'Di bawah ekspektasi' };
