@@ -471,6 +471,16 @@ fn a_backup_under_writes_restores_and_replays() {
         .expect("GET /api/v1/backup");
     assert_eq!(streamed.status(), 200);
     let bytes = streamed.bytes().expect("the snapshot");
+    let audit = c.get("/api/v1/audit?limit=1000");
+    assert!(
+        audit.body["items"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["action"] == "backup.take"),
+        "the HTTP backup is audited: {}",
+        audit.text
+    );
     let over_http = tmp.path().join("over-http.redb");
     std::fs::write(&over_http, &bytes).expect("write");
 
@@ -563,4 +573,21 @@ fn a_backup_under_writes_restores_and_replays() {
     }
     let (code, _, stderr) = verify(&restored, &[]);
     assert_eq!(code, 0, "still whole: {stderr}");
+
+    // Over a database that exists: replaced, and the one replaced kept under a name of its own.
+    let (code, _, stderr) = restore(&out, &restored);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("kept as"), "{stderr}");
+    let kept: Vec<_> = std::fs::read_dir(&restored)
+        .expect("list")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("kinerja.redb.before-restore-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "the replaced database is kept");
+    let (code, _, stderr) = verify(&restored, &[]);
+    assert_eq!(code, 0, "{stderr}");
 }

@@ -13,9 +13,10 @@ const PAGE = 20;
 export async function agencyView(ctx, region, agencyId) {
   const { main } = ctx;
   const base = `/api/v1/regions/${enc(region)}`;
-  const [agency, employees] = await Promise.all([
+  const [agency, employees, now] = await Promise.all([
     api('GET', `${base}/agencies/${enc(agencyId)}`),
     all(`${base}/employees?agency=${enc(agencyId)}`),
+    regionToday(region),
   ]);
   if (!ctx.isCurrent()) return;
   employees.sort((a, b) => a.name.localeCompare(b.name, 'id'));
@@ -42,7 +43,7 @@ export async function agencyView(ctx, region, agencyId) {
   const crumbs = ctx.me.role === 'agency' ? null
     : h('p', { class: 'crumbs' }, h('a', { href: `#/r/${enc(region)}` }, region), ' › ', agency.name);
   mount(main, crumbs, h('h1', {}, agency.name, ' ', h('small', { class: 'muted' }, `${region} / ${agency.id}`)),
-    h('p', { class: 'muted' }, `${employees.length} pegawai`), recapsCard(region, agency.id, (await regionToday(region)).slice(0, 4)), tabs, body);
+    h('p', { class: 'muted' }, `${employees.length} pegawai`), recapsCard(region, agency.id, now), tabs, body);
   show('employees');
 }
 
@@ -285,11 +286,12 @@ async function download(path) {
 }
 
 /** The agency's recaps as CSV: the appraisals of a period, the daily reports of a range. */
-function recapsCard(region, agency, year) {
+function recapsCard(region, agency, now) {
   const base = `/api/v1/regions/${enc(region)}/agencies/${enc(agency)}`;
+  const year = now.slice(0, 4);
   const period = h('input', { id: 'recap-period', value: String(year - 1), size: 8 });
   const from = h('input', { type: 'date', id: 'recap-from', value: `${year}-01-01` });
-  const to = h('input', { type: 'date', id: 'recap-to', value: today() });
+  const to = h('input', { type: 'date', id: 'recap-to', value: now });
   const out = h('div', { id: 'recap-out' });
   const get = (button, path) => busy(button, 'Mengunduh…', async () => {
     try {

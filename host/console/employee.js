@@ -5,7 +5,7 @@
 
 import { api, all, enc } from './api.js';
 import {
-  h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, when, recommendations, today, regionToday,
+  h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, when, recommendations, regionToday,
 } from './ui.js';
 import { indicatorChart, behaviourChart } from './chart.js';
 import { selfAssessment, feedbackCard, teamCard, reportState } from './people.js';
@@ -24,9 +24,11 @@ export async function employeeView(ctx, region, nip) {
       err.status === 403 ? 'Anda hanya dapat membuka halaman Anda sendiri dan halaman bawahan langsung Anda' : 'Pegawai tidak dapat dibuka'))));
     return;
   }
-  const [periods, appraisals] = await Promise.all([
+  // "Today" is the region's, as the server judges the reports' dates by.
+  const [periods, appraisals, now] = await Promise.all([
     all(`${base}/periods`),
     all(`${base}/appraisals`),
+    regionToday(region),
   ]);
   if (!ctx.isCurrent()) return;
   periods.sort((a, b) => b.period.localeCompare(a.period));
@@ -128,7 +130,7 @@ export async function employeeView(ctx, region, nip) {
     page = 0;
     renderActs();
   };
-  const date = h('input', { type: 'date', id: 'act-date', value: today(), required: true });
+  const date = h('input', { type: 'date', id: 'act-date', value: now, required: true });
   const desc = h('input', { id: 'act-desc', placeholder: 'Uraian kegiatan hari ini', required: true, maxlength: 1000 });
   const minutes = h('input', { type: 'number', id: 'act-minutes', min: 1, max: 1440, value: 60, required: true });
   const actOut = h('div', { id: 'act-out' });
@@ -158,8 +160,8 @@ export async function employeeView(ctx, region, nip) {
     feedbackCard(base),
     teamCard(region, nip, periods.map((p) => p.period)),
   ]) : [];
-  const year = (await regionToday(region)).slice(0, 4);
   if (!ctx.isCurrent()) return;
+  const year = now.slice(0, 4);
   const skpLinks = card('SKP (sasaran kinerja pegawai)', h('p', { class: 'form-row' },
     h('a', { href: `#/r/${enc(region)}/e/${enc(nip)}/skp/${year}`, id: 'skp-link' }, `SKP ${year}`),
     h('a', { href: `#/r/${enc(region)}/e/${enc(nip)}/skp/${year - 1}` }, `SKP ${year - 1}`)));

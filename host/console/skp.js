@@ -109,9 +109,10 @@ export async function skpView(ctx, region, nip, year) {
   const emp = `/api/v1/regions/${enc(region)}/employees/${enc(nip)}`;
   const base = `${emp}/skp/${enc(year)}`;
   // The employee's record: their own, their team's (for a supervisor) or their agency's.
-  const [employee, skp] = await Promise.all([
+  const [employee, skp, now] = await Promise.all([
     api('GET', emp),
     api('GET', base).catch((err) => (err.status === 404 ? null : Promise.reject(err))),
+    regionToday(region),
   ]);
   if (!ctx.isCurrent()) return;
   const own = me.role === 'employee' && me.nip === nip;
@@ -174,7 +175,7 @@ export async function skpView(ctx, region, nip, year) {
   // Realizations and evidence while approved.
   if ((own || central) && state === 'approved') {
     const month = h('select', { id: 'real-month' }, MONTHS.map((m) => h('option', { value: m }, m)));
-    const [y, m] = (await regionToday(region)).split('-');
+    const [y, m] = now.split('-');
     month.value = y === String(year) ? m : '12';
     const inds = skp.plan.rhk.flatMap((r) => r.indicators);
     const inputs = inds.map((i) => [i.id, h('input', { type: 'number', min: 0, step: 'any', id: `real-${i.id}`, size: 6 })]);

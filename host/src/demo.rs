@@ -316,14 +316,17 @@ pub const DEMO_REGIONS: [(&str, &str, RegionLevel, TimeZone); 3] = [
 /// Creates the demo's regions where they do not exist yet.
 pub fn create_regions(store: &Store) -> Result<()> {
     for (id, name, level, time_zone) in DEMO_REGIONS {
-        if let Err(StoreError::NotFound(_)) = store.require_region(id) {
-            let input = RegionInput {
-                name: name.into(),
-                level,
-                time_zone,
-            };
-            store.put_region(id, input, "demo")?;
+        match store.require_region(id) {
+            Ok(()) => continue,
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e),
         }
+        let input = RegionInput {
+            name: name.into(),
+            level,
+            time_zone,
+        };
+        store.put_region(id, input, "demo")?;
     }
     Ok(())
 }

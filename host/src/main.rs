@@ -241,10 +241,19 @@ fn main() -> anyhow::Result<()> {
         Command::Backup { data_dir, out } => {
             finish_backup("backup", kinerja::store::backup::backup(&data_dir, &out))
         }
-        Command::Restore { backup, data_dir } => finish_backup(
-            "restore",
-            kinerja::store::backup::restore(&backup, &data_dir),
-        ),
+        Command::Restore { backup, data_dir } => {
+            let restored = kinerja::store::backup::restore(&backup, &data_dir).map(|r| {
+                if let Some(kept) = &r.replaced {
+                    eprintln!(
+                        "restore: the database it replaced is kept as {} (remove it once the \
+                         restored one is checked)",
+                        kept.display()
+                    );
+                }
+                r.manifest
+            });
+            finish_backup("restore", restored)
+        }
         Command::Openapi => {
             println!(
                 "{}",

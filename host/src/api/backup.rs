@@ -18,6 +18,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(backup))
 }
 
+/// The route's path (exempt from the request timeout).
+pub(super) const PATH: &str = "/api/v1/backup";
+
 /// Bytes read from the snapshot per chunk of the answer.
 const CHUNK: usize = 256 * 1024;
 
@@ -79,7 +82,9 @@ async fn backup(State(st): State<AppState>, c: Caller) -> ApiResult<Response> {
         .tempdir_in(&near)
         .map_err(|e| ApiError::Internal(format!("cannot make a backup's directory: {e}")))?;
     let actor = c.token_id.clone();
-    let (dir, manifest) = st
+    // The guard goes with the work: a client gone (or the handler dropped) while the snapshot
+    // is written does not let a second one start beside it.
+    let (dir, manifest, one) = st
         .store
         .run(move |s| {
             let manifest = s
@@ -89,7 +94,7 @@ async fn backup(State(st): State<AppState>, c: Caller) -> ApiResult<Response> {
                     e => StoreError::Fault(e.to_string()),
                 })?;
             s.record_backup(&actor, &manifest)?;
-            Ok((dir, manifest))
+            Ok((dir, manifest, one))
         })
         .await?;
     let file = dir.path().join(DB_FILE);

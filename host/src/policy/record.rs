@@ -37,10 +37,21 @@ pub(super) async fn commit_and_answer(
         })
         .await?;
     // The commit is durable: should the work beside it not have run (no thread, a panic),
-    // the answer is built now rather than a stored appraisal answered as failed.
-    let answered = match rx.await {
-        Ok(answered) => answered?,
-        Err(_) => answer(&stored)?,
+    // the answer is built now, one result after another on a blocking thread (no threads of
+    // its own: their lack may be why), rather than a stored appraisal answered as failed.
+    let (answered, stored) = match rx.await {
+        Ok(answered) => (answered?, stored),
+        Err(_) => tokio::task::spawn_blocking(move || {
+            let answered = stored
+                .iter()
+                .flat_map(|c| &c.results)
+                .map(|r| with_decision_id(&r.output, &r.id))
+                .collect::<Result<Vec<_>, _>>();
+            (answered, stored)
+        })
+        .await
+        .map(|(answered, stored)| answered.map(|a| (a, stored)))
+        .map_err(|e| PolicyError::Internal(format!("building the answer failed: {e}")))??,
     };
     // A region's results take a while to free: not on the answer's path. (Should no thread
     // start, they are freed here: the commit is durable, so the answer stands.)

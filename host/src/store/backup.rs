@@ -35,7 +35,7 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 const STAGED_FILE: &str = "kinerja.redb.restoring";
 
 /// The name a restore keeps the database it replaces under, with the time of the restore
-/// (seconds since 1970) after a `-`; the operator removes it.
+/// (nanoseconds since 1970) after a `-`; the operator removes it.
 pub const REPLACED_FILE: &str = "kinerja.redb.before-restore";
 
 /// The manifest, inside the backup: key `manifest` → its JSON.
@@ -430,7 +430,7 @@ fn backup_file(backup: &Path) -> Result<PathBuf> {
 /// table against the manifest — so that nothing is replaced unless the whole backup is intact.
 /// The replaced database is kept as [`REPLACED_FILE`]. Refused while a server runs on
 /// `data_dir`.
-pub fn restore(backup: &Path, data_dir: &Path) -> Result<Manifest> {
+pub fn restore(backup: &Path, data_dir: &Path) -> Result<Restored> {
     let file = backup_file(backup)?;
     std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
     let live = data_dir.join(DB_FILE);
@@ -455,43 +455,66 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Manifest> {
             return Err(e);
         }
     };
+    let mut replaced = None;
     if live.exists() {
         // The database replaced keeps a name of its own (one per restore, never overwritten);
         // the rename below then swaps the backup in whole, so there is always a database at
         // the live name.
-        let secs = std::time::SystemTime::now()
+        let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
+            .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let replaced = data_dir.join(format!("{REPLACED_FILE}-{secs}"));
-        if let Err(e) = std::fs::hard_link(&live, &replaced) {
-            let _ = std::fs::remove_file(&staged);
-            return Err(io(&replaced)(e));
+        let kept = data_dir.join(format!("{REPLACED_FILE}-{nanos}"));
+        match std::fs::hard_link(&live, &kept) {
+            Ok(()) => {}
+            // A file system without hard links: moved aside instead, a moment without a
+            // database at the live name (the writer's hold keeps a server out meanwhile).
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                tracing::warn!(error = %e, "no hard link; moving the replaced database aside");
+                std::fs::rename(&live, &kept).map_err(io(&kept))?;
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&staged);
+                return Err(io(&kept)(e));
+            }
         }
+        replaced = Some(kept);
     }
     std::fs::rename(&staged, &live).map_err(io(&live))?;
     std::fs::File::open(data_dir)
         .and_then(|d| d.sync_all())
         .map_err(io(data_dir))?;
     drop(held);
-    Ok(manifest)
+    Ok(Restored { manifest, replaced })
+}
+
+/// What a restore did: the backup's manifest, and where the database it replaced was kept.
+#[derive(Debug)]
+pub struct Restored {
+    pub manifest: Manifest,
+    pub replaced: Option<PathBuf>,
 }
 
 /// Opens the live database as its writer, the way to know that no server holds it; `None`
 /// when it does not open at all (too damaged: what a restore is for).
 fn hold(live: &Path) -> Result<Option<Database>> {
-    guarded(live, || {
-        match Builder::new().set_concurrency_mode(SHARING).open(live) {
-            Ok(db) => Ok(Some(db)),
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
-                Err(BackupError::InUse(live.to_path_buf()))
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "the database being replaced does not open");
-                Ok(None)
-            }
+    let opened =
+        std::panic::catch_unwind(|| Builder::new().set_concurrency_mode(SHARING).open(live));
+    match opened {
+        Ok(Ok(db)) => Ok(Some(db)),
+        Ok(Err(redb::DatabaseError::DatabaseAlreadyOpen)) => {
+            Err(BackupError::InUse(live.to_path_buf()))
         }
-    })
+        // A panic comes after the locks were taken: no server holds it either.
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "the database being replaced does not open");
+            Ok(None)
+        }
+        Err(_) => {
+            tracing::warn!("the database being replaced does not open (redb panicked)");
+            Ok(None)
+        }
+    }
 }
 
 /// The staged copy of the backup `file`: redb's integrity check of every page on open (a page
