@@ -591,3 +591,19 @@ fn a_backup_under_writes_restores_and_replays() {
     let (code, _, stderr) = verify(&restored, &[]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// The copy of a backup a server was streaming when it stopped is removed at its next start;
+/// the rest of the data dir is left alone.
+#[test]
+fn a_stale_backup_copy_is_removed_at_start() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let stale = tmp.path().join(".backup-interrupted");
+    std::fs::create_dir_all(&stale).expect("mkdir");
+    std::fs::write(stale.join("kinerja.redb"), b"half a snapshot").expect("write");
+    let other = tmp.path().join("notes.txt");
+    std::fs::write(&other, b"an operator's file").expect("write");
+    let s = TestServer::start_in(tmp.path(), |_| {});
+    assert!(!stale.exists(), "the stale copy is gone");
+    assert!(other.exists(), "nothing else is touched");
+    drop(s);
+}
