@@ -121,11 +121,7 @@ fn regions(counts: &Counts) {
             })
             .collect(),
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = load_runtime();
     let (one, spread) = rt.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(counts.http_concurrency)
@@ -371,6 +367,15 @@ fn batch(counts: &Counts) {
 /// Requests per second and latencies of one endpoint under `concurrency` clients for `secs`
 /// (answered 200), and how many were answered 503 `busy` (every plugin slot taken: the server
 /// refuses rather than queues, and the client's next request goes straight out again).
+/// The runtime of a load generator: two workers, as the machine has two cores.
+fn load_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 struct Load {
     rps: f64,
     p50: Duration,
@@ -449,11 +454,7 @@ fn http(counts: &Counts) {
             })
             .collect(),
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = load_runtime();
     let (health, appraise, callers, health2, read) = rt.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(counts.http_concurrency)
@@ -594,11 +595,7 @@ fn ingest(counts: &Counts) {
         ));
         i += k;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = load_runtime();
     let token = s.admin.clone();
     let t = Instant::now();
     let sent = rt.block_on(async {
@@ -727,11 +724,7 @@ fn fairness(counts: &Counts) {
         let jakarta: Arc<Vec<String>> = Arc::new((0..2).map(|i| token("jakarta", i)).collect());
         let jambi: Vec<String> = (0..8).map(|i| token("jambi", i)).collect();
         let base = s.base.clone();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = load_runtime();
         let (alone, beside, jambi_n) = rt.block_on(async {
             let client = reqwest::Client::new();
             let kb = base.clone();

@@ -238,6 +238,22 @@ fn snapshot(from: &ReadTransaction, out: &Path) -> Result<Manifest> {
     Ok(manifest)
 }
 
+/// A snapshot of `db` in the new file `out` ([`snapshot`] in one read transaction), read back
+/// and checked against its manifest: what `kinerja backup` and the HTTP route both write.
+fn snapshot_checked(db: &impl ReadableDatabase, out: &Path) -> Result<Manifest> {
+    {
+        let tx = db.begin_read().map_err(store_err)?;
+        snapshot(&tx, out)?;
+    }
+    guarded(out, || {
+        let written = redb::ReadOnlyDatabase::open(out).map_err(|source| BackupError::Damaged {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        check(&written, out)
+    })
+}
+
 /// The manifest of the backup open as `db` (at `path`), once every table's rows are found to
 /// be what it says.
 fn check(db: &impl ReadableDatabase, path: &Path) -> Result<Manifest> {
@@ -323,17 +339,7 @@ impl Store {
     /// A snapshot of this store's database in the new file `out` (see the module's text),
     /// read back and checked against its manifest.
     pub fn backup_to(&self, out: &Path) -> Result<Manifest> {
-        {
-            let tx = self.db.begin_read().map_err(store_err)?;
-            snapshot(&tx, out)?;
-        }
-        guarded(out, || {
-            let db = redb::ReadOnlyDatabase::open(out).map_err(|source| BackupError::Damaged {
-                path: out.to_path_buf(),
-                source,
-            })?;
-            check(&db, out)
-        })
+        snapshot_checked(&self.db, out)
     }
 
     /// Audits a backup taken over HTTP (`backup.take`): it carries every region's records.
@@ -384,20 +390,7 @@ pub fn backup(data_dir: &Path, out: &Path) -> Result<Manifest> {
     let made = !out.exists();
     new_dir(out)?;
     let file = out.join(DB_FILE);
-    let written = (|| {
-        {
-            let tx = db.begin_read().map_err(store_err)?;
-            snapshot(&tx, &file)?;
-        }
-        guarded(&file, || {
-            let db =
-                redb::ReadOnlyDatabase::open(&file).map_err(|source| BackupError::Damaged {
-                    path: file.clone(),
-                    source,
-                })?;
-            check(&db, &file)
-        })
-    })();
+    let written = snapshot_checked(&db, &file);
     drop(db);
     let done = written.and_then(|m| write_manifest(out, &m).map(|()| m));
     if done.is_err() {

@@ -174,11 +174,7 @@ impl Store {
     /// meanwhile, and answers them with their results' ids once durable, without a blocking
     /// thread: the committer answers.
     pub async fn put_decisions_queued(self: &Arc<Self>, request: Request) -> Result<Request> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit_decisions(vec![request], move |mut answers| {
-            let _ = tx.send(answers.pop().unwrap_or_else(|| Err(lost())));
-        });
-        rx.await.unwrap_or_else(|_| Err(lost()))
+        self.put_one(request, None).await
     }
 
     /// [`Store::put_decisions_queued`] for a request whose answer takes a while to build:
@@ -190,12 +186,21 @@ impl Store {
         request: Request,
         meanwhile: impl FnOnce(&[CallRecord]) + Send + 'static,
     ) -> Result<Request> {
+        self.put_one(request, Some(Box::new(meanwhile))).await
+    }
+
+    /// One request handed to the committer, and its answer awaited.
+    async fn put_one(
+        self: &Arc<Self>,
+        request: Request,
+        meanwhile: Option<Meanwhile>,
+    ) -> Result<Request> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.submit(Job {
             requests: vec![request],
-            meanwhile: Some(Box::new(meanwhile)),
-            done: Box::new(move |mut answers| {
-                let _ = tx.send(answers.pop().unwrap_or_else(|| Err(lost())));
+            meanwhile,
+            done: one_answer(move |answer| {
+                let _ = tx.send(answer);
             }),
         });
         rx.await.unwrap_or_else(|_| Err(lost()))
@@ -206,8 +211,12 @@ impl Store {
     #[cfg(test)]
     pub(crate) fn put_decisions(self: &Arc<Self>, request: Request) -> Result<Request> {
         let (tx, rx) = std::sync::mpsc::channel();
-        self.submit_decisions(vec![request], move |mut answers| {
-            let _ = tx.send(answers.pop().unwrap_or_else(|| Err(lost())));
+        self.submit(Job {
+            requests: vec![request],
+            meanwhile: None,
+            done: one_answer(move |answer| {
+                let _ = tx.send(answer);
+            }),
         });
         rx.recv().unwrap_or_else(|_| Err(lost()))
     }
@@ -234,8 +243,12 @@ impl Store {
                     meanwhile,
                     done,
                 } = j;
-                let stored = self.commit(&mut requests, meanwhile);
-                (done, each_answered(requests, stored))
+                // One request (see `Job::meanwhile`): its own answer, or the commit's error.
+                let answers = match self.commit(&mut requests, meanwhile) {
+                    Ok(()) => requests.into_iter().map(Ok).collect(),
+                    Err(e) => vec![Err(e)],
+                };
+                (done, answers)
             })
             .collect();
         let requests: usize = jobs.iter().map(|j| j.requests.len()).sum();
@@ -303,24 +316,11 @@ impl Store {
     }
 }
 
-/// The answers of a job of `requests` committed as one: each its own, or the commit's error
-/// for the first and a note of it for the others.
-fn each_answered(requests: Vec<Request>, stored: Result<()>) -> Vec<Result<Request>> {
-    match stored {
-        Ok(()) => requests.into_iter().map(Ok).collect(),
-        Err(e) => {
-            let others = e.to_string();
-            let mut first = Some(e);
-            requests
-                .iter()
-                .map(|_| {
-                    Err(first.take().unwrap_or_else(|| {
-                        StoreError::Fault(format!("committed with a request that failed: {others}"))
-                    }))
-                })
-                .collect()
-        }
-    }
+/// The callback of a job of one request: its one answer (or `lost` when none came).
+fn one_answer(send: impl FnOnce(Result<Request>) + Send + 'static) -> Done {
+    Box::new(move |mut answers: Vec<Result<Request>>| {
+        send(answers.pop().unwrap_or_else(|| Err(lost())))
+    })
 }
 
 #[cfg(test)]
