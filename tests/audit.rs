@@ -30,14 +30,25 @@ fn verify(dir: &Path, args: &[&str]) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), summary, stderr)
 }
 
-/// Changes one table of the database while no server runs, as a tamperer with file access
-/// would, in one committed transaction.
+/// Changes one table of a region's file while no server runs, as a tamperer with file access
+/// would, in one committed transaction: the file of the region whose table holds `key`.
 fn in_table(
     dir: &Path,
     table: TableDefinition<&str, &[u8]>,
+    key: &str,
     f: impl FnOnce(&mut redb::Table<&str, &[u8]>),
 ) {
-    let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
+    let file = ["jambi", "jakarta", "tenayan-raya"]
+        .into_iter()
+        .map(|r| kinerja::store::region_file(dir, r))
+        .find(|file| {
+            let db = redb::Database::open(file).expect("open db");
+            let tx = db.begin_read().expect("read tx");
+            let found = tx.open_table(table).expect("table").get(key).expect("get").is_some();
+            found
+        })
+        .unwrap_or_else(|| kinerja::store::region_file(dir, "jambi"));
+    let db = redb::Database::open(file).expect("open db");
     let tx = db.begin_write().expect("write tx");
     f(&mut tx.open_table(table).expect("table"));
     tx.commit().expect("commit");
@@ -50,7 +61,7 @@ fn tamper(
     key: &str,
     f: impl FnOnce(Vec<u8>) -> Vec<u8>,
 ) {
-    in_table(dir, table, |t| {
+    in_table(dir, table, key, |t| {
         let old = t
             .get(key)
             .expect("get")
@@ -64,7 +75,7 @@ fn tamper(
 
 /// Deletes one row of the database behind the server's back; the row must be there.
 fn remove_row(dir: &Path, table: TableDefinition<&str, &[u8]>, key: &str) {
-    in_table(dir, table, |t| {
+    in_table(dir, table, key, |t| {
         t.remove(key).expect("remove").expect("row exists");
     });
 }
@@ -140,7 +151,7 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
 
     // The request is stored compressed, once per call.
     {
-        let db = redb::Database::open(dir.join("kinerja.redb")).expect("open db");
+        let db = redb::Database::open(kinerja::store::region_file(dir, "jambi")).expect("open db");
         let tx = db.begin_read().expect("read tx");
         let inputs = tx.open_table(INPUTS).expect("inputs");
         let sha = first["input_sha256"].as_str().expect("sha");
@@ -180,7 +191,7 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
     let victim = ids[1].clone();
     let row_of = |id: &str| -> Value {
         let mut row = Value::Null;
-        in_table(dir, DECISIONS, |t| {
+        in_table(dir, DECISIONS, id, |t| {
             let v = t.get(id).expect("get").expect("row exists");
             row = serde_json::from_slice(v.value()).expect("decision json");
         });
@@ -284,12 +295,17 @@ fn replay_is_identical_and_a_tampered_output_is_caught() {
         err.contains("cannot be read") && err.contains(&ids[0]),
         "{err}"
     );
+    // Each region's decisions are in its own file: a region's audit reads that file alone,
+    // its unreadable decisions included, and none of another region's.
     let (code, sum, _) = verify(dir, &["--region", "jakarta"]);
     assert_eq!(code, 1, "{sum}");
+    assert_eq!(sum["decisions"].as_u64(), Some(1), "the rotation: {sum}");
+    let (code, sum, _) = verify(dir, &["--region", "jambi", "--max-mismatches", "100000"]);
+    assert_eq!(code, 1, "{sum}");
     assert_eq!(
-        sum["decisions"].as_u64(),
-        Some(ids.len() as u64 + 1),
-        "unreadable decisions are reported whatever the region: {sum}"
+        sum["mismatched"].as_u64(),
+        Some(ids.len() as u64),
+        "the batch's unreadable decisions: {sum}"
     );
 
     // A data dir without a database is an error, not an empty success.
@@ -335,7 +351,13 @@ fn tables_of(dir: &Path, scratch: &Path) -> Value {
         scratch.as_os_str(),
     ]);
     assert_eq!(code, 0, "{stderr}");
-    serde_json::from_str::<Value>(stdout.trim()).expect("a manifest")["tables"].clone()
+    let manifest: Value = serde_json::from_str(stdout.trim()).expect("a manifest");
+    let files = manifest["files"].as_object().expect("files");
+    files
+        .iter()
+        .map(|(f, m)| (f.clone(), m["tables"].clone()))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// A backup taken while reports and appraisals stream in holds exactly the writes acknowledged
@@ -424,7 +446,8 @@ fn a_backup_under_writes_restores_and_replays() {
     )
     .expect("json");
     assert_eq!(on_disk, manifest);
-    let point = manifest["commit_point"]["activity"]
+    let jambi = &manifest["files"]["regions/jambi.redb"];
+    let point = jambi["commit_point"]["activity"]
         .as_u64()
         .expect("a point");
     assert!(
@@ -439,7 +462,7 @@ fn a_backup_under_writes_restores_and_replays() {
     );
     // Exactly the reports acknowledged up to the commit point, and none after it.
     {
-        let db = redb::ReadOnlyDatabase::open(out.join("kinerja.redb")).expect("opens");
+        let db = redb::ReadOnlyDatabase::open(out.join("regions/jambi.redb")).expect("opens");
         let tx = db.begin_read().expect("read");
         let ids: TableDefinition<u64, &str> = TableDefinition::new("activity_ids");
         let t = tx.open_table(ids).expect("activity_ids");
@@ -455,20 +478,20 @@ fn a_backup_under_writes_restores_and_replays() {
             .expect("decisions")
             .len()
             .expect("len");
-        assert_eq!(manifest["tables"]["decisions"]["rows"], rows);
+        assert_eq!(jambi["tables"]["decisions"]["rows"], rows);
     }
 
     // The same over HTTP, for admins only; it restores too (below).
     let region_admin = s
         .client()
         .with_token(&c.issue(json!({"role": "region_admin", "region": "jambi"})));
-    let r = region_admin.get("/api/v1/backup");
+    let r = region_admin.get("/api/v1/regions/jambi/backup");
     assert_eq!(r.status, 403, "{}", r.text);
     let streamed = reqwest::blocking::Client::new()
-        .get(format!("{}/api/v1/backup", s.base))
+        .get(format!("{}/api/v1/regions/jambi/backup", s.base))
         .bearer_auth(&s.admin)
         .send()
-        .expect("GET /api/v1/backup");
+        .expect("GET /api/v1/regions/jambi/backup");
     assert_eq!(streamed.status(), 200);
     let bytes = streamed.bytes().expect("the snapshot");
     let audit = c.get("/api/v1/audit?limit=1000");
@@ -503,29 +526,33 @@ fn a_backup_under_writes_restores_and_replays() {
     let from_http = tmp.path().join("from-http");
     let (code, _, stderr) = restore(&over_http, &from_http);
     assert_eq!(code, 0, "{stderr}");
-    let (code, _, stderr) = verify(&from_http, &[]);
+    let (code, summary, stderr) = verify(&from_http, &[]);
     assert_eq!(code, 0, "{stderr}");
+    assert!(summary["decisions"].as_u64().expect("a count") > 10, "{summary}");
+    assert!(from_http.join("regions/jambi.redb").is_file());
+    assert!(!from_http.join("regions/jakarta.redb").exists(), "one region's file alone");
 
     // Damaged backups are refused, naming what is wrong, and replace nothing.
     let scratch = tmp.path().join("scratch");
     let before = tables_of(&restored, &scratch);
+    // A backup of one region, its file under `regions/`, damaged in three ways.
     let copy = |name: &str| {
         let d = tmp.path().join(name);
-        std::fs::create_dir_all(&d).expect("mkdir");
-        std::fs::copy(out.join("kinerja.redb"), d.join("kinerja.redb")).expect("copy");
+        std::fs::create_dir_all(d.join("regions")).expect("mkdir");
+        std::fs::copy(out.join("regions/jambi.redb"), d.join("regions/jambi.redb")).expect("copy");
         d
     };
     let truncated = copy("truncated");
     let f = std::fs::OpenOptions::new()
         .write(true)
-        .open(truncated.join("kinerja.redb"))
+        .open(truncated.join("regions/jambi.redb"))
         .expect("open");
     let len = f.metadata().expect("meta").len();
     f.set_len(len / 2).expect("truncate");
     drop(f);
     let altered = copy("altered");
     {
-        let db = redb::Database::open(altered.join("kinerja.redb")).expect("opens");
+        let db = redb::Database::open(altered.join("regions/jambi.redb")).expect("opens");
         let tx = db.begin_write().expect("write");
         {
             let mut t = tx
@@ -542,7 +569,7 @@ fn a_backup_under_writes_restores_and_replays() {
     }
     let flipped = copy("flipped");
     {
-        let path = flipped.join("kinerja.redb");
+        let path = flipped.join("regions/jambi.redb");
         let mut bytes = std::fs::read(&path).expect("read");
         // Half of the file, past its header: pages of the tables among it, whatever the layout.
         let len = bytes.len();
@@ -569,7 +596,7 @@ fn a_backup_under_writes_restores_and_replays() {
             "{}: the live data",
             bad.display()
         );
-        assert!(!restored.join("kinerja.redb.restoring").exists());
+        assert!(!restored.join("regions/jambi.redb.restoring").exists());
     }
     let (code, _, stderr) = verify(&restored, &[]);
     assert_eq!(code, 0, "still whole: {stderr}");
@@ -578,16 +605,19 @@ fn a_backup_under_writes_restores_and_replays() {
     let (code, _, stderr) = restore(&out, &restored);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("kept as"), "{stderr}");
-    let kept: Vec<_> = std::fs::read_dir(&restored)
-        .expect("list")
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("kinerja.redb.before-restore-")
-        })
-        .collect();
-    assert_eq!(kept.len(), 1, "the replaced database is kept");
+    let kept = |dir: &Path, name: &str| {
+        std::fs::read_dir(dir)
+            .expect("list")
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{name}.before-restore-"))
+            })
+            .count()
+    };
+    assert_eq!(kept(&restored, "system.redb"), 1, "the replaced file is kept");
+    assert_eq!(kept(&restored.join("regions"), "jambi.redb"), 1, "the replaced file is kept");
     let (code, _, stderr) = verify(&restored, &[]);
     assert_eq!(code, 0, "{stderr}");
 }

@@ -852,7 +852,10 @@ fn an_employee_signs_in_with_an_initial_password_then_chooses_their_own() {
     drop((first, second, third));
     let mut s = s;
     s.stop();
-    let db = std::fs::read(s.dir().join("kinerja.redb")).unwrap();
+    let mut db = std::fs::read(s.dir().join("system.redb")).unwrap();
+    for region in std::fs::read_dir(s.dir().join("regions")).unwrap() {
+        db.extend(std::fs::read(region.unwrap().path()).unwrap());
+    }
     for secret in [
         "sementara-2026",
         "milik-saya-2026",

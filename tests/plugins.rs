@@ -668,9 +668,8 @@ fn a_many_batch_appraisal_is_stored_whole_or_not_at_all() {
     let seqs: Vec<u64> = results
         .iter()
         .map(|r| {
-            r["decision_id"].as_str().expect("id")["dec-".len()..]
-                .parse()
-                .expect("seq")
+            let id = r["decision_id"].as_str().expect("id");
+            id.rsplit_once('-').expect("dec-{region}-{seq}").1.parse().expect("seq")
         })
         .collect();
     assert_eq!(seqs[1], seqs[0] + 1, "{seqs:?}");

@@ -802,3 +802,147 @@ fn a_region_is_added_as_data() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["time_zone"], "Asia/Makassar");
 }
+
+/// What the layout-1 fixture holds (`tests/fixtures/layout1/facts.json`, written by the
+/// helper that made it with the release before region files).
+fn layout1_facts() -> serde_json::Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/layout1/facts.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("facts")).expect("json")
+}
+
+/// A data dir written by the release before region files (one `kinerja.redb`, made by that
+/// release over HTTP: two regions, tokens, a session, decisions, reports, an SKP with
+/// evidence, survey codes) is migrated by `kinerja migrate` to a file per region: every
+/// decision replays byte for byte from the region files, the old secrets still sign in
+/// (region tokens and sessions included), old decision ids still resolve, new ones carry
+/// their region and continue the numbering, and the old file is kept aside. A second run has
+/// nothing to do.
+#[test]
+fn a_layout1_data_dir_is_migrated() {
+    let facts = layout1_facts();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let packed = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/layout1/kinerja.redb.zst");
+    let old = zstd::decode_all(std::fs::File::open(packed).expect("fixture")).expect("zstd");
+    std::fs::write(dir.join("kinerja.redb"), old).expect("write");
+
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(kinerja_binary())
+            .args(args)
+            .output()
+            .expect("run kinerja");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let d = dir.to_str().expect("utf-8");
+    let (code, _, err) = run(&["migrate", "--data-dir", d]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("2 region(s)"), "{err}");
+    for f in [
+        "system.redb",
+        "regions/jambi.redb",
+        "regions/kota-pekanbaru.redb",
+        "kinerja.redb.layout1",
+    ] {
+        assert!(dir.join(f).is_file(), "{f}: {err}");
+    }
+    assert!(!dir.join("kinerja.redb").exists());
+    let (code, _, err) = run(&["migrate", "--data-dir", d]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("nothing to do"), "{err}");
+
+    // Every decision replays from the region files; one region's alone, too.
+    let (code, out, err) = run(&["audit", "verify", "--data-dir", d, "--quiet"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(out.trim()).expect("report");
+    assert_eq!((report["decisions"].as_u64(), report["identical"].as_u64()), (Some(8), Some(8)), "{out}");
+    let (code, out, err) = run(&["audit", "verify", "--data-dir", d, "--region", "kota-pekanbaru", "--quiet"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("\"decisions\":3"), "{out}");
+
+    // The admin's secret, where a server's first start would have written it.
+    std::fs::write(dir.join("admin.token"), facts["admin_token"].as_str().expect("admin"))
+        .expect("write");
+    let s = TestServer::start_in(dir, |_| {});
+    let admin = s.client();
+    let regions = admin.get("/api/v1/regions");
+    let ids: Vec<&str> = regions.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"jambi") && ids.contains(&"kota-pekanbaru"), "{}", regions.text);
+    for (region, n) in [("jambi", 5), ("kota-pekanbaru", 4)] {
+        let e = admin.get(&format!("/api/v1/regions/{region}/employees"));
+        assert_eq!(e.body["items"].as_array().map(Vec::len), Some(n), "{}", e.text);
+    }
+
+    // Old secrets: a region admin's, a session's, an agency's.
+    for (who, role) in [("region_token", "region_admin"), ("session", "employee"), ("agency_token", "agency")] {
+        let c = s.client().with_token(facts[who]["secret"].as_str().expect("secret"));
+        let me = c.get("/api/v1/tokens/self");
+        assert_eq!(me.status, 200, "{who}: {}", me.text);
+        assert_eq!(me.body["role"], role);
+        assert_eq!(me.body["region"], facts[who]["region"]);
+    }
+    let ra = s
+        .client()
+        .with_token(facts["region_token"]["secret"].as_str().expect("secret"));
+    let audit = ra.get("/api/v1/regions/jambi/audit?limit=1000");
+    assert!(audit.body["items"].as_array().expect("events").len() >= 30, "{}", audit.text);
+
+    // Old decision ids resolve, under the region and globally, and replay.
+    for d in facts["decisions"].as_array().expect("decisions") {
+        let (id, region) = (d["id"].as_str().expect("id"), d["region"].as_str().expect("region"));
+        let r = admin.get(&format!("/api/v1/regions/{region}/decisions/{id}"));
+        assert_eq!(r.status, 200, "{id}: {}", r.text);
+        assert_eq!(r.body["region"], region);
+        let replay = admin.post(&format!("/api/v1/decisions/{id}/replay"), &serde_json::json!({}));
+        assert_eq!(replay.status, 200, "{id}: {}", replay.text);
+        assert_eq!(replay.body["identical"], true, "{id}: {}", replay.text);
+    }
+
+    // The reports, the SKP's evidence and the survey codes came along.
+    let a = &facts["activities"];
+    let nip = a["nip"].as_str().expect("nip");
+    let reports = ra.get(&format!("/api/v1/regions/jambi/employees/{nip}/activities?from=2026-12-01&to=2026-12-31"));
+    assert_eq!(reports.status, 200, "{}", reports.text);
+    assert!(reports.text.contains("Penyusunan kajian tata kelola data"), "{}", reports.text);
+    let ev = &facts["skp"]["evidence_file"];
+    let file = ra.get(&format!(
+        "/api/v1/regions/jambi/employees/{nip}/skp/2026/evidence/{}",
+        ev["sha256"].as_str().expect("sha")
+    ));
+    assert_eq!(file.status, 200, "{}", file.text);
+    let code = facts["survey"]["codes_unused"][0].as_str().expect("code");
+    let answer = s.client().anonymous().post(
+        &format!("/api/v1/surveys/{code}"),
+        &serde_json::json!({"elements": [4, 4, 4, 4, 4, 4, 4, 4, 4]}),
+    );
+    assert!(answer.status < 300, "{}", answer.text);
+
+    // A new decision carries its region and continues the numbering.
+    let nips: Vec<String> = facts["decisions"]
+        .as_array()
+        .expect("decisions")
+        .iter()
+        .filter(|d| d["region"] == "kota-pekanbaru")
+        .filter_map(|d| d["nip"].as_str().map(str::to_string))
+        .collect();
+    let ap = admin.post(
+        "/api/v1/regions/kota-pekanbaru/appraisals",
+        &serde_json::json!({"period": "2026", "nips": [nips[0]]}),
+    );
+    assert_eq!(ap.status, 200, "{}", ap.text);
+    let id = ap.body["results"][0]["decision_id"].as_str().expect("id").to_string();
+    let seq: u64 = id
+        .strip_prefix("dec-kota-pekanbaru-")
+        .unwrap_or_else(|| panic!("{id}"))
+        .parse()
+        .expect("seq");
+    assert!(seq > 8, "{id}");
+}

@@ -597,7 +597,8 @@ fn reports_left_pending_past_the_regions_days_are_approved_by_the_server() {
     {
         use kinerja::store::tables::PENDING_REPORTS;
         use redb::ReadableTable;
-        let db = redb::Database::open(dir.path().join("kinerja.redb")).expect("open db");
+        let file = kinerja::store::region_file(dir.path(), "jambi");
+        let db = redb::Database::open(file).expect("open db");
         let tx = db.begin_write().expect("write");
         {
             let mut t = tx.open_table(PENDING_REPORTS).expect("pending");

@@ -35,8 +35,9 @@ enum Command {
     /// Recover administration; the server must be stopped.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Write a consistent snapshot of the data dir's database to a new directory (its database
-    /// file and manifest.json); works while a server runs on the data dir.
+    /// Write a consistent snapshot of each file of the data dir (or of one region's) to a new
+    /// directory laid out as a data dir, with manifest.json; works while a server runs on the
+    /// data dir.
     Backup {
         /// The server's data directory.
         #[arg(long, env = "KINERJA_DATA_DIR", default_value = "./data")]
@@ -44,13 +45,25 @@ enum Command {
         /// The directory to write (new, or empty).
         #[arg(long)]
         out: std::path::PathBuf,
+        /// Only this region's file.
+        #[arg(long)]
+        region: Option<String>,
     },
-    /// Replace the data dir's database with a backup, once the backup is checked whole (redb's
-    /// integrity check and every table against the manifest); the server must be stopped. The
-    /// replaced database is kept as kinerja.redb.before-restore-<time>.
+    /// Replace files of the data dir with a backup's (all of a whole backup's, or one
+    /// region's), once each is checked whole (redb's integrity check and every table against
+    /// its manifest); the server must be stopped. Each replaced file is kept as
+    /// <file>.before-restore-<time>.
     Restore {
-        /// The directory `kinerja backup` wrote (or its database file).
+        /// The directory `kinerja backup` wrote, or a region's file (from `--region` or the
+        /// HTTP route).
         backup: std::path::PathBuf,
+        /// The server's data directory.
+        #[arg(long, env = "KINERJA_DATA_DIR", default_value = "./data")]
+        data_dir: std::path::PathBuf,
+    },
+    /// Migrate a data dir of an earlier layout (one kinerja.redb) to this version's (a file per
+    /// region and system.redb); the server must be stopped. `serve` does it too on start.
+    Migrate {
         /// The server's data directory.
         #[arg(long, env = "KINERJA_DATA_DIR", default_value = "./data")]
         data_dir: std::path::PathBuf,
@@ -238,14 +251,19 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Backup { data_dir, out } => {
-            finish_backup("backup", kinerja::store::backup::backup(&data_dir, &out))
-        }
+        Command::Backup {
+            data_dir,
+            out,
+            region,
+        } => finish_backup(
+            "backup",
+            kinerja::store::backup::backup(&data_dir, &out, region.as_deref()),
+        ),
         Command::Restore { backup, data_dir } => {
             let restored = kinerja::store::backup::restore(&backup, &data_dir).map(|r| {
-                if let Some(kept) = &r.replaced {
+                for kept in &r.replaced {
                     eprintln!(
-                        "restore: the database it replaced is kept as {} (remove it once the \
+                        "restore: the file it replaced is kept as {} (remove it once the \
                          restored one is checked)",
                         kept.display()
                     );
@@ -254,6 +272,26 @@ fn main() -> anyhow::Result<()> {
             });
             finish_backup("restore", restored)
         }
+        Command::Migrate { data_dir } => match kinerja::store::migrate_data_dir(&data_dir) {
+            Ok(Some(m)) => {
+                eprintln!(
+                    "migrate: {} region(s), {} row(s) moved to a file per region; the old file \
+                     is kept as {}",
+                    m.regions.len(),
+                    m.rows,
+                    data_dir.join(kinerja::store::LAYOUT1_KEPT).display()
+                );
+                Ok(())
+            }
+            Ok(None) => {
+                eprintln!("migrate: nothing to do (the data dir is of layout {})", kinerja::store::LAYOUT);
+                Ok(())
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        },
         Command::Openapi => {
             println!(
                 "{}",
@@ -264,21 +302,22 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Prints what a backup or restore holds (a summary on stderr, the manifest as JSON on
+/// Prints what a backup or restore holds (a summary on stderr, the manifests as JSON on
 /// stdout), or the error, exiting 1.
 fn finish_backup(
     what: &str,
-    done: Result<kinerja::store::backup::Manifest, kinerja::store::backup::BackupError>,
+    done: Result<kinerja::store::backup::BackupManifest, kinerja::store::backup::BackupError>,
 ) -> anyhow::Result<()> {
     match done {
         Ok(m) => {
-            let rows: u64 = m.tables.values().map(|t| t.rows).sum();
-            eprintln!(
-                "{what}: {} region(s), {} table(s), {rows} row(s); commit point {}",
-                m.regions.len(),
-                m.tables.len(),
-                serde_json::to_string(&m.commit_point)?
-            );
+            for (file, f) in &m.files {
+                let rows: u64 = f.tables.values().map(|t| t.rows).sum();
+                eprintln!(
+                    "{what}: {file}: {} table(s), {rows} row(s); commit point {}",
+                    f.tables.len(),
+                    serde_json::to_string(&f.commit_point)?
+                );
+            }
             println!("{}", serde_json::to_string(&m)?);
             Ok(())
         }

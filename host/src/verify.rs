@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::domain::date::Date;
 use crate::policy::replay::{self, ReplayError, Verdict};
 use crate::policy::Policy;
-use crate::store::{Decision, Store, StoreError, DB_FILE};
+use crate::store::{Decision, Store, StoreError, LAYOUT1_FILE, REGIONS_DIR, SYSTEM_FILE};
 use clap::Args;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -78,8 +78,12 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
     };
     let started = Instant::now();
     // Opening creates an empty database; a mistyped data dir must fail, not verify nothing.
-    let db = args.data_dir.join(DB_FILE);
-    if !db.is_file() {
+    // A data dir may be one region's file alone (restored from its backup).
+    let db = args.data_dir.join(SYSTEM_FILE);
+    let any = [SYSTEM_FILE, LAYOUT1_FILE, REGIONS_DIR]
+        .iter()
+        .any(|f| args.data_dir.join(f).exists());
+    if !any {
         return Err(VerifyError::NoDatabase(db));
     }
     let store = Arc::new(Store::open(&args.data_dir)?);
@@ -93,11 +97,11 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
         store.decisions_since(args.region.as_deref(), since.as_deref())?;
 
     // Group by call, keeping the first decision's order so the report reads like the log.
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    let mut index: HashMap<(String, String, String), usize> = HashMap::new();
     let mut calls: Vec<Vec<Decision>> = Vec::new();
     let total = decisions.len() + unreadable.len();
     for d in decisions {
-        let key = (d.plugin.clone(), d.input_sha256.clone());
+        let key = (d.region.clone(), d.plugin.clone(), d.input_sha256.clone());
         let i = *index.entry(key).or_insert_with(|| {
             calls.push(Vec::new());
             calls.len() - 1

@@ -1,14 +1,17 @@
-//! The database's snapshot over HTTP, for an operator without a shell on the server's machine:
-//! the same file `kinerja backup` writes (its manifest inside), which `kinerja restore` takes.
+//! A region's snapshot over HTTP, for an operator without a shell on the server's machine:
+//! the same file `kinerja backup --region` writes (its manifest inside), which `kinerja
+//! restore` takes.
 
 use super::error::{ApiError, ApiResult};
 use super::extract::Caller;
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::store::backup::BackupError;
-use crate::store::{StoreError, DB_FILE};
+use crate::store::StoreError;
 use axum::body::Body;
 use axum::extract::State;
+use super::extract::P;
+use super::extract::RegionParam;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncReadExt;
@@ -18,8 +21,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(backup))
 }
 
-/// The route's path (exempt from the request timeout).
-pub(super) const PATH: &str = "/api/v1/backup";
+/// Whether `path` is this route's (exempt from the request timeout).
+pub(super) fn is_backup(path: &str) -> bool {
+    path.starts_with("/api/v1/regions/") && path.ends_with("/backup")
+}
+
+/// The snapshot's name in its directory.
+const FILE: &str = "region.redb";
 
 /// Bytes read from the snapshot per chunk of the answer.
 const CHUNK: usize = 256 * 1024;
@@ -50,19 +58,24 @@ impl Drop for OneBackup {
     }
 }
 
-/// A consistent snapshot of the whole database (admin), streamed as a redb file that carries
-/// its manifest (per-table rows and digests, the commit point); `kinerja restore` checks and
+/// A consistent snapshot of a region's file (admin), streamed as a redb file that carries its
+/// manifest (per-table rows and digests, the commit point); `kinerja restore` checks and
 /// restores it. Taken in one read transaction, so writes go on while it is written.
-#[utoipa::path(get, path = "/api/v1/backup", tag = "service",
+#[utoipa::path(get, path = "/api/v1/regions/{region}/backup", tag = "service", params(RegionParam),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), Errors),
     security(("bearer" = [])))]
-async fn backup(State(st): State<AppState>, c: Caller) -> ApiResult<Response> {
+async fn backup(
+    State(st): State<AppState>,
+    c: Caller,
+    P(region): P<String>,
+) -> ApiResult<Response> {
     if c.scope.role != Role::Admin {
         return Err(ApiError::Forbidden(
-            "a backup of the database is for admins".into(),
+            "a backup of a region's file is for admins".into(),
         ));
     }
-    // One at a time: each writes a copy of the whole database beside it.
+    st.store.read_now(|s| s.require_region(&region))?;
+    // One at a time: each writes a copy of a region's file beside it.
     let Some(one) = OneBackup::take() else {
         return Err(ApiError::Busy(
             "a backup is being taken; try again when it is done".into(),
@@ -71,42 +84,34 @@ async fn backup(State(st): State<AppState>, c: Caller) -> ApiResult<Response> {
     // Beside the database, so on its file system; the directory goes with the stream (removed
     // once the answer is sent or dropped), and is owned by the blocking task while the
     // snapshot is written, so a client gone meanwhile does not remove it under the writer.
-    let near = st
-        .store
-        .path()
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
+    let near = st.store.dir().to_path_buf();
     let dir = tempfile::Builder::new()
         .prefix(BACKUP_DIR_PREFIX)
         .tempdir_in(&near)
         .map_err(|e| ApiError::Internal(format!("cannot make a backup's directory: {e}")))?;
     let actor = c.token_id.clone();
+    let r = region.clone();
     // The guard goes with the work: a client gone (or the handler dropped) while the snapshot
     // is written does not let a second one start beside it.
     let (dir, manifest, one) = st
         .store
         .run(move |s| {
             let manifest = s
-                .backup_to(&dir.path().join(DB_FILE))
+                .backup_region_to(&r, &dir.path().join(FILE))
                 .map_err(|e| match e {
                     BackupError::Store(e) => e,
                     e => StoreError::Fault(e.to_string()),
                 })?;
-            s.record_backup(&actor, &manifest)?;
+            s.record_backup(&actor, &r, &manifest)?;
             Ok((dir, manifest, one))
         })
         .await?;
-    let file = dir.path().join(DB_FILE);
+    let file = dir.path().join(FILE);
     let opened = tokio::fs::File::open(&file)
         .await
         .map_err(|e| ApiError::Internal(format!("cannot read the backup: {e}")))?;
     let len = opened.metadata().await.map(|m| m.len()).unwrap_or(0);
-    tracing::info!(
-        bytes = len,
-        regions = manifest.regions.len(),
-        "backup streamed"
-    );
+    tracing::info!(bytes = len, region = %region, "backup streamed");
     // The state ends (None) after the file's end or its first read error; the directory and
     // the one-backup guard go with it.
     let chunks = futures::stream::unfold(
@@ -124,7 +129,7 @@ async fn backup(State(st): State<AppState>, c: Caller) -> ApiResult<Response> {
         },
     );
     let name = format!(
-        "attachment; filename=\"kinerja-backup-{}.redb\"",
+        "attachment; filename=\"{region}-{}.redb\"",
         manifest.created_at.replace(':', "")
     );
     Ok((

@@ -66,10 +66,12 @@ fn redact_logs(c: &Caller, d: &mut Decision) {
 /// ids are sequential, and telling "missing" from "not yours" would let it count and probe the
 /// decisions of the whole server.
 async fn readable_decision(st: &AppState, c: &Caller, id: String) -> ApiResult<Decision> {
-    if id.len() > 40 || !id.starts_with("dec-") {
+    // `dec-{region}-{12 digits}`, the region at most 63 characters.
+    const MAX_ID: usize = 80;
+    if id.len() > MAX_ID || !id.starts_with("dec-") {
         return Err(ApiError::NotFound(format!(
             "decision `{}` not found",
-            id.chars().take(40).collect::<String>()
+            id.chars().take(MAX_ID).collect::<String>()
         )));
     }
     let not_yours = || ApiError::Forbidden("this decision is not within this token's scope".into());

@@ -365,7 +365,9 @@ impl FromRequestParts<AppState> for Caller {
         };
         if due {
             let id = rec.id.clone();
-            if let Err(e) = state.store.run(move |s| s.touch_token(&id)).await {
+            let region = rec.scope.region.clone();
+            let touched = state.store.run(move |s| s.touch_token(region.as_deref(), &id));
+            if let Err(e) = touched.await {
                 tracing::warn!(error = %e, "could not record token use");
             }
         }

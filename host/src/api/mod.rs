@@ -179,9 +179,9 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(finish_body))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(move |req: Request, next: Next| async move {
-            // A snapshot of the whole database takes as long as the data needs: its one route
+            // A snapshot of a region's file takes as long as its data needs: its one route
             // is for admins and runs one at a time.
-            if req.uri().path() == backup::PATH {
+            if backup::is_backup(req.uri().path()) {
                 return next.run(req).await;
             }
             match tokio::time::timeout(timeout, next.run(req)).await {

@@ -270,9 +270,11 @@ async fn sign_in(
 #[utoipa::path(delete, path = "/api/v1/sessions/self", tag = "sessions",
     responses((status = 204), Errors), security(("bearer" = [])))]
 async fn sign_out(State(st): State<AppState>, c: Caller) -> ApiResult<StatusCode> {
-    require_session(&c)?;
+    let region = require_session(&c)?.0.to_string();
     let id = c.token_id;
-    st.store.run(move |s| s.close_session(&id)).await?;
+    st.store
+        .run(move |s| s.close_session(&region, &id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -196,7 +196,7 @@ pub fn verify_call(
     let Some(first) = decisions.first() else {
         return Ok(Vec::new());
     };
-    let (input, stored_output) = match store.call_bytes(&first.input_sha256, &first.output_sha256) {
+    let (input, stored_output) = match store.call_bytes(&first.region, &first.input_sha256, &first.output_sha256) {
         Ok(b) => b,
         // The store's own failures are not the decision's: the replay cannot judge it.
         Err(e @ (StoreError::Db(_) | StoreError::Fault(_))) => return Err(e.into()),
@@ -241,7 +241,7 @@ pub fn verify_call(
                     replay,
                 )
             } else {
-                match store.call_bytes(&d.input_sha256, &d.output_sha256) {
+                match store.call_bytes(&d.region, &d.input_sha256, &d.output_sha256) {
                     Ok((inp, out)) => judge(d, &inp, request.as_ref(), out.as_deref(), replay),
                     Err(e) => judge(d, &[], None, None, Err(e.to_string())),
                 }

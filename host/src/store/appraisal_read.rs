@@ -32,7 +32,7 @@ pub struct AppraisalSnapshot {
 impl Store {
     /// A snapshot of what appraisals of `period` in `region` read (see [`AppraisalSnapshot`]).
     pub fn appraisal_snapshot(&self, region: &str, period: Period) -> Result<AppraisalSnapshot> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let mark = {
             let counters = tx.open_table(COUNTERS)?;
             let at = |name: &str| -> Result<u64> {

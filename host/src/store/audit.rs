@@ -2,7 +2,9 @@
 //! Events are written in the same transaction as the change they describe, so neither exists
 //! without the other.
 
+use super::shard::Shard;
 use super::tables::{AUDIT, AUDIT_BY_EMPLOYEE};
+use std::sync::Arc;
 use super::{get_json, next_seq, page_json, to_json, InputsRead, Page, Result, Store};
 use crate::domain::now_rfc3339;
 use redb::ReadableDatabase;
@@ -62,19 +64,51 @@ pub(crate) fn record_about(
 }
 
 impl Store {
-    /// Events oldest first; `region` limits them to one region (a region admin's view).
+    /// Events of `region`, oldest first, from its file; or (`None`, an admin's view) every
+    /// event: the national audit of the system file (admin tokens, regions created and
+    /// changed, backups) oldest first, then each region's in turn, by region id. The cursor
+    /// of that view names the file and the last event read there (`{file}:{seq}`, the system
+    /// file as `-`).
     pub fn audit(
         &self,
         region: Option<&str>,
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<AuditEvent>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(AUDIT)?;
-        // Audit keys have no prefix; page over the whole table.
-        page_json(&t, "", cursor, limit, |e: &AuditEvent| {
-            region.is_none_or(|r| e.region.as_deref() == Some(r))
-        })
+        let page_of = |home: &Shard, cursor: Option<&str>, limit: usize| {
+            let tx = home.db.begin_read()?;
+            // Audit keys have no prefix; page over the whole table.
+            page_json(&tx.open_table(AUDIT)?, "", cursor, limit, |_: &AuditEvent| true)
+        };
+        if let Some(r) = region {
+            return page_of(&*self.shard(r)?, cursor, limit);
+        }
+        let mut files: Vec<(String, Arc<Shard>)> = vec![("-".into(), Arc::clone(&self.system))];
+        files.extend(self.each_shard());
+        let (from_file, mut inner) = match cursor.and_then(|c| c.rsplit_once(':')) {
+            Some((f, seq)) => (f.to_string(), Some(seq.to_string())),
+            None => ("-".to_string(), None),
+        };
+        let start = files.iter().position(|(f, _)| *f == from_file).unwrap_or(0);
+        let mut items = Vec::new();
+        for (i, (name, home)) in files.iter().enumerate().skip(start) {
+            let want = limit - items.len();
+            let page = page_of(home, inner.take().as_deref(), want)?;
+            let full = page.items.len() == want;
+            let last = page.items.last().map(|e| e.seq);
+            items.extend(page.items);
+            if let Some(next) = page.next {
+                return Ok(Page { items, next: Some(format!("{name}:{next}")) });
+            }
+            if full {
+                // Exactly filled: the next page starts after this file's last event, or with
+                // the next file when there are more of them.
+                let more = files.len() > i + 1;
+                let next = last.map(|seq| format!("{name}:{seq:016}"));
+                return Ok(Page { items, next: next.filter(|_| more) });
+            }
+        }
+        Ok(Page { items, next: None })
     }
 
     /// The events about one employee that `keep` keeps, oldest first: their records, ratings,
@@ -122,7 +156,7 @@ impl Store {
         until: u64,
         keep: impl Fn(&AuditEvent) -> bool,
     ) -> Result<Page<AuditEvent>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let index = tx.open_table(AUDIT_BY_EMPLOYEE)?;
         let events = tx.open_table(AUDIT)?;
         let prefix = format!("{region}/{nip}/");

@@ -1,21 +1,25 @@
-//! Online backup and restore of a data dir's database.
+//! Online backup and restore of a data dir's files.
 //!
-//! A backup is a consistent snapshot, never a raw copy of a file in use (redb's maintainer warns
-//! that copying a file while it is written is unsafe): every table is read inside one read
-//! transaction — which sees one commit and never waits for the writer — and written into a new
-//! redb file. The server opens its database in redb's single-writer mode, so `kinerja backup`
-//! can open it read-only from another process while the server writes; the server also streams
-//! a snapshot over HTTP (`GET /api/v1/backup`).
+//! A backup is a consistent snapshot of each file, never a raw copy of a file in use (redb's
+//! maintainer warns that copying a file while it is written is unsafe): every table of a file
+//! is read inside one read transaction — which sees one commit and never waits for the writer
+//! — and written into a new redb file. The server opens its files in redb's single-writer
+//! mode, so `kinerja backup` can open them read-only from another process while the server
+//! writes; the server also streams a region's snapshot over HTTP
+//! (`GET /api/v1/regions/{region}/backup`).
 //!
-//! The new file carries its manifest in a table of its own (so one file is a whole backup): per
-//! table the rows and a SHA-256 over them in key order, the regions, and the commit point (the
-//! counters at the snapshot: every numbered write up to them is in the backup, none after). A
-//! copy is written beside it as `manifest.json` for people. A restore checks the file's integrity
-//! (redb's check of every page) and every table's digest on a staged copy before it replaces
-//! anything.
+//! A backup is laid out as a data dir (`system.redb`, `regions/{region}.redb`); each file
+//! carries its manifest in a table of its own (so one region's file is a whole backup of that
+//! region): per table the rows and a SHA-256 over them in key order, the file's place, and the
+//! commit point (the file's counters at the snapshot: every numbered write up to them is in
+//! the backup, none after). The files' manifests are written beside them as `manifest.json`
+//! for people. A restore checks each file's integrity (redb's check of every page) and every
+//! table's digest on a staged copy before it replaces anything.
 
 use super::tables::{self, EachTable, COUNTERS, REGIONS};
-use super::{Result as StoreResult, Store, StoreError, DB_FILE};
+use super::{
+    Result as StoreResult, Store, StoreError, LAYOUT1_FILE, REGIONS_DIR, SYSTEM_FILE,
+};
 use redb::{
     Builder, ConcurrencyMode, Database, ReadTransaction, ReadableDatabase, ReadableTable,
     TableDefinition, TableError, TableHandle,
@@ -25,18 +29,16 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The format of the backups written here; a restore refuses another.
-pub const BACKUP_FORMAT: u32 = 1;
+/// The format of the backups written here (2: a directory laid out as a data dir, one
+/// snapshot per file); a restore refuses another.
+pub const BACKUP_FORMAT: u32 = 2;
 
-/// The human copy of a backup's manifest, beside its database file.
+/// The human copy of a backup's manifests, beside its files.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
-/// The file a restore stages the backup in before it replaces the live database.
-const STAGED_FILE: &str = "kinerja.redb.restoring";
-
-/// The name a restore keeps the database it replaces under, with the time of the restore
+/// What a restore appends to the name of a file it replaces, before the time of the restore
 /// (nanoseconds since 1970) after a `-`; the operator removes it.
-pub const REPLACED_FILE: &str = "kinerja.redb.before-restore";
+pub const REPLACED_SUFFIX: &str = ".before-restore";
 
 /// The manifest, inside the backup: key `manifest` → its JSON.
 const MANIFEST: TableDefinition<&str, &str> = TableDefinition::new("backup_manifest");
@@ -51,6 +53,9 @@ pub struct Manifest {
     /// The version of kinerja that wrote it.
     pub kinerja: String,
     pub created_at: String,
+    /// The file's place in a data dir: `system.redb` or `regions/{region}.redb`.
+    #[serde(default)]
+    pub file: Option<String>,
     /// The counters at the snapshot (`audit`, `activity`, `decision`, …): every write numbered
     /// up to them is in the backup, and none after them.
     pub commit_point: BTreeMap<String, u64>,
@@ -71,9 +76,12 @@ pub struct TableSum {
 pub enum BackupError {
     #[error("{0} exists already: a backup goes to a new directory (or an empty one)")]
     Exists(PathBuf),
-    #[error("no database at {0}: give the data dir of a server with --data-dir")]
+    #[error("no database at {0}: give the data dir of a server with --data-dir (and a region it holds)")]
     NoDatabase(PathBuf),
-    #[error("no backup at {0}: give the directory `kinerja backup` wrote (or its {DB_FILE})")]
+    #[error(
+        "no backup at {0}: give the directory `kinerja backup` wrote (or a region's file it \
+         or GET /api/v1/regions/{{region}}/backup wrote)"
+    )]
     NoBackup(PathBuf),
     #[error(
         "the database {0} is in use by a kinerja server; stop it before a restore (a backup \
@@ -191,8 +199,9 @@ impl EachTable for Sums<'_> {
     }
 }
 
-/// Writes the snapshot `from` into a new database file `out`, with its manifest.
-fn snapshot(from: &ReadTransaction, out: &Path) -> Result<Manifest> {
+/// Writes the snapshot `from`, of the file at `rel` in a data dir, into a new database file
+/// `out`, with its manifest.
+fn snapshot(from: &ReadTransaction, out: &Path, rel: &str) -> Result<Manifest> {
     if out.exists() {
         return Err(BackupError::Exists(out.to_path_buf()));
     }
@@ -224,6 +233,7 @@ fn snapshot(from: &ReadTransaction, out: &Path) -> Result<Manifest> {
         format: BACKUP_FORMAT,
         kinerja: env!("CARGO_PKG_VERSION").to_string(),
         created_at: crate::domain::now_rfc3339(),
+        file: Some(rel.to_string()),
         commit_point,
         regions,
         tables: copy.sums,
@@ -240,10 +250,10 @@ fn snapshot(from: &ReadTransaction, out: &Path) -> Result<Manifest> {
 
 /// A snapshot of `db` in the new file `out` ([`snapshot`] in one read transaction), read back
 /// and checked against its manifest: what `kinerja backup` and the HTTP route both write.
-fn snapshot_checked(db: &impl ReadableDatabase, out: &Path) -> Result<Manifest> {
+fn snapshot_checked(db: &impl ReadableDatabase, out: &Path, rel: &str) -> Result<Manifest> {
     {
         let tx = db.begin_read().map_err(store_err)?;
-        snapshot(&tx, out)?;
+        snapshot(&tx, out, rel)?;
     }
     guarded(out, || {
         let written = redb::ReadOnlyDatabase::open(out).map_err(|source| BackupError::Damaged {
@@ -327,8 +337,8 @@ fn new_dir(out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).map_err(io(out))
 }
 
-/// Writes the manifest's human copy into `out`.
-fn write_manifest(out: &Path, manifest: &Manifest) -> Result<()> {
+/// Writes the manifests' human copy into `out`.
+fn write_manifest(out: &Path, manifest: &BackupManifest) -> Result<()> {
     let path = out.join(MANIFEST_FILE);
     let text = serde_json::to_string_pretty(manifest)
         .map_err(|e| StoreError::Fault(format!("cannot encode the manifest: {e}")))?;
@@ -336,24 +346,25 @@ fn write_manifest(out: &Path, manifest: &Manifest) -> Result<()> {
 }
 
 impl Store {
-    /// A snapshot of this store's database in the new file `out` (see the module's text),
+    /// A snapshot of region `region`'s file in the new file `out` (see the module's text),
     /// read back and checked against its manifest.
-    pub fn backup_to(&self, out: &Path) -> Result<Manifest> {
-        snapshot_checked(&self.db, out)
+    pub fn backup_region_to(&self, region: &str, out: &Path) -> Result<Manifest> {
+        let shard = self.shard(region)?;
+        snapshot_checked(&shard.db, out, &region_rel(region))
     }
 
-    /// Audits a backup taken over HTTP (`backup.take`): it carries every region's records.
-    pub fn record_backup(&self, actor: &str, manifest: &Manifest) -> StoreResult<()> {
-        let tx = self.db.begin_write()?;
+    /// Audits a backup of `region` taken over HTTP (`backup.take`), in the region's audit.
+    pub fn record_backup(&self, actor: &str, region: &str, manifest: &Manifest) -> StoreResult<()> {
         let rows: u64 = manifest.tables.values().map(|t| t.rows).sum();
+        let tx = self.shard(region)?.db.begin_write()?;
         super::audit::record(
             &tx,
             Some(actor),
             "backup.take",
-            None,
-            "database",
+            Some(region),
+            region,
             serde_json::json!({
-                "regions": manifest.regions,
+                "file": manifest.file,
                 "rows": rows,
                 "commit_point": manifest.commit_point,
             }),
@@ -363,39 +374,101 @@ impl Store {
     }
 }
 
-/// `kinerja backup`: a snapshot of `data_dir`'s database in the new directory `out` (its
-/// database file and `manifest.json`), whether or not a server runs on `data_dir`; the
-/// written file is read back and checked against its manifest.
-pub fn backup(data_dir: &Path, out: &Path) -> Result<Manifest> {
-    let live = data_dir.join(DB_FILE);
-    if !live.is_file() {
+/// Where region `id`'s file lies in a data dir (and in a backup), relative to it.
+fn region_rel(id: &str) -> String {
+    format!("{REGIONS_DIR}/{id}.redb")
+}
+
+/// The files of a backup (or a restore), relative to its directory, with their manifests.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackupManifest {
+    pub format: u32,
+    pub files: BTreeMap<String, Manifest>,
+}
+
+impl BackupManifest {
+    /// The regions of its region files.
+    pub fn regions(&self) -> Vec<&str> {
+        self.files
+            .keys()
+            .filter_map(|f| f.strip_prefix(&format!("{REGIONS_DIR}/"))?.strip_suffix(".redb"))
+            .collect()
+    }
+}
+
+/// The files of `data_dir` a backup takes, relative to it: the system file and every region
+/// file, or (`region`) that region's file alone.
+fn files_of(data_dir: &Path, region: Option<&str>) -> Result<Vec<String>> {
+    if let Some(r) = region {
+        let rel = region_rel(r);
+        if !data_dir.join(&rel).is_file() {
+            return Err(BackupError::NoDatabase(data_dir.join(rel)));
+        }
+        return Ok(vec![rel]);
+    }
+    if !data_dir.join(SYSTEM_FILE).is_file() {
         return Err(BackupError::NoDatabase(data_dir.to_path_buf()));
     }
-    let db = Builder::new()
-        .set_concurrency_mode(SHARING)
-        .open_read_only(&live)
-        .map_err(|source| match source {
-            redb::DatabaseError::DatabaseAlreadyOpen => {
-                BackupError::Store(StoreError::Fault(format!(
-                    "the database {} is held by a server that does not share it (an earlier \
-                     version): take the backup through GET /api/v1/backup",
-                    live.display()
-                )))
+    let mut files = vec![SYSTEM_FILE.to_string()];
+    let dir = data_dir.join(REGIONS_DIR);
+    if dir.is_dir() {
+        let mut regions = Vec::new();
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let name = entry.map_err(io(&dir))?.file_name();
+            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".redb")) {
+                if crate::domain::region::validate_region_id(id).is_ok() {
+                    regions.push(region_rel(id));
+                }
             }
-            source => BackupError::Damaged {
-                path: live.clone(),
-                source,
-            },
-        })?;
+        }
+        regions.sort();
+        files.extend(regions);
+    }
+    Ok(files)
+}
+
+/// `kinerja backup`: a snapshot of each file of `data_dir` (or of `region`'s alone) in the new
+/// directory `out`, laid out as a data dir, with `manifest.json`; whether or not a server runs
+/// on `data_dir`. Each written file is read back and checked against its manifest.
+pub fn backup(data_dir: &Path, out: &Path, region: Option<&str>) -> Result<BackupManifest> {
+    if data_dir.join(LAYOUT1_FILE).is_file() && !data_dir.join(SYSTEM_FILE).is_file() {
+        return Err(BackupError::Store(StoreError::Fault(format!(
+            "{} is a data dir of layout 1: start this version of kinerja on it once (it \
+             migrates), or back it up with the version that wrote it",
+            data_dir.display()
+        ))));
+    }
+    let files = files_of(data_dir, region)?;
     let made = !out.exists();
     new_dir(out)?;
-    let file = out.join(DB_FILE);
-    let written = snapshot_checked(&db, &file);
-    drop(db);
-    let done = written.and_then(|m| write_manifest(out, &m).map(|()| m));
+    let mut written = BackupManifest {
+        format: BACKUP_FORMAT,
+        files: BTreeMap::new(),
+    };
+    let mut done = Ok(());
+    for rel in &files {
+        let to = out.join(rel);
+        let one = to
+            .parent()
+            .map_or(Ok(()), |p| std::fs::create_dir_all(p).map_err(io(p)))
+            .and_then(|()| backup_file_of(&data_dir.join(rel), &to, rel));
+        match one {
+            Ok(m) => {
+                written.files.insert(rel.clone(), m);
+            }
+            Err(e) => {
+                done = Err(e);
+                break;
+            }
+        }
+    }
+    let done = done.and_then(|()| write_manifest(out, &written).map(|()| written));
     if done.is_err() {
         // Nothing half-written is left to be taken for a backup (or to refuse the next try).
-        let _ = std::fs::remove_file(&file);
+        for rel in &files {
+            let _ = std::fs::remove_file(out.join(rel));
+        }
+        let _ = std::fs::remove_dir(out.join(REGIONS_DIR));
         let _ = std::fs::remove_file(out.join(MANIFEST_FILE));
         if made {
             let _ = std::fs::remove_dir(out);
@@ -404,91 +477,164 @@ pub fn backup(data_dir: &Path, out: &Path) -> Result<Manifest> {
     done
 }
 
-/// The database file of a backup given as its directory or as the file itself.
-fn backup_file(backup: &Path) -> Result<PathBuf> {
-    let file = if backup.is_dir() {
-        backup.join(DB_FILE)
-    } else {
-        backup.to_path_buf()
-    };
-    if file.is_file() {
-        Ok(file)
-    } else {
-        Err(BackupError::NoBackup(backup.to_path_buf()))
-    }
+/// A snapshot of the live file `live` (opened read-only beside a server that may hold it) in
+/// the new file `to`.
+fn backup_file_of(live: &Path, to: &Path, rel: &str) -> Result<Manifest> {
+    let db = Builder::new()
+        .set_concurrency_mode(SHARING)
+        .open_read_only(live)
+        .map_err(|source| match source {
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                BackupError::Store(StoreError::Fault(format!(
+                    "the database {} is held by a server that does not share it (an earlier \
+                     version): take the backup through the server's HTTP route",
+                    live.display()
+                )))
+            }
+            source => BackupError::Damaged {
+                path: live.to_path_buf(),
+                source,
+            },
+        })?;
+    snapshot_checked(&db, to, rel)
 }
 
-/// `kinerja restore`: replaces `data_dir`'s database with the backup at `backup`, which is
-/// first copied beside it and checked there — redb's integrity check of every page, then every
-/// table against the manifest — so that nothing is replaced unless the whole backup is intact.
-/// The replaced database is kept as [`REPLACED_FILE`]. Refused while a server runs on
-/// `data_dir`.
+/// The files of the backup at `backup`, relative to the data dir they restore into: a
+/// directory `kinerja backup` wrote, or one region's file (as the HTTP route streams it),
+/// which names its place in its manifest.
+fn backup_files(backup: &Path) -> Result<Vec<(PathBuf, String)>> {
+    if backup.is_file() {
+        let rel = guarded(backup, || {
+            let db = redb::ReadOnlyDatabase::open(backup).map_err(|source| BackupError::Damaged {
+                path: backup.to_path_buf(),
+                source,
+            })?;
+            Ok(check(&db, backup)?.file)
+        })?;
+        let rel = rel
+            .filter(|r| r.starts_with(&format!("{REGIONS_DIR}/")))
+            .ok_or_else(|| BackupError::NoBackup(backup.to_path_buf()))?;
+        return Ok(vec![(backup.to_path_buf(), rel)]);
+    }
+    if backup.join(LAYOUT1_FILE).is_file() {
+        return Err(BackupError::Store(StoreError::Fault(format!(
+            "{} is a backup of data layout 1: restore it with the version that took it, then \
+             start this version on that data dir (it migrates)",
+            backup.display()
+        ))));
+    }
+    let files = files_of(backup, None).or_else(|_| {
+        // A backup of one region: its file alone.
+        let dir = backup.join(REGIONS_DIR);
+        let one: Vec<String> = std::fs::read_dir(&dir)
+            .map_err(|_| BackupError::NoBackup(backup.to_path_buf()))?
+            .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".redb").map(region_rel))
+            .collect();
+        if one.is_empty() {
+            Err(BackupError::NoBackup(backup.to_path_buf()))
+        } else {
+            Ok(one)
+        }
+    })?;
+    Ok(files.into_iter().map(|rel| (backup.join(&rel), rel)).collect())
+}
+
+/// `kinerja restore`: replaces the files of `data_dir` with those of the backup at `backup`
+/// (every file of a whole backup, or one region's). Each is first copied beside the file it
+/// replaces and checked there — redb's integrity check of every page, then every table against
+/// its manifest — and nothing is replaced unless every one is intact. Each replaced file is
+/// kept as `{file}.before-restore-{time}`. Refused while a server runs on `data_dir`.
 pub fn restore(backup: &Path, data_dir: &Path) -> Result<Restored> {
-    let file = backup_file(backup)?;
-    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
-    let live = data_dir.join(DB_FILE);
-    // Held as its writer until the backup is in its place: no server, and no other restore,
-    // opens it meanwhile.
-    let held = if live.exists() { hold(&live)? } else { None };
-    let staged = data_dir.join(STAGED_FILE);
-    let _ = std::fs::remove_file(&staged);
-    let checked = std::fs::copy(&file, &staged)
-        .map_err(io(&staged))
-        .and_then(|_| guarded(&staged, || check_staged(&staged, &file)))
-        .and_then(|manifest| {
-            std::fs::File::open(&staged)
-                .and_then(|f| f.sync_all())
-                .map_err(io(&staged))?;
-            Ok(manifest)
-        });
-    let manifest = match checked {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = std::fs::remove_file(&staged);
-            return Err(e);
+    let files = backup_files(backup)?;
+    std::fs::create_dir_all(data_dir.join(REGIONS_DIR)).map_err(io(data_dir))?;
+    // The system file, held as its writer until every file is in place: no server (which
+    // always holds it), and no other restore, opens the data dir meanwhile.
+    let system = data_dir.join(SYSTEM_FILE);
+    let _held_system = if system.exists() { hold(&system)? } else { None };
+    let mut held = Vec::new();
+    let mut staged = Vec::new();
+    let mut manifest = BackupManifest {
+        format: BACKUP_FORMAT,
+        files: BTreeMap::new(),
+    };
+    let unstage = |staged: &[(PathBuf, PathBuf)]| {
+        for (s, _) in staged {
+            let _ = std::fs::remove_file(s);
         }
     };
-    let mut replaced = None;
-    if live.exists() {
-        // The database replaced keeps a name of its own (one per restore, never overwritten);
-        // the rename below then swaps the backup in whole, so there is always a database at
-        // the live name.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let kept = data_dir.join(format!("{REPLACED_FILE}-{nanos}"));
-        match std::fs::hard_link(&live, &kept) {
-            Ok(()) => {}
-            // A file system without hard links: moved aside instead, a moment without a
-            // database at the live name (the writer's hold keeps a server out meanwhile).
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-                tracing::warn!(error = %e, "no hard link; moving the replaced database aside");
-                std::fs::rename(&live, &kept).map_err(io(&kept))?;
+    for (from, rel) in &files {
+        let live = data_dir.join(rel);
+        if live.exists() && live != system {
+            held.push(hold(&live)?);
+        }
+        let stage = live.with_extension("redb.restoring");
+        let _ = std::fs::remove_file(&stage);
+        staged.push((stage.clone(), live));
+        let checked = std::fs::copy(from, &stage)
+            .map_err(io(&stage))
+            .and_then(|_| guarded(&stage, || check_staged(&stage, from)))
+            .and_then(|m| {
+                std::fs::File::open(&stage)
+                    .and_then(|f| f.sync_all())
+                    .map_err(io(&stage))?;
+                Ok(m)
+            });
+        match checked {
+            Ok(m) => {
+                manifest.files.insert(rel.clone(), m);
             }
             Err(e) => {
-                let _ = std::fs::remove_file(&staged);
-                return Err(io(&kept)(e));
+                unstage(&staged);
+                return Err(e);
             }
         }
-        replaced = Some(kept);
     }
-    std::fs::rename(&staged, &live).map_err(io(&live))?;
-    std::fs::File::open(data_dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io(data_dir))?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut replaced = Vec::new();
+    for (stage, live) in &staged {
+        if live.exists() {
+            // The file replaced keeps a name of its own (one per restore, never overwritten);
+            // the rename below then swaps the backup in whole, so there is always a file at
+            // the live name.
+            let name = live.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+            let kept = live.with_file_name(format!("{name}{REPLACED_SUFFIX}-{nanos}"));
+            match std::fs::hard_link(live, &kept) {
+                Ok(()) => {}
+                // A file system without hard links: moved aside instead, a moment without a
+                // file at the live name (the writer's hold keeps a server out meanwhile).
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    tracing::warn!(error = %e, "no hard link; moving the replaced file aside");
+                    std::fs::rename(live, &kept).map_err(io(&kept))?;
+                }
+                Err(e) => {
+                    unstage(&staged);
+                    return Err(io(&kept)(e));
+                }
+            }
+            replaced.push(kept);
+        }
+        std::fs::rename(stage, live).map_err(io(live))?;
+        if let Some(dir) = live.parent() {
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io(dir))?;
+        }
+    }
     drop(held);
     Ok(Restored { manifest, replaced })
 }
 
-/// What a restore did: the backup's manifest, and where the database it replaced was kept.
+/// What a restore did: the backup's manifest, and where the files it replaced were kept.
 #[derive(Debug)]
 pub struct Restored {
-    pub manifest: Manifest,
-    pub replaced: Option<PathBuf>,
+    pub manifest: BackupManifest,
+    pub replaced: Vec<PathBuf>,
 }
 
-/// Opens the live database as its writer, the way to know that no server holds it; `None`
+/// Opens a live file as its writer, the way to know that no server holds it; `None`
 /// when it does not open at all (too damaged: what a restore is for).
 fn hold(live: &Path) -> Result<Option<Database>> {
     let opened =
@@ -500,11 +646,11 @@ fn hold(live: &Path) -> Result<Option<Database>> {
         }
         // A panic comes after the locks were taken: no server holds it either.
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "the database being replaced does not open");
+            tracing::warn!(error = %e, "the file being replaced does not open");
             Ok(None)
         }
         Err(_) => {
-            tracing::warn!("the database being replaced does not open (redb panicked)");
+            tracing::warn!("the file being replaced does not open (redb panicked)");
             Ok(None)
         }
     }
@@ -530,34 +676,44 @@ mod tests {
     use super::*;
     use crate::store::demo_store;
 
-    /// A backup of the demo holds every table as it was, reads back against its manifest, and
-    /// restores into a data dir that then opens with the same records.
+    /// A backup of the demo holds every file as it was, reads back against its manifests,
+    /// and restores into a data dir that then opens with the same records; a region's file
+    /// alone restores that region.
     #[test]
     fn a_backup_restores_what_it_holds() {
         let (dir, store) = demo_store();
         let out = tempfile::tempdir().expect("tempdir");
-        let file = out.path().join(DB_FILE);
-        let manifest = store.backup_to(&file).expect("backup");
-        assert_eq!(manifest.regions, ["jakarta", "jambi", "tenayan-raya"]);
-        assert!(manifest.tables["employees"].rows > 700);
-        assert!(manifest.commit_point["audit"] > 0);
-        let again = guarded(&file, || {
-            let db = redb::ReadOnlyDatabase::open(&file).expect("opens");
-            check(&db, &file)
-        })
-        .expect("checks");
-        assert_eq!(again, manifest);
+        let whole = out.path().join("whole");
+        let manifest = backup(dir.path(), &whole, None).expect("backup");
+        assert_eq!(manifest.regions(), ["jakarta", "jambi", "tenayan-raya"]);
+        let jambi = &manifest.files["regions/jambi.redb"];
+        assert!(jambi.tables["employees"].rows > 200);
+        assert!(jambi.commit_point["audit"] > 0);
         assert!(matches!(
-            store.backup_to(&file),
+            backup(dir.path(), &whole, None),
             Err(BackupError::Exists(_))
         ));
+        let one = out.path().join("jambi.redb");
+        let m = store.backup_region_to("jambi", &one).expect("one region");
+        assert_eq!(m.file.as_deref(), Some("regions/jambi.redb"));
         let employees = store.count(tables::EMPLOYEES).expect("count");
+        let jambi_employees = jambi.tables["employees"].rows;
         drop(store);
 
         let target = tempfile::tempdir().expect("tempdir");
-        restore(out.path(), target.path()).expect("restored");
+        restore(&whole, target.path()).expect("restored");
         let restored = Store::open(target.path()).expect("opens");
         assert_eq!(restored.count(tables::EMPLOYEES).expect("count"), employees);
+        drop(restored);
+
+        let target = tempfile::tempdir().expect("tempdir");
+        restore(&one, target.path()).expect("restored");
+        let restored = Store::open(target.path()).expect("opens");
+        assert_eq!(restored.region_ids().expect("ids"), ["jambi"]);
+        assert_eq!(
+            restored.count(tables::EMPLOYEES).expect("count"),
+            jambi_employees
+        );
         drop(dir);
     }
 }

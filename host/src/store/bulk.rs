@@ -8,6 +8,7 @@
 
 use super::records::check_employee_refs;
 use super::tables::*;
+use super::shard::Shard;
 use super::{to_json, Result, Store, StoreError};
 use crate::domain::now_rfc3339;
 use crate::domain::period::Period;
@@ -15,7 +16,8 @@ use crate::domain::records::*;
 use crate::domain::reporting::{ReportState, ReportingRules};
 use redb::ReadableTable;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// One employee for [`Store::put_employees_bulk`], with an optional period record.
 #[derive(Debug, Clone)]
@@ -41,23 +43,31 @@ pub struct RowError {
     pub reason: String,
 }
 
-/// An open bulk import of daily reports: one write transaction. Nothing is visible to readers
-/// until [`ActivityImport::commit`]; dropping it (or [`ActivityImport::abort`]) writes nothing.
+/// An open bulk import of daily reports: one write transaction per region it writes to.
+/// Nothing is visible to readers until [`ActivityImport::commit`]; dropping it (or
+/// [`ActivityImport::abort`]) writes nothing.
 pub struct ActivityImport {
-    tx: redb::WriteTransaction,
-    seq: u64,
+    /// The regions held when the import began, by id.
+    shards: BTreeMap<String, Arc<Shard>>,
+    /// The regions written to so far: each one's transaction and last report id.
+    open: BTreeMap<String, RegionImport>,
     created_at: String,
     /// The import's time, against which each report's date is judged (as the API judges a
     /// report against the time it is posted).
     now: std::time::SystemTime,
     /// `region/nip` → whether that employee exists; asked once per employee, not per row.
     employees: HashMap<String, bool>,
-    /// region → its reporting rules, `None` when there is no such region.
-    regions: HashMap<String, Option<ReportingRules>>,
     /// `region/nip/date` → the minutes that day holds so far (stored and imported): read from
     /// the reports once per day, then kept, so that a day's many lines are not each a scan.
     days: HashMap<String, u64>,
     added: u64,
+}
+
+/// One region's part of an [`ActivityImport`].
+struct RegionImport {
+    tx: redb::WriteTransaction,
+    seq: u64,
+    rules: ReportingRules,
 }
 
 impl Store {
@@ -66,7 +76,7 @@ impl Store {
     /// load is a first load, and a change of position belongs to the API, which keeps history.
     pub fn put_employees_bulk(&self, region: &str, items: Vec<BulkEmployee>) -> Result<u64> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         let updated_at = now_rfc3339();
         let n = items.len() as u64;
         {
@@ -119,23 +129,17 @@ impl Store {
         Ok(n)
     }
 
-    /// Starts a bulk import of daily reports. The write transaction holds redb's writer lock
-    /// until commit or abort, so other writers of this process wait meanwhile.
+    /// Starts a bulk import of daily reports. Each region's write transaction holds its
+    /// file's writer lock until commit or abort, so other writers of that region wait
+    /// meanwhile.
     pub fn activity_import(&self) -> Result<ActivityImport> {
-        let tx = self.db.begin_write()?;
-        let seq = tx
-            .open_table(COUNTERS)?
-            .get("activity")?
-            .map(|v| v.value())
-            .unwrap_or(0);
         let now = std::time::SystemTime::now();
         Ok(ActivityImport {
-            tx,
-            seq,
+            shards: self.each_shard().into_iter().collect(),
+            open: BTreeMap::new(),
             created_at: crate::domain::rfc3339(now),
             now,
             employees: HashMap::new(),
-            regions: HashMap::new(),
             days: HashMap::new(),
             added: 0,
         })
@@ -150,31 +154,90 @@ impl ActivityImport {
     /// import then.
     pub fn add(&mut self, rows: Vec<ActivityRow>) -> Result<Vec<RowError>> {
         let mut refused = Vec::new();
-        let regions = self.tx.open_table(super::tables::REGIONS)?;
-        let rules = self.tx.open_table(REGION_REPORTING)?;
-        let employees = self.tx.open_table(EMPLOYEES)?;
-        let mut t = self.tx.open_table(ACTIVITIES)?;
-        let mut key = String::with_capacity(80);
+        let mut by_region: BTreeMap<String, Vec<ActivityRow>> = BTreeMap::new();
         for row in rows {
-            let region_rules = match self.regions.get(&row.region) {
-                Some(r) => *r,
-                None => {
-                    let r = match regions.get(row.region.as_str())? {
-                        Some(_) => Some(super::reports::rules_in(&rules, &row.region)?),
-                        None => None,
-                    };
-                    self.regions.insert(row.region.clone(), r);
-                    r
-                }
-            };
-            let Some(region_rules) = region_rules else {
-                refused.push(RowError {
+            by_region.entry(row.region.clone()).or_default().push(row);
+        }
+        for (region, rows) in by_region {
+            let Some(shard) = self.shards.get(&region) else {
+                refused.extend(rows.into_iter().map(|row| RowError {
                     line: row.line,
-                    reason: format!("region `{}` does not exist", row.region),
-                });
+                    reason: format!("region `{region}` does not exist"),
+                }));
                 continue;
             };
-            if let Err(e) = region_rules.check_date("report.date", row.input.date, self.now) {
+            if !self.open.contains_key(&region) {
+                let tx = shard.db.begin_write()?;
+                let seq = tx
+                    .open_table(COUNTERS)?
+                    .get("activity")?
+                    .map(|v| v.value())
+                    .unwrap_or(0);
+                let rules = super::reports::rules_in(&tx.open_table(REGION_REPORTING)?, &region)?;
+                self.open.insert(region.clone(), RegionImport { tx, seq, rules });
+            }
+            let Some(part) = self.open.get_mut(&region) else {
+                continue;
+            };
+            let mut state = Added {
+                created_at: &self.created_at,
+                now: self.now,
+                employees: &mut self.employees,
+                days: &mut self.days,
+                added: &mut self.added,
+            };
+            state.add(part, rows, &mut refused)?;
+        }
+        refused.sort_by_key(|r| r.line);
+        Ok(refused)
+    }
+
+    /// Reports added so far (not yet committed).
+    pub fn added(&self) -> u64 {
+        self.added
+    }
+
+    /// Makes every added report durable, region by region; answers how many. A failure
+    /// part way (the disk's) leaves the regions committed before it written.
+    pub fn commit(self) -> Result<u64> {
+        for (_, part) in self.open {
+            part.tx.open_table(COUNTERS)?.insert("activity", part.seq)?;
+            part.tx.commit()?;
+        }
+        Ok(self.added)
+    }
+
+    /// Writes nothing.
+    pub fn abort(self) -> Result<()> {
+        for (_, part) in self.open {
+            part.tx.abort()?;
+        }
+        Ok(())
+    }
+}
+
+/// The import's running state, lent to the rows of one region.
+struct Added<'a> {
+    created_at: &'a str,
+    now: std::time::SystemTime,
+    employees: &'a mut HashMap<String, bool>,
+    days: &'a mut HashMap<String, u64>,
+    added: &'a mut u64,
+}
+
+impl Added<'_> {
+    /// Adds `rows`, all of `part`'s region, pushing those refused onto `refused`.
+    fn add(
+        &mut self,
+        part: &mut RegionImport,
+        rows: Vec<ActivityRow>,
+        refused: &mut Vec<RowError>,
+    ) -> Result<()> {
+        let employees = part.tx.open_table(EMPLOYEES)?;
+        let mut t = part.tx.open_table(ACTIVITIES)?;
+        let mut key = String::with_capacity(80);
+        for row in rows {
+            if let Err(e) = part.rules.check_date("report.date", row.input.date, self.now) {
                 refused.push(RowError {
                     line: row.line,
                     reason: e.to_string(),
@@ -227,43 +290,25 @@ impl ActivityImport {
                 continue;
             }
             *claimed += u64::from(minutes);
-            self.seq += 1;
+            part.seq += 1;
             // An import is the agency's central entry: its reports count as approved.
             let act = Activity {
-                id: self.seq,
+                id: part.seq,
                 date: row.input.date,
                 description: row.input.description,
                 minutes: row.input.minutes,
-                created_at: self.created_at.clone(),
+                created_at: self.created_at.to_string(),
                 state: ReportState::Approved,
                 decided_by: Some("import".into()),
-                decided_at: Some(self.created_at.clone()),
+                decided_at: Some(self.created_at.to_string()),
                 note: None,
                 changed_at: None,
             };
-            let key = super::reports::report_key(&row.region, &row.nip, act.date, self.seq);
+            let key = super::reports::report_key(&row.region, &row.nip, act.date, part.seq);
             t.insert(key.as_str(), to_json(&act)?.as_slice())?;
-            super::reports::index(&self.tx, &row.region, &row.nip, &act)?;
-            self.added += 1;
+            super::reports::index(&part.tx, &row.region, &row.nip, &act)?;
+            *self.added += 1;
         }
-        Ok(refused)
-    }
-
-    /// Reports added so far (not yet committed).
-    pub fn added(&self) -> u64 {
-        self.added
-    }
-
-    /// Makes every added report durable at once; answers how many.
-    pub fn commit(self) -> Result<u64> {
-        self.tx.open_table(COUNTERS)?.insert("activity", self.seq)?;
-        self.tx.commit()?;
-        Ok(self.added)
-    }
-
-    /// Writes nothing.
-    pub fn abort(self) -> Result<()> {
-        self.tx.abort()?;
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Decisions: every plugin result the server acted on, with what is needed to audit and replay it.
 
+use super::shard::Shard;
 use super::blob::{self, Packed};
 use super::decision_row;
 use super::tables::*;
@@ -263,9 +264,23 @@ pub fn results_in(calls: &[CallRecord]) -> usize {
     calls.iter().map(|c| c.results.len()).sum()
 }
 
-/// The id of the decision numbered `seq`.
-fn decision_id(seq: u64) -> String {
-    format!("dec-{seq:012}")
+/// The id of `region`'s decision numbered `seq`: the region is in the id, so a decision is
+/// found in its region's file from its id alone.
+fn decision_id(region: &str, seq: u64) -> String {
+    format!("dec-{region}-{seq:012}")
+}
+
+/// The region a decision id names; `None` for the ids given before region files
+/// (`dec-{seq}`), which name none.
+pub fn decision_region(id: &str) -> Option<&str> {
+    let (region, _) = id.strip_prefix("dec-")?.rsplit_once('-')?;
+    Some(region)
+}
+
+/// The number of a decision id within its region (region files continue the numbering of
+/// the single file before them, so numbers grow across both forms).
+pub(crate) fn decision_seq(id: &str) -> Option<u64> {
+    id.rsplit_once('-')?.1.parse().ok()
 }
 
 /// The results of `records`, each with its call.
@@ -322,6 +337,7 @@ fn unpack_row(what: &str, sha: &str, stored: &[u8]) -> Result<Vec<u8>> {
 /// batch, and work on the one thread every group commit passes through.
 fn assign_ids<'a>(
     tx: &redb::WriteTransaction,
+    region: &str,
     total: usize,
     results: impl IntoIterator<Item = &'a mut CallResult>,
 ) -> Result<u64> {
@@ -335,7 +351,7 @@ fn assign_ids<'a>(
     }
     let mut given = 0;
     for (i, r) in results.into_iter().enumerate() {
-        r.id = decision_id(first + i as u64);
+        r.id = decision_id(region, first + i as u64);
         given += 1;
     }
     // More than `total` would hand out ids the next transaction takes again.
@@ -410,11 +426,19 @@ pub(super) fn assign_request_ids<'a>(
 ) -> Result<()> {
     let mut requests: Vec<_> = requests.into_iter().collect();
     let total = requests.iter().map(|r| results_in(r)).sum();
+    let Some(region) = requests
+        .iter()
+        .flat_map(|r| r.iter())
+        .map(|c| c.meta.region.clone())
+        .next()
+    else {
+        return Ok(());
+    };
     let all = requests
         .iter_mut()
         .flat_map(|r| r.iter_mut())
         .flat_map(|c| c.results.iter_mut());
-    assign_ids(tx, total, all)?;
+    assign_ids(tx, &region, total, all)?;
     Ok(())
 }
 
@@ -435,20 +459,31 @@ pub(super) fn write_requests<'a>(
 
 impl Store {
     pub fn decision(&self, id: &str) -> Result<Decision> {
-        let tx = self.db.begin_read()?;
-        let mut reader = decision_row::reader(&tx)?;
-        get_row(&tx.open_table(DECISIONS)?, id, |row| reader.decode(id, row))?
-            .ok_or_else(|| StoreError::NotFound(format!("decision `{id}`")))
+        let not_found = || StoreError::NotFound(format!("decision `{id}`"));
+        let homes = match decision_region(id) {
+            Some(r) => vec![self.shard(r).map_err(|_| not_found())?],
+            // An id from before region files: in whichever region's file holds it.
+            None => self.each_shard().into_iter().map(|(_, s)| s).collect(),
+        };
+        for home in homes {
+            let tx = home.db.begin_read()?;
+            let mut reader = decision_row::reader(&tx)?;
+            if let Some(d) = get_row(&tx.open_table(DECISIONS)?, id, |row| reader.decode(id, row))? {
+                return Ok(d);
+            }
+        }
+        Err(not_found())
     }
 
     /// The exact request and (when kept: decisions from before outputs were stored have only
     /// the hash) the exact stdout of the call with these hashes.
     pub fn call_bytes(
         &self,
+        region: &str,
         input_sha: &str,
         output_sha: &str,
     ) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let input = match tx.open_table(INPUTS)?.get(input_sha)? {
             Some(v) => unpack_row("input", input_sha, v.value())?,
             None => return Err(StoreError::NotFound(format!("input `{input_sha}`"))),
@@ -471,11 +506,31 @@ impl Store {
         region: Option<&str>,
         since: Option<&str>,
     ) -> Result<(Vec<Decision>, Vec<Unreadable>)> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(DECISIONS)?;
-        let mut reader = decision_row::reader(&tx)?;
+        let homes = match region {
+            Some(r) => vec![self.shard(r)?],
+            None => self.each_shard().into_iter().map(|(_, s)| s).collect(),
+        };
         let mut out = Vec::new();
         let mut unreadable = Vec::new();
+        for home in homes {
+            decisions_in(&home, region, since, &mut out, &mut unreadable)?;
+        }
+        Ok((out, unreadable))
+    }
+}
+
+/// [`Store::decisions_since`] in one file, appended to `out` and `unreadable`.
+fn decisions_in(
+    home: &Shard,
+    region: Option<&str>,
+    since: Option<&str>,
+    out: &mut Vec<Decision>,
+    unreadable: &mut Vec<Unreadable>,
+) -> Result<()> {
+    {
+        let tx = home.db.begin_read()?;
+        let t = tx.open_table(DECISIONS)?;
+        let mut reader = decision_row::reader(&tx)?;
         for row in t.iter()? {
             let (k, v) = row?;
             let d = match reader.decode(k.value(), v.value()) {
@@ -494,8 +549,11 @@ impl Store {
             }
             out.push(d);
         }
-        Ok((out, unreadable))
+        Ok(())
     }
+}
+
+impl Store {
 
     /// An employee's appraisal decisions, newest first, all of them.
     pub fn appraisals_of(&self, region: &str, nip: &str) -> Result<Vec<Decision>> {
@@ -513,7 +571,7 @@ impl Store {
         before: Option<&str>,
         limit: usize,
     ) -> Result<Page<Decision>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
         let dec = tx.open_table(DECISIONS)?;
         let mut reader = decision_row::reader(&tx)?;
@@ -545,7 +603,7 @@ impl Store {
         nips: &[String],
         period: Period,
     ) -> Result<Vec<Option<Decision>>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
         let dec = tx.open_table(DECISIONS)?;
         let mut reader = decision_row::reader(&tx)?;
@@ -572,11 +630,7 @@ impl Store {
         let mut reader = decision_row::reader(tx)?;
         let newest = newest_of_period(&idx, &dec, &mut reader, (region, nip), Period::Year(year))?;
         // Ids are sequential: the newest annual one is the only one to compare.
-        Ok(newest.is_some_and(|id| {
-            id.strip_prefix("dec-")
-                .and_then(|n| n.parse::<u64>().ok())
-                .is_some_and(|seq| seq > after)
-        }))
+        Ok(newest.is_some_and(|id| decision_seq(&id).is_some_and(|seq| seq > after)))
     }
 
     /// For each of `nips`, the predikat of its stored **annual** appraisal whose year ends last
@@ -590,7 +644,7 @@ impl Store {
         nips: impl IntoIterator<Item = &'a str>,
         as_of: &str,
     ) -> Result<Vec<Option<String>>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let idx = tx.open_table(APPRAISALS_BY_EMPLOYEE)?;
         let dec = tx.open_table(DECISIONS)?;
         let mut reader = decision_row::reader(&tx)?;
@@ -649,6 +703,7 @@ fn newest_of_period(
 
 #[cfg(test)]
 mod tests {
+    use crate::store::test_store;
     use super::super::has_key;
     use super::*;
     use redb::ReadableTableMetadata;
@@ -663,7 +718,7 @@ mod tests {
     /// Changes one table behind the store's back, as damage or a tamperer would, in one
     /// committed transaction.
     fn in_table(store: &Store, table: JsonTable, f: impl FnOnce(&mut redb::Table<&str, &[u8]>)) {
-        let tx = store.db.begin_write().expect("write");
+        let tx = store.shard("jambi").expect("jambi").db.begin_write().expect("write");
         f(&mut tx.open_table(table).expect("table"));
         tx.commit().expect("commit");
     }
@@ -731,7 +786,7 @@ mod tests {
     #[test]
     fn a_call_without_results_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let store = Arc::new(test_store(dir.path()));
         let calls = vec![
             CallRecord::sample(b"a", vec![CallResult::sample("1", serde_json::json!({}))]),
             CallRecord::sample(b"empty", Vec::new()),
@@ -749,7 +804,7 @@ mod tests {
     #[test]
     fn requests_written_together_take_one_run_of_ids() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
+        let store = test_store(dir.path());
         let mut requests: Vec<Vec<CallRecord>> = (0..3)
             .map(|r| {
                 let input = format!("call-{r}");
@@ -759,7 +814,7 @@ mod tests {
                 vec![CallRecord::sample(input.as_bytes(), results)]
             })
             .collect();
-        let tx = store.db.begin_write().expect("write");
+        let tx = store.shard("jambi").expect("jambi").db.begin_write().expect("write");
         assign_request_ids(&tx, requests.iter_mut().map(Vec::as_mut_slice)).expect("ids");
         write_requests(&tx, requests.iter().map(Vec::as_slice)).expect("written");
         tx.commit().expect("commit");
@@ -768,9 +823,9 @@ mod tests {
             .iter()
             .flat_map(|ds| ds.iter().map(|d| d.id.as_str()))
             .collect();
-        let expected: Vec<String> = (1..=6).map(|n| format!("dec-{n:012}")).collect();
+        let expected: Vec<String> = (1..=6).map(|n| format!("dec-jambi-{n:012}")).collect();
         assert_eq!(ids, expected);
-        let tx = store.db.begin_read().expect("read");
+        let tx = store.shard("jambi").expect("jambi").db.begin_read().expect("read");
         let counters = tx.open_table(COUNTERS).expect("counters");
         let last = counters.get("decision").expect("get").map(|v| v.value());
         assert_eq!(last, Some(6));
@@ -782,8 +837,7 @@ mod tests {
             }
             let input = format!("call-{r}");
             let (bytes, _) = store
-                .call_bytes(
-                    &blob::sha256_hex(input.as_bytes()),
+                .call_bytes("jambi", &blob::sha256_hex(input.as_bytes()),
                     &blob::sha256_hex(b"{}"),
                 )
                 .expect("call bytes");
@@ -796,7 +850,7 @@ mod tests {
     #[test]
     fn decisions_share_their_call_row_and_read_back_whole() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let store = Arc::new(test_store(dir.path()));
         let mut ds: Vec<Decision> = (0..5)
             .map(|i| {
                 let nip = format!("19900101201503100{i}");
@@ -817,7 +871,7 @@ mod tests {
             output: blob::pack(b"{}"),
         });
         put(&store, &mut ds, &bytes).expect("stored");
-        let tx = store.db.begin_read().expect("read");
+        let tx = store.shard("jambi").expect("jambi").db.begin_read().expect("read");
         assert_eq!(
             tx.open_table(DECISION_CALLS)
                 .expect("calls")
@@ -911,7 +965,7 @@ mod tests {
     #[test]
     fn latest_predikat_is_the_annual_one() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let store = Arc::new(test_store(dir.path()));
         let stored = |period: &str, end: &str, predikat: &str| {
             let mut d = Decision::sample("1", serde_json::json!({ "predikat": predikat }));
             d.period = Some(period.into());
@@ -944,7 +998,7 @@ mod tests {
     #[test]
     fn decisions_refer_to_their_part_of_the_stored_stdout() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let store = Arc::new(test_store(dir.path()));
         // Long enough to be stored compressed.
         let pad = "x".repeat(3000);
         let results = [
@@ -973,7 +1027,7 @@ mod tests {
         put(&store, &mut ds, &bytes).expect("stored");
 
         let row = |id: &str| -> Vec<u8> {
-            let tx = store.db.begin_read().expect("read");
+            let tx = store.shard("jambi").expect("jambi").db.begin_read().expect("read");
             let t = tx.open_table(DECISIONS).expect("decisions");
             let v = t.get(id).expect("get").expect("row").value().to_vec();
             v

@@ -19,7 +19,7 @@ impl Store {
         author_nip: Option<String>,
     ) -> Result<Note> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         employee_exists(&tx, region, nip)?;
         let seq = next_seq(&tx, "feedback")?;
         let note = Note {
@@ -54,7 +54,7 @@ impl Store {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<Note>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         page_json(
             &tx.open_table(FEEDBACK)?,
             &format!("{region}/{nip}/"),

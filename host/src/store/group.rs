@@ -18,6 +18,7 @@
 //! callers at once, cost more in threads and wake-ups than the commits themselves.
 
 use super::decisions::CallRecord;
+use super::shard::Shard;
 use super::{Result, Store, StoreError};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 
@@ -86,7 +87,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// commits, and lets go of it before answering: once a request is answered the committer no
 /// longer keeps the database open, so a server that has answered everything and is dropped
 /// closes its database as before ([`Store::commits_idle`] tells when).
-fn committer(store: Weak<Store>, shared: Arc<Shared>) {
+fn committer(store: Weak<Shard>, shared: Arc<Shared>) {
     loop {
         let jobs = {
             let mut p = lock(&shared.pending);
@@ -128,9 +129,10 @@ fn committer(store: Weak<Store>, shared: Arc<Shared>) {
 impl Store {
     /// Hands `requests` to group commit and returns at once; `done` gets one answer per
     /// request, in order (its calls with their results' ids), on the committer thread once they
-    /// are durable. Should the committer be unable to start, `done` gets errors at once.
+    /// are durable. Should the committer be unable to start, `done` gets errors at once. The
+    /// requests are of one region (that of their calls), committed by that region's file.
     pub fn submit_decisions(
-        self: &Arc<Self>,
+        &self,
         requests: Vec<Request>,
         done: impl FnOnce(Vec<Result<Request>>) + Send + 'static,
     ) {
@@ -141,6 +143,88 @@ impl Store {
         });
     }
 
+    /// The region file a job's requests go to, or the answer when there is none to go to: a
+    /// job without calls has nothing to store, and a region that does not exist has nowhere.
+    fn submit(&self, job: Job) {
+        let region = job
+            .requests
+            .iter()
+            .flatten()
+            .map(|c| c.meta.region.clone())
+            .next();
+        let Some(region) = region else {
+            let answers = job.requests.into_iter().map(Ok).collect();
+            return (job.done)(answers);
+        };
+        match self.shard(&region) {
+            Ok(shard) => shard.submit(job),
+            Err(_) => {
+                let n = job.requests.len();
+                (job.done)(
+                    (0..n)
+                        .map(|_| Err(StoreError::NotFound(format!("region `{region}`"))))
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    /// Stores one request's calls durably, sharing the commit with the requests that arrive
+    /// meanwhile, and answers them with their results' ids once durable, without a blocking
+    /// thread: the committer answers.
+    pub async fn put_decisions_queued(&self, request: Request) -> Result<Request> {
+        self.put_one(request, None).await
+    }
+
+    /// [`Store::put_decisions_queued`] for a request whose answer takes a while to build:
+    /// `meanwhile` runs over its calls (their ids given) on a thread of its own while their
+    /// rows are written and the commit syncs, and has returned by the time this answers. Such a
+    /// request commits on its own.
+    pub async fn put_decisions_meanwhile(
+        &self,
+        request: Request,
+        meanwhile: impl FnOnce(&[CallRecord]) + Send + 'static,
+    ) -> Result<Request> {
+        self.put_one(request, Some(Box::new(meanwhile))).await
+    }
+
+    /// One request handed to the committer, and its answer awaited.
+    async fn put_one(&self, request: Request, meanwhile: Option<Meanwhile>) -> Result<Request> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(Job {
+            requests: vec![request],
+            meanwhile,
+            done: one_answer(move |answer| {
+                let _ = tx.send(answer);
+            }),
+        });
+        rx.await.unwrap_or_else(|_| Err(lost()))
+    }
+
+    /// [`Store::put_decisions_queued`] for a test's own thread: blocks until the request is
+    /// durable (on the committer thread itself it would wait for itself).
+    #[cfg(test)]
+    pub(crate) fn put_decisions(&self, request: Request) -> Result<Request> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.submit(Job {
+            requests: vec![request],
+            meanwhile: None,
+            done: one_answer(move |answer| {
+                let _ = tx.send(answer);
+            }),
+        });
+        rx.recv().unwrap_or_else(|_| Err(lost()))
+    }
+
+    /// Whether nothing is queued for group commit and no commit is under way or unanswered,
+    /// in any region: after its last request, a server waits for this before it lets go of
+    /// the store.
+    pub fn commits_idle(&self) -> bool {
+        self.each_shard().iter().all(|(_, s)| s.commits_idle())
+    }
+}
+
+impl Shard {
     fn submit(self: &Arc<Self>, job: Job) {
         let shared = &self.group.shared;
         let start = {
@@ -170,60 +254,9 @@ impl Store {
         }
     }
 
-    /// Stores one request's calls durably, sharing the commit with the requests that arrive
-    /// meanwhile, and answers them with their results' ids once durable, without a blocking
-    /// thread: the committer answers.
-    pub async fn put_decisions_queued(self: &Arc<Self>, request: Request) -> Result<Request> {
-        self.put_one(request, None).await
-    }
-
-    /// [`Store::put_decisions_queued`] for a request whose answer takes a while to build:
-    /// `meanwhile` runs over its calls (their ids given) on a thread of its own while their
-    /// rows are written and the commit syncs, and has returned by the time this answers. Such a
-    /// request commits on its own.
-    pub async fn put_decisions_meanwhile(
-        self: &Arc<Self>,
-        request: Request,
-        meanwhile: impl FnOnce(&[CallRecord]) + Send + 'static,
-    ) -> Result<Request> {
-        self.put_one(request, Some(Box::new(meanwhile))).await
-    }
-
-    /// One request handed to the committer, and its answer awaited.
-    async fn put_one(
-        self: &Arc<Self>,
-        request: Request,
-        meanwhile: Option<Meanwhile>,
-    ) -> Result<Request> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit(Job {
-            requests: vec![request],
-            meanwhile,
-            done: one_answer(move |answer| {
-                let _ = tx.send(answer);
-            }),
-        });
-        rx.await.unwrap_or_else(|_| Err(lost()))
-    }
-
-    /// [`Store::put_decisions_queued`] for a test's own thread: blocks until the request is
-    /// durable (on the committer thread itself it would wait for itself).
-    #[cfg(test)]
-    pub(crate) fn put_decisions(self: &Arc<Self>, request: Request) -> Result<Request> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        self.submit(Job {
-            requests: vec![request],
-            meanwhile: None,
-            done: one_answer(move |answer| {
-                let _ = tx.send(answer);
-            }),
-        });
-        rx.recv().unwrap_or_else(|_| Err(lost()))
-    }
-
-    /// Whether nothing is queued for group commit and no commit is under way or unanswered:
-    /// after its last request, a server waits for this before it lets go of the store.
-    pub fn commits_idle(&self) -> bool {
+    /// Whether nothing is queued for this file's group commit and no commit is under way or
+    /// unanswered.
+    fn commits_idle(&self) -> bool {
         let p = lock(&self.group.shared.pending);
         p.jobs.is_empty() && !p.committing
     }
@@ -325,8 +358,9 @@ fn one_answer(send: impl FnOnce(Result<Request>) + Send + 'static) -> Done {
 
 #[cfg(test)]
 mod tests {
+    use crate::store::test_store;
     use super::*;
-    use crate::store::decisions::decisions_of;
+    use crate::store::decisions::{decision_seq, decisions_of};
     use crate::store::{blob, CallResult, Decision};
     use std::collections::BTreeSet;
     use std::sync::mpsc;
@@ -367,7 +401,7 @@ mod tests {
     #[test]
     fn concurrent_requests_keep_their_own_decisions() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let store = Arc::new(test_store(dir.path()));
         let threads: Vec<_> = (0..6)
             .map(|t| {
                 let store = Arc::clone(&store);
@@ -390,7 +424,7 @@ mod tests {
                 assert_eq!(ds.len(), 3);
                 let seqs: Vec<u64> = ds
                     .iter()
-                    .map(|d| d.id["dec-".len()..].parse().expect("seq"))
+                    .map(|d| decision_seq(&d.id).expect("seq"))
                     .collect();
                 assert_eq!(seqs, [seqs[0], seqs[0] + 1, seqs[0] + 2], "{tag}");
                 for (i, d) in ds.iter().enumerate() {
@@ -400,7 +434,7 @@ mod tests {
                     ids.insert(d.id.clone());
                 }
                 let (input, _) = store
-                    .call_bytes(&blob::sha256_hex(tag.as_bytes()), &blob::sha256_hex(b"{}"))
+                    .call_bytes("jambi", &blob::sha256_hex(tag.as_bytes()), &blob::sha256_hex(b"{}"))
                     .expect("call bytes");
                 assert_eq!(input, tag.as_bytes());
             }
@@ -413,7 +447,7 @@ mod tests {
     #[test]
     fn a_panicking_answer_leaves_the_others_answered() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let store = Arc::new(test_store(dir.path()));
         // Hold the committer in a first answer, so that the next two are queued together.
         let (release, held) = mpsc::channel::<()>();
         let (entered, in_first) = mpsc::channel();
@@ -440,7 +474,7 @@ mod tests {
         assert_eq!(b[0].nip.as_deref(), Some("b"));
         // Both were stored, and the committer still serves.
         let again = grouped(&store, b"c", &["c"]);
-        let seq = |id: &str| id["dec-".len()..].parse::<u64>().expect("seq");
+        let seq = |id: &str| decision_seq(id).expect("seq");
         assert_eq!(seq(&again[0].id), seq(&b[0].id) + 1);
         assert_eq!(
             store.decision(&b[0].id).expect("b").nip.as_deref(),
@@ -453,7 +487,7 @@ mod tests {
     #[test]
     fn an_answered_store_closes_when_dropped() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let store = Arc::new(test_store(dir.path()));
         let stored = grouped(&store, b"x", &["x"]);
         drop(store);
         let again = Store::open(dir.path()).expect("reopened at once");
@@ -468,7 +502,7 @@ mod tests {
     #[test]
     fn requests_sharing_a_call_each_get_their_own_decisions() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let store = Arc::new(test_store(dir.path()));
         let requests = (0..3)
             .map(|r| {
                 let nips: Vec<String> = (0..=r).map(|i| format!("{r}-{i}")).collect();
@@ -482,9 +516,9 @@ mod tests {
         for (r, ds) in answers.into_iter().enumerate() {
             let ds = ds.expect("stored");
             assert_eq!(ds.len(), r + 1);
-            let first: u64 = ds[0].id["dec-".len()..].parse().expect("seq");
+            let first: u64 = decision_seq(&ds[0].id).expect("seq");
             for (i, d) in ds.iter().enumerate() {
-                assert_eq!(d.id, format!("dec-{:012}", first + i as u64));
+                assert_eq!(d.id, format!("dec-jambi-{:012}", first + i as u64));
                 assert_eq!(d.nip.as_deref(), Some(format!("{r}-{i}").as_str()));
                 assert_eq!(store.decision(&d.id).expect("stored").nip, d.nip);
                 ids.insert(first + i as u64);
@@ -494,10 +528,10 @@ mod tests {
         // come after all of them.
         assert_eq!(ids.len(), 6);
         let next = grouped(&store, b"next", &["next"]);
-        let next: u64 = next[0].id["dec-".len()..].parse().expect("seq");
+        let next: u64 = decision_seq(&next[0].id).expect("seq");
         assert_eq!(Some(next - 1), ids.last().copied());
         let (input, _) = store
-            .call_bytes(&blob::sha256_hex(b"shared"), &blob::sha256_hex(b"{}"))
+            .call_bytes("jambi", &blob::sha256_hex(b"shared"), &blob::sha256_hex(b"{}"))
             .expect("call bytes");
         assert_eq!(input, b"shared");
     }
@@ -509,7 +543,7 @@ mod tests {
     #[test]
     fn a_refused_request_fails_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let store = Arc::new(test_store(dir.path()));
         let answers = grouped_each(
             &store,
             vec![
@@ -535,7 +569,7 @@ mod tests {
         );
         assert!(
             store
-                .call_bytes(&blob::sha256_hex(b"other"), &blob::sha256_hex(b"{}"))
+                .call_bytes("jambi", &blob::sha256_hex(b"other"), &blob::sha256_hex(b"{}"))
                 .is_err(),
             "the refused request's call bytes were not kept"
         );
@@ -547,7 +581,7 @@ mod tests {
     #[test]
     fn work_meanwhile_sees_the_ids_and_ends_before_the_answer() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let store = Arc::new(test_store(dir.path()));
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime");
@@ -574,7 +608,7 @@ mod tests {
             .expect_err("refused");
         assert!(err.to_string().contains("without results"), "{err}");
         assert!(store
-            .call_bytes(&blob::sha256_hex(b"none"), &blob::sha256_hex(b"{}"))
+            .call_bytes("jambi", &blob::sha256_hex(b"none"), &blob::sha256_hex(b"{}"))
             .is_err());
         // The committer still serves the others.
         assert_eq!(grouped(&store, b"next", &["next"]).len(), 1);

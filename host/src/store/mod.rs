@@ -14,6 +14,7 @@ mod decision_row;
 mod decisions;
 mod feedback;
 mod group;
+mod migrate;
 mod org;
 mod period_row;
 mod plugins;
@@ -21,12 +22,14 @@ mod records;
 mod regions;
 mod reports;
 mod sessions;
+mod shard;
 mod skp;
 mod surveys;
 pub mod tables;
 mod tokens;
 
 pub(crate) use appraisal_read::PARALLEL_READ_FROM;
+pub use migrate::{Migrated, LAYOUT1_KEPT};
 pub use appraisal_read::{AppraisalSnapshot, Recorded};
 pub use audit::AuditEvent;
 pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
@@ -42,8 +45,9 @@ pub use sessions::{Credential, OpenedSession};
 pub use tokens::{IssuedToken, TokenRecord};
 
 use crate::domain::FieldError;
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde::{de::DeserializeOwned, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tables::JsonTable;
@@ -115,13 +119,21 @@ impl From<redb::Error> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The database file's name inside the data dir.
-pub const DB_FILE: &str = "kinerja.redb";
+/// The file of the first data layout, one database for everything; migrated to the files
+/// of layout 2 at the first start of this version (see `store::migrate`).
+pub const LAYOUT1_FILE: &str = "kinerja.redb";
+
+/// The file of the region registry, admin tokens and the national audit, in the data dir.
+pub const SYSTEM_FILE: &str = "system.redb";
+
+/// The directory of the region files (`{region}.redb`), in the data dir.
+pub const REGIONS_DIR: &str = "regions";
 
 /// The data layout this version writes and reads (`META` `layout`): raised by a change an
-/// older version would misread, with the migration of the layouts before it in `Store::init`.
-/// Layout 1: one database file; every table of `tables.rs`.
-pub const LAYOUT: u64 = 1;
+/// older version would misread, with the migration of the layouts before it in `Store::open`.
+/// Layout 1: one database file, `kinerja.redb`. Layout 2: `system.redb` and one file per
+/// region under `regions/`, each with every table of `tables.rs` (the keys unchanged).
+pub const LAYOUT: u64 = 2;
 
 /// Refuses the database at `path` when its recorded layout is newer than [`LAYOUT`].
 pub(crate) fn known_layout(found: Option<u64>, path: &Path) -> Result<()> {
@@ -135,80 +147,72 @@ pub(crate) fn known_layout(found: Option<u64>, path: &Path) -> Result<()> {
     }
 }
 
+/// The page cache of each region file, at most: redb's default (1 GiB) per file would let
+/// a node of hundreds of regions grow without bound. Enough for a large region's appraisal
+/// to read from memory.
+pub const REGION_CACHE_BYTES: usize = 64 << 20;
+
+/// The page cache of the system file, which holds little.
+const SYSTEM_CACHE_BYTES: usize = 8 << 20;
+
 pub struct Store {
-    db: Database,
-    path: PathBuf,
-    group: group::GroupCommit,
+    dir: PathBuf,
+    system: Arc<shard::Shard>,
+    /// The regions this node holds, each in its own file, by id.
+    regions: std::sync::RwLock<BTreeMap<String, Arc<shard::Shard>>>,
     auth: auth_cache::AuthCache,
 }
 
 impl Store {
-    /// Opens (or creates) `DATA_DIR/kinerja.redb` and creates every table, so that readers
-    /// never meet a missing table.
+    /// Opens (or creates) the data dir: its system file and every region file under
+    /// `regions/`, migrating a data dir of layout 1 first.
     pub fn open(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
+        std::fs::create_dir_all(data_dir.join(REGIONS_DIR)).map_err(|e| {
             StoreError::Fault(format!(
                 "cannot create data dir {}: {e}",
                 data_dir.display()
             ))
         })?;
-        let path = data_dir.join(DB_FILE);
-        // Shared with read-only openers in other processes (`kinerja backup`).
-        let db = redb::Builder::new()
-            .set_concurrency_mode(backup::SHARING)
-            .create(&path)
-            .map_err(|e| match e {
-                // redb locks the file; a second opener is almost always a server still running.
-                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Fault(format!(
-                    "the database {} is in use by another process (is a kinerja server running on \
-                 this data dir? stop it first)",
-                    path.display()
-                )),
-                other => other.into(),
-            })?;
+        migrate::layout1_if_any(data_dir)?;
+        let system = shard::Shard::open(&data_dir.join(SYSTEM_FILE), SYSTEM_CACHE_BYTES)?;
         let store = Store {
-            db,
-            path,
-            group: group::GroupCommit::default(),
+            dir: data_dir.to_path_buf(),
+            system,
+            regions: Default::default(),
             auth: auth_cache::AuthCache::default(),
         };
-        store.init()?;
+        store.open_regions()?;
         Ok(store)
     }
 
-    fn init(&self) -> Result<()> {
-        let tx = self.db.begin_write()?;
-        {
-            // First, before anything is written: a newer layout is refused (the transaction,
-            // dropped, writes nothing); an older one is brought up to date below.
-            let mut meta = tx.open_table(tables::META)?;
-            let found = meta.get("layout")?.map(|v| v.value());
-            known_layout(found, &self.path)?;
-            meta.insert("layout", LAYOUT)?;
-        }
-        {
-            /// Creates each table that does not exist yet.
-            struct Create<'a>(&'a redb::WriteTransaction);
-            impl tables::EachTable for Create<'_> {
-                fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
-                    &mut self,
-                    t: redb::TableDefinition<'static, K, V>,
-                ) -> Result<()> {
-                    self.0.open_table(t)?;
-                    Ok(())
-                }
-            }
-            tables::each_table(&mut Create(&tx))?;
-            let indexed = reports::index_old_reports(&tx)?;
-            if indexed > 0 {
-                tracing::info!(
-                    reports = indexed,
-                    "indexed the reports of an earlier version"
-                );
-            }
-        }
-        tx.commit()?;
-        Ok(())
+    /// The data dir.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of region `id` (which need not exist yet).
+    pub fn region_file(&self, id: &str) -> PathBuf {
+        region_file(&self.dir, id)
+    }
+
+    /// The file of `region`, or 404 when this node holds no such region.
+    pub(crate) fn shard(&self, region: &str) -> Result<Arc<shard::Shard>> {
+        self.regions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(region)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("region `{region}`")))
+    }
+
+    /// Every region file, by region id.
+    pub(crate) fn each_shard(&self) -> Vec<(String, Arc<shard::Shard>)> {
+        self.regions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| (k.clone(), Arc::clone(v)))
+            .collect()
     }
 
     /// Runs `f` on a blocking thread: redb calls block on disk and must stay off async workers.
@@ -238,20 +242,38 @@ impl Store {
             .map_err(|_| StoreError::Fault("a store read panicked".into()))?
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Size of the database file, for metrics.
+    /// Size of the data dir's files together, for metrics.
     pub fn file_size(&self) -> u64 {
-        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+        self.system.file_size()
+            + self
+                .each_shard()
+                .iter()
+                .map(|(_, s)| s.file_size())
+                .sum::<u64>()
     }
 
-    /// Row counts per table, for the readiness check and metrics.
+    /// Row counts of a table over every file, for the readiness check and metrics.
     pub fn count(&self, table: JsonTable) -> Result<u64> {
-        let tx = self.db.begin_read()?;
-        Ok(tx.open_table(table)?.len()?)
+        let mut n = self.system.db.begin_read()?.open_table(table)?.len()?;
+        for (_, s) in self.each_shard() {
+            n += s.db.begin_read()?.open_table(table)?.len()?;
+        }
+        Ok(n)
     }
+}
+
+/// `kinerja migrate`: migrates a data dir of layout 1 to this version's (as opening it does);
+/// `None` when there was nothing to migrate.
+pub fn migrate_data_dir(data_dir: &Path) -> Result<Option<migrate::Migrated>> {
+    if !data_dir.is_dir() {
+        return Err(StoreError::NotFound(format!("data dir {}", data_dir.display())));
+    }
+    migrate::layout1_if_any(data_dir)
+}
+
+/// The file of region `id` in `data_dir`.
+pub fn region_file(data_dir: &Path, id: &str) -> PathBuf {
+    data_dir.join(REGIONS_DIR).join(format!("{id}.redb"))
 }
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
@@ -453,6 +475,19 @@ pub(crate) fn next_seq(tx: &redb::WriteTransaction, name: &str) -> Result<u64> {
     Ok(n)
 }
 
+/// A store in `dir` with one region, `jambi`, and nothing in it.
+#[cfg(test)]
+pub(crate) fn test_store(dir: &Path) -> Store {
+    let store = Store::open(dir).expect("open store");
+    let jambi = crate::domain::region::RegionInput {
+        name: "Provinsi Jambi".into(),
+        level: crate::domain::region::RegionLevel::Provinsi,
+        time_zone: crate::domain::reporting::TimeZone::Wib,
+    };
+    store.put_region("jambi", jambi, "test").expect("region");
+    store
+}
+
 /// A store in a temporary directory (kept alive by the first half) with the demo records.
 #[cfg(test)]
 pub(crate) fn demo_store() -> (tempfile::TempDir, Store) {
@@ -469,9 +504,9 @@ mod tests {
     fn a_newer_layout_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         drop(Store::open(dir.path()).expect("open"));
-        let path = dir.path().join(DB_FILE);
+        let path = dir.path().join(SYSTEM_FILE);
         {
-            let db = Database::open(&path).expect("open");
+            let db = redb::Database::open(&path).expect("open");
             let tx = db.begin_write().expect("write");
             tx.open_table(tables::META)
                 .expect("meta")
@@ -489,7 +524,7 @@ mod tests {
             text.contains("newer kinerja") && text.contains(&format!("up to {LAYOUT}")),
             "{text}"
         );
-        let db = Database::open(&path).expect("open");
+        let db = redb::Database::open(&path).expect("open");
         let tx = db.begin_read().expect("read");
         let layout = tx
             .open_table(tables::META)

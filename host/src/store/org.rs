@@ -62,7 +62,7 @@ impl Store {
         actor: Option<&str>,
     ) -> Result<OrgPredikatRecord> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         require_agency(&tx.open_table(AGENCIES)?, region, agency)?;
         let rec = OrgPredikatRecord {
             region: region.into(),
@@ -103,7 +103,7 @@ impl Store {
         period: Period,
     ) -> Result<Option<OrgPredikatRecord>> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         require_agency(&tx.open_table(AGENCIES)?, region, agency)?;
         get_json(&tx.open_table(ORG_PREDIKAT)?, &key(region, agency, period))
     }
@@ -119,7 +119,7 @@ impl Store {
         period: Period,
     ) -> Result<AgencyPredikat> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         require_agency(&tx.open_table(AGENCIES)?, region, agency)?;
         let org = get_json(&tx.open_table(ORG_PREDIKAT)?, &key(region, agency, period))?;
         let emps = tx.open_table(EMPLOYEES)?;

@@ -57,7 +57,7 @@ impl Store {
     ) -> Result<(PluginUpload, bool)> {
         self.require_region(region)?;
         let key = format!("{region}/{}", meta.id);
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         let existing: Option<PluginUpload> = get_json(&tx.open_table(PLUGIN_REGIONS)?, &key)?;
         if let Some(up) = existing {
             return Ok((up, false));
@@ -94,7 +94,7 @@ impl Store {
 
     pub fn plugin_upload(&self, region: &str, id: &str) -> Result<PluginUpload> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         get_json(&tx.open_table(PLUGIN_REGIONS)?, &format!("{region}/{id}"))?
             .ok_or_else(|| StoreError::NotFound(format!("plugin `{id}` in region `{region}`")))
     }
@@ -107,30 +107,37 @@ impl Store {
         limit: usize,
     ) -> Result<Page<PluginUpload>> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let t = tx.open_table(PLUGIN_REGIONS)?;
         super::page_json(&t, &format!("{region}/"), cursor, limit, |_| true)
     }
 
     /// Every stored module's bytes, to load them into the runtime at start.
+    /// (Each region's file keeps the modules it uploaded; a module several regions uploaded
+    /// is answered once.)
     pub fn all_plugin_bytes(&self) -> Result<Vec<(String, Vec<u8>)>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(PLUGIN_BYTES)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            out.push((k.value().to_string(), v.value().to_vec()));
+        let mut out = BTreeMap::new();
+        for (_, shard) in self.each_shard() {
+            let tx = shard.db.begin_read()?;
+            for row in tx.open_table(PLUGIN_BYTES)?.iter()? {
+                let (k, v) = row?;
+                if !out.contains_key(k.value()) {
+                    out.insert(k.value().to_string(), v.value().to_vec());
+                }
+            }
         }
-        Ok(out)
+        Ok(out.into_iter().collect())
     }
 
+    /// The bytes of module `id`, from the file of any region that uploaded it.
     pub fn plugin_bytes(&self, id: &str) -> Result<Vec<u8>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(PLUGIN_BYTES)?;
-        let v = t
-            .get(id)?
-            .ok_or_else(|| StoreError::NotFound(format!("plugin `{id}`")))?;
-        Ok(v.value().to_vec())
+        for (_, shard) in self.each_shard() {
+            let tx = shard.db.begin_read()?;
+            if let Some(v) = tx.open_table(PLUGIN_BYTES)?.get(id)? {
+                return Ok(v.value().to_vec());
+            }
+        }
+        Err(StoreError::NotFound(format!("plugin `{id}`")))
     }
 
     fn write_activation(
@@ -139,7 +146,7 @@ impl Store {
         audit_action: &str,
         actor: Option<&str>,
     ) -> Result<()> {
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(&act.region)?.db.begin_write()?;
         {
             let key = format!("{}/{}", act.region, act.hook);
             let mut p = tx.open_table(POLICIES)?;
@@ -220,17 +227,19 @@ impl Store {
 
     /// The modules some region has active for some hook.
     pub fn active_plugin_ids(&self) -> Result<std::collections::BTreeSet<String>> {
-        let tx = self.db.begin_read()?;
         let mut ids = std::collections::BTreeSet::new();
-        for row in tx.open_table(POLICIES)?.iter()? {
-            let a: Activation = from_json(row?.1.value())?;
-            ids.extend(a.plugin);
+        for (_, shard) in self.each_shard() {
+            let tx = shard.db.begin_read()?;
+            for row in tx.open_table(POLICIES)?.iter()? {
+                let a: Activation = from_json(row?.1.value())?;
+                ids.extend(a.plugin);
+            }
         }
         Ok(ids)
     }
 
     pub fn active_policy(&self, region: &str, hook: &str) -> Result<Option<Activation>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         get_json(&tx.open_table(POLICIES)?, &format!("{region}/{hook}"))
     }
 
@@ -240,7 +249,7 @@ impl Store {
         region: &str,
     ) -> Result<(BTreeMap<String, Activation>, Vec<Activation>)> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let prefix = format!("{region}/");
         let end = prefix_end(&prefix);
         let mut active = BTreeMap::new();

@@ -36,7 +36,7 @@ impl Store {
             name: input.name.trim().into(),
             updated_at: now_rfc3339(),
         };
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         tx.open_table(AGENCIES)?
             .insert(key2(region, id).as_str(), to_json(&agency)?.as_slice())?;
         tx.commit()?;
@@ -45,7 +45,7 @@ impl Store {
 
     pub fn agency(&self, region: &str, id: &str) -> Result<Agency> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         get_json(&tx.open_table(AGENCIES)?, &key2(region, id))?
             .ok_or_else(|| StoreError::NotFound(format!("agency `{id}` in region `{region}`")))
     }
@@ -57,7 +57,7 @@ impl Store {
         limit: usize,
     ) -> Result<Page<Agency>> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         page_json(
             &tx.open_table(AGENCIES)?,
             &format!("{region}/"),
@@ -74,7 +74,7 @@ impl Store {
         input: PositionInput,
     ) -> Result<Position> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         if !agency_exists(&tx.open_table(AGENCIES)?, region, &input.agency)? {
             return Err(FieldError::new(
                 "agency",
@@ -156,7 +156,7 @@ impl Store {
 
     pub fn position(&self, region: &str, id: &str) -> Result<PositionView> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let p: Position = get_json(&tx.open_table(POSITIONS)?, &key2(region, id))?
             .ok_or_else(|| StoreError::NotFound(format!("position `{id}` in region `{region}`")))?;
         let holders = self.holders(&tx, region)?;
@@ -171,7 +171,7 @@ impl Store {
         limit: usize,
     ) -> Result<Page<PositionView>> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let page: Page<Position> = page_json(
             &tx.open_table(POSITIONS)?,
             &format!("{region}/"),
@@ -194,7 +194,7 @@ impl Store {
     /// capacity), holders and gap, read in one transaction.
     pub fn formasi(&self, region: &str, agency: &str) -> Result<Formasi> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         if !agency_exists(&tx.open_table(AGENCIES)?, region, agency)? {
             return Err(StoreError::NotFound(format!(
                 "agency `{agency}` in region `{region}`"
@@ -233,7 +233,7 @@ impl Store {
         actor: Option<&str>,
     ) -> Result<Employee> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         check_employee_refs(
             &tx.open_table(AGENCIES)?,
             &tx.open_table(POSITIONS)?,
@@ -320,7 +320,7 @@ impl Store {
         if e.supervisor_nip.is_some() {
             return Ok(true);
         }
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(&e.region)?.db.begin_read()?;
         Ok(
             get_json::<Position>(&tx.open_table(POSITIONS)?, &key2(&e.region, &e.position_id))?
                 .is_some_and(|p| p.parent.is_some()),
@@ -330,21 +330,21 @@ impl Store {
     /// An employee's supervisor (none at the top of the chart), from the region's chart: one
     /// scan of its employees, as there is no index of holders per position yet.
     pub fn supervisor(&self, e: &Employee) -> Result<Option<Supervisor>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(&e.region)?.db.begin_read()?;
         Ok(self.chart(&tx, &e.region)?.supervisor(e))
     }
 
     /// The employees whose supervisor is `nip` (their direct reports), by NIP.
     pub fn subordinates(&self, region: &str, nip: &str) -> Result<Vec<Employee>> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let chart = self.chart(&tx, region)?;
         Ok(chart.subordinates(nip).into_iter().cloned().collect())
     }
 
     pub fn employee(&self, region: &str, nip: &str) -> Result<Employee> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         get_json(&tx.open_table(EMPLOYEES)?, &key2(region, nip))?
             .ok_or_else(|| StoreError::NotFound(format!("employee `{nip}` in region `{region}`")))
     }
@@ -353,7 +353,7 @@ impl Store {
     /// one read transaction: an appraisal's selection.
     pub fn employees_named(&self, region: &str, nips: &[String]) -> Result<Vec<Option<Employee>>> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let t = tx.open_table(EMPLOYEES)?;
         nips.iter()
             .map(|n| get_json(&t, &key2(region, n)))
@@ -368,7 +368,7 @@ impl Store {
         limit: usize,
     ) -> Result<Page<Employee>> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         page_json(
             &tx.open_table(EMPLOYEES)?,
             &format!("{region}/"),
@@ -389,7 +389,7 @@ impl Store {
         actor: Option<&str>,
     ) -> Result<PeriodRecord> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         employee_exists(&tx, region, nip)?;
         // Once the year has an SKP, its indicators are what is appraised: indicators written
         // here would be kept and never read, so they are refused rather than ignored.
@@ -461,7 +461,7 @@ impl Store {
         change: impl FnOnce(&mut Raters) -> Result<(), FieldError>,
     ) -> Result<Raters> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         employee_exists(&tx, region, nip)?;
         let key = format!("{region}/{nip}/{period}");
         let mut periods = tx.open_table(PERIODS)?;
@@ -504,7 +504,7 @@ impl Store {
         nip: &str,
         period: Period,
     ) -> Result<Option<PeriodRecord>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         get_row(
             &tx.open_table(PERIODS)?,
             &format!("{region}/{nip}/{period}"),
@@ -520,7 +520,7 @@ impl Store {
         limit: usize,
     ) -> Result<Page<PeriodRecord>> {
         self.employee(region, nip)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         page_rows(
             &tx.open_table(PERIODS)?,
             &format!("{region}/{nip}/"),
@@ -540,7 +540,7 @@ impl Store {
         region: &str,
         n: usize,
     ) -> Result<Option<(Period, Vec<Employee>)>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let (emps, periods) = (tx.open_table(EMPLOYEES)?, tx.open_table(PERIODS)?);
         let prefix = format!("{region}/");
         let mut sample: Vec<(Employee, Period)> = Vec::new();

@@ -3,12 +3,15 @@
 //! are decided, and shown in both: one setting, one row.
 
 use super::tables::*;
-use super::{audit, from_json, get_json, page_rows, to_json, Page, Result, Store, StoreError};
+use super::shard::Shard;
+use super::{audit, get_json, to_json, Page, Result, Store, StoreError, REGION_CACHE_BYTES};
 use crate::domain::now_rfc3339;
 use crate::domain::region::{Region, RegionInput, RegionLevel};
 use crate::domain::reporting::TimeZone;
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A region's row. The rows an earlier version wrote hold only the id and the name.
 #[derive(Serialize, Deserialize)]
@@ -42,10 +45,29 @@ fn time_zone_in(t: &impl ReadableTable<&'static str, &'static [u8]>, id: &str) -
 }
 
 impl Store {
-    /// Creates region `id` or replaces what an admin writes of it (validated by the caller),
-    /// audited as `region.put` with what it was before; answers it and whether it is new.
+    /// Creates region `id` — its file, `regions/{id}.redb` — or replaces what an admin writes of
+    /// it (validated by the caller), audited as `region.put` with what it was before (in the
+    /// region's audit, which its file carries wherever it goes); answers it and whether it is
+    /// new.
     pub fn put_region(&self, id: &str, input: RegionInput, actor: &str) -> Result<(Region, bool)> {
-        let tx = self.db.begin_write()?;
+        let shard = match self.shard(id) {
+            Ok(s) => s,
+            Err(_) => {
+                let mut regions = self
+                    .regions
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match regions.get(id) {
+                    Some(s) => Arc::clone(s),
+                    None => {
+                        let s = Shard::open(&self.region_file(id), REGION_CACHE_BYTES)?;
+                        regions.insert(id.to_string(), Arc::clone(&s));
+                        s
+                    }
+                }
+            }
+        };
+        let tx = shard.db.begin_write()?;
         let (region, created) = {
             let mut regions = tx.open_table(REGIONS)?;
             let mut rules_t = tx.open_table(REGION_REPORTING)?;
@@ -77,15 +99,84 @@ impl Store {
                 "after": {"name": row.name, "level": row.level, "time_zone": input.time_zone},
             });
             audit::record(&tx, Some(actor), "region.put", Some(id), id, detail)?;
+            self.register(&row)?;
             (row.shown(input.time_zone), before.is_none())
         };
         tx.commit()?;
         Ok((region, created))
     }
 
+    /// Writes region `row` into the registry of the system file.
+    fn register(&self, row: &RegionRow) -> Result<()> {
+        let tx = self.system.db.begin_write()?;
+        tx.open_table(REGIONS)?
+            .insert(row.id.as_str(), to_json(row)?.as_slice())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Opens every region file of the data dir and registers any the registry lacks (a file
+    /// brought in from another node, or one whose registration a crash interrupted); a
+    /// registered region whose file is missing is refused, naming it.
+    pub(super) fn open_regions(&self) -> Result<()> {
+        let dir = self.dir.join(super::REGIONS_DIR);
+        let listed = std::fs::read_dir(&dir)
+            .map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", dir.display())))?;
+        let mut opened = BTreeMap::new();
+        for entry in listed {
+            let entry =
+                entry.map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", dir.display())))?;
+            let name = entry.file_name();
+            let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".redb")) else {
+                continue;
+            };
+            if crate::domain::region::validate_region_id(id).is_err() {
+                tracing::warn!(file = %entry.path().display(), "not a region file; left alone");
+                continue;
+            }
+            opened.insert(id.to_string(), Shard::open(&entry.path(), REGION_CACHE_BYTES)?);
+        }
+        let registered: Vec<String> = {
+            let tx = self.system.db.begin_read()?;
+            let t = tx.open_table(REGIONS)?;
+            t.iter()?
+                .map(|row| Ok(row?.0.value().to_string()))
+                .collect::<Result<_>>()?
+        };
+        if let Some(missing) = registered.iter().find(|r| !opened.contains_key(*r)) {
+            return Err(StoreError::Fault(format!(
+                "region `{missing}` is registered in {} but its file {} is missing: restore it \
+                 from a backup (kinerja restore)",
+                self.system.path.display(),
+                self.region_file(missing).display()
+            )));
+        }
+        for (id, shard) in &opened {
+            if registered.contains(id) {
+                continue;
+            }
+            let tx = shard.db.begin_read()?;
+            let row: Option<RegionRow> = get_json(&tx.open_table(REGIONS)?, id)?;
+            let row = row.unwrap_or(RegionRow {
+                id: id.clone(),
+                name: id.clone(),
+                level: None,
+                created_at: None,
+                updated_at: None,
+            });
+            tracing::info!(region = %id, "registered the region of a file found in the data dir");
+            self.register(&row)?;
+        }
+        *self
+            .regions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = opened;
+        Ok(())
+    }
+
     /// Region `id`; 404 when there is none.
     pub fn region(&self, id: &str) -> Result<Region> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(id)?.db.begin_read()?;
         let row: RegionRow = get_json(&tx.open_table(REGIONS)?, id)?
             .ok_or_else(|| StoreError::NotFound(format!("region `{id}`")))?;
         let tz = time_zone_in(&tx.open_table(REGION_REPORTING)?, id)?;
@@ -94,36 +185,29 @@ impl Store {
 
     /// A page of the regions, by id.
     pub fn regions_page(&self, cursor: Option<&str>, limit: usize) -> Result<Page<Region>> {
-        let tx = self.db.begin_read()?;
-        let rules = tx.open_table(REGION_REPORTING)?;
-        let decode = |row: &[u8]| -> Result<Region> {
-            let row: RegionRow = from_json(row)?;
-            let tz = time_zone_in(&rules, &row.id)?;
-            Ok(row.shown(tz))
-        };
-        page_rows(&tx.open_table(REGIONS)?, "", cursor, limit, decode, |_| {
-            true
-        })
+        let ids = self.region_ids()?;
+        let after: Vec<&String> = ids
+            .iter()
+            .filter(|id| cursor.is_none_or(|c| id.as_str() > c))
+            .collect();
+        let mut items = Vec::new();
+        for id in after.iter().take(limit) {
+            items.push(self.region(id)?);
+        }
+        let next = (after.len() > limit)
+            .then(|| items.last().map(|r: &Region| r.id.clone()))
+            .flatten();
+        Ok(Page { items, next })
     }
 
     /// Every region's id, in order.
     pub fn region_ids(&self) -> Result<Vec<String>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(REGIONS)?;
-        t.iter()?
-            .map(|row| Ok(row?.0.value().to_string()))
-            .collect()
+        Ok(self.each_shard().into_iter().map(|(id, _)| id).collect())
     }
 
     /// 404 for a region that does not exist, before anything else is looked at.
     pub fn require_region(&self, region: &str) -> Result<()> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(REGIONS)?;
-        if t.get(region)?.is_some() {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound(format!("region `{region}`")))
-        }
+        self.shard(region).map(|_| ())
     }
 }
 
@@ -202,7 +286,10 @@ mod tests {
     fn an_earlier_versions_row_reads() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
-        let tx = store.db.begin_write().expect("write");
+        store
+            .put_region("jambi", input("x", RegionLevel::Provinsi, TimeZone::Wib), "t")
+            .expect("created");
+        let tx = store.shard("jambi").expect("file").db.begin_write().expect("write");
         tx.open_table(REGIONS)
             .expect("table")
             .insert(

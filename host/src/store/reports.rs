@@ -180,7 +180,7 @@ impl Store {
     /// The region's reporting rules (the defaults until its admin sets them).
     pub fn reporting_rules(&self, region: &str) -> Result<ReportingRules> {
         self.require_region(region)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         rules_in(&tx.open_table(REGION_REPORTING)?, region)
     }
 
@@ -194,7 +194,7 @@ impl Store {
         keep_zone: bool,
     ) -> Result<ReportingRules> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         {
             let mut t = tx.open_table(REGION_REPORTING)?;
             let before = rules_in(&t, region)?;
@@ -225,7 +225,7 @@ impl Store {
         state: ReportState,
     ) -> Result<Vec<Activity>> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         super::records::employee_exists(&tx, region, nip)?;
         // No day may claim more than a day's minutes, this request's reports included.
         let mut claimed: BTreeMap<Date, u64> = BTreeMap::new();
@@ -272,7 +272,7 @@ impl Store {
 
     pub fn activities(&self, region: &str, nip: &str, q: &ActivityQuery) -> Result<Page<Activity>> {
         self.employee(region, nip)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let t = tx.open_table(ACTIVITIES)?;
         let prefix = format!("{region}/{nip}/");
         // Keys are `date/seq`, so the date bounds are key bounds; the cursor (the last key
@@ -311,7 +311,7 @@ impl Store {
     /// The owners of reports by id, in order; `NotFound` names the first id the region has
     /// no report of.
     pub fn activity_owners(&self, region: &str, ids: &[u64]) -> Result<Vec<String>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let t = tx.open_table(ACTIVITY_IDS)?;
         ids.iter()
             .map(|id| {
@@ -333,7 +333,7 @@ impl Store {
         actor: &str,
         input: ActivityInput,
     ) -> Result<Activity> {
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         let (key, mut a) = pending_of(&tx, region, nip, id, "corrected")?;
         let claimed = day_claimed(&tx.open_table(ACTIVITIES)?, (region, nip), input.date, id)?;
         check_day(claimed, input.minutes, input.date, "minutes")?;
@@ -366,7 +366,7 @@ impl Store {
         (region, nip, id): (&str, &str, u64),
         actor: &str,
     ) -> Result<()> {
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         let (key, a) = pending_of(&tx, region, nip, id, "withdrawn")?;
         tx.open_table(ACTIVITIES)?.remove(key.as_str())?;
         unindex(&tx, region, &a)?;
@@ -393,7 +393,7 @@ impl Store {
         verdict: &Verdict,
         actor: &str,
     ) -> Result<Vec<Activity>> {
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         let at = now_rfc3339();
         let mut out = Vec::with_capacity(reports.len());
         let mut by_employee: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
@@ -425,27 +425,21 @@ impl Store {
     /// number of days before `now` (at most [`AUTO_APPROVE_PER_SWEEP`] per region). Answers how
     /// many were approved.
     pub fn approve_overdue(&self, now: SystemTime) -> Result<usize> {
-        let regions: Vec<(String, u32)> = {
-            let tx = self.db.begin_read()?;
-            let t = tx.open_table(REGION_REPORTING)?;
-            let mut out = Vec::new();
-            for row in t.iter()? {
-                let (k, v) = row?;
-                let rules: ReportingRules = from_json(v.value())?;
-                if let Some(days) = rules.auto_approve_after_days {
-                    out.push((k.value().to_string(), days));
-                }
+        let mut regions: Vec<(String, u32, _)> = Vec::new();
+        for (region, shard) in self.each_shard() {
+            let tx = shard.db.begin_read()?;
+            if let Some(days) = rules_in(&tx.open_table(REGION_REPORTING)?, &region)?.auto_approve_after_days {
+                regions.push((region, days, shard));
             }
-            out
-        };
+        }
         let mut approved = 0;
-        for (region, days) in regions {
+        for (region, days, shard) in regions {
             let Some(before) = now.checked_sub(Duration::from_secs(u64::from(days) * 86_400))
             else {
                 continue;
             };
             let cutoff = rfc3339(before);
-            let tx = self.db.begin_write()?;
+            let tx = shard.db.begin_write()?;
             let due: Vec<(String, String)> = {
                 let t = tx.open_table(PENDING_REPORTS)?;
                 let (lo, hi) = (format!("{region}/"), format!("{region}/{cutoff}"));
@@ -574,7 +568,7 @@ mod tests {
 
     fn counted(store: &Store, nip: &str) -> Reported {
         let period = Period::parse("2025").expect("period");
-        let tx = store.db.begin_read().expect("read");
+        let tx = store.shard("jambi").expect("jambi").db.begin_read().expect("read");
         let t = tx.open_table(DAY_MINUTES).expect("days");
         count_reported(&t, ("jambi", nip), (period.start(), period.end()), 1).expect("count")
     }
@@ -593,7 +587,7 @@ mod tests {
         let before = counted(&store, &nip);
         assert!(before.days > 0 && before.minutes > 0, "{before:?}");
         {
-            let tx = store.db.begin_write().expect("write");
+            let tx = store.shard("jambi").expect("jambi").db.begin_write().expect("write");
             {
                 let mut t = tx.open_table(ACTIVITIES).expect("reports");
                 let rows: Vec<(String, Vec<u8>)> = t

@@ -4,6 +4,7 @@
 //! the store never sees one.
 
 // An employee's key, `region/nip`, as every table keyed by employee has it.
+use super::shard::Shard;
 use super::records::key2 as person;
 use super::tables::{CREDENTIALS, SESSIONS, SESSION_EXPIRY};
 use super::tokens::{insert_token, random_hex, remove_token, TokenRecord};
@@ -101,7 +102,11 @@ impl Store {
     /// The stored password of an employee, if one was set (`None` too for an unknown region
     /// or NIP: the sign-in treats them alike).
     pub fn credential(&self, region: &str, nip: &str) -> Result<Option<Credential>> {
-        let tx = self.db.begin_read()?;
+        // No such region: no one there has a password (a sign-in answers as for a wrong one).
+        let Ok(shard) = self.shard(region) else {
+            return Ok(None);
+        };
+        let tx = shard.db.begin_read()?;
         get_json(&tx.open_table(CREDENTIALS)?, &person(region, nip))
     }
 
@@ -117,7 +122,7 @@ impl Store {
         keep: Option<&str>,
         actor: &str,
     ) -> Result<()> {
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         super::records::employee_exists(&tx, region, nip)?;
         let ended = {
             let c = Credential {
@@ -178,7 +183,7 @@ impl Store {
             expires_at: Some(expires_at.clone()),
             must_change_password,
         };
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         let secret = insert_token(&tx, token)?;
         audit::record_about(
             &tx,
@@ -196,9 +201,9 @@ impl Store {
         })
     }
 
-    /// Ends one session (sign-out).
-    pub fn close_session(&self, id: &str) -> Result<()> {
-        let tx = self.db.begin_write()?;
+    /// Ends one session (sign-out) of `region`.
+    pub fn close_session(&self, region: &str, id: &str) -> Result<()> {
+        let tx = self.shard(region)?.db.begin_write()?;
         let gone = remove_token(&tx, id)?
             .ok_or_else(|| StoreError::NotFound(format!("session `{id}`")))?;
         let (region, nip) = owner(&gone)?;
@@ -218,8 +223,22 @@ impl Store {
     /// Removes sessions that expired before `now` (RFC 3339), at most `max` per call so one
     /// transaction stays short; answers how many went.
     pub fn purge_expired_sessions(&self, now: &str, max: usize) -> Result<usize> {
+        let mut purged = 0;
+        for (_, shard) in self.each_shard() {
+            purged += purge_expired_in(&shard, now, max)?;
+        }
+        if purged > 0 {
+            self.auth.invalidate();
+        }
+        Ok(purged)
+    }
+}
+
+/// [`Store::purge_expired_sessions`] in one region's file.
+fn purge_expired_in(shard: &Shard, now: &str, max: usize) -> Result<usize> {
+    {
         let expired: Vec<String> = {
-            let tx = self.db.begin_read()?;
+            let tx = shard.db.begin_read()?;
             let t = tx.open_table(SESSION_EXPIRY)?;
             let mut ids = Vec::new();
             for row in t.range(..now)?.take(max) {
@@ -233,12 +252,11 @@ impl Store {
         if expired.is_empty() {
             return Ok(0);
         }
-        let tx = self.db.begin_write()?;
+        let tx = shard.db.begin_write()?;
         for id in &expired {
             remove_token(&tx, id)?;
         }
         tx.commit()?;
-        self.auth.invalidate();
         Ok(expired.len())
     }
 }
@@ -256,12 +274,13 @@ fn clear_must_change(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::store::test_store;
     use super::*;
 
     #[test]
     fn expired_sessions_are_purged_and_live_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = test_store(dir.path());
         let nip = "198503122010011001";
         let old = store
             .open_session("jambi", nip, "2026-01-01T00:00:00.000Z".into(), false)
@@ -281,7 +300,7 @@ mod tests {
         let kept = store.authenticate(&live.token).unwrap().unwrap();
         assert!(!kept.expired(now));
         // Its index rows are the only ones left: ending the NIP's sessions finds it.
-        let tx = store.db.begin_write().unwrap();
+        let tx = store.shard("jambi").expect("jambi").db.begin_write().unwrap();
         assert_eq!(end_sessions(&tx, "jambi", nip, None).unwrap(), 1);
         tx.commit().unwrap();
         store.auth.invalidate();

@@ -20,7 +20,7 @@ fn key(region: &str, nip: &str, year: i32) -> String {
 impl Store {
     /// The SKP with its state as it stands (`locked` told from the decisions).
     pub fn skp(&self, region: &str, nip: &str, year: i32) -> Result<Skp> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let mut skp: Skp = get_json(&tx.open_table(SKPS)?, &key(region, nip, year))?
             .ok_or_else(|| not_found(nip, year))?;
         skp.state = self.state_now(&skp)?;
@@ -35,7 +35,7 @@ impl Store {
         plan: SkpPlan,
     ) -> Result<Skp> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         super::records::employee_exists(&tx, region, nip)?;
         let k = key(region, nip, year);
         let old: Option<Skp> = get_json(&tx.open_table(SKPS)?, &k)?;
@@ -234,7 +234,7 @@ impl Store {
         (region, nip, year): (&str, &str, i32),
         sha256: &str,
     ) -> Result<(String, Vec<u8>)> {
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let skp: Skp = get_json(&tx.open_table(SKPS)?, &key(region, nip, year))?
             .ok_or_else(|| not_found(nip, year))?;
         let missing =
@@ -261,7 +261,7 @@ impl Store {
         f: impl FnOnce(&Store, &WriteTransaction, &mut Skp) -> Result<()>,
     ) -> Result<Skp> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         let k = key(region, nip, year);
         let mut skp: Skp =
             get_json(&tx.open_table(SKPS)?, &k)?.ok_or_else(|| not_found(nip, year))?;
@@ -294,7 +294,7 @@ impl Store {
         if skp.state != SkpState::Approved {
             return Ok(skp.state);
         }
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(&skp.region)?.db.begin_read()?;
         let after = skp.approved_after_decision.unwrap_or(0);
         Ok(
             if Store::annual_since(&tx, (&skp.region, &skp.nip), skp.year, after)? {
@@ -310,17 +310,17 @@ impl Store {
     /// Stores SKPs as they are, all in one transaction and without audit: the server's own
     /// seeding (the demo, a region at a time), never a client's write.
     pub fn seed_skps(&self, skps: &[Skp]) -> Result<()> {
-        let tx = self.db.begin_write()?;
-        {
-            let mut t = tx.open_table(SKPS)?;
-            for s in skps {
+        for s in skps {
+            let tx = self.shard(&s.region)?.db.begin_write()?;
+            {
+                let mut t = tx.open_table(SKPS)?;
                 t.insert(
                     key(&s.region, &s.nip, s.year).as_str(),
                     to_json(s)?.as_slice(),
                 )?;
             }
+            tx.commit()?;
         }
-        tx.commit()?;
         Ok(())
     }
 }

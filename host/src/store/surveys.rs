@@ -1,6 +1,8 @@
 //! Public survey codes and the answers' tallies. A code is single-use: answering marks it
 //! used and adds to its unit's tally in one transaction, so no code counts twice.
 
+use super::shard::Shard;
+use std::sync::Arc;
 use super::tables::{AGENCIES, SURVEY_CODES, SURVEY_TALLIES};
 use super::tokens::random_hex;
 use super::{audit, get_json, to_json, Result, Store, StoreError};
@@ -90,7 +92,7 @@ impl Store {
         actor: &str,
     ) -> Result<Vec<String>> {
         self.require_region(region)?;
-        let tx = self.db.begin_write()?;
+        let tx = self.shard(region)?.db.begin_write()?;
         if !super::records::agency_exists(&tx.open_table(AGENCIES)?, region, agency)? {
             return Err(StoreError::NotFound(format!(
                 "agency `{agency}` in region `{region}`"
@@ -153,14 +155,27 @@ impl Store {
     /// Whether `code` was ever issued: a read, so that unknown codes never wait for (or hold)
     /// the writer.
     pub fn survey_code_exists(&self, code: &str) -> Result<bool> {
-        let tx = self.db.begin_read()?;
-        Ok(tx.open_table(SURVEY_CODES)?.get(code)?.is_some())
+        Ok(self.survey_home(code)?.is_some())
+    }
+
+    /// The region file that issued `code`, if any: codes do not name their region (they are
+    /// typed by respondents), and a read per region is a few microseconds.
+    fn survey_home(&self, code: &str) -> Result<Option<Arc<Shard>>> {
+        for (_, s) in self.each_shard() {
+            if s.db.begin_read()?.open_table(SURVEY_CODES)?.get(code)?.is_some() {
+                return Ok(Some(s));
+            }
+        }
+        Ok(None)
     }
 
     /// Records one respondent's answer under a code: 404 for a code never issued, 400 for one
     /// already used.
     pub fn answer_survey(&self, code: &str, scores: [u8; 9]) -> Result<()> {
-        let tx = self.db.begin_write()?;
+        let home = self
+            .survey_home(code)?
+            .ok_or_else(|| StoreError::NotFound("survey code".into()))?;
+        let tx = home.db.begin_write()?;
         let c = {
             let mut t = tx.open_table(SURVEY_CODES)?;
             let mut c: Code =
@@ -200,7 +215,7 @@ impl Store {
         period: Period,
     ) -> Result<Tally> {
         self.agency(region, agency)?;
-        let tx = self.db.begin_read()?;
+        let tx = self.shard(region)?.db.begin_read()?;
         let key = tally_key(region, agency, unit, &period.to_string());
         Ok(get_json(&tx.open_table(SURVEY_TALLIES)?, &key)?.unwrap_or_default())
     }

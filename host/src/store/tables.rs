@@ -43,6 +43,10 @@ pub const TOKENS: JsonTable = TableDefinition::new("tokens");
 /// sha256(secret) hex → token id, to find a token without scanning.
 pub const TOKEN_BY_HASH: TableDefinition<'static, &'static str, &'static str> =
     TableDefinition::new("token_by_hash");
+/// In the system file, sha256(secret) hex → region: the region tokens issued before region
+/// files, whose secrets do not name their region (see `store::migrate`).
+pub const TOKEN_REGIONS: TableDefinition<'static, &'static str, &'static str> =
+    TableDefinition::new("token_regions");
 /// `region/nip` → an employee's password (argon2id PHC string) and whether it must be changed;
 /// see `store::sessions`.
 pub const CREDENTIALS: JsonTable = TableDefinition::new("credentials");
@@ -145,6 +149,7 @@ pub(crate) fn each_table(f: &mut impl EachTable) -> super::Result<()> {
     for t in [
         PENDING_REPORTS,
         TOKEN_BY_HASH,
+        TOKEN_REGIONS,
         SESSIONS,
         SESSION_EXPIRY,
         APPRAISALS_BY_EMPLOYEE,

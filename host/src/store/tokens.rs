@@ -1,7 +1,8 @@
 //! Bearer tokens. Only a SHA-256 of each secret is stored; a leaked database does not leak
 //! working tokens, and the lookup compares hashes in constant time.
 
-use super::tables::{TOKENS, TOKEN_BY_HASH};
+use super::shard::Shard;
+use super::tables::{TOKENS, TOKEN_BY_HASH, TOKEN_REGIONS};
 use super::{audit, get_json, to_json, Page, Result, Store, StoreError};
 use crate::domain::auth::{Role, Scope};
 use crate::domain::now_rfc3339;
@@ -10,6 +11,7 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
@@ -68,6 +70,14 @@ pub(super) fn random_hex(bytes: usize) -> String {
     hex::encode(b)
 }
 
+/// The region a secret names: a region's tokens are `knj_{region}_{hex}`, so that a request
+/// finds its token in its region's file without looking in the others. Admins' (and those
+/// issued before region files) are `knj_{hex}`.
+fn region_of_secret(secret: &str) -> Option<&str> {
+    let (region, _) = secret.strip_prefix("knj_")?.rsplit_once('_')?;
+    Some(region)
+}
+
 /// File the bootstrap admin token is written to, mode 0600.
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
@@ -89,7 +99,7 @@ impl Store {
             expires_at: None,
             must_change_password: false,
         };
-        let tx = self.db.begin_write()?;
+        let tx = self.home_of(scope.region.as_deref())?.db.begin_write()?;
         let secret = insert_token(&tx, token)?;
         audit::record(
             &tx,
@@ -116,7 +126,10 @@ impl Store {
             return Ok(Some(t));
         }
         let generation = self.auth.generation();
-        let tx = self.db.begin_read()?;
+        let Some(home) = self.home_of_secret(secret, &h)? else {
+            return Ok(None);
+        };
+        let tx = home.db.begin_read()?;
         let id = match tx.open_table(TOKEN_BY_HASH)?.get(h.as_str())? {
             Some(id) => id.value().to_string(),
             None => return Ok(None),
@@ -132,8 +145,9 @@ impl Store {
         Ok(token)
     }
 
-    pub fn touch_token(&self, id: &str) -> Result<()> {
-        let tx = self.db.begin_write()?;
+    /// Records that token `id`, of `region` (none for an admin's), was used now.
+    pub fn touch_token(&self, region: Option<&str>, id: &str) -> Result<()> {
+        let tx = self.home_of(region)?.db.begin_write()?;
         {
             let mut t = tx.open_table(TOKENS)?;
             let stored: Option<StoredToken> = get_json(&t, id)?;
@@ -147,11 +161,48 @@ impl Store {
     }
 
     pub fn token(&self, id: &str) -> Result<TokenRecord> {
-        let tx = self.db.begin_read()?;
+        let tx = self.home_of_token(id)?.db.begin_read()?;
         let stored: Option<StoredToken> = get_json(&tx.open_table(TOKENS)?, id)?;
         stored
             .map(|s| s.token)
             .ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))
+    }
+
+    /// The file of the tokens of `region`: its own, or the system file for admins'.
+    fn home_of(&self, region: Option<&str>) -> Result<Arc<Shard>> {
+        match region {
+            Some(r) => self.shard(r),
+            None => Ok(Arc::clone(&self.system)),
+        }
+    }
+
+    /// The file holding token `id` (the system file when none does, where a read then finds
+    /// nothing): looked for in every file, for the few routes that name a token by id alone.
+    fn home_of_token(&self, id: &str) -> Result<Arc<Shard>> {
+        for (_, s) in self.each_shard() {
+            if s.db.begin_read()?.open_table(TOKENS)?.get(id)?.is_some() {
+                return Ok(s);
+            }
+        }
+        Ok(Arc::clone(&self.system))
+    }
+
+    /// The file to look for the secret with SHA-256 `h` in: a region's secret names its
+    /// region; others are the system file's, or a region's from before region files
+    /// (`TOKEN_REGIONS`). `None` when the region named is not held here.
+    fn home_of_secret(&self, secret: &str, h: &str) -> Result<Option<Arc<Shard>>> {
+        if let Some(region) = region_of_secret(secret) {
+            return Ok(self.shard(region).ok());
+        }
+        let tx = self.system.db.begin_read()?;
+        if tx.open_table(TOKEN_BY_HASH)?.get(h)?.is_some() {
+            return Ok(Some(Arc::clone(&self.system)));
+        }
+        let region = tx
+            .open_table(TOKEN_REGIONS)?
+            .get(h)?
+            .map(|r| r.value().to_string());
+        Ok(region.and_then(|r| self.shard(&r).ok()))
     }
 
     /// One page of the tokens (of `region`'s scope, or all), in id order after `cursor`.
@@ -161,15 +212,29 @@ impl Store {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<TokenRecord>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(TOKENS)?;
         let decode = |b: &[u8]| super::from_json::<StoredToken>(b).map(|s| s.token);
-        let keep = |t: &TokenRecord| region.is_none_or(|r| t.scope.region.as_deref() == Some(r));
-        super::page_rows(&t, "", cursor, limit, decode, keep)
+        let page_of = |home: &Shard, limit: usize| -> Result<Page<TokenRecord>> {
+            let tx = home.db.begin_read()?;
+            super::page_rows(&tx.open_table(TOKENS)?, "", cursor, limit, decode, |_| true)
+        };
+        if let Some(r) = region {
+            return page_of(&*self.shard(r)?, limit);
+        }
+        // Every file's, merged in id order: each file's first `limit` after the cursor, of
+        // which the first `limit` of all.
+        let mut all = page_of(&self.system, limit)?.items;
+        for (_, s) in self.each_shard() {
+            all.extend(page_of(&s, limit)?.items);
+        }
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        let more = all.len() > limit;
+        all.truncate(limit);
+        let next = more.then(|| all.last().map(|t| t.id.clone())).flatten();
+        Ok(Page { items: all, next })
     }
 
     pub fn revoke_token(&self, id: &str, actor: Option<&str>) -> Result<()> {
-        let tx = self.db.begin_write()?;
+        let tx = self.home_of_token(id)?.db.begin_write()?;
         {
             let t = tx.open_table(TOKENS)?;
             let stored: StoredToken =
@@ -199,7 +264,7 @@ impl Store {
     /// `DATA_DIR/admin.token` with mode 0600. Returns the file's path when it made one.
     pub fn bootstrap_admin(&self, data_dir: &Path) -> Result<Option<std::path::PathBuf>> {
         let empty = {
-            let tx = self.db.begin_read()?;
+            let tx = self.system.db.begin_read()?;
             tx.open_table(TOKENS)?.is_empty()?
         };
         if !empty {
@@ -247,7 +312,10 @@ impl Store {
 
 /// Stores `token` under a fresh secret, which it answers: the one moment the secret exists.
 pub(super) fn insert_token(tx: &redb::WriteTransaction, token: TokenRecord) -> Result<String> {
-    let secret = format!("knj_{}", random_hex(32));
+    let secret = match &token.scope.region {
+        Some(r) => format!("knj_{r}_{}", random_hex(32)),
+        None => format!("knj_{}", random_hex(32)),
+    };
     let rec = StoredToken {
         hash: hash(&secret),
         token,
