@@ -29,8 +29,11 @@
 //! 11. Regions: durable one-employee appraisals (a token each, so no two share a call or wait
 //!     for each other's) on one region, then the same load spread over three regions; ratio of
 //!     the spread requests per second to the one region's. With one database file every
-//!     region's commits queue behind one writer, so the ratio is about 1; a file per region
-//!     (issue 25) commits them in parallel.
+//!     region's commits queue behind one writer, so the ratio was about 1; with a file per
+//!     region each region commits on its own.
+//! 12. Opening: a data dir of 100 regions (mostly idle: an agency and a few employees each)
+//!     opened by `Store::open`, against one of a single region, in the same run; ratio of the
+//!     times, and the memory (RSS) each open adds to the process.
 
 use kinerja::policy::Policy;
 use kinerja::store::Store;
@@ -97,6 +100,97 @@ fn main() {
     if run("regions") {
         regions(&counts);
     }
+    if run("open") {
+        open_many(full);
+    }
+}
+
+/// The resident memory of this process, from /proc (0 where there is none).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+/// A data dir of `n` regions, each with an agency, a position and `people` employees with a
+/// period record.
+fn data_dir_of(n: usize, people: usize) -> tempfile::TempDir {
+    use kinerja::domain::records::{AgencyInput, EmployeeInput, PeriodInput, PositionInput};
+    use kinerja::domain::region::{RegionInput, RegionLevel};
+    use kinerja::store::BulkEmployee;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(tmp.path()).expect("open");
+    let position: PositionInput = serde_json::from_value(json!({
+        "title": "staf", "agency": AGENCY, "kind": "fungsional", "level": 1, "capacity": 100}))
+    .expect("position");
+    let employee: EmployeeInput =
+        serde_json::from_value(employee_body(AGENCY, "staf", "2021-03-01")).expect("employee");
+    let period = kinerja::domain::period::Period::parse("2026").expect("period");
+    let data: PeriodInput = serde_json::from_value(period_body()).expect("period body");
+    for r in 0..n {
+        let region = format!("kota-{r:03}");
+        let input = RegionInput {
+            name: format!("Kota {r}"),
+            level: RegionLevel::Kota,
+            time_zone: kinerja::domain::reporting::TimeZone::Wib,
+        };
+        store.put_region(&region, input, "bench").expect("region");
+        let agency = AgencyInput {
+            name: "Dinas".into(),
+        };
+        store.upsert_agency(&region, AGENCY, agency).expect("agency");
+        store
+            .upsert_position(&region, &format!("{AGENCY}-staf"), position.clone())
+            .expect("position");
+        let people = (0..people)
+            .map(|p| BulkEmployee {
+                nip: nip_for(p),
+                input: employee.clone(),
+                period: Some((period, data.clone())),
+            })
+            .collect();
+        store.put_employees_bulk(&region, people).expect("employees");
+    }
+    drop(store);
+    tmp
+}
+
+fn open_many(full: bool) {
+    let (many, rounds) = if full { (100, 5) } else { (5, 1) };
+    let one = data_dir_of(1, 5);
+    let lots = data_dir_of(many, 5);
+    let mut times = [Vec::new(), Vec::new()];
+    let mut rss = [0u64, 0u64];
+    for _ in 0..rounds {
+        for (i, dir) in [&one, &lots].into_iter().enumerate() {
+            let before = rss_bytes();
+            let t = Instant::now();
+            let store = Store::open(dir.path()).expect("open");
+            times[i].push(t.elapsed());
+            assert_eq!(store.region_ids().expect("ids").len(), if i == 0 { 1 } else { many });
+            rss[i] = rss[i].max(rss_bytes().saturating_sub(before));
+            drop(store);
+        }
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (t1, tn) = (median(&mut times[0]), median(&mut times[1]));
+    println!("\n[12] Opening a data dir: {many} mostly idle regions against one, median of {rounds}");
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    println!("  one region                {:>8.1} ms  RSS +{:>6.1} MiB", t1.as_secs_f64() * 1e3, mib(rss[0]));
+    println!("  {many:>3} regions               {:>8.1} ms  RSS +{:>6.1} MiB", tn.as_secs_f64() * 1e3, mib(rss[1]));
+    println!(
+        "  ratio {many}/one             {:>8.2}   (time; RSS ratio {:.2})",
+        tn.as_secs_f64() / t1.as_secs_f64(),
+        rss[1] as f64 / rss[0].max(1) as f64
+    );
 }
 
 fn regions(counts: &Counts) {
@@ -169,7 +263,7 @@ fn regions(counts: &Counts) {
         );
     }
     println!(
-        "  ratio three/one          {:>8.3}   (one database file: one writer for every region)",
+        "  ratio three/one          {:>8.3}   (a file per region: each region its own writer)",
         spread.rps / one.rps
     );
 }
