@@ -44,7 +44,12 @@ fn in_table(
         .find(|file| {
             let db = redb::Database::open(file).expect("open db");
             let tx = db.begin_read().expect("read tx");
-            let found = tx.open_table(table).expect("table").get(key).expect("get").is_some();
+            let found = tx
+                .open_table(table)
+                .expect("table")
+                .get(key)
+                .expect("get")
+                .is_some();
             found
         })
         .unwrap_or_else(|| kinerja::store::region_file(dir, "jambi"));
@@ -447,9 +452,7 @@ fn a_backup_under_writes_restores_and_replays() {
     .expect("json");
     assert_eq!(on_disk, manifest);
     let jambi = &manifest["files"]["regions/jambi.redb"];
-    let point = jambi["commit_point"]["activity"]
-        .as_u64()
-        .expect("a point");
+    let point = jambi["commit_point"]["activity"].as_u64().expect("a point");
     assert!(
         acked[20] <= point,
         "the backup began after the 21st report was acknowledged"
@@ -528,9 +531,15 @@ fn a_backup_under_writes_restores_and_replays() {
     assert_eq!(code, 0, "{stderr}");
     let (code, summary, stderr) = verify(&from_http, &[]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(summary["decisions"].as_u64().expect("a count") > 10, "{summary}");
+    assert!(
+        summary["decisions"].as_u64().expect("a count") > 10,
+        "{summary}"
+    );
     assert!(from_http.join("regions/jambi.redb").is_file());
-    assert!(!from_http.join("regions/jakarta.redb").exists(), "one region's file alone");
+    assert!(
+        !from_http.join("regions/jakarta.redb").exists(),
+        "one region's file alone"
+    );
 
     // Damaged backups are refused, naming what is wrong, and replace nothing.
     let scratch = tmp.path().join("scratch");
@@ -616,8 +625,16 @@ fn a_backup_under_writes_restores_and_replays() {
             })
             .count()
     };
-    assert_eq!(kept(&restored, "system.redb"), 1, "the replaced file is kept");
-    assert_eq!(kept(&restored.join("regions"), "jambi.redb"), 1, "the replaced file is kept");
+    assert_eq!(
+        kept(&restored, "system.redb"),
+        1,
+        "the replaced file is kept"
+    );
+    assert_eq!(
+        kept(&restored.join("regions"), "jambi.redb"),
+        1,
+        "the replaced file is kept"
+    );
     let (code, _, stderr) = verify(&restored, &[]);
     assert_eq!(code, 0, "{stderr}");
 }

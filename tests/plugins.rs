@@ -669,7 +669,11 @@ fn a_many_batch_appraisal_is_stored_whole_or_not_at_all() {
         .iter()
         .map(|r| {
             let id = r["decision_id"].as_str().expect("id");
-            id.rsplit_once('-').expect("dec-{region}-{seq}").1.parse().expect("seq")
+            id.rsplit_once('-')
+                .expect("dec-{region}-{seq}")
+                .1
+                .parse()
+                .expect("seq")
         })
         .collect();
     assert_eq!(seqs[1], seqs[0] + 1, "{seqs:?}");

@@ -822,9 +822,25 @@ fn a_layout1_data_dir_is_migrated() {
     let facts = layout1_facts();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let packed = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/layout1/kinerja.redb.zst");
+    let packed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/layout1/kinerja.redb.zst"
+    );
     let old = zstd::decode_all(std::fs::File::open(packed).expect("fixture")).expect("zstd");
-    std::fs::write(dir.join("kinerja.redb"), old).expect("write");
+    std::fs::write(dir.join("kinerja.redb"), &old).expect("write");
+
+    // A server's first start migrates too.
+    {
+        let first = tempfile::tempdir().expect("tempdir");
+        std::fs::write(first.path().join("kinerja.redb"), &old).expect("write");
+        let admin = facts["admin_token"].as_str().expect("admin");
+        std::fs::write(first.path().join("admin.token"), admin).expect("write");
+        let s = TestServer::start_in(first.path(), |_| {});
+        let r = s.client().get("/api/v1/regions/kota-pekanbaru");
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(first.path().join("kinerja.redb.layout1").is_file());
+        assert!(!first.path().join("kinerja.redb").exists());
+    }
 
     let run = |args: &[&str]| {
         let out = std::process::Command::new(kinerja_binary())
@@ -858,14 +874,29 @@ fn a_layout1_data_dir_is_migrated() {
     let (code, out, err) = run(&["audit", "verify", "--data-dir", d, "--quiet"]);
     assert_eq!(code, Some(0), "{out}{err}");
     let report: serde_json::Value = serde_json::from_str(out.trim()).expect("report");
-    assert_eq!((report["decisions"].as_u64(), report["identical"].as_u64()), (Some(8), Some(8)), "{out}");
-    let (code, out, err) = run(&["audit", "verify", "--data-dir", d, "--region", "kota-pekanbaru", "--quiet"]);
+    assert_eq!(
+        (report["decisions"].as_u64(), report["identical"].as_u64()),
+        (Some(8), Some(8)),
+        "{out}"
+    );
+    let (code, out, err) = run(&[
+        "audit",
+        "verify",
+        "--data-dir",
+        d,
+        "--region",
+        "kota-pekanbaru",
+        "--quiet",
+    ]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("\"decisions\":3"), "{out}");
 
     // The admin's secret, where a server's first start would have written it.
-    std::fs::write(dir.join("admin.token"), facts["admin_token"].as_str().expect("admin"))
-        .expect("write");
+    std::fs::write(
+        dir.join("admin.token"),
+        facts["admin_token"].as_str().expect("admin"),
+    )
+    .expect("write");
     let s = TestServer::start_in(dir, |_| {});
     let admin = s.client();
     let regions = admin.get("/api/v1/regions");
@@ -875,15 +906,30 @@ fn a_layout1_data_dir_is_migrated() {
         .iter()
         .filter_map(|r| r["id"].as_str())
         .collect();
-    assert!(ids.contains(&"jambi") && ids.contains(&"kota-pekanbaru"), "{}", regions.text);
+    assert!(
+        ids.contains(&"jambi") && ids.contains(&"kota-pekanbaru"),
+        "{}",
+        regions.text
+    );
     for (region, n) in [("jambi", 5), ("kota-pekanbaru", 4)] {
         let e = admin.get(&format!("/api/v1/regions/{region}/employees"));
-        assert_eq!(e.body["items"].as_array().map(Vec::len), Some(n), "{}", e.text);
+        assert_eq!(
+            e.body["items"].as_array().map(Vec::len),
+            Some(n),
+            "{}",
+            e.text
+        );
     }
 
     // Old secrets: a region admin's, a session's, an agency's.
-    for (who, role) in [("region_token", "region_admin"), ("session", "employee"), ("agency_token", "agency")] {
-        let c = s.client().with_token(facts[who]["secret"].as_str().expect("secret"));
+    for (who, role) in [
+        ("region_token", "region_admin"),
+        ("session", "employee"),
+        ("agency_token", "agency"),
+    ] {
+        let c = s
+            .client()
+            .with_token(facts[who]["secret"].as_str().expect("secret"));
         let me = c.get("/api/v1/tokens/self");
         assert_eq!(me.status, 200, "{who}: {}", me.text);
         assert_eq!(me.body["role"], role);
@@ -893,15 +939,25 @@ fn a_layout1_data_dir_is_migrated() {
         .client()
         .with_token(facts["region_token"]["secret"].as_str().expect("secret"));
     let audit = ra.get("/api/v1/regions/jambi/audit?limit=1000");
-    assert!(audit.body["items"].as_array().expect("events").len() >= 30, "{}", audit.text);
+    assert!(
+        audit.body["items"].as_array().expect("events").len() >= 30,
+        "{}",
+        audit.text
+    );
 
     // Old decision ids resolve, under the region and globally, and replay.
     for d in facts["decisions"].as_array().expect("decisions") {
-        let (id, region) = (d["id"].as_str().expect("id"), d["region"].as_str().expect("region"));
+        let (id, region) = (
+            d["id"].as_str().expect("id"),
+            d["region"].as_str().expect("region"),
+        );
         let r = admin.get(&format!("/api/v1/regions/{region}/decisions/{id}"));
         assert_eq!(r.status, 200, "{id}: {}", r.text);
         assert_eq!(r.body["region"], region);
-        let replay = admin.post(&format!("/api/v1/decisions/{id}/replay"), &serde_json::json!({}));
+        let replay = admin.post(
+            &format!("/api/v1/decisions/{id}/replay"),
+            &serde_json::json!({}),
+        );
         assert_eq!(replay.status, 200, "{id}: {}", replay.text);
         assert_eq!(replay.body["identical"], true, "{id}: {}", replay.text);
     }
@@ -909,9 +965,15 @@ fn a_layout1_data_dir_is_migrated() {
     // The reports, the SKP's evidence and the survey codes came along.
     let a = &facts["activities"];
     let nip = a["nip"].as_str().expect("nip");
-    let reports = ra.get(&format!("/api/v1/regions/jambi/employees/{nip}/activities?from=2026-12-01&to=2026-12-31"));
+    let reports = ra.get(&format!(
+        "/api/v1/regions/jambi/employees/{nip}/activities?from=2026-12-01&to=2026-12-31"
+    ));
     assert_eq!(reports.status, 200, "{}", reports.text);
-    assert!(reports.text.contains("Penyusunan kajian tata kelola data"), "{}", reports.text);
+    assert!(
+        reports.text.contains("Penyusunan kajian tata kelola data"),
+        "{}",
+        reports.text
+    );
     let ev = &facts["skp"]["evidence_file"];
     let file = ra.get(&format!(
         "/api/v1/regions/jambi/employees/{nip}/skp/2026/evidence/{}",
@@ -938,7 +1000,10 @@ fn a_layout1_data_dir_is_migrated() {
         &serde_json::json!({"period": "2026", "nips": [nips[0]]}),
     );
     assert_eq!(ap.status, 200, "{}", ap.text);
-    let id = ap.body["results"][0]["decision_id"].as_str().expect("id").to_string();
+    let id = ap.body["results"][0]["decision_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let seq: u64 = id
         .strip_prefix("dec-kota-pekanbaru-")
         .unwrap_or_else(|| panic!("{id}"))

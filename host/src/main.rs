@@ -284,7 +284,10 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Ok(None) => {
-                eprintln!("migrate: nothing to do (the data dir is of layout {})", kinerja::store::LAYOUT);
+                eprintln!(
+                    "migrate: nothing to do (the data dir is of layout {})",
+                    kinerja::store::LAYOUT
+                );
                 Ok(())
             }
             Err(e) => {

@@ -3,7 +3,7 @@
 //!
 //! One plugin call produced a whole batch of decisions from one request, so decisions are
 //! grouped by call and each call is replayed once; calls run on all cores. The server must be
-//! stopped (redb locks the database file), as for `kinerja import`.
+//! stopped (redb locks the database files), as for `kinerja import`.
 
 use crate::config::Config;
 use crate::domain::date::Date;
@@ -167,7 +167,7 @@ pub fn run(args: &VerifyArgs) -> Result<Report, VerifyError> {
             failing.push(v);
         }
     }
-    // Ids are zero-padded sequence numbers: their order is the decisions' order.
+    // Ids are a region and a zero-padded number: their order is each region's decisions' order.
     failing.sort_by(|a, b| a.decision_id.cmp(&b.decision_id));
     report.mismatched = failing.len();
     failing.truncate(args.max_mismatches);

@@ -105,9 +105,9 @@ fn main() {
     }
 }
 
-/// The resident memory of this process, from /proc (0 where there is none).
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// The resident memory of process `pid`, from /proc (0 where there is none).
+fn rss_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -115,6 +115,34 @@ fn rss_bytes() -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         })
         .map_or(0, |kib| kib * 1024)
+}
+
+/// Starts the real server on `dir`; answers the time until it listens and its resident
+/// memory then (after a health check), and stops it.
+fn serve_once(dir: &Path) -> (Duration, u64) {
+    use std::io::BufRead;
+    let t = Instant::now();
+    let mut child = std::process::Command::new(kinerja_binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start kinerja");
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    while !line.contains("listening on") {
+        line.clear();
+        assert!(out.read_line(&mut line).expect("read") > 0, "the server stopped");
+    }
+    let up = t.elapsed();
+    let addr = line.trim().rsplit('/').next().expect("address").to_string();
+    let health = reqwest::blocking::get(format!("http://{addr}/health")).expect("health");
+    assert!(health.status().is_success());
+    let rss = rss_of(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    (up, rss)
 }
 
 /// A data dir of `n` regions, each with an agency, a position and `people` employees with a
@@ -143,7 +171,9 @@ fn data_dir_of(n: usize, people: usize) -> tempfile::TempDir {
         let agency = AgencyInput {
             name: "Dinas".into(),
         };
-        store.upsert_agency(&region, AGENCY, agency).expect("agency");
+        store
+            .upsert_agency(&region, AGENCY, agency)
+            .expect("agency");
         store
             .upsert_position(&region, &format!("{AGENCY}-staf"), position.clone())
             .expect("position");
@@ -154,7 +184,9 @@ fn data_dir_of(n: usize, people: usize) -> tempfile::TempDir {
                 period: Some((period, data.clone())),
             })
             .collect();
-        store.put_employees_bulk(&region, people).expect("employees");
+        store
+            .put_employees_bulk(&region, people)
+            .expect("employees");
     }
     drop(store);
     tmp
@@ -164,32 +196,44 @@ fn open_many(full: bool) {
     let (many, rounds) = if full { (100, 5) } else { (5, 1) };
     let one = data_dir_of(1, 5);
     let lots = data_dir_of(many, 5);
-    let mut times = [Vec::new(), Vec::new()];
-    let mut rss = [0u64, 0u64];
+    let mut opened = [Vec::new(), Vec::new()];
+    let mut served = [Vec::new(), Vec::new()];
+    let mut rss = [Vec::new(), Vec::new()];
     for _ in 0..rounds {
         for (i, dir) in [&one, &lots].into_iter().enumerate() {
-            let before = rss_bytes();
             let t = Instant::now();
             let store = Store::open(dir.path()).expect("open");
-            times[i].push(t.elapsed());
+            opened[i].push(t.elapsed());
             assert_eq!(store.region_ids().expect("ids").len(), if i == 0 { 1 } else { many });
-            rss[i] = rss[i].max(rss_bytes().saturating_sub(before));
             drop(store);
+            let (up, bytes) = serve_once(dir.path());
+            served[i].push(up);
+            rss[i].push(bytes);
         }
     }
-    let median = |v: &mut Vec<Duration>| {
+    fn median<T: Ord + Copy>(v: &mut [T]) -> T {
         v.sort();
         v[v.len() / 2]
-    };
-    let (t1, tn) = (median(&mut times[0]), median(&mut times[1]));
-    println!("\n[12] Opening a data dir: {many} mostly idle regions against one, median of {rounds}");
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
-    println!("  one region                {:>8.1} ms  RSS +{:>6.1} MiB", t1.as_secs_f64() * 1e3, mib(rss[0]));
-    println!("  {many:>3} regions               {:>8.1} ms  RSS +{:>6.1} MiB", tn.as_secs_f64() * 1e3, mib(rss[1]));
+    println!("\n[12] Opening a data dir: {many} mostly idle regions against one, median of {rounds}");
+    let mut rows = Vec::new();
+    for (i, name) in [(0, "one region".to_string()), (1, format!("{many} regions"))] {
+        let (o, u, r) = (median(&mut opened[i]), median(&mut served[i]), median(&mut rss[i]));
+        println!(
+            "  {name:<12} Store::open {:>7.1} ms   kinerja serve until listening {:>7.1} ms   RSS {:>6.1} MiB",
+            ms(o),
+            ms(u),
+            mib(r)
+        );
+        rows.push((o, u, r));
+    }
     println!(
-        "  ratio {many}/one             {:>8.2}   (time; RSS ratio {:.2})",
-        tn.as_secs_f64() / t1.as_secs_f64(),
-        rss[1] as f64 / rss[0].max(1) as f64
+        "  ratio {many}/one   open {:>6.2}   serve {:>6.2}   RSS {:>6.2}",
+        rows[1].0.as_secs_f64() / rows[0].0.as_secs_f64(),
+        rows[1].1.as_secs_f64() / rows[0].1.as_secs_f64(),
+        rows[1].2 as f64 / rows[0].2.max(1) as f64
     );
 }
 

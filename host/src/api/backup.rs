@@ -4,14 +4,14 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::Caller;
+use super::extract::RegionParam;
+use super::extract::P;
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::store::backup::BackupError;
 use crate::store::StoreError;
 use axum::body::Body;
 use axum::extract::State;
-use super::extract::P;
-use super::extract::RegionParam;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncReadExt;

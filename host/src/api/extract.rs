@@ -366,7 +366,9 @@ impl FromRequestParts<AppState> for Caller {
         if due {
             let id = rec.id.clone();
             let region = rec.scope.region.clone();
-            let touched = state.store.run(move |s| s.touch_token(region.as_deref(), &id));
+            let touched = state
+                .store
+                .run(move |s| s.touch_token(region.as_deref(), &id));
             if let Err(e) = touched.await {
                 tracing::warn!(error = %e, "could not record token use");
             }

@@ -272,9 +272,7 @@ async fn sign_in(
 async fn sign_out(State(st): State<AppState>, c: Caller) -> ApiResult<StatusCode> {
     let region = require_session(&c)?.0.to_string();
     let id = c.token_id;
-    st.store
-        .run(move |s| s.close_session(&region, &id))
-        .await?;
+    st.store.run(move |s| s.close_session(&region, &id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

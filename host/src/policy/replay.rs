@@ -196,18 +196,19 @@ pub fn verify_call(
     let Some(first) = decisions.first() else {
         return Ok(Vec::new());
     };
-    let (input, stored_output) = match store.call_bytes(&first.region, &first.input_sha256, &first.output_sha256) {
-        Ok(b) => b,
-        // The store's own failures are not the decision's: the replay cannot judge it.
-        Err(e @ (StoreError::Db(_) | StoreError::Fault(_))) => return Err(e.into()),
-        Err(e) => {
-            let why = format!("the stored request is unavailable: {e}");
-            return Ok(decisions
-                .iter()
-                .map(|d| judge(d, &[], None, None, Err(why.clone())))
-                .collect());
-        }
-    };
+    let (input, stored_output) =
+        match store.call_bytes(&first.region, &first.input_sha256, &first.output_sha256) {
+            Ok(b) => b,
+            // The store's own failures are not the decision's: the replay cannot judge it.
+            Err(e @ (StoreError::Db(_) | StoreError::Fault(_))) => return Err(e.into()),
+            Err(e) => {
+                let why = format!("the stored request is unavailable: {e}");
+                return Ok(decisions
+                    .iter()
+                    .map(|d| judge(d, &[], None, None, Err(why.clone())))
+                    .collect());
+            }
+        };
     let request: Option<Value> = serde_json::from_slice(&input).ok();
     let run = match first.hook.parse::<Hook>() {
         Err(e) => Err(e.to_string()),

@@ -4,11 +4,11 @@
 
 use super::shard::Shard;
 use super::tables::{AUDIT, AUDIT_BY_EMPLOYEE};
-use std::sync::Arc;
 use super::{get_json, next_seq, page_json, to_json, InputsRead, Page, Result, Store};
 use crate::domain::now_rfc3339;
 use redb::ReadableDatabase;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -78,7 +78,13 @@ impl Store {
         let page_of = |home: &Shard, cursor: Option<&str>, limit: usize| {
             let tx = home.db.begin_read()?;
             // Audit keys have no prefix; page over the whole table.
-            page_json(&tx.open_table(AUDIT)?, "", cursor, limit, |_: &AuditEvent| true)
+            page_json(
+                &tx.open_table(AUDIT)?,
+                "",
+                cursor,
+                limit,
+                |_: &AuditEvent| true,
+            )
         };
         if let Some(r) = region {
             return page_of(&*self.shard(r)?, cursor, limit);
@@ -98,14 +104,20 @@ impl Store {
             let last = page.items.last().map(|e| e.seq);
             items.extend(page.items);
             if let Some(next) = page.next {
-                return Ok(Page { items, next: Some(format!("{name}:{next}")) });
+                return Ok(Page {
+                    items,
+                    next: Some(format!("{name}:{next}")),
+                });
             }
             if full {
                 // Exactly filled: the next page starts after this file's last event, or with
                 // the next file when there are more of them.
                 let more = files.len() > i + 1;
                 let next = last.map(|seq| format!("{name}:{seq:016}"));
-                return Ok(Page { items, next: next.filter(|_| more) });
+                return Ok(Page {
+                    items,
+                    next: next.filter(|_| more),
+                });
             }
         }
         Ok(Page { items, next: None })

@@ -17,9 +17,7 @@
 //! table's digest on a staged copy before it replaces anything.
 
 use super::tables::{self, EachTable, COUNTERS, REGIONS};
-use super::{
-    Result as StoreResult, Store, StoreError, LAYOUT1_FILE, REGIONS_DIR, SYSTEM_FILE,
-};
+use super::{Result as StoreResult, Store, StoreError, LAYOUT1_FILE, REGIONS_DIR, SYSTEM_FILE};
 use redb::{
     Builder, ConcurrencyMode, Database, ReadTransaction, ReadableDatabase, ReadableTable,
     TableDefinition, TableError, TableHandle,
@@ -76,7 +74,9 @@ pub struct TableSum {
 pub enum BackupError {
     #[error("{0} exists already: a backup goes to a new directory (or an empty one)")]
     Exists(PathBuf),
-    #[error("no database at {0}: give the data dir of a server with --data-dir (and a region it holds)")]
+    #[error(
+        "no database at {0}: give the data dir of a server with --data-dir (and a region it holds)"
+    )]
     NoDatabase(PathBuf),
     #[error(
         "no backup at {0}: give the directory `kinerja backup` wrote (or a region's file it \
@@ -391,7 +391,10 @@ impl BackupManifest {
     pub fn regions(&self) -> Vec<&str> {
         self.files
             .keys()
-            .filter_map(|f| f.strip_prefix(&format!("{REGIONS_DIR}/"))?.strip_suffix(".redb"))
+            .filter_map(|f| {
+                f.strip_prefix(&format!("{REGIONS_DIR}/"))?
+                    .strip_suffix(".redb")
+            })
             .collect()
     }
 }
@@ -505,10 +508,11 @@ fn backup_file_of(live: &Path, to: &Path, rel: &str) -> Result<Manifest> {
 fn backup_files(backup: &Path) -> Result<Vec<(PathBuf, String)>> {
     if backup.is_file() {
         let rel = guarded(backup, || {
-            let db = redb::ReadOnlyDatabase::open(backup).map_err(|source| BackupError::Damaged {
-                path: backup.to_path_buf(),
-                source,
-            })?;
+            let db =
+                redb::ReadOnlyDatabase::open(backup).map_err(|source| BackupError::Damaged {
+                    path: backup.to_path_buf(),
+                    source,
+                })?;
             Ok(check(&db, backup)?.file)
         })?;
         let rel = rel
@@ -528,7 +532,13 @@ fn backup_files(backup: &Path) -> Result<Vec<(PathBuf, String)>> {
         let dir = backup.join(REGIONS_DIR);
         let one: Vec<String> = std::fs::read_dir(&dir)
             .map_err(|_| BackupError::NoBackup(backup.to_path_buf()))?
-            .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".redb").map(region_rel))
+            .filter_map(|e| {
+                e.ok()?
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".redb")
+                    .map(region_rel)
+            })
             .collect();
         if one.is_empty() {
             Err(BackupError::NoBackup(backup.to_path_buf()))
@@ -536,7 +546,10 @@ fn backup_files(backup: &Path) -> Result<Vec<(PathBuf, String)>> {
             Ok(one)
         }
     })?;
-    Ok(files.into_iter().map(|rel| (backup.join(&rel), rel)).collect())
+    Ok(files
+        .into_iter()
+        .map(|rel| (backup.join(&rel), rel))
+        .collect())
 }
 
 /// `kinerja restore`: replaces the files of `data_dir` with those of the backup at `backup`
@@ -550,7 +563,11 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Restored> {
     // The system file, held as its writer until every file is in place: no server (which
     // always holds it), and no other restore, opens the data dir meanwhile.
     let system = data_dir.join(SYSTEM_FILE);
-    let _held_system = if system.exists() { hold(&system)? } else { None };
+    let _held_system = if system.exists() {
+        hold(&system)?
+    } else {
+        None
+    };
     let mut held = Vec::new();
     let mut staged = Vec::new();
     let mut manifest = BackupManifest {

@@ -7,8 +7,8 @@
 //! employee exist?) is checked here and answered per record.
 
 use super::records::check_employee_refs;
-use super::tables::*;
 use super::shard::Shard;
+use super::tables::*;
 use super::{to_json, Result, Store, StoreError};
 use crate::domain::now_rfc3339;
 use crate::domain::period::Period;
@@ -174,7 +174,8 @@ impl ActivityImport {
                     .map(|v| v.value())
                     .unwrap_or(0);
                 let rules = super::reports::rules_in(&tx.open_table(REGION_REPORTING)?, &region)?;
-                self.open.insert(region.clone(), RegionImport { tx, seq, rules });
+                self.open
+                    .insert(region.clone(), RegionImport { tx, seq, rules });
             }
             let Some(part) = self.open.get_mut(&region) else {
                 continue;
@@ -237,7 +238,10 @@ impl Added<'_> {
         let mut t = part.tx.open_table(ACTIVITIES)?;
         let mut key = String::with_capacity(80);
         for row in rows {
-            if let Err(e) = part.rules.check_date("report.date", row.input.date, self.now) {
+            if let Err(e) = part
+                .rules
+                .check_date("report.date", row.input.date, self.now)
+            {
                 refused.push(RowError {
                     line: row.line,
                     reason: e.to_string(),

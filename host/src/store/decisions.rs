@@ -1,8 +1,8 @@
 //! Decisions: every plugin result the server acted on, with what is needed to audit and replay it.
 
-use super::shard::Shard;
 use super::blob::{self, Packed};
 use super::decision_row;
+use super::shard::Shard;
 use super::tables::*;
 use super::{get_row, next_seq, prefix_end, Page, Result, Store, StoreError};
 use crate::domain::period::Period;
@@ -468,7 +468,8 @@ impl Store {
         for home in homes {
             let tx = home.db.begin_read()?;
             let mut reader = decision_row::reader(&tx)?;
-            if let Some(d) = get_row(&tx.open_table(DECISIONS)?, id, |row| reader.decode(id, row))? {
+            if let Some(d) = get_row(&tx.open_table(DECISIONS)?, id, |row| reader.decode(id, row))?
+            {
                 return Ok(d);
             }
         }
@@ -554,7 +555,6 @@ fn decisions_in(
 }
 
 impl Store {
-
     /// An employee's appraisal decisions, newest first, all of them.
     pub fn appraisals_of(&self, region: &str, nip: &str) -> Result<Vec<Decision>> {
         Ok(self.appraisals_page(region, nip, None, usize::MAX)?.items)
@@ -703,9 +703,9 @@ fn newest_of_period(
 
 #[cfg(test)]
 mod tests {
-    use crate::store::test_store;
     use super::super::has_key;
     use super::*;
+    use crate::store::test_store;
     use redb::ReadableTableMetadata;
     use std::sync::Arc;
 
@@ -718,7 +718,12 @@ mod tests {
     /// Changes one table behind the store's back, as damage or a tamperer would, in one
     /// committed transaction.
     fn in_table(store: &Store, table: JsonTable, f: impl FnOnce(&mut redb::Table<&str, &[u8]>)) {
-        let tx = store.shard("jambi").expect("jambi").db.begin_write().expect("write");
+        let tx = store
+            .shard("jambi")
+            .expect("jambi")
+            .db
+            .begin_write()
+            .expect("write");
         f(&mut tx.open_table(table).expect("table"));
         tx.commit().expect("commit");
     }
@@ -814,7 +819,12 @@ mod tests {
                 vec![CallRecord::sample(input.as_bytes(), results)]
             })
             .collect();
-        let tx = store.shard("jambi").expect("jambi").db.begin_write().expect("write");
+        let tx = store
+            .shard("jambi")
+            .expect("jambi")
+            .db
+            .begin_write()
+            .expect("write");
         assign_request_ids(&tx, requests.iter_mut().map(Vec::as_mut_slice)).expect("ids");
         write_requests(&tx, requests.iter().map(Vec::as_slice)).expect("written");
         tx.commit().expect("commit");
@@ -825,7 +835,12 @@ mod tests {
             .collect();
         let expected: Vec<String> = (1..=6).map(|n| format!("dec-jambi-{n:012}")).collect();
         assert_eq!(ids, expected);
-        let tx = store.shard("jambi").expect("jambi").db.begin_read().expect("read");
+        let tx = store
+            .shard("jambi")
+            .expect("jambi")
+            .db
+            .begin_read()
+            .expect("read");
         let counters = tx.open_table(COUNTERS).expect("counters");
         let last = counters.get("decision").expect("get").map(|v| v.value());
         assert_eq!(last, Some(6));
@@ -837,7 +852,9 @@ mod tests {
             }
             let input = format!("call-{r}");
             let (bytes, _) = store
-                .call_bytes("jambi", &blob::sha256_hex(input.as_bytes()),
+                .call_bytes(
+                    "jambi",
+                    &blob::sha256_hex(input.as_bytes()),
                     &blob::sha256_hex(b"{}"),
                 )
                 .expect("call bytes");
@@ -871,7 +888,12 @@ mod tests {
             output: blob::pack(b"{}"),
         });
         put(&store, &mut ds, &bytes).expect("stored");
-        let tx = store.shard("jambi").expect("jambi").db.begin_read().expect("read");
+        let tx = store
+            .shard("jambi")
+            .expect("jambi")
+            .db
+            .begin_read()
+            .expect("read");
         assert_eq!(
             tx.open_table(DECISION_CALLS)
                 .expect("calls")
@@ -1027,7 +1049,12 @@ mod tests {
         put(&store, &mut ds, &bytes).expect("stored");
 
         let row = |id: &str| -> Vec<u8> {
-            let tx = store.shard("jambi").expect("jambi").db.begin_read().expect("read");
+            let tx = store
+                .shard("jambi")
+                .expect("jambi")
+                .db
+                .begin_read()
+                .expect("read");
             let t = tx.open_table(DECISIONS).expect("decisions");
             let v = t.get(id).expect("get").expect("row").value().to_vec();
             v

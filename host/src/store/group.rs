@@ -358,9 +358,9 @@ fn one_answer(send: impl FnOnce(Result<Request>) + Send + 'static) -> Done {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::test_store;
     use super::*;
     use crate::store::decisions::{decision_seq, decisions_of};
+    use crate::store::test_store;
     use crate::store::{blob, CallResult, Decision};
     use std::collections::BTreeSet;
     use std::sync::mpsc;
@@ -434,7 +434,11 @@ mod tests {
                     ids.insert(d.id.clone());
                 }
                 let (input, _) = store
-                    .call_bytes("jambi", &blob::sha256_hex(tag.as_bytes()), &blob::sha256_hex(b"{}"))
+                    .call_bytes(
+                        "jambi",
+                        &blob::sha256_hex(tag.as_bytes()),
+                        &blob::sha256_hex(b"{}"),
+                    )
                     .expect("call bytes");
                 assert_eq!(input, tag.as_bytes());
             }
@@ -531,7 +535,11 @@ mod tests {
         let next: u64 = decision_seq(&next[0].id).expect("seq");
         assert_eq!(Some(next - 1), ids.last().copied());
         let (input, _) = store
-            .call_bytes("jambi", &blob::sha256_hex(b"shared"), &blob::sha256_hex(b"{}"))
+            .call_bytes(
+                "jambi",
+                &blob::sha256_hex(b"shared"),
+                &blob::sha256_hex(b"{}"),
+            )
             .expect("call bytes");
         assert_eq!(input, b"shared");
     }
@@ -569,7 +577,11 @@ mod tests {
         );
         assert!(
             store
-                .call_bytes("jambi", &blob::sha256_hex(b"other"), &blob::sha256_hex(b"{}"))
+                .call_bytes(
+                    "jambi",
+                    &blob::sha256_hex(b"other"),
+                    &blob::sha256_hex(b"{}")
+                )
                 .is_err(),
             "the refused request's call bytes were not kept"
         );
@@ -608,7 +620,11 @@ mod tests {
             .expect_err("refused");
         assert!(err.to_string().contains("without results"), "{err}");
         assert!(store
-            .call_bytes("jambi", &blob::sha256_hex(b"none"), &blob::sha256_hex(b"{}"))
+            .call_bytes(
+                "jambi",
+                &blob::sha256_hex(b"none"),
+                &blob::sha256_hex(b"{}")
+            )
             .is_err());
         // The committer still serves the others.
         assert_eq!(grouped(&store, b"next", &["next"]).len(), 1);

@@ -18,8 +18,7 @@
 use super::shard::{Create, Shard};
 use super::tables::{self, EachTable};
 use super::{
-    known_layout, Result, StoreError, LAYOUT1_FILE, REGIONS_DIR, REGION_CACHE_BYTES,
-    SYSTEM_FILE,
+    known_layout, Result, StoreError, LAYOUT1_FILE, REGIONS_DIR, REGION_CACHE_BYTES, SYSTEM_FILE,
 };
 use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use serde::Deserialize;
@@ -75,14 +74,7 @@ fn keep_old(data_dir: &Path) -> Result<()> {
 fn migrate(data_dir: &Path, old: &Path) -> Result<Migrated> {
     let db = redb::Builder::new()
         .create(old)
-        .map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Fault(format!(
-                "the database {} is in use by another process (is a kinerja server running on \
-                 this data dir? stop it first)",
-                old.display()
-            )),
-            other => other.into(),
-        })?;
+        .map_err(|e| super::shard::opening(old, e))?;
     // Every table there, so that the copy reads each (the reports of a version before their
     // index are indexed when the region files open).
     {
@@ -251,15 +243,18 @@ impl Places {
             "regions" => Place::SystemAnd(text(key)),
             "counters" => Place::Everywhere,
             "tokens" => region_or_system(placing(value).region),
-            "token_by_hash" => {
-                region_or_system(self.tokens.get(&text(value)).cloned().flatten())
-            }
+            "token_by_hash" => region_or_system(self.tokens.get(&text(value)).cloned().flatten()),
             "token_regions" => Place::System,
             "audit" | "survey_codes" => region_or_system(placing(value).region),
             "activity_ids" | "session_expiry" => Place::Regions(vec![first(&text(value))]),
             "decisions" => {
                 let d = placing(value);
-                match d.call.as_ref().and_then(|c| self.calls.get(c)).or(d.region.as_ref()) {
+                match d
+                    .call
+                    .as_ref()
+                    .and_then(|c| self.calls.get(c))
+                    .or(d.region.as_ref())
+                {
                     Some(r) => Place::Regions(vec![r.clone()]),
                     // Unreadable: kept with every region's, where `audit verify` names it.
                     None => Place::EveryRegion,
@@ -368,11 +363,9 @@ impl EachTable for Copy<'_> {
         for row in from.iter()? {
             let (k, v) = row?;
             let (k, v) = (k.value(), v.value());
-            let place = self.places.of(
-                t.name(),
-                K::as_bytes(&k).as_ref(),
-                V::as_bytes(&v).as_ref(),
-            );
+            let place =
+                self.places
+                    .of(t.name(), K::as_bytes(&k).as_ref(), V::as_bytes(&v).as_ref());
             let mut regions: Vec<String> = match &place {
                 Place::Regions(r) => r.clone(),
                 Place::SystemAnd(r) => vec![r.clone()],
@@ -382,7 +375,10 @@ impl EachTable for Copy<'_> {
                 Place::Nowhere | Place::System => Vec::new(),
             };
             regions.dedup();
-            if matches!(place, Place::System | Place::SystemAnd(_) | Place::Everywhere) {
+            if matches!(
+                place,
+                Place::System | Place::SystemAnd(_) | Place::Everywhere
+            ) {
                 self.files.system.open_table(t)?.insert(&k, &v)?;
             }
             for r in regions {

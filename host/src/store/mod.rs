@@ -1,5 +1,7 @@
-//! The record store: the only module that touches redb. Every operation is one short
-//! transaction, synchronous; async callers go through [`Store::run`], which moves the work to a
+//! The record store: the only module that touches redb. Its data lives in one redb file per
+//! region and a system file (`shard`), so that a region is the unit of writing (each file has
+//! its own writer and group commit), of backup and of placement. Every operation is one short
+//! transaction, in one file, synchronous; async callers go through [`Store::run`], which moves the work to a
 //! blocking thread so that disk waits never stall the async workers. Reads of a few small
 //! records are the exception ([`Store::read_now`]): there the hand-off costs several times the
 //! read, and the worst wait is a page read from disk when the file is not in the page cache.
@@ -29,7 +31,6 @@ pub mod tables;
 mod tokens;
 
 pub(crate) use appraisal_read::PARALLEL_READ_FROM;
-pub use migrate::{Migrated, LAYOUT1_KEPT};
 pub use appraisal_read::{AppraisalSnapshot, Recorded};
 pub use audit::AuditEvent;
 pub use bulk::{ActivityImport, ActivityRow, BulkEmployee, RowError};
@@ -37,6 +38,7 @@ pub use decisions::{
     raw_output, results_in, CallBytes, CallMeta, CallRecord, CallResult, Decision, InputsRead,
     StoredAppraisal, Unreadable,
 };
+pub use migrate::{Migrated, LAYOUT1_KEPT};
 pub use org::{AgencyPredikat, OrgPredikatRecord};
 pub use plugins::{Activation, PluginMeta, PluginUpload};
 pub use records::Page;
@@ -266,7 +268,10 @@ impl Store {
 /// `None` when there was nothing to migrate.
 pub fn migrate_data_dir(data_dir: &Path) -> Result<Option<migrate::Migrated>> {
     if !data_dir.is_dir() {
-        return Err(StoreError::NotFound(format!("data dir {}", data_dir.display())));
+        return Err(StoreError::NotFound(format!(
+            "data dir {}",
+            data_dir.display()
+        )));
     }
     migrate::layout1_if_any(data_dir)
 }

@@ -2,8 +2,8 @@
 //! zone is kept with its reporting rules (`REGION_REPORTING`), where the dates of its reports
 //! are decided, and shown in both: one setting, one row.
 
-use super::tables::*;
 use super::shard::Shard;
+use super::tables::*;
 use super::{audit, get_json, to_json, Page, Result, Store, StoreError, REGION_CACHE_BYTES};
 use crate::domain::now_rfc3339;
 use crate::domain::region::{Region, RegionInput, RegionLevel};
@@ -124,8 +124,8 @@ impl Store {
             .map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", dir.display())))?;
         let mut opened = BTreeMap::new();
         for entry in listed {
-            let entry =
-                entry.map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", dir.display())))?;
+            let entry = entry
+                .map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", dir.display())))?;
             let name = entry.file_name();
             let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".redb")) else {
                 continue;
@@ -134,7 +134,10 @@ impl Store {
                 tracing::warn!(file = %entry.path().display(), "not a region file; left alone");
                 continue;
             }
-            opened.insert(id.to_string(), Shard::open(&entry.path(), REGION_CACHE_BYTES)?);
+            opened.insert(
+                id.to_string(),
+                Shard::open(&entry.path(), REGION_CACHE_BYTES)?,
+            );
         }
         let registered: Vec<String> = {
             let tx = self.system.db.begin_read()?;
@@ -287,9 +290,18 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
         store
-            .put_region("jambi", input("x", RegionLevel::Provinsi, TimeZone::Wib), "t")
+            .put_region(
+                "jambi",
+                input("x", RegionLevel::Provinsi, TimeZone::Wib),
+                "t",
+            )
             .expect("created");
-        let tx = store.shard("jambi").expect("file").db.begin_write().expect("write");
+        let tx = store
+            .shard("jambi")
+            .expect("file")
+            .db
+            .begin_write()
+            .expect("write");
         tx.open_table(REGIONS)
             .expect("table")
             .insert(

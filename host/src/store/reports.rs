@@ -428,7 +428,9 @@ impl Store {
         let mut regions: Vec<(String, u32, _)> = Vec::new();
         for (region, shard) in self.each_shard() {
             let tx = shard.db.begin_read()?;
-            if let Some(days) = rules_in(&tx.open_table(REGION_REPORTING)?, &region)?.auto_approve_after_days {
+            if let Some(days) =
+                rules_in(&tx.open_table(REGION_REPORTING)?, &region)?.auto_approve_after_days
+            {
                 regions.push((region, days, shard));
             }
         }
@@ -568,7 +570,12 @@ mod tests {
 
     fn counted(store: &Store, nip: &str) -> Reported {
         let period = Period::parse("2025").expect("period");
-        let tx = store.shard("jambi").expect("jambi").db.begin_read().expect("read");
+        let tx = store
+            .shard("jambi")
+            .expect("jambi")
+            .db
+            .begin_read()
+            .expect("read");
         let t = tx.open_table(DAY_MINUTES).expect("days");
         count_reported(&t, ("jambi", nip), (period.start(), period.end()), 1).expect("count")
     }
@@ -587,7 +594,12 @@ mod tests {
         let before = counted(&store, &nip);
         assert!(before.days > 0 && before.minutes > 0, "{before:?}");
         {
-            let tx = store.shard("jambi").expect("jambi").db.begin_write().expect("write");
+            let tx = store
+                .shard("jambi")
+                .expect("jambi")
+                .db
+                .begin_write()
+                .expect("write");
             {
                 let mut t = tx.open_table(ACTIVITIES).expect("reports");
                 let rows: Vec<(String, Vec<u8>)> = t

@@ -4,8 +4,8 @@
 //! the store never sees one.
 
 // An employee's key, `region/nip`, as every table keyed by employee has it.
-use super::shard::Shard;
 use super::records::key2 as person;
+use super::shard::Shard;
 use super::tables::{CREDENTIALS, SESSIONS, SESSION_EXPIRY};
 use super::tokens::{insert_token, random_hex, remove_token, TokenRecord};
 use super::{audit, get_json, to_json, Result, Store, StoreError};
@@ -274,8 +274,8 @@ fn clear_must_change(tx: &redb::WriteTransaction, id: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::test_store;
     use super::*;
+    use crate::store::test_store;
 
     #[test]
     fn expired_sessions_are_purged_and_live_ones_kept() {
@@ -300,7 +300,12 @@ mod tests {
         let kept = store.authenticate(&live.token).unwrap().unwrap();
         assert!(!kept.expired(now));
         // Its index rows are the only ones left: ending the NIP's sessions finds it.
-        let tx = store.shard("jambi").expect("jambi").db.begin_write().unwrap();
+        let tx = store
+            .shard("jambi")
+            .expect("jambi")
+            .db
+            .begin_write()
+            .unwrap();
         assert_eq!(end_sessions(&tx, "jambi", nip, None).unwrap(), 1);
         tx.commit().unwrap();
         store.auth.invalidate();

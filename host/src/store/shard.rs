@@ -23,15 +23,7 @@ impl Shard {
             .set_concurrency_mode(super::backup::SHARING)
             .set_cache_size(cache_bytes)
             .create(path)
-            .map_err(|e| match e {
-                // redb locks the file; a second opener is almost always a server still running.
-                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Fault(format!(
-                    "the database {} is in use by another process (is a kinerja server running on \
-                     this data dir? stop it first)",
-                    path.display()
-                )),
-                other => other.into(),
-            })?;
+            .map_err(|e| opening(path, e))?;
         let shard = Shard {
             db,
             path: path.to_path_buf(),
@@ -54,7 +46,10 @@ impl Shard {
         tables::each_table(&mut Create(&tx))?;
         let indexed = super::reports::index_old_reports(&tx)?;
         if indexed > 0 {
-            tracing::info!(reports = indexed, "indexed the reports of an earlier version");
+            tracing::info!(
+                reports = indexed,
+                "indexed the reports of an earlier version"
+            );
         }
         tx.commit()?;
         Ok(())
@@ -63,6 +58,19 @@ impl Shard {
     /// Size of the file, for metrics.
     pub(super) fn file_size(&self) -> u64 {
         std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+/// The error of opening the file at `path`: redb locks the file, and a second opener is almost
+/// always a server still running on the data dir.
+pub(super) fn opening(path: &Path, e: redb::DatabaseError) -> StoreError {
+    match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Fault(format!(
+            "the database {} is in use by another process (is a kinerja server running on this \
+             data dir? stop it first)",
+            path.display()
+        )),
+        other => other.into(),
     }
 }
 

@@ -2,7 +2,6 @@
 //! used and adds to its unit's tally in one transaction, so no code counts twice.
 
 use super::shard::Shard;
-use std::sync::Arc;
 use super::tables::{AGENCIES, SURVEY_CODES, SURVEY_TALLIES};
 use super::tokens::random_hex;
 use super::{audit, get_json, to_json, Result, Store, StoreError};
@@ -13,6 +12,7 @@ use crate::domain::{now_rfc3339, FieldError};
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Codes one unit's survey of one period may have in all: a large service unit's year of
 /// respondents, and a bound on what one agency can put in the table.
@@ -162,7 +162,12 @@ impl Store {
     /// typed by respondents), and a read per region is a few microseconds.
     fn survey_home(&self, code: &str) -> Result<Option<Arc<Shard>>> {
         for (_, s) in self.each_shard() {
-            if s.db.begin_read()?.open_table(SURVEY_CODES)?.get(code)?.is_some() {
+            if s.db
+                .begin_read()?
+                .open_table(SURVEY_CODES)?
+                .get(code)?
+                .is_some()
+            {
                 return Ok(Some(s));
             }
         }
