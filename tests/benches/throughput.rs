@@ -133,7 +133,10 @@ fn serve_once(dir: &Path) -> (Duration, u64) {
     let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
     while !line.contains("listening on") {
         line.clear();
-        assert!(out.read_line(&mut line).expect("read") > 0, "the server stopped");
+        assert!(
+            out.read_line(&mut line).expect("read") > 0,
+            "the server stopped"
+        );
     }
     let up = t.elapsed();
     let addr = line.trim().rsplit('/').next().expect("address").to_string();
@@ -204,7 +207,10 @@ fn open_many(full: bool) {
             let t = Instant::now();
             let store = Store::open(dir.path()).expect("open");
             opened[i].push(t.elapsed());
-            assert_eq!(store.region_ids().expect("ids").len(), if i == 0 { 1 } else { many });
+            assert_eq!(
+                store.region_ids().expect("ids").len(),
+                if i == 0 { 1 } else { many }
+            );
             drop(store);
             let (up, bytes) = serve_once(dir.path());
             served[i].push(up);
@@ -217,10 +223,19 @@ fn open_many(full: bool) {
     }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
-    println!("\n[12] Opening a data dir: {many} mostly idle regions against one, median of {rounds}");
+    println!(
+        "\n[12] Opening a data dir: {many} mostly idle regions against one, median of {rounds}"
+    );
     let mut rows = Vec::new();
-    for (i, name) in [(0, "one region".to_string()), (1, format!("{many} regions"))] {
-        let (o, u, r) = (median(&mut opened[i]), median(&mut served[i]), median(&mut rss[i]));
+    for (i, name) in [
+        (0, "one region".to_string()),
+        (1, format!("{many} regions")),
+    ] {
+        let (o, u, r) = (
+            median(&mut opened[i]),
+            median(&mut served[i]),
+            median(&mut rss[i]),
+        );
         println!(
             "  {name:<12} Store::open {:>7.1} ms   kinerja serve until listening {:>7.1} ms   RSS {:>6.1} MiB",
             ms(o),
