@@ -44,13 +44,11 @@ fn in_table(
         .find(|file| {
             let db = redb::Database::open(file).expect("open db");
             let tx = db.begin_read().expect("read tx");
-            let found = tx
-                .open_table(table)
+            tx.open_table(table)
                 .expect("table")
                 .get(key)
                 .expect("get")
-                .is_some();
-            found
+                .is_some()
         })
         .unwrap_or_else(|| kinerja::store::region_file(dir, "jambi"));
     let db = redb::Database::open(file).expect("open db");
