@@ -103,6 +103,8 @@ SEED_ARGS=()
 [ "$SEED" != "random" ] && SEED_ARGS=(--seed "$SEED")
 
 echo "==> schemathesis run: $MAX_EXAMPLES examples per operation, $WORKERS workers, seed $SEED"
+# A region's move between nodes (move, release, resume, file) is left out: fuzzed, it would
+# hand the demo's regions away mid-run; tests/cluster.rs runs those routes end to end.
 # No --max-time: with it, fuzzing repeats until the budget is spent; the cases per operation
 # bound the run instead, and `timeout` guards against a hang.
 set +e
@@ -115,6 +117,7 @@ timeout --signal=INT --kill-after=30 "$TIMEOUT" \
   --workers "$WORKERS" \
   "${SEED_ARGS[@]}" \
   --phases examples,coverage,fuzzing \
+  --exclude-path-regex '/(move|release|resume|file)$' \
   --request-timeout 90 \
   --generation-database none \
   --suppress-health-check all \

@@ -24,6 +24,9 @@ echo "==> conformance: the region plugins and the C, Zig, AssemblyScript and Jav
 echo "==> schemathesis against /openapi.json"
 ./scripts/schemathesis.sh
 
+echo "==> cluster: three nodes behind HAProxy"
+./scripts/cluster-test.sh
+
 echo "==> web console in headless Chromium"
 ./scripts/console-test.sh
 

@@ -107,6 +107,14 @@ pub struct Config {
     /// The window of `--sign-in-failure-limit`, in seconds.
     #[arg(long = "sign-in-failure-window", env = "KINERJA_SIGN_IN_FAILURE_WINDOW", default_value = "900", value_parser = parse_secs)]
     pub sign_in_failure_window: Duration,
+    /// This node's name in a cluster: a request for a region it does not hold is then answered
+    /// 421 (Misdirected Request), naming the region, instead of 404.
+    #[arg(long, env = "KINERJA_NODE")]
+    pub node: Option<String>,
+    /// A file of admin tokens to provision at start, one per line: `id sha256-of-the-secret
+    /// [label]` (the same file on every node of a cluster, so national admins sign in on each).
+    #[arg(long, env = "KINERJA_ADMIN_TOKENS")]
+    pub admin_tokens: Option<PathBuf>,
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {

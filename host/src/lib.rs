@@ -4,6 +4,7 @@
 //! (`kinerja-runtime`, wasmtime). [`server`] wires them together for the `kinerja` binary.
 
 pub mod api;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod devkit;

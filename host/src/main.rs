@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server.
-    Serve(Config),
+    Serve(Box<Config>),
     /// Print the OpenAPI document.
     Openapi,
     /// Import daily activity reports in bulk (JSON Lines or CSV) into the data dir's database;
@@ -61,12 +61,48 @@ enum Command {
         #[arg(long, env = "KINERJA_DATA_DIR", default_value = "./data")]
         data_dir: std::path::PathBuf,
     },
+    /// Kinerja on several nodes behind HAProxy.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+    /// Regions across the nodes of a cluster.
+    #[command(subcommand)]
+    Region(RegionCommand),
     /// Migrate a data dir of an earlier layout (one kinerja.redb) to this version's (a file per
     /// region and system.redb); the server must be stopped. `serve` does it too on start.
     Migrate {
         /// The server's data directory.
         #[arg(long, env = "KINERJA_DATA_DIR", default_value = "./data")]
         data_dir: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Write HAProxy's configuration (to --out) and the region map (where the cluster file's
+    /// `proxy.map` says) from the cluster file.
+    Haproxy {
+        #[arg(long)]
+        cluster: std::path::PathBuf,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegionCommand {
+    /// Move a region to another node, live: its writes pause (503, retry) while its file is
+    /// sent and checked, the proxy's map is flipped (Runtime API and map file), and the source
+    /// lets go of it; on a failure before the flip it stays where it was.
+    Move {
+        region: String,
+        /// The target node, by its name in the cluster file.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        cluster: std::path::PathBuf,
+        /// A file holding an admin token's secret (valid on every node).
+        #[arg(long, env = "KINERJA_TOKEN_FILE")]
+        token_file: std::path::PathBuf,
     },
 }
 
@@ -120,7 +156,7 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?;
             rt.block_on(async {
-                let prepared = kinerja::server::prepare(config).await?;
+                let prepared = kinerja::server::prepare(*config).await?;
                 // Tests and scripts read the bound address from this line.
                 println!("kinerja listening on http://{}", prepared.addr);
                 std::io::stdout().flush()?;
@@ -271,6 +307,44 @@ fn main() -> anyhow::Result<()> {
                 r.manifest
             });
             finish_backup("restore", restored)
+        }
+        Command::Cluster(ClusterCommand::Haproxy { cluster, out }) => {
+            match kinerja::cluster::Cluster::read(&cluster)
+                .and_then(|c| kinerja::cluster::write_haproxy(&c, &out))
+            {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Region(RegionCommand::Move {
+            region,
+            to,
+            cluster,
+            token_file,
+        }) => {
+            let moved = std::fs::read_to_string(&token_file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", token_file.display()))
+                .and_then(|token| {
+                    kinerja::cluster::move_region(&cluster, &region, &to, token.trim())
+                        .map_err(anyhow::Error::from)
+                });
+            match moved {
+                Ok(m) => {
+                    eprintln!(
+                        "region move: `{}` moved from `{}` to `{}`",
+                        m.region, m.from, m.to
+                    );
+                    println!("{}", serde_json::to_string(&m)?);
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    std::process::exit(1);
+                }
+            }
         }
         Command::Migrate { data_dir } => match kinerja::store::migrate_data_dir(&data_dir) {
             Ok(Some(m)) => {

@@ -4,7 +4,7 @@
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::policy::Policy;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -46,6 +46,10 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let store = Arc::new(store);
     remove_stale_backups(&config.data_dir);
+    if let Some(file) = config.admin_tokens.clone() {
+        let added = store.run(move |s| provision(s, &file)).await?;
+        tracing::info!(added, "provisioned the admin tokens of --admin-tokens");
+    }
     let dir = config.data_dir.clone();
     if let Some(path) = store.run(move |s| s.bootstrap_admin(&dir)).await? {
         tracing::info!(path = %path.display(), "created the first admin token; read it from this file");
@@ -189,4 +193,36 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown requested");
+}
+
+/// Provisions the admin tokens listed in `file` (`id sha256 [label]` per line; `#` comments);
+/// answers how many were new.
+fn provision(store: &Store, file: &std::path::Path) -> Result<usize, StoreError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", file.display())))?;
+    let mut added = 0;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut parts = line.splitn(3, char::is_whitespace);
+        let (id, sha, label) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default().to_ascii_lowercase(),
+            parts.next().unwrap_or("provisioned admin").trim(),
+        );
+        let hex64 = sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit());
+        if crate::domain::validate_id("token", id).is_err() || !hex64 {
+            return Err(StoreError::Fault(format!(
+                "{} line {}: `id sha256-of-the-secret [label]` expected",
+                file.display(),
+                n + 1
+            )));
+        }
+        if store.provision_admin(id, &sha, label)? {
+            added += 1;
+        }
+    }
+    Ok(added)
 }

@@ -17,6 +17,8 @@ pub const PLUGIN_MODULES: &str = "kinerja_plugin_modules";
 /// Bytes of compiled code and data the loaded modules keep mapped.
 pub const PLUGIN_MODULE_BYTES: &str = "kinerja_plugin_module_resident_bytes";
 pub const DB_SIZE: &str = "kinerja_database_size_bytes";
+/// Requests under a region's prefix, by region (only the regions this node holds).
+pub const REGION_REQUESTS: &str = "kinerja_region_requests_total";
 pub const CONNECTIONS_OPEN: &str = "kinerja_connections_open";
 /// Connections the server closed itself, by `reason`: `evicted` (the oldest idle, to make
 /// room), `refused` (over a cap with every connection busy), `idle` (the idle timeout).

@@ -44,6 +44,15 @@ pub enum ApiError {
     Paused { message: String, retry_after: u64 },
     #[error("{0}")]
     Timeout(String),
+    /// A region this node does not hold (a node of a cluster): 421.
+    #[error("{0}")]
+    Misdirected(String),
+    /// A region being moved between nodes: its writes are paused (503, retry).
+    #[error("{0}")]
+    Moving(String),
+    /// Another node refused or failed what this one asked of it (a region's move): 502.
+    #[error("{0}")]
+    Upstream(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -57,7 +66,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
     /// `no_active_policy`, `conflict`, `last_admin`, `payload_too_large`,
-    /// `unsupported_media_type`, `plugin_failed`, `too_many_requests`, `busy`, `plugin_paused`, `timeout`,
+    /// `unsupported_media_type`, `plugin_failed`, `too_many_requests`, `busy`, `plugin_paused`, `region_moving`, `misdirected`, `bad_gateway`, `timeout`,
     /// `internal`.
     pub code: String,
     /// A sentence for people; for bad input it names the field.
@@ -76,7 +85,11 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Plugin(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Busy(_) | ApiError::Paused { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy(_) | ApiError::Paused { .. } | ApiError::Moving(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -96,6 +109,9 @@ impl ApiError {
             ApiError::Busy(_) => "busy",
             ApiError::Paused { .. } => "plugin_paused",
             ApiError::Timeout(_) => "timeout",
+            ApiError::Misdirected(_) => "misdirected",
+            ApiError::Moving(_) => "region_moving",
+            ApiError::Upstream(_) => "bad_gateway",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -163,6 +179,7 @@ impl From<StoreError> for ApiError {
                 ApiError::Internal(e.to_string())
             }
             StoreError::Fault(m) | StoreError::Corrupt(m) => ApiError::Internal(m),
+            e @ StoreError::Paused(_) => ApiError::Moving(e.to_string()),
         }
     }
 }

@@ -13,6 +13,7 @@ mod evaluation;
 mod exports;
 pub mod extract;
 mod feedback;
+mod placement;
 mod plugins;
 mod policies;
 mod ratings;
@@ -101,7 +102,13 @@ pub enum Errors {
     /// The plugin refused or failed.
     #[response(status = 422)]
     Plugin(ErrorBody),
-    /// No capacity now (`busy`), or the region's plugin keeps running into its time limits
+    /// A region this node does not hold (a node of a cluster): the proxy routes it.
+    #[response(status = 421)]
+    Misdirected(ErrorBody),
+    /// A node this one asked (the target of a region's move) refused or failed.
+    #[response(status = 502)]
+    Upstream(ErrorBody),
+    /// No capacity now (`busy`), a region being moved (`region_moving`), or the region's plugin keeps running into its time limits
     /// and is paused (`plugin_paused`); retry after `Retry-After`.
     #[response(status = 503)]
     Busy(ErrorBody),
@@ -132,6 +139,7 @@ fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(service::router())
         .merge(backup::router())
         .merge(regions::router())
+        .merge(placement::router())
         .merge(tokens::router())
         .merge(sessions::router())
         .merge(records::router())
@@ -177,11 +185,12 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(finish_body))
+        .layer(middleware::from_fn_with_state(state.clone(), placement::region_gate))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(move |req: Request, next: Next| async move {
             // A snapshot of a region's file takes as long as its data needs: its one route
             // is for admins and runs one at a time.
-            if backup::is_backup(req.uri().path()) {
+            if backup::is_backup(req.uri().path()) || placement::is_transfer(req.uri().path()) {
                 return next.run(req).await;
             }
             match tokio::time::timeout(timeout, next.run(req)).await {

@@ -356,7 +356,7 @@ impl Store {
     /// Audits a backup of `region` taken over HTTP (`backup.take`), in the region's audit.
     pub fn record_backup(&self, actor: &str, region: &str, manifest: &Manifest) -> StoreResult<()> {
         let rows: u64 = manifest.tables.values().map(|t| t.rows).sum();
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         super::audit::record(
             &tx,
             Some(actor),
@@ -671,6 +671,12 @@ fn hold(live: &Path) -> Result<Option<Database>> {
             Ok(None)
         }
     }
+}
+
+/// The manifest of the region file at `path` (one sent by another node), once it is checked
+/// whole as a restore checks a backup.
+pub(super) fn checked_file(path: &Path) -> Result<Manifest> {
+    guarded(path, || check_staged(path, path))
 }
 
 /// The staged copy of the backup `file`: redb's integrity check of every page on open (a page

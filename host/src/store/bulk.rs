@@ -65,7 +65,7 @@ pub struct ActivityImport {
 
 /// One region's part of an [`ActivityImport`].
 struct RegionImport {
-    tx: redb::WriteTransaction,
+    tx: super::shard::WriteTx,
     seq: u64,
     rules: ReportingRules,
 }
@@ -76,7 +76,7 @@ impl Store {
     /// load is a first load, and a change of position belongs to the API, which keeps history.
     pub fn put_employees_bulk(&self, region: &str, items: Vec<BulkEmployee>) -> Result<u64> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         let updated_at = now_rfc3339();
         let n = items.len() as u64;
         {
@@ -167,7 +167,7 @@ impl ActivityImport {
                 continue;
             };
             if !self.open.contains_key(&region) {
-                let tx = shard.db.begin_write()?;
+                let tx = shard.begin_write()?;
                 let seq = tx
                     .open_table(COUNTERS)?
                     .get("activity")?

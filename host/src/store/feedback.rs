@@ -19,7 +19,7 @@ impl Store {
         author_nip: Option<String>,
     ) -> Result<Note> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         employee_exists(&tx, region, nip)?;
         let seq = next_seq(&tx, "feedback")?;
         let note = Note {

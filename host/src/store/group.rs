@@ -265,7 +265,7 @@ impl Shard {
     /// its own, so that one request's failure is never another's. A job with work to run
     /// meanwhile commits alone. Answers each job's callback with its results, to be called
     /// once the store is let go of.
-    fn commit_jobs(&self, jobs: Vec<Job>) -> Vec<(Done, Vec<Result<Request>>)> {
+    fn commit_jobs(self: &Arc<Self>, jobs: Vec<Job>) -> Vec<(Done, Vec<Result<Request>>)> {
         let (alone, mut jobs): (Vec<Job>, Vec<Job>) =
             jobs.into_iter().partition(|j| j.meanwhile.is_some());
         let mut answered: Vec<(Done, Vec<Result<Request>>)> = alone
@@ -320,8 +320,12 @@ impl Shard {
 
     /// Writes `requests` in one transaction and commits it durably; `meanwhile` runs over
     /// the first request's calls from the moment the ids are given until the commit is done.
-    fn commit(&self, requests: &mut [Request], meanwhile: Option<Meanwhile>) -> Result<()> {
-        let tx = self.db.begin_write()?;
+    fn commit(
+        self: &Arc<Self>,
+        requests: &mut [Request],
+        meanwhile: Option<Meanwhile>,
+    ) -> Result<()> {
+        let tx = self.begin_write()?;
         super::decisions::assign_request_ids(&tx, requests.iter_mut().map(Vec::as_mut_slice))?;
         let requests = &*requests;
         std::thread::scope(|s| {

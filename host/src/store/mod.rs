@@ -19,6 +19,7 @@ mod group;
 mod migrate;
 mod org;
 mod period_row;
+mod placement;
 mod plugins;
 mod records;
 mod regions;
@@ -40,6 +41,7 @@ pub use decisions::{
 };
 pub use migrate::{Migrated, LAYOUT1_KEPT};
 pub use org::{AgencyPredikat, OrgPredikatRecord};
+pub use placement::MOVED_SUFFIX;
 pub use plugins::{Activation, PluginMeta, PluginUpload};
 pub use records::Page;
 pub use reports::{ActivityQuery, Reported, Verdict};
@@ -82,6 +84,10 @@ pub enum StoreError {
     Fault(String),
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
+    /// The region's file is moving to another node: its writes are paused (503 with
+    /// `Retry-After`) until the move completes or is undone.
+    #[error("region `{0}` is being moved to another node: its writes are paused; retry shortly")]
+    Paused(String),
     /// The data dir was written by a newer kinerja, whose layout this one does not know: read,
     /// its data could be misread, and written, damaged for the version that wrote it.
     #[error(

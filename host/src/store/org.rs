@@ -62,7 +62,7 @@ impl Store {
         actor: Option<&str>,
     ) -> Result<OrgPredikatRecord> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         require_agency(&tx.open_table(AGENCIES)?, region, agency)?;
         let rec = OrgPredikatRecord {
             region: region.into(),

@@ -57,7 +57,7 @@ impl Store {
     ) -> Result<(PluginUpload, bool)> {
         self.require_region(region)?;
         let key = format!("{region}/{}", meta.id);
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         let existing: Option<PluginUpload> = get_json(&tx.open_table(PLUGIN_REGIONS)?, &key)?;
         if let Some(up) = existing {
             return Ok((up, false));
@@ -146,7 +146,7 @@ impl Store {
         audit_action: &str,
         actor: Option<&str>,
     ) -> Result<()> {
-        let tx = self.shard(&act.region)?.db.begin_write()?;
+        let tx = self.shard(&act.region)?.begin_write()?;
         {
             let key = format!("{}/{}", act.region, act.hook);
             let mut p = tx.open_table(POLICIES)?;

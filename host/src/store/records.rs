@@ -36,7 +36,7 @@ impl Store {
             name: input.name.trim().into(),
             updated_at: now_rfc3339(),
         };
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         tx.open_table(AGENCIES)?
             .insert(key2(region, id).as_str(), to_json(&agency)?.as_slice())?;
         tx.commit()?;
@@ -74,7 +74,7 @@ impl Store {
         input: PositionInput,
     ) -> Result<Position> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         if !agency_exists(&tx.open_table(AGENCIES)?, region, &input.agency)? {
             return Err(FieldError::new(
                 "agency",
@@ -233,7 +233,7 @@ impl Store {
         actor: Option<&str>,
     ) -> Result<Employee> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         check_employee_refs(
             &tx.open_table(AGENCIES)?,
             &tx.open_table(POSITIONS)?,
@@ -389,7 +389,7 @@ impl Store {
         actor: Option<&str>,
     ) -> Result<PeriodRecord> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         employee_exists(&tx, region, nip)?;
         // Once the year has an SKP, its indicators are what is appraised: indicators written
         // here would be kept and never read, so they are refused rather than ignored.
@@ -461,7 +461,7 @@ impl Store {
         change: impl FnOnce(&mut Raters) -> Result<(), FieldError>,
     ) -> Result<Raters> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         employee_exists(&tx, region, nip)?;
         let key = format!("{region}/{nip}/{period}");
         let mut periods = tx.open_table(PERIODS)?;

@@ -67,7 +67,7 @@ impl Store {
                 }
             }
         };
-        let tx = shard.db.begin_write()?;
+        let tx = shard.begin_write()?;
         let (region, created) = {
             let mut regions = tx.open_table(REGIONS)?;
             let mut rules_t = tx.open_table(REGION_REPORTING)?;
@@ -108,11 +108,26 @@ impl Store {
 
     /// Writes region `row` into the registry of the system file.
     fn register(&self, row: &RegionRow) -> Result<()> {
-        let tx = self.system.db.begin_write()?;
+        let tx = self.system.begin_write()?;
         tx.open_table(REGIONS)?
             .insert(row.id.as_str(), to_json(row)?.as_slice())?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Registers region `id` as its file `shard` describes it (a file from before regions had
+    /// rows: by its id).
+    pub(super) fn register_file(&self, id: &str, shard: &Shard) -> Result<()> {
+        let tx = shard.db.begin_read()?;
+        let row: Option<RegionRow> = get_json(&tx.open_table(REGIONS)?, id)?;
+        let row = row.unwrap_or(RegionRow {
+            id: id.to_string(),
+            name: id.to_string(),
+            level: None,
+            created_at: None,
+            updated_at: None,
+        });
+        self.register(&row)
     }
 
     /// Opens every region file of the data dir and registers any the registry lacks (a file
@@ -158,17 +173,8 @@ impl Store {
             if registered.contains(id) {
                 continue;
             }
-            let tx = shard.db.begin_read()?;
-            let row: Option<RegionRow> = get_json(&tx.open_table(REGIONS)?, id)?;
-            let row = row.unwrap_or(RegionRow {
-                id: id.clone(),
-                name: id.clone(),
-                level: None,
-                created_at: None,
-                updated_at: None,
-            });
             tracing::info!(region = %id, "registered the region of a file found in the data dir");
-            self.register(&row)?;
+            self.register_file(id, shard)?;
         }
         *self
             .regions

@@ -194,7 +194,7 @@ impl Store {
         keep_zone: bool,
     ) -> Result<ReportingRules> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         {
             let mut t = tx.open_table(REGION_REPORTING)?;
             let before = rules_in(&t, region)?;
@@ -225,7 +225,7 @@ impl Store {
         state: ReportState,
     ) -> Result<Vec<Activity>> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         super::records::employee_exists(&tx, region, nip)?;
         // No day may claim more than a day's minutes, this request's reports included.
         let mut claimed: BTreeMap<Date, u64> = BTreeMap::new();
@@ -333,7 +333,7 @@ impl Store {
         actor: &str,
         input: ActivityInput,
     ) -> Result<Activity> {
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         let (key, mut a) = pending_of(&tx, region, nip, id, "corrected")?;
         let claimed = day_claimed(&tx.open_table(ACTIVITIES)?, (region, nip), input.date, id)?;
         check_day(claimed, input.minutes, input.date, "minutes")?;
@@ -366,7 +366,7 @@ impl Store {
         (region, nip, id): (&str, &str, u64),
         actor: &str,
     ) -> Result<()> {
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         let (key, a) = pending_of(&tx, region, nip, id, "withdrawn")?;
         tx.open_table(ACTIVITIES)?.remove(key.as_str())?;
         unindex(&tx, region, &a)?;
@@ -393,7 +393,7 @@ impl Store {
         verdict: &Verdict,
         actor: &str,
     ) -> Result<Vec<Activity>> {
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         let at = now_rfc3339();
         let mut out = Vec::with_capacity(reports.len());
         let mut by_employee: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
@@ -441,7 +441,7 @@ impl Store {
                 continue;
             };
             let cutoff = rfc3339(before);
-            let tx = shard.db.begin_write()?;
+            let tx = shard.begin_write()?;
             let due: Vec<(String, String)> = {
                 let t = tx.open_table(PENDING_REPORTS)?;
                 let (lo, hi) = (format!("{region}/"), format!("{region}/{cutoff}"));

@@ -122,7 +122,7 @@ impl Store {
         keep: Option<&str>,
         actor: &str,
     ) -> Result<()> {
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         super::records::employee_exists(&tx, region, nip)?;
         let ended = {
             let c = Credential {
@@ -183,7 +183,7 @@ impl Store {
             expires_at: Some(expires_at.clone()),
             must_change_password,
         };
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         let secret = insert_token(&tx, token)?;
         audit::record_about(
             &tx,
@@ -203,7 +203,7 @@ impl Store {
 
     /// Ends one session (sign-out) of `region`.
     pub fn close_session(&self, region: &str, id: &str) -> Result<()> {
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         let gone = remove_token(&tx, id)?
             .ok_or_else(|| StoreError::NotFound(format!("session `{id}`")))?;
         let (region, nip) = owner(&gone)?;
@@ -235,7 +235,7 @@ impl Store {
 }
 
 /// [`Store::purge_expired_sessions`] in one region's file.
-fn purge_expired_in(shard: &Shard, now: &str, max: usize) -> Result<usize> {
+fn purge_expired_in(shard: &std::sync::Arc<Shard>, now: &str, max: usize) -> Result<usize> {
     {
         let expired: Vec<String> = {
             let tx = shard.db.begin_read()?;
@@ -252,7 +252,7 @@ fn purge_expired_in(shard: &Shard, now: &str, max: usize) -> Result<usize> {
         if expired.is_empty() {
             return Ok(0);
         }
-        let tx = shard.db.begin_write()?;
+        let tx = shard.begin_write()?;
         for id in &expired {
             remove_token(&tx, id)?;
         }

@@ -6,12 +6,53 @@
 use super::{group::GroupCommit, known_layout, tables, Result, StoreError, LAYOUT};
 use redb::{Database, ReadableTable};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub(crate) struct Shard {
     pub(super) db: Database,
     pub(super) path: PathBuf,
     pub(super) group: GroupCommit,
+    /// Writes refused (a region being moved, issue 26); see [`Shard::pause`].
+    paused: AtomicBool,
+    /// Write transactions begun through [`Shard::begin_write`] and not yet ended.
+    writers: AtomicUsize,
+}
+
+/// A write transaction of a [`Shard`], counted as under way until it is committed, aborted
+/// or dropped; used as redb's (it derefs to it).
+pub(crate) struct WriteTx {
+    tx: redb::WriteTransaction,
+    _writer: Writer,
+}
+
+/// One write under way on a shard, for as long as it lives.
+struct Writer(Arc<Shard>);
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.0.writers.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = redb::WriteTransaction;
+    fn deref(&self) -> &redb::WriteTransaction {
+        &self.tx
+    }
+}
+
+impl WriteTx {
+    pub(crate) fn commit(self) -> Result<()> {
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn abort(self) -> Result<()> {
+        self.tx.abort()?;
+        Ok(())
+    }
 }
 
 impl Shard {
@@ -28,6 +69,8 @@ impl Shard {
             db,
             path: path.to_path_buf(),
             group: GroupCommit::default(),
+            paused: AtomicBool::new(false),
+            writers: AtomicUsize::new(0),
         };
         shard.init()?;
         Ok(Arc::new(shard))
@@ -53,6 +96,53 @@ impl Shard {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// A write transaction on the file; refused while its writes are paused.
+    pub(crate) fn begin_write(self: &Arc<Self>) -> Result<WriteTx> {
+        // Counted before the flag is read, and the pause sets the flag before it counts: one
+        // of the two sees the other (both sequentially consistent), so no write begins
+        // unseen after a pause has found none under way.
+        self.writers.fetch_add(1, Ordering::SeqCst);
+        let writer = Writer(Arc::clone(self));
+        if self.paused.load(Ordering::SeqCst) {
+            return Err(StoreError::Paused(self.name()));
+        }
+        Ok(WriteTx {
+            tx: self.db.begin_write()?,
+            _writer: writer,
+        })
+    }
+
+    /// Refuses the file's writes from now on, and returns once those under way are done (or
+    /// fails after `wait`, the writes paused still: the caller resumes or retries).
+    pub(super) fn pause(&self, wait: Duration) -> Result<()> {
+        self.paused.store(true, Ordering::SeqCst);
+        let since = Instant::now();
+        while self.writers.load(Ordering::SeqCst) > 0 {
+            if since.elapsed() > wait {
+                return Err(StoreError::Fault(format!(
+                    "the writes under way on {} did not finish in {} s",
+                    self.path.display(),
+                    wait.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(())
+    }
+
+    pub(super) fn resume(&self) {
+        self.paused.store(false, Ordering::SeqCst);
+    }
+
+    /// The file's name without `.redb`: the region's id for a region file.
+    fn name(&self) -> String {
+        self.path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Size of the file, for metrics.

@@ -35,7 +35,7 @@ impl Store {
         plan: SkpPlan,
     ) -> Result<Skp> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         super::records::employee_exists(&tx, region, nip)?;
         let k = key(region, nip, year);
         let old: Option<Skp> = get_json(&tx.open_table(SKPS)?, &k)?;
@@ -261,7 +261,7 @@ impl Store {
         f: impl FnOnce(&Store, &WriteTransaction, &mut Skp) -> Result<()>,
     ) -> Result<Skp> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         let k = key(region, nip, year);
         let mut skp: Skp =
             get_json(&tx.open_table(SKPS)?, &k)?.ok_or_else(|| not_found(nip, year))?;
@@ -311,7 +311,7 @@ impl Store {
     /// seeding (the demo, a region at a time), never a client's write.
     pub fn seed_skps(&self, skps: &[Skp]) -> Result<()> {
         for s in skps {
-            let tx = self.shard(&s.region)?.db.begin_write()?;
+            let tx = self.shard(&s.region)?.begin_write()?;
             {
                 let mut t = tx.open_table(SKPS)?;
                 t.insert(

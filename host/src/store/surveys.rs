@@ -92,7 +92,7 @@ impl Store {
         actor: &str,
     ) -> Result<Vec<String>> {
         self.require_region(region)?;
-        let tx = self.shard(region)?.db.begin_write()?;
+        let tx = self.shard(region)?.begin_write()?;
         if !super::records::agency_exists(&tx.open_table(AGENCIES)?, region, agency)? {
             return Err(StoreError::NotFound(format!(
                 "agency `{agency}` in region `{region}`"
@@ -180,7 +180,7 @@ impl Store {
         let home = self
             .survey_home(code)?
             .ok_or_else(|| StoreError::NotFound("survey code".into()))?;
-        let tx = home.db.begin_write()?;
+        let tx = home.begin_write()?;
         let c = {
             let mut t = tx.open_table(SURVEY_CODES)?;
             let mut c: Code =

@@ -99,7 +99,7 @@ impl Store {
             expires_at: None,
             must_change_password: false,
         };
-        let tx = self.home_of(scope.region.as_deref())?.db.begin_write()?;
+        let tx = self.home_of(scope.region.as_deref())?.begin_write()?;
         let secret = insert_token(&tx, token)?;
         audit::record(
             &tx,
@@ -147,7 +147,7 @@ impl Store {
 
     /// Records that token `id`, of `region` (none for an admin's), was used now.
     pub fn touch_token(&self, region: Option<&str>, id: &str) -> Result<()> {
-        let tx = self.home_of(region)?.db.begin_write()?;
+        let tx = self.home_of(region)?.begin_write()?;
         {
             let mut t = tx.open_table(TOKENS)?;
             let stored: Option<StoredToken> = get_json(&t, id)?;
@@ -234,7 +234,7 @@ impl Store {
     }
 
     pub fn revoke_token(&self, id: &str, actor: Option<&str>) -> Result<()> {
-        let tx = self.home_of_token(id)?.db.begin_write()?;
+        let tx = self.home_of_token(id)?.begin_write()?;
         {
             let t = tx.open_table(TOKENS)?;
             let stored: StoredToken =
@@ -258,6 +258,47 @@ impl Store {
         tx.commit()?;
         self.auth.invalidate();
         Ok(())
+    }
+
+    /// Provisions admin token `id` by the SHA-256 of its secret (hex), as a cluster's nodes all
+    /// take the same admin credentials from a file (`--admin-tokens`); a token of that id
+    /// already here is left as it is. Answers whether it was added.
+    pub fn provision_admin(&self, id: &str, sha256: &str, label: &str) -> Result<bool> {
+        let tx = self.system.begin_write()?;
+        if tx.open_table(TOKENS)?.get(id)?.is_some() {
+            return Ok(false);
+        }
+        let rec = StoredToken {
+            token: TokenRecord {
+                id: id.to_string(),
+                scope: Scope {
+                    role: Role::Admin,
+                    region: None,
+                    agency: None,
+                    nip: None,
+                },
+                label: Some(label.to_string()),
+                created_at: now_rfc3339(),
+                created_by: None,
+                last_used: None,
+                expires_at: None,
+                must_change_password: false,
+            },
+            hash: sha256.to_string(),
+        };
+        tx.open_table(TOKENS)?
+            .insert(id, to_json(&rec)?.as_slice())?;
+        tx.open_table(TOKEN_BY_HASH)?.insert(sha256, id)?;
+        audit::record(
+            &tx,
+            None,
+            "token.provision",
+            None,
+            id,
+            serde_json::json!({"role": "admin", "label": label}),
+        )?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// On the first start (no tokens at all) creates an admin token and writes it to
