@@ -4,12 +4,10 @@
 //! keeps the moved region's route. It needs `haproxy`: `scripts/cluster-test.sh` installs it
 //! and runs this test (`--ignored`), as part of the test command.
 
+use kinerja_tests::cluster::*;
 use kinerja_tests::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,119 +25,6 @@ const PLACEMENT: [(&str, &str); 6] = [
 /// The region moved from `a` to `c` under load.
 const MOVED: &str = "jakarta";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-struct Node {
-    name: String,
-    port: u16,
-    dir: PathBuf,
-    child: Option<Child>,
-}
-
-impl Node {
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts (or restarts) the node's server; returns once it listens.
-    fn start(&mut self, admin_tokens: &Path) {
-        let mut child = Command::new(kinerja_binary())
-            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
-            .arg("--data-dir")
-            .arg(&self.dir)
-            .args(["--node", &self.name])
-            .arg("--admin-tokens")
-            .arg(admin_tokens)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start kinerja");
-        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        while !line.contains("listening on") {
-            line.clear();
-            assert!(
-                out.read_line(&mut line).expect("read") > 0,
-                "node {} stopped before listening",
-                self.name
-            );
-        }
-        // Keep reading its stdout so that it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in out.lines() {});
-        self.child = Some(child);
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// SIGTERM, and waits for the clean stop.
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &c.id().to_string()])
-                .status();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-struct Proxy {
-    config: PathBuf,
-    child: Option<Child>,
-}
-
-impl Proxy {
-    fn start(&mut self, base: &str) {
-        let child = Command::new("haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&self.config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start haproxy (scripts/cluster-test.sh installs it)");
-        self.child = Some(child);
-        let http = reqwest::blocking::Client::new();
-        let t = Instant::now();
-        while http.get(format!("{base}/health")).send().is_err() {
-            assert!(
-                t.elapsed() < Duration::from_secs(10),
-                "haproxy did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// The regions a node counted requests for, from its `/metrics`.
 fn regions_counted(node: &Node, admin: &str) -> BTreeSet<String> {
     let m = Client::new(&node.base(), admin).get("/metrics");
@@ -150,19 +35,6 @@ fn regions_counted(node: &Node, admin: &str) -> BTreeSet<String> {
         .filter_map(|l| l.split("region=\"").nth(1)?.split('"').next())
         .map(str::to_string)
         .collect()
-}
-
-/// `kinerja` with `args`: exit code, stdout, stderr.
-fn kinerja(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(kinerja_binary())
-        .args(args)
-        .output()
-        .expect("run kinerja");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// Retries `send` while it answers 503 (a region's writes paused for a move); answers the

@@ -31,6 +31,11 @@
 //!     the spread requests per second to the one region's. With one database file every
 //!     region's commits queue behind one writer, so the ratio was about 1; with a file per
 //!     region each region commits on its own.
+//! 13. Cluster: three nodes behind a real HAProxy, six regions two to a node, durable
+//!     one-employee appraisals spread over the six: through the proxy against straight to each
+//!     region's node (the proxy's own cost, requests/s and p99), and one node holding all six
+//!     against the three (straight). Skipped when haproxy is not installed
+//!     (`scripts/cluster-test.sh` installs it).
 //! 12. Opening: a data dir of 100 regions (mostly idle: an agency and a few employees each)
 //!     opened by `Store::open`, against one of a single region, in the same run; ratio of the
 //!     times, and the memory (RSS) each open adds to the process.
@@ -103,6 +108,173 @@ fn main() {
     if run("open") {
         open_many(full);
     }
+    if run("cluster") {
+        cluster_bench(&counts);
+    }
+}
+
+fn cluster_bench(counts: &Counts) {
+    use kinerja_tests::cluster::{free_port, kinerja, Node, Proxy};
+    const SIX: [(&str, &str); 6] = [
+        ("jambi", "a"),
+        ("jakarta", "a"),
+        ("tenayan-raya", "b"),
+        ("kota-pekanbaru", "b"),
+        ("kota-dumai", "c"),
+        ("kota-batam", "c"),
+    ];
+    if std::process::Command::new("haproxy")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        println!("\n[13] Cluster: skipped, haproxy is not installed (scripts/cluster-test.sh installs it)");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let secret = format!("knj_{}", kinerja::store::blob::sha256_hex(b"cluster bench"));
+    let tokens = root.join("admin-tokens");
+    let line = format!(
+        "tok_bench {} bench\n",
+        kinerja::store::blob::sha256_hex(secret.as_bytes())
+    );
+    std::fs::write(&tokens, line).expect("write");
+    let mut nodes: Vec<Node> = ["a", "b", "c", "solo"]
+        .into_iter()
+        .map(|n| Node {
+            name: n.into(),
+            port: free_port(),
+            dir: root.join(n),
+            child: None,
+        })
+        .collect();
+    for n in &mut nodes {
+        n.start(&tokens);
+    }
+    let base = |name: &str| {
+        nodes
+            .iter()
+            .find(|n| n.name == name)
+            .map(Node::base)
+            .expect("node")
+    };
+    let plugin = wasm("kinerja_plugin_jambi");
+    let mut nips = Vec::new();
+    for (region, node) in SIX {
+        for on in [node, "solo"] {
+            let c = Client::new(&base(on), &secret);
+            let r = c.put(
+                &format!("/api/v1/regions/{region}"),
+                &json!({"name": region, "level": "kota", "time_zone": "Asia/Jakarta"}),
+            );
+            assert_eq!(r.status, 201, "{}", r.text);
+            let people = seed_people(&c, region, "dinas");
+            if on == node {
+                nips.push(people[0].clone());
+            }
+            let id = c.upload(region, plugin.clone());
+            c.activate(region, "appraise", &id, json!({}));
+        }
+    }
+    let proxy_port = free_port();
+    let cluster = json!({
+        "proxy": {"listen": format!("127.0.0.1:{proxy_port}"), "socket": root.join("haproxy.sock"), "map": root.join("regions.map")},
+        "admin_node": "a",
+        "nodes": nodes.iter().filter(|n| n.name != "solo").map(|n| (n.name.clone(), json!(format!("127.0.0.1:{}", n.port)))).collect::<serde_json::Map<_, _>>(),
+        "regions": SIX.iter().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+    });
+    let file = root.join("cluster.json");
+    std::fs::write(&file, cluster.to_string()).expect("write");
+    let config = root.join("haproxy.cfg");
+    let (code, _, err) = kinerja(&[
+        "cluster",
+        "haproxy",
+        "--cluster",
+        file.to_str().expect("utf-8"),
+        "--out",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let via = format!("http://127.0.0.1:{proxy_port}");
+    let mut proxy = Proxy {
+        config,
+        child: None,
+    };
+    proxy.start(&via);
+
+    // Client i appraises the employee of region i % 6, at `target(region's node)`.
+    let targets: Vec<(String, String, String, String)> = SIX
+        .iter()
+        .zip(&nips)
+        .map(|((r, n), nip)| (r.to_string(), nip.clone(), base(n), base("solo")))
+        .collect();
+    let targets = Arc::new(targets);
+    let rt = load_runtime();
+    let (proxied, direct, solo) = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(counts.http_concurrency)
+            .build()
+            .expect("client");
+        let at = |how: u8| {
+            let (t, via, secret) = (Arc::clone(&targets), via.clone(), secret.clone());
+            move |c: &reqwest::Client, i: usize| {
+                let (region, nip, node, solo) = &t[i % t.len()];
+                let host = match how {
+                    0 => &via,
+                    1 => node,
+                    _ => solo,
+                };
+                c.post(format!("{host}/api/v1/regions/{region}/appraisals"))
+                    .bearer_auth(&secret)
+                    .json(&json!({"period": "2026", "nips": [nip]}))
+            }
+        };
+        for how in 0..3 {
+            load(&client, 2, 0.1, at(how)).await;
+        }
+        let mut out = Vec::new();
+        for how in 0..3 {
+            out.push(load(&client, counts.http_concurrency, counts.http_secs, at(how)).await);
+        }
+        let solo = out.pop().expect("solo");
+        let direct = out.pop().expect("direct");
+        let proxied = out.pop().expect("proxied");
+        (proxied, direct, solo)
+    });
+    proxy.kill();
+    for n in &mut nodes {
+        n.stop();
+    }
+    assert!(proxied.n > 0 && direct.n > 0 && solo.n > 0);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "\n[13] Cluster: durable one-employee appraisals over six regions, {} clients × {:.1} s",
+        counts.http_concurrency, counts.http_secs
+    );
+    for (name, l) in [
+        ("three nodes, via HAProxy", &proxied),
+        ("three nodes, straight", &direct),
+        ("one node, all six", &solo),
+    ] {
+        println!(
+            "  {name:<26} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests, {} busy)",
+            l.rps,
+            ms(l.p50),
+            ms(l.p99),
+            l.n,
+            l.busy
+        );
+    }
+    println!(
+        "  ratio via proxy/straight   {:>8.3} req/s   p99 {:>6.2}   (the proxy's own cost)",
+        proxied.rps / direct.rps,
+        proxied.p99.as_secs_f64() / direct.p99.as_secs_f64()
+    );
+    println!(
+        "  ratio three nodes/one      {:>8.3} req/s   (three nodes on the same cores)",
+        direct.rps / solo.rps
+    );
 }
 
 /// The resident memory of process `pid`, from /proc (0 where there is none).

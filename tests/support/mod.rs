@@ -2,6 +2,8 @@
 //! blocking HTTP client. The server runs in its own thread and Tokio runtime, so stopping it
 //! waits for every database task and closes the redb file, as a real shutdown does.
 
+pub mod cluster;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
