@@ -105,7 +105,13 @@ fn three_nodes_behind_haproxy() {
         );
         assert_eq!(r.status, 200, "{}", r.text);
         nips.insert(region, seed_people(&c, region, "dinas"));
-        let id = c.upload(region, plugin.clone());
+        // The moved region's module is one its target has never had: the move takes it along.
+        let module = if region == MOVED {
+            wasm("kinerja_test_simple")
+        } else {
+            plugin.clone()
+        };
+        let id = c.upload(region, module);
         c.activate(region, "appraise", &id, json!({}));
     }
     let cluster_file = root.join("cluster.json");

@@ -267,7 +267,32 @@ async fn install(
     if installed.is_err() {
         let _ = tokio::fs::remove_file(&staged).await;
     }
-    Ok((StatusCode::CREATED, Json(installed?)))
+    let manifest = installed?;
+    load_modules(&st, region).await?;
+    Ok((StatusCode::CREATED, Json(manifest)))
+}
+
+/// Loads the modules of a region just taken in that this node's runtime does not hold yet
+/// (a node that never had them has them in no compiled cache either).
+async fn load_modules(st: &AppState, region: String) -> ApiResult<()> {
+    let modules = st
+        .store
+        .run(move |s| s.region_plugin_bytes(&region))
+        .await?;
+    let rt = st.runtime();
+    tokio::task::spawn_blocking(move || {
+        for (id, bytes) in modules {
+            if rt.is_loaded(&id) {
+                continue;
+            }
+            if let Err(e) = rt.load(&bytes) {
+                // As at start: a module the runtime no longer takes must not refuse the region.
+                tracing::error!(plugin = %id, error = %e, "a module of the region failed to load");
+            }
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("loading the region's modules failed: {e}")))
 }
 
 /// Writes `body` to `path`; answers its SHA-256.

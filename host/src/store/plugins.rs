@@ -129,6 +129,18 @@ impl Store {
         Ok(out.into_iter().collect())
     }
 
+    /// The bytes of every module `region` uploaded (its file keeps them): what a node that
+    /// takes the region in loads.
+    pub fn region_plugin_bytes(&self, region: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        let tx = self.shard(region)?.db.begin_read()?;
+        let mut out = Vec::new();
+        for row in tx.open_table(PLUGIN_BYTES)?.iter()? {
+            let (k, v) = row?;
+            out.push((k.value().to_string(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
     /// The bytes of module `id`, from the file of any region that uploaded it.
     pub fn plugin_bytes(&self, id: &str) -> Result<Vec<u8>> {
         for (_, shard) in self.each_shard() {
