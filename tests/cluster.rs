@@ -170,6 +170,34 @@ fn three_nodes_behind_haproxy() {
     assert_eq!(stray.status, 421, "{}", stray.text);
     assert!(stray.text.contains("jambi"), "{}", stray.text);
 
+    // An employee of a region on node b signs in through the proxy under the region's prefix,
+    // and the session's routes that name no region (who am I, sign out) follow its token.
+    let tr = "tenayan-raya";
+    let someone = &nips[tr][0];
+    let set = via.put(
+        &format!("/api/v1/regions/{tr}/employees/{someone}/password"),
+        &json!({"password": "sementara-2026"}),
+    );
+    assert_eq!(set.status, 204, "{}", set.text);
+    let session = via.anonymous().post(
+        &format!("/api/v1/regions/{tr}/sessions"),
+        &json!({"nip": someone, "password": "sementara-2026"}),
+    );
+    assert_eq!(session.status, 201, "{}", session.text);
+    let employee = via.with_token(session.body["token"].as_str().expect("secret"));
+    let me = employee.get("/api/v1/tokens/self");
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(
+        (me.body["region"].as_str(), me.body["nip"].as_str()),
+        (Some(tr), Some(someone.as_str()))
+    );
+    assert_eq!(employee.delete("/api/v1/sessions/self").status, 204);
+    assert_eq!(
+        employee.get("/api/v1/tokens/self").status,
+        401,
+        "signed out"
+    );
+
     // Moving regions is for admins: a region's own admin may not move, release, resume or
     // send in its region.
     let a = Client::new(&nodes["a"].base(), &secret);

@@ -1748,10 +1748,21 @@ fn the_public_answers_a_units_survey_once_per_code_and_appraisals_carry_its_ikm(
         answer(&codes[0], json!([4, 4, 4, 4, 4, 4, 4, 4, 4])).status,
         204
     );
-    assert_eq!(
-        answer(&codes[1], json!([3, 3, 3, 3, 3, 3, 3, 3, 2])).status,
-        204
-    );
+    // Under the issuing region's prefix (the route a cluster's proxy sends to its node); under
+    // another region's, the code is unknown.
+    let in_region = |region_base: &str, code: &str| {
+        public.post(
+            &format!("{region_base}/surveys/{code}"),
+            &json!({"elements": [3, 3, 3, 3, 3, 3, 3, 3, 2]}),
+        )
+    };
+    let elsewhere = if base.contains("/jambi") {
+        "/api/v1/regions/jakarta"
+    } else {
+        "/api/v1/regions/jambi"
+    };
+    assert_eq!(in_region(elsewhere, &codes[1]).status, 404);
+    assert_eq!(in_region(base, &codes[1]).status, 204);
     let again = answer(&codes[0], json!([1, 1, 1, 1, 1, 1, 1, 1, 1]));
     assert_eq!(again.status, 400, "a used code: {}", again.text);
     assert!(again.message().contains("used"), "{}", again.text);

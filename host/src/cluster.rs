@@ -148,7 +148,10 @@ impl Cluster {
 
     /// HAProxy's configuration. The region is taken from the path (its fifth `/`-field) and
     /// looked up exactly in the map: a prefix match (`map_beg`) of `jambi` would also route
-    /// `jambi-timur`. A node is marked down after two failed health checks 300 ms apart, so
+    /// `jambi-timur`. A request whose path names no region (`/api/v1/tokens/self`, signing
+    /// out) goes by its token: a region's secrets are `knj_{region}_{hex}`, so the region is
+    /// the bearer's second `_`-field (an admin's `knj_{hex}` gives 64 hex digits, no region
+    /// id, and so the admin node). A node is marked down after two failed health checks 300 ms apart, so
     /// its regions fail fast (503) instead of waiting on it, and up again after one.
     pub fn haproxy_config(&self) -> String {
         let map = self.proxy.map.display();
@@ -161,6 +164,7 @@ impl Cluster {
              timeout server 120s\n    timeout http-request 10s\n    retries 1\n\n\
              frontend kinerja\n    bind {listen}\n    \
              http-request set-var(txn.region) path,field(5,/) if {{ path_beg /api/v1/regions/ }}\n    \
+             http-request set-var(txn.region) req.hdr(authorization),field(2,_) if !{{ path_beg /api/v1/regions/ }} {{ req.hdr(authorization) -m sub knj_ }}\n    \
              use_backend %[var(txn.region),map({map},{admin})] if {{ var(txn.region) -m found }}\n    \
              default_backend {admin}\n",
             socket = self.proxy.socket.display(),
@@ -243,6 +247,25 @@ pub struct Moved {
 /// file aside. Any failure before the flip resumes the region's writes on the source, where
 /// it stays, with nothing lost.
 pub fn move_region(cluster_file: &Path, region: &str, to: &str, token: &str) -> Result<Moved> {
+    // One move at a time per cluster file: each rewrites the map and the cluster file whole.
+    let lock = cluster_file.with_extension("moving");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock)
+        .map_err(|e| {
+            ClusterError::Invalid(format!(
+                "{} exists ({e}): another move is under way (or one was cut short: remove the \
+                 file once no move runs)",
+                lock.display()
+            ))
+        })?;
+    let moved = move_locked(cluster_file, region, to, token);
+    let _ = std::fs::remove_file(&lock);
+    moved
+}
+
+fn move_locked(cluster_file: &Path, region: &str, to: &str, token: &str) -> Result<Moved> {
     let mut cluster = Cluster::read(cluster_file)?;
     let from = cluster
         .regions

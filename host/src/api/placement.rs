@@ -93,7 +93,14 @@ async fn move_region(
         .unwrap_or_default()
         .to_string();
     let r = region.clone();
-    st.store.run(move |s| s.pause_region(&r)).await?;
+    if let Err(e) = st.store.run(move |s| s.pause_region(&r)).await {
+        // Writes still under way after the wait: the region's writes go on, and no move.
+        let r = region.clone();
+        st.store.run(move |s| s.resume_region(&r)).await?;
+        return Err(ApiError::Busy(format!(
+            "region `{region}` could not be paused for its move ({e}); try again"
+        )));
+    }
     let sent = send(&st, &region, &to, auth).await;
     match sent {
         Ok(manifest) => {

@@ -28,6 +28,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sign_in))
+        .routes(routes!(sign_in_region))
         .routes(routes!(sign_out))
         .routes(routes!(change_password))
         .routes(routes!(set_password))
@@ -229,12 +230,48 @@ async fn sign_in(
     Peer(peer): Peer,
     JsonBody(input): JsonBody<SignInInput>,
 ) -> ApiResult<(StatusCode, Json<OpenedSession>)> {
+    open_session(st, peer, input).await
+}
+
+/// A NIP and password, under the region's prefix.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSignIn {
+    pub nip: String,
+    pub password: String,
+}
+
+/// [`sign_in`] under the region's prefix, which a cluster's proxy routes to the node holding
+/// the region.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/sessions", tag = "sessions",
+    params(RegionParam), request_body = RegionSignIn,
+    responses((status = 201, body = OpenedSession), Errors))]
+async fn sign_in_region(
+    State(st): State<AppState>,
+    Peer(peer): Peer,
+    P(region): P<String>,
+    JsonBody(input): JsonBody<RegionSignIn>,
+) -> ApiResult<(StatusCode, Json<OpenedSession>)> {
+    let RegionSignIn { nip, password } = input;
+    let input = SignInInput {
+        region,
+        nip,
+        password,
+    };
+    open_session(st, peer, input).await
+}
+
+async fn open_session(
+    st: AppState,
+    peer: Option<IpAddr>,
+    input: SignInInput,
+) -> ApiResult<(StatusCode, Json<OpenedSession>)> {
     let SignInInput {
         region,
         nip,
         password: secret,
     } = input;
-    validate_id("region", &region)?;
+    crate::domain::region::validate_region_id(&region)?;
     let nip = nip_param("nip", &nip)?.as_str().to_string();
     password::validate_given("password", &secret)?;
     let key = format!("{region}/{nip}");

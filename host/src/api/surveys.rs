@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(issue))
         .routes(routes!(answer))
+        .routes(routes!(answer_in_region))
         .routes(routes!(ikm))
 }
 
@@ -71,11 +72,37 @@ async fn answer(
     P(code): P<String>,
     JsonBody(input): JsonBody<SurveyAnswer>,
 ) -> ApiResult<StatusCode> {
+    answer_code(&st, peer, None, code, input).await
+}
+
+/// [`answer`] under the issuing region's prefix, which a proxy routes to the node holding the
+/// region (the printed slip or QR code carries this link).
+#[utoipa::path(post, path = "/api/v1/regions/{region}/surveys/{code}", tag = "surveys",
+    params(RegionParam, ("code" = String, Path, description = "the code on the respondent's slip: 16 lowercase hex digits")),
+    request_body = SurveyAnswer, responses((status = 204), Errors))]
+async fn answer_in_region(
+    State(st): State<AppState>,
+    Peer(peer): Peer,
+    P((region, code)): P<(String, String)>,
+    JsonBody(input): JsonBody<SurveyAnswer>,
+) -> ApiResult<StatusCode> {
+    crate::domain::region::validate_region_id(&region)?;
+    answer_code(&st, peer, Some(region), code, input).await
+}
+
+async fn answer_code(
+    st: &AppState,
+    peer: Option<std::net::IpAddr>,
+    region: Option<String>,
+    code: String,
+    input: SurveyAnswer,
+) -> ApiResult<StatusCode> {
     let code = code.trim().to_ascii_lowercase();
     let well_formed = code.len() == 16 && code.bytes().all(|b| b.is_ascii_hexdigit());
     // Unknown codes are answered from a read, never queueing for the writer, and count as a
     // failed authentication of the address: codes are credentials.
-    if !well_formed || !st.store.read_now(|s| s.survey_code_exists(&code))? {
+    let exists = |s: &crate::store::Store| s.survey_code_exists(region.as_deref(), &code);
+    if !well_formed || !st.store.read_now(exists)? {
         if let Some(ip) = peer {
             if let Err(r) = st.throttle.failed(client_key(ip), Instant::now()) {
                 return Err(too_many_codes(r.retry_after_secs()));
@@ -85,7 +112,7 @@ async fn answer(
     }
     let scores = input.validate()?;
     st.store
-        .run(move |s| s.answer_survey(&code, scores))
+        .run(move |s| s.answer_survey(region.as_deref(), &code, scores))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

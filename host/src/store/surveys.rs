@@ -154,14 +154,24 @@ impl Store {
 
     /// Whether `code` was ever issued: a read, so that unknown codes never wait for (or hold)
     /// the writer.
-    pub fn survey_code_exists(&self, code: &str) -> Result<bool> {
-        Ok(self.survey_home(code)?.is_some())
+    /// `region` names the region that issued it (its route on a cluster); without it, every
+    /// region's file is asked.
+    pub fn survey_code_exists(&self, region: Option<&str>, code: &str) -> Result<bool> {
+        Ok(self.survey_home(region, code)?.is_some())
     }
 
-    /// The region file that issued `code`, if any: codes do not name their region (they are
-    /// typed by respondents), and a read per region is a few microseconds.
-    fn survey_home(&self, code: &str) -> Result<Option<Arc<Shard>>> {
-        for (_, s) in self.each_shard() {
+    /// The region file that issued `code`, if any: `region`'s, or, when the code comes without
+    /// its region (codes are typed by respondents), any region's (a read per region is a few
+    /// microseconds).
+    fn survey_home(&self, region: Option<&str>, code: &str) -> Result<Option<Arc<Shard>>> {
+        let homes = match region {
+            Some(r) => match self.shard(r) {
+                Ok(s) => vec![(r.to_string(), s)],
+                Err(_) => return Ok(None),
+            },
+            None => self.each_shard(),
+        };
+        for (_, s) in homes {
             if s.db
                 .begin_read()?
                 .open_table(SURVEY_CODES)?
@@ -176,9 +186,9 @@ impl Store {
 
     /// Records one respondent's answer under a code: 404 for a code never issued, 400 for one
     /// already used.
-    pub fn answer_survey(&self, code: &str, scores: [u8; 9]) -> Result<()> {
+    pub fn answer_survey(&self, region: Option<&str>, code: &str, scores: [u8; 9]) -> Result<()> {
         let home = self
-            .survey_home(code)?
+            .survey_home(region, code)?
             .ok_or_else(|| StoreError::NotFound("survey code".into()))?;
         let tx = home.begin_write()?;
         let c = {
