@@ -9,7 +9,7 @@ use super::records::readable_employee;
 use super::throttle::{client_key, AuthThrottle, Refused};
 use super::{AppState, Errors};
 use crate::config::Config;
-use crate::domain::{password, rfc3339, validate_id, FieldError};
+use crate::domain::{password, rfc3339, FieldError};
 use crate::limits::{
     HASH_WAIT, SIGN_IN_ADDRESS_FACTOR, SIGN_IN_SLOWDOWN_MAX, SIGN_IN_SLOWDOWN_STEP,
 };
