@@ -85,8 +85,13 @@ fn three_nodes_behind_haproxy() {
             (n.to_string(), node)
         })
         .collect();
+    let peers = nodes
+        .values()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect::<Vec<_>>()
+        .join(",");
     for n in nodes.values_mut() {
-        n.start(&admin_tokens);
+        n.start(&admin_tokens, &peers);
     }
 
     // 1. Each region created and seeded on its node, straight to it.
@@ -236,6 +241,12 @@ fn three_nodes_behind_haproxy() {
         b"not a region file".to_vec(),
     );
     assert_eq!(r.status, 400, "no checksum header: {}", r.text);
+    // A region's file and the mover's credentials go only to a peer of the cluster.
+    let r = a.post(
+        "/api/v1/regions/jambi/move",
+        &json!({"to": "http://203.0.113.9:80"}),
+    );
+    assert_eq!(r.status, 400, "not a peer: {}", r.text);
     let r = ra.put_raw(
         "/api/v1/regions/jambi/file",
         "application/octet-stream",
@@ -347,6 +358,15 @@ fn three_nodes_behind_haproxy() {
     let gone =
         Client::new(&nodes["a"].base(), &secret).get(&format!("/api/v1/regions/{MOVED}/employees"));
     assert_eq!(gone.status, 421, "the source lets go: {}", gone.text);
+    let again = Client::new(&nodes["a"].base(), &secret).put(
+        &format!("/api/v1/regions/{MOVED}"),
+        &json!({"name": MOVED, "level": "kota", "time_zone": "Asia/Jakarta"}),
+    );
+    assert_eq!(
+        again.status, 409,
+        "no second, empty copy on the source: {}",
+        again.text
+    );
     assert_eq!(
         via.get(&format!("/api/v1/regions/{MOVED}/employees"))
             .status,
@@ -378,7 +398,7 @@ fn three_nodes_behind_haproxy() {
             }
         }
     }
-    nodes.get_mut("b").expect("b").start(&admin_tokens);
+    nodes.get_mut("b").expect("b").start(&admin_tokens, &peers);
     let t = Instant::now();
     let back = loop {
         let r = via.get(&format!(

@@ -311,20 +311,31 @@ fn move_locked(cluster_file: &Path, region: &str, to: &str, token: &str) -> Resu
         Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
     };
     let base = format!("/api/v1/regions/{region}");
-    // Paused, sent, checked by both sides: or resumed on the source, and the error.
-    let sent = post(
+    // Paused, sent, checked by both sides: or resumed on the source, and the error. A copy
+    // the target may have taken in before the failure (its answer lost, say) is set aside
+    // there, so that only the source serves the region.
+    let sent = match post(
         &source,
         &format!("{base}/move"),
         serde_json::json!({ "to": format!("http://{target}") }),
-    )?;
+    ) {
+        Ok(sent) => sent,
+        Err(e) => {
+            let _ = post(&target, &format!("{base}/release"), serde_json::json!({}));
+            return Err(e);
+        }
+    };
     let flipped = route(&cluster, region, to).and_then(|()| {
         cluster.regions.insert(region.to_string(), to.to_string());
         replace_file(&cluster.proxy.map, cluster.map_text().as_bytes())?;
         cluster.write(cluster_file)
     });
     if let Err(e) = flipped {
-        // The proxy still routes to the source (or was pointed back below): the region stays.
+        // The proxy still routes to the source (or is pointed back here, and its map file
+        // with it): the region stays.
         let _ = route(&cluster, region, &from);
+        cluster.regions.insert(region.to_string(), from.clone());
+        let _ = replace_file(&cluster.proxy.map, cluster.map_text().as_bytes());
         // The target's copy is set aside (kept, not served), the source serves on.
         let _ = post(&target, &format!("{base}/release"), serde_json::json!({}));
         let _ = post(&source, &format!("{base}/resume"), serde_json::json!({}));

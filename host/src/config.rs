@@ -115,6 +115,10 @@ pub struct Config {
     /// [label]` (the same file on every node of a cluster, so national admins sign in on each).
     #[arg(long, env = "KINERJA_ADMIN_TOKENS")]
     pub admin_tokens: Option<PathBuf>,
+    /// The other nodes of the cluster (`host:port`, comma-separated): the only places this
+    /// node sends a region's file to, with the mover's credentials.
+    #[arg(long, env = "KINERJA_PEERS", value_delimiter = ',')]
+    pub peers: Vec<String>,
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {

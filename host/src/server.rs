@@ -47,8 +47,13 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let store = Arc::new(store);
     remove_stale_backups(&config.data_dir);
     if let Some(file) = config.admin_tokens.clone() {
-        let added = store.run(move |s| provision(s, &file)).await?;
-        tracing::info!(added, "provisioned the admin tokens of --admin-tokens");
+        let (added, changed, removed) = store.run(move |s| provision(s, &file)).await?;
+        tracing::info!(
+            added,
+            changed,
+            removed,
+            "provisioned the admin tokens of --admin-tokens"
+        );
     }
     let dir = config.data_dir.clone();
     if let Some(path) = store.run(move |s| s.bootstrap_admin(&dir)).await? {
@@ -195,12 +200,13 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
-/// Provisions the admin tokens listed in `file` (`id sha256 [label]` per line; `#` comments);
-/// answers how many were new.
-fn provision(store: &Store, file: &std::path::Path) -> Result<usize, StoreError> {
+/// Provisions the admin tokens listed in `file` (`id sha256 [label]` per line; `#` comments):
+/// the provisioned tokens become exactly those (see `Store::provision_admins`); answers how
+/// many were added, changed and removed.
+fn provision(store: &Store, file: &std::path::Path) -> Result<(usize, usize, usize), StoreError> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", file.display())))?;
-    let mut added = 0;
+    let mut listed = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -212,17 +218,14 @@ fn provision(store: &Store, file: &std::path::Path) -> Result<usize, StoreError>
             parts.next().unwrap_or_default().to_ascii_lowercase(),
             parts.next().unwrap_or("provisioned admin").trim(),
         );
-        let hex64 = sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit());
-        if crate::domain::validate_id("token", id).is_err() || !hex64 {
+        if crate::domain::validate_id("token", id).is_err() || !crate::domain::is_sha256_hex(&sha) {
             return Err(StoreError::Fault(format!(
                 "{} line {}: `id sha256-of-the-secret [label]` expected",
                 file.display(),
                 n + 1
             )));
         }
-        if store.provision_admin(id, &sha, label)? {
-            added += 1;
-        }
+        listed.push((id.to_string(), sha, label.to_string()));
     }
-    Ok(added)
+    store.provision_admins(&listed)
 }

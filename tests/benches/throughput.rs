@@ -149,8 +149,13 @@ fn cluster_bench(counts: &Counts) {
             child: None,
         })
         .collect();
+    let peers = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect::<Vec<_>>()
+        .join(",");
     for n in &mut nodes {
-        n.start(&tokens);
+        n.start(&tokens, &peers);
     }
     let base = |name: &str| {
         nodes

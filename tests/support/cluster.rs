@@ -28,7 +28,7 @@ impl Node {
     }
 
     /// Starts (or restarts) the node's server; returns once it listens.
-    pub fn start(&mut self, admin_tokens: &Path) {
+    pub fn start(&mut self, admin_tokens: &Path, peers: &str) {
         let mut child = Command::new(kinerja_binary())
             .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
             .arg("--data-dir")
@@ -36,6 +36,7 @@ impl Node {
             .args(["--node", &self.name])
             .arg("--admin-tokens")
             .arg(admin_tokens)
+            .args(["--peers", peers])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

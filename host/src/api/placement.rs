@@ -86,35 +86,40 @@ async fn move_region(
             "to: the target node's base URL, http://host:port".into(),
         ));
     }
+    if !st.config.peers.iter().any(|p| to == format!("http://{p}")) {
+        return Err(ApiError::BadRequest(format!(
+            "to: `{to}` is not one of this node's peers (--peers): a region's file and the \
+             caller's credentials go only to a node of the cluster"
+        )));
+    }
     // The target takes the same admin credentials (provisioned to every node).
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let r = region.clone();
-    if let Err(e) = st.store.run(move |s| s.pause_region(&r)).await {
-        // Writes still under way after the wait: the region's writes go on, and no move.
+    // On a task of its own: a client gone mid-move does not cut it short between the pause
+    // and the resume that a failure owes.
+    let task = tokio::spawn(async move {
         let r = region.clone();
-        st.store.run(move |s| s.resume_region(&r)).await?;
-        return Err(ApiError::Busy(format!(
-            "region `{region}` could not be paused for its move ({e}); try again"
-        )));
-    }
-    let sent = send(&st, &region, &to, auth).await;
-    match sent {
-        Ok(manifest) => {
-            tracing::info!(%region, %to, "sent the region's file");
-            Ok(Json(MoveAnswer { to, manifest }))
-        }
-        Err(e) => {
-            let r = region.clone();
-            if let Err(again) = st.store.run(move |s| s.resume_region(&r)).await {
-                tracing::error!(%region, error = %again, "could not resume the region's writes");
+        // Refused (409) when a move holds the pause already; taken back after a timeout.
+        st.store.run(move |s| s.pause_region(&r)).await?;
+        match send(&st, &region, &to, auth).await {
+            Ok(manifest) => {
+                tracing::info!(%region, %to, "sent the region's file");
+                Ok(Json(MoveAnswer { to, manifest }))
             }
-            Err(e)
+            Err(e) => {
+                let r = region.clone();
+                if let Err(again) = st.store.run(move |s| s.resume_region(&r)).await {
+                    tracing::error!(%region, error = %again, "could not resume the region's writes");
+                }
+                Err(e)
+            }
         }
-    }
+    });
+    task.await
+        .map_err(|e| ApiError::Internal(format!("the move's task failed: {e}")))?
 }
 
 /// The snapshot of `region` sent to `to`, checked by both sides; its manifest.
@@ -243,10 +248,12 @@ async fn install(
             message: format!("region `{region}` is held here already"),
         });
     }
+    // A name of its own per request: two sends of one region at once do not share a file.
+    let nanos = crate::domain::nanos_now();
     let staged = st
         .store
         .region_file(&region)
-        .with_extension("redb.incoming");
+        .with_extension(format!("redb.incoming-{nanos}"));
     let received = receive(body, &staged).await;
     let sha = match received {
         Ok(sha) => sha,
@@ -267,6 +274,8 @@ async fn install(
         .run(move |s| {
             s.install_region(&r, &s2).map_err(|e| match e {
                 BackupError::Store(e) => e,
+                // The server's own disk: its fault, not the sender's.
+                e @ BackupError::Io { .. } => StoreError::Fault(e.to_string()),
                 e => StoreError::Invalid(crate::domain::FieldError::new("file", e.to_string())),
             })
         })
@@ -323,6 +332,8 @@ async fn receive(body: Body, path: &std::path::Path) -> ApiResult<String> {
 fn region_of(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/api/v1/regions/")?;
     let region = rest.split('/').next()?;
+    // An escaped id (`jamb%69`) is refused by the handlers' own check only after decoding:
+    // the gate treats it as the region it names by refusing escapes there (see `region_gate`).
     crate::domain::region::validate_region_id(region)
         .is_ok()
         .then_some(region)
@@ -333,6 +344,21 @@ fn region_of(path: &str) -> Option<&str> {
 /// not hold, naming it, so that a stale proxy map can never write to the wrong node. Creating
 /// a region, and taking in a region's file, are the two ways a region comes to a node.
 pub(super) async fn region_gate(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(segment) = req
+        .uri()
+        .path()
+        .strip_prefix("/api/v1/regions/")
+        .and_then(|rest| rest.split('/').next())
+    {
+        // A region id is a slug: an escaped one would pass here as unknown and reach the
+        // handler decoded, a region this node may not hold.
+        if segment.contains('%') {
+            return ApiError::BadRequest(
+                "region: an id is lowercase letters, digits and hyphens, not escaped".into(),
+            )
+            .into_response();
+        }
+    }
     if let Some(region) = region_of(req.uri().path()) {
         if st.store.holds(region) {
             metrics::counter!(crate::telemetry::REGION_REQUESTS, "region" => region.to_string())
@@ -343,9 +369,10 @@ pub(super) async fn region_gate(State(st): State<AppState>, req: Request, next: 
                 && (path == format!("/api/v1/regions/{region}")
                     || path == format!("/api/v1/regions/{region}/file"));
             if !arriving {
+                let _ = node;
                 return ApiError::Misdirected(format!(
-                    "region `{region}` is not held by node `{node}`: ask the proxy, whose map \
-                     says where it is"
+                    "region `{region}` is not held by this node: ask the proxy, whose map says \
+                     where it is"
                 ))
                 .into_response();
             }

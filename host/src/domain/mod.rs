@@ -111,6 +111,15 @@ pub fn validate_key(field: &str, key: &str) -> Result<(), FieldError> {
 }
 
 /// Now as RFC 3339 UTC with seconds, the one timestamp format of the API.
+/// Nanoseconds since 1970, for names that must differ from one moment to the next (files
+/// kept aside); 0 on a clock before 1970.
+pub fn nanos_now() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
 pub fn now_rfc3339() -> String {
     rfc3339(std::time::SystemTime::now())
 }

@@ -515,8 +515,14 @@ fn backup_files(backup: &Path) -> Result<Vec<(PathBuf, String)>> {
                 })?;
             Ok(check(&db, backup)?.file)
         })?;
+        // Its place must be a region's file exactly (a manifest is data: `regions/../x` is no
+        // place to write).
         let rel = rel
-            .filter(|r| r.starts_with(&format!("{REGIONS_DIR}/")))
+            .filter(|r| {
+                r.strip_prefix(&format!("{REGIONS_DIR}/"))
+                    .and_then(|f| f.strip_suffix(".redb"))
+                    .is_some_and(|id| crate::domain::region::validate_region_id(id).is_ok())
+            })
             .ok_or_else(|| BackupError::NoBackup(backup.to_path_buf()))?;
         return Ok(vec![(backup.to_path_buf(), rel)]);
     }
@@ -596,6 +602,17 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Restored> {
                     .map_err(io(&stage))?;
                 Ok(m)
             });
+        let checked = checked.and_then(|m| {
+            // Each file where its manifest says it belongs, and nowhere else.
+            if m.file.as_deref() == Some(rel.as_str()) {
+                Ok(m)
+            } else {
+                Err(BackupError::Mismatch {
+                    path: from.clone(),
+                    what: format!("it is the file of {:?}, found at {rel}", m.file),
+                })
+            }
+        });
         match checked {
             Ok(m) => {
                 manifest.files.insert(rel.clone(), m);
@@ -606,10 +623,10 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Restored> {
             }
         }
     }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos = crate::domain::nanos_now();
+    // The system file last: until it is swapped, a restore cut short leaves the registry as
+    // it was, and the region files swapped before are registered again at the next start.
+    staged.sort_by_key(|(_, live)| *live == system);
     let mut replaced = Vec::new();
     for (stage, live) in &staged {
         if live.exists() {

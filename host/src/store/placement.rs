@@ -27,7 +27,7 @@ impl Store {
     /// under way are done, so that a snapshot taken then holds every acknowledged write.
     /// Reads go on.
     pub fn pause_region(&self, region: &str) -> Result<()> {
-        self.shard(region)?.pause(PAUSE_WAIT)
+        self.shard(region)?.pause(PAUSE_WAIT, true)
     }
 
     /// Lets `region`'s writes go on after [`Store::pause_region`].
@@ -49,7 +49,7 @@ impl Store {
                 .remove(region)
                 .ok_or_else(|| StoreError::NotFound(format!("region `{region}`")))?
         };
-        if let Err(e) = shard.pause(PAUSE_WAIT) {
+        if let Err(e) = shard.pause(PAUSE_WAIT, false) {
             // Still writing: served on, as before.
             shard.resume();
             self.regions
@@ -62,10 +62,7 @@ impl Store {
         tx.open_table(REGIONS)?.remove(region)?;
         tx.commit()?;
         self.auth.invalidate();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nanos = crate::domain::nanos_now();
         let live = self.region_file(region);
         let kept = live.with_file_name(format!("{region}.redb{MOVED_SUFFIX}-{nanos}"));
         // Readers still holding the file finish on it; it is closed when the last lets go.

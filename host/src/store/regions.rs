@@ -59,6 +59,13 @@ impl Store {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 match regions.get(id) {
                     Some(s) => Arc::clone(s),
+                    None if self.moved_away(id)? => {
+                        return Err(StoreError::Conflict(format!(
+                            "region `{id}` was moved away from this node (its file is kept \
+                             here as {id}.redb{}-…): create it where it lives now",
+                            super::MOVED_SUFFIX
+                        )))
+                    }
                     None => {
                         let s = Shard::open(&self.region_file(id), REGION_CACHE_BYTES)?;
                         regions.insert(id.to_string(), Arc::clone(&s));
@@ -106,6 +113,20 @@ impl Store {
         Ok((region, created))
     }
 
+    /// Whether region `id`'s file was let go of here (`kinerja region move`): a region of that
+    /// id created again here would be a second, empty copy beside the one that moved.
+    fn moved_away(&self, id: &str) -> Result<bool> {
+        let dir = self.dir.join(super::REGIONS_DIR);
+        let prefix = format!("{id}.redb{}-", super::MOVED_SUFFIX);
+        let listed = std::fs::read_dir(&dir)
+            .map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", dir.display())))?;
+        Ok(listed.flatten().any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix))
+        }))
+    }
+
     /// Writes region `row` into the registry of the system file.
     fn register(&self, row: &RegionRow) -> Result<()> {
         let tx = self.system.begin_write()?;
@@ -127,7 +148,8 @@ impl Store {
             created_at: None,
             updated_at: None,
         });
-        self.register(&row)
+        self.register(&row)?;
+        self.index_region_tokens(id, shard)
     }
 
     /// Opens every region file of the data dir and registers any the registry lacks (a file
@@ -201,7 +223,12 @@ impl Store {
             .collect();
         let mut items = Vec::new();
         for id in after.iter().take(limit) {
-            items.push(self.region(id)?);
+            match self.region(id) {
+                Ok(r) => items.push(r),
+                // Being created (its file open, its row not yet committed): not listed yet.
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         let next = (after.len() > limit)
             .then(|| items.last().map(|r: &Region| r.id.clone()))

@@ -441,7 +441,12 @@ impl Store {
                 continue;
             };
             let cutoff = rfc3339(before);
-            let tx = shard.begin_write()?;
+            let tx = match shard.begin_write() {
+                Ok(tx) => tx,
+                // A region being moved: its reports wait for the next sweep (on its node).
+                Err(StoreError::Paused(_)) => continue,
+                Err(e) => return Err(e),
+            };
             let due: Vec<(String, String)> = {
                 let t = tx.open_table(PENDING_REPORTS)?;
                 let (lo, hi) = (format!("{region}/"), format!("{region}/{cutoff}"));

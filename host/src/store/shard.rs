@@ -116,16 +116,25 @@ impl Shard {
 
     /// Refuses the file's writes from now on, and returns once those under way are done (or
     /// fails after `wait`, the writes paused still: the caller resumes or retries).
-    pub(super) fn pause(&self, wait: Duration) -> Result<()> {
-        self.paused.store(true, Ordering::SeqCst);
+    /// A pause is owned by whoever took it (`first`): a second is refused (409) rather than
+    /// shared, so that one move's failure cannot resume the writes of another under way;
+    /// `first: false` (letting a region go) takes a pause whoever holds it. A pause that times
+    /// out is taken back.
+    pub(super) fn pause(&self, wait: Duration, first: bool) -> Result<()> {
+        let was = self.paused.swap(true, Ordering::SeqCst);
+        if was && first {
+            return Err(StoreError::Conflict(format!(
+                "region `{}` is being moved already: its writes are paused",
+                self.name()
+            )));
+        }
         let since = Instant::now();
         while self.writers.load(Ordering::SeqCst) > 0 {
             if since.elapsed() > wait {
-                return Err(StoreError::Fault(format!(
-                    "the writes under way on {} did not finish in {} s",
-                    self.path.display(),
-                    wait.as_secs()
-                )));
+                if !was {
+                    self.resume();
+                }
+                return Err(StoreError::Paused(self.name()));
             }
             std::thread::sleep(Duration::from_millis(2));
         }

@@ -78,6 +78,19 @@ fn region_of_secret(secret: &str) -> Option<&str> {
     Some(region)
 }
 
+/// Who "issued" the admin tokens of `--admin-tokens` (kept in sync with that file).
+const PROVISIONED: &str = "--admin-tokens";
+
+/// The scope of a national admin.
+fn admin_scope() -> Scope {
+    Scope {
+        role: Role::Admin,
+        region: None,
+        agency: None,
+        nip: None,
+    }
+}
+
 /// File the bootstrap admin token is written to, mode 0600.
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
@@ -192,7 +205,10 @@ impl Store {
     /// (`TOKEN_REGIONS`). `None` when the region named is not held here.
     fn home_of_secret(&self, secret: &str, h: &str) -> Result<Option<Arc<Shard>>> {
         if let Some(region) = region_of_secret(secret) {
-            return Ok(self.shard(region).ok());
+            if let Ok(shard) = self.shard(region) {
+                return Ok(Some(shard));
+            }
+            // Not a region held here (or an admin's secret of that shape): the system file's.
         }
         let tx = self.system.db.begin_read()?;
         if tx.open_table(TOKEN_BY_HASH)?.get(h)?.is_some() {
@@ -260,45 +276,109 @@ impl Store {
         Ok(())
     }
 
-    /// Provisions admin token `id` by the SHA-256 of its secret (hex), as a cluster's nodes all
-    /// take the same admin credentials from a file (`--admin-tokens`); a token of that id
-    /// already here is left as it is. Answers whether it was added.
-    pub fn provision_admin(&self, id: &str, sha256: &str, label: &str) -> Result<bool> {
+    /// Makes the admin tokens provisioned from a file (`--admin-tokens`: `(id, SHA-256 of the
+    /// secret in hex, label)`) exactly `listed`, as a cluster's nodes all take the same admin
+    /// credentials from it: new ones added, a changed hash replaced (a rotated secret), and
+    /// those provisioned before but no longer listed removed (a revocation that holds on
+    /// every node at its restart). Tokens issued otherwise are left alone. Audited as
+    /// `token.provision` and `token.revoke`; answers (added, changed, removed).
+    pub fn provision_admins(
+        &self,
+        listed: &[(String, String, String)],
+    ) -> Result<(usize, usize, usize)> {
         let tx = self.system.begin_write()?;
-        if tx.open_table(TOKENS)?.get(id)?.is_some() {
-            return Ok(false);
+        let (mut added, mut changed, mut removed) = (0, 0, 0);
+        {
+            let mut tokens = tx.open_table(TOKENS)?;
+            let mut by_hash = tx.open_table(TOKEN_BY_HASH)?;
+            for (id, sha, label) in listed {
+                let before: Option<StoredToken> = get_json(&tokens, id)?;
+                if let Some(b) = &before {
+                    if b.token.created_by.as_deref() != Some(PROVISIONED) || b.hash == *sha {
+                        continue;
+                    }
+                    by_hash.remove(b.hash.as_str())?;
+                }
+                let rec = StoredToken {
+                    token: TokenRecord {
+                        id: id.clone(),
+                        scope: admin_scope(),
+                        label: Some(label.clone()),
+                        created_at: now_rfc3339(),
+                        created_by: Some(PROVISIONED.into()),
+                        last_used: None,
+                        expires_at: None,
+                        must_change_password: false,
+                    },
+                    hash: sha.clone(),
+                };
+                tokens.insert(id.as_str(), to_json(&rec)?.as_slice())?;
+                by_hash.insert(sha.as_str(), id.as_str())?;
+                let what = if before.is_some() { "changed" } else { "added" };
+                audit::record(
+                    &tx,
+                    None,
+                    "token.provision",
+                    None,
+                    id,
+                    serde_json::json!({"role": "admin", "label": label, "provisioned": what}),
+                )?;
+                if before.is_some() {
+                    changed += 1;
+                } else {
+                    added += 1;
+                }
+            }
+            let stale: Vec<StoredToken> = tokens
+                .iter()?
+                .map(|row| super::from_json::<StoredToken>(row?.1.value()))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .filter(|t| t.token.created_by.as_deref() == Some(PROVISIONED))
+                .filter(|t| !listed.iter().any(|(id, ..)| *id == t.token.id))
+                .collect();
+            for t in stale {
+                tokens.remove(t.token.id.as_str())?;
+                by_hash.remove(t.hash.as_str())?;
+                audit::record(
+                    &tx,
+                    None,
+                    "token.revoke",
+                    None,
+                    &t.token.id,
+                    serde_json::json!({"provisioned": "removed"}),
+                )?;
+                removed += 1;
+            }
         }
-        let rec = StoredToken {
-            token: TokenRecord {
-                id: id.to_string(),
-                scope: Scope {
-                    role: Role::Admin,
-                    region: None,
-                    agency: None,
-                    nip: None,
-                },
-                label: Some(label.to_string()),
-                created_at: now_rfc3339(),
-                created_by: None,
-                last_used: None,
-                expires_at: None,
-                must_change_password: false,
-            },
-            hash: sha256.to_string(),
-        };
-        tx.open_table(TOKENS)?
-            .insert(id, to_json(&rec)?.as_slice())?;
-        tx.open_table(TOKEN_BY_HASH)?.insert(sha256, id)?;
-        audit::record(
-            &tx,
-            None,
-            "token.provision",
-            None,
-            id,
-            serde_json::json!({"role": "admin", "label": label}),
-        )?;
         tx.commit()?;
-        Ok(true)
+        self.auth.invalidate();
+        Ok((added, changed, removed))
+    }
+
+    /// Indexes the tokens of region `region`'s file by their hash in the system file
+    /// (`TOKEN_REGIONS`), for the secrets that do not name their region (issued before region
+    /// files): a file taken in from another node, or restored, keeps its tokens working.
+    pub(super) fn index_region_tokens(&self, region: &str, shard: &Shard) -> Result<()> {
+        let hashes: Vec<String> = {
+            let tx = shard.db.begin_read()?;
+            let t = tx.open_table(TOKEN_BY_HASH)?;
+            t.iter()?
+                .map(|row| Ok(row?.0.value().to_string()))
+                .collect::<Result<_>>()?
+        };
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        let tx = self.system.begin_write()?;
+        {
+            let mut map = tx.open_table(TOKEN_REGIONS)?;
+            for h in &hashes {
+                map.insert(h.as_str(), region)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// On the first start (no tokens at all) creates an admin token and writes it to
@@ -311,12 +391,7 @@ impl Store {
         if !empty {
             return Ok(None);
         }
-        let scope = Scope {
-            role: Role::Admin,
-            region: None,
-            agency: None,
-            nip: None,
-        };
+        let scope = admin_scope();
         let issued = self.issue_token(scope, Some("bootstrap admin".into()), None)?;
         let path = data_dir.join(ADMIN_TOKEN_FILE);
         write_secret_file(&path, &issued.token)
@@ -329,12 +404,7 @@ impl Store {
     /// admin token is lost; it needs the stopped server's files, which is the proof of being
     /// its operator. Other tokens are kept. Answers the new token's id and the file.
     pub fn reset_admin(&self, data_dir: &Path) -> Result<(String, std::path::PathBuf)> {
-        let scope = Scope {
-            role: Role::Admin,
-            region: None,
-            agency: None,
-            nip: None,
-        };
+        let scope = admin_scope();
         let issued = self.issue_token(scope, Some("admin reset-token".into()), None)?;
         let path = data_dir.join(ADMIN_TOKEN_FILE);
         if let Err(e) = write_secret_file(&path, &issued.token) {
