@@ -119,35 +119,8 @@ fn three_nodes_behind_haproxy() {
         let id = c.upload(region, module);
         c.activate(region, "appraise", &id, json!({}));
     }
-    let cluster_file = root.join("cluster.json");
-    let proxy_port = free_port();
-    let cluster = json!({
-        "proxy": {
-            "listen": format!("127.0.0.1:{proxy_port}"),
-            "socket": root.join("haproxy.sock"),
-            "map": root.join("regions.map"),
-        },
-        "admin_node": "a",
-        "nodes": nodes.iter().map(|(n, node)| (n.clone(), json!(format!("127.0.0.1:{}", node.port)))).collect::<serde_json::Map<_, _>>(),
-        "regions": PLACEMENT.iter().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-    });
-    std::fs::write(&cluster_file, cluster.to_string()).expect("write");
-    let config = root.join("haproxy.cfg");
-    let (code, _, err) = kinerja(&[
-        "cluster",
-        "haproxy",
-        "--cluster",
-        cluster_file.to_str().expect("utf-8"),
-        "--out",
-        config.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let proxy_base = format!("http://127.0.0.1:{proxy_port}");
-    let mut proxy = Proxy {
-        config,
-        child: None,
-    };
-    proxy.start(&proxy_base);
+    let (cluster_file, mut proxy, proxy_base) =
+        start_proxy(root, &nodes.values().collect::<Vec<_>>(), &PLACEMENT);
     let via = Client::new(&proxy_base, &secret);
 
     // 2. Routing: a mixed workload through the proxy reaches each region's own node only.

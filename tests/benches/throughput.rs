@@ -114,7 +114,7 @@ fn main() {
 }
 
 fn cluster_bench(counts: &Counts) {
-    use kinerja_tests::cluster::{free_port, kinerja, Node, Proxy};
+    use kinerja_tests::cluster::{free_port, start_proxy, Node};
     const SIX: [(&str, &str); 6] = [
         ("jambi", "a"),
         ("jakarta", "a"),
@@ -182,31 +182,8 @@ fn cluster_bench(counts: &Counts) {
             c.activate(region, "appraise", &id, json!({}));
         }
     }
-    let proxy_port = free_port();
-    let cluster = json!({
-        "proxy": {"listen": format!("127.0.0.1:{proxy_port}"), "socket": root.join("haproxy.sock"), "map": root.join("regions.map")},
-        "admin_node": "a",
-        "nodes": nodes.iter().filter(|n| n.name != "solo").map(|n| (n.name.clone(), json!(format!("127.0.0.1:{}", n.port)))).collect::<serde_json::Map<_, _>>(),
-        "regions": SIX.iter().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-    });
-    let file = root.join("cluster.json");
-    std::fs::write(&file, cluster.to_string()).expect("write");
-    let config = root.join("haproxy.cfg");
-    let (code, _, err) = kinerja(&[
-        "cluster",
-        "haproxy",
-        "--cluster",
-        file.to_str().expect("utf-8"),
-        "--out",
-        config.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let via = format!("http://127.0.0.1:{proxy_port}");
-    let mut proxy = Proxy {
-        config,
-        child: None,
-    };
-    proxy.start(&via);
+    let three: Vec<&Node> = nodes.iter().filter(|n| n.name != "solo").collect();
+    let (_, mut proxy, via) = start_proxy(root, &three, &SIX);
 
     // Client i appraises the employee of region i % 6, at `target(region's node)`.
     let targets: Vec<(String, String, String, String)> = SIX

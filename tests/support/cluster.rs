@@ -133,3 +133,49 @@ pub fn kinerja(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Writes the cluster file of `nodes` (the first the admin node) and `placement` in `root`,
+/// HAProxy's configuration from it with `kinerja cluster haproxy`, and starts the proxy on a
+/// free port: answers the cluster file, the proxy and its base URL.
+pub fn start_proxy(
+    root: &Path,
+    nodes: &[&Node],
+    placement: &[(&str, &str)],
+) -> (PathBuf, Proxy, String) {
+    let port = free_port();
+    let cluster = serde_json::json!({
+        "proxy": {
+            "listen": format!("127.0.0.1:{port}"),
+            "socket": root.join("haproxy.sock"),
+            "map": root.join("regions.map"),
+        },
+        "admin_node": nodes.first().map(|n| n.name.clone()),
+        "nodes": nodes
+            .iter()
+            .map(|n| (n.name.clone(), serde_json::json!(format!("127.0.0.1:{}", n.port))))
+            .collect::<serde_json::Map<_, _>>(),
+        "regions": placement
+            .iter()
+            .map(|(r, n)| (r.to_string(), serde_json::json!(n)))
+            .collect::<serde_json::Map<_, _>>(),
+    });
+    let file = root.join("cluster.json");
+    std::fs::write(&file, cluster.to_string()).expect("write the cluster file");
+    let config = root.join("haproxy.cfg");
+    let (code, _, err) = kinerja(&[
+        "cluster",
+        "haproxy",
+        "--cluster",
+        file.to_str().expect("utf-8"),
+        "--out",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let base = format!("http://127.0.0.1:{port}");
+    let mut proxy = Proxy {
+        config,
+        child: None,
+    };
+    proxy.start(&base);
+    (file, proxy, base)
+}

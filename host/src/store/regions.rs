@@ -164,6 +164,12 @@ impl Store {
             let entry = entry
                 .map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", dir.display())))?;
             let name = entry.file_name();
+            if name.to_str().is_some_and(|n| n.contains(".redb.incoming-")) {
+                // A region's file a stopped node was taking in: never served, never whole.
+                tracing::info!(file = %entry.path().display(), "removed a region file half taken in");
+                let _ = std::fs::remove_file(entry.path());
+                continue;
+            }
             let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".redb")) else {
                 continue;
             };
@@ -315,6 +321,27 @@ mod tests {
         let page = store.regions_page(None, 10).expect("page");
         assert_eq!(page.items.len(), 1);
         assert_eq!(page.items[0].level, Some(RegionLevel::Kota));
+    }
+
+    /// A region's file half taken in when its node stopped is removed at the next start and
+    /// never served; the region files beside it are.
+    #[test]
+    fn a_file_half_taken_in_is_removed_at_start() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_region(
+                "jambi",
+                input("Jambi", RegionLevel::Provinsi, TimeZone::Wib),
+                "t",
+            )
+            .expect("created");
+        drop(store);
+        let half = dir.path().join("regions/kota-dumai.redb.incoming-123");
+        std::fs::write(&half, b"half a file").expect("write");
+        let store = Store::open(dir.path()).expect("reopen");
+        assert!(!half.exists());
+        assert_eq!(store.region_ids().expect("ids"), ["jambi"]);
     }
 
     /// A row an earlier version wrote (id and name only) still reads, its level null.
