@@ -13,14 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Where each region lives at the start.
-const PLACEMENT: [(&str, &str); 6] = [
-    ("jambi", "a"),
-    ("jakarta", "a"),
-    ("tenayan-raya", "b"),
-    ("kota-pekanbaru", "b"),
-    ("kota-dumai", "c"),
-    ("kota-batam", "c"),
-];
+const PLACEMENT: [(&str, &str); 6] = SIX_REGIONS;
 
 /// The region moved from `a` to `c` under load.
 const MOVED: &str = "jakarta";

@@ -114,15 +114,8 @@ fn main() {
 }
 
 fn cluster_bench(counts: &Counts) {
-    use kinerja_tests::cluster::{free_port, start_proxy, Node};
-    const SIX: [(&str, &str); 6] = [
-        ("jambi", "a"),
-        ("jakarta", "a"),
-        ("tenayan-raya", "b"),
-        ("kota-pekanbaru", "b"),
-        ("kota-dumai", "c"),
-        ("kota-batam", "c"),
-    ];
+    use kinerja_tests::cluster::{free_port, start_proxy, Node, SIX_REGIONS};
+    const SIX: [(&str, &str); 6] = SIX_REGIONS;
     if std::process::Command::new("haproxy")
         .arg("-v")
         .output()

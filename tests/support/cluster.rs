@@ -7,6 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Six regions, two to each of the nodes `a`, `b` and `c`: the cluster test's start and the
+/// cluster bench's.
+pub const SIX_REGIONS: [(&str, &str); 6] = [
+    ("jambi", "a"),
+    ("jakarta", "a"),
+    ("tenayan-raya", "b"),
+    ("kota-pekanbaru", "b"),
+    ("kota-dumai", "c"),
+    ("kota-batam", "c"),
+];
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")

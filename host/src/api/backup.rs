@@ -9,7 +9,6 @@ use super::extract::P;
 use super::{AppState, Errors};
 use crate::domain::auth::Role;
 use crate::store::backup::BackupError;
-use crate::store::StoreError;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
@@ -98,10 +97,7 @@ async fn backup(
         .run(move |s| {
             let manifest = s
                 .backup_region_to(&r, &dir.path().join(FILE))
-                .map_err(|e| match e {
-                    BackupError::Store(e) => e,
-                    e => StoreError::Fault(e.to_string()),
-                })?;
+                .map_err(BackupError::into_store)?;
             s.record_backup(&actor, &r, &manifest)?;
             Ok((dir, manifest, one))
         })

@@ -132,12 +132,7 @@ async fn send(st: &AppState, region: &str, to: &str, auth: String) -> ApiResult<
     let (r, f) = (region.to_string(), file.clone());
     let manifest = st
         .store
-        .run(move |s| {
-            s.backup_region_to(&r, &f).map_err(|e| match e {
-                BackupError::Store(e) => e,
-                e => StoreError::Fault(e.to_string()),
-            })
-        })
+        .run(move |s| s.backup_region_to(&r, &f).map_err(BackupError::into_store))
         .await?;
     let url = format!("{to}/api/v1/regions/{region}/file");
     let answer = tokio::task::spawn_blocking(move || -> Result<(u16, String), String> {

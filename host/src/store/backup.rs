@@ -114,6 +114,17 @@ pub enum BackupError {
 
 type Result<T, E = BackupError> = std::result::Result<T, E>;
 
+impl BackupError {
+    /// As a store error, for a server taking a snapshot of its own file: the store's own
+    /// errors as they are, the rest (its disk, a copy that does not check) its fault.
+    pub fn into_store(self) -> StoreError {
+        match self {
+            BackupError::Store(e) => e,
+            e => StoreError::Fault(e.to_string()),
+        }
+    }
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
     move |source| BackupError::Io {
         path: path.to_path_buf(),

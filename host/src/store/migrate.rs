@@ -18,7 +18,8 @@
 use super::shard::{Create, Shard};
 use super::tables::{self, EachTable};
 use super::{
-    known_layout, Result, StoreError, LAYOUT1_FILE, REGIONS_DIR, REGION_CACHE_BYTES, SYSTEM_FILE,
+    known_layout, region_file, Result, StoreError, LAYOUT1_FILE, REGIONS_DIR, REGION_CACHE_BYTES,
+    SYSTEM_FILE,
 };
 use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use serde::Deserialize;
@@ -112,11 +113,7 @@ fn migrate(data_dir: &Path, old: &Path) -> Result<Migrated> {
 
     // In place: the regions' files, then the system file, which marks the migration done.
     for id in &migrated.regions {
-        let name = format!("{id}.redb");
-        let (from, to) = (
-            staging.join(REGIONS_DIR).join(&name),
-            data_dir.join(REGIONS_DIR).join(&name),
-        );
+        let (from, to) = (region_file(&staging, id), region_file(data_dir, id));
         std::fs::create_dir_all(data_dir.join(REGIONS_DIR))
             .map_err(|e| fault("cannot create", data_dir, e))?;
         std::fs::rename(&from, &to).map_err(|e| fault("cannot move", &from, e))?;
@@ -324,8 +321,7 @@ impl Files {
             return Ok(None);
         }
         if !self.regions.contains_key(id) {
-            let path = self.staging.join(REGIONS_DIR).join(format!("{id}.redb"));
-            let shard = Shard::open(&path, REGION_CACHE_BYTES)?;
+            let shard = Shard::open(&region_file(&self.staging, id), REGION_CACHE_BYTES)?;
             self.regions.insert(id.to_string(), shard.db.begin_write()?);
             self.shards.push(shard);
         }
