@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
-use wasmtime::{Engine, Module};
+use wasmtime::component::Component;
+use wasmtime::{Engine, Module, Precompiled};
 
 use crate::{RuntimeError, UploadError};
 
@@ -81,7 +82,7 @@ impl ArtifactCache {
     /// The cached module for `id`, or `None` if there is no usable artifact
     /// (missing, unreadable, corrupt, foreign, or refused by wasmtime). Never
     /// fails: a cache miss only costs a compilation.
-    pub(crate) fn load(&self, engine: &Engine, id: &str) -> Option<Module> {
+    pub(crate) fn load(&self, engine: &Engine, id: &str) -> Option<Compiled> {
         let path = self.path(id);
         let file = match fs::read(&path) {
             Ok(bytes) => bytes,
@@ -95,19 +96,16 @@ impl ArtifactCache {
             tracing::warn!(path = %path.display(), "cached module is corrupt or not written by this runtime; recompiling");
             return None;
         };
-        // SAFETY: `Module::deserialize` trusts its input to be an artifact
-        // wasmtime produced, since it maps it as executable code. `payload`
-        // is one: it comes from a file in the server's private cache
-        // directory whose name is keyed by this module's SHA-256 and this
-        // engine's compatibility hash, that carries our magic (so it was
-        // written by `store` below, i.e. by `Module::serialize` of a module
-        // this runtime compiled and accepted), and whose content matches the
-        // SHA-256 recorded when it was written (so it is not torn or
-        // corrupted). The bytes are verified in memory and deserialized from
-        // that same buffer, so the file cannot change in between. wasmtime
-        // additionally checks its own header and the engine configuration.
-        match unsafe { Module::deserialize(engine, payload) } {
-            Ok(module) => Some(module),
+        // SAFETY: the payload is one this runtime serialized (its digest matched) into a
+        // directory private to the server; wasmtime checks it was compiled for this engine.
+        let loaded = match Engine::detect_precompiled(payload) {
+            Some(Precompiled::Component) => {
+                unsafe { Component::deserialize(engine, payload) }.map(Compiled::Component)
+            }
+            _ => unsafe { Module::deserialize(engine, payload) }.map(Compiled::Module),
+        };
+        match loaded {
+            Ok(compiled) => Some(compiled),
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %format!("{e:#}"), "wasmtime refused the cached module; recompiling");
                 None
@@ -115,11 +113,12 @@ impl ArtifactCache {
         }
     }
 
-    /// Writes the compiled module for `id` atomically (temp file + rename).
-    pub(crate) fn store(&self, id: &str, module: &Module) -> Result<(), UploadError> {
-        let payload = module.serialize().map_err(|e| {
-            UploadError::Cache(format!("cannot serialize the compiled module: {e:#}"))
-        })?;
+    pub(crate) fn store(&self, id: &str, compiled: &Compiled) -> Result<(), UploadError> {
+        let payload = match compiled {
+            Compiled::Module(module) => module.serialize(),
+            Compiled::Component(component) => component.serialize(),
+        }
+        .map_err(|e| UploadError::Cache(format!("cannot serialize the compiled module: {e:#}")))?;
         let path = self.path(id);
         let temp = self.dir.join(format!(
             ".{id}-{}.{}.{}.tmp",
@@ -145,6 +144,23 @@ impl ArtifactCache {
 /// Removes the temporary files of writes that never finished (the process
 /// stopped between creating and renaming one). Only this runtime writes here,
 /// and it is starting, so none of them is in use.
+/// A compiled upload: a core module (ABI 1) or a component (ABI 2).
+pub(crate) enum Compiled {
+    Module(Module),
+    Component(Component),
+}
+
+impl Compiled {
+    /// Bytes of compiled code and data it keeps mapped.
+    pub(crate) fn resident(&self) -> usize {
+        let image = match self {
+            Compiled::Module(module) => module.image_range(),
+            Compiled::Component(component) => component.image_range(),
+        };
+        (image.end as usize).saturating_sub(image.start as usize)
+    }
+}
+
 fn remove_temporaries(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;

@@ -15,7 +15,7 @@ use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, I32Exit, WasiCtxBuilder};
 
 use crate::inspect::Entry;
-use crate::{CallError, CallOutput, Hook, LimitKind, Limits, Plugin, EPOCH_TICK, MAX_WASM_STACK};
+use crate::{CallError, CallOutput, Hook, LimitKind, Limits, EPOCH_TICK, MAX_WASM_STACK};
 
 /// What every plugin's wall clock says: 2000-01-01T00:00:00Z. Fixed so the
 /// same request always gives the same response; dates a policy needs arrive
@@ -88,7 +88,7 @@ pub(crate) fn random_get(
 /// unhelpful "memory allocation failed"). Growth past the module's own
 /// declared maximum returns -1 as the spec says: that is the module's choice,
 /// not a host limit. Tables and instance counts use [`StoreLimits`].
-struct CallLimiter {
+pub(crate) struct CallLimiter {
     memory_limit: usize,
     /// Set when a growth was refused or failed, in case the typed error is
     /// lost on its way out.
@@ -107,7 +107,28 @@ struct MemoryLimitHit {
 /// A fault of the runtime itself during a call (not the plugin's).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-struct InternalFault(String);
+pub(crate) struct InternalFault(pub(crate) String);
+
+impl CallLimiter {
+    /// A limiter for one call: `memory_limit` bytes per memory, and at most this many
+    /// instances, memories and tables.
+    pub(crate) fn new(memory_limit: usize, instances: u32, memories: u32, tables: u32) -> Self {
+        CallLimiter {
+            memory_limit,
+            memory_hit: false,
+            others: StoreLimitsBuilder::new()
+                .instances(instances as usize)
+                .memories(memories as usize)
+                .tables(tables as usize)
+                .build(),
+        }
+    }
+
+    /// Whether a memory growth was refused or failed.
+    pub(crate) fn memory_hit(&self) -> bool {
+        self.memory_hit
+    }
+}
 
 impl ResourceLimiter for CallLimiter {
     fn memory_growing(
@@ -180,17 +201,14 @@ impl HostMonotonicClock for FixedMonotonicClock {
     }
 }
 
-/// The sandbox: stdin is the request, stdout/stderr are bounded memory pipes,
-/// no preopened directories, no environment, no arguments except for a
-/// command's `argv`, no network (preview 1 cannot create sockets and none is
-/// passed in), fixed clocks and seeded random.
-fn build_wasi(
-    entry: Entry,
-    hook: Hook,
+/// The sandbox both ABIs share: stdin is given, stdout/stderr are bounded memory pipes, no
+/// preopened directories, no environment, no arguments, no network (no sockets, no name
+/// lookups), fixed clocks and seeded random.
+pub(crate) fn sandbox(
     stdin: &[u8],
     stdout: &MemoryOutputPipe,
     stderr: &MemoryOutputPipe,
-) -> WasiP1Ctx {
+) -> WasiCtxBuilder {
     let mut builder = WasiCtxBuilder::new();
     builder
         .stdin(MemoryInputPipe::new(stdin.to_vec()))
@@ -201,12 +219,24 @@ fn build_wasi(
         .secure_random(StdRng::seed_from_u64(SECURE_RANDOM_SEED))
         .insecure_random(StdRng::seed_from_u64(INSECURE_RANDOM_SEED))
         .insecure_random_seed(INSECURE_RANDOM_SEED_U128)
-        // Preview 1's only random call is shadowed (see `random_get`); these
-        // settings keep the context deterministic and bounded regardless.
+        // Preview 1's only random call is shadowed (see `random_get`); WASI 0.2's
+        // `get-random-bytes` is bounded by this.
         .max_random_size(MAX_RANDOM_BYTES)
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false);
+    builder
+}
+
+/// ABI 1's sandbox: [`sandbox`] with the request on stdin and, for a command, `argv`.
+fn build_wasi(
+    entry: Entry,
+    hook: Hook,
+    stdin: &[u8],
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+) -> WasiP1Ctx {
+    let mut builder = sandbox(stdin, stdout, stderr);
     if let Entry::Start(_) = entry {
         builder.args(&["plugin", hook.as_str()]);
     }
@@ -217,16 +247,17 @@ fn build_wasi(
 /// ticks, plus one because the current tick may be about to end. A plugin is
 /// therefore never stopped before its limit, and at most about one tick
 /// after.
-fn deadline_ticks(wall_time: Duration) -> u64 {
+pub(crate) fn deadline_ticks(wall_time: Duration) -> u64 {
     let ticks = wall_time.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1);
     u64::try_from(ticks).unwrap_or(u64::MAX - 1) + 1
 }
 
-/// Runs `entry` of `plugin` for `hook` with `stdin` in a fresh store.
+/// Runs `entry` of the ABI 1 plugin `id` for `hook` with `stdin` in a fresh store.
 pub(crate) fn run(
     engine: &wasmtime::Engine,
     limits: &Limits,
-    plugin: &Plugin,
+    id: &str,
+    pre: &wasmtime::InstancePre<CallState>,
     entry: Entry,
     hook: Hook,
     stdin: &[u8],
@@ -240,15 +271,7 @@ pub(crate) fn run(
     let state = CallState {
         wasi: build_wasi(entry, hook, stdin, &stdout, &stderr),
         random: StdRng::seed_from_u64(SECURE_RANDOM_SEED),
-        limiter: CallLimiter {
-            memory_limit: limits.memory_bytes,
-            memory_hit: false,
-            others: StoreLimitsBuilder::new()
-                .instances(1)
-                .memories(1)
-                .tables(1)
-                .build(),
-        },
+        limiter: CallLimiter::new(limits.memory_bytes, 1, 1, 1),
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limiter);
@@ -258,12 +281,12 @@ pub(crate) fn run(
     store.set_epoch_deadline(deadline_ticks(limits.wall_time));
     store.epoch_deadline_trap();
 
-    let outcome = execute(&mut store, plugin, entry);
+    let outcome = execute(&mut store, pre, entry);
 
     let fuel_used = limits
         .fuel
         .saturating_sub(store.get_fuel().unwrap_or_default());
-    let memory_hit = store.data().limiter.memory_hit;
+    let memory_hit = store.data().limiter.memory_hit();
     // Dropping the store returns the instance to the pool.
     drop(store);
     let duration = started.elapsed();
@@ -271,7 +294,7 @@ pub(crate) fn run(
     let stderr = take_pipe(&stderr);
 
     classify(
-        &plugin.id,
+        id,
         limits,
         outcome,
         memory_hit,
@@ -286,8 +309,12 @@ pub(crate) fn run(
 
 /// Instantiates and enters the plugin. Instantiation runs the module's
 /// `start` function, if any, under the same limits as the hook.
-fn execute(store: &mut Store<CallState>, plugin: &Plugin, entry: Entry) -> wasmtime::Result<()> {
-    let instance = plugin.pre.instantiate(&mut *store)?;
+fn execute(
+    store: &mut Store<CallState>,
+    pre: &wasmtime::InstancePre<CallState>,
+    entry: Entry,
+) -> wasmtime::Result<()> {
+    let instance = pre.instantiate(&mut *store)?;
     let call = |store: &mut Store<CallState>, export: &ModuleExport| -> wasmtime::Result<()> {
         let func = instance
             .get_module_export(&mut *store, export)
@@ -315,11 +342,11 @@ fn take_pipe(pipe: &MemoryOutputPipe) -> Vec<u8> {
     pipe.contents().into()
 }
 
-struct Captured {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    fuel_used: u64,
-    duration: Duration,
+pub(crate) struct Captured {
+    pub(crate) stdout: Vec<u8>,
+    pub(crate) stderr: Vec<u8>,
+    pub(crate) fuel_used: u64,
+    pub(crate) duration: Duration,
 }
 
 fn clip(mut bytes: Vec<u8>, limit: usize) -> Vec<u8> {
@@ -331,7 +358,7 @@ fn clip(mut bytes: Vec<u8>, limit: usize) -> Vec<u8> {
 /// everything else: a plugin whose writes were refused typically fails in
 /// some other way afterwards (or exits 0 with a truncated response), and the
 /// refused write is the real cause.
-fn classify(
+pub(crate) fn classify(
     id: &str,
     limits: &Limits,
     outcome: wasmtime::Result<()>,

@@ -40,8 +40,13 @@ pub enum UploadError {
     #[error("the module has {what}, over the limit of {limit}; the server refuses modules this costly to compile or keep")]
     TooCostly { what: String, limit: String },
     /// A component-model binary rather than a core module.
-    #[error("the upload is a WebAssembly component; ABI 1 plugins must be core modules built for WASI preview 1 (wasm32-wasip1)")]
-    Component,
+    /// A component whose imports the host does not provide (ABI 2 allows WASI 0.2 and the
+    /// `kinerja:policy/types` interface only).
+    #[error("the component imports what ABI 2 plugins may not use (only WASI 0.2 and kinerja:policy/types@2.0.0 are provided): {0}")]
+    ComponentImports(String),
+    /// A component exporting neither hook interface.
+    #[error("the component offers no hook: it must export kinerja:policy/appraise@2.0.0 and/or kinerja:policy/rotate@2.0.0 (schemas/wit/policy.wit)")]
+    NoComponentHook,
     /// Neither `appraise`, `rotate` nor `_start` is exported.
     #[error("the module offers no hook: it must export `appraise` and/or `rotate` (type () -> ()), or a `_start` command entry point")]
     NoHook,
@@ -160,6 +165,10 @@ pub enum CallError {
         code: i32,
         stderr: Vec<u8>,
     },
+    /// The request could not be read as the hook's document (an ABI 2 plugin is handed typed
+    /// records, so the host reads the document before the call).
+    #[error("plugin {plugin}: {message}")]
+    Request { plugin: String, message: String },
     /// A fault of the runtime itself, not of the plugin.
     #[error("internal plugin runtime error: {0}")]
     Internal(String),
@@ -192,7 +201,8 @@ impl CallError {
             | CallError::Limit { plugin, .. }
             | CallError::Trap { plugin, .. }
             | CallError::Exit { plugin, .. }
-            | CallError::Paused { plugin, .. } => Some(plugin),
+            | CallError::Paused { plugin, .. }
+            | CallError::Request { plugin, .. } => Some(plugin),
             CallError::Busy | CallError::Internal(_) => None,
         }
     }
@@ -207,6 +217,7 @@ impl CallError {
             CallError::Limit { .. } => "limit",
             CallError::Trap { .. } => "trap",
             CallError::Exit { .. } => "exit",
+            CallError::Request { .. } => "request",
             CallError::Internal(_) => "internal",
         }
     }

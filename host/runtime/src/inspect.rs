@@ -10,9 +10,18 @@ use crate::{Hook, UploadError, WASI_MODULE};
 
 const MAGIC: &[u8; 4] = b"\0asm";
 
+/// What an upload is, from its preamble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A core module: ABI 1.
+    Module,
+    /// A component: ABI 2.
+    Component,
+}
+
 /// Checks the 8-byte preamble: the magic number, then version and layer. A
-/// core module has layer 0; a component has layer 1.
-pub(crate) fn check_header(bytes: &[u8]) -> Result<(), UploadError> {
+/// core module has layer 0 (ABI 1); a component has layer 1 (ABI 2).
+pub(crate) fn check_header(bytes: &[u8]) -> Result<Kind, UploadError> {
     if bytes.len() < MAGIC.len() || &bytes[..4] != MAGIC {
         return Err(UploadError::NotWasm);
     }
@@ -20,10 +29,10 @@ pub(crate) fn check_header(bytes: &[u8]) -> Result<(), UploadError> {
         None => Err(UploadError::Invalid(
             "the module ends inside its 8-byte header".into(),
         )),
-        Some([_, _, 1, 0]) => Err(UploadError::Component),
-        Some([1, 0, 0, 0]) => Ok(()),
+        Some([_, _, 1, 0]) => Ok(Kind::Component),
+        Some([1, 0, 0, 0]) => Ok(Kind::Module),
         Some(other) => Err(UploadError::Invalid(format!(
-            "unsupported WebAssembly binary version {:02x?} (ABI 1 needs core module version 1)",
+            "unsupported WebAssembly binary version {:02x?} (ABI 1 needs a core module of version 1, ABI 2 a component)",
             other
         ))),
     }

@@ -32,6 +32,7 @@
 mod bounds;
 mod cache;
 mod call;
+mod component;
 mod error;
 mod inspect;
 mod slots;
@@ -45,6 +46,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig,
     WasmBacktraceDetails,
@@ -55,8 +57,9 @@ pub use crate::call::{FIXED_MONOTONIC_CLOCK, FIXED_WALL_CLOCK, MAX_RANDOM_BYTES}
 pub use crate::error::{CallError, LimitKind, RuntimeError, UploadError};
 pub use crate::slots::{ACTIVE_WINDOW, MAX_PAUSE};
 
-use crate::cache::ArtifactCache;
+use crate::cache::{ArtifactCache, Compiled};
 use crate::call::CallState;
+use crate::component::ComponentState;
 use crate::slots::{Outcome, Slots};
 
 /// The WebAssembly call-stack limit of every plugin call (512 KiB). Small on
@@ -190,6 +193,9 @@ pub struct ModuleInfo {
     pub id: String,
     /// The hooks the module offers, in [`Hook::ALL`] order.
     pub hooks: Vec<Hook>,
+    /// The plugin ABI: 1 for a core module (JSON on stdin and stdout), 2 for a component
+    /// (`schemas/wit/policy.wit`).
+    pub abi: u32,
     /// Size of the module in bytes.
     pub size: usize,
     /// Whether the module was compiled, taken from the cache, or already
@@ -217,8 +223,7 @@ struct Plugin {
     id: String,
     size: usize,
     hooks: Vec<Hook>,
-    pre: wasmtime::InstancePre<CallState>,
-    entries: inspect::Entries,
+    linked: Linked,
     /// Bytes of compiled code and data the loaded module keeps mapped.
     resident: usize,
     /// When it was last called or loaded, in ms since the runtime started.
@@ -238,11 +243,32 @@ pub struct ModuleStats {
     pub paused: usize,
 }
 
+/// A plugin linked and ready to instantiate, by ABI.
+enum Linked {
+    /// ABI 1: a core module and the entry point of each hook.
+    Module {
+        pre: wasmtime::InstancePre<CallState>,
+        entries: inspect::Entries,
+    },
+    /// ABI 2: a component and its hook exports.
+    Component(component::Prepared),
+}
+
+impl Linked {
+    fn abi(&self) -> u32 {
+        match self {
+            Linked::Module { .. } => kinerja_abi::ABI_VERSION,
+            Linked::Component(_) => kinerja_abi::abi2::ABI2_VERSION,
+        }
+    }
+}
+
 impl Plugin {
     fn info(&self, source: LoadSource) -> ModuleInfo {
         ModuleInfo {
             id: self.id.clone(),
             hooks: self.hooks.clone(),
+            abi: self.linked.abi(),
             size: self.size,
             source,
         }
@@ -259,6 +285,7 @@ impl Plugin {
 pub struct Runtime {
     engine: Engine,
     linker: Linker<CallState>,
+    components: wasmtime::component::Linker<ComponentState>,
     limits: Limits,
     max_in_flight: usize,
     cache: ArtifactCache,
@@ -335,6 +362,7 @@ impl Runtime {
         validate_config(&limits, cfg.max_in_flight)?;
         let engine = build_engine(&limits, cfg.max_in_flight)?;
         let linker = build_linker(&engine)?;
+        let components = component::build_linker(&engine)?;
         let cache = ArtifactCache::open(cfg.cache_dir, &engine)?;
         let ticker = Ticker::start(engine.clone())?;
         // A tenant under its share waits for a slot another holds over its share at most
@@ -351,6 +379,7 @@ impl Runtime {
         Ok(Runtime {
             engine,
             linker,
+            components,
             limits,
             max_in_flight: cfg.max_in_flight,
             cache,
@@ -375,7 +404,7 @@ impl Runtime {
                 limit: self.limits.module_bytes,
             });
         }
-        inspect::check_header(bytes)?;
+        let kind = inspect::check_header(bytes)?;
         let id = hex::encode(Sha256::digest(bytes));
         let span = tracing::info_span!("plugin_load", plugin = %id, size = bytes.len());
         let _enter = span.enter();
@@ -386,26 +415,34 @@ impl Runtime {
         }
 
         let started = Instant::now();
-        let (module, source) = match self.cache.load(&self.engine, &id) {
-            Some(module) => (module, LoadSource::Cache),
+        let (compiled, source) = match self.cache.load(&self.engine, &id) {
+            Some(compiled) => (compiled, LoadSource::Cache),
             None => {
                 bounds::check(bytes, &self.limits.module, self.limits.memory_bytes)?;
-                let module = Module::from_binary(&self.engine, bytes)
-                    .map_err(|e| UploadError::Invalid(format!("{e:#}")))?;
+                let invalid = |e: wasmtime::Error| UploadError::Invalid(format!("{e:#}"));
+                let compiled = match kind {
+                    inspect::Kind::Module => {
+                        Compiled::Module(Module::from_binary(&self.engine, bytes).map_err(invalid)?)
+                    }
+                    inspect::Kind::Component => Compiled::Component(
+                        Component::from_binary(&self.engine, bytes).map_err(invalid)?,
+                    ),
+                };
                 self.compiled.fetch_add(1, Ordering::Relaxed);
-                (module, LoadSource::Compiled)
+                (compiled, LoadSource::Compiled)
             }
         };
-        let plugin = self.prepare(&id, bytes.len(), &module)?;
+        let plugin = self.prepare(&id, bytes.len(), &compiled)?;
         if source == LoadSource::Compiled {
             // Only a module that passed every check is cached, so a cache hit
             // is a module this runtime accepted before.
-            self.cache.store(&id, &module)?;
+            self.cache.store(&id, &compiled)?;
         }
         let plugin = self.insert(plugin);
         let info = plugin.info(source);
         tracing::info!(
             ?source,
+            abi = info.abi,
             hooks = ?info.hooks,
             resident_bytes = plugin.resident,
             elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
@@ -415,21 +452,29 @@ impl Runtime {
     }
 
     /// Checks a compiled module's imports and exports and links it.
-    fn prepare(&self, id: &str, size: usize, module: &Module) -> Result<Plugin, UploadError> {
-        let entries = inspect::entries(module)?;
-        let hooks = entries.hooks();
-        let pre = self
-            .linker
-            .instantiate_pre(module)
-            .map_err(|e| UploadError::Invalid(format!("{e:#}")))?;
-        let image = module.image_range();
+    fn prepare(&self, id: &str, size: usize, compiled: &Compiled) -> Result<Plugin, UploadError> {
+        let (linked, hooks) = match compiled {
+            Compiled::Module(module) => {
+                let entries = inspect::entries(module)?;
+                let hooks = entries.hooks();
+                let pre = self
+                    .linker
+                    .instantiate_pre(module)
+                    .map_err(|e| UploadError::Invalid(format!("{e:#}")))?;
+                (Linked::Module { pre, entries }, hooks)
+            }
+            Compiled::Component(component) => {
+                let prepared = component::prepare(&self.components, component)?;
+                let hooks = prepared.hooks();
+                (Linked::Component(prepared), hooks)
+            }
+        };
         let plugin = Plugin {
             id: id.to_owned(),
             size,
             hooks,
-            pre,
-            entries,
-            resident: (image.end as usize).saturating_sub(image.start as usize),
+            linked,
+            resident: compiled.resident(),
             last_used: AtomicU64::new(0),
         };
         plugin.touch(self.millis());
@@ -634,13 +679,20 @@ impl Runtime {
             });
         };
         plugin.touch(self.millis());
-        let Some(entry) = plugin.entries.entry(hook) else {
-            return Err(CallError::HookMissing {
-                plugin: id.to_owned(),
-                hook,
-            });
+        let missing = || CallError::HookMissing {
+            plugin: id.to_owned(),
+            hook,
         };
-        call::run(&self.engine, &self.limits, &plugin, entry, hook, stdin)
+        match &plugin.linked {
+            Linked::Module { pre, entries } => {
+                let entry = entries.entry(hook).ok_or_else(missing)?;
+                call::run(&self.engine, &self.limits, id, pre, entry, hook, stdin)
+            }
+            Linked::Component(prepared) if prepared.offers(hook) => {
+                component::run(&self.engine, &self.limits, id, prepared, hook, stdin)
+            }
+            Linked::Component(_) => Err(missing()),
+        }
     }
 
     /// Loads a module unloaded for idleness back from the compiled cache.
@@ -652,7 +704,7 @@ impl Runtime {
             .get(id)?;
         let started = Instant::now();
         let revived = match self.cache.load(&self.engine, id) {
-            Some(module) => self.prepare(id, size, &module).map_err(|e| e.to_string()),
+            Some(compiled) => self.prepare(id, size, &compiled).map_err(|e| e.to_string()),
             None => Err("its compiled artifact is gone or damaged".to_string()),
         };
         match revived {
@@ -762,10 +814,15 @@ fn build_engine(limits: &Limits, max_in_flight: usize) -> Result<Engine, Runtime
     // round up to whole wasm pages.
     let pool_memory = limits.memory_bytes.div_ceil(WASM_PAGE) * WASM_PAGE;
 
+    // Every call may be a component (ABI 2), which instantiates several core modules.
     let mut pool = PoolingAllocationConfig::new();
-    pool.total_core_instances(instances)
-        .total_memories(instances)
-        .total_tables(instances)
+    pool.total_component_instances(instances)
+        .max_core_instances_per_component(component::CORE_INSTANCES_PER_COMPONENT)
+        .max_memories_per_component(component::MEMORIES_PER_COMPONENT)
+        .max_tables_per_component(component::TABLES_PER_COMPONENT)
+        .total_core_instances(instances.saturating_mul(component::CORE_INSTANCES_PER_COMPONENT))
+        .total_memories(instances.saturating_mul(component::MEMORIES_PER_COMPONENT))
+        .total_tables(instances.saturating_mul(component::TABLES_PER_COMPONENT))
         .total_gc_heaps(instances)
         .max_memories_per_module(1)
         .max_tables_per_module(1)
@@ -785,10 +842,10 @@ fn build_engine(limits: &Limits, max_in_flight: usize) -> Result<Engine, Runtime
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
         .memory_init_cow(true)
         .max_wasm_stack(MAX_WASM_STACK)
-        // Shared memories cannot be pooled or limited per call, and ABI 1
-        // plugins are single-threaded; components are not ABI 1.
+        // Shared memories cannot be pooled or limited per call, and plugins
+        // are single-threaded. Components are ABI 2.
         .wasm_threads(false)
-        .wasm_component_model(false)
+        .wasm_component_model(true)
         // Same request, same response, on any host CPU: canonical NaNs and
         // deterministic relaxed SIMD.
         .cranelift_nan_canonicalization(true)

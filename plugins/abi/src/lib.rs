@@ -11,11 +11,14 @@
 //! - [`dates`]: `YYYY-MM-DD` dates, weekdays and tenure;
 //! - [`fast_read`] / [`fast_write`]: the quick reader of appraise requests and writer of
 //!   appraise responses that plugins use inside the sandbox (each checked against serde_json);
-//! - [`rng`]: the seeded generator both sides make deterministic data with.
+//! - [`rng`]: the seeded generator both sides make deterministic data with;
+//! - [`abi2`]: ABI 2 (`schemas/wit/policy.wit`): the same documents as typed component-model
+//!   records, and [`abi2_conversions!`], the one mapping between the two ABIs.
 //!
 //! Dependencies are serde and serde_json only (plus schemars or utoipa behind features), so
 //! the crate builds for `wasm32-wasip1` inside every Rust plugin.
 
+pub mod abi2;
 pub mod dates;
 pub mod fast_read;
 pub mod fast_write;

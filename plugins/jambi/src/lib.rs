@@ -19,6 +19,7 @@ use kinerja_pdk::{
     Rating, Recommendation, RecommendationKind, RotateRequest, RotateResponse,
 };
 
+#[cfg(feature = "abi1")]
 kinerja_pdk::export_hooks!(appraise = appraise, rotate = rotate);
 
 /// HK at or above this (with an innovation and no weak main indicator) is di_atas.

@@ -41,6 +41,8 @@
 
 pub mod arena;
 pub mod assignment;
+#[cfg(feature = "abi2")]
+pub mod component;
 pub mod conformance;
 pub mod explain;
 pub mod io;

@@ -1,0 +1,351 @@
+//! ABI 2: policy plugins as WebAssembly components (`schemas/wit/policy.wit`).
+//!
+//! The host's side of ABI 2 stays byte-compatible with ABI 1 on purpose: a call takes the
+//! same request document (JSON, as the host records it) and answers the same response
+//! document, so the policy pipeline, decisions, replay, dry-runs and the conformance kit see
+//! no difference between the two ABIs. Inside, the request is read once (natively), handed to
+//! the component as typed records, and the typed answer is written back as canonical JSON: the
+//! plugin itself reads and writes no JSON, which is where an ABI 1 plugin spends most of its
+//! fuel.
+//!
+//! The sandbox is ABI 1's: a fresh instance per call from a pre-linked template, the same
+//! fuel, wall-time, memory and output limits, and WASI 0.2 for the toolchains whose runtime
+//! imports it (Python's), with fixed clocks, seeded random, no files, no environment, no
+//! network and no waiting.
+
+use std::time::Instant;
+
+use wasmtime::component::{Component, InstancePre, Linker, Resource, ResourceTable};
+use wasmtime::{Engine, Store, StoreContextMut};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::call::{self, CallLimiter, Captured};
+use crate::{CallError, CallOutput, Hook, Limits, RuntimeError, UploadError};
+
+#[allow(missing_docs, clippy::all)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../schemas/wit",
+        world: "kinerja:policy/policy",
+    });
+}
+
+use bindings::exports::kinerja::policy::{appraise, rotate};
+use bindings::kinerja::policy::types as wit;
+
+kinerja_abi::abi2_conversions!(bindings::kinerja::policy::types);
+
+/// The WASI 0.2 version whose `poll` functions are replaced (wasmtime-wasi 48's; components
+/// importing any 0.2.x version link to it).
+const WASI_IO_POLL: &str = "wasi:io/poll@0.2.12";
+
+/// Core instances one component call may create (a component built by a toolchain holds a
+/// handful: the program, its C library, shims; componentize-py's about a dozen).
+pub(crate) const CORE_INSTANCES_PER_COMPONENT: u32 = 24;
+/// Linear memories one component call may create.
+pub(crate) const MEMORIES_PER_COMPONENT: u32 = 2;
+/// Tables one component call may create.
+pub(crate) const TABLES_PER_COMPONENT: u32 = 8;
+
+/// The store data of one component call.
+pub(crate) struct ComponentState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: CallLimiter,
+}
+
+impl WasiView for ComponentState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A loaded ABI 2 plugin: its pre-linked template and where its hooks are.
+pub(crate) struct Prepared {
+    pre: InstancePre<ComponentState>,
+    appraise: Option<appraise::GuestIndices>,
+    rotate: Option<rotate::GuestIndices>,
+}
+
+impl Prepared {
+    /// The offered hooks in [`Hook::ALL`] order.
+    pub(crate) fn hooks(&self) -> Vec<Hook> {
+        Hook::ALL
+            .into_iter()
+            .filter(|hook| self.offers(*hook))
+            .collect()
+    }
+
+    pub(crate) fn offers(&self, hook: Hook) -> bool {
+        match hook {
+            Hook::Appraise => self.appraise.is_some(),
+            Hook::Rotate => self.rotate.is_some(),
+        }
+    }
+}
+
+/// The linker every component is instantiated with: WASI 0.2 (sockets and name lookups
+/// refused by the context, no preopened directories), the waiting calls replaced by traps,
+/// and the type-only `kinerja:policy/types` interface.
+pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<ComponentState>, RuntimeError> {
+    let fail = |what: &str, e: wasmtime::Error| RuntimeError::Engine(format!("{what}: {e:#}"));
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        .map_err(|e| fail("cannot link WASI 0.2", e))?;
+    linker.allow_shadowing(true);
+    {
+        // Epoch interruption cannot stop a host call, and a fixed clock never reaches a
+        // deadline: a plugin that waits traps at once (ABI 1's `poll_oneoff` answers NOTSUP,
+        // which is a trap for the plugins that sleep).
+        let mut poll = linker
+            .instance(WASI_IO_POLL)
+            .map_err(|e| fail("cannot open wasi:io/poll", e))?;
+        poll.func_wrap(
+            "poll",
+            |_: StoreContextMut<'_, ComponentState>,
+             _: (Vec<Resource<wasmtime_wasi::p2::DynPollable>>,)|
+             -> wasmtime::Result<(Vec<u32>,)> { Err(no_waiting()) },
+        )
+        .map_err(|e| fail("cannot replace wasi:io/poll.poll", e))?;
+        poll.func_wrap(
+            "[method]pollable.block",
+            |_: StoreContextMut<'_, ComponentState>,
+             _: (Resource<wasmtime_wasi::p2::DynPollable>,)|
+             -> wasmtime::Result<()> { Err(no_waiting()) },
+        )
+        .map_err(|e| fail("cannot replace wasi:io/poll.pollable.block", e))?;
+    }
+    linker.allow_shadowing(false);
+    linker
+        .instance(kinerja_abi::abi2::TYPES_IMPORT)
+        .map_err(|e| fail("cannot define kinerja:policy/types", e))?;
+    Ok(linker)
+}
+
+fn no_waiting() -> wasmtime::Error {
+    wasmtime::format_err!("plugins may not wait or sleep (wasi:io/poll is not available)")
+}
+
+/// Links a compiled component and finds its hooks. Never instantiates it.
+pub(crate) fn prepare(
+    linker: &Linker<ComponentState>,
+    component: &Component,
+) -> Result<Prepared, UploadError> {
+    let pre = linker
+        .instantiate_pre(component)
+        .map_err(|e| UploadError::ComponentImports(format!("{e:#}")))?;
+    let appraise = appraise::GuestIndices::new(&pre).ok();
+    let rotate = rotate::GuestIndices::new(&pre).ok();
+    if appraise.is_none() && rotate.is_none() {
+        return Err(UploadError::NoComponentHook);
+    }
+    Ok(Prepared {
+        pre,
+        appraise,
+        rotate,
+    })
+}
+
+/// What a call reads from the host's request document, by hook.
+enum Request {
+    Appraise(wit::AppraiseRequest),
+    Rotate(wit::RotateRequest),
+}
+
+impl Request {
+    /// Reads the host's JSON request (ABI 1's document) for `hook`.
+    fn read(plugin: &str, hook: Hook, stdin: &[u8]) -> Result<Request, CallError> {
+        let bad = |e: String| CallError::Request {
+            plugin: plugin.to_owned(),
+            message: format!("the {hook} request is not a valid document: {e}"),
+        };
+        let text = std::str::from_utf8(stdin).map_err(|e| bad(e.to_string()))?;
+        Ok(match hook {
+            Hook::Appraise => {
+                let request = kinerja_abi::fast_read::appraise_request(text)
+                    .map(Ok)
+                    .unwrap_or_else(|| serde_json::from_str(text))
+                    .map_err(|e| bad(e.to_string()))?;
+                Request::Appraise(kinerja_abi::AppraiseRequest::into(request))
+            }
+            Hook::Rotate => {
+                let request: kinerja_abi::RotateRequest =
+                    serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+                Request::Rotate(request.into())
+            }
+        })
+    }
+}
+
+/// Runs `hook` of an ABI 2 plugin with the host's request document `stdin`, answering the
+/// response document (or ABI 1's refusal document for an `err`) as the call's stdout.
+pub(crate) fn run(
+    engine: &Engine,
+    limits: &Limits,
+    id: &str,
+    plugin: &Prepared,
+    hook: Hook,
+    stdin: &[u8],
+) -> Result<CallOutput, CallError> {
+    let started = Instant::now();
+    let request = Request::read(id, hook, stdin)?;
+    // What the plugin prints, on stdout or stderr, is its log.
+    let log = MemoryOutputPipe::new(limits.stderr_bytes.saturating_add(1));
+    let state = ComponentState {
+        wasi: call::sandbox(&[], &log, &log).build(),
+        table: ResourceTable::new(),
+        limiter: CallLimiter::new(
+            limits.memory_bytes,
+            CORE_INSTANCES_PER_COMPONENT,
+            MEMORIES_PER_COMPONENT,
+            TABLES_PER_COMPONENT,
+        ),
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| &mut state.limiter);
+    store
+        .set_fuel(limits.fuel)
+        .map_err(|e| CallError::Internal(format!("cannot set fuel: {e:#}")))?;
+    store.set_epoch_deadline(call::deadline_ticks(limits.wall_time));
+    store.epoch_deadline_trap();
+
+    let mut stdout = Vec::new();
+    let outcome = execute(&mut store, plugin, request, &mut stdout);
+
+    let fuel_used = limits
+        .fuel
+        .saturating_sub(store.get_fuel().unwrap_or_default());
+    let memory_hit = store.data().limiter.memory_hit();
+    drop(store);
+    call::classify(
+        id,
+        limits,
+        outcome,
+        memory_hit,
+        Captured {
+            stdout,
+            stderr: log.contents().into(),
+            fuel_used,
+            duration: started.elapsed(),
+        },
+    )
+}
+
+/// Instantiates the component and calls the hook, writing its answer as JSON into `stdout`.
+fn execute(
+    store: &mut Store<ComponentState>,
+    plugin: &Prepared,
+    request: Request,
+    stdout: &mut Vec<u8>,
+) -> wasmtime::Result<()> {
+    let instance = plugin.pre.instantiate(&mut *store)?;
+    let missing = || call::InternalFault("a checked hook export is missing".into());
+    let answer = match request {
+        Request::Appraise(request) => {
+            let indices = plugin.appraise.as_ref().ok_or_else(missing)?;
+            let guest = indices.load(&mut *store, &instance)?;
+            guest.call_appraise(&mut *store, &request)?.map(|response| {
+                let response = kinerja_abi::AppraiseResponse::from(response);
+                kinerja_abi::fast_write::appraise_response(&response)
+            })
+        }
+        Request::Rotate(request) => {
+            let indices = plugin.rotate.as_ref().ok_or_else(missing)?;
+            let guest = indices.load(&mut *store, &instance)?;
+            guest
+                .call_rotate(&mut *store, &request)?
+                .map(|response| serde_json::to_string(&kinerja_abi::RotateResponse::from(response)))
+        }
+    };
+    let json = match answer {
+        Ok(written) => written
+            .map_err(|e| call::InternalFault(format!("cannot write the response document: {e}")))?,
+        Err(message) => serde_json::to_string(&kinerja_abi::Refusal::new(message))
+            .map_err(|e| call::InternalFault(format!("cannot write the refusal document: {e}")))?,
+    };
+    *stdout = json.into_bytes();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every document of the conformance fixtures goes to ABI 2's records and back unchanged:
+    /// the mapping loses nothing a plugin could be asked or answer.
+    #[test]
+    fn fixtures_survive_the_round_trip() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/fixtures");
+        let mut seen = 0;
+        for region in std::fs::read_dir(&dir).expect("fixtures") {
+            let region = region.expect("entry").path();
+            if !region.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&region).expect("region fixtures") {
+                let path = file.expect("entry").path();
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                let text = std::fs::read_to_string(&path).expect("fixture");
+                if name.starts_with("appraise") && name.ends_with(".request.json") {
+                    let a: kinerja_abi::AppraiseRequest = serde_json::from_str(&text).expect(name);
+                    let w: wit::AppraiseRequest = a.clone().into();
+                    let back = kinerja_abi::AppraiseRequest::try_from(w).expect(name);
+                    assert_eq!(back, a, "{name}");
+                    seen += 1;
+                } else if name.starts_with("rotate") && name.ends_with(".request.json") {
+                    let a: kinerja_abi::RotateRequest = serde_json::from_str(&text).expect(name);
+                    let w: wit::RotateRequest = a.clone().into();
+                    let back = kinerja_abi::RotateRequest::try_from(w).expect(name);
+                    assert_eq!(back, a, "{name}");
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 40, "only {seen} fixture requests found");
+    }
+
+    #[test]
+    fn responses_survive_the_round_trip() {
+        let response: kinerja_abi::AppraiseResponse = serde_json::from_value(serde_json::json!({
+            "results": [{
+                "nip": "198001012006041001", "hasil_kerja": "di_atas", "perilaku_kerja": "sesuai",
+                "predikat": "baik", "score": 101.25,
+                "components": [{"name": "c", "value": 1.5, "weight": 0.6}, {"name": "p", "value": 2.0}],
+                "recommendations": [{"kind": "training", "subject": "kompeten"}, {"kind": "reward"}],
+                "explanation": "x", "tpp_percent": 100
+            }, {
+                "nip": "2", "hasil_kerja": "di_bawah", "perilaku_kerja": "di_bawah",
+                "predikat": "sangat_kurang", "score": 0.0, "components": [],
+                "recommendations": [], "explanation": "", "tpp_percent": 72.5
+            }]
+        }))
+        .expect("response");
+        let back =
+            kinerja_abi::AppraiseResponse::from(wit::AppraiseResponse::from(response.clone()));
+        assert_eq!(back, response);
+        assert_eq!(
+            serde_json::to_string(&back).expect("json"),
+            serde_json::to_string(&response).expect("json"),
+            "tpp_percent keeps its integer form"
+        );
+
+        let rotate: kinerja_abi::RotateResponse = serde_json::from_value(serde_json::json!({
+            "talent": [{"nip": "1", "box": 9}, {"nip": "2", "box": null}],
+            "moves": [{"nip": "1", "from": "a", "to": "b", "kind": "promotion",
+                       "job_person_match": 87.5, "readiness": "needs_training", "training": ["x"]}],
+            "flags": [{"nip": "2", "kind": "coaching_first", "detail": "d"}]
+        }))
+        .expect("rotate response");
+        assert_eq!(
+            kinerja_abi::RotateResponse::from(wit::RotateResponse::from(rotate.clone())),
+            rotate
+        );
+    }
+}
