@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 # A fresh clone gains nothing from incremental state; it is gigabytes on a shared disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
-echo "==> toolchain: wasm32-wasip1 target"
-rustup target add wasm32-wasip1 >/dev/null
+echo "==> toolchain: wasm32-wasip1 and wasm32-wasip2 targets"
+rustup target add wasm32-wasip1 wasm32-wasip2 >/dev/null
 
-echo "==> building the plugins (wasm32-wasip1, profile plugin)"
+echo "==> building the plugins (wasm32-wasip1 and, for ABI 2, wasm32-wasip2; profile plugin)"
 ./scripts/build-plugins.sh
 
 echo "==> rustfmt"

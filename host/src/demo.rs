@@ -708,11 +708,7 @@ async fn activate_plugins(state: &AppState) -> anyhow::Result<()> {
         let info =
             tokio::task::spawn_blocking(move || rt.load(&bytes).map(|i| (i, bytes))).await??;
         let (info, bytes) = info;
-        let meta = crate::store::PluginMeta {
-            id: info.id.clone(),
-            size: info.size as u64,
-            hooks: info.hooks.iter().map(|h| h.as_str().to_string()).collect(),
-        };
+        let meta = crate::policy::plugin_meta(&info);
         let id = info.id.clone();
         state
             .store

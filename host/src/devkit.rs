@@ -83,8 +83,9 @@ pub fn run(module: &Path, hook: &str, request: &Path, limits: Limits) -> Result<
         .load(&bytes)
         .map_err(|e| DevError::Runtime(format!("{}: {e}", module.display())))?;
     println!(
-        "module   {} ({} bytes, hooks: {})",
+        "module   {} (ABI {}, {} bytes, hooks: {})",
         info.id,
+        info.abi,
         info.size,
         info.hooks
             .iter()

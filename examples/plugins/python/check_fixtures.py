@@ -272,7 +272,9 @@ def wasm_runner(path):
     def run(doc):
         hook = doc["hook"]
         store = wasmtime.Store(engine)
-        store.set_wasi(wasmtime.WasiConfig())
+        wasi = wasmtime.WasiConfig()
+        wasi.inherit_stderr()  # the plugin's log (tracebacks, panics)
+        store.set_wasi(wasi)
         store.set_fuel(10**13)
         instance = linker.instantiate(store, component)
         iface = instance.get_export_index(store, "kinerja:policy/%s@2.0.0" % hook)

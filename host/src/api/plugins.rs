@@ -8,7 +8,7 @@ use crate::domain::date::Date;
 use crate::domain::period::Period;
 use crate::domain::validate_id;
 use crate::policy::impact::Impact;
-use crate::store::{Page, PluginMeta, PluginUpload};
+use crate::store::{Page, PluginUpload};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -113,11 +113,7 @@ async fn upload(
                     UploadError::Cache(m) => ApiError::Internal(m),
                     other => ApiError::BadRequest(format!("module: {other}")),
                 })?;
-        let meta = PluginMeta {
-            id: info.id.clone(),
-            size: info.size as u64,
-            hooks: info.hooks.iter().map(|h| h.as_str().to_string()).collect(),
-        };
+        let meta = crate::policy::plugin_meta(&info);
         Ok::<_, ApiError>(
             store
                 .run(move |s| s.put_plugin(&region, meta, &bytes, Some(&actor)))

@@ -417,3 +417,13 @@ mod tests {
         }
     }
 }
+
+/// What the store keeps of a module the runtime accepted.
+pub fn plugin_meta(info: &kinerja_runtime::ModuleInfo) -> crate::store::PluginMeta {
+    crate::store::PluginMeta {
+        id: info.id.clone(),
+        size: info.size as u64,
+        hooks: info.hooks.iter().map(|h| h.as_str().to_string()).collect(),
+        abi: info.abi,
+    }
+}

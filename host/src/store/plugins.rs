@@ -18,6 +18,10 @@ pub struct PluginUpload {
     pub region: String,
     pub size: u64,
     pub hooks: Vec<String>,
+    /// The plugin ABI: 1 (a core module, JSON on stdin and stdout) or 2 (a component,
+    /// `schemas/wit/policy.wit`). Uploads recorded before ABI 2 are ABI 1.
+    #[serde(default = "abi1")]
+    pub abi: u32,
     pub uploaded_by: Option<String>,
     pub uploaded_at: String,
 }
@@ -28,6 +32,12 @@ pub struct PluginMeta {
     pub id: String,
     pub size: u64,
     pub hooks: Vec<String>,
+    #[serde(default = "abi1")]
+    pub abi: u32,
+}
+
+fn abi1() -> u32 {
+    1
 }
 
 /// One activation (or deactivation) of a hook in a region.
@@ -75,6 +85,7 @@ impl Store {
             region: region.into(),
             size: meta.size,
             hooks: meta.hooks.clone(),
+            abi: meta.abi,
             uploaded_by: actor.map(str::to_string),
             uploaded_at: now_rfc3339(),
         };
@@ -86,7 +97,7 @@ impl Store {
             "plugin.upload",
             Some(region),
             &meta.id,
-            serde_json::json!({"size": meta.size, "hooks": meta.hooks}),
+            serde_json::json!({"size": meta.size, "hooks": meta.hooks, "abi": meta.abi}),
         )?;
         tx.commit()?;
         Ok((up, true))

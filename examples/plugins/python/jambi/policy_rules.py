@@ -34,7 +34,11 @@ A case:
      "budget": None, "public_feedback": None}
 """
 
+import heapq
 import math
+
+# Import every module at the top of a file, never inside a function: componentize-py keeps only
+# the modules imported while it builds the component, and a later `import` fails in the server.
 
 # ---------------------------------------------------------------------------------------------
 # Jambi's numbers. Change them here (and in the Rust plugin, and the fixtures) together.
@@ -151,11 +155,20 @@ def fmt_number(x):
         return "NaN"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
+    sign = "-" if math.copysign(1.0, x) < 0 else ""
     if x == int(x) and abs(x) < 1e16:
-        return ("-" if math.copysign(1.0, x) < 0 else "") + str(abs(int(x)))
-    from decimal import Decimal  # only on this rare path
-
-    return format(Decimal(repr(x)), "f")
+        return sign + str(abs(int(x)))
+    text = repr(abs(x))  # the shortest digits that read back as x, maybe as 1.5e-07
+    if "e" not in text:
+        return sign + text
+    mantissa, exponent = text.split("e")
+    digits = mantissa.replace(".", "")
+    point = (mantissa.index(".") if "." in mantissa else len(mantissa)) + int(exponent)
+    if point <= 0:
+        return sign + "0." + "0" * -point + digits
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return sign + digits[:point] + "." + digits[point:]
 
 
 def quoted(s):
@@ -709,8 +722,6 @@ def optimal_assignment(employees, capacities, pairs):
 
     A min-cost flow (source -> employee -> position -> sink) by successive shortest paths:
     Dijkstra on reduced costs, then blocking flows over the tight edges; see assignment.rs."""
-    import heapq
-
     positions = len(capacities)
     source, sink = 0, employees + positions + 1
     nodes = sink + 1
