@@ -337,13 +337,16 @@ def check(label, run, names, fixtures):
     for name in names:
         doc = json.loads((fixtures / (name + ".request.json")).read_text())
         expected = json.loads((fixtures / (name + ".expected.json")).read_text())
-        answer, refusal = run(doc)
+        try:
+            answer, refusal = run(doc)
+        except Exception as e:  # a trap in the component, or a bug in the wrapper
+            answer, refusal = None, "failed: %s" % str(e).strip().splitlines()[-1]
         if answer is None:
             want = expected.get("error", {}).get("message") if "error" in expected else None
             if want is not None and want in refusal:
                 problems = []
             else:
-                problems = ["refused: " + refusal]
+                problems = [refusal if refusal.startswith("failed: ") else "refused: " + refusal]
         else:
             problems = diff(expected, answer)
         fuel = getattr(run, "fuel", None)

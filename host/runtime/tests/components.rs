@@ -30,7 +30,11 @@ fn fixtures() -> Vec<(String, Hook, Vec<u8>)> {
         .expect("fixtures")
         .filter_map(|e| {
             let path = e.expect("entry").path();
-            let name = path.file_name()?.to_str()?.strip_suffix(".request.json")?.to_owned();
+            let name = path
+                .file_name()?
+                .to_str()?
+                .strip_suffix(".request.json")?
+                .to_owned();
             let hook = if name.starts_with("rotate") {
                 Hook::Rotate
             } else {
@@ -104,8 +108,13 @@ fn a_refusal_comes_back_as_abi1s_refusal_document() {
 fn a_request_that_is_not_the_hooks_document_is_named() {
     let (rt, _dir) = runtime();
     let id = rt.load(&jambi2()).expect("load").id;
-    for bad in [&b"not json"[..], br#"{"abi":1,"hook":"appraise","region":"x"}"#] {
-        let e = rt.call(&id, Hook::Appraise, bad).expect_err("a bad request");
+    for bad in [
+        &b"not json"[..],
+        br#"{"abi":1,"hook":"appraise","region":"x"}"#,
+    ] {
+        let e = rt
+            .call(&id, Hook::Appraise, bad)
+            .expect_err("a bad request");
         assert!(matches!(e, CallError::Request { .. }), "{e:?}");
         assert!(
             e.to_string().contains(&id) && e.to_string().contains("appraise request"),
@@ -178,7 +187,10 @@ fn a_component_that_is_not_an_abi2_plugin_is_refused_by_name() {
     let (rt, _dir) = runtime();
     let e = rt.load(&wat("(component)")).expect_err("no hook");
     assert!(matches!(e, UploadError::NoComponentHook), "{e}");
-    assert!(e.to_string().contains("kinerja:policy/appraise@2.0.0"), "{e}");
+    assert!(
+        e.to_string().contains("kinerja:policy/appraise@2.0.0"),
+        "{e}"
+    );
 
     let e = rt
         .load(&wat(
