@@ -98,7 +98,7 @@ pub struct Limits {
     /// lot must log less. Default 64 KiB.
     pub stderr_bytes: usize,
     /// Size of an uploaded module, checked before anything else. Default
-    /// 16 MiB.
+    /// 32 MiB: a Python component carries CPython (about 18 MiB).
     pub module_bytes: usize,
     /// What an uploaded module may cost to compile and keep, checked from its
     /// sections before it is compiled.
@@ -117,7 +117,7 @@ impl Limits {
     /// Default for [`Limits::stderr_bytes`].
     pub const DEFAULT_STDERR_BYTES: usize = 64 << 10;
     /// Default for [`Limits::module_bytes`].
-    pub const DEFAULT_MODULE_BYTES: usize = 16 << 20;
+    pub const DEFAULT_MODULE_BYTES: usize = 32 << 20;
 }
 
 impl Default for Limits {

@@ -100,53 +100,66 @@ def round_half_away(x):
 
 def round9(x):
     """x rounded to 9 decimals; thresholds are compared on this value."""
-    if not math.isfinite(x) or abs(x) >= 1e9:
-        return x
-    return round_half_away(x * 1e9) / 1e9
-
-
-def cmp9(a, b):
-    """-1, 0 or 1 comparing the 9-decimal values (NaN compares equal, as in Rust)."""
-    ra, rb = round9(a), round9(b)
-    if ra < rb:
-        return -1
-    if ra > rb:
-        return 1
-    return 0
+    if -1e9 < x < 1e9:  # (and not NaN); anything else is returned as it is
+        y = x * 1e9
+        n = int(y)  # whole billionths toward zero; y - n is the fraction, exactly
+        d = y - n
+        if d >= 0.5:
+            n += 1
+        elif d <= -0.5:
+            n -= 1
+        return n / 1e9
+    return x
 
 
 def ge9(a, b):
-    return cmp9(a, b) != -1
+    """a >= b on 9-decimal values (true when either is NaN, as the Rust comparison)."""
+    return not round9(a) < round9(b)
 
 
 def lt9(a, b):
-    return cmp9(a, b) == -1
+    """a < b on 9-decimal values."""
+    return round9(a) < round9(b)
+
+
+def _hundredths(x):
+    """(negative, whole hundredths) of round2(x), or None where round2 takes its slow path.
+
+    The halving is decided in whole billionths (integers), from the 9-decimal value."""
+    y = x * 1e9
+    if -9.0e18 < y < 9.0e18:  # finite, and the billionths fit in 64 bits as in Rust
+        n = int(y)
+        d = y - n
+        if d >= 0.5:
+            n += 1
+        elif d <= -0.5:
+            n -= 1
+        return n < 0, (abs(n) + 5_000_000) // 10_000_000
+    return None
 
 
 def round2(x):
     """A reported number: 2 decimals, half away from zero, from the 9-decimal value
-    (1.005 -> 1.01, 2.675 -> 2.68), decided in whole billionths."""
-    if not math.isfinite(x):
-        return x
-    nanos = round_half_away(x * 1e9)
-    if abs(nanos) >= 9.0e18:
+    (1.005 -> 1.01, 2.675 -> 2.68)."""
+    parts = _hundredths(x)
+    if parts is None:
+        if not math.isfinite(x):
+            return x
         return round_half_away(x * 100.0) / 100.0
-    n = int(nanos)
-    hundredths = float((abs(n) + 5_000_000) // 10_000_000)
-    return (-hundredths if n < 0 else hundredths) / 100.0
+    negative, h = parts
+    return -float(h) / 100.0 if negative else h / 100.0
 
 
 def fmt2(x):
-    """Two decimals for explanations: "96.39", from round2(x)."""
-    v = round2(x)
+    """Two decimals for explanations: "96.39", the digits of round2(x)."""
+    parts = _hundredths(x)
+    if parts is not None and parts[1] < 10**15:
+        negative, h = parts
+        return "%s%d.%02d" % ("-" if negative else "", h // 100, h % 100)
+    v = round2(x)  # never for a validated case
     if not math.isfinite(v):
         return "NaN" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    hundredths = round_half_away(abs(v) * 100.0)
-    if hundredths >= 1e15:
-        return "%.2f" % v
-    h = int(hundredths)
-    sign = "-" if math.copysign(1.0, v) < 0 else ""
-    return "%s%d.%02d" % (sign, h // 100, h % 100)
+    return "%.2f" % v
 
 
 def fmt_number(x):
