@@ -12,13 +12,16 @@ rustup target add wasm32-wasip1 wasm32-wasip2 >/dev/null
 echo "==> building the plugins (wasm32-wasip1 and, for ABI 2, wasm32-wasip2; profile plugin)"
 ./scripts/build-plugins.sh
 
+echo "==> ABI 2 in Python: examples/plugins/python (componentize-py from PyPI)"
+./examples/plugins/python/build.sh
+
 echo "==> rustfmt"
 cargo fmt --all --check
 
 echo "==> tests"
 cargo test --workspace --all-targets
 
-echo "==> conformance: the region plugins and the C, Zig, AssemblyScript and JavaScript examples"
+echo "==> conformance: the region plugins (ABI 1 and 2) and the C, Zig, AssemblyScript, JavaScript and Python examples"
 ./examples/plugins/test.sh
 
 echo "==> schemathesis against /openapi.json"

@@ -3,10 +3,12 @@
 #   - the Rust region modules (jambi, jakarta, tenayan-raya), each against all three regions'
 #     fixtures: its own region must pass; the other two must fail (the fixtures tell regions apart);
 #   - the Tenayan Raya appraise hook written in C, Zig, AssemblyScript and JavaScript, against
-#     plugins/fixtures/tenayan-raya (their rotate fixtures are skipped: they offer appraise only).
+#     plugins/fixtures/tenayan-raya (their rotate fixtures are skipped: they offer appraise only);
+#   - ABI 2 components: Jambi in Rust (wasm32-wasip2) and in Python (componentize-py, whose rules
+#     are also checked under plain CPython), against plugins/fixtures/jambi.
 #
 # Installs what it needs when it is missing (Debian packages, the ziglang wheel from PyPI, npm
-# packages from the committed lock file; the QuickJS-ng sources from PyPI), builds each module and
+# packages from the committed lock file; the QuickJS-ng sources and componentize-py from PyPI), builds each module and
 # tests it. A language whose toolchain cannot be installed is reported as "SKIPPED: <lang>: <why>"
 # and does not fail the run; a module that fails to build or fails a fixture does.
 #
@@ -21,7 +23,7 @@ EX=examples/plugins
 FIX=plugins/fixtures
 ZIG_VERSION=0.14.1
 APT_PACKAGES=(clang lld wasi-libc libclang-rt-dev-wasm32)
-LANGS=${ONLY:-"c zig assemblyscript javascript"}
+LANGS=${ONLY:-"c zig assemblyscript javascript python"}
 
 declare -a SUMMARY=()
 declare -a SKIPS=()
@@ -159,16 +161,28 @@ else
   record FAIL "rust region modules" "cargo build --target wasm32-wasip1 failed"
 fi
 
+# ---- ABI 2: the Jambi component in Rust -------------------------------------------------------
+
+say "ABI 2: rust jambi component (wasm32-wasip2) ← fixtures/jambi"
+module=target/wasm32-wasip2/plugin/kinerja_plugin_jambi_abi2.wasm
+if [ -f "$module" ] || cargo build -q --target wasm32-wasip2 --profile plugin -p kinerja-plugin-jambi-abi2; then
+  run_fixtures "rust jambi ABI 2" "$module" "$FIX/jambi"
+  run_fixtures "rust jambi ABI 2 vs jakarta" "$module" "$FIX/jakarta" expect-fail
+else
+  record FAIL "rust jambi ABI 2" "cargo build --target wasm32-wasip2 failed"
+fi
+
 # ---- the four languages ------------------------------------------------------------------------
 
 for lang in $LANGS; do
   say "$lang"
+  [ "$lang" = python ] && continue # ABI 2, below
   case $lang in
     c) problem=$(c_toolchain_problem) ;;
     zig) problem=$(zig_problem) ;;
     assemblyscript) problem=$(as_problem) ;;
     javascript) problem=$(js_problem) ;;
-    *) problem="unknown language (use c, zig, assemblyscript, javascript)" ;;
+    *) problem="unknown language (use c, zig, assemblyscript, javascript, python)" ;;
   esac
   if [ -n "$problem" ]; then skip "$lang" "$problem"; continue; fi
   rm -f "$EX/$lang/out/tenayan_raya_appraise.wasm"
@@ -178,6 +192,24 @@ for lang in $LANGS; do
   fi
   run_fixtures "$lang" "$EX/$lang/out/tenayan_raya_appraise.wasm" "$FIX/tenayan-raya"
 done
+
+# ---- ABI 2: Jambi in Python (componentize-py) --------------------------------------------------
+
+if [[ " $LANGS " == *" python "* ]]; then
+  say "python (ABI 2): the rules under CPython, then the component ← fixtures/jambi"
+  PY=$EX/python
+  if python3 "$PY/check_fixtures.py" >/dev/null; then record PASS "python rules (CPython)" "check_fixtures.py"
+  else record FAIL "python rules (CPython)" "check_fixtures.py found a mismatch"; fi
+  # scripts/test.sh builds the component before the Rust tests; build again only if a source is newer.
+  if [ ! -f "$PY/out/jambi.wasm" ] || [ -n "$(find "$PY/jambi" "$PY/build.sh" schemas/wit -newer "$PY/out/jambi.wasm" \( -name '*.py' -o -name '*.wit' -o -name build.sh \) 2>/dev/null)" ]; then
+    if [ -n "${NO_INSTALL:-}" ] && [ ! -x "$PY/.venv/bin/componentize-py" ]; then
+      skip python "componentize-py missing (NO_INSTALL is set)"
+    elif ! "$PY/build.sh"; then
+      record FAIL python "build.sh failed"
+    fi
+  fi
+  [ -f "$PY/out/jambi.wasm" ] && run_fixtures "python jambi ABI 2" "$PY/out/jambi.wasm" "$FIX/jambi"
+fi
 
 # ---- summary -----------------------------------------------------------------------------------
 

@@ -18,9 +18,13 @@
 //! 2. instantiation alone: a hook that does nothing;
 //! 3. the Jambi formula in Rego (benches/jambi.rego) on `regorus` vs the Wasm plugin;
 //! 6. Jakarta rotate, 5,000 employees and 500 vacancies: time and fuel, optimality checked;
-//! 7. cold start of six plugins: from the on-disk compiled cache vs compiling.
+//! 7. cold start of six plugins: from the on-disk compiled cache vs compiling;
+//! 8. ABI 2 (benches/abi2.rs): Jambi appraise in native Rust, ABI 1, ABI 2 in Rust and in
+//!    Python, and Rego on the real OPA engine and on regorus.
 //!
 //! Plugins come from target/wasm32-wasip1/plugin (scripts/build-plugins.sh).
+
+mod abi2;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -52,7 +56,7 @@ fn main() {
     let runtime = bench_runtime(&dir.path().join("cache"));
     let jambi = load(&runtime, "kinerja_plugin_jambi");
 
-    // `cargo bench --bench plugin -- rotation` (or call, instantiation, rego, cold) runs one.
+    // `cargo bench --bench plugin -- rotation` (or call, instantiation, rego, cold, abi2) runs one.
     let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let run = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
     let mut native_single_us = None;
@@ -71,6 +75,9 @@ fn main() {
     }
     if run("cold") {
         bench_cold_start(&mode, dir.path());
+    }
+    if run("abi2") {
+        abi2::bench_abi2(&mode, &runtime, &jambi, dir.path());
     }
     println!("\nall plugin benchmark checks passed");
 }

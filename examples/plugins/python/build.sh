@@ -12,7 +12,7 @@ CPY_VERSION=0.25.1
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 CPY=$VENV/bin/componentize-py
-start=$(date +%s.%N)
+start=$(date +%s%N)
 
 if ! "$CPY" --version 2>/dev/null | grep -qx "componentize-py $CPY_VERSION"; then
   echo "installing componentize-py $CPY_VERSION into $VENV"
@@ -30,6 +30,6 @@ mkdir -p out/no-site-packages/lib/site-packages
 VIRTUAL_ENV="$PWD/out/no-site-packages" \
   "$CPY" -q -d "$WIT" -w policy componentize app -p jambi -o out/jambi.wasm
 
-end=$(date +%s.%N)
-printf 'built %s (%s bytes) in %.1f s\n' "$PWD/out/jambi.wasm" "$(wc -c < out/jambi.wasm)" \
-  "$(echo "$end - $start" | bc)"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+printf 'built %s (%s bytes) in %d.%d s\n' "$PWD/out/jambi.wasm" "$(wc -c < out/jambi.wasm)" \
+  $((ms / 1000)) $((ms % 1000 / 100))

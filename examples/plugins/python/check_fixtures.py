@@ -199,9 +199,13 @@ def app_runner():
     if not (BINDINGS / "wit_world").is_dir():
         return None
     sys.path.insert(0, str(BINDINGS))
-    import app  # noqa: E402
-    from componentize_py_types import Err  # noqa: E402
-    from wit_world.imports import types  # noqa: E402
+    try:
+        import app  # noqa: E402
+        from componentize_py_types import Err  # noqa: E402
+        from wit_world.imports import types  # noqa: E402
+    except ImportError as e:  # the generated classes need Python 3.11 (typing.Self)
+        print("(app.py not checked: %s)" % e)
+        return None
 
     def run(doc):
         try:
@@ -378,7 +382,7 @@ def main():
     via_app = app_runner()
     if via_app is not None:
         runs.append(("app.py (componentize-py record classes)", via_app))
-    else:
+    elif not (BINDINGS / "wit_world").is_dir():
         print("(no %s: run build.sh to check app.py too)" % BINDINGS.relative_to(HERE))
     if args.wasm:
         runs.append((args.wasm + " (wasmtime)", wasm_runner(args.wasm)))

@@ -9,7 +9,9 @@
 //! goes. A 1,000-case Jambi batch allocates about 7 MB in all, far below the host's memory
 //! limit.
 //!
-//! The arena is switched on per hook, after the request is read: `export_appraise!` does for
+//! In an ABI 2 component (`wasm32-wasip2`) the arena is on from the first allocation
+//! ([`CallArena::from_first_use`]). In an ABI 1 module it is switched on per hook, after the
+//! request is read: `export_appraise!` does for
 //! requests of a few cases or more (for one case the memory growth it adds costs more than it
 //! saves); `export_rotate!` does not, because a region-wide rotation builds and drops large
 //! candidate tables and is better served by a real allocator. Before it is on, and for memory allocated before it was switched on,
@@ -27,6 +29,8 @@ const MIN_GROW_PAGES: usize = 1;
 
 /// The global allocator of Rust plugins built with the pdk for `wasm32`.
 pub struct CallArena {
+    /// Switch on at the first allocation (ABI 2 components: see [`CallArena::from_first_use`]).
+    eager: bool,
     on: Cell<bool>,
     start: Cell<usize>,
     top: Cell<usize>,
@@ -39,11 +43,22 @@ unsafe impl Sync for CallArena {}
 impl CallArena {
     pub const fn new() -> CallArena {
         CallArena {
+            eager: false,
             on: Cell::new(false),
             start: Cell::new(0),
             top: Cell::new(0),
             end: Cell::new(0),
         }
+    }
+
+    /// An arena that is on from the first allocation. For ABI 2 components (`wasm32-wasip2`):
+    /// there the host writes the request into the plugin's memory through its allocator, one
+    /// allocation per string and list, before the hook runs, and frees the answer through it
+    /// after reading it; a component's instance serves one call, so nothing ever needs freeing.
+    pub const fn from_first_use() -> CallArena {
+        let mut arena = CallArena::new();
+        arena.eager = true;
+        arena
     }
 
     /// From now on every allocation comes from the arena. Stays off when the arena's start
@@ -127,6 +142,9 @@ impl Default for CallArena {
 
 unsafe impl GlobalAlloc for CallArena {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if self.eager && !self.on.get() {
+            self.enable();
+        }
         if self.on.get() {
             self.bump(layout)
         } else {
@@ -148,6 +166,9 @@ unsafe impl GlobalAlloc for CallArena {
     }
 
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if self.eager && !self.on.get() {
+            self.enable();
+        }
         if !self.on.get() {
             // SAFETY: forwarded with the caller's guarantees.
             return unsafe { System.realloc(p, layout, new_size) };

@@ -9,7 +9,9 @@
 //! kinerja_pdk::export_component!(appraise = my_plugin::appraise, rotate = my_plugin::rotate);
 //! ```
 //!
-//! Build with `cargo build --target wasm32-wasip2`: the output is the component.
+//! Build with `cargo build --target wasm32-wasip2`: the output is the component. There the
+//! pdk's allocator is the call arena from the first allocation
+//! ([`CallArena::from_first_use`](crate::arena::CallArena::from_first_use)).
 
 use crate::{AppraiseRequest, AppraiseResponse, RotateRequest, RotateResponse};
 

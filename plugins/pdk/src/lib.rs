@@ -77,6 +77,12 @@ pub fn appraise_each(
 
 /// Every Rust plugin built with the pdk for `wasm32` allocates through the call arena; it is
 /// switched on by the hooks that gain from it (see [`arena`]).
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(target_env = "p2")))]
 #[global_allocator]
 pub static ALLOCATOR: arena::CallArena = arena::CallArena::new();
+
+/// An ABI 2 component (`wasm32-wasip2`) allocates from the arena from its first allocation
+/// ([`arena::CallArena::from_first_use`]).
+#[cfg(all(target_arch = "wasm32", target_env = "p2"))]
+#[global_allocator]
+pub static ALLOCATOR: arena::CallArena = arena::CallArena::from_first_use();
