@@ -59,7 +59,7 @@ pub enum UploadError {
     ForbiddenImport { module: String, name: String },
     /// wasmtime refused the module (validation, compilation or an unknown
     /// WASI import).
-    #[error("the module is not a valid ABI 1 WebAssembly module: {0}")]
+    #[error("the module is not a valid WebAssembly module (ABI 1) or component (ABI 2): {0}")]
     Invalid(String),
     /// The compiled artifact could not be written to the cache directory.
     #[error("the compiled module could not be cached: {0}")]

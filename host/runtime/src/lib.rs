@@ -1,9 +1,11 @@
 //! `kinerja-runtime`: the sandbox that runs regions' policy plugins.
 //!
 //! This is the only crate of Kinerja that touches wasmtime. It implements the
-//! host side of plugin ABI 1 (see `plugin-contract.md`): WASI preview 1 core
-//! modules that read one JSON request on stdin and write one JSON response on
-//! stdout, run as hooks (`appraise`, `rotate`).
+//! host side of both plugin ABIs (see `plugin-contract.md`), run as hooks
+//! (`appraise`, `rotate`): ABI 1, WASI preview 1 core modules that read one
+//! JSON request on stdin and write one JSON response on stdout; and ABI 2,
+//! components typed by `schemas/wit/policy.wit` (see `component`), which take
+//! and answer the same documents through the same [`Runtime::call`].
 //!
 //! The pieces, and why they are shaped this way:
 //! - **One [`wasmtime::Engine`]** with fuel, epoch interruption, the pooling

@@ -16,6 +16,7 @@
 use crate::{AppraiseRequest, AppraiseResponse, RotateRequest, RotateResponse};
 
 /// The bindings `wit-bindgen` generates from `schemas/wit/policy.wit` (world `policy`).
+#[allow(missing_docs, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../../schemas/wit",
