@@ -1,8 +1,9 @@
-//! 8. ABI 2 (issue 27): Jambi appraise, one case and batches of 1,000, in one run: native Rust
-//! (the baseline), ABI 1 (today's plugin), ABI 2 in Rust, ABI 2 in Python, and the same formula
-//! in Rego on the real OPA engine (`scripts/fetch-opa.sh`: OPA's Go evaluator as a C library,
-//! called directly) and on regorus. Every path is checked to give the native answers first.
-//! Also the Python component's size, compile time, cold start from the cache and first call.
+//! Measurement 8, ABI 2 (issue 27): Jambi appraise, one case and batches of 1,000, in one run:
+//! native Rust (the baseline), ABI 1 (today's plugin), ABI 2 in Rust, ABI 2 in Python, and the
+//! same formula in Rego on the real OPA engine (`scripts/fetch-opa.sh`: OPA's Go evaluator as a
+//! C library, called directly) and on regorus. Every path is checked to give the native answers
+//! first. Also the Python component's size, compile time, cold start from the cache and first
+//! call.
 
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::path::{Path, PathBuf};

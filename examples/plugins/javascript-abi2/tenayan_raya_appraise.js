@@ -10,8 +10,8 @@
 // - an option<T> is the value or `undefined` (return `undefined`, or leave the field out, for none);
 //   the checks below use `== null`, which also accepts the `null` of componentize-qjs;
 // - u8/u32/f64 are numbers, u64 is a BigInt (`public-feedback.respondents`), a tuple an array;
-// - result<T, string>: return T for `ok`; throw for `err` (the thrown value's message: see
-//   `refuse` below). The host reports `err` as the plugin's refusal.
+// - result<T, string>: return T for `ok`; throw a *string* for `err`, the refusal message. A thrown
+//   Error object is not an `err`: ComponentizeJS rethrows it and the call traps (a failure).
 // Formulas: docs/region-policies.md, "Shared definitions" and "Tenayan Raya".
 "use strict";
 

@@ -349,6 +349,16 @@ impl Policy {
     }
 }
 
+/// What the store keeps of a module the runtime accepted.
+pub fn plugin_meta(info: &kinerja_runtime::ModuleInfo) -> crate::store::PluginMeta {
+    crate::store::PluginMeta {
+        id: info.id.clone(),
+        size: info.size as u64,
+        hooks: info.hooks.iter().map(|h| h.as_str().to_string()).collect(),
+        abi: info.abi,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,15 +425,5 @@ mod tests {
             assert_eq!(v["i"], i, "{v}");
             assert_eq!(v["decision_id"], format!("dec-{i:012}"));
         }
-    }
-}
-
-/// What the store keeps of a module the runtime accepted.
-pub fn plugin_meta(info: &kinerja_runtime::ModuleInfo) -> crate::store::PluginMeta {
-    crate::store::PluginMeta {
-        id: info.id.clone(),
-        size: info.size as u64,
-        hooks: info.hooks.iter().map(|h| h.as_str().to_string()).collect(),
-        abi: info.abi,
     }
 }
