@@ -201,3 +201,96 @@ fn a_component_that_is_not_an_abi2_plugin_is_refused_by_name() {
     assert!(e.to_string().contains("evil:host/fs"), "{e}");
     assert_serves(&rt);
 }
+
+/// The misbehaving component (plugins/test-component), built beside the Jambi one.
+fn misbehaving() -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/wasm32-wasip2/plugin/kinerja_test_component.wasm");
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{} is missing ({e}); build it with scripts/build-plugins.sh",
+            path.display()
+        )
+    })
+}
+
+/// An appraise request whose config tells the test component how to misbehave.
+fn mode(mode: &str) -> Vec<u8> {
+    let mut request: serde_json::Value =
+        serde_json::from_slice(&appraise_request("x")).expect("request");
+    request["config"] = serde_json::json!({ "mode": mode });
+    request.to_string().into_bytes()
+}
+
+#[test]
+fn a_component_that_misbehaves_is_stopped_by_name_and_the_runtime_serves_on() {
+    let (rt, _dir) = runtime_with(
+        Limits {
+            wall_time: std::time::Duration::from_millis(300),
+            // So that the loop meets the wall-time limit first.
+            fuel: 1 << 40,
+            stderr_bytes: 64 << 10,
+            ..Limits::default()
+        },
+        2,
+    );
+    let id = rt.load(&misbehaving()).expect("load").id;
+    let ok = rt
+        .call(&id, Hook::Appraise, &mode("none"))
+        .expect("a good call");
+    assert_eq!(json_of(&ok)["results"].as_array().map(Vec::len), Some(2));
+
+    // Waiting traps at once instead of holding the thread (the clocks are fixed anyway).
+    let started = std::time::Instant::now();
+    let e = rt
+        .call(&id, Hook::Appraise, &mode("sleep"))
+        .expect_err("sleep");
+    assert!(matches!(e, CallError::Trap { .. }), "{e:?}");
+    assert!(e.to_string().contains("may not wait or sleep"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(900));
+
+    // A loop ends at the wall-time limit.
+    let e = rt
+        .call(&id, Hook::Appraise, &mode("loop"))
+        .expect_err("loop");
+    assert_eq!(e.limit(), Some(LimitKind::WallTime), "{e}");
+    assert!(e.to_string().contains(&id), "{e}");
+
+    // Growing without end is stopped at the memory limit.
+    let e = rt
+        .call(&id, Hook::Appraise, &mode("grow"))
+        .expect_err("grow");
+    assert_eq!(e.limit(), Some(LimitKind::Memory), "{e}");
+
+    // The log (stdout and stderr together) is bounded like ABI 1's stderr.
+    let e = rt
+        .call(&id, Hook::Appraise, &mode("print"))
+        .expect_err("print");
+    assert_eq!(e.limit(), Some(LimitKind::Stderr), "{e}");
+
+    // A refusal is an answer.
+    let out = rt
+        .call(&id, Hook::Appraise, &mode("refuse"))
+        .expect("refusal");
+    assert_eq!(
+        json_of(&out),
+        serde_json::json!({"error": {"message": "refused on request"}})
+    );
+    let again = rt
+        .call(&id, Hook::Appraise, &mode("none"))
+        .expect("serves on");
+    assert_eq!(again.stdout, ok.stdout);
+    assert_eq!(rt.in_flight(), 0);
+}
+
+#[test]
+fn a_component_asking_for_more_random_bytes_than_the_bound_traps() {
+    let (rt, _dir) = runtime();
+    let id = rt.load(&misbehaving()).expect("load").id;
+    // 2 MiB in one call is over the 1 MiB bound of one random request.
+    let e = rt
+        .call(&id, Hook::Appraise, &mode("random"))
+        .expect_err("random");
+    assert!(matches!(e, CallError::Trap { .. }), "{e:?}");
+    assert!(e.to_string().contains("exceeds limit 1048576"), "{e}");
+}

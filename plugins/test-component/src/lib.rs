@@ -1,0 +1,80 @@
+//! An ABI 2 component for the runtime's tests (`host/runtime/tests/components.rs`): its
+//! `appraise` does what the request's `config.mode` says, each a way a component can misbehave,
+//! and otherwise answers one `sesuai`/`baik` result per case; its `rotate` answers nothing.
+//!
+//! Modes: `sleep` (waits a second), `loop` (never ends), `grow` (allocates without end), `print`
+//! (writes a megabyte to stdout), `random` (asks for 2 MiB of random bytes), `refuse`.
+
+use kinerja_pdk::{
+    AppraiseRequest, AppraiseResponse, AppraiseResult, Predikat, Rating, RotateRequest,
+    RotateResponse,
+};
+
+fn appraise(request: &AppraiseRequest) -> Result<AppraiseResponse, String> {
+    match request.config.get("mode").and_then(|m| m.as_str()) {
+        Some("sleep") => std::thread::sleep(std::time::Duration::from_secs(1)),
+        Some("loop") => {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
+        Some("grow") => {
+            let mut kept: Vec<Vec<u8>> = Vec::new();
+            loop {
+                kept.push(vec![1; 1 << 20]);
+                std::hint::black_box(&kept);
+            }
+        }
+        Some("print") => {
+            let line = "x".repeat(1023);
+            for _ in 0..1024 {
+                println!("{line}");
+            }
+        }
+        Some("random") => {
+            let mut bytes = vec![0u8; 2 << 20];
+            std::hint::black_box(random_fill(&mut bytes));
+        }
+        Some("refuse") => return Err("refused on request".into()),
+        _ => {}
+    }
+    Ok(AppraiseResponse {
+        results: request
+            .cases
+            .iter()
+            .map(|case| AppraiseResult {
+                nip: case.employee.nip.clone(),
+                hasil_kerja: Rating::Sesuai,
+                perilaku_kerja: Rating::Sesuai,
+                predikat: Predikat::Baik,
+                score: 80.0,
+                components: Vec::new(),
+                recommendations: Vec::new(),
+                explanation: String::new(),
+                tpp_percent: None,
+            })
+            .collect(),
+    })
+}
+
+/// Fills `bytes` from WASI's random source in one request (the C library's `arc4random_buf`).
+fn random_fill(bytes: &mut [u8]) -> usize {
+    extern "C" {
+        fn arc4random_buf(buf: *mut u8, len: usize);
+    }
+    // SAFETY: the buffer is valid for its length.
+    unsafe { arc4random_buf(bytes.as_mut_ptr(), bytes.len()) };
+    bytes.len()
+}
+
+fn rotate(_request: &RotateRequest) -> Result<RotateResponse, String> {
+    Ok(RotateResponse {
+        talent: Vec::new(),
+        moves: Vec::new(),
+        flags: Vec::new(),
+    })
+}
+
+#[cfg(target_arch = "wasm32")]
+kinerja_pdk::export_component!(appraise = appraise, rotate = rotate);
