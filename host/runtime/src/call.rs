@@ -27,8 +27,8 @@ pub const FIXED_MONOTONIC_CLOCK: u64 = 1_000_000_000;
 
 /// Seeds of the WASI random sources. Fixed for determinism: plugins must not
 /// use `random_get` for anything secret (they have no secrets to protect).
-const SECURE_RANDOM_SEED: u64 = 0x4b49_4e45_524a_4131; // "KINERJA1"
-const INSECURE_RANDOM_SEED: u64 = 0x4b49_4e45_524a_4132; // "KINERJA2"
+pub(crate) const SECURE_RANDOM_SEED: u64 = 0x4b49_4e45_524a_4131; // "KINERJA1"
+pub(crate) const INSECURE_RANDOM_SEED: u64 = 0x4b49_4e45_524a_4132; // "KINERJA2"
 const INSECURE_RANDOM_SEED_U128: u128 = 0x4b49_4e45_524a_4133;
 
 /// The most bytes one `random_get` may ask for (1 MiB: well under a
@@ -89,7 +89,11 @@ pub(crate) fn random_get(
 /// declared maximum returns -1 as the spec says: that is the module's choice,
 /// not a host limit. Tables and instance counts use [`StoreLimits`].
 pub(crate) struct CallLimiter {
+    /// Bytes all of the call's linear memories may hold together (a component may have more
+    /// than one; it gets no more memory than a module).
     memory_limit: usize,
+    /// Bytes the call's memories hold now.
+    memory_total: usize,
     /// Set when a growth was refused or failed, in case the typed error is
     /// lost on its way out.
     memory_hit: bool,
@@ -98,7 +102,7 @@ pub(crate) struct CallLimiter {
 
 /// The error a refused memory growth traps with.
 #[derive(Debug, thiserror::Error)]
-#[error("memory growth to {desired} bytes refused: the per-call limit is {limit} bytes")]
+#[error("memory growth to {desired} bytes in all refused: the per-call limit is {limit} bytes")]
 struct MemoryLimitHit {
     desired: usize,
     limit: usize,
@@ -115,6 +119,7 @@ impl CallLimiter {
     pub(crate) fn new(memory_limit: usize, instances: u32, memories: u32, tables: u32) -> Self {
         CallLimiter {
             memory_limit,
+            memory_total: 0,
             memory_hit: false,
             others: StoreLimitsBuilder::new()
                 .instances(instances as usize)
@@ -133,19 +138,27 @@ impl CallLimiter {
 impl ResourceLimiter for CallLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_limit {
+        let total = self
+            .memory_total
+            .saturating_sub(current)
+            .saturating_add(desired);
+        if total > self.memory_limit {
             self.memory_hit = true;
             return Err(MemoryLimitHit {
-                desired,
+                desired: total,
                 limit: self.memory_limit,
             }
             .into());
         }
-        Ok(maximum.is_none_or(|max| desired <= max))
+        if maximum.is_some_and(|max| desired > max) {
+            return Ok(false);
+        }
+        self.memory_total = total;
+        Ok(true)
     }
 
     fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {

@@ -15,13 +15,15 @@
 
 use std::time::Instant;
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use wasmtime::component::{Component, InstancePre, Linker, Resource, ResourceTable};
 use wasmtime::{Engine, Store, StoreContextMut};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::call::{self, CallLimiter, Captured};
-use crate::{CallError, CallOutput, Hook, Limits, RuntimeError, UploadError};
+use crate::{CallError, CallOutput, Hook, LimitKind, Limits, RuntimeError, UploadError};
 
 #[allow(missing_docs, clippy::all)]
 mod bindings {
@@ -36,9 +38,15 @@ use bindings::kinerja::policy::types as wit;
 
 kinerja_abi::abi2_conversions!(bindings::kinerja::policy::types);
 
-/// The WASI 0.2 version whose `poll` functions are replaced (wasmtime-wasi 48's; components
-/// importing any 0.2.x version link to it).
+/// The WASI 0.2 interfaces whose functions are replaced, at wasmtime-wasi 48's version
+/// (components importing any 0.2.x version link to it).
 const WASI_IO_POLL: &str = "wasi:io/poll@0.2.12";
+const WASI_RANDOM: &str = "wasi:random/random@0.2.12";
+const WASI_INSECURE_RANDOM: &str = "wasi:random/insecure@0.2.12";
+
+/// Resources (streams, pollables, …) one call may hold at once. A policy needs a handful
+/// (its stdout and stderr); each one is host memory outside the plugin's memory limit.
+const MAX_RESOURCES: usize = 1024;
 
 /// Core instances one component call may create (a component built by a toolchain holds a
 /// handful: the program, its C library, shims; componentize-py's about a dozen).
@@ -53,6 +61,9 @@ pub(crate) struct ComponentState {
     wasi: WasiCtx,
     table: ResourceTable,
     limiter: CallLimiter,
+    /// The generators behind the replaced `wasi:random` functions, seeded as ABI 1's.
+    random: StdRng,
+    insecure: StdRng,
 }
 
 impl WasiView for ComponentState {
@@ -119,11 +130,69 @@ pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<ComponentState>, Ru
         )
         .map_err(|e| fail("cannot replace wasi:io/poll.pollable.block", e))?;
     }
+    // wasmtime-wasi draws random bytes one at a time through a boxed generator, inside one
+    // host call that epoch interruption cannot reach (ABI 1's `random_get` is replaced for the
+    // same reason): fill in place, at most MAX_RANDOM_BYTES a call.
+    for (interface, bytes, u64_fn, pick) in [
+        (
+            WASI_RANDOM,
+            "get-random-bytes",
+            "get-random-u64",
+            secure as fn(&mut ComponentState) -> &mut StdRng,
+        ),
+        (
+            WASI_INSECURE_RANDOM,
+            "get-insecure-random-bytes",
+            "get-insecure-random-u64",
+            insecure as fn(&mut ComponentState) -> &mut StdRng,
+        ),
+    ] {
+        let mut random = linker
+            .instance(interface)
+            .map_err(|e| fail("cannot open wasi:random", e))?;
+        random
+            .func_wrap(
+                bytes,
+                move |mut store: StoreContextMut<'_, ComponentState>,
+                      (len,): (u64,)|
+                      -> wasmtime::Result<(Vec<u8>,)> {
+                    if len > crate::MAX_RANDOM_BYTES {
+                        wasmtime::bail!(
+                            "asked for {len} random bytes; at most {} per call are allowed",
+                            crate::MAX_RANDOM_BYTES
+                        );
+                    }
+                    // At most 1 MiB (checked above).
+                    let mut out = vec![0u8; len as usize];
+                    pick(store.data_mut()).fill_bytes(&mut out);
+                    Ok((out,))
+                },
+            )
+            .map_err(|e| fail("cannot replace wasi:random", e))?;
+        random
+            .func_wrap(
+                u64_fn,
+                move |mut store: StoreContextMut<'_, ComponentState>,
+                      (): ()|
+                      -> wasmtime::Result<(u64,)> {
+                    Ok((pick(store.data_mut()).next_u64(),))
+                },
+            )
+            .map_err(|e| fail("cannot replace wasi:random", e))?;
+    }
     linker.allow_shadowing(false);
     linker
         .instance(kinerja_abi::abi2::TYPES_IMPORT)
         .map_err(|e| fail("cannot define kinerja:policy/types", e))?;
     Ok(linker)
+}
+
+fn secure(state: &mut ComponentState) -> &mut StdRng {
+    &mut state.random
+}
+
+fn insecure(state: &mut ComponentState) -> &mut StdRng {
+    &mut state.insecure
 }
 
 fn no_waiting() -> wasmtime::Error {
@@ -135,6 +204,20 @@ pub(crate) fn prepare(
     linker: &Linker<ComponentState>,
     component: &Component,
 ) -> Result<Prepared, UploadError> {
+    // What the instance pool gives one call: a component needing more could never run.
+    if let Some(needs) = component.resources_required() {
+        if needs.num_memories > MEMORIES_PER_COMPONENT || needs.num_tables > TABLES_PER_COMPONENT {
+            return Err(UploadError::TooCostly {
+                what: format!(
+                    "{} linear memories and {} tables",
+                    needs.num_memories, needs.num_tables
+                ),
+                limit: format!(
+                    "{MEMORIES_PER_COMPONENT} memories and {TABLES_PER_COMPONENT} tables per component"
+                ),
+            });
+        }
+    }
     let pre = linker
         .instantiate_pre(component)
         .map_err(|e| UploadError::ComponentImports(format!("{e:#}")))?;
@@ -195,17 +278,25 @@ pub(crate) fn run(
     let request = Request::read(id, hook, stdin)?;
     // What the plugin prints, on stdout or stderr, is its log.
     let log = MemoryOutputPipe::new(limits.stderr_bytes.saturating_add(1));
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(MAX_RESOURCES);
     let state = ComponentState {
         wasi: call::sandbox(&[], &log, &log).build(),
-        table: ResourceTable::new(),
+        table,
         limiter: CallLimiter::new(
             limits.memory_bytes,
             CORE_INSTANCES_PER_COMPONENT,
             MEMORIES_PER_COMPONENT,
             TABLES_PER_COMPONENT,
         ),
+        random: StdRng::seed_from_u64(call::SECURE_RANDOM_SEED),
+        insecure: StdRng::seed_from_u64(call::INSECURE_RANDOM_SEED),
     };
     let mut store = Store::new(engine, state);
+    // The answer is lifted into host memory before it is written out: bound what a plugin can
+    // make the host copy (its strings and lists may all point at the same bytes) by the
+    // response limit, as ABI 1's stdout is.
+    store.set_hostcall_fuel(limits.stdout_bytes);
     store.limiter(|state| &mut state.limiter);
     store
         .set_fuel(limits.fuel)
@@ -221,6 +312,10 @@ pub(crate) fn run(
         .saturating_sub(store.get_fuel().unwrap_or_default());
     let memory_hit = store.data().limiter.memory_hit();
     drop(store);
+    let outcome = match outcome {
+        Err(e) => return answer_error(id, limits, e, &log, memory_hit, fuel_used, started),
+        ok => ok,
+    };
     call::classify(
         id,
         limits,
@@ -229,6 +324,58 @@ pub(crate) fn run(
         Captured {
             stdout,
             stderr: log.contents().into(),
+            fuel_used,
+            duration: started.elapsed(),
+        },
+    )
+}
+
+/// The failures particular to ABI 2, and the rest as ABI 1 classifies them: an exit is a
+/// failure whatever its status (the answer is the hook's return value, so exiting means there
+/// is none); an answer over the response limit (the host stops copying it) and a log write over
+/// the log's room are those limits, not traps.
+fn answer_error(
+    id: &str,
+    limits: &Limits,
+    error: wasmtime::Error,
+    log: &MemoryOutputPipe,
+    memory_hit: bool,
+    fuel_used: u64,
+    started: Instant,
+) -> Result<CallOutput, CallError> {
+    let stderr: Vec<u8> = log.contents().into();
+    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return Err(CallError::Exit {
+            plugin: id.to_owned(),
+            code: exit.0,
+            stderr,
+        });
+    }
+    let cause = error.root_cause().to_string();
+    let limit = |limit: LimitKind, value: usize, mut stderr: Vec<u8>| {
+        stderr.truncate(limits.stderr_bytes);
+        Err(CallError::Limit {
+            plugin: id.to_owned(),
+            limit,
+            value: value as u64,
+            stderr,
+        })
+    };
+    // wasmtime's and wasmtime-wasi's own errors, known only by their text.
+    if cause.contains("fuel allocated for hostcalls has been exhausted") {
+        return limit(LimitKind::Stdout, limits.stdout_bytes, stderr);
+    }
+    if cause.contains("capacity of MemoryOutputPipe") {
+        return limit(LimitKind::Stderr, limits.stderr_bytes, stderr);
+    }
+    call::classify(
+        id,
+        limits,
+        Err(error),
+        memory_hit,
+        Captured {
+            stdout: Vec::new(),
+            stderr,
             fuel_used,
             duration: started.elapsed(),
         },

@@ -284,7 +284,7 @@ fn a_component_that_misbehaves_is_stopped_by_name_and_the_runtime_serves_on() {
 }
 
 #[test]
-fn a_component_asking_for_more_random_bytes_than_the_bound_traps() {
+fn a_components_random_bytes_are_bounded_and_the_same_every_call() {
     let (rt, _dir) = runtime();
     let id = rt.load(&misbehaving()).expect("load").id;
     // 2 MiB in one call is over the 1 MiB bound of one random request.
@@ -292,5 +292,11 @@ fn a_component_asking_for_more_random_bytes_than_the_bound_traps() {
         .call(&id, Hook::Appraise, &mode("random"))
         .expect_err("random");
     assert!(matches!(e, CallError::Trap { .. }), "{e:?}");
-    assert!(e.to_string().contains("exceeds limit 1048576"), "{e}");
+    assert!(e.to_string().contains("at most 1048576 per call"), "{e}");
+    // Below the bound, the bytes are the same on every call: the sandbox is deterministic.
+    let a = rt.call(&id, Hook::Appraise, &mode("dice")).expect("dice");
+    let b = rt.call(&id, Hook::Appraise, &mode("dice")).expect("dice");
+    let dice = json_of(&a)["results"][0]["explanation"].clone();
+    assert_eq!(dice.as_str().map(str::len), Some(64), "{dice}");
+    assert_eq!(a.stdout, b.stdout);
 }

@@ -32,6 +32,8 @@ pub struct CallArena {
     /// Switch on at the first allocation (ABI 2 components: see [`CallArena::from_first_use`]).
     eager: bool,
     on: Cell<bool>,
+    /// Switched off by [`CallArena::stop`]: its range still holds live allocations.
+    stopped: Cell<bool>,
     start: Cell<usize>,
     top: Cell<usize>,
     end: Cell<usize>,
@@ -45,6 +47,7 @@ impl CallArena {
         CallArena {
             eager: false,
             on: Cell::new(false),
+            stopped: Cell::new(false),
             start: Cell::new(0),
             top: Cell::new(0),
             end: Cell::new(0),
@@ -75,8 +78,20 @@ impl CallArena {
         }
     }
 
+    /// Hands every allocation from now on back to the standard allocator; what the arena gave
+    /// out stays valid (and is never freed). For work that builds and drops large tables, such
+    /// as a region-wide rotation, after the request was written into the arena.
+    pub fn stop(&self) {
+        if self.on.get() {
+            self.on.set(false);
+            self.stopped.set(true);
+        }
+    }
+
     fn owns(&self, p: *mut u8) -> bool {
-        self.on.get() && p as usize >= self.start.get()
+        let p = p as usize;
+        (self.on.get() && p >= self.start.get())
+            || (self.stopped.get() && p >= self.start.get() && p < self.end.get())
     }
 
     /// Grows memory by at least `bytes`. Normally the new pages extend the arena; should
@@ -142,7 +157,7 @@ impl Default for CallArena {
 
 unsafe impl GlobalAlloc for CallArena {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if self.eager && !self.on.get() {
+        if self.eager && !self.on.get() && !self.stopped.get() {
             self.enable();
         }
         if self.on.get() {
@@ -160,18 +175,30 @@ unsafe impl GlobalAlloc for CallArena {
                 self.top.set(p as usize);
             }
         } else {
-            // SAFETY: `p` came from `System` (it lies below the arena).
+            // SAFETY: `p` came from `System` (it lies outside the arena).
             unsafe { System.dealloc(p, layout) }
         }
     }
 
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if self.eager && !self.on.get() {
+        if self.eager && !self.on.get() && !self.stopped.get() {
             self.enable();
         }
         if !self.on.get() {
-            // SAFETY: forwarded with the caller's guarantees.
-            return unsafe { System.realloc(p, layout, new_size) };
+            if !self.owns(p) {
+                // SAFETY: forwarded with the caller's guarantees.
+                return unsafe { System.realloc(p, layout, new_size) };
+            }
+            // An arena allocation after `stop`: moved to the standard allocator, kept in place.
+            // SAFETY: the new layout has the old alignment and a non-zero size (the caller's).
+            let n = unsafe {
+                System.alloc(Layout::from_size_align_unchecked(new_size, layout.align()))
+            };
+            if !n.is_null() {
+                // SAFETY: both valid for the smaller size; `n` is fresh, so they do not overlap.
+                unsafe { std::ptr::copy_nonoverlapping(p, n, layout.size().min(new_size)) };
+            }
+            return n;
         }
         if self.owns(p) {
             // The newest allocation grows or shrinks where it is.

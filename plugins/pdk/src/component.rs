@@ -48,6 +48,10 @@ pub fn rotate_with(
     request: wit::RotateRequest,
 ) -> Result<wit::RotateResponse, String> {
     let request = RotateRequest::try_from(request)?;
+    // A region-wide rotation builds and drops large candidate tables: as in ABI 1, it runs on
+    // the standard allocator (the request the host wrote stays where the arena put it).
+    #[cfg(target_arch = "wasm32")]
+    crate::ALLOCATOR.stop();
     hook(&request).map(Into::into)
 }
 

@@ -3,7 +3,9 @@
 //! and otherwise answers one `sesuai`/`baik` result per case; its `rotate` answers nothing.
 //!
 //! Modes: `sleep` (waits a second), `loop` (never ends), `grow` (allocates without end), `print`
-//! (writes a megabyte to stdout), `random` (asks for 2 MiB of random bytes), `refuse`.
+//! (writes a megabyte to stdout), `random` (asks for 2 MiB of random bytes), `refuse`, `exit`
+//! (exits with status 0 instead of answering), `big` (answers 12 MiB), `dice` (32 random bytes,
+//! in hex, as the first result's explanation).
 
 use kinerja_pdk::{
     AppraiseRequest, AppraiseResponse, AppraiseResult, Predikat, Rating, RotateRequest,
@@ -37,9 +39,43 @@ fn appraise(request: &AppraiseRequest) -> Result<AppraiseResponse, String> {
             std::hint::black_box(random_fill(&mut bytes));
         }
         Some("refuse") => return Err("refused on request".into()),
+        Some("dice") => {
+            let mut bytes = [0u8; 32];
+            random_fill(&mut bytes);
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let mut response = answer(request);
+            if let Some(first) = response.results.first_mut() {
+                first.explanation = hex;
+            }
+            return Ok(response);
+        }
+        Some("exit") => std::process::exit(0),
+        Some("big") => {
+            // 12 MiB of answer: over the 8 MiB response limit, within the memory limit.
+            let explanation = "y".repeat(64 << 10);
+            let result = |i: usize| AppraiseResult {
+                nip: format!("{i}"),
+                hasil_kerja: Rating::Sesuai,
+                perilaku_kerja: Rating::Sesuai,
+                predikat: Predikat::Baik,
+                score: 80.0,
+                components: Vec::new(),
+                recommendations: Vec::new(),
+                explanation: explanation.clone(),
+                tpp_percent: None,
+            };
+            return Ok(AppraiseResponse {
+                results: (0..192).map(result).collect(),
+            });
+        }
         _ => {}
     }
-    Ok(AppraiseResponse {
+    Ok(answer(request))
+}
+
+/// One `sesuai`/`baik` result per case.
+fn answer(request: &AppraiseRequest) -> AppraiseResponse {
+    AppraiseResponse {
         results: request
             .cases
             .iter()
@@ -55,7 +91,7 @@ fn appraise(request: &AppraiseRequest) -> Result<AppraiseResponse, String> {
                 tpp_percent: None,
             })
             .collect(),
-    })
+    }
 }
 
 /// Fills `bytes` from WASI's random source in one request (the C library's `arc4random_buf`).
