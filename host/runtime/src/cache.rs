@@ -96,8 +96,18 @@ impl ArtifactCache {
             tracing::warn!(path = %path.display(), "cached module is corrupt or not written by this runtime; recompiling");
             return None;
         };
-        // SAFETY: the payload is one this runtime serialized (its digest matched) into a
-        // directory private to the server; wasmtime checks it was compiled for this engine.
+        // SAFETY: `Module::deserialize` and `Component::deserialize` trust their
+        // input to be an artifact wasmtime produced, since they map it as
+        // executable code. `payload` is one: it comes from a file in the
+        // server's private cache directory whose name is keyed by this
+        // module's SHA-256 and this engine's compatibility hash, that carries
+        // our magic (so it was written by `store` below, i.e. by `serialize`
+        // of a module or component this runtime compiled and accepted, which
+        // `detect_precompiled` tells apart), and whose content matches the
+        // SHA-256 recorded when it was written (so it is not torn or
+        // corrupted). The bytes are verified in memory and deserialized from
+        // that same buffer, so the file cannot change in between. wasmtime
+        // additionally checks its own header and the engine configuration.
         let loaded = match Engine::detect_precompiled(payload) {
             Some(Precompiled::Component) => {
                 unsafe { Component::deserialize(engine, payload) }.map(Compiled::Component)
@@ -113,6 +123,7 @@ impl ArtifactCache {
         }
     }
 
+    /// Writes the compiled module or component for `id` atomically (temp file + rename).
     pub(crate) fn store(&self, id: &str, compiled: &Compiled) -> Result<(), UploadError> {
         let payload = match compiled {
             Compiled::Module(module) => module.serialize(),
@@ -141,9 +152,6 @@ impl ArtifactCache {
     }
 }
 
-/// Removes the temporary files of writes that never finished (the process
-/// stopped between creating and renaming one). Only this runtime writes here,
-/// and it is starting, so none of them is in use.
 /// A compiled upload: a core module (ABI 1) or a component (ABI 2).
 pub(crate) enum Compiled {
     Module(Module),
@@ -161,6 +169,9 @@ impl Compiled {
     }
 }
 
+/// Removes the temporary files of writes that never finished (the process
+/// stopped between creating and renaming one). Only this runtime writes here,
+/// and it is starting, so none of them is in use.
 fn remove_temporaries(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
