@@ -16,10 +16,11 @@ use crate::UploadError;
 /// few thousand) and far below what exhausts the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleBounds {
-    /// Functions defined in the module. Default 50,000.
+    /// Functions defined in the module (in all core modules of a component together).
+    /// Default 50,000.
     pub functions: u32,
-    /// Bytes of the code section (all function bodies): what the compiler works through.
-    /// Default 12 MiB.
+    /// Bytes of the code section (all function bodies; of all core modules of a component
+    /// together): what the compiler works through. Default 12 MiB.
     pub code_bytes: u32,
     /// Bytes of the largest function body: compile time grows faster than a
     /// function's size. Default 1 MiB.
@@ -61,19 +62,26 @@ pub(crate) fn check(
     let invalid = |e: wasmparser::BinaryReaderError| UploadError::Invalid(e.to_string());
     let memory_limit = memory_limit as u64;
     let mut data_bytes = 0usize;
+    let (mut functions, mut code_bytes) = (0u32, 0u32);
     for payload in Parser::new(0).parse_all(bytes) {
         match payload.map_err(invalid)? {
-            Payload::CodeSectionStart { count, .. } if count > bounds.functions => {
-                return Err(costly(
-                    format!("{count} functions"),
-                    format!("{} functions", bounds.functions),
-                ));
-            }
-            Payload::CodeSectionStart { size, .. } if size > bounds.code_bytes => {
-                return Err(costly(
-                    format!("{size} bytes of code"),
-                    format!("{} bytes of code", bounds.code_bytes),
-                ));
+            // Totals over every core module of a component, so that many small modules cost
+            // no more than one large one.
+            Payload::CodeSectionStart { count, size, .. } => {
+                functions = functions.saturating_add(count);
+                code_bytes = code_bytes.saturating_add(size);
+                if functions > bounds.functions {
+                    return Err(costly(
+                        format!("{functions} functions"),
+                        format!("{} functions", bounds.functions),
+                    ));
+                }
+                if code_bytes > bounds.code_bytes {
+                    return Err(costly(
+                        format!("{code_bytes} bytes of code"),
+                        format!("{} bytes of code", bounds.code_bytes),
+                    ));
+                }
             }
             Payload::CodeSectionEntry(body) => {
                 let len = body.range().len();
