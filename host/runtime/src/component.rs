@@ -458,6 +458,37 @@ mod tests {
         assert!(seen > 40, "only {seen} fixture requests found");
     }
 
+    /// An ABI 2 decision replays against the bytes the host writes for its answer, so those
+    /// bytes must never change for the same answer: this pins them.
+    #[test]
+    fn the_answer_document_is_written_byte_for_byte_as_before() {
+        let response = wit::AppraiseResponse {
+            results: vec![wit::AppraiseResult {
+                nip: "198503122010011001".into(),
+                hasil_kerja: wit::Rating::DiAtas,
+                perilaku_kerja: wit::Rating::Sesuai,
+                predikat: wit::Predikat::Baik,
+                score: 101.25,
+                components: vec![wit::Component {
+                    name: "c \"x\"\u{1}é".into(),
+                    value: 91.66666666666666,
+                    weight: Some(0.8),
+                }],
+                recommendations: vec![wit::Recommendation {
+                    kind: wit::RecommendationKind::Training,
+                    subject: Some("kompeten".into()),
+                }],
+                explanation: "C 91.67 → baik".into(),
+                tpp_percent: Some(100.0),
+            }],
+        };
+        let json = kinerja_abi::fast_write::appraise_response(&response.into()).expect("written");
+        assert_eq!(
+            json,
+            r#"{"results":[{"nip":"198503122010011001","hasil_kerja":"di_atas","perilaku_kerja":"sesuai","predikat":"baik","score":101.25,"components":[{"name":"c \"x\"\u0001é","value":91.66666666666666,"weight":0.8}],"recommendations":[{"kind":"training","subject":"kompeten"}],"explanation":"C 91.67 → baik","tpp_percent":100}]}"#
+        );
+    }
+
     #[test]
     fn responses_survive_the_round_trip() {
         let response: kinerja_abi::AppraiseResponse = serde_json::from_value(serde_json::json!({
