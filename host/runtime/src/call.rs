@@ -265,6 +265,37 @@ pub(crate) fn deadline_ticks(wall_time: Duration) -> u64 {
     u64::try_from(ticks).unwrap_or(u64::MAX - 1) + 1
 }
 
+/// A store for one call of either ABI: the call's limiter, its fuel, and its wall-time deadline
+/// (epoch ticks), trapping when it passes.
+pub(crate) fn limited_store<S: 'static>(
+    engine: &wasmtime::Engine,
+    limits: &Limits,
+    state: S,
+    limiter: fn(&mut S) -> &mut CallLimiter,
+) -> Result<Store<S>, CallError> {
+    let mut store = Store::new(engine, state);
+    store.limiter(move |state| limiter(state) as &mut dyn ResourceLimiter);
+    store
+        .set_fuel(limits.fuel)
+        .map_err(|e| CallError::Internal(format!("cannot set fuel: {e:#}")))?;
+    store.set_epoch_deadline(deadline_ticks(limits.wall_time));
+    store.epoch_deadline_trap();
+    Ok(store)
+}
+
+/// Ends a call's store: the fuel it used and whether a memory growth was refused. Dropping
+/// the store returns the instance to the pool.
+pub(crate) fn finish<S: 'static>(
+    store: Store<S>,
+    limits: &Limits,
+    limiter: fn(&S) -> &CallLimiter,
+) -> (u64, bool) {
+    let fuel_used = limits
+        .fuel
+        .saturating_sub(store.get_fuel().unwrap_or_default());
+    (fuel_used, limiter(store.data()).memory_hit())
+}
+
 /// Runs `entry` of the ABI 1 plugin `id` for `hook` with `stdin` in a fresh store.
 pub(crate) fn run(
     engine: &wasmtime::Engine,
@@ -286,22 +317,9 @@ pub(crate) fn run(
         random: StdRng::seed_from_u64(SECURE_RANDOM_SEED),
         limiter: CallLimiter::new(limits.memory_bytes, 1, 1, 1),
     };
-    let mut store = Store::new(engine, state);
-    store.limiter(|state| &mut state.limiter);
-    store
-        .set_fuel(limits.fuel)
-        .map_err(|e| CallError::Internal(format!("cannot set fuel: {e:#}")))?;
-    store.set_epoch_deadline(deadline_ticks(limits.wall_time));
-    store.epoch_deadline_trap();
-
+    let mut store = limited_store(engine, limits, state, |state| &mut state.limiter)?;
     let outcome = execute(&mut store, pre, entry);
-
-    let fuel_used = limits
-        .fuel
-        .saturating_sub(store.get_fuel().unwrap_or_default());
-    let memory_hit = store.data().limiter.memory_hit();
-    // Dropping the store returns the instance to the pool.
-    drop(store);
+    let (fuel_used, memory_hit) = finish(store, limits, |state| &state.limiter);
     let duration = started.elapsed();
     let stdout = take_pipe(&stdout);
     let stderr = take_pipe(&stderr);

@@ -292,26 +292,16 @@ pub(crate) fn run(
         random: StdRng::seed_from_u64(call::SECURE_RANDOM_SEED),
         insecure: StdRng::seed_from_u64(call::INSECURE_RANDOM_SEED),
     };
-    let mut store = Store::new(engine, state);
+    let mut store = call::limited_store(engine, limits, state, |state| &mut state.limiter)?;
     // The answer is lifted into host memory before it is written out: bound what a plugin can
     // make the host copy (its strings and lists may all point at the same bytes) by the
     // response limit, as ABI 1's stdout is.
     store.set_hostcall_fuel(limits.stdout_bytes);
-    store.limiter(|state| &mut state.limiter);
-    store
-        .set_fuel(limits.fuel)
-        .map_err(|e| CallError::Internal(format!("cannot set fuel: {e:#}")))?;
-    store.set_epoch_deadline(call::deadline_ticks(limits.wall_time));
-    store.epoch_deadline_trap();
 
     let mut stdout = Vec::new();
     let outcome = execute(&mut store, plugin, request, &mut stdout);
 
-    let fuel_used = limits
-        .fuel
-        .saturating_sub(store.get_fuel().unwrap_or_default());
-    let memory_hit = store.data().limiter.memory_hit();
-    drop(store);
+    let (fuel_used, memory_hit) = call::finish(store, limits, |state| &state.limiter);
     let outcome = match outcome {
         Err(e) => return answer_error(id, limits, e, &log, memory_hit, fuel_used, started),
         ok => ok,
