@@ -183,6 +183,27 @@ fn a_compiled_component_is_taken_from_the_cache() {
 }
 
 #[test]
+fn an_idle_component_is_unloaded_and_revived_from_the_cache() {
+    let (rt, _dir) = runtime();
+    let id = rt.load(&jambi2()).expect("load").id;
+    let (_, _, request) = fixtures().into_iter().next().expect("a fixture");
+    let before = rt.call(&id, Hook::Appraise, &request).expect("call");
+    assert_eq!(
+        rt.unload_idle(|_| false, std::time::Duration::ZERO),
+        [id.clone()]
+    );
+    assert!(rt.hooks(&id).is_none() && rt.is_loaded(&id));
+    let after = rt.call(&id, Hook::Appraise, &request).expect("revived");
+    assert_eq!(after.stdout, before.stdout);
+    assert_eq!(rt.hooks(&id), Some(vec![Hook::Appraise, Hook::Rotate]));
+    assert_eq!(
+        rt.compiled_count(),
+        1,
+        "revived from the cache, not compiled"
+    );
+}
+
+#[test]
 fn a_component_that_is_not_an_abi2_plugin_is_refused_by_name() {
     let (rt, _dir) = runtime();
     let e = rt.load(&wat("(component)")).expect_err("no hook");

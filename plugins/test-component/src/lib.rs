@@ -7,6 +7,9 @@
 //! (exits with status 0 instead of answering), `big` (answers 12 MiB), `dice` (32 random bytes,
 //! in hex, as the first result's explanation).
 
+// Only the wasm32-wasip2 build is anything: natively the crate is empty.
+#![cfg(target_arch = "wasm32")]
+
 use kinerja_pdk::{
     AppraiseRequest, AppraiseResponse, AppraiseResult, Predikat, Rating, RotateRequest,
     RotateResponse,
@@ -112,5 +115,4 @@ fn rotate(_request: &RotateRequest) -> Result<RotateResponse, String> {
     })
 }
 
-#[cfg(target_arch = "wasm32")]
 kinerja_pdk::export_component!(appraise = appraise, rotate = rotate);
