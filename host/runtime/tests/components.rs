@@ -11,16 +11,21 @@ use support::*;
 
 const JAMBI1: &str = "kinerja_plugin_jambi";
 
-/// The ABI 2 Jambi component (the same rules as [`JAMBI1`]).
-fn jambi2() -> Vec<u8> {
+/// A component built by scripts/build-plugins.sh.
+fn component(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/wasm32-wasip2/plugin/kinerja_plugin_jambi_abi2.wasm");
+        .join(format!("../../target/wasm32-wasip2/plugin/{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{} is missing ({e}); build it with scripts/build-plugins.sh",
             path.display()
         )
     })
+}
+
+/// The ABI 2 Jambi component (the same rules as [`JAMBI1`]).
+fn jambi2() -> Vec<u8> {
+    component("kinerja_plugin_jambi_abi2")
 }
 
 /// Every request of the Jambi conformance fixtures, with its hook and name.
@@ -223,16 +228,9 @@ fn a_component_that_is_not_an_abi2_plugin_is_refused_by_name() {
     assert_serves(&rt);
 }
 
-/// The misbehaving component (plugins/test-component), built beside the Jambi one.
+/// The misbehaving component (plugins/test-component).
 fn misbehaving() -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/wasm32-wasip2/plugin/kinerja_test_component.wasm");
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{} is missing ({e}); build it with scripts/build-plugins.sh",
-            path.display()
-        )
-    })
+    component("kinerja_test_component")
 }
 
 /// An appraise request whose config tells the test component how to misbehave.

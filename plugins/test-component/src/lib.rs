@@ -56,19 +56,10 @@ fn appraise(request: &AppraiseRequest) -> Result<AppraiseResponse, String> {
         Some("big") => {
             // 12 MiB of answer: over the 8 MiB response limit, within the memory limit.
             let explanation = "y".repeat(64 << 10);
-            let result = |i: usize| AppraiseResult {
-                nip: format!("{i}"),
-                hasil_kerja: Rating::Sesuai,
-                perilaku_kerja: Rating::Sesuai,
-                predikat: Predikat::Baik,
-                score: 80.0,
-                components: Vec::new(),
-                recommendations: Vec::new(),
-                explanation: explanation.clone(),
-                tpp_percent: None,
-            };
             return Ok(AppraiseResponse {
-                results: (0..192).map(result).collect(),
+                results: (0..192)
+                    .map(|i| baik(format!("{i}"), explanation.clone()))
+                    .collect(),
             });
         }
         _ => {}
@@ -82,18 +73,23 @@ fn answer(request: &AppraiseRequest) -> AppraiseResponse {
         results: request
             .cases
             .iter()
-            .map(|case| AppraiseResult {
-                nip: case.employee.nip.clone(),
-                hasil_kerja: Rating::Sesuai,
-                perilaku_kerja: Rating::Sesuai,
-                predikat: Predikat::Baik,
-                score: 80.0,
-                components: Vec::new(),
-                recommendations: Vec::new(),
-                explanation: String::new(),
-                tpp_percent: None,
-            })
+            .map(|case| baik(case.employee.nip.clone(), String::new()))
             .collect(),
+    }
+}
+
+/// A `sesuai`/`baik` result.
+fn baik(nip: String, explanation: String) -> AppraiseResult {
+    AppraiseResult {
+        nip,
+        hasil_kerja: Rating::Sesuai,
+        perilaku_kerja: Rating::Sesuai,
+        predikat: Predikat::Baik,
+        score: 80.0,
+        components: Vec::new(),
+        recommendations: Vec::new(),
+        explanation,
+        tpp_percent: None,
     }
 }
 
