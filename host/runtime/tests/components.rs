@@ -195,7 +195,7 @@ fn an_idle_component_is_unloaded_and_revived_from_the_cache() {
     let before = rt.call(&id, Hook::Appraise, &request).expect("call");
     assert_eq!(
         rt.unload_idle(|_| false, std::time::Duration::ZERO),
-        [id.clone()]
+        std::slice::from_ref(&id)
     );
     assert!(rt.hooks(&id).is_none() && rt.is_loaded(&id));
     let after = rt.call(&id, Hook::Appraise, &request).expect("revived");
