@@ -15,8 +15,10 @@
 
 use std::time::Instant;
 
+use kinerja_abi::HookRequest;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::de::DeserializeOwned;
 use wasmtime::component::{Component, InstancePre, Linker, Resource, ResourceTable};
 use wasmtime::{Engine, Store, StoreContextMut};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -248,20 +250,26 @@ impl Request {
         };
         let text = std::str::from_utf8(stdin).map_err(|e| bad(e.to_string()))?;
         Ok(match hook {
-            Hook::Appraise => {
-                let request = kinerja_abi::fast_read::appraise_request(text)
-                    .map(Ok)
-                    .unwrap_or_else(|| serde_json::from_str(text))
-                    .map_err(|e| bad(e.to_string()))?;
-                Request::Appraise(kinerja_abi::AppraiseRequest::into(request))
-            }
-            Hook::Rotate => {
-                let request: kinerja_abi::RotateRequest =
-                    serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-                Request::Rotate(request.into())
-            }
+            Hook::Appraise => Request::Appraise(
+                document::<kinerja_abi::AppraiseRequest>(text)
+                    .map_err(bad)?
+                    .into(),
+            ),
+            Hook::Rotate => Request::Rotate(
+                document::<kinerja_abi::RotateRequest>(text)
+                    .map_err(bad)?
+                    .into(),
+            ),
         })
     }
+}
+
+/// A request document: the ABI crate's quick reader where the document type has one (as the
+/// pdk tries it first too), serde_json otherwise.
+fn document<R: HookRequest + DeserializeOwned>(text: &str) -> Result<R, String> {
+    R::parse_fast(text)
+        .map_or_else(|| serde_json::from_str(text), Ok)
+        .map_err(|e| e.to_string())
 }
 
 /// Runs `hook` of an ABI 2 plugin with the host's request document `stdin`, answering the
@@ -302,10 +310,14 @@ pub(crate) fn run(
     let outcome = execute(&mut store, plugin, request, &mut stdout);
 
     let (fuel_used, memory_hit) = call::finish(store, limits, |state| &state.limiter);
-    let outcome = match outcome {
-        Err(e) => return answer_error(id, limits, e, &log, memory_hit, fuel_used, started),
-        ok => ok,
-    };
+    let stderr: Vec<u8> = log.contents().into();
+    if let Some(failure) = outcome
+        .as_ref()
+        .err()
+        .and_then(|e| abi2_failure(id, limits, e, &stderr))
+    {
+        return Err(failure);
+    }
     call::classify(
         id,
         limits,
@@ -313,63 +325,45 @@ pub(crate) fn run(
         memory_hit,
         Captured {
             stdout,
-            stderr: log.contents().into(),
+            stderr,
             fuel_used,
             duration: started.elapsed(),
         },
     )
 }
 
-/// The failures particular to ABI 2, and the rest as ABI 1 classifies them: an exit is a
-/// failure whatever its status (the answer is the hook's return value, so exiting means there
-/// is none); an answer over the response limit (the host stops copying it) and a log write over
+/// The failures particular to ABI 2 (the rest are classified as ABI 1's): an exit is a failure
+/// whatever its status (the answer is the hook's return value, so exiting means there is
+/// none); an answer over the response limit (the host stops copying it) and a log write over
 /// the log's room are those limits, not traps.
-fn answer_error(
+fn abi2_failure(
     id: &str,
     limits: &Limits,
-    error: wasmtime::Error,
-    log: &MemoryOutputPipe,
-    memory_hit: bool,
-    fuel_used: u64,
-    started: Instant,
-) -> Result<CallOutput, CallError> {
-    let stderr: Vec<u8> = log.contents().into();
+    error: &wasmtime::Error,
+    stderr: &[u8],
+) -> Option<CallError> {
     if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-        return Err(CallError::Exit {
+        return Some(CallError::Exit {
             plugin: id.to_owned(),
             code: exit.0,
-            stderr,
+            stderr: stderr.to_vec(),
         });
     }
-    let cause = error.root_cause().to_string();
-    let limit = |limit: LimitKind, value: usize, mut stderr: Vec<u8>| {
-        stderr.truncate(limits.stderr_bytes);
-        Err(CallError::Limit {
-            plugin: id.to_owned(),
-            limit,
-            value: value as u64,
-            stderr,
-        })
+    let limit = |limit: LimitKind, value: usize| CallError::Limit {
+        plugin: id.to_owned(),
+        limit,
+        value: value as u64,
+        stderr: stderr[..stderr.len().min(limits.stderr_bytes)].to_vec(),
     };
     // wasmtime's and wasmtime-wasi's own errors, known only by their text.
+    let cause = error.root_cause().to_string();
     if cause.contains("fuel allocated for hostcalls has been exhausted") {
-        return limit(LimitKind::Stdout, limits.stdout_bytes, stderr);
+        return Some(limit(LimitKind::Stdout, limits.stdout_bytes));
     }
     if cause.contains("capacity of MemoryOutputPipe") {
-        return limit(LimitKind::Stderr, limits.stderr_bytes, stderr);
+        return Some(limit(LimitKind::Stderr, limits.stderr_bytes));
     }
-    call::classify(
-        id,
-        limits,
-        Err(error),
-        memory_hit,
-        Captured {
-            stdout: Vec::new(),
-            stderr,
-            fuel_used,
-            duration: started.elapsed(),
-        },
-    )
+    None
 }
 
 /// Instantiates the component and calls the hook, writing its answer as JSON into `stdout`.
