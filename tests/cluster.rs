@@ -66,26 +66,10 @@ fn three_nodes_behind_haproxy() {
     let token_file = root.join("admin.secret");
     std::fs::write(&token_file, &secret).expect("write");
 
-    let mut nodes: BTreeMap<String, Node> = ["a", "b", "c"]
+    let mut nodes: BTreeMap<String, Node> = start_nodes(root, &["a", "b", "c"], &admin_tokens)
         .into_iter()
-        .map(|n| {
-            let node = Node {
-                name: n.into(),
-                port: free_port(),
-                dir: root.join(format!("node-{n}")),
-                child: None,
-            };
-            (n.to_string(), node)
-        })
+        .map(|n| (n.name.clone(), n))
         .collect();
-    let peers = nodes
-        .values()
-        .map(|n| format!("127.0.0.1:{}", n.port))
-        .collect::<Vec<_>>()
-        .join(",");
-    for n in nodes.values_mut() {
-        n.start(&admin_tokens, &peers);
-    }
 
     // 1. Each region created and seeded on its node, straight to it.
     let plugin = wasm("kinerja_plugin_jambi");
@@ -364,6 +348,7 @@ fn three_nodes_behind_haproxy() {
             }
         }
     }
+    let peers = peer_list(nodes.values());
     nodes.get_mut("b").expect("b").start(&admin_tokens, &peers);
     let t = Instant::now();
     let back = loop {

@@ -114,7 +114,7 @@ fn main() {
 }
 
 fn cluster_bench(counts: &Counts) {
-    use kinerja_tests::cluster::{free_port, start_proxy, Node, SIX_REGIONS};
+    use kinerja_tests::cluster::{start_nodes, start_proxy, Node, SIX_REGIONS};
     const SIX: [(&str, &str); 6] = SIX_REGIONS;
     if std::process::Command::new("haproxy")
         .arg("-v")
@@ -133,23 +133,7 @@ fn cluster_bench(counts: &Counts) {
         kinerja::store::blob::sha256_hex(secret.as_bytes())
     );
     std::fs::write(&tokens, line).expect("write");
-    let mut nodes: Vec<Node> = ["a", "b", "c", "solo"]
-        .into_iter()
-        .map(|n| Node {
-            name: n.into(),
-            port: free_port(),
-            dir: root.join(n),
-            child: None,
-        })
-        .collect();
-    let peers = nodes
-        .iter()
-        .map(|n| format!("127.0.0.1:{}", n.port))
-        .collect::<Vec<_>>()
-        .join(",");
-    for n in &mut nodes {
-        n.start(&tokens, &peers);
-    }
+    let mut nodes = start_nodes(root, &["a", "b", "c", "solo"], &tokens);
     let base = |name: &str| {
         nodes
             .iter()
@@ -222,7 +206,6 @@ fn cluster_bench(counts: &Counts) {
         n.stop();
     }
     assert!(proxied.n > 0 && direct.n > 0 && solo.n > 0);
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
         "\n[13] Cluster: durable one-employee appraisals over six regions, {} clients × {:.1} s",
         counts.http_concurrency, counts.http_secs
@@ -232,14 +215,7 @@ fn cluster_bench(counts: &Counts) {
         ("three nodes, straight", &direct),
         ("one node, all six", &solo),
     ] {
-        println!(
-            "  {name:<26} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests, {} busy)",
-            l.rps,
-            ms(l.p50),
-            ms(l.p99),
-            l.n,
-            l.busy
-        );
+        l.print(name);
     }
     println!(
         "  ratio via proxy/straight   {:>8.3} req/s   p99 {:>6.2}   (the proxy's own cost)",
@@ -453,20 +429,12 @@ fn regions(counts: &Counts) {
         (one, spread)
     });
     assert!(one.n > 0 && spread.n > 0);
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
         "\n[11] Regions: durable one-employee appraisals, {} clients × {:.1} s, a token each",
         counts.http_concurrency, counts.http_secs
     );
     for (name, l) in [("one region", &one), ("three regions", &spread)] {
-        println!(
-            "  {name:<26} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests, {} busy)",
-            l.rps,
-            ms(l.p50),
-            ms(l.p99),
-            l.n,
-            l.busy
-        );
+        l.print(name);
     }
     println!(
         "  ratio three/one          {:>8.3}   (a file per region: each region its own writer)",
@@ -682,6 +650,21 @@ struct Load {
     p99: Duration,
     n: usize,
     busy: usize,
+}
+
+impl Load {
+    /// One line of a durable-appraisal comparison (benches [11] and [13]).
+    fn print(&self, name: &str) {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "  {name:<26} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests, {} busy)",
+            self.rps,
+            ms(self.p50),
+            ms(self.p99),
+            self.n,
+            self.busy
+        );
+    }
 }
 
 async fn load(

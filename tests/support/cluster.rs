@@ -26,6 +26,34 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Nodes named `names`, each on a free port with its data dir `root/node-{name}`, started with
+/// every node of the set as a peer (`--peers`) and `admin_tokens` as `--admin-tokens`.
+pub fn start_nodes(root: &Path, names: &[&str], admin_tokens: &Path) -> Vec<Node> {
+    let mut nodes: Vec<Node> = names
+        .iter()
+        .map(|n| Node {
+            name: n.to_string(),
+            port: free_port(),
+            dir: root.join(format!("node-{n}")),
+            child: None,
+        })
+        .collect();
+    let peers = peer_list(&nodes);
+    for n in &mut nodes {
+        n.start(admin_tokens, &peers);
+    }
+    nodes
+}
+
+/// The `--peers` value naming `nodes`.
+pub fn peer_list<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> String {
+    nodes
+        .into_iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 pub struct Node {
     pub name: String,
     pub port: u16,
