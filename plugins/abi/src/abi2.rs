@@ -100,47 +100,10 @@ macro_rules! abi2_conversions {
             $crate::__abi2_record!(w, Flag <=> Flag { nip, kind, detail });
             $crate::__abi2_record!(w, RotateResponse <=> RotateResponse { talent, moves, flags });
 
-            // `tpp_percent` is a JSON number in ABI 1 and an f64 in ABI 2.
-            impl From<a::AppraiseResult> for w::AppraiseResult {
-                fn from(v: a::AppraiseResult) -> Self {
-                    let a::AppraiseResult {
-                        nip, hasil_kerja, perilaku_kerja, predikat, score, components,
-                        recommendations, explanation, tpp_percent,
-                    } = v;
-                    w::AppraiseResult {
-                        nip,
-                        hasil_kerja: hasil_kerja.into(),
-                        perilaku_kerja: perilaku_kerja.into(),
-                        predikat: predikat.into(),
-                        score,
-                        components: components.into_iter().map(Into::into).collect(),
-                        recommendations: recommendations.into_iter().map(Into::into).collect(),
-                        explanation,
-                        tpp_percent: tpp_percent.and_then(|n| n.as_f64()),
-                    }
-                }
-            }
-            impl From<w::AppraiseResult> for a::AppraiseResult {
-                fn from(v: w::AppraiseResult) -> Self {
-                    let w::AppraiseResult {
-                        nip, hasil_kerja, perilaku_kerja, predikat, score, components,
-                        recommendations, explanation, tpp_percent,
-                    } = v;
-                    a::AppraiseResult {
-                        nip,
-                        hasil_kerja: hasil_kerja.into(),
-                        perilaku_kerja: perilaku_kerja.into(),
-                        predikat: predikat.into(),
-                        score,
-                        components: components.into_iter().map(Into::into).collect(),
-                        recommendations: recommendations.into_iter().map(Into::into).collect(),
-                        explanation,
-                        tpp_percent: tpp_percent.and_then($crate::abi2::tpp_number),
-                    }
-                }
-            }
-
-            $crate::__abi2_convert!(w, AppraiseResult <=> AppraiseResult);
+            $crate::__abi2_record!(w, AppraiseResult <=> AppraiseResult {
+                nip, hasil_kerja, perilaku_kerja, predikat, score, components, recommendations,
+                explanation, tpp_percent
+            });
 
             // The requests: ABI 1's envelope (`abi`, `hook`) is implied by the call in ABI 2,
             // and `config` travels as JSON text.
@@ -285,6 +248,19 @@ where
 {
     fn convert(self) -> Vec<B> {
         self.into_iter().map(Convert::convert).collect()
+    }
+}
+
+/// `tpp_percent`: a JSON number in ABI 1, an `f64` in ABI 2 (see [`tpp_number`]).
+impl Convert<Option<f64>> for Option<serde_json::Number> {
+    fn convert(self) -> Option<f64> {
+        self.and_then(|n| n.as_f64())
+    }
+}
+
+impl Convert<Option<serde_json::Number>> for Option<f64> {
+    fn convert(self) -> Option<serde_json::Number> {
+        self.and_then(tpp_number)
     }
 }
 
