@@ -5,35 +5,12 @@
 //! Needs the Rust component (`scripts/build-plugins.sh`) and the Python one
 //! (`examples/plugins/python/build.sh`).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kinerja_tests::*;
 use serde_json::Value;
 
 const R: &str = "/api/v1/regions/jambi";
-
-fn built(path: PathBuf, how: &str) -> Vec<u8> {
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; build it with {how}", path.display()))
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn rust_component() -> Vec<u8> {
-    built(
-        root().join("target/wasm32-wasip2/plugin/kinerja_plugin_jambi_abi2.wasm"),
-        "scripts/build-plugins.sh",
-    )
-}
-
-fn python_component() -> Vec<u8> {
-    built(
-        root().join("examples/plugins/python/out/jambi.wasm"),
-        "examples/plugins/python/build.sh",
-    )
-}
 
 /// Each result as the policy answered it: everything but the id of the decision it was stored
 /// under (the explanations and components too: the three plugins share the formula's text).
@@ -153,14 +130,14 @@ fn rust_and_python_components_decide_as_the_abi1_plugin_and_replay() {
     let mut decisions = the_component_decides_as_abi1(
         &c,
         "Rust",
-        rust_component(),
+        jambi_rust_component(),
         &appraisal.body,
         &rotation.body,
     );
     decisions.extend(the_component_decides_as_abi1(
         &c,
         "Python",
-        python_component(),
+        jambi_python_component(),
         &appraisal.body,
         &rotation.body,
     ));

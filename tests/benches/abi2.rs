@@ -17,14 +17,6 @@ use crate::{
     rego_engine, rego_eval, time_us, verdict, Mode, JAMBI_REGO,
 };
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn read(path: PathBuf, how: &str) -> Vec<u8> {
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; build it with {how}", path.display()))
-}
-
 /// The real OPA engine, `libopabridge.so` loaded with dlopen, the Jambi policy added once and
 /// its prepared query reused (the bridge caches it per engine).
 struct Opa {
@@ -96,21 +88,15 @@ impl Opa {
 fn opa_path() -> PathBuf {
     std::env::var_os("KINERJA_OPA_LIB")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/opa/libopabridge.so"))
+        .unwrap_or_else(|| kinerja_tests::repo_root().join("target/opa/libopabridge.so"))
 }
 
 pub fn bench_abi2(mode: &Mode, runtime: &Runtime, jambi1: &str, dir: &Path) {
     println!(
         "\n## 8. ABI 2: Jambi appraise, native vs ABI 1 vs ABI 2 (Rust, Python) vs Rego (OPA, regorus)"
     );
-    let rust2 = read(
-        root().join("target/wasm32-wasip2/plugin/kinerja_plugin_jambi_abi2.wasm"),
-        "scripts/build-plugins.sh",
-    );
-    let python = read(
-        root().join("examples/plugins/python/out/jambi.wasm"),
-        "examples/plugins/python/build.sh",
-    );
+    let rust2 = kinerja_tests::jambi_rust_component();
+    let python = kinerja_tests::jambi_python_component();
     let rust2 = runtime.load(&rust2).expect("ABI 2 Rust").id;
 
     // The Python component: compiled once into the cache, then a cold start from it.

@@ -418,7 +418,34 @@ pub const NIP2: &str = "199001012015012002";
 
 /// The build output folder of the Wasm plugins (scripts/build-plugins.sh).
 pub fn wasm_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip1/plugin")
+    repo_root().join("target/wasm32-wasip1/plugin")
+}
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The ABI 2 Jambi component in Rust (`plugins/jambi-abi2`); fails with the command that builds it.
+pub fn jambi_rust_component() -> Vec<u8> {
+    built(
+        "target/wasm32-wasip2/plugin/kinerja_plugin_jambi_abi2.wasm",
+        "scripts/build-plugins.sh",
+    )
+}
+
+/// The ABI 2 Jambi component in Python (`examples/plugins/python`); fails with the command that
+/// builds it.
+pub fn jambi_python_component() -> Vec<u8> {
+    built(
+        "examples/plugins/python/out/jambi.wasm",
+        "examples/plugins/python/build.sh",
+    )
+}
+
+fn built(path: &str, how: &str) -> Vec<u8> {
+    let path = repo_root().join(path);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; build it with {how}", path.display()))
 }
 
 /// A built plugin's bytes; fails with the command that builds it.
