@@ -13,6 +13,8 @@ if ! command -v haproxy >/dev/null; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq haproxy >/dev/null
 fi
-haproxy -v | head -1
+# sed reads to the end: `head -1` would close the pipe early and, under pipefail, fail the run
+# with SIGPIPE (141) whenever haproxy writes its second line after head has gone.
+haproxy -v | sed -n 1p
 
 cargo test -p kinerja-tests --test cluster -- --ignored --nocapture

@@ -80,7 +80,7 @@ SERVER_PID=$!
 
 BASE=
 for _ in $(seq 1 600); do
-  BASE=$(sed -n 's/^kinerja listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$OUT/server.stdout" | head -n1)
+  BASE=$(sed -n 's/^kinerja listening on \(http:\/\/[0-9.:]*\).*/\1/p;T;q' "$OUT/server.stdout")
   [ -n "$BASE" ] && break
   kill -0 "$SERVER_PID" 2>/dev/null || { echo "server exited early; its log:"; tail -n 40 "$LOG"; exit 1; }
   sleep 0.1
