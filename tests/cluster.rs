@@ -153,6 +153,22 @@ fn three_nodes_behind_haproxy() {
         "signed out"
     );
 
+    // A survey slip's link names its region, and the answer under that prefix reaches the
+    // region's node through the proxy with no token.
+    let agency = employee_agency(&via, tr, someone);
+    let issued = via.post(
+        &format!("/api/v1/regions/{tr}/agencies/{agency}/surveys"),
+        &json!({"period": "2026", "count": 1}),
+    );
+    assert_eq!(issued.status, 201, "{}", issued.text);
+    let code = issued.body["codes"][0].as_str().expect("a code");
+    assert_eq!(issued.body["links"][0], format!("/#/survey/{tr}/{code}"));
+    let answer = via.anonymous().post(
+        &format!("/api/v1/regions/{tr}/surveys/{code}"),
+        &json!({"elements": [4, 4, 4, 4, 3, 3, 3, 3, 4]}),
+    );
+    assert_eq!(answer.status, 204, "{}", answer.text);
+
     // Moving regions is for admins: a region's own admin may not move, release, resume or
     // send in its region.
     let a = Client::new(&nodes["a"].base(), &secret);
@@ -390,4 +406,14 @@ fn three_nodes_behind_haproxy() {
     let report: Value = serde_json::from_str(out.trim()).expect("report");
     assert!(report["decisions"].as_u64().expect("count") > 3, "{report}");
     assert_eq!(report["identical"], report["decisions"], "{report}");
+}
+
+/// The agency an employee works in, read through `via`.
+fn employee_agency(via: &Client, region: &str, nip: &str) -> String {
+    let employee = via.get(&format!("/api/v1/regions/{region}/employees/{nip}"));
+    assert_eq!(employee.status, 200, "{}", employee.text);
+    employee.body["agency"]
+        .as_str()
+        .expect("an employee's agency")
+        .to_owned()
 }

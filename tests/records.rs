@@ -1735,6 +1735,12 @@ fn the_public_answers_a_units_survey_once_per_code_and_appraisals_carry_its_ikm(
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
     assert_eq!(codes.len(), 3);
+    // Each code's console page, under the issuing region.
+    let links: Vec<String> = codes
+        .iter()
+        .map(|c| format!("/#/survey/tenayan-raya/{c}"))
+        .collect();
+    assert_eq!(r.body["links"], json!(links));
 
     // Anyone with a code answers once, without a token.
     let public = c.anonymous();

@@ -106,7 +106,8 @@ function signInPage(message) {
       e.preventDefault();
       await busy(personButton, 'Memeriksa…', async () => {
         try {
-          const s = await api('POST', '/api/v1/sessions', { region: region.value.trim(), nip: nip.value.trim(), password: password.value });
+          // Under the region's prefix, so a cluster's proxy sends it to the node holding the region.
+          const s = await api('POST', `/api/v1/regions/${enc(region.value.trim())}/sessions`, { nip: nip.value.trim(), password: password.value });
           setToken(s.token);
           rememberLastRegion(region.value.trim());
           await enter();
@@ -277,12 +278,14 @@ async function route() {
   const mine = ++seq;
   // A printed document hides the page frame; any other page shows it again.
   document.body.classList.remove('printing');
-  // The public survey needs no sign-in: its code admits one answer.
+  // The public survey needs no sign-in: its code admits one answer. Slips carry
+  // `#/survey/{region}/{code}`; `#/survey/{code}` (older slips) is answered through the global route.
   const s = parse(location.hash);
   if (s[0] === 'survey' && s[1]) {
     mount(who);
     mount(nav);
-    surveyPage(main, s[1]);
+    if (s[2]) surveyPage(main, s[2], s[1]);
+    else surveyPage(main, s[1]);
     return;
   }
   if (!token()) {

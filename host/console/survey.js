@@ -1,5 +1,6 @@
 // The public survey page (Survei Kepuasan Masyarakat, PermenPANRB 14/2017), reached by the
-// link on a respondent's slip: `#/survey/{code}`. No sign-in; the code itself admits one answer.
+// link on a respondent's slip: `#/survey/{region}/{code}` (or `#/survey/{code}` on older slips).
+// No sign-in; the code itself admits one answer.
 
 import { api, enc } from './api.js';
 import { h, mount, card, field, errorBox, okBox, busy } from './ui.js';
@@ -17,7 +18,10 @@ const ELEMENTS = [
 ];
 const SCORES = [[4, 'Sangat baik'], [3, 'Baik'], [2, 'Kurang baik'], [1, 'Tidak baik']];
 
-export function surveyPage(main, code) {
+/** `region` absent: an older slip's link, answered through the route that looks the code up. */
+export function surveyPage(main, code, region) {
+  // Under the region's prefix a cluster's proxy sends the answer to the node holding the region.
+  const path = region ? `/api/v1/regions/${enc(region)}/surveys/${enc(code)}` : `/api/v1/surveys/${enc(code)}`;
   const selects = ELEMENTS.map((label, i) => {
     const sel = h('select', { id: `survey-${i}`, required: true },
       h('option', { value: '' }, '— pilih —'),
@@ -34,7 +38,7 @@ export function surveyPage(main, code) {
       let done = false;
       await busy(send, 'Mengirim…', async () => {
         try {
-          await api('POST', `/api/v1/surveys/${enc(code)}`, { elements: selects.map(([, s]) => Number(s.value)) });
+          await api('POST', path, { elements: selects.map(([, s]) => Number(s.value)) });
           mount(out, okBox('Terima kasih. Jawaban Anda tercatat; kode ini sudah terpakai.'));
           done = true;
         } catch (err) {

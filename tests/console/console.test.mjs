@@ -165,8 +165,11 @@ test('sign-in: an employee with NIP and an initial password chooses their own, s
     await page.fill('#signin-password', password);
     await page.click('#signin-person');
   };
-  // A wrong password is refused in words, the same words as for an unknown NIP.
+  // A wrong password is refused in words, the same words as for an unknown NIP. The form posts
+  // under the typed region (a cluster's proxy routes it to the region's node).
+  const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().includes('/sessions'));
   await signInAs('salah-sekali');
+  assert.equal(new URL((await posted).url()).pathname, `/api/v1/regions/${REGION}/sessions`);
   const err = page.locator('.error[data-status="401"]');
   await err.waitFor();
   assert.match(await err.innerText(), /wrong NIP or password/);
@@ -823,17 +826,22 @@ test('public survey: a respondent answers once with the code on their slip, with
   const issued = await api(AGENCY, 'POST', `/api/v1/regions/${REGION}/agencies/${AGENCY_ID}/surveys`, { period: '2026', count: 2 });
   assert.equal(issued.status, 201);
   const [code] = issued.body.codes;
+  // The slip's link names the region, and the answer goes under it (a cluster's proxy routes it).
+  assert.equal(issued.body.links[0], `/#/survey/${REGION}/${code}`);
   const page = await newPage();
-  await page.goto(`${BASE}/#/survey/${code}`);
+  await page.goto(`${BASE}${issued.body.links[0]}`);
   await page.waitForSelector('#survey-form');
   for (let i = 0; i < 9; i += 1) await page.selectOption(`#survey-${i}`, i < 8 ? '4' : '3');
   await shot(page, 'public-survey');
+  const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().includes('/surveys/'));
   await page.click('#survey-send');
+  assert.equal(new URL((await posted).url()).pathname, `/api/v1/regions/${REGION}/surveys/${code}`);
   await page.waitForSelector('#survey-out .ok');
   const ikm = await api(AGENCY, 'GET', `/api/v1/regions/${REGION}/agencies/${AGENCY_ID}/ikm?period=2026`);
   assert.equal(ikm.body.respondents, 1);
   assert.ok(Math.abs(ikm.body.ikm - 35 / 9) < 1e-9, JSON.stringify(ikm.body));
-  // The same code again is refused in words.
+  // The same code again, through an older slip's link (no region: the global route), is
+  // refused in words.
   await page.goto(`${BASE}/#/survey/${code}x`);
   await page.goto(`${BASE}/#/survey/${code}`);
   await page.waitForSelector('#survey-form');

@@ -31,6 +31,10 @@ pub struct IssuedCodes {
     pub period: String,
     /// Single-use codes to hand to respondents (on a receipt, a QR code, a slip).
     pub codes: Vec<String>,
+    /// Each code's survey page in the web console, in `codes` order: a path on this server
+    /// (`/#/survey/{region}/{code}`) to put after the public address on the slip or QR code.
+    /// It names the region, so a cluster's proxy sends the answer to the node holding it.
+    pub links: Vec<String>,
 }
 
 /// Issue single-use survey codes for a service unit (or the whole agency) and period: the
@@ -47,17 +51,22 @@ async fn issue(
     validate_id("agency", &agency)?;
     c.scope.require_agency(&region, &agency)?;
     let period = input.validate()?;
-    let (actor, unit) = (c.token_id.clone(), input.unit.clone());
+    let (actor, unit, r) = (c.token_id.clone(), input.unit.clone(), region.clone());
     let codes = st
         .store
-        .run(move |s| s.issue_survey_codes(&region, &agency, unit, period, input.count, &actor))
+        .run(move |s| s.issue_survey_codes(&r, &agency, unit, period, input.count, &actor))
         .await?;
+    let links = codes
+        .iter()
+        .map(|code| format!("/#/survey/{region}/{code}"))
+        .collect();
     Ok((
         StatusCode::CREATED,
         Json(IssuedCodes {
             unit: input.unit,
             period: period.to_string(),
             codes,
+            links,
         }),
     ))
 }
