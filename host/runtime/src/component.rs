@@ -19,7 +19,10 @@ use kinerja_abi::HookRequest;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::de::DeserializeOwned;
-use wasmtime::component::{Component, InstancePre, Linker, Resource, ResourceTable};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{
+    Component, ComponentNamedList, InstancePre, Lift, Linker, Lower, Resource, ResourceTable,
+};
 use wasmtime::{Engine, Store, StoreContextMut};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -228,11 +231,63 @@ pub(crate) fn prepare(
     if appraise.is_none() && rotate.is_none() {
         return Err(UploadError::NoComponentHook);
     }
+    if appraise.is_some() {
+        check_signature::<(&wit::AppraiseRequest,), (Result<wit::AppraiseResponse, String>,)>(
+            linker.engine(),
+            component,
+            Hook::Appraise,
+        )?;
+    }
+    if rotate.is_some() {
+        check_signature::<(&wit::RotateRequest,), (Result<wit::RotateResponse, String>,)>(
+            linker.engine(),
+            component,
+            Hook::Rotate,
+        )?;
+    }
     Ok(Prepared {
         pre,
         appraise,
         rotate,
     })
+}
+
+/// Refuses a hook whose function type is not the WIT's, at upload rather than at every call.
+///
+/// The bindings find hooks by name only and type-check when a call looks the function up, so
+/// without this a component built against another `policy.wit` would be accepted and fail
+/// each call. `typecheck` and `instance_type` are public but hidden in wasmtime 48 (they are
+/// what `get_typed_func` runs); the types are the bindings' own, so the check is exactly the
+/// one a call makes. A hook found only under a semver-compatible name is left to that check.
+fn check_signature<Params, Return>(
+    engine: &Engine,
+    component: &Component,
+    hook: Hook,
+) -> Result<(), UploadError>
+where
+    Params: ComponentNamedList + Lower,
+    Return: ComponentNamedList + Lift,
+{
+    let export = match hook {
+        Hook::Appraise => kinerja_abi::abi2::APPRAISE_EXPORT,
+        Hook::Rotate => kinerja_abi::abi2::ROTATE_EXPORT,
+    };
+    let ty = component.component_type();
+    let Some(ComponentItem::ComponentInstance(instance)) =
+        ty.get_export(engine, export).map(|e| e.ty)
+    else {
+        return Ok(());
+    };
+    let Some(ComponentItem::ComponentFunc(func)) =
+        instance.get_export(engine, hook.as_str()).map(|e| e.ty)
+    else {
+        return Ok(());
+    };
+    func.typecheck::<Params, Return>(&ty.instance_type())
+        .map_err(|e| UploadError::ComponentSignature {
+            hook,
+            message: format!("{e:#}"),
+        })
 }
 
 /// What a call reads from the host's request document, by hook.

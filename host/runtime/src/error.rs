@@ -47,6 +47,10 @@ pub enum UploadError {
     /// A component exporting neither hook interface.
     #[error("the component offers no hook: it must export kinerja:policy/appraise@2.0.0 and/or kinerja:policy/rotate@2.0.0 (schemas/wit/policy.wit)")]
     NoComponentHook,
+    /// A hook exported with another signature than `schemas/wit/policy.wit`'s (an older or
+    /// newer package, or a hand-written WIT): every call would fail.
+    #[error("the component's {hook} hook does not have the signature of kinerja:policy@2.0.0 (schemas/wit/policy.wit): {message}")]
+    ComponentSignature { hook: crate::Hook, message: String },
     /// Neither `appraise`, `rotate` nor `_start` is exported.
     #[error("the module offers no hook: it must export `appraise` and/or `rotate` (type () -> ()), or a `_start` command entry point")]
     NoHook,

@@ -225,6 +225,28 @@ fn a_component_that_is_not_an_abi2_plugin_is_refused_by_name() {
         .expect_err("a forbidden import");
     assert!(matches!(e, UploadError::ComponentImports(_)), "{e}");
     assert!(e.to_string().contains("evil:host/fs"), "{e}");
+
+    // The hook's interface and name, but another signature (`appraise: func(u32) -> u32`):
+    // refused at upload, naming the hook, instead of failing every call.
+    let e = rt
+        .load(&wat(r#"(component
+                 (core module $m (func (export "f") (param i32) (result i32) local.get 0))
+                 (core instance $i (instantiate $m))
+                 (func $f (param "request" u32) (result u32) (canon lift (core func $i "f")))
+                 (instance $hooks (export "appraise" (func $f)))
+                 (export "kinerja:policy/appraise@2.0.0" (instance $hooks)))"#))
+        .expect_err("a hook with another signature");
+    assert!(
+        matches!(
+            e,
+            UploadError::ComponentSignature {
+                hook: Hook::Appraise,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("appraise hook"), "{e}");
     assert_serves(&rt);
 }
 
