@@ -245,10 +245,7 @@ async fn install(
     }
     // A name of its own per request: two sends of one region at once do not share a file.
     let nanos = crate::domain::nanos_now();
-    let staged = st
-        .store
-        .region_file(&region)
-        .with_extension(format!("redb.incoming-{nanos}"));
+    let staged = st.store.incoming_file(&region, nanos);
     let received = receive(body, &staged).await;
     let sha = match received {
         Ok(sha) => sha,

@@ -426,17 +426,8 @@ fn files_of(data_dir: &Path, region: Option<&str>) -> Result<Vec<String>> {
     let mut files = vec![SYSTEM_FILE.to_string()];
     let dir = data_dir.join(REGIONS_DIR);
     if dir.is_dir() {
-        let mut regions = Vec::new();
-        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
-            let name = entry.map_err(io(&dir))?.file_name();
-            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".redb")) {
-                if crate::domain::region::validate_region_id(id).is_ok() {
-                    regions.push(region_rel(id));
-                }
-            }
-        }
-        regions.sort();
-        files.extend(regions);
+        let ids = super::files::region_ids(data_dir).map_err(io(&dir))?;
+        files.extend(ids.iter().map(|id| region_rel(id)));
     }
     Ok(files)
 }
@@ -546,16 +537,10 @@ fn backup_files(backup: &Path) -> Result<Vec<(PathBuf, String)>> {
     }
     let files = files_of(backup, None).or_else(|_| {
         // A backup of one region: its file alone.
-        let dir = backup.join(REGIONS_DIR);
-        let one: Vec<String> = std::fs::read_dir(&dir)
+        let one: Vec<String> = super::files::region_ids(backup)
             .map_err(|_| BackupError::NoBackup(backup.to_path_buf()))?
-            .filter_map(|e| {
-                e.ok()?
-                    .file_name()
-                    .to_str()?
-                    .strip_suffix(".redb")
-                    .map(region_rel)
-            })
+            .iter()
+            .map(|id| region_rel(id))
             .collect();
         if one.is_empty() {
             Err(BackupError::NoBackup(backup.to_path_buf()))

@@ -15,6 +15,7 @@ mod bulk;
 mod decision_row;
 mod decisions;
 mod feedback;
+mod files;
 mod group;
 mod migrate;
 mod org;
@@ -39,9 +40,9 @@ pub use decisions::{
     raw_output, results_in, CallBytes, CallMeta, CallRecord, CallResult, Decision, InputsRead,
     StoredAppraisal, Unreadable,
 };
+pub use files::{region_file, MOVED_SUFFIX};
 pub use migrate::{Migrated, LAYOUT1_KEPT};
 pub use org::{AgencyPredikat, OrgPredikatRecord};
-pub use placement::MOVED_SUFFIX;
 pub use plugins::{Activation, PluginMeta, PluginUpload};
 pub use records::Page;
 pub use reports::{ActivityQuery, Reported, Verdict};
@@ -203,6 +204,12 @@ impl Store {
         region_file(&self.dir, id)
     }
 
+    /// Where region `id`'s file is written while it is taken in (`nanos`: one name per send);
+    /// removed at the next start if it never became whole.
+    pub fn incoming_file(&self, id: &str, nanos: u128) -> PathBuf {
+        files::incoming_file(&self.dir, id, nanos)
+    }
+
     /// The file of `region`, or 404 when this node holds no such region.
     pub(crate) fn shard(&self, region: &str) -> Result<Arc<shard::Shard>> {
         self.regions
@@ -280,11 +287,6 @@ pub fn migrate_data_dir(data_dir: &Path) -> Result<Option<migrate::Migrated>> {
         )));
     }
     migrate::layout1_if_any(data_dir)
-}
-
-/// The file of region `id` in `data_dir`.
-pub fn region_file(data_dir: &Path, id: &str) -> PathBuf {
-    data_dir.join(REGIONS_DIR).join(format!("{id}.redb"))
 }
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {

@@ -12,10 +12,6 @@ use std::time::Duration;
 /// How long a pause waits for the writes under way to finish.
 const PAUSE_WAIT: Duration = Duration::from_secs(30);
 
-/// What a source keeps a region's file as once it lets go of it, before the time (nanoseconds
-/// since 1970) after a `-`; the operator removes it when the move is confirmed.
-pub const MOVED_SUFFIX: &str = ".moved";
-
 impl Store {
     /// Whether this node holds `region`.
     pub fn holds(&self, region: &str) -> bool {
@@ -64,7 +60,7 @@ impl Store {
         self.auth.invalidate();
         let nanos = crate::domain::nanos_now();
         let live = self.region_file(region);
-        let kept = live.with_file_name(format!("{region}.redb{MOVED_SUFFIX}-{nanos}"));
+        let kept = super::files::moved_file(&self.dir, region, nanos);
         // Readers still holding the file finish on it; it is closed when the last lets go.
         std::fs::rename(&live, &kept)
             .map_err(|e| StoreError::Fault(format!("cannot rename {}: {e}", live.display())))?;

@@ -2,6 +2,7 @@
 //! zone is kept with its reporting rules (`REGION_REPORTING`), where the dates of its reports
 //! are decided, and shown in both: one setting, one row.
 
+use super::files::{self, Listed};
 use super::shard::Shard;
 use super::tables::*;
 use super::{audit, get_json, to_json, Page, Result, Store, StoreError, REGION_CACHE_BYTES};
@@ -116,15 +117,20 @@ impl Store {
     /// Whether region `id`'s file was let go of here (`kinerja region move`): a region of that
     /// id created again here would be a second, empty copy beside the one that moved.
     fn moved_away(&self, id: &str) -> Result<bool> {
-        let dir = self.dir.join(super::REGIONS_DIR);
-        let prefix = format!("{id}.redb{}-", super::MOVED_SUFFIX);
-        let listed = std::fs::read_dir(&dir)
-            .map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", dir.display())))?;
-        Ok(listed.flatten().any(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with(&prefix))
-        }))
+        Ok(self
+            .list_regions_dir()?
+            .iter()
+            .any(|l| matches!(l, Listed::Moved { id: moved, .. } if moved == id)))
+    }
+
+    /// The files of the regions directory ([`files::list`]).
+    fn list_regions_dir(&self) -> Result<Vec<Listed>> {
+        files::list(&self.dir).map_err(|e| {
+            StoreError::Fault(format!(
+                "cannot read {}: {e}",
+                self.dir.join(super::REGIONS_DIR).display()
+            ))
+        })
     }
 
     /// Writes region `row` into the registry of the system file.
@@ -156,31 +162,23 @@ impl Store {
     /// brought in from another node, or one whose registration a crash interrupted); a
     /// registered region whose file is missing is refused, naming it.
     pub(super) fn open_regions(&self) -> Result<()> {
-        let dir = self.dir.join(super::REGIONS_DIR);
-        let listed = std::fs::read_dir(&dir)
-            .map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", dir.display())))?;
         let mut opened = BTreeMap::new();
-        for entry in listed {
-            let entry = entry
-                .map_err(|e| StoreError::Fault(format!("cannot read {}: {e}", dir.display())))?;
-            let name = entry.file_name();
-            if name.to_str().is_some_and(|n| n.contains(".redb.incoming-")) {
-                // A region's file a stopped node was taking in: never served, never whole.
-                tracing::info!(file = %entry.path().display(), "removed a region file half taken in");
-                let _ = std::fs::remove_file(entry.path());
-                continue;
+        for listed in self.list_regions_dir()? {
+            match listed {
+                Listed::Region { id, path } => {
+                    opened.insert(id, Shard::open(&path, REGION_CACHE_BYTES)?);
+                }
+                Listed::Incoming(path) => {
+                    // A region's file a stopped node was taking in: never served, never whole.
+                    tracing::info!(file = %path.display(), "removed a region file half taken in");
+                    let _ = std::fs::remove_file(path);
+                }
+                // Kept for the operator after a move away.
+                Listed::Moved { .. } => {}
+                Listed::Other(path) => {
+                    tracing::warn!(file = %path.display(), "not a region file; left alone");
+                }
             }
-            let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".redb")) else {
-                continue;
-            };
-            if crate::domain::region::validate_region_id(id).is_err() {
-                tracing::warn!(file = %entry.path().display(), "not a region file; left alone");
-                continue;
-            }
-            opened.insert(
-                id.to_string(),
-                Shard::open(&entry.path(), REGION_CACHE_BYTES)?,
-            );
         }
         let registered: Vec<String> = {
             let tx = self.system.db.begin_read()?;
