@@ -11,7 +11,7 @@ use super::records::readable_employee;
 use super::{AppState, Errors};
 use crate::domain::date::Date;
 use crate::domain::records::*;
-use crate::domain::reporting::{ReportState, ReportingRules};
+use crate::domain::reporting::{ReportState, ReportingRules, ReportingRulesPut};
 use crate::domain::FieldError;
 use crate::store::{ActivityQuery, Page, Verdict};
 use axum::extract::State;
@@ -371,14 +371,11 @@ async fn put_rules(
     State(st): State<AppState>,
     c: Caller,
     P(region): P<String>,
-    JsonBytes(body): JsonBytes,
+    JsonBody(put): JsonBody<ReportingRulesPut>,
 ) -> ApiResult<Json<ReportingRules>> {
     c.scope.require_region_admin(&region)?;
-    let rules: ReportingRules = super::extract::parse_json(&body)?;
+    let (rules, keep_zone) = put.rules();
     rules.validate()?;
-    // The time zone is the region's own setting: a body that leaves it out keeps it.
-    let keep_zone = !serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body)
-        .is_ok_and(|m| m.contains_key("time_zone"));
     let actor = c.token_id.clone();
     Ok(Json(
         st.store

@@ -88,6 +88,54 @@ impl Default for ReportingRules {
     }
 }
 
+/// A PUT of a region's reporting rules, as `ReportingRules` reads it but for the time zone:
+/// fields left out take their defaults, while a time zone left out (or null) keeps the
+/// region's own, which is a setting of the region rather than of its reporting.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportingRulesPut {
+    pub time_zone: Option<TimeZone>,
+    pub close_day: u32,
+    pub window_months: u32,
+    pub auto_approve_after_days: Option<u32>,
+    pub min_minutes_per_day: u32,
+}
+
+impl Default for ReportingRulesPut {
+    fn default() -> Self {
+        let ReportingRules {
+            time_zone: _,
+            close_day,
+            window_months,
+            auto_approve_after_days,
+            min_minutes_per_day,
+        } = ReportingRules::default();
+        ReportingRulesPut {
+            time_zone: None,
+            close_day,
+            window_months,
+            auto_approve_after_days,
+            min_minutes_per_day,
+        }
+    }
+}
+
+impl ReportingRulesPut {
+    /// The rules to store, and whether the region's time zone stays as it is.
+    pub fn rules(self) -> (ReportingRules, bool) {
+        let rules = ReportingRules {
+            time_zone: self
+                .time_zone
+                .unwrap_or(ReportingRules::default().time_zone),
+            close_day: self.close_day,
+            window_months: self.window_months,
+            auto_approve_after_days: self.auto_approve_after_days,
+            min_minutes_per_day: self.min_minutes_per_day,
+        };
+        (rules, self.time_zone.is_none())
+    }
+}
+
 impl ReportingRules {
     pub fn validate(&self) -> Result<(), FieldError> {
         check(
@@ -206,6 +254,22 @@ mod tests {
 
     fn d(s: &str) -> Date {
         s.parse().expect("date")
+    }
+
+    /// A PUT that leaves the time zone out keeps the region's; every other field left out
+    /// takes its default, and a field of the wrong type or an unknown one is still refused.
+    #[test]
+    fn a_put_without_a_time_zone_keeps_the_regions() {
+        let put = |body: &str| serde_json::from_str::<ReportingRulesPut>(body).map(|p| p.rules());
+        assert_eq!(put("{}").expect("empty"), (ReportingRules::default(), true));
+        let (rules, keep) = put(r#"{"time_zone": "Asia/Makassar", "close_day": 10}"#).expect("set");
+        assert_eq!(
+            (rules.time_zone, rules.close_day, keep),
+            (TimeZone::Wita, 10, false)
+        );
+        assert_eq!(rules.window_months, ReportingRules::default().window_months);
+        assert!(put(r#"{"close_day": null}"#).is_err());
+        assert!(put(r#"{"closeday": 3}"#).is_err());
     }
 
     fn at(rfc: &str) -> SystemTime {
