@@ -332,6 +332,53 @@ fn kinerja(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
 }
 
 /// `kinerja restore BACKUP --data-dir DIR`.
+/// The receive buffer of [`held_get`]'s connection (the kernel doubles it).
+const HELD_RECEIVE_BUFFER: usize = 16 << 10;
+
+/// Sends `GET path` on a connection that takes in little (a receive buffer of
+/// [`HELD_RECEIVE_BUFFER`], set before connecting so the window stays small), reads the
+/// status line and headers, asserts 200, and leaves the body unread: a streamed answer larger
+/// than the buffers cannot end until the connection is dropped.
+fn held_get(base: &str, path: &str, token: &str) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let addr: std::net::SocketAddr = host.parse().expect("the server's address");
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )
+    .expect("socket");
+    socket
+        .set_recv_buffer_size(HELD_RECEIVE_BUFFER)
+        .expect("SO_RCVBUF");
+    socket.connect(&addr.into()).expect("connect");
+    let mut stream: std::net::TcpStream = socket.into();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .expect("send");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("the answer's head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    stream
+}
+
+/// The largest send buffer a connection may grow to (Linux's `tcp_wmem` maximum; 8 MiB where
+/// it cannot be read).
+fn send_buffer_max() -> usize {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().last()?.parse().ok())
+        .unwrap_or(8 << 20)
+}
+
 fn restore(backup: &Path, dir: &Path) -> (i32, String, String) {
     kinerja(&[
         "restore".as_ref(),
@@ -488,13 +535,41 @@ fn a_backup_under_writes_restores_and_replays() {
         .with_token(&c.issue(json!({"role": "region_admin", "region": "jambi"})));
     let r = region_admin.get("/api/v1/regions/jambi/backup");
     assert_eq!(r.status, 403, "{}", r.text);
-    let streamed = reqwest::blocking::Client::new()
-        .get(format!("{}/api/v1/regions/jambi/backup", s.base))
-        .bearer_auth(&s.admin)
-        .send()
-        .expect("GET /api/v1/regions/jambi/backup");
+    // One backup at a time (each writes a copy beside the region's file): while one is
+    // streamed to a client that reads none of it, a second is 503, in words, and the server
+    // serves on; once that client is gone, the next one is taken.
+    let held = held_get(&s.base, "/api/v1/regions/jambi/backup", &s.admin);
+    let second = c.get("/api/v1/regions/jambi/backup");
+    assert_eq!(second.status, 503, "{}", second.text);
+    assert!(
+        second.text.contains("a backup is being taken"),
+        "{}",
+        second.text
+    );
+    assert_eq!(c.get("/api/v1/regions/jambi").status, 200);
+    drop(held);
+    let started = std::time::Instant::now();
+    let streamed = loop {
+        let r = reqwest::blocking::Client::new()
+            .get(format!("{}/api/v1/regions/jambi/backup", s.base))
+            .bearer_auth(&s.admin)
+            .send()
+            .expect("GET /api/v1/regions/jambi/backup");
+        // The server lets the held stream go when its next write fails.
+        if r.status() != 503 || started.elapsed() > std::time::Duration::from_secs(30) {
+            break r;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert_eq!(streamed.status(), 200);
     let bytes = streamed.bytes().expect("the snapshot");
+    let buffered = send_buffer_max() + HELD_RECEIVE_BUFFER * 2 + (1 << 20);
+    assert!(
+        bytes.len() > buffered,
+        "the snapshot ({} bytes) outgrows what the kernel may buffer of it ({buffered}), so the \
+         held stream was still open when the second asked",
+        bytes.len()
+    );
     let audit = c.get("/api/v1/audit?limit=1000");
     assert!(
         audit.body["items"]
