@@ -112,7 +112,29 @@ fn three_nodes_behind_haproxy() {
         let id = a.body["results"][0]["decision_id"].as_str().expect("id");
         assert!(id.starts_with(&format!("dec-{region}-")), "{id}");
     }
-    assert_eq!(via.get("/api/v1/regions").status, 200);
+    // An admin's list of regions through the proxy (the admin node answers it) is the whole
+    // cluster's, page by page; a node asked for its own lists those alone.
+    let all: Vec<String> = PLACEMENT
+        .iter()
+        .map(|(r, _)| r.to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(listed(&via), all);
+    let own_only = reqwest::blocking::Client::new()
+        .get(format!("{}/api/v1/regions", nodes["b"].base()))
+        .bearer_auth(&secret)
+        .header(kinerja::api::NODE_ONLY, "1")
+        .send()
+        .expect("GET /api/v1/regions")
+        .json::<Value>()
+        .expect("a page");
+    let on_b: Vec<&str> = PLACEMENT
+        .iter()
+        .filter(|(_, n)| *n == "b")
+        .map(|(r, _)| *r)
+        .collect();
+    assert_eq!(own_only["items"].as_array().map(Vec::len), Some(on_b.len()));
     for (name, node) in &nodes {
         let own: BTreeSet<String> = PLACEMENT
             .iter()
@@ -364,6 +386,11 @@ fn three_nodes_behind_haproxy() {
             }
         }
     }
+    // A list of the regions cannot be whole with b down: 502 naming it, not a shorter list.
+    let partial = via.get("/api/v1/regions");
+    assert_eq!(partial.status, 502, "{}", partial.text);
+    let b_address = nodes["b"].base().trim_start_matches("http://").to_string();
+    assert!(partial.text.contains(&b_address), "{}", partial.text);
     let peers = peer_list(nodes.values());
     nodes.get_mut("b").expect("b").start(&admin_tokens, &peers);
     let t = Instant::now();
@@ -379,6 +406,8 @@ fn three_nodes_behind_haproxy() {
     };
     assert_eq!(back.status, 200, "{}", back.text);
     assert!(back.text.contains("sebelum mati"), "{}", back.text);
+    // Every region once after the move and b's restart.
+    assert_eq!(listed(&via), all);
 
     // 5. The proxy restarted reads the rewritten map: the moved region still goes to c.
     proxy.kill();
@@ -416,4 +445,19 @@ fn employee_agency(via: &Client, region: &str, nip: &str) -> String {
         .as_str()
         .expect("an employee's agency")
         .to_owned()
+}
+
+/// The ids of every region an admin's list pages through, four a page.
+fn listed(via: &Client) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut path = "/api/v1/regions?limit=4".to_string();
+    loop {
+        let page = via.get(&path);
+        assert_eq!(page.status, 200, "{}", page.text);
+        ids.extend(page.item_ids());
+        match page.body["next"].as_str() {
+            Some(next) => path = format!("/api/v1/regions?limit=4&cursor={next}"),
+            None => return ids,
+        }
+    }
 }

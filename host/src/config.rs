@@ -116,7 +116,8 @@ pub struct Config {
     #[arg(long, env = "KINERJA_ADMIN_TOKENS")]
     pub admin_tokens: Option<PathBuf>,
     /// The other nodes of the cluster (`host:port`, comma-separated): the only places this
-    /// node sends a region's file to, with the mover's credentials.
+    /// node sends a region's file to, with the mover's credentials, and the nodes whose
+    /// regions an admin's `GET /api/v1/regions` here takes in.
     #[arg(long, env = "KINERJA_PEERS", value_delimiter = ',')]
     pub peers: Vec<String>,
 }

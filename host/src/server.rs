@@ -79,6 +79,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
             config.auth_failure_window,
         )),
         sign_in: Arc::new(api::sessions::SignIn::new(&config)),
+        peers: api::peers_client().context("building the client that asks the --peers")?,
     };
     if config.demo {
         crate::demo::load(&state)

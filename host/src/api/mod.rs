@@ -5,6 +5,7 @@ mod backup;
 pub mod connections;
 
 pub use backup::BACKUP_DIR_PREFIX;
+pub use fanout::{client as peers_client, NODE_ONLY};
 mod console;
 mod decisions;
 mod distribution;
@@ -12,6 +13,7 @@ pub mod error;
 mod evaluation;
 mod exports;
 pub mod extract;
+mod fanout;
 mod feedback;
 mod placement;
 mod plugins;
@@ -60,6 +62,8 @@ pub struct AppState {
     pub throttle: Arc<throttle::AuthThrottle>,
     /// Password sign-ins and hashing (see `sessions`).
     pub sign_in: Arc<sessions::SignIn>,
+    /// How this node asks its `--peers` (see `fanout`).
+    pub peers: reqwest::Client,
 }
 
 impl AppState {

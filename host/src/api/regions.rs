@@ -3,12 +3,12 @@
 
 use super::error::ApiResult;
 use super::extract::{Caller, JsonBody, PageQuery, RegionParam, P, Q};
-use super::{AppState, Errors};
+use super::{fanout, AppState, Errors};
 use crate::domain::auth::Role;
 use crate::domain::region::{validate_region_id, Region, RegionInput};
 use crate::store::Page;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -19,20 +19,28 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The regions: every one for an admin, by id; the caller's own (a one-item page) for any
-/// other token.
+/// other token. A node of a cluster (`--peers`) lists its peers' regions too (502 naming a
+/// peer that does not answer); the header `x-kinerja-node-only` asks for its own alone.
 #[utoipa::path(get, path = "/api/v1/regions", tag = "regions", params(PageQuery),
     responses((status = 200, body = Page<Region>), Errors), security(("bearer" = [])))]
 async fn list(
     State(st): State<AppState>,
     c: Caller,
+    headers: HeaderMap,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<Page<Region>>> {
     let (limit, cursor) = (q.limit()?, q.cursor()?.map(str::to_string));
     if c.scope.role == Role::Admin {
+        let at = cursor.clone();
+        let own = st
+            .store
+            .run(move |s| s.regions_page(at.as_deref(), limit))
+            .await?;
+        if !fanout::across_peers(&st, &headers) {
+            return Ok(Json(own));
+        }
         return Ok(Json(
-            st.store
-                .run(move |s| s.regions_page(cursor.as_deref(), limit))
-                .await?,
+            fanout::regions_page(&st, &headers, own, cursor.as_deref(), limit).await?,
         ));
     }
     let own = c.scope.region.clone().unwrap_or_default();

@@ -12,12 +12,12 @@ use crate::domain::ratings::{Part, Raters};
 use crate::domain::records::*;
 use crate::domain::{now_rfc3339, FieldError};
 use redb::{ReadableDatabase, ReadableTable};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// One page of a list: `next` is the cursor of the following page, null on the last.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<String>,
