@@ -135,6 +135,16 @@ fn three_nodes_behind_haproxy() {
         .map(|(r, _)| *r)
         .collect();
     assert_eq!(own_only["items"].as_array().map(Vec::len), Some(on_b.len()));
+    // An admin token issued through the admin node's API is that node's alone: its list says
+    // so rather than showing the admin node's regions as if they were all.
+    let local_admin = Client::new(&proxy_base, &via.issue(json!({"role": "admin"})));
+    let refused = local_admin.get("/api/v1/regions");
+    assert_eq!(refused.status, 502, "{}", refused.text);
+    assert!(
+        refused.text.contains("does not know this admin token"),
+        "{}",
+        refused.text
+    );
     for (name, node) in &nodes {
         let own: BTreeSet<String> = PLACEMENT
             .iter()

@@ -4,7 +4,7 @@
 
 import { api, all, enc, token } from './api.js';
 import {
-  h, mount, card, field, table, errorBox, busy, badge, level, num, recommendations, today, regionToday, PREDIKAT, PREDIKAT_ORDER,
+  h, mount, card, field, table, errorBox, busy, badge, level, num, recommendations, today, regionToday, regionName, PREDIKAT, PREDIKAT_ORDER,
 } from './ui.js';
 import { distributionChart, countPredikat, meter } from './chart.js';
 
@@ -13,10 +13,11 @@ const PAGE = 20;
 export async function agencyView(ctx, region, agencyId) {
   const { main } = ctx;
   const base = `/api/v1/regions/${enc(region)}`;
-  const [agency, employees, now] = await Promise.all([
+  const [agency, employees, now, regionLabel] = await Promise.all([
     api('GET', `${base}/agencies/${enc(agencyId)}`),
     all(`${base}/employees?agency=${enc(agencyId)}`),
     regionToday(region),
+    regionName(region),
   ]);
   if (!ctx.isCurrent()) return;
   employees.sort((a, b) => a.name.localeCompare(b.name, 'id'));
@@ -41,7 +42,7 @@ export async function agencyView(ctx, region, agencyId) {
     tabs.appendChild(h('button', { class: 'tab', role: 'tab', id: `tab-${key}`, dataset: { tab: key }, onclick: () => show(key) }, label));
   }
   const crumbs = ctx.me.role === 'agency' ? null
-    : h('p', { class: 'crumbs' }, h('a', { href: `#/r/${enc(region)}` }, region), ' › ', agency.name);
+    : h('p', { class: 'crumbs' }, h('a', { href: `#/r/${enc(region)}`, id: 'crumb-region' }, regionLabel), ' › ', agency.name);
   mount(main, crumbs, h('h1', {}, agency.name, ' ', h('small', { class: 'muted' }, `${region} / ${agency.id}`)),
     h('p', { class: 'muted' }, `${employees.length} pegawai`), recapsCard(region, agency.id, now), tabs, body);
   show('employees');

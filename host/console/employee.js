@@ -6,6 +6,7 @@
 import { api, all, enc } from './api.js';
 import {
   h, mount, card, field, table, errorBox, okBox, busy, badge, level, num, when, recommendations, regionToday,
+  regionName,
 } from './ui.js';
 import { indicatorChart, behaviourChart } from './chart.js';
 import { selfAssessment, feedbackCard, teamCard, reportState } from './people.js';
@@ -25,10 +26,14 @@ export async function employeeView(ctx, region, nip) {
     return;
   }
   // "Today" is the region's, as the server judges the reports' dates by.
-  const [periods, appraisals, now] = await Promise.all([
+  // The breadcrumbs name the region and the agency (their ids where they cannot be read).
+  const [periods, appraisals, now, regionLabel, agencyLabel] = await Promise.all([
     all(`${base}/periods`),
     all(`${base}/appraisals`),
     regionToday(region),
+    me.role === 'employee' ? null : regionName(region),
+    me.role === 'employee' ? null
+      : api('GET', `/api/v1/regions/${enc(region)}/agencies/${enc(emp.agency)}`).then((a) => a.name, () => emp.agency),
   ]);
   if (!ctx.isCurrent()) return;
   periods.sort((a, b) => b.period.localeCompare(a.period));
@@ -41,8 +46,8 @@ export async function employeeView(ctx, region, nip) {
   const readOnly = me.role === 'employee' && !own;
   const crumbs = me.role === 'employee'
     ? (readOnly ? h('p', { class: 'crumbs' }, h('a', { href: `#/r/${enc(region)}/e/${enc(me.nip)}`, id: 'back-own' }, 'Halaman saya'), ' › ', emp.name) : null)
-    : h('p', { class: 'crumbs' }, me.role !== 'agency' ? [h('a', { href: `#/r/${enc(region)}` }, region), ' › '] : null,
-      h('a', { href: `#/r/${enc(region)}/a/${enc(emp.agency)}` }, emp.agency), ' › ', emp.name);
+    : h('p', { class: 'crumbs' }, me.role !== 'agency' ? [h('a', { href: `#/r/${enc(region)}`, id: 'crumb-region' }, regionLabel), ' › '] : null,
+      h('a', { href: `#/r/${enc(region)}/a/${enc(emp.agency)}`, id: 'crumb-agency' }, agencyLabel), ' › ', emp.name);
 
   const profile = card(null,
     h('div', { class: 'profile' },

@@ -219,6 +219,14 @@ test('admin: regions, a region\'s agencies, and an agency', async () => {
   await shot(page, 'admin-agencies');
   await page.click(`a.tile[href="#/r/${REGION}/a/${AGENCY_ID}"]`);
   await page.waitForSelector('#emp-list table tbody tr');
+  // The breadcrumbs name the region and the agency, not their ids.
+  const region = (await api(ADMIN, 'GET', `/api/v1/regions/${REGION}`)).body;
+  const agency = (await api(ADMIN, 'GET', `/api/v1/regions/${REGION}/agencies/${AGENCY_ID}`)).body;
+  assert.equal((await page.innerText('#crumb-region')).trim(), region.name);
+  await page.goto(`${BASE}/#/r/${REGION}/e/${EMP_NIP}`);
+  await page.waitForSelector('#emp-nip');
+  assert.equal((await page.innerText('#crumb-region')).trim(), region.name);
+  assert.equal((await page.innerText('#crumb-agency')).trim(), agency.name);
   await page.close();
 });
 

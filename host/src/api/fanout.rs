@@ -77,6 +77,14 @@ pub(super) async fn regions_page(
 async fn ask(request: reqwest::RequestBuilder) -> Result<Page<Region>, String> {
     let answer = request.send().await.map_err(|e| e.to_string())?;
     let status = answer.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        // An admin token issued through one node's API is that node's alone.
+        return Err(
+            "it does not know this admin token (give every node the same \
+                    --admin-tokens file)"
+                .into(),
+        );
+    }
     if !status.is_success() {
         let text = answer.text().await.unwrap_or_default();
         return Err(format!(
