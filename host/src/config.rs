@@ -118,8 +118,25 @@ pub struct Config {
     /// The other nodes of the cluster (`host:port`, comma-separated): the only places this
     /// node sends a region's file to, with the mover's credentials, and the nodes whose
     /// regions an admin's `GET /api/v1/regions` here takes in.
-    #[arg(long, env = "KINERJA_PEERS", value_delimiter = ',')]
+    #[arg(long, env = "KINERJA_PEERS", value_delimiter = ',', value_parser = parse_peer)]
     pub peers: Vec<String>,
+}
+
+/// A peer as `host:port` (a stray comma would otherwise make an empty peer that every admin
+/// list fails on).
+fn parse_peer(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    match s.rsplit_once(':') {
+        Some((host, port))
+            if !host.is_empty()
+                && !host.contains('/')
+                && !host.contains(char::is_whitespace)
+                && port.parse::<u16>().is_ok_and(|p| p > 0) =>
+        {
+            Ok(s.to_string())
+        }
+        _ => Err(format!("`{s}` is not a peer's host:port")),
+    }
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
@@ -185,6 +202,25 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--peers` takes `host:port` entries; an empty one (a stray comma) or a URL is refused
+    /// when the server starts, not at the first admin list.
+    #[test]
+    fn peers_are_host_and_port() {
+        for ok in ["10.0.0.11:8080", "node-b.internal:9000", "[::1]:8080"] {
+            assert_eq!(parse_peer(ok).as_deref(), Ok(ok));
+        }
+        for bad in [
+            "",
+            "10.0.0.11",
+            "http://10.0.0.11:8080",
+            "a:0",
+            "a:port",
+            ":80",
+        ] {
+            assert!(parse_peer(bad).is_err(), "{bad:?}");
+        }
+    }
 
     /// The defaults come from the flags' declarations: a few spot checks against what the
     /// docs promise, and the two settings `for_data_dir` chooses itself.

@@ -38,6 +38,10 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// (nanoseconds since 1970) after a `-`; the operator removes it.
 pub const REPLACED_SUFFIX: &str = ".before-restore";
 
+/// What a restore names a file's copy while it is checked, after the live name's `.redb`;
+/// a restore cut short leaves it, and the next one removes it.
+pub(crate) const STAGED_SUFFIX: &str = ".restoring";
+
 /// The manifest, inside the backup: key `manifest` → its JSON.
 const MANIFEST: TableDefinition<&str, &str> = TableDefinition::new("backup_manifest");
 
@@ -586,7 +590,7 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Restored> {
         if live.exists() && live != system {
             held.push(hold(&live)?);
         }
-        let stage = live.with_extension("redb.restoring");
+        let stage = live.with_extension(format!("redb{STAGED_SUFFIX}"));
         let _ = std::fs::remove_file(&stage);
         staged.push((stage.clone(), live));
         let checked = std::fs::copy(from, &stage)

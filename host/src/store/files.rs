@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::backup::{REPLACED_SUFFIX, STAGED_SUFFIX};
 use super::REGIONS_DIR;
 
 /// What a source keeps a region's file as once it lets go of it, before the time (nanoseconds
@@ -46,6 +47,8 @@ pub(crate) enum Listed {
     Incoming(PathBuf),
     /// Region `id`'s file kept after a move away.
     Moved { id: String, path: PathBuf },
+    /// A file a restore replaced (kept for the operator) or was checking when it stopped.
+    Restored(PathBuf),
     /// Anything else: left alone.
     Other(PathBuf),
 }
@@ -69,11 +72,16 @@ impl Listed {
         if name.contains(&format!(".redb{INCOMING_SUFFIX}-")) {
             return Listed::Incoming(path);
         }
+        if name.contains(&format!(".redb{REPLACED_SUFFIX}-"))
+            || name.ends_with(&format!(".redb{STAGED_SUFFIX}"))
+        {
+            return Listed::Restored(path);
+        }
         Listed::Other(path)
     }
 }
 
-/// The files of `data_dir`'s regions directory (which may be a backup's), sorted by name.
+/// The files of `data_dir`'s regions directory (which may be a backup's), in file-name order.
 pub(crate) fn list(data_dir: &Path) -> std::io::Result<Vec<Listed>> {
     let dir = data_dir.join(REGIONS_DIR);
     let mut paths = std::fs::read_dir(&dir)?
@@ -83,7 +91,8 @@ pub(crate) fn list(data_dir: &Path) -> std::io::Result<Vec<Listed>> {
     Ok(paths.into_iter().map(Listed::of).collect())
 }
 
-/// The ids of the region files in `data_dir`, sorted.
+/// The ids of the region files in `data_dir`, in file-name order (the files on disk, whether
+/// or not a store has them open).
 pub(crate) fn region_ids(data_dir: &Path) -> std::io::Result<Vec<String>> {
     Ok(list(data_dir)?
         .into_iter()
@@ -110,6 +119,10 @@ mod tests {
             incoming_file(d, "kota-dumai", 8),
             d.join(REGIONS_DIR).join("Not A Region.redb"),
             d.join(REGIONS_DIR).join("notes.txt"),
+            d.join(REGIONS_DIR)
+                .join(format!("jambi.redb{REPLACED_SUFFIX}-9")),
+            d.join(REGIONS_DIR)
+                .join(format!("jambi.redb{STAGED_SUFFIX}")),
         ];
         for path in &written {
             std::fs::write(path, b"").expect("write");
@@ -126,10 +139,12 @@ mod tests {
             Listed::Incoming(written[2].clone()),
             Listed::Other(written[3].clone()),
             Listed::Other(written[4].clone()),
+            Listed::Restored(written[5].clone()),
+            Listed::Restored(written[6].clone()),
         ];
         let key = |l: &Listed| match l {
             Listed::Region { path, .. } | Listed::Moved { path, .. } => path.clone(),
-            Listed::Incoming(path) | Listed::Other(path) => path.clone(),
+            Listed::Incoming(path) | Listed::Restored(path) | Listed::Other(path) => path.clone(),
         };
         expected.sort_by_key(key);
         assert_eq!(list(d).expect("list"), expected);

@@ -173,8 +173,8 @@ impl Store {
                     tracing::info!(file = %path.display(), "removed a region file half taken in");
                     let _ = std::fs::remove_file(path);
                 }
-                // Kept for the operator after a move away.
-                Listed::Moved { .. } => {}
+                // Kept for the operator after a move away or a restore.
+                Listed::Moved { .. } | Listed::Restored(_) => {}
                 Listed::Other(path) => {
                     tracing::warn!(file = %path.display(), "not a region file; left alone");
                 }
