@@ -16,6 +16,7 @@
 //! for people. A restore checks each file's integrity (redb's check of every page) and every
 //! table's digest on a staged copy before it replaces anything.
 
+use super::files::{region_of_rel, region_rel};
 use super::tables::{self, EachTable, COUNTERS, REGIONS};
 use super::{Result as StoreResult, Store, StoreError, LAYOUT1_FILE, REGIONS_DIR, SYSTEM_FILE};
 use redb::{
@@ -389,11 +390,6 @@ impl Store {
     }
 }
 
-/// Where region `id`'s file lies in a data dir (and in a backup), relative to it.
-fn region_rel(id: &str) -> String {
-    format!("{REGIONS_DIR}/{id}.redb")
-}
-
 /// The files of a backup (or a restore), relative to its directory, with their manifests.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BackupManifest {
@@ -404,13 +400,7 @@ pub struct BackupManifest {
 impl BackupManifest {
     /// The regions of its region files.
     pub fn regions(&self) -> Vec<&str> {
-        self.files
-            .keys()
-            .filter_map(|f| {
-                f.strip_prefix(&format!("{REGIONS_DIR}/"))?
-                    .strip_suffix(".redb")
-            })
-            .collect()
+        self.files.keys().filter_map(|f| region_of_rel(f)).collect()
     }
 }
 
@@ -525,8 +515,7 @@ fn backup_files(backup: &Path) -> Result<Vec<(PathBuf, String)>> {
         // place to write).
         let rel = rel
             .filter(|r| {
-                r.strip_prefix(&format!("{REGIONS_DIR}/"))
-                    .and_then(|f| f.strip_suffix(".redb"))
+                region_of_rel(r)
                     .is_some_and(|id| crate::domain::region::validate_region_id(id).is_ok())
             })
             .ok_or_else(|| BackupError::NoBackup(backup.to_path_buf()))?;

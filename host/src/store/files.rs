@@ -21,7 +21,21 @@ const INCOMING_SUFFIX: &str = ".incoming";
 
 /// The file of region `id` in `data_dir`.
 pub fn region_file(data_dir: &Path, id: &str) -> PathBuf {
-    data_dir.join(REGIONS_DIR).join(format!("{id}.redb"))
+    data_dir.join(region_rel(id))
+}
+
+/// Where region `id`'s file lies in a data dir (and in a backup, whose manifests name files
+/// so), relative to it.
+pub(crate) fn region_rel(id: &str) -> String {
+    format!("{REGIONS_DIR}/{id}.redb")
+}
+
+/// The region whose file `rel` (a path relative to a data dir) would be, if it has a region
+/// file's shape; the id is not checked.
+pub(crate) fn region_of_rel(rel: &str) -> Option<&str> {
+    rel.strip_prefix(REGIONS_DIR)?
+        .strip_prefix('/')?
+        .strip_suffix(".redb")
 }
 
 /// Where a source keeps region `id`'s file after letting go of it at time `nanos`.

@@ -84,7 +84,7 @@ impl Store {
             );
         }
         let manifest = backup::checked_file(staged)?;
-        let want = format!("{}/{region}.redb", super::REGIONS_DIR);
+        let want = super::files::region_rel(region);
         if manifest.file.as_deref() != Some(want.as_str()) {
             return Err(BackupError::Mismatch {
                 path: staged.to_path_buf(),
